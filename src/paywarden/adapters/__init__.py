@@ -1,0 +1,1 @@
+"""Adapters: storage, clock and (later) crypto and notifications."""

@@ -1,0 +1,244 @@
+"""The ledger engine's write path: one locked transaction per batch.
+
+This is the one place that bypasses SQLAlchemy for the driver's own
+``executemany`` (SQLite) and ``unnest`` arrays (PostgreSQL): at 8,190 rows a
+batch, per-row overhead is the whole cost (docs/decisions/0003).
+
+Every writer, in any process, first locks the single ``ledger_state`` row
+(SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT … FOR UPDATE), so batches apply
+one after another and timestamps never go backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from ...domain.ledger import TRANSFER_COLUMNS, Account, Book, Pending, Row
+
+_ACCOUNT_COLUMNS = (
+    "id, ledger, code, flags, user_data, timestamp, debits_pending, debits_posted, "
+    "credits_pending, credits_posted, last_transfer"
+)
+_TRANSFER_SELECT = ", ".join(f"t.{c}" for c in TRANSFER_COLUMNS) + ", p.expires_at, p.state"
+LOOKUP_CHUNK = 4_000
+EXPIRY_BATCH_MAX = 1_000
+
+Loaded = tuple[tuple[Any, ...], Pending | None]
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _split(record: Sequence[Any]) -> Loaded:
+    row = tuple(record[: Row.WIDTH])
+    expires_at, state = record[Row.WIDTH], record[Row.WIDTH + 1]
+    if state is None:
+        return row, None
+    return row, Pending(row[Row.TIMESTAMP], row[Row.DEBIT], row[Row.CREDIT], row[Row.AMOUNT],
+                        expires_at, state)
+
+
+class LedgerWriter:
+    """SQLite flavour; ``PostgresLedgerWriter`` overrides what differs."""
+
+    param = "?"
+
+    def __init__(self, connection: Any) -> None:
+        self._proxy = connection  # SQLAlchemy's pooled proxy; closing it returns it
+        self.conn = connection.driver_connection
+
+    def close(self) -> None:
+        self._proxy.close()
+
+    # -- transaction ----------------------------------------------------
+
+    def begin(self) -> tuple[int, int]:
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        cur.execute("SELECT version, last_timestamp FROM ledger_state WHERE id = 1")
+        version, last_timestamp = cur.fetchone()
+        return version, last_timestamp
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    # -- reads inside the transaction -------------------------------------
+
+    def _select_in(self, sql: str, keys: Sequence[Any]) -> list[Any]:
+        out: list[Any] = []
+        cur = self.conn.cursor()
+        for chunk in _chunks(keys, LOOKUP_CHUNK):
+            cur.execute(sql.format(marks=",".join("?" * len(chunk))), tuple(chunk))
+            out.extend(cur.fetchall())
+        return out
+
+    def load_accounts(self, ids: Collection[int]) -> list[Account]:
+        if not ids:
+            return []
+        sql = f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id IN ({{marks}})"
+        return [Account(*r) for r in self._select_in(sql, list(ids))]
+
+    def load_transfers(self, ids: Collection[str]) -> list[Loaded]:
+        if not ids:
+            return []
+        sql = (
+            f"SELECT {_TRANSFER_SELECT} FROM transfers t LEFT JOIN pending_transfers p "
+            f"ON p.timestamp = t.timestamp WHERE t.id IN ({{marks}})"
+        )
+        return [_split(r) for r in self._select_in(sql, list(ids))]
+
+    def load_expired(self, now_ns: int) -> list[Loaded]:
+        cur = self.conn.cursor()
+        p = self.param
+        cur.execute(
+            f"SELECT {_TRANSFER_SELECT} FROM pending_transfers p JOIN transfers t "
+            f"ON t.timestamp = p.timestamp WHERE p.state = 0 AND p.expires_at IS NOT NULL "
+            f"AND p.expires_at <= {p} ORDER BY p.expires_at LIMIT {EXPIRY_BATCH_MAX}",
+            (now_ns,),
+        )
+        return [_split(r) for r in cur.fetchall()]
+
+    def ledger_ids(self) -> set[int]:
+        cur = self.conn.cursor()
+        cur.execute("SELECT id FROM ledgers")
+        return {r[0] for r in cur.fetchall()}
+
+    def open_pending_count(self, account_id: int) -> int:
+        cur = self.conn.cursor()
+        p = self.param
+        cur.execute(
+            f"SELECT count(*) FROM pending_transfers WHERE state = 0 "
+            f"AND (debit_account_id = {p} OR credit_account_id = {p})",
+            (account_id, account_id),
+        )
+        return int(cur.fetchone()[0])
+
+    # -- writes -----------------------------------------------------------
+
+    def insert_accounts(self, accounts: Sequence[Account]) -> None:
+        self.conn.executemany(
+            f"INSERT INTO accounts ({_ACCOUNT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(a.id, a.ledger, a.code, a.flags, a.user_data, a.timestamp, *a.balances(),
+              a.last_transfer) for a in accounts],
+        )
+
+    def set_account_flags(self, account_id: int, flags: int) -> None:
+        self.conn.execute("UPDATE accounts SET flags = ? WHERE id = ?", (flags, account_id))
+
+    def write_book(self, book: Book, accounts: dict[int, Account]) -> None:
+        conn = self.conn
+        if book.rows:
+            marks = ",".join("?" * Row.WIDTH)
+            conn.executemany(
+                f"INSERT INTO transfers ({', '.join(TRANSFER_COLUMNS)}) VALUES ({marks})",
+                book.rows,
+            )
+        if book.new_pendings:
+            conn.executemany(
+                "INSERT INTO pending_transfers (timestamp, debit_account_id, credit_account_id, "
+                "amount, expires_at, state) VALUES (?,?,?,?,?,?)",
+                [(p.timestamp, p.debit_account_id, p.credit_account_id, p.amount, p.expires_at,
+                  p.state) for p in book.new_pendings],
+            )
+        if book.changed_pendings:
+            conn.executemany(
+                "UPDATE pending_transfers SET state = ? WHERE timestamp = ?",
+                [(p.state, p.timestamp) for p in book.changed_pendings],
+            )
+        if book.dirty:
+            conn.executemany(
+                "UPDATE accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, "
+                "credits_posted = ?, last_transfer = ? WHERE id = ?",
+                [(*(a := accounts[i]).balances(), a.last_transfer, i) for i in book.dirty],
+            )
+
+    def bump(self, version: int, last_timestamp: int) -> None:
+        p = self.param
+        self.conn.execute(
+            f"UPDATE ledger_state SET version = {p}, last_timestamp = {p} WHERE id = 1",
+            (version, last_timestamp),
+        )
+
+
+class PostgresLedgerWriter(LedgerWriter):
+    """PostgreSQL: the same statements, with arrays instead of executemany."""
+
+    param = "%s"
+
+    def begin(self) -> tuple[int, int]:
+        cur = self.conn.cursor()
+        cur.execute("SELECT version, last_timestamp FROM ledger_state WHERE id = 1 FOR UPDATE")
+        version, last_timestamp = cur.fetchone()
+        return version, last_timestamp
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+
+    def _select_in(self, sql: str, keys: Sequence[Any]) -> list[Any]:
+        cur = self.conn.cursor()
+        cur.execute(sql.replace("IN ({marks})", "= ANY(%s)"), (list(keys),))
+        return list(cur.fetchall())
+
+    def insert_accounts(self, accounts: Sequence[Account]) -> None:
+        cols = list(zip(*[(a.id, a.ledger, a.code, a.flags, a.user_data, a.timestamp,
+                           *a.balances(), a.last_transfer) for a in accounts]))
+        types = ("int8", "int4", "int4", "int4", "text", "int8", "int8", "int8", "int8",
+                 "int8", "int8")
+        self._insert_unnest("accounts", _ACCOUNT_COLUMNS, types, cols)
+
+    def set_account_flags(self, account_id: int, flags: int) -> None:
+        self.conn.execute("UPDATE accounts SET flags = %s WHERE id = %s", (flags, account_id))
+
+    def _insert_unnest(self, table: str, columns: str, types: Sequence[str],
+                       cols: Sequence[Sequence[Any]]) -> None:
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        self.conn.execute(
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",
+            [list(c) for c in cols],
+        )
+
+    def write_book(self, book: Book, accounts: dict[int, Account]) -> None:
+        if book.rows:
+            types = ("int8", "text", "int8", "int8", "int8", "int4", "int4", "int4", "text",
+                     "int8", "text") + ("int8",) * 10
+            self._insert_unnest("transfers", ", ".join(TRANSFER_COLUMNS), types,
+                                list(zip(*book.rows)))
+        if book.new_pendings:
+            cols = list(zip(*[(p.timestamp, p.debit_account_id, p.credit_account_id, p.amount,
+                               p.expires_at, p.state) for p in book.new_pendings]))
+            self._insert_unnest(
+                "pending_transfers",
+                "timestamp, debit_account_id, credit_account_id, amount, expires_at, state",
+                ("int8", "int8", "int8", "int8", "int8", "int4"), cols)
+        if book.changed_pendings:
+            self.conn.execute(
+                "UPDATE pending_transfers p SET state = u.state FROM unnest(%s::int8[], "
+                "%s::int4[]) AS u(timestamp, state) WHERE p.timestamp = u.timestamp",
+                [[p.timestamp for p in book.changed_pendings],
+                 [p.state for p in book.changed_pendings]],
+            )
+        if book.dirty:
+            rows = [(i, *(a := accounts[i]).balances(), a.last_transfer) for i in book.dirty]
+            self.conn.execute(
+                "UPDATE accounts a SET debits_pending = u.dp, debits_posted = u.dpo, "
+                "credits_pending = u.cp, credits_posted = u.cpo, last_transfer = u.lt "
+                "FROM unnest(%s::int8[], %s::int8[], %s::int8[], %s::int8[], %s::int8[], "
+                "%s::int8[]) AS u(id, dp, dpo, cp, cpo, lt) WHERE a.id = u.id",
+                [list(c) for c in zip(*rows)],
+            )
+
+
+def writer_for(dialect: str, connection: Any) -> LedgerWriter:
+    if dialect == "postgresql":
+        return PostgresLedgerWriter(connection)
+    return LedgerWriter(connection)

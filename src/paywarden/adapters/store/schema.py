@@ -1,0 +1,107 @@
+"""The tables, as SQLAlchemy Core metadata. Changed only together with a migration."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    text,
+)
+
+metadata = MetaData()
+
+ledgers = Table(
+    "ledgers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # ISO 4217 numeric code
+    Column("currency", String(3), nullable=False, unique=True),
+    Column("exponent", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("ledger", Integer, ForeignKey("ledgers.id"), nullable=False),
+    Column("code", Integer, nullable=False),
+    Column("flags", Integer, nullable=False),
+    Column("user_data", String(128)),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("debits_pending", BigInteger, nullable=False),
+    Column("debits_posted", BigInteger, nullable=False),
+    Column("credits_pending", BigInteger, nullable=False),
+    Column("credits_posted", BigInteger, nullable=False),
+    # Head of the account's chain of transfers (see docs/decisions/0002).
+    Column("last_transfer", BigInteger, nullable=False),
+)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("timestamp", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(65), nullable=False, unique=True),
+    Column("debit_account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("credit_account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("ledger", Integer, nullable=False),
+    Column("code", Integer, nullable=False),
+    Column("flags", Integer, nullable=False),
+    Column("pending_id", String(64)),
+    Column("timeout_s", BigInteger, nullable=False),
+    Column("user_data", String(128)),
+    Column("debit_prev", BigInteger, nullable=False),
+    Column("credit_prev", BigInteger, nullable=False),
+    Column("debit_debits_pending", BigInteger, nullable=False),
+    Column("debit_debits_posted", BigInteger, nullable=False),
+    Column("debit_credits_pending", BigInteger, nullable=False),
+    Column("debit_credits_posted", BigInteger, nullable=False),
+    Column("credit_debits_pending", BigInteger, nullable=False),
+    Column("credit_debits_posted", BigInteger, nullable=False),
+    Column("credit_credits_pending", BigInteger, nullable=False),
+    Column("credit_credits_posted", BigInteger, nullable=False),
+)
+
+pending_transfers = Table(
+    "pending_transfers",
+    metadata,
+    Column("timestamp", BigInteger, ForeignKey("transfers.timestamp"), primary_key=True,
+           autoincrement=False),
+    Column("debit_account_id", BigInteger, nullable=False),
+    Column("credit_account_id", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("state", Integer, nullable=False),
+    Index(
+        "ix_pending_transfers_open_expiry",
+        "expires_at",
+        sqlite_where=text("state = 0 AND expires_at IS NOT NULL"),
+        postgresql_where=text("state = 0 AND expires_at IS NOT NULL"),
+    ),
+)
+
+# One row: the ledger's write version (every committed batch bumps it, so an
+# engine can tell whether its cache of accounts is still current) and the
+# last timestamp handed out (timestamps are unique and strictly increasing).
+ledger_state = Table(
+    "ledger_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+    Column("last_timestamp", BigInteger, nullable=False),
+)
+
+operator_tokens = Table(
+    "operator_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)

@@ -1,0 +1,1 @@
+"""Pure rules and state machines. Imports only the standard library."""

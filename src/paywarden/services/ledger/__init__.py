@@ -1,0 +1,13 @@
+"""The ledger service: the engine (writes), queries (reads) and verify."""
+
+from .engine import LedgerEngine, NewAccount
+from .errors import BatchTooLarge, EngineOverloaded, EngineStopped, LedgerServiceError
+
+__all__ = [
+    "BatchTooLarge",
+    "EngineOverloaded",
+    "EngineStopped",
+    "LedgerEngine",
+    "LedgerServiceError",
+    "NewAccount",
+]

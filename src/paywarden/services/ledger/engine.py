@@ -1,0 +1,360 @@
+"""The ledger engine: one writer thread applying coalesced batches (group commit).
+
+Callers on any thread ``submit`` a list of events and get a Future. The writer
+takes as many queued submissions as fit in ``BATCH_SIZE_MAX`` events, applies
+them in one database transaction, commits once, and resolves each Future with
+that submission's own results. Durability therefore costs one fsync per batch.
+
+The writer keeps the accounts it has seen in memory. Each batch reads the
+ledger's write version under the lock; if another process wrote since, the
+cache is dropped, so several engines (several API processes) stay correct.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from ...adapters.clock import Clock
+from ...adapters.store import Database
+from ...adapters.store.ledger_writer import LedgerWriter, Loaded, writer_for
+from ...domain.errors import InvariantViolation
+from ...domain.ledger import (
+    BATCH_SIZE_MAX,
+    Account,
+    AccountFlags,
+    AccountResult,
+    Book,
+    Pending,
+    Row,
+    Transfer,
+    TransferResult,
+    check_account,
+)
+from . import metrics
+from .errors import BatchTooLarge, EngineOverloaded, EngineStopped
+
+log = structlog.get_logger(__name__)
+
+QUEUE_DEPTH_MAX = 1_024
+ACCOUNTS_CACHED_MAX = 1_000_000
+EXPIRY_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    id: int
+    ledger: int
+    code: int
+    flags: int = 0
+    user_data: str | None = None
+
+
+@dataclass
+class _Job:
+    kind: str  # "transfers" | "accounts" | "close"
+    payload: Any
+    future: Future[Any] = field(default_factory=Future)
+    results: list[TransferResult] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.payload) if self.kind == "transfers" else BATCH_SIZE_MAX
+
+
+_STOP = _Job("stop", None)
+
+
+class LedgerEngine:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: Clock,
+        queue_depth_max: int = QUEUE_DEPTH_MAX,
+        expiry_interval_s: float = EXPIRY_INTERVAL_S,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._queue: queue.Queue[_Job] = queue.Queue(maxsize=queue_depth_max)
+        self._queue_depth_max = queue_depth_max
+        self._expiry_interval_s = expiry_interval_s
+        self._carry: deque[_Job] = deque()
+        self._accounts: dict[int, Account] = {}
+        self._ledgers: set[int] = set()
+        self._version: int | None = None
+        self._thread: threading.Thread | None = None
+        self._writer: LedgerWriter | None = None
+
+    # -- life cycle ------------------------------------------------------
+
+    def start(self) -> LedgerEngine:
+        if self._thread is not None:
+            return self
+        self._writer = writer_for(self._database.dialect, self._database.raw_connection())
+        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._thread = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def __enter__(self) -> LedgerEngine:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
+
+    # -- submitting ------------------------------------------------------
+
+    def submit(self, transfers: Sequence[Transfer]) -> Future[list[TransferResult]]:
+        if len(transfers) > BATCH_SIZE_MAX:
+            raise BatchTooLarge(len(transfers), BATCH_SIZE_MAX)
+        return self._enqueue(_Job("transfers", list(transfers)))
+
+    def create_accounts(self, accounts: Sequence[NewAccount]) -> Future[list[AccountResult]]:
+        if len(accounts) > BATCH_SIZE_MAX:
+            raise BatchTooLarge(len(accounts), BATCH_SIZE_MAX)
+        return self._enqueue(_Job("accounts", list(accounts)))
+
+    def close_account(self, account_id: int) -> Future[AccountResult]:
+        return self._enqueue(_Job("close", account_id))
+
+    def execute(self, transfers: Sequence[Transfer]) -> list[TransferResult]:
+        """Submit and wait: the convenience for scripts and tests."""
+        return self.submit(transfers).result()
+
+    def _enqueue(self, job: _Job) -> Future[Any]:
+        if not self.running:
+            raise EngineStopped("the ledger engine is not running")
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            metrics.OVERLOADED.inc()
+            raise EngineOverloaded(self._queue_depth_max) from None
+        return job.future
+
+    # -- the writer thread -------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            job = self._carry.popleft() if self._carry else self._get(self._expiry_interval_s)
+            if job is _STOP:
+                return
+            if job is None:
+                self._guarded([], self._expire_only)
+            elif job.kind != "transfers":
+                self._guarded([job], self._run_single)
+            else:
+                self._guarded(self._coalesce(job), self._run_transfers)
+
+    def _coalesce(self, first: _Job) -> list[_Job]:
+        """Take queued submissions after ``first`` while they fit in one batch."""
+        jobs = [first]
+        size = first.size
+        while size < BATCH_SIZE_MAX:
+            nxt = self._get(0)
+            if nxt is None:
+                break
+            if nxt is _STOP or nxt.kind != "transfers" or size + nxt.size > BATCH_SIZE_MAX:
+                self._carry.append(nxt)
+                break
+            jobs.append(nxt)
+            size += nxt.size
+        return jobs
+
+    def _get(self, timeout_s: float) -> _Job | None:
+        try:
+            return self._queue.get(timeout=timeout_s) if timeout_s else self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _guarded(self, jobs: list[_Job], step: Any) -> None:
+        writer = self._writer
+        if writer is None:
+            raise InvariantViolation("the ledger writer ran without a connection")
+        try:
+            step(writer, jobs)
+        except InvariantViolation:
+            writer.rollback()
+            self._forget()
+            log.critical("ledger.invariant_violation", exc_info=True)
+            for job in jobs:
+                job.future.set_exception(EngineStopped("ledger invariant violated"))
+            raise
+        except Exception as exc:  # any store failure: nothing was committed
+            writer.rollback()
+            self._forget()
+            log.error("ledger.batch_failed", error=type(exc).__name__)
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+
+    def _forget(self) -> None:
+        self._accounts.clear()
+        self._version = None
+
+    def _begin(self, writer: LedgerWriter) -> tuple[int, int]:
+        version, last_timestamp = writer.begin()
+        if version != self._version or len(self._accounts) > ACCOUNTS_CACHED_MAX:
+            self._accounts.clear()
+        return version, last_timestamp
+
+    def _finish(self, writer: LedgerWriter, version: int, last_timestamp: int) -> None:
+        writer.bump(version + 1, last_timestamp)
+        writer.commit()
+        self._version = version + 1
+
+    def _ensure_accounts(self, writer: LedgerWriter, ids: set[int]) -> None:
+        missing = ids.difference(self._accounts)
+        if missing:
+            for account in writer.load_accounts(missing):
+                self._accounts[account.id] = account
+
+    # -- transfers ---------------------------------------------------------
+
+    def _run_transfers(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
+        started = time.perf_counter()
+        version, last_timestamp = self._begin(writer)
+        base = max(self._clock.now_ns(), last_timestamp + 1)
+        expired = writer.load_expired(base)
+        ids: set[str] = set()
+        for job in jobs:
+            for t in job.payload:
+                if type(t.id) is str:
+                    ids.add(t.id)
+                if t.pending_id is not None and type(t.pending_id) is str:
+                    ids.add(t.pending_id)
+        transfers, pendings = _index(expired, writer.load_transfers(ids))
+        wanted = {p.debit_account_id for p in pendings.values()}
+        wanted.update(p.credit_account_id for p in pendings.values())
+        for job in jobs:
+            for t in job.payload:
+                wanted.add(t.debit_account_id)
+                wanted.add(t.credit_account_id)
+        self._ensure_accounts(writer, {i for i in wanted if type(i) is int})
+        book = Book(self._accounts, transfers, pendings)
+        ts = base
+        for row, _ in expired:
+            book.expire(row, ts)
+            ts += 1
+        for job in jobs:
+            job.results = book.apply(job.payload, ts)
+            ts += len(job.payload)
+        writer.write_book(book, self._accounts)
+        self._finish(writer, version, max(ts - 1, last_timestamp))
+        metrics.observe_batch(time.perf_counter() - started, len(book.rows), len(expired))
+        for job in jobs:
+            metrics.count_results(job.results)
+            job.future.set_result(job.results)
+
+    def _expire_only(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
+        version, last_timestamp = self._begin(writer)
+        base = max(self._clock.now_ns(), last_timestamp + 1)
+        expired = writer.load_expired(base)
+        if not expired:
+            writer.rollback()
+            return
+        transfers, pendings = _index(expired, [])
+        self._ensure_accounts(writer, {p.debit_account_id for p in pendings.values()}
+                              | {p.credit_account_id for p in pendings.values()})
+        book = Book(self._accounts, transfers, pendings)
+        for i, (row, _) in enumerate(expired):
+            book.expire(row, base + i)
+        writer.write_book(book, self._accounts)
+        self._finish(writer, version, base + len(expired) - 1)
+        metrics.observe_batch(0.0, 0, len(expired))
+
+    # -- accounts ----------------------------------------------------------
+
+    def _run_single(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
+        (job,) = jobs
+        version, last_timestamp = self._begin(writer)
+        base = max(self._clock.now_ns(), last_timestamp + 1)
+        if job.kind == "accounts":
+            results, ts = self._create_accounts(writer, job.payload, base)
+        else:
+            results, ts = self._close_account(writer, job.payload), base
+        self._finish(writer, version, max(ts, last_timestamp))
+        job.future.set_result(results)
+
+    def _create_accounts(
+        self, writer: LedgerWriter, new: list[NewAccount], base: int
+    ) -> tuple[list[AccountResult], int]:
+        if not self._ledgers.issuperset(a.ledger for a in new if type(a.ledger) is int):
+            self._ledgers = writer.ledger_ids()
+        self._ensure_accounts(writer, {a.id for a in new if type(a.id) is int})
+        results: list[AccountResult] = []
+        created: list[Account] = []
+        ts = base
+        for a in new:
+            result = check_account(a.id, a.ledger, a.code, a.flags, a.user_data)
+            if result is None:
+                result = self._create_one(a, ts)
+            if result is AccountResult.OK:
+                created.append(self._accounts[a.id])
+                ts += 1
+            results.append(result)
+        if created:
+            writer.insert_accounts(created)
+        return results, ts - 1
+
+    def _create_one(self, a: NewAccount, ts: int) -> AccountResult:
+        existing = self._accounts.get(a.id)
+        if existing is not None:
+            same = (existing.ledger, existing.code, existing.flags & ~AccountFlags.CLOSED,
+                    existing.user_data) == (a.ledger, a.code, a.flags, a.user_data)
+            return AccountResult.EXISTS if same else AccountResult.EXISTS_WITH_DIFFERENT_FIELDS
+        if a.ledger not in self._ledgers:
+            return AccountResult.LEDGER_NOT_FOUND
+        self._accounts[a.id] = Account(a.id, a.ledger, a.code, a.flags, a.user_data, ts)
+        return AccountResult.OK
+
+    def _close_account(self, writer: LedgerWriter, account_id: int) -> AccountResult:
+        self._ensure_accounts(writer, {account_id})
+        account = self._accounts.get(account_id)
+        if account is None:
+            return AccountResult.NOT_FOUND
+        if account.flags & AccountFlags.CLOSED:
+            return AccountResult.ALREADY_CLOSED
+        if writer.open_pending_count(account_id):
+            return AccountResult.HAS_PENDING_TRANSFERS
+        account.flags |= AccountFlags.CLOSED
+        writer.set_account_flags(account_id, account.flags)
+        return AccountResult.OK
+
+
+def _index(*loads: list[Loaded]) -> tuple[dict[str, tuple[Any, ...]], dict[int, Pending]]:
+    transfers: dict[str, tuple[Any, ...]] = {}
+    pendings: dict[int, Pending] = {}
+    for load in loads:
+        for row, pending in load:
+            if row[Row.ID] in transfers:
+                continue
+            transfers[row[Row.ID]] = row
+            if pending is not None:
+                pendings[row[Row.TIMESTAMP]] = pending
+    return transfers, pendings
