@@ -1,0 +1,245 @@
+"""Ledger endpoints under /v1: ledgers, accounts, transfers."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from ..bootstrap import Platform
+from ..domain.errors import DomainError
+from ..domain.ledger import (
+    AccountFlags,
+    AccountResult,
+    Transfer,
+    TransferFlags,
+    TransferResult,
+)
+from ..services.ledger import NewAccount
+from ..services.ledger.currencies import currency
+from ..services.ledger.queries import AccountView, Balances, Ledger, TransferView
+from . import schemas as s
+from .auth import require_operator
+from .ids import account_id_from_str, account_id_to_str, parse_rfc3339, rfc3339
+from .problems import Problem
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_operator)])
+
+_TRANSFER_FLAGS = {
+    "linked": TransferFlags.LINKED,
+    "pending": TransferFlags.PENDING,
+    "post_pending": TransferFlags.POST_PENDING,
+    "void_pending": TransferFlags.VOID_PENDING,
+}
+_ACCOUNT_FLAGS = {
+    "debits_must_not_exceed_credits": AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+    "credits_must_not_exceed_debits": AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS,
+    "closed": AccountFlags.CLOSED,
+}
+_ACCOUNT_RESULT_STATUS = {
+    AccountResult.OK: 201, AccountResult.EXISTS: 200, AccountResult.NOT_FOUND: 404,
+    AccountResult.LEDGER_NOT_FOUND: 422, AccountResult.EXISTS_WITH_DIFFERENT_FIELDS: 409,
+    AccountResult.ALREADY_CLOSED: 409, AccountResult.HAS_PENDING_TRANSFERS: 409,
+}
+ACCOUNT_ID_ATTEMPTS_MAX = 5
+
+
+def platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+PlatformDep = Annotated[Platform, Depends(platform)]
+
+
+def _flag_names(flags: int, table: dict[str, int]) -> list[str]:
+    return [name for name, bit in table.items() if flags & bit]
+
+
+def _invalid(loc: list[str | int], msg: str) -> Problem:
+    return Problem(422, "validation_failed", f"the request is invalid: {msg}; nothing was applied",
+                   errors=[{"loc": loc, "type": "value_error", "msg": msg}])
+
+
+def _account_id(value: str, loc: list[str | int]) -> int:
+    number = account_id_from_str(value)
+    if number is None:
+        raise _invalid(loc, f"account id {value!r} is malformed")
+    return number
+
+
+def _ledger_id(code: str, loc: list[str | int]) -> int:
+    try:
+        return currency(code).number
+    except DomainError as exc:
+        raise _invalid(loc, exc.detail) from None
+
+
+def _ledger_out(ledger: Ledger) -> s.LedgerOut:
+    return s.LedgerOut(id=ledger.id, currency=ledger.currency, exponent=ledger.exponent,
+                       created_at=rfc3339(ledger.created_at))
+
+
+def _balances_out(b: Balances) -> s.BalancesOut:
+    return s.BalancesOut(debits_pending=b.debits_pending, debits_posted=b.debits_posted,
+                         credits_pending=b.credits_pending, credits_posted=b.credits_posted)
+
+
+def _currency_of(p: Platform, ledger_id: int) -> str:
+    ledger = p.queries.ledger(ledger_id)
+    return ledger.currency if ledger else str(ledger_id)
+
+
+def _account_out(p: Platform, a: AccountView) -> s.AccountOut:
+    return s.AccountOut(id=account_id_to_str(a.id), ledger=_currency_of(p, a.ledger), code=a.code,
+                        flags=_flag_names(a.flags, _ACCOUNT_FLAGS), user_data=a.user_data,
+                        created_at=rfc3339(a.timestamp), balances=_balances_out(a.balances))
+
+
+def _transfer_out(t: TransferView, currency_code: str) -> s.TransferOut:
+    flags = _flag_names(t.flags, _TRANSFER_FLAGS)
+    if t.flags & TransferFlags.EXPIRY:
+        flags.append("expiry")
+    return s.TransferOut(id=t.id, debit_account_id=account_id_to_str(t.debit_account_id),
+                         credit_account_id=account_id_to_str(t.credit_account_id), amount=t.amount,
+                         ledger=currency_code, code=t.code, flags=flags, pending_id=t.pending_id,
+                         timeout_s=t.timeout_s, user_data=t.user_data,
+                         timestamp=rfc3339(t.timestamp))
+
+
+# -- ledgers -------------------------------------------------------------------
+
+
+@router.post("/ledgers", status_code=201, response_model=s.LedgerOut)
+def create_ledger(body: s.LedgerIn, p: PlatformDep) -> s.LedgerOut:
+    return _ledger_out(p.queries.create_ledger(body.currency, now_ns=p.clock.now_ns()))
+
+
+@router.get("/ledgers", response_model=list[s.LedgerOut])
+def list_ledgers(p: PlatformDep) -> list[s.LedgerOut]:
+    return [_ledger_out(ledger) for ledger in p.queries.ledgers()]
+
+
+# -- accounts ------------------------------------------------------------------
+
+
+@router.post("/accounts", status_code=201, response_model=s.AccountOut,
+             responses={200: {"description": "the same account existed already"}})
+async def create_account(body: s.AccountIn, p: PlatformDep, response: Response) -> s.AccountOut:
+    ledger_id = _ledger_id(body.ledger, ["body", "ledger"])
+    flags = 0
+    for name in body.flags:
+        flags |= _ACCOUNT_FLAGS[name]
+    for _ in range(ACCOUNT_ID_ATTEMPTS_MAX):
+        if body.id is not None:
+            account_id = _account_id(body.id, ["body", "id"])
+        else:
+            account_id = secrets.randbits(63) or 1
+        new = NewAccount(account_id, ledger_id, body.code, flags, body.user_data)
+        (result,) = await asyncio.wrap_future(p.engine.create_accounts([new]))
+        if result is AccountResult.EXISTS_WITH_DIFFERENT_FIELDS and body.id is None:
+            continue  # a random id collided: draw another
+        break
+    status = _ACCOUNT_RESULT_STATUS.get(result, 422)
+    if status >= 400:
+        raise Problem(status, f"account_{result.value}" if not result.value.startswith(
+            "ledger") else result.value, f"account not created: {result.value}")
+    response.status_code = status
+    view = p.queries.account(account_id, now_ns=p.clock.now_ns())
+    if view is None:
+        raise Problem(500, "internal_error", "the account vanished after creation")
+    return _account_out(p, view)
+
+
+@router.get("/accounts/{account_id}", response_model=s.AccountOut)
+def get_account(account_id: str, p: PlatformDep,
+                as_of: Annotated[str | None, Query(description="RFC 3339 time")] = None
+                ) -> s.AccountOut:
+    number = _account_id(account_id, ["path", "account_id"])
+    view = p.queries.account(number, now_ns=p.clock.now_ns())
+    if view is None:
+        raise Problem(404, "account_not_found", f"no account {account_id}")
+    out = _account_out(p, view)
+    if as_of is not None:
+        as_of_ns = parse_rfc3339(as_of)
+        if as_of_ns is None:
+            raise _invalid(["query", "as_of"], f"{as_of!r} is not an RFC 3339 time")
+        balances = p.queries.balances_as_of(number, as_of_ns)
+        if balances is None:
+            raise Problem(404, "account_not_found", f"account {account_id} did not exist at {as_of}")
+        out.balances = _balances_out(balances)
+        out.as_of = rfc3339(as_of_ns)
+    return out
+
+
+@router.post("/accounts/{account_id}/close", response_model=s.AccountOut)
+async def close_account(account_id: str, p: PlatformDep) -> s.AccountOut:
+    number = _account_id(account_id, ["path", "account_id"])
+    result = await asyncio.wrap_future(p.engine.close_account(number))
+    if result is not AccountResult.OK:
+        raise Problem(_ACCOUNT_RESULT_STATUS.get(result, 422), f"account_{result.value}",
+                      f"account {account_id} not closed: {result.value}")
+    view = p.queries.account(number, now_ns=p.clock.now_ns())
+    assert view is not None  # noqa: S101 - closing does not delete
+    return _account_out(p, view)
+
+
+@router.get("/accounts/{account_id}/transfers", response_model=s.TransferPageOut)
+def list_account_transfers(
+    account_id: str, p: PlatformDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$")] = None,
+) -> s.TransferPageOut:
+    number = _account_id(account_id, ["path", "account_id"])
+    view = p.queries.account(number, now_ns=p.clock.now_ns())
+    if view is None:
+        raise Problem(404, "account_not_found", f"no account {account_id}")
+    page, next_cursor = p.queries.account_transfers(
+        number, limit=limit, before=int(cursor) if cursor else None)
+    code = _currency_of(p, view.ledger)
+    return s.TransferPageOut(data=[_transfer_out(t, code) for t in page],
+                             next_cursor=str(next_cursor) if next_cursor else None)
+
+
+# -- transfers -----------------------------------------------------------------
+
+
+def _to_domain(i: int, t: s.TransferIn) -> Transfer:
+    flags = 0
+    for name in t.flags:
+        flags |= _TRANSFER_FLAGS[name]
+    loc: list[str | int] = ["body", "transfers", i]
+    return Transfer(
+        id=t.id,
+        debit_account_id=_account_id(t.debit_account_id, [*loc, "debit_account_id"])
+        if t.debit_account_id else 0,
+        credit_account_id=_account_id(t.credit_account_id, [*loc, "credit_account_id"])
+        if t.credit_account_id else 0,
+        amount=t.amount,
+        ledger=_ledger_id(t.ledger, [*loc, "ledger"]) if t.ledger else 0,
+        code=t.code or 0,
+        flags=flags,
+        pending_id=t.pending_id,
+        timeout_s=t.timeout_s,
+        user_data=t.user_data,
+    )
+
+
+@router.post("/transfers", response_model=s.TransferBatchOut)
+async def create_transfers(body: s.TransferBatchIn, p: PlatformDep) -> s.TransferBatchOut:
+    transfers = [_to_domain(i, t) for i, t in enumerate(body.transfers)]
+    results = await asyncio.wrap_future(p.engine.submit(transfers))
+    return s.TransferBatchOut(
+        results=[s.TransferResultOut(index=i, id=t.id, result=r.value)
+                 for i, (t, r) in enumerate(zip(transfers, results))],
+        applied=sum(r is TransferResult.OK for r in results),
+    )
+
+
+@router.get("/transfers/{transfer_id}", response_model=s.TransferOut)
+def get_transfer(transfer_id: str, p: PlatformDep) -> s.TransferOut:
+    view = p.queries.transfer(transfer_id)
+    if view is None:
+        raise Problem(404, "transfer_not_found", "no transfer with that id")
+    return _transfer_out(view, _currency_of(p, view.ledger))

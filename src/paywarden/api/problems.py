@@ -1,0 +1,94 @@
+"""RFC 9457 problem details: every error leaves the API as one, with a stable ``code``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..domain.errors import DomainError
+from ..services.ledger import BatchTooLarge, EngineOverloaded, EngineStopped
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 1
+log = structlog.get_logger(__name__)
+
+
+class Problem(Exception):
+    def __init__(self, status: int, code: str, detail: str, *, title: str | None = None,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.title = title or code.replace("_", " ").capitalize()
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://paywarden.dev/problems/{problem.code}",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "code": problem.code,
+        **problem.extra,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON,
+                        headers=problem.headers)
+
+
+_DOMAIN_STATUS = {"ledger_exists": 409, "currency_unknown": 422, "cursor_invalid": 400,
+                  "history_too_deep": 422}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
+                  for e in exc.errors()]
+        return problem_response(Problem(
+            422, "validation_failed", f"the request is invalid ({len(errors)} errors); "
+            "nothing was applied", errors=errors[:100]), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(Problem(_DOMAIN_STATUS.get(exc.code, 422), exc.code,
+                                        exc.detail), request)
+
+    @app.exception_handler(BatchTooLarge)
+    async def _too_large(request: Request, exc: BatchTooLarge) -> JSONResponse:
+        return problem_response(Problem(413, exc.code, str(exc), size_max=exc.size_max), request)
+
+    @app.exception_handler(EngineOverloaded)
+    async def _overloaded(request: Request, exc: EngineOverloaded) -> JSONResponse:
+        return problem_response(Problem(503, exc.code, "the ledger is saturated; retry later",
+                                        headers={"Retry-After": str(RETRY_AFTER_S)}), request)
+
+    @app.exception_handler(EngineStopped)
+    async def _stopped(request: Request, exc: EngineStopped) -> JSONResponse:
+        return problem_response(Problem(503, exc.code, "the ledger is not running",
+                                        headers={"Retry-After": str(RETRY_AFTER_S)}), request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("api.unhandled", path=request.url.path, error=type(exc).__name__)
+        return problem_response(Problem(500, "internal_error",
+                                        "an internal error occurred; nothing more is said here"),
+                                request)

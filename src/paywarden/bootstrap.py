@@ -1,0 +1,43 @@
+"""Wiring: builds the platform's parts once, from one Settings object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .adapters.clock import Clock, SystemClock
+from .adapters.store import Database, open_database
+from .services.ledger import LedgerEngine
+from .services.ledger.queries import LedgerQueries
+from .services.operators import TokenChecker
+from .settings import Settings
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    database: Database
+    clock: Clock
+    engine: LedgerEngine
+    queries: LedgerQueries
+    tokens: TokenChecker
+
+    def start(self) -> None:
+        self.engine.start()
+
+    def stop(self) -> None:
+        self.engine.stop()
+        self.database.dispose()
+
+
+def build(settings: Settings, *, clock: Clock | None = None,
+          database: Database | None = None) -> Platform:
+    clock = clock or SystemClock()
+    database = database or open_database(settings.database)
+    engine = LedgerEngine(
+        database,
+        clock=clock,
+        queue_depth_max=settings.ledger_queue_depth_max,
+        expiry_interval_s=settings.ledger_expiry_interval_s,
+    )
+    return Platform(settings, database, clock, engine, LedgerQueries(database),
+                    TokenChecker(database))

@@ -1,0 +1,27 @@
+"""ISO 4217 currencies: the ledger of a currency is numbered by its numeric code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import iso4217
+
+from ...domain.errors import DomainError
+
+
+@dataclass(frozen=True)
+class Currency:
+    code: str
+    number: int
+    exponent: int
+
+
+def currency(code: str) -> Currency:
+    """Look up an ISO 4217 alphabetic code, e.g. ``"EUR"``."""
+    entry = iso4217.Currency.__members__.get(code) if code.isascii() and code.isupper() else None
+    if entry is None:
+        raise DomainError("currency_unknown", f"currency {code!r} is not an ISO 4217 code") 
+    exponent = entry.exponent
+    if entry.number is None or exponent is None:
+        raise DomainError("currency_unknown", f"currency {code!r} has no minor unit in ISO 4217")
+    return Currency(code=entry.code, number=int(entry.number), exponent=int(exponent))
