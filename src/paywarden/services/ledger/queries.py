@@ -129,12 +129,17 @@ class LedgerQueries:
             if head is None or head.timestamp > as_of_ns:
                 return None
             found = Balances(0, 0, 0, 0)
-            for row in _walk(conn, account_id, head.last_transfer, HISTORY_STEPS_MAX):
+            steps = 0
+            for row in _walk(conn, account_id, head.last_transfer, HISTORY_STEPS_MAX + 1):
+                steps += 1
                 if row[Row.TIMESTAMP] <= as_of_ns:
                     start = Row.DEBIT_BALANCES if row[Row.DEBIT] == account_id else (
                         Row.CREDIT_BALANCES)
                     found = Balances(*row[start : start + 4])
                     break
+            if steps > HISTORY_STEPS_MAX:
+                raise DomainError("history_too_deep",
+                                  f"more than {HISTORY_STEPS_MAX} transfers to walk back")
             if found.debits_pending or found.credits_pending:
                 lapsed_dr, lapsed_cr = _lapsed(conn, account_id, as_of_ns, swept_after=as_of_ns)
                 found = Balances(found.debits_pending - lapsed_dr, found.debits_posted,
@@ -181,7 +186,6 @@ def _walk(conn: object, account_id: int, start: int, steps_max: int) -> Iterator
             raise DomainError("history_broken", f"transfer at {ts} of account {account_id} is missing")
         yield tuple(row)
         ts = row[Row.DEBIT_PREV] if row[Row.DEBIT] == account_id else row[Row.CREDIT_PREV]
-    raise DomainError("history_too_deep", f"more than {steps_max} transfers to walk")
 
 
 def _lapsed(conn: object, account_id: int, at_ns: int, *, swept_after: int | None = None

@@ -1,0 +1,76 @@
+"""Shared fixtures: every storage test runs on SQLite and on a real PostgreSQL.
+
+``make test`` starts a throwaway PostgreSQL and sets PAYWARDEN_TEST_PG_URL.
+Run pytest by hand without it and the PostgreSQL half is skipped — except in
+CI, where a missing PostgreSQL is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from paywarden.adapters.clock import FakeClock
+from paywarden.adapters.store import Database, open_database
+from paywarden.services.ledger import LedgerEngine
+
+PG_URL = os.environ.get("PAYWARDEN_TEST_PG_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _fresh_pg_database() -> tuple[str, str]:
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("PAYWARDEN_TEST_PG_URL is not set: CI must test on PostgreSQL")
+        pytest.skip("no PostgreSQL: run the suite through `make test`")
+    name = "pw_" + secrets.token_hex(6)
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE template0"))
+    admin.dispose()
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_pg_database(name: str) -> None:
+    admin = create_engine(PG_URL or "", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/paywarden.db"
+        return
+    url, name = _fresh_pg_database()
+    yield url
+    _drop_pg_database(name)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = open_database(database_url)
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def engine(database: Database, clock: FakeClock) -> Iterator[LedgerEngine]:
+    with database.engine.begin() as conn:
+        conn.execute(text("INSERT INTO ledgers (id, currency, exponent, created_at) VALUES "
+                          "(978, 'EUR', 2, 0), (840, 'USD', 2, 0)"))
+    eng = LedgerEngine(database, clock=clock, expiry_interval_s=0.05).start()
+    yield eng
+    eng.stop()
