@@ -148,18 +148,22 @@ def _runs_as() -> tuple[list[str], int | None, int | None]:
 class _Server:
     def __init__(self) -> None:
         self.prefix, self.uid, self.gid = _runs_as()
+        self.env = _clean_env()
+        self.tmp = ""
+        self.data = self.sock = self.logfile = ""
+        self.port = 0
+        self.pid: int | None = None
+        self.started = False
+
+    def make_dirs(self) -> None:
         base = _temp_base(needs_other_access=self.uid is not None)
         self.tmp = tempfile.mkdtemp(prefix="pgtemp-", dir=base)
         self.data = os.path.join(self.tmp, "data")
         self.sock = os.path.join(self.tmp, "sock")
         self.logfile = os.path.join(self.tmp, "server.log")
-        self.port = 0
-        self.pid: int | None = None
-        self.started = False
-        self.env = _clean_env()
         os.mkdir(self.sock, 0o700)
-        for path in (self.tmp, self.sock):
-            if self.uid is not None:
+        if self.uid is not None:
+            for path in (self.tmp, self.sock):
                 os.chown(path, self.uid, self.gid if self.gid is not None else -1)
 
     # -- helpers ---------------------------------------------------------
@@ -167,11 +171,22 @@ class _Server:
              timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         cmd = (self.prefix if as_server else []) + list(args)
         # cwd is the temp dir: the caller's cwd may be unreadable by postgres.
-        proc = subprocess.run(
+        # A new session, so that on timeout or SIGTERM the whole group (runuser,
+        # initdb and its bootstrap backend, ...) can be killed; pg_ctl start
+        # detaches the postmaster into a session of its own.
+        with subprocess.Popen(
             cmd, cwd=self.tmp, env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            timeout=timeout, start_new_session=True,
-        )
+            start_new_session=True,
+        ) as p:
+            try:
+                out, _ = p.communicate(timeout=timeout)
+            except BaseException:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                raise
+        proc = subprocess.CompletedProcess(cmd, p.returncode, out)
         if check and proc.returncode != 0:
             raise PgTempError(
                 f"{' '.join(args)} failed with exit code {proc.returncode}:\n{proc.stdout}"
@@ -246,8 +261,11 @@ class _Server:
             return None
 
     def stop(self) -> None:
+        if not self.tmp:
+            return
         try:
-            if self.started or os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            pid = self._postmaster_pid()
+            if self.started or (pid is not None and _alive(pid)):
                 self._stop_server()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -356,6 +374,7 @@ def temporary_postgres() -> Iterator[str]:
         ensure_postgres_installed()
         server = _Server()
         try:
+            server.make_dirs()
             server.init()
             server.start()
             server.wait_ready()

@@ -1,0 +1,45 @@
+# PayWarden developer entry points.  User-facing targets: `make run`, `make test`.
+# Everything else here is a helper.
+#
+#   make run                            start the platform on http://127.0.0.1:8000
+#   make test                           run the test suite against SQLite and a
+#                                       throwaway PostgreSQL 15 (scripts/pgtemp.py)
+#   make test PYTEST_ARGS='-x -k ledger'  pass extra arguments to pytest
+
+PYTHON ?= python3
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+PIP_FLAGS := --quiet --disable-pip-version-check
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := usage
+.PHONY: usage run test
+
+usage:
+	@echo "make run    start PayWarden on http://127.0.0.1:8000"
+	@echo "make test   run the test suite (starts a throwaway PostgreSQL; PYTEST_ARGS='...' for pytest)"
+
+run: $(VENV)/.installed-run
+	$(VENV)/bin/paywarden run
+
+test: $(VENV)/.installed-test
+	$(VENV_PY) scripts/pgtemp.py -- $(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+# The venv counts as created once it has pip.  Debian ships venv/ensurepip in
+# a separate package; install it if creating the venv fails.
+$(VENV)/bin/pip:
+	@if ! $(PYTHON) -m venv $(VENV); then \
+	  echo "make: '$(PYTHON) -m venv' failed; installing python3-venv with apt-get" >&2; \
+	  apt-get update >&2 && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv >&2 && \
+	  $(PYTHON) -m venv --clear $(VENV); \
+	fi
+
+# Stamps: reinstall only when pyproject.toml changes (or the venv is new).
+$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/pip
+	$(VENV_PY) -m pip install $(PIP_FLAGS) -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/pip
+	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[test]'
+	@touch $@
