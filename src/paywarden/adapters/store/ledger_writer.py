@@ -11,8 +11,11 @@ one after another and timestamps never go backwards.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
+
+import psycopg
 
 from ...domain.ledger import TRANSFER_COLUMNS, Account, Book, Pending, Row
 
@@ -45,6 +48,7 @@ class LedgerWriter:
     """SQLite flavour; ``PostgresLedgerWriter`` overrides what differs."""
 
     param = "?"
+    integrity_error: type[Exception] = sqlite3.IntegrityError
 
     def __init__(self, connection: Any) -> None:
         self._proxy = connection  # SQLAlchemy's pooled proxy; closing it returns it
@@ -171,6 +175,7 @@ class PostgresLedgerWriter(LedgerWriter):
     """PostgreSQL: the same statements, with arrays instead of executemany."""
 
     param = "%s"
+    integrity_error = psycopg.IntegrityError
 
     def begin(self) -> tuple[int, int]:
         cur = self.conn.cursor()

@@ -237,6 +237,22 @@ class LedgerEngine:
     # -- transfers ---------------------------------------------------------
 
     def _run_transfers(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
+        """Apply a batch, first guessing that no id in it exists in the database.
+
+        Retries are rare, so looking every id up costs more than it saves: the
+        unique index on ``transfers.id`` refuses a stored id, and only then is
+        the batch redone with every id looked up (and ``exists`` answered).
+        """
+        try:
+            self._apply_transfers(writer, jobs, look_up_ids=False)
+        except writer.integrity_error:
+            writer.rollback()
+            self._forget()
+            metrics.ID_LOOKUP_RETRIES.inc()
+            self._apply_transfers(writer, jobs, look_up_ids=True)
+
+    def _apply_transfers(self, writer: LedgerWriter, jobs: list[_Job], *,
+                         look_up_ids: bool) -> None:
         started = time.perf_counter()
         version, last_timestamp = self._begin(writer)
         base = max(self._clock.now_ns(), last_timestamp + 1)
@@ -244,7 +260,7 @@ class LedgerEngine:
         ids: set[str] = set()
         for job in jobs:
             for t in job.payload:
-                if type(t.id) is str:
+                if look_up_ids and type(t.id) is str:
                     ids.add(t.id)
                 if t.pending_id is not None and type(t.pending_id) is str:
                     ids.add(t.pending_id)

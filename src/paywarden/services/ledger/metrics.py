@@ -33,3 +33,7 @@ def observe_batch(seconds: float, rows: int, expired: int) -> None:
 def count_results(results: Iterable[str]) -> None:
     for result, n in Tally(results).items():
         TRANSFERS.labels(result=result).inc(n)
+ID_LOOKUP_RETRIES = Counter(
+    "paywarden_ledger_id_lookup_retries_total",
+    "Batches redone with id lookups because a submitted id existed already",
+)
