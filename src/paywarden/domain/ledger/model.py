@@ -23,7 +23,7 @@ TRANSFER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 # Ids the engine writes itself (expiry of a pending transfer) start with "!",
 # which clients can never use, so the two namespaces cannot collide.
 SYSTEM_ID_PREFIX = "!"
-USER_DATA_PATTERN = re.compile(r"[\x20-\x7e]{0,%d}" % USER_DATA_LENGTH_MAX)
+USER_DATA_PATTERN = re.compile(rf"[\x20-\x7e]{{0,{USER_DATA_LENGTH_MAX}}}")
 
 
 class AccountFlags(enum.IntFlag):

@@ -20,7 +20,7 @@ def currency(code: str) -> Currency:
     """Look up an ISO 4217 alphabetic code, e.g. ``"EUR"``."""
     entry = iso4217.Currency.__members__.get(code) if code.isascii() and code.isupper() else None
     if entry is None:
-        raise DomainError("currency_unknown", f"currency {code!r} is not an ISO 4217 code") 
+        raise DomainError("currency_unknown", f"currency {code!r} is not an ISO 4217 code")
     exponent = entry.exponent
     if entry.number is None or exponent is None:
         raise DomainError("currency_unknown", f"currency {code!r} has no minor unit in ISO 4217")
