@@ -172,7 +172,7 @@ class LedgerWriter:
 
 
 class PostgresLedgerWriter(LedgerWriter):
-    """PostgreSQL: the same statements, with arrays instead of executemany."""
+    """PostgreSQL: binary COPY for inserts, one UPDATE over binary arrays for the rest."""
 
     param = "%s"
     integrity_error = psycopg.IntegrityError
@@ -195,40 +195,37 @@ class PostgresLedgerWriter(LedgerWriter):
         return list(cur.fetchall())
 
     def insert_accounts(self, accounts: Sequence[Account]) -> None:
-        cols = list(zip(*[(a.id, a.ledger, a.code, a.flags, a.user_data, a.timestamp,
-                           *a.balances(), a.last_transfer) for a in accounts]))
-        types = ("int8", "int4", "int4", "int4", "text", "int8", "int8", "int8", "int8",
-                 "int8", "int8")
-        self._insert_unnest("accounts", _ACCOUNT_COLUMNS, types, cols)
+        self._copy("accounts", _ACCOUNT_COLUMNS, _ACCOUNT_TYPES,
+                   [(a.id, a.ledger, a.code, a.flags, a.user_data, a.timestamp, *a.balances(),
+                     a.last_transfer) for a in accounts])
 
     def set_account_flags(self, account_id: int, flags: int) -> None:
         self.conn.execute("UPDATE accounts SET flags = %s WHERE id = %s", (flags, account_id))
 
-    def _insert_unnest(self, table: str, columns: str, types: Sequence[str],
-                       cols: Sequence[Sequence[Any]]) -> None:
-        arrays = ", ".join(f"%s::{t}[]" for t in types)
-        self.conn.execute(
-            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",
-            [list(c) for c in cols],
-        )
+    def _copy(self, table: str, columns: str, types: Sequence[str],
+              rows: Iterable[Sequence[Any]]) -> None:
+        """Binary COPY: the fastest insert psycopg offers (no text conversion per value)."""
+        with self.conn.cursor().copy(
+            f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
 
     def write_book(self, book: Book, accounts: dict[int, Account]) -> None:
         if book.rows:
-            types = ("int8", "text", "int8", "int8", "int8", "int4", "int4", "int4", "text",
-                     "int8", "text") + ("int8",) * 10
-            self._insert_unnest("transfers", ", ".join(TRANSFER_COLUMNS), types,
-                                list(zip(*book.rows)))
+            self._copy("transfers", ", ".join(TRANSFER_COLUMNS), _TRANSFER_TYPES, book.rows)
         if book.new_pendings:
-            cols = list(zip(*[(p.timestamp, p.debit_account_id, p.credit_account_id, p.amount,
-                               p.expires_at, p.state) for p in book.new_pendings]))
-            self._insert_unnest(
+            self._copy(
                 "pending_transfers",
                 "timestamp, debit_account_id, credit_account_id, amount, expires_at, state",
-                ("int8", "int8", "int8", "int8", "int8", "int4"), cols)
+                ("int8", "int8", "int8", "int8", "int8", "int4"),
+                [(p.timestamp, p.debit_account_id, p.credit_account_id, p.amount, p.expires_at,
+                  p.state) for p in book.new_pendings])
         if book.changed_pendings:
             self.conn.execute(
-                "UPDATE pending_transfers p SET state = u.state FROM unnest(%s::int8[], "
-                "%s::int4[]) AS u(timestamp, state) WHERE p.timestamp = u.timestamp",
+                "UPDATE pending_transfers p SET state = u.state FROM unnest(%b::int8[], "
+                "%b::int4[]) AS u(timestamp, state) WHERE p.timestamp = u.timestamp",
                 [[p.timestamp for p in book.changed_pendings],
                  [p.state for p in book.changed_pendings]],
             )
@@ -237,10 +234,16 @@ class PostgresLedgerWriter(LedgerWriter):
             self.conn.execute(
                 "UPDATE accounts a SET debits_pending = u.dp, debits_posted = u.dpo, "
                 "credits_pending = u.cp, credits_posted = u.cpo, last_transfer = u.lt "
-                "FROM unnest(%s::int8[], %s::int8[], %s::int8[], %s::int8[], %s::int8[], "
-                "%s::int8[]) AS u(id, dp, dpo, cp, cpo, lt) WHERE a.id = u.id",
+                "FROM unnest(%b::int8[], %b::int8[], %b::int8[], %b::int8[], %b::int8[], "
+                "%b::int8[]) AS u(id, dp, dpo, cp, cpo, lt) WHERE a.id = u.id",
                 [list(c) for c in zip(*rows)],
             )
+
+
+_ACCOUNT_TYPES = ("int8", "int4", "int4", "int4", "text", "int8", "int8", "int8", "int8", "int8",
+                  "int8")
+_TRANSFER_TYPES = ("int8", "text", "int8", "int8", "int8", "int4", "int4", "int4", "text", "int8",
+                   "text") + ("int8",) * 10
 
 
 def writer_for(dialect: str, connection: Any) -> LedgerWriter:
