@@ -56,6 +56,7 @@ ACCOUNTS = {
     11: (2, 0), 12: (2, 0), 13: (2, DMNEC), 14: (2, CLOSED),
 }  # fmt: skip
 LEDGERS = {1: [1, 2, 3, 4, 5], 2: [11, 12, 13, 14]}
+OPEN = {ledger: [a for a in ids if not ACCOUNTS[a][1] & CLOSED] for ledger, ids in LEDGERS.items()}
 UNKNOWN_ACCOUNT = 99
 
 
@@ -404,6 +405,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.now = T0
         self.sent: list[Transfer] = []
         self.pending_sent: dict[str, Transfer] = {}
+        self.accepted: dict[str, Transfer] = {}  # as first sent, by id, if the model took it
         self.ids = 0
 
     # -- drawing transfers
@@ -413,7 +415,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return f"t{self.ids}"
 
     def draw_transfer(self, data: st.DataObject, linked: bool) -> Transfer:
-        kind = pick(data, (4, "single"), (4, "pending"), (4, "post"), (2, "void"), (2, "again"),
+        kind = pick(data, (4, "single"), (4, "pending"), (4, "post"), (2, "void"), (3, "again"),
                     (3, "malformed"))  # fmt: skip
         if kind == "again" and self.sent:
             return self.draw_again(data)
@@ -425,16 +427,16 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def draw_move(self, data: st.DataObject, linked: bool, pending: bool) -> Transfer:
         ledger = pick(data, (5, 1), (3, 2))
-        pool = LEDGERS[ledger]
+        pool = OPEN[ledger]
         others = [a for a in ACCOUNTS if a not in pool] + [UNKNOWN_ACCOUNT]
-        dr = pick(data, (8, st.sampled_from(pool)), (1, st.sampled_from(others)))
-        cr = pick(data, (8, st.sampled_from([a for a in pool if a != dr])),
+        dr = pick(data, (12, st.sampled_from(pool)), (1, st.sampled_from(others)))
+        cr = pick(data, (12, st.sampled_from([a for a in pool if a != dr])),
                   (1, st.sampled_from(others)))  # fmt: skip
         amount = pick(
             data,
             (40, st.integers(1, 60)),
             (1, st.integers(AMOUNT_MAX - 50, AMOUNT_MAX)),
-            (1, st.integers(AMOUNT_MAX // 2 - 5, AMOUNT_MAX // 2 + 5)),
+            (2, st.integers(AMOUNT_MAX // 2 - 5, AMOUNT_MAX // 2 + 5)),
         )
         timeout_s = 0
         if pending:
@@ -451,9 +453,12 @@ class LedgerMachine(RuleBasedStateMachine):
     def draw_resolve(self, data: st.DataObject, linked: bool, void: bool) -> Transfer:
         target: Transfer | None = None
         pending_id: Any = "unknown"
-        where = pick(data, (8 if self.pending_sent else 0, "pending"),
+        holding = sorted(p for p, h in self.model.holds.items() if h.state == "pending")
+        where = pick(data, (12 if holding else 0, "holding"), (3 if self.pending_sent else 0, "pending"),
                      (1 if self.sent else 0, "any"), (1, "unknown"))  # fmt: skip
-        if where == "pending":
+        if where == "holding":
+            target = self.accepted[data.draw(st.sampled_from(holding))]
+        elif where == "pending":
             target = self.pending_sent[data.draw(st.sampled_from(sorted(self.pending_sent)))]
         elif where == "any":
             target = data.draw(st.sampled_from(self.sent))
@@ -461,7 +466,7 @@ class LedgerMachine(RuleBasedStateMachine):
             pending_id = target.id
         full = full_amount(target)
         if void:
-            amount = pick(data, (4, None), (2, full), (1, st.integers(1, full + 1)))
+            amount = pick(data, (4, None), (2, full), (1, st.integers(1, full + 1)), (1, full + 1))
         else:
             amount = pick(data, (3, None), (1, full), (3, st.integers(1, full)), (1, full + 1))
 
@@ -483,7 +488,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def draw_again(self, data: st.DataObject) -> Transfer:
         """A transfer sent before, as it was or with a field changed."""
-        old = data.draw(st.sampled_from(self.sent))
+        accepted = sorted(self.accepted)
+        if accepted and pick(data, (3, True), (1, False)):
+            old = self.accepted[data.draw(st.sampled_from(accepted))]
+        else:
+            old = data.draw(st.sampled_from(self.sent))
         change = pick(data, (6, "none"), (1, "amount"), (1, "user_data"), (1, "code"),
                       (1, "accounts"), (1, "omit"), (1, "linked"))  # fmt: skip
         if change == "amount":
@@ -524,6 +533,9 @@ class LedgerMachine(RuleBasedStateMachine):
         got = book.apply(batch, self.now)
         want = self.model.submit(batch, self.now)
         self.now += len(batch)
+        for t in batch:
+            if t.id in self.model.transfers:
+                self.accepted.setdefault(t.id, t)
         assert got == want, "\n".join(
             f"{g!s:>30} {w!s:>30}  {t}" for t, g, w in zip(batch, got, want, strict=True)
         )

@@ -92,6 +92,7 @@ class Book:
                     chain_failed = True
             if chain_start >= 0 and not linked:
                 chain_start = -1
+                chain_failed = False
                 self._undo = None
         if chain_start >= 0:
             if not chain_failed:
@@ -106,7 +107,7 @@ class Book:
             return shape
         existing = self.transfers.get(t.id)
         if existing is not None:
-            return _compare_existing(t, existing)
+            return _compare_existing(t, existing, self.transfers)
         tid, dr_id, cr_id, amount, ledger, code, flags, _, timeout_s, user_data = t
         if flags & _RESOLVE:
             return self._resolve(t, ts)
@@ -301,7 +302,7 @@ class Book:
             results[j] = R.LINKED_EVENT_FAILED
 
 
-def _compare_existing(t: Transfer, row: Stored) -> R:
+def _compare_existing(t: Transfer, row: Stored, transfers: dict[str, Stored]) -> R:
     """Idempotency: the same id with the same fields is ``exists``."""
     if row[Row.FLAGS] & _EXPIRY:
         raise InvariantViolation(f"client id {t.id!r} matched an engine-written transfer")
@@ -313,8 +314,8 @@ def _compare_existing(t: Transfer, row: Stored) -> R:
             and t.credit_account_id in (0, row[Row.CREDIT])
             and t.ledger in (0, row[Row.LEDGER])
             and t.code in (0, row[Row.CODE])
-            and t.amount in (None, row[Row.AMOUNT])
             and t.user_data == row[Row.USER_DATA]
+            and _same_resolve_amount(t.amount, row, transfers)
         )
     else:
         same = (
@@ -329,3 +330,13 @@ def _compare_existing(t: Transfer, row: Stored) -> R:
             and t.user_data == row[Row.USER_DATA]
         )
     return R.EXISTS if same else R.EXISTS_WITH_DIFFERENT_FIELDS
+
+
+def _same_resolve_amount(amount: int | None, row: Stored, transfers: dict[str, Stored]) -> bool:
+    """An omitted amount means the whole pending amount, so it matches only a full post."""
+    if amount is not None:
+        return amount == row[Row.AMOUNT]
+    pending_row = transfers.get(row[Row.PENDING_ID])
+    if pending_row is None:
+        raise InvariantViolation(f"pending transfer {row[Row.PENDING_ID]!r} is not loaded")
+    return row[Row.AMOUNT] == pending_row[Row.AMOUNT]  # type: ignore[no-any-return]
