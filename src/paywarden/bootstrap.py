@@ -8,7 +8,8 @@ from .adapters.clock import Clock, SystemClock
 from .adapters.store import Database, open_database
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
-from .services.operators import TokenChecker
+from .services.access import Guard
+from .services.identity import Sessions
 from .settings import Settings
 
 
@@ -19,7 +20,8 @@ class Platform:
     clock: Clock
     engine: LedgerEngine
     queries: LedgerQueries
-    tokens: TokenChecker
+    sessions: Sessions
+    guard: Guard
 
     def start(self) -> None:
         self.engine.start()
@@ -39,5 +41,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
         queue_depth_max=settings.ledger_queue_depth_max,
         expiry_interval_s=settings.ledger_expiry_interval_s,
     )
-    return Platform(settings, database, clock, engine, LedgerQueries(database),
-                    TokenChecker(database))
+    sessions = Sessions(database, clock=clock, idle_s=settings.session_idle_s,
+                        absolute_s=settings.session_absolute_s)
+    return Platform(settings, database, clock, engine, LedgerQueries(database), sessions,
+                    Guard(database, clock=clock))

@@ -22,6 +22,31 @@ class Settings(BaseSettings):
     ledger_queue_depth_max: int = Field(default=1_024, ge=1, le=1_000_000)
     ledger_expiry_interval_s: float = Field(default=1.0, gt=0, le=60)
     request_body_bytes_max: int = Field(default=8 * 1024 * 1024, ge=1024)
+    request_header_bytes_max: int = Field(default=16 * 1024, ge=1024)
+
+    # Identity and access (issue 3)
+    public_url: str = Field(default="http://127.0.0.1:8000",
+                            description="The origin pages are served from; WebAuthn's origin")
+    webauthn_rp_id: str = Field(default="127.0.0.1", description="WebAuthn relying party id")
+    webauthn_rp_name: str = "PayWarden"
+    webauthn_timeout_s: int = Field(default=300, ge=30, le=600)
+    session_idle_s: int = Field(default=15 * 60, ge=60, le=24 * 3600)
+    session_absolute_s: int = Field(default=12 * 3600, ge=300, le=7 * 24 * 3600)
+    staff_token_ttl_s_max: int = Field(default=24 * 3600, ge=60, le=24 * 3600)
+    step_up_amount_min: int = Field(default=100_00, ge=0,
+                                    description="Minor units above which a payment needs step-up")
+    signin_failures_max: int = Field(default=10, ge=3, le=10)
+    signin_lock_s: int = Field(default=30 * 60, ge=30 * 60)
+    password_hashing_concurrency_max: int = Field(default=4, ge=1, le=64)
+    signature_window_s: int = Field(default=300, ge=30, le=300)
+    idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
+    redis_url: str | None = Field(default=None, description="Shared rate-limit state")
+    rate_limit_address: str = "120/minute"
+    rate_limit_merchant_key: str = "600/minute"
+    rate_limit_account: str = "60/minute"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_from: str = "PayWarden <no-reply@localhost>"
 
     @property
     def database(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -24,11 +25,14 @@ def _free_port() -> int:
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
            "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true"}
-    init = subprocess.run([sys.executable, "-m", "paywarden", "init"], env=env,
+    init = subprocess.run([sys.executable, "-m", "paywarden", "init"], check=False, env=env,
                           capture_output=True, text=True, timeout=120)
     assert init.returncode == 0, init.stderr
-    token = init.stdout.strip()
-    assert token.startswith("pwo_")
+    issued = subprocess.run([sys.executable, "-m", "paywarden", "tokens", "issue", "--role",
+                             "operator", "--json"], check=False, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert issued.returncode == 0, issued.stderr
+    token = json.loads(issued.stdout)["token"]
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "paywarden", "serve", "--host", "127.0.0.1",
@@ -65,7 +69,7 @@ def test_a_real_server_moves_money_and_verify_agrees(server: tuple[str, str],
         assert r.json()["results"][0]["result"] == "ok"
         assert client.get(f"/v1/accounts/{b}").json()["balances"]["credits_posted"] == 4_200
         assert httpx.get(f"{base}/v1/accounts/{b}").status_code == 401
-    check = subprocess.run([sys.executable, "-m", "paywarden", "verify"],
+    check = subprocess.run([sys.executable, "-m", "paywarden", "verify"], check=False,
                            env={**os.environ, "PAYWARDEN_DATABASE_URL": database_url},
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stderr

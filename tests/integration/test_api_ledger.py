@@ -7,22 +7,31 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
+from paywarden.adapters.store.schema import audit_events
 from paywarden.api import create_app
-from paywarden.bootstrap import build
-from paywarden.services.operators import issue_token
+from paywarden.bootstrap import Platform, build
+from paywarden.services.identity.tokens import issue_staff_token
 from paywarden.settings import Settings
 
 
 @pytest.fixture
 def api(database: Database, clock: FakeClock) -> Iterator[TestClient]:
-    token = issue_token(database, now_ns=clock.now_ns())
     platform = build(Settings(database_url=database.url), clock=clock, database=database)
+    token = staff_token(platform, "operator")
     with TestClient(create_app(platform)) as client:
         client.headers["Authorization"] = f"Bearer {token}"
+        client.app.state.platform = platform  # type: ignore[attr-defined]
         yield client
+
+
+def staff_token(platform: Platform, role: str) -> str:
+    return issue_staff_token(platform.database, platform.sessions, role=role, ttl_s=3600,
+                             ttl_s_max=3600, actor="cli:test",
+                             now_ns=platform.clock.now_ns()).token
 
 
 @pytest.fixture
@@ -166,7 +175,7 @@ def test_not_json_is_refused(api: TestClient, funded: dict[str, str]) -> None:
 
 
 def test_without_a_valid_token_nothing_is_served(api: TestClient, funded: dict[str, str]) -> None:
-    for headers in ({"Authorization": ""}, {"Authorization": "Bearer pwo_wrong"},
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer pws_wrong"},
                     {"Authorization": "Basic abc"}):
         r = api.get(f"/v1/accounts/{funded['alice']}", headers=headers)
         assert r.status_code == 401 and r.json()["code"] == "unauthenticated"
@@ -174,6 +183,32 @@ def test_without_a_valid_token_nothing_is_served(api: TestClient, funded: dict[s
                      json={"transfers": [transfer("sneaky", funded["alice"], funded["bob"], 1)]})
         assert r.status_code == 401
     assert api.get("/v1/transfers/sneaky").status_code == 404
+
+
+def test_a_supervisor_reads_the_ledger_but_cannot_move_money(
+        api: TestClient, funded: dict[str, str]) -> None:
+    supervisor = {"Authorization": f"Bearer {staff_token(api.app.state.platform, 'supervisor')}"}  # type: ignore[attr-defined]
+    assert api.get(f"/v1/accounts/{funded['alice']}", headers=supervisor).status_code == 200
+    r = api.post("/v1/transfers", headers=supervisor,
+                 json={"transfers": [transfer("by-supervisor", funded["bank"], funded["bob"], 1)]})
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert api.get("/v1/transfers/by-supervisor").status_code == 404
+    r = api.post(f"/v1/accounts/{funded['bob']}/close", headers=supervisor)
+    assert r.status_code == 403
+
+
+def test_staff_without_the_ledger_role_are_refused_and_the_refusal_recorded(
+        api: TestClient, funded: dict[str, str]) -> None:
+    platform = api.app.state.platform  # type: ignore[attr-defined]
+    support = {"Authorization": f"Bearer {staff_token(platform, 'support')}"}
+    r = api.get(f"/v1/accounts/{funded['alice']}", headers=support)
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    with platform.database.engine.connect() as conn:
+        rows = conn.execute(select(audit_events.c.action, audit_events.c.outcome,
+                                   audit_events.c.detail)
+                            .where(audit_events.c.action == "access.denied")).all()
+    assert [(a, o) for a, o, _ in rows] == [("access.denied", "denied")]
+    assert "support" in rows[0][2] and "ledger" in rows[0][2]
 
 
 def test_health_readiness_metrics_and_openapi_are_served(api: TestClient,

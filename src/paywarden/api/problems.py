@@ -45,7 +45,7 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
                         headers=problem.headers)
 
 
-_DOMAIN_STATUS = {"ledger_exists": 409, "currency_unknown": 422, "cursor_invalid": 400,
+_DOMAIN_STATUS = {"forbidden": 403, "not_found": 404, "ledger_exists": 409, "currency_unknown": 422, "cursor_invalid": 400,
                   "history_too_deep": 422}
 
 

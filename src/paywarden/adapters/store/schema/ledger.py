@@ -1,4 +1,4 @@
-"""The tables, as SQLAlchemy Core metadata. Changed only together with a migration."""
+"""The ledger's tables."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     text,
 )
 
-metadata = MetaData()
+from .base import metadata
 
 ledgers = Table(
     "ledgers",
@@ -74,8 +73,13 @@ transfers = Table(
 pending_transfers = Table(
     "pending_transfers",
     metadata,
-    Column("timestamp", BigInteger, ForeignKey("transfers.timestamp"), primary_key=True,
-           autoincrement=False),
+    Column(
+        "timestamp",
+        BigInteger,
+        ForeignKey("transfers.timestamp"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("debit_account_id", BigInteger, nullable=False),
     Column("credit_account_id", BigInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
@@ -98,13 +102,4 @@ ledger_state = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
     Column("last_timestamp", BigInteger, nullable=False),
-)
-
-operator_tokens = Table(
-    "operator_tokens",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("token_sha256", String(64), nullable=False, unique=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("revoked_at", BigInteger),
 )

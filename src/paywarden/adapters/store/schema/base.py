@@ -1,0 +1,7 @@
+"""The one MetaData every table belongs to."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+metadata = MetaData()

@@ -1,0 +1,18 @@
+"""The ``paywarden`` command: one module per family of subcommands."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import platform, tokens  # noqa: F401 - registers the commands
+from .common import app
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app(prog_name="paywarden")
+    sys.exit(0)
+
+
+__all__ = ["app", "main"]

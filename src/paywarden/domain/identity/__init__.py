@@ -1,0 +1,7 @@
+"""Identity and access rules: principals, the access policy, sign-in rules."""
+
+from .policy import ROLES, STAFF_ROLES, Access, Decision, Resource, decide
+from .principal import Kind, Principal
+
+__all__ = ["ROLES", "STAFF_ROLES", "Access", "Decision", "Kind", "Principal", "Resource",
+           "decide"]

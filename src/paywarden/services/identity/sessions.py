@@ -1,0 +1,166 @@
+"""Sessions: opaque bearer tokens, stored only as digests, with idle and absolute expiry.
+
+A token is 256 random bits (``pws_…``). SHA-256 of it is stored: the token
+has too much entropy to guess, so a slow password hash would add nothing but
+cost on every request. Every sign-in and every privilege change issues a new
+token; a revoked or expired token is refused like an unknown one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from ...adapters.clock import Clock
+from ...adapters.store import Database
+from ...adapters.store.schema import sessions
+from ...domain.identity import Kind, Principal
+
+TOKEN_PREFIX = "pws_"
+TOKEN_BYTES = 32
+TOKEN_CHARS_MAX = 128
+TOUCH_INTERVAL_NS = 30 * 10**9  # last_seen is written at most this often per session
+NS = 10**9
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_id(prefix: str) -> str:
+    return prefix + secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    user_id: str | None
+    owner: str | None  # what object-level checks compare: the user, or their merchant
+    kind: Kind
+    roles: frozenset[str]
+    auth_methods: frozenset[str]
+    label: str
+    user_agent: str
+    address: str
+    created_at: int
+    last_seen_at: int
+    idle_expires_at: int
+    absolute_expires_at: int
+    revoked_at: int | None
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str  # shown once; never stored
+    session: SessionInfo
+
+
+class Sessions:
+    def __init__(self, database: Database, *, clock: Clock, idle_s: int, absolute_s: int) -> None:
+        self._database = database
+        self._clock = clock
+        self._idle_ns = idle_s * NS
+        self._absolute_ns = absolute_s * NS
+
+    def start(self, conn: Connection, *, kind: Kind, user_id: str | None, owner: str | None,
+              roles: frozenset[str],
+              auth_methods: frozenset[str], label: str = "", user_agent: str = "",
+              address: str = "", absolute_s: int | None = None,
+              idle_s: int | None = None) -> NewSession:
+        """Open a session inside the caller's transaction; the token is returned once."""
+        now = self._clock.now_ns()
+        token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+        absolute = now + (absolute_s * NS if absolute_s is not None else self._absolute_ns)
+        idle = now + (idle_s * NS if idle_s is not None else self._idle_ns)
+        row = {
+            "id": new_id("ses_"), "token_sha256": digest(token), "user_id": user_id, "owner": owner,
+            "kind": kind.value, "roles": ",".join(sorted(roles)),
+            "auth_methods": ",".join(sorted(auth_methods)), "label": label[:128],
+            "user_agent": user_agent[:256], "address": address[:64], "created_at": now,
+            "last_seen_at": now, "idle_expires_at": min(idle, absolute),
+            "absolute_expires_at": absolute, "revoked_at": None,
+        }  # fmt: skip
+        conn.execute(insert(sessions).values(**row))
+        return NewSession(token, _info(row))
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal a live token belongs to, or None. Slides the idle expiry."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > TOKEN_CHARS_MAX:
+            return None
+        now = self._clock.now_ns()
+        with self._database.engine.connect() as conn:
+            row = conn.execute(select(sessions).where(
+                sessions.c.token_sha256 == digest(token))).mappings().first()
+        # The lookup is by digest, an index probe: its time reveals nothing of the token.
+        if row is None or row["revoked_at"] is not None:
+            return None
+        if now >= row["idle_expires_at"] or now >= row["absolute_expires_at"]:
+            return None
+        if now - row["last_seen_at"] >= TOUCH_INTERVAL_NS:
+            self._touch(row["id"], now, row["absolute_expires_at"])
+        return principal_of(_info(row))
+
+    def _touch(self, session_id: str, now: int, absolute: int) -> None:
+        with self._database.engine.begin() as conn:
+            conn.execute(update(sessions).where(sessions.c.id == session_id,
+                                                sessions.c.revoked_at.is_(None))
+                         .values(last_seen_at=now,
+                                 idle_expires_at=min(now + self._idle_ns, absolute)))
+
+    def revoke(self, conn: Connection, session_id: str) -> bool:
+        result = conn.execute(update(sessions).where(sessions.c.id == session_id,
+                                                     sessions.c.revoked_at.is_(None))
+                              .values(revoked_at=self._clock.now_ns()))
+        return bool(result.rowcount)
+
+    def revoke_all(self, conn: Connection, user_id: str, *, keep: str | None = None) -> int:
+        """Revoke every live session of a user, except ``keep``. Returns how many."""
+        where = [sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None)]
+        if keep is not None:
+            where.append(sessions.c.id != keep)
+        result = conn.execute(update(sessions).where(*where)
+                              .values(revoked_at=self._clock.now_ns()))
+        return int(result.rowcount)
+
+    def live_for(self, user_id: str) -> list[SessionInfo]:
+        """A user's live sessions (their devices), newest first."""
+        now = self._clock.now_ns()
+        with self._database.engine.connect() as conn:
+            rows = conn.execute(select(sessions).where(
+                sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None),
+                sessions.c.idle_expires_at > now, sessions.c.absolute_expires_at > now,
+            ).order_by(sessions.c.created_at.desc())).mappings().all()
+        return [_info(r) for r in rows]
+
+    def get(self, session_id: str) -> SessionInfo | None:
+        with self._database.engine.connect() as conn:
+            row = conn.execute(select(sessions).where(sessions.c.id == session_id)
+                               ).mappings().first()
+        return None if row is None else _info(row)
+
+
+def _split(value: str) -> frozenset[str]:
+    return frozenset(v for v in value.split(",") if v)
+
+
+def _info(row: Mapping[str, Any]) -> SessionInfo:
+    return SessionInfo(
+        id=row["id"], user_id=row["user_id"], owner=row["owner"], kind=Kind(row["kind"]),
+        roles=_split(row["roles"]), auth_methods=_split(row["auth_methods"]),
+        label=row["label"], user_agent=row["user_agent"], address=row["address"],
+        created_at=row["created_at"], last_seen_at=row["last_seen_at"],
+        idle_expires_at=row["idle_expires_at"], absolute_expires_at=row["absolute_expires_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+def principal_of(info: SessionInfo) -> Principal:
+    """The principal a session speaks for."""
+    return Principal(kind=info.kind, id=info.user_id or info.label or info.id,
+                     roles=info.roles, owner=info.owner, session_id=info.id,
+                     auth_methods=info.auth_methods)

@@ -1,0 +1,39 @@
+"""Staff and supervisor tokens issued on the server host, by someone with a shell there.
+
+Such a token is a session with no user behind it: it carries one staff role,
+names who issued it, cannot outlive a day, and is recorded like any staff action.
+It is not an interactive session, so it has no idle expiry of its own.
+"""
+
+from __future__ import annotations
+
+from ...adapters.store import Database
+from ...domain.errors import DomainError
+from ...domain.identity import STAFF_ROLES, Kind
+from .. import audit
+from .sessions import NewSession, Sessions
+
+
+def issue_staff_token(database: Database, sessions: Sessions, *, role: str, ttl_s: int,
+                      ttl_s_max: int, actor: str, now_ns: int) -> NewSession:
+    if role not in STAFF_ROLES:
+        raise DomainError("role_unknown",
+                          f"role {role!r} is not a staff role: one of {', '.join(sorted(STAFF_ROLES))}")
+    if not 0 < ttl_s <= ttl_s_max:
+        raise DomainError("ttl_invalid", f"ttl {ttl_s} s must be between 1 and {ttl_s_max} s")
+    with database.engine.begin() as conn:
+        new = sessions.start(conn, kind=Kind.STAFF, user_id=None, owner=None,
+                             roles=frozenset({role}), auth_methods=frozenset({"cli"}),
+                             label=actor, absolute_s=ttl_s, idle_s=ttl_s)
+        audit.record(conn, at_ns=now_ns, actor=actor, action="token.issue",
+                     object_id=new.session.id, detail={"role": role, "ttl_s": ttl_s})
+    return new
+
+
+def revoke_token(database: Database, sessions: Sessions, *, session_id: str, actor: str,
+                 now_ns: int) -> bool:
+    with database.engine.begin() as conn:
+        revoked = sessions.revoke(conn, session_id)
+        audit.record(conn, at_ns=now_ns, actor=actor, action="token.revoke",
+                     object_id=session_id, outcome="ok" if revoked else "failed")
+    return revoked
