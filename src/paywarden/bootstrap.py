@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from .adapters import local_secrets
 from .adapters.clock import Clock, SystemClock
 from .adapters.store import Database, open_database
-from .services.ledger import LedgerEngine
-from .services.ledger.queries import LedgerQueries
 from .services.access import Guard
 from .services.identity import Sessions
+from .services.ledger import LedgerEngine
+from .services.ledger.queries import LedgerQueries
 from .settings import Settings
 
 
@@ -22,6 +24,11 @@ class Platform:
     queries: LedgerQueries
     sessions: Sessions
     guard: Guard
+
+    @cached_property
+    def origin_key(self) -> bytes:
+        """Keys the digests of the devices and addresses users sign in from."""
+        return local_secrets.load_or_create(self.settings.data_dir / "keys" / "origins.key")
 
     def start(self) -> None:
         self.engine.start()
@@ -43,5 +50,6 @@ def build(settings: Settings, *, clock: Clock | None = None,
     )
     sessions = Sessions(database, clock=clock, idle_s=settings.session_idle_s,
                         absolute_s=settings.session_absolute_s)
-    return Platform(settings, database, clock, engine, LedgerQueries(database), sessions,
-                    Guard(database, clock=clock))
+    return Platform(settings=settings, database=database, clock=clock, engine=engine,
+                    queries=LedgerQueries(database), sessions=sessions,
+                    guard=Guard(database, clock=clock))

@@ -1,7 +1,7 @@
 """Identity and access rules: principals, the access policy, sign-in rules."""
 
-from .policy import ROLES, STAFF_ROLES, Access, Decision, Resource, decide
+from .policy import KIND_ROLES, ROLES, STAFF_ROLES, Access, Decision, Resource, decide
 from .principal import Kind, Principal
 
-__all__ = ["ROLES", "STAFF_ROLES", "Access", "Decision", "Kind", "Principal", "Resource",
+__all__ = ["KIND_ROLES", "ROLES", "STAFF_ROLES", "Access", "Decision", "Kind", "Principal", "Resource",
            "decide"]
