@@ -15,7 +15,7 @@ try:
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from paywarden.benchmarks.ledger import main  # noqa: E402
+from paywarden.benchmarks.ledger import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -212,8 +212,7 @@ class _Server:
             f.write("\n# pgtemp settings\n")
             f.write("listen_addresses = '127.0.0.1'\n")
             f.write(f"unix_socket_directories = '{self.sock}'\n")
-            for key, value in SERVER_SETTINGS.items():
-                f.write(f"{key} = {value}\n")
+            f.writelines(f"{key} = {value}\n" for key, value in SERVER_SETTINGS.items())
 
     def start(self) -> None:
         for attempt in range(1, _PORT_ATTEMPTS + 1):
@@ -227,10 +226,10 @@ class _Server:
                 self.pid = self._postmaster_pid()
                 return
             log = self._log_tail(200)
-            if "could not bind" in log or "Address already in use" in log:
-                if attempt < _PORT_ATTEMPTS:
-                    _log(f"port {self.port} was taken; retrying with another port")
-                    continue
+            port_taken = "could not bind" in log or "Address already in use" in log
+            if port_taken and attempt < _PORT_ATTEMPTS:
+                _log(f"port {self.port} was taken; retrying with another port")
+                continue
             raise PgTempError(f"pg_ctl start failed ({proc.returncode}):\n{proc.stdout}{log}")
 
     def wait_ready(self) -> None:

@@ -87,11 +87,13 @@ def test_a_broken_flag_is_caught(busy: LedgerEngine) -> None:
 def test_verify_command_exits_non_zero_naming_the_violation(busy: LedgerEngine,
                                                             database_url: str) -> None:
     env = {"PAYWARDEN_DATABASE_URL": database_url, "PATH": ""}
-    ok = subprocess.run([sys.executable, "-m", "paywarden", "verify", "--json"], env=env,
+    ok = subprocess.run([sys.executable, "-m", "paywarden", "verify", "--json"], check=False,
+                        env=env,
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     tamper(busy._database, "UPDATE transfers SET amount = 99 WHERE id = 'p1'")
-    bad = subprocess.run([sys.executable, "-m", "paywarden", "verify", "--json"], env=env,
+    bad = subprocess.run([sys.executable, "-m", "paywarden", "verify", "--json"], check=False,
+                        env=env,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1
     assert "balance_mismatch" in bad.stdout and "'p1'" in bad.stdout

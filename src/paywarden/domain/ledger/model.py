@@ -130,17 +130,17 @@ class Account:
     """An account and its four balances. Mutable: the engine owns it."""
 
     __slots__ = (
-        "id",
-        "ledger",
         "code",
-        "flags",
-        "user_data",
-        "timestamp",
-        "debits_pending",
-        "debits_posted",
         "credits_pending",
         "credits_posted",
+        "debits_pending",
+        "debits_posted",
+        "flags",
+        "id",
         "last_transfer",
+        "ledger",
+        "timestamp",
+        "user_data",
     )
 
     def __init__(
@@ -202,8 +202,14 @@ class Account:
 class Pending:
     """The resolution state of one pending transfer."""
 
-    __slots__ = ("timestamp", "debit_account_id", "credit_account_id", "amount", "expires_at",
-                 "state")
+    __slots__ = (
+        "amount",
+        "credit_account_id",
+        "debit_account_id",
+        "expires_at",
+        "state",
+        "timestamp",
+    )
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import structlog
 
@@ -96,7 +96,7 @@ class LedgerEngine:
 
     # -- life cycle ------------------------------------------------------
 
-    def start(self) -> LedgerEngine:
+    def start(self) -> Self:
         if self._thread is not None:
             return self
         self._writer = writer_for(self._database.dialect, self._database.raw_connection())
@@ -114,7 +114,7 @@ class LedgerEngine:
             self._writer.close()
             self._writer = None
 
-    def __enter__(self) -> LedgerEngine:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -205,7 +205,7 @@ class LedgerEngine:
             for job in jobs:
                 job.future.set_exception(EngineStopped("ledger invariant violated"))
             raise
-        except Exception as exc:  # any store failure: nothing was committed
+        except Exception as exc:  # noqa: BLE001 - any store failure: rolled back, nothing committed
             writer.rollback()
             self._forget()
             log.error("ledger.batch_failed", error=type(exc).__name__)
