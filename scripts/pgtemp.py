@@ -167,16 +167,27 @@ class _Server:
                 os.chown(path, self.uid, self.gid if self.gid is not None else -1)
 
     # -- helpers ---------------------------------------------------------
-    def _run(self, args: Sequence[str], *, as_server: bool = True, check: bool = True,
-             timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self,
+        args: Sequence[str],
+        *,
+        as_server: bool = True,
+        check: bool = True,
+        timeout: float | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         cmd = (self.prefix if as_server else []) + list(args)
         # cwd is the temp dir: the caller's cwd may be unreadable by postgres.
         # A new session, so that on timeout or SIGTERM the whole group (runuser,
         # initdb and its bootstrap backend, ...) can be killed; pg_ctl start
         # detaches the postmaster into a session of its own.
         with subprocess.Popen(
-            cmd, cwd=self.tmp, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cmd,
+            cwd=self.tmp,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
         ) as p:
             try:
@@ -204,10 +215,20 @@ class _Server:
 
     # -- lifecycle -------------------------------------------------------
     def init(self) -> None:
-        self._run([
-            _bin("initdb"), "-D", self.data, "--auth=trust", "-U", SUPERUSER,
-            "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions",
-        ], timeout=300)
+        self._run(
+            [
+                _bin("initdb"),
+                "-D",
+                self.data,
+                "--auth=trust",
+                "-U",
+                SUPERUSER,
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-instructions",
+            ],
+            timeout=300,
+        )
         with open(os.path.join(self.data, "postgresql.conf"), "a", encoding="utf-8") as f:
             f.write("\n# pgtemp settings\n")
             f.write("listen_addresses = '127.0.0.1'\n")
@@ -217,10 +238,23 @@ class _Server:
     def start(self) -> None:
         for attempt in range(1, _PORT_ATTEMPTS + 1):
             self.port = _free_port()
-            proc = self._run([
-                _bin("pg_ctl"), "start", "-D", self.data, "-l", self.logfile,
-                "-w", "-t", str(START_TIMEOUT), "-o", f"-p {self.port}",
-            ], check=False, timeout=START_TIMEOUT + 30)
+            proc = self._run(
+                [
+                    _bin("pg_ctl"),
+                    "start",
+                    "-D",
+                    self.data,
+                    "-l",
+                    self.logfile,
+                    "-w",
+                    "-t",
+                    str(START_TIMEOUT),
+                    "-o",
+                    f"-p {self.port}",
+                ],
+                check=False,
+                timeout=START_TIMEOUT + 30,
+            )
             if proc.returncode == 0:
                 self.started = True
                 self.pid = self._postmaster_pid()
@@ -235,10 +269,23 @@ class _Server:
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
-            proc = self._run([
-                _bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port),
-                "-U", SUPERUSER, "-d", "postgres",
-            ], as_server=False, check=False, timeout=30)
+            proc = self._run(
+                [
+                    _bin("pg_isready"),
+                    "-q",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    SUPERUSER,
+                    "-d",
+                    "postgres",
+                ],
+                as_server=False,
+                check=False,
+                timeout=30,
+            )
             if proc.returncode == 0:
                 return
             if time.monotonic() > deadline:
@@ -246,11 +293,27 @@ class _Server:
             time.sleep(0.1)
 
     def create_database(self) -> None:
-        self._run([
-            _bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-            "-p", str(self.port), "-U", SUPERUSER, "-d", "postgres",
-            "-c", f'CREATE DATABASE "{DATABASE}"',
-        ], as_server=False, timeout=60)
+        self._run(
+            [
+                _bin("psql"),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                SUPERUSER,
+                "-d",
+                "postgres",
+                "-c",
+                f'CREATE DATABASE "{DATABASE}"',
+            ],
+            as_server=False,
+            timeout=60,
+        )
 
     def _postmaster_pid(self) -> int | None:
         try:
@@ -274,10 +337,21 @@ class _Server:
     def _stop_server(self) -> None:
         pid = self._postmaster_pid() or self.pid
         try:
-            proc = self._run([
-                _bin("pg_ctl"), "stop", "-D", self.data, "-m", "fast", "-w",
-                "-t", str(STOP_TIMEOUT),
-            ], check=False, timeout=STOP_TIMEOUT + 30)
+            proc = self._run(
+                [
+                    _bin("pg_ctl"),
+                    "stop",
+                    "-D",
+                    self.data,
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-t",
+                    str(STOP_TIMEOUT),
+                ],
+                check=False,
+                timeout=STOP_TIMEOUT + 30,
+            )
             if proc.returncode == 0:
                 # pg_ctl returns once postmaster.pid is gone; the process
                 # itself exits a moment later.

@@ -18,18 +18,25 @@ EUR = 978
 
 @pytest.fixture
 def busy(engine: LedgerEngine) -> LedgerEngine:
-    engine.create_accounts([NewAccount(1, EUR, 1), NewAccount(2, EUR, 1, int(
-        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)), NewAccount(3, EUR, 1)]).result()
-    engine.execute([
-        Transfer("d", 1, 2, 1_000, EUR, 1),
-        Transfer("p1", 2, 3, 100, EUR, 1),
-        Transfer("h1", 2, 3, 200, EUR, 1, TransferFlags.PENDING),
-        Transfer("h2", 2, 3, 300, EUR, 1, TransferFlags.PENDING),
-        Transfer("h3", 2, 3, 50, EUR, 1, TransferFlags.PENDING),
-        Transfer("c1", 0, 0, 150, 0, 0, TransferFlags.POST_PENDING, pending_id="h1"),
-        Transfer("v2", 0, 0, None, 0, 0, TransferFlags.VOID_PENDING, pending_id="h2"),
-        Transfer("p2", 1, 3, 5, EUR, 1),
-    ])
+    engine.create_accounts(
+        [
+            NewAccount(1, EUR, 1),
+            NewAccount(2, EUR, 1, int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)),
+            NewAccount(3, EUR, 1),
+        ]
+    ).result()
+    engine.execute(
+        [
+            Transfer("d", 1, 2, 1_000, EUR, 1),
+            Transfer("p1", 2, 3, 100, EUR, 1),
+            Transfer("h1", 2, 3, 200, EUR, 1, TransferFlags.PENDING),
+            Transfer("h2", 2, 3, 300, EUR, 1, TransferFlags.PENDING),
+            Transfer("h3", 2, 3, 50, EUR, 1, TransferFlags.PENDING),
+            Transfer("c1", 0, 0, 150, 0, 0, TransferFlags.POST_PENDING, pending_id="h1"),
+            Transfer("v2", 0, 0, None, 0, 0, TransferFlags.VOID_PENDING, pending_id="h2"),
+            Transfer("p2", 1, 3, 5, EUR, 1),
+        ]
+    )
     assert verify_ledger(engine._database) == []
     return engine
 
@@ -50,16 +57,19 @@ def test_an_amount_changed_in_the_database_is_caught(busy: LedgerEngine) -> None
 
 
 def test_a_balance_changed_in_the_database_is_caught(busy: LedgerEngine) -> None:
-    found = tamper(busy._database, "UPDATE accounts SET credits_posted = credits_posted + 500 "
-                   "WHERE id = 2")
+    found = tamper(
+        busy._database, "UPDATE accounts SET credits_posted = credits_posted + 500 WHERE id = 2"
+    )
     assert {"ledger_unbalanced", "balance_mismatch", "history_mismatch"} <= found
 
 
 def test_money_moved_consistently_on_both_sides_is_still_caught(busy: LedgerEngine) -> None:
     # The insider adds to one account and takes from another: totals still balance.
-    found = tamper(busy._database,
-                   "UPDATE accounts SET credits_posted = credits_posted + CASE id WHEN 3 "
-                   "THEN 40 ELSE -40 END WHERE id IN (2, 3)")
+    found = tamper(
+        busy._database,
+        "UPDATE accounts SET credits_posted = credits_posted + CASE id WHEN 3 "
+        "THEN 40 ELSE -40 END WHERE id IN (2, 3)",
+    )
     assert "ledger_unbalanced" not in found
     assert {"balance_mismatch", "history_mismatch"} <= found
 
@@ -84,16 +94,27 @@ def test_a_broken_flag_is_caught(busy: LedgerEngine) -> None:
     assert "flags_broken" in found
 
 
-def test_verify_command_exits_non_zero_naming_the_violation(busy: LedgerEngine,
-                                                            database_url: str) -> None:
+def test_verify_command_exits_non_zero_naming_the_violation(
+    busy: LedgerEngine, database_url: str
+) -> None:
     env = {"PAYWARDEN_DATABASE_URL": database_url, "PATH": ""}
-    ok = subprocess.run([sys.executable, "-m", "paywarden", "verify", "--json"], check=False,
-                        env=env,
-                        capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [sys.executable, "-m", "paywarden", "verify", "--json"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0, ok.stderr
     tamper(busy._database, "UPDATE transfers SET amount = 99 WHERE id = 'p1'")
-    bad = subprocess.run([sys.executable, "-m", "paywarden", "verify", "--json"], check=False,
-                        env=env,
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "paywarden", "verify", "--json"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 1
     assert "balance_mismatch" in bad.stdout and "'p1'" in bad.stdout

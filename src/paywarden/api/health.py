@@ -23,11 +23,16 @@ def ready(request: Request) -> dict[str, str]:
         with p.database.engine.connect() as conn:
             conn.execute(text("SELECT 1 FROM ledger_state WHERE id = 1")).one()
     except Exception:  # noqa: BLE001 - readiness probe: any failure means not ready
-        raise Problem(503, "not_ready", "the database is not reachable or not initialised",
-                      headers={"Retry-After": "1"}) from None
+        raise Problem(
+            503,
+            "not_ready",
+            "the database is not reachable or not initialised",
+            headers={"Retry-After": "1"},
+        ) from None
     if not p.engine.running:
-        raise Problem(503, "not_ready", "the ledger engine is not running",
-                      headers={"Retry-After": "1"})
+        raise Problem(
+            503, "not_ready", "the ledger engine is not running", headers={"Retry-After": "1"}
+        )
     return {"status": "ready"}
 
 

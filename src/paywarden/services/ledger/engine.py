@@ -251,8 +251,9 @@ class LedgerEngine:
             metrics.ID_LOOKUP_RETRIES.inc()
             self._apply_transfers(writer, jobs, look_up_ids=True)
 
-    def _apply_transfers(self, writer: LedgerWriter, jobs: list[_Job], *,
-                         look_up_ids: bool) -> None:
+    def _apply_transfers(
+        self, writer: LedgerWriter, jobs: list[_Job], *, look_up_ids: bool
+    ) -> None:
         started = time.perf_counter()
         version, last_timestamp = self._begin(writer)
         base = max(self._clock.now_ns(), last_timestamp + 1)
@@ -295,8 +296,11 @@ class LedgerEngine:
             writer.rollback()
             return
         transfers, pendings = _index(expired, [])
-        self._ensure_accounts(writer, {p.debit_account_id for p in pendings.values()}
-                              | {p.credit_account_id for p in pendings.values()})
+        self._ensure_accounts(
+            writer,
+            {p.debit_account_id for p in pendings.values()}
+            | {p.credit_account_id for p in pendings.values()},
+        )
         book = Book(self._accounts, transfers, pendings)
         for i, (row, _) in enumerate(expired):
             book.expire(row, base + i)
@@ -341,8 +345,12 @@ class LedgerEngine:
     def _create_one(self, a: NewAccount, ts: int) -> AccountResult:
         existing = self._accounts.get(a.id)
         if existing is not None:
-            same = (existing.ledger, existing.code, existing.flags & ~AccountFlags.CLOSED,
-                    existing.user_data) == (a.ledger, a.code, a.flags, a.user_data)
+            same = (
+                existing.ledger,
+                existing.code,
+                existing.flags & ~AccountFlags.CLOSED,
+                existing.user_data,
+            ) == (a.ledger, a.code, a.flags, a.user_data)
             return AccountResult.EXISTS if same else AccountResult.EXISTS_WITH_DIFFERENT_FIELDS
         if a.ledger not in self._ledgers:
             return AccountResult.LEDGER_NOT_FOUND
