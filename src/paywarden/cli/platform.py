@@ -129,8 +129,8 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     raise typer.Exit(1 if violations else 0)
 
 
-@bench_app.command("ledger", context_settings={"allow_extra_args": True,
-                                               "ignore_unknown_options": True})
+@bench_app.command("ledger", add_help_option=False,
+                   context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def bench_ledger(ctx: typer.Context) -> None:
     """Ledger throughput and latency against the raw insert limit and a peer."""
     from ..benchmarks.ledger import main as bench_main
