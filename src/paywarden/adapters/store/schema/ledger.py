@@ -15,6 +15,11 @@ from sqlalchemy import (
 
 from .base import metadata
 
+# On SQLite only a column declared exactly INTEGER PRIMARY KEY is the table's
+# rowid; BIGINT would add a second B-tree that every insert and lookup pays for.
+# (SQLite's INTEGER is 64-bit, so nothing is lost.)
+RowId = BigInteger().with_variant(Integer, "sqlite")
+
 ledgers = Table(
     "ledgers",
     metadata,
@@ -27,7 +32,7 @@ ledgers = Table(
 accounts = Table(
     "accounts",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", RowId, primary_key=True, autoincrement=False),
     Column("ledger", Integer, ForeignKey("ledgers.id"), nullable=False),
     Column("code", Integer, nullable=False),
     Column("flags", Integer, nullable=False),
@@ -44,7 +49,7 @@ accounts = Table(
 transfers = Table(
     "transfers",
     metadata,
-    Column("timestamp", BigInteger, primary_key=True, autoincrement=False),
+    Column("timestamp", RowId, primary_key=True, autoincrement=False),
     Column("id", String(65), nullable=False, unique=True),
     # No foreign keys to accounts: only the engine writes here, from accounts it
     # has loaded, and the check cost a fifth of the insert rate (decision 0003);
@@ -75,7 +80,7 @@ pending_transfers = Table(
     metadata,
     Column(
         "timestamp",
-        BigInteger,
+        RowId,
         ForeignKey("transfers.timestamp"),
         primary_key=True,
         autoincrement=False,

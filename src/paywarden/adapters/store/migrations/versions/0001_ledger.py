@@ -15,6 +15,10 @@ branch_labels = None
 depends_on = None
 
 
+# INTEGER PRIMARY KEY is SQLite's rowid (see schema/ledger.py); BIGINT elsewhere.
+ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def _balance(name: str) -> sa.Column:  # type: ignore[type-arg]
     return sa.Column(name, sa.BigInteger, nullable=False)
 
@@ -29,7 +33,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "accounts",
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", ROW_ID, primary_key=True, autoincrement=False),
         sa.Column("ledger", sa.Integer, sa.ForeignKey("ledgers.id"), nullable=False),
         sa.Column("code", sa.Integer, nullable=False),
         sa.Column("flags", sa.Integer, nullable=False),
@@ -40,7 +44,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "transfers",
-        sa.Column("timestamp", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("timestamp", ROW_ID, primary_key=True, autoincrement=False),
         sa.Column("id", sa.String(65), nullable=False, unique=True),
         sa.Column("debit_account_id", sa.BigInteger, nullable=False),
         sa.Column("credit_account_id", sa.BigInteger, nullable=False),
@@ -57,7 +61,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "pending_transfers",
-        sa.Column("timestamp", sa.BigInteger, sa.ForeignKey("transfers.timestamp"),
+        sa.Column("timestamp", ROW_ID, sa.ForeignKey("transfers.timestamp"),
                   primary_key=True, autoincrement=False),
         sa.Column("debit_account_id", sa.BigInteger, nullable=False),
         sa.Column("credit_account_id", sa.BigInteger, nullable=False),
