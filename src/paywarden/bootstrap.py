@@ -12,6 +12,7 @@ from .services.access import Guard
 from .services.identity import Sessions
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
+from .services.ratelimit import RateLimits
 from .settings import Settings
 
 
@@ -24,6 +25,7 @@ class Platform:
     queries: LedgerQueries
     sessions: Sessions
     guard: Guard
+    rate_limits: RateLimits
 
     @cached_property
     def origin_key(self) -> bytes:
@@ -52,4 +54,5 @@ def build(settings: Settings, *, clock: Clock | None = None,
                         absolute_s=settings.session_absolute_s)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     queries=LedgerQueries(database), sessions=sessions,
-                    guard=Guard(database, clock=clock))
+                    guard=Guard(database, clock=clock),
+                    rate_limits=RateLimits.from_settings(settings))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,9 +41,15 @@ class Settings(BaseSettings):
     signature_window_s: int = Field(default=300, ge=30, le=300)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
     redis_url: str | None = Field(default=None, description="Shared rate-limit state")
-    rate_limit_address: str = "120/minute"
+    rate_limit_address: str = "1200/minute"  # at least the merchant key's: one backend, one address
     rate_limit_merchant_key: str = "600/minute"
     rate_limit_account: str = "60/minute"
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list, description="CIDRs whose X-Forwarded-For is believed")
+    requests_in_flight_max: int = Field(default=256, ge=1, le=100_000,
+                                        description="Per process; beyond it, 503 overloaded")
+    connections_max: int = Field(default=2_048, ge=16, le=1_000_000,
+                                 description="Per process, open HTTP connections (uvicorn)")
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65_535)
     smtp_from: str = "PayWarden <no-reply@localhost>"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from .. import __version__
 from ..bootstrap import Platform
-from . import health, ledger_routes, problems
-from .problems import Problem, problem_response
+from . import defences, health, ledger_routes, problems, session_routes
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -26,21 +25,11 @@ def create_app(platform: Platform) -> FastAPI:
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.platform = platform
     problems.install(app)
-    body_max = platform.settings.request_body_bytes_max
-
-    @app.middleware("http")
-    async def limit_body(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > body_max):
-            return problem_response(Problem(413, "body_too_large",
-                                            f"request bodies are limited to {body_max} bytes"),
-                                    request)
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
-            return problem_response(Problem(411, "length_required",
-                                            "send a Content-Length header"), request)
-        return await call_next(request)
+    # The edge defences, outermost first (api/defences.py says why in this order):
+    # header cap → in-flight cap → address rate limit → body cap → routes.
+    defences.install(app, platform)
 
     app.include_router(health.router)
     app.include_router(ledger_routes.router)
+    app.include_router(session_routes.router)
     return app

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Principal, Resource
+from .defences import limit_merchant_key
 from .problems import Problem
 
 SESSION_COOKIE = "__Host-pw_session"
@@ -37,6 +38,7 @@ async def authenticate(request: Request) -> Principal:
     """The caller's principal; 401 if none is proven. Cached on the request."""
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
+        await limit_merchant_key(request, cached)
         return cached
     platform = request.app.state.platform
     if any(h in request.headers for h in SIGNATURE_HEADERS):
@@ -44,6 +46,7 @@ async def authenticate(request: Request) -> Principal:
         if verifier is None:
             raise _unauthenticated("signed requests are not accepted here")
         principal = await verifier(request)
+        await limit_merchant_key(request, principal)
     else:
         principal = _from_token(request, platform)
     request.state.principal = principal

@@ -23,6 +23,7 @@ from ..services.ledger.currencies import currency
 from ..services.ledger.queries import AccountView, Balances, Ledger, TransferView
 from . import schemas as s
 from .auth import require, require_by_method
+from .defences import enforce
 from .ids import account_id_from_str, account_id_to_str, parse_rfc3339, rfc3339
 from .problems import Problem
 
@@ -232,6 +233,9 @@ def _to_domain(i: int, t: s.TransferIn) -> Transfer:
 @router.post("/transfers", response_model=s.TransferBatchOut)
 async def create_transfers(body: s.TransferBatchIn, p: PlatformDep) -> s.TransferBatchOut:
     transfers = [_to_domain(i, t) for i, t in enumerate(body.transfers)]
+    # One hit per debited account per submission, before anything is queued.
+    debited = sorted({t.debit_account_id for t in transfers if t.debit_account_id})
+    await enforce(p.rate_limits, "account", *map(account_id_to_str, debited))
     results = await asyncio.wrap_future(p.engine.submit(transfers))
     return s.TransferBatchOut(
         results=[s.TransferResultOut(index=i, id=t.id, result=r.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -52,7 +52,26 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
         err.print("[red]the database is not initialised: run `paywarden init` first[/red]")
         raise typer.Exit(2)
     uvicorn.run(create_app(platform), host=host or settings.host, port=port or settings.port,
-                log_config=None, server_header=False)
+                log_config=None, server_header=False, **_edge_limits(settings))
+
+
+REQUEST_LINE_BYTES_MAX = 8 * 1024
+
+
+def _edge_limits(settings: Settings) -> dict[str, Any]:
+    """What uvicorn may hold before the app sees a request (the app checks again, finer).
+
+    h11 refuses (400) a request head larger than the header cap plus a request
+    line, before buffering more; the app's own cap answers 431 below that.
+    """
+    return {
+        "http": "h11",  # the parser these limits apply to
+        "h11_max_incomplete_event_size": settings.request_header_bytes_max
+        + REQUEST_LINE_BYTES_MAX,
+        "limit_concurrency": settings.connections_max,  # beyond: 503 from uvicorn itself
+        "timeout_keep_alive": 5,
+        "backlog": 2048,
+    }
 
 
 @app.command()
