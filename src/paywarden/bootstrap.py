@@ -10,6 +10,9 @@ from .adapters.clock import Clock, SystemClock
 from .adapters.store import Database, open_database
 from .services.access import Guard
 from .services.identity import Sessions
+from .services.identity.assertions import RelyingParty
+from .services.identity.passkeys import Passkeys
+from .services.identity.stepup import StepUp
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
 from .services.ratelimit import RateLimits
@@ -25,6 +28,8 @@ class Platform:
     queries: LedgerQueries
     sessions: Sessions
     guard: Guard
+    passkeys: Passkeys
+    step_up: StepUp
     rate_limits: RateLimits
 
     @cached_property
@@ -52,7 +57,13 @@ def build(settings: Settings, *, clock: Clock | None = None,
     )
     sessions = Sessions(database, clock=clock, idle_s=settings.session_idle_s,
                         absolute_s=settings.session_absolute_s)
+    passkeys = Passkeys(database, clock=clock, sessions=sessions, rp=RelyingParty(
+        rp_id=settings.webauthn_rp_id, rp_name=settings.webauthn_rp_name,
+        origin=settings.public_url, timeout_s=settings.webauthn_timeout_s))
+    step_up = StepUp(database, clock=clock, passkeys=passkeys,
+                     amount_min=settings.step_up_amount_min)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
+                    passkeys=passkeys, step_up=step_up,
                     queries=LedgerQueries(database), sessions=sessions,
                     guard=Guard(database, clock=clock),
                     rate_limits=RateLimits.from_settings(settings))

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from .. import __version__
 from ..bootstrap import Platform
-from . import defences, health, ledger_routes, problems, session_routes
+from . import defences, health, ledger_routes, passkey_routes, problems, session_routes
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -32,4 +32,5 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ledger_routes.router)
     app.include_router(session_routes.router)
+    app.include_router(passkey_routes.router)
     return app

@@ -47,6 +47,9 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
 
 _DOMAIN_STATUS = {"forbidden": 403, "not_found": 404, "ledger_exists": 409, "currency_unknown": 422, "cursor_invalid": 400,
                   "history_too_deep": 422}
+# Passkeys and step-up (services/identity/passkeys.py, stepup.py).
+_DOMAIN_STATUS.update({"passkey_refused": 401, "step_up_required": 403, "step_up_mismatch": 403,
+                       "passkey_required": 409, "passkeys_too_many": 409})
 
 
 def install(app: FastAPI) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import platform, tokens  # noqa: F401 - registers the commands
+from . import evidence, platform, tokens  # noqa: F401 - registers the commands
 from .common import app
 
 

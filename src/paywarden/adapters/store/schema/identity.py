@@ -156,4 +156,5 @@ step_up_evidence = Table(
     Column("rp_id", String(253), nullable=False),
     Column("origin", String(512), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("consumed_at", BigInteger),  # when the operation it approved was executed
 )

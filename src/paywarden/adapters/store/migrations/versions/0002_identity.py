@@ -199,6 +199,7 @@ def upgrade() -> None:
         sa.Column("rp_id", sa.String(length=253), nullable=False),
         sa.Column("origin", sa.String(length=512), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("consumed_at", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],

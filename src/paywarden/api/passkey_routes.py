@@ -1,0 +1,172 @@
+"""Passkey endpoints: registration, sign-in, step-up, and reading step-up evidence.
+
+Options are returned in the JSON form py_webauthn's ``options_to_json_dict``
+gives, next to a ``ceremony_id`` the matching ``…/verify`` call sends back
+with the browser's credential (``PublicKeyCredential.toJSON()``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from webauthn.helpers import bytes_to_base64url
+
+from ..bootstrap import Platform
+from ..domain.identity import Access, Resource
+from ..services.identity import evidence as evidence_service
+from ..services.identity.passkeys import Options, PasskeyInfo
+from ..services.identity.signin import RequestMeta
+from ..services.identity.stepup import StepUpOptions
+from .auth import SESSION_COOKIE, CurrentPrincipal
+from .problems import Problem
+
+router = APIRouter(prefix="/v1", tags=["passkeys"])
+DEVICE_COOKIE = "__Host-pw_device"
+DEVICE_ID_CHARS_MAX = 64
+
+
+def _platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+PlatformDep = Annotated[Platform, Depends(_platform)]
+CeremonyId = Annotated[str, Field(pattern=r"^chl_[0-9a-f]{16}$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class CredentialIn(Body):
+    ceremony_id: CeremonyId
+    credential: dict[str, Any] = Field(description="PublicKeyCredential.toJSON() of the browser")
+
+
+class RegisterIn(CredentialIn):
+    name: str = Field(default="passkey", min_length=1, max_length=64)
+
+
+class SignInOptionsIn(Body):
+    username: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class StepUpOptionsIn(Body):
+    type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", examples=["payment"])
+    amount: int = Field(ge=0, le=2**53 - 1, description="minor units, e.g. 10000 = 100.00 EUR")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])
+    payee: str = Field(min_length=1, max_length=128)
+    reference: str = Field(default="", max_length=140)
+
+
+def _options(options: Options) -> dict[str, Any]:
+    return {"ceremony_id": options.ceremony_id, "options": options.options}
+
+
+def _passkey(info: PasskeyInfo) -> dict[str, Any]:
+    return {"id": info.id, "name": info.name, "aaguid": info.aaguid,
+            "transports": list(info.transports), "backed_up": info.backed_up,
+            "created_at_ns": info.created_at, "last_used_at_ns": info.last_used_at}
+
+
+def _meta(request: Request) -> RequestMeta:
+    device = request.cookies.get(DEVICE_COOKIE, "")
+    return RequestMeta(address=request.client.host if request.client else "",
+                       user_agent=request.headers.get("user-agent", "")[:256],
+                       device_id=device if len(device) <= DEVICE_ID_CHARS_MAX else "")
+
+
+@router.post("/auth/passkeys/register/options")
+def register_options(platform: PlatformDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    return _options(platform.passkeys.registration_options(principal))
+
+
+@router.post("/auth/passkeys/register/verify", status_code=201)
+def register_verify(body: RegisterIn, platform: PlatformDep,
+                    principal: CurrentPrincipal) -> dict[str, Any]:
+    return _passkey(platform.passkeys.register(principal, body.ceremony_id, body.credential,
+                                               name=body.name))
+
+
+@router.get("/auth/passkeys")
+def list_passkeys(platform: PlatformDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    return {"data": [_passkey(p) for p in platform.passkeys.list_for(principal)]}
+
+
+@router.delete("/auth/passkeys/{credential_id}", status_code=204)
+def revoke_passkey(credential_id: str, platform: PlatformDep,
+                   principal: CurrentPrincipal) -> Response:
+    if len(credential_id) > 1024:
+        raise Problem(404, "not_found", "no such passkey")
+    platform.passkeys.revoke(principal, credential_id)
+    return Response(status_code=204)
+
+
+@router.post("/auth/passkeys/signin/options")
+def sign_in_options(body: SignInOptionsIn, platform: PlatformDep) -> dict[str, Any]:
+    return _options(platform.passkeys.sign_in_options(body.username,
+                                                      decoy_key=platform.origin_key))
+
+
+@router.post("/auth/passkeys/signin/verify")
+def sign_in_verify(body: CredentialIn, request: Request, response: Response,
+                   platform: PlatformDep) -> dict[str, Any]:
+    new, user = platform.passkeys.sign_in(body.ceremony_id, body.credential,
+                                          meta=_meta(request), origin_key=platform.origin_key)
+    response.set_cookie(SESSION_COOKIE, new.token, max_age=platform.settings.session_absolute_s,
+                        path="/", secure=True, httponly=True, samesite="strict")
+    response.headers["Cache-Control"] = "no-store"
+    return {"token": new.token, "session_id": new.session.id, "user_id": user.id,
+            "expires_at_ns": new.session.absolute_expires_at}
+
+
+def _step_up_options(result: StepUpOptions) -> dict[str, Any]:
+    return {"ceremony_id": result.ceremony_id,
+            "operation": evidence_service.approved(result.operation),
+            "options": result.options}
+
+
+@router.post("/auth/step-up/options")
+def step_up_options(body: StepUpOptionsIn, platform: PlatformDep,
+                    principal: CurrentPrincipal) -> dict[str, Any]:
+    return _step_up_options(platform.step_up.options(
+        principal, type=body.type, amount=body.amount, currency=body.currency,
+        payee=body.payee, reference=body.reference))
+
+
+@router.post("/auth/step-up/verify", status_code=201)
+def step_up_verify(body: CredentialIn, platform: PlatformDep,
+                   principal: CurrentPrincipal) -> dict[str, Any]:
+    approval = platform.step_up.verify(principal, body.ceremony_id, body.credential)
+    return {"evidence_id": approval.evidence_id,
+            "operation": evidence_service.approved(approval.operation)}
+
+
+@router.get("/evidence/{evidence_id}")
+def read_evidence(evidence_id: str, platform: PlatformDep,
+                  principal: CurrentPrincipal) -> dict[str, Any]:
+    guard = platform.guard
+    guard.authorize(principal, Resource.EVIDENCE, Access.READ, object_id=evidence_id[:64])
+    with platform.database.engine.connect() as conn:
+        record = evidence_service.load(conn, evidence_id)
+    if record is None:
+        raise Problem(404, "not_found", "no such object")
+    guard.authorize(principal, Resource.EVIDENCE, Access.READ, owner=record.user_id,
+                    object_id=record.id)
+    report = evidence_service.verify_record(
+        record, expected_origin=platform.settings.public_url,
+        expected_rp_id=platform.settings.webauthn_rp_id)
+    return {
+        "id": record.id, "user_id": record.user_id, "created_at_ns": record.created_at,
+        "consumed_at_ns": record.consumed_at, "verified": report.ok,
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks],
+        "approved": evidence_service.approved(report.operation) if report.operation else None,
+        "operation": record.operation, "credential_id": record.credential_id,
+        "rp_id": record.rp_id, "origin": record.origin,
+        "public_key": bytes_to_base64url(record.public_key),
+        "client_data_json": bytes_to_base64url(record.client_data_json),
+        "authenticator_data": bytes_to_base64url(record.authenticator_data),
+        "signature": bytes_to_base64url(record.signature),
+    }
+
