@@ -13,7 +13,7 @@ whole /64 and could otherwise take a fresh address for every request.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
@@ -64,9 +64,11 @@ def rate_key(address: str) -> str:
         ip = ip_address(address)
     except ValueError:
         return address
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    if isinstance(ip, IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
         return str(ip_network(f"{ip}/{IPV6_PREFIX_LEN}", strict=False))
-    return str(ip.ipv4_mapped or ip)
+    return str(ip)
 
 
 def client_address(connection: HTTPConnection) -> str:
