@@ -52,12 +52,16 @@ def evidence(api: TestClient) -> tuple[str, str, SoftAuthenticator]:
     return approve(api, token, authenticator), token, authenticator
 
 
-def run_verify(api: TestClient, tmp_path: Path, evidence_id: str) -> tuple[int, dict[str, Any]]:
+def invoke(api: TestClient, tmp_path: Path, *args: str) -> Any:
     settings = platform_of(api).settings
     env = {"PAYWARDEN_DATABASE_URL": settings.database, "PAYWARDEN_DATA_DIR": str(tmp_path),
            "PAYWARDEN_PUBLIC_URL": ORIGIN, "PAYWARDEN_WEBAUTHN_RP_ID": RP_ID,
            "PAYWARDEN_LOG_JSON": "true"}
-    result = CliRunner().invoke(cli, ["evidence", "verify", evidence_id, "--json"], env=env)
+    return CliRunner().invoke(cli, ["evidence", "verify", *args], env=env)
+
+
+def run_verify(api: TestClient, tmp_path: Path, evidence_id: str) -> tuple[int, dict[str, Any]]:
+    result = invoke(api, tmp_path, evidence_id, "--json")
     return result.exit_code, json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -80,6 +84,16 @@ def test_genuine_evidence_verifies_and_shows_what_was_approved(
     assert code == 0 and out["verified"] is True and out["failed"] == []
     assert out["approved"]["amount_display"] == "100.00 EUR"
     assert {k: out["approved"][k] for k in PAYMENT} == PAYMENT
+
+
+def test_the_text_report_says_what_was_approved_or_which_check_failed(
+        api: TestClient, evidence: tuple[str, str, SoftAuthenticator], tmp_path: Path) -> None:
+    result = invoke(api, tmp_path, evidence[0])
+    assert result.exit_code == 0
+    assert "approved payment of 100.00 EUR to 'Payee A' (reference 'INV-1')" in result.stdout
+    alter(api, evidence[0], "signature", flip_last_byte)
+    result = invoke(api, tmp_path, evidence[0])
+    assert result.exit_code == 1 and "NOT VERIFIED; failed: signature" in result.stdout
 
 
 def test_evidence_verifies_without_the_credentials_table(

@@ -278,6 +278,22 @@ def test_a_user_signed_in_with_password_and_totp_registers_a_first_passkey(
     assert sign_in(api, authenticator, "alice").json()["user_id"] == user.id
 
 
+def test_a_session_awaiting_its_second_factor_cannot_register_or_step_up(
+        api: TestClient) -> None:
+    platform = platform_of(api)
+    user, _, _ = passkey_customer(api, "alice")
+    for roles in (frozenset(), user.roles):  # as the password step issues it, and a forged one
+        with platform.database.engine.begin() as conn:
+            token = platform.sessions.start(conn, kind=user.kind, user_id=user.id,
+                                            owner=user.owner, roles=roles,
+                                            auth_methods=frozenset({"first_factor"})).token
+        assert api.post("/v1/auth/passkeys/register/options",
+                        headers=bearer(token)).status_code == 403
+        r = api.post("/v1/auth/step-up/options", headers=bearer(token), json={
+            "type": "payment", "amount": 100, "currency": "EUR", "payee": "A"})
+        assert r.status_code == 403
+
+
 def test_a_malformed_credential_is_refused_without_a_server_error(api: TestClient) -> None:
     passkey_customer(api, "alice")
     body = sign_in_options(api, "alice")

@@ -11,11 +11,10 @@ keeps none (both zero). Anything else is :class:`PasskeyRefused`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, RowMapping, select, update
 from webauthn import verify_authentication_response
 from webauthn.authentication.verify_authentication_response import VerifiedAuthentication
 from webauthn.helpers import parse_authentication_credential_json
@@ -69,7 +68,7 @@ def parse_assertion(credential: Any) -> AuthenticationCredential:
     return parsed
 
 
-def credential_of(row: Mapping[str, Any]) -> StoredCredential:
+def credential_of(row: RowMapping) -> StoredCredential:
     return StoredCredential(id=row["id"], user_id=row["user_id"],
                             public_key=bytes(row["public_key"]), sign_count=row["sign_count"],
                             backed_up=bool(row["backed_up"]), revoked_at=row["revoked_at"])

@@ -22,13 +22,13 @@ named; the evidence holds only if every one passes:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, RowMapping, select
 from webauthn.helpers import (
     decode_credential_public_key,
     decoded_public_key_to_cryptography,
@@ -91,7 +91,7 @@ def load(conn: Connection, evidence_id: str) -> EvidenceRecord | None:
     return None if row is None else record_of(row)
 
 
-def record_of(row: Mapping[str, Any]) -> EvidenceRecord:
+def record_of(row: RowMapping) -> EvidenceRecord:
     return EvidenceRecord(
         id=row["id"], user_id=row["user_id"], operation=row["operation"],
         credential_id=row["credential_id"], public_key=bytes(row["public_key"]),

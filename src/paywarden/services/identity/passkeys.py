@@ -62,6 +62,8 @@ ALGORITHMS = [COSEAlgorithmIdentifier.EDDSA, COSEAlgorithmIdentifier.ECDSA_SHA_2
 NAME_CHARS_MAX = 64
 PASSKEYS_PER_USER_MAX = 20
 ENROLMENT = "enrolment"
+# Sessions that are not a full sign-in: sign-up's, and a password awaiting its second factor.
+PARTIAL_METHODS = frozenset({ENROLMENT, "first_factor"})
 DECOY_CREDENTIAL_BYTES = 32
 
 
@@ -85,9 +87,10 @@ class Options:
 def subject(conn: Connection, principal: Principal, *, enrolment_ok: bool) -> User:
     """The user acting on their own factors: a session holder, signed in or enrolling."""
     enrolling = ENROLMENT in principal.auth_methods and not principal.roles
+    signed_in = bool(principal.roles) and not principal.auth_methods & PARTIAL_METHODS
     user = get_user(conn, principal.id) if principal.session_id else None
     if user is None or user.status != "active" or user.owner != principal.owner \
-            or (enrolling and not enrolment_ok) or not (enrolling or principal.roles):
+            or not (signed_in or (enrolling and enrolment_ok)):
         raise DomainError("forbidden", "only a signed-in user manages their own passkeys")
     return user
 
@@ -148,7 +151,7 @@ class Passkeys:
                     supported_pub_key_algs=ALGORITHMS)
             except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
                 raise PasskeyRefused(str(exc) or type(exc).__name__) from None
-            row = {
+            row: dict[str, Any] = {
                 "id": bytes_to_base64url(verified.credential_id), "user_id": user.id,
                 "public_key": verified.credential_public_key, "sign_count": verified.sign_count,
                 "transports": _transports(credential), "aaguid": verified.aaguid,
