@@ -6,6 +6,7 @@ import os
 import sys
 
 from . import evidence, platform, tokens  # noqa: F401 - registers the commands
+from . import staff  # noqa: F401 - registers the commands (and `notifications send`)
 from .common import app
 
 

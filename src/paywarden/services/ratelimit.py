@@ -62,8 +62,9 @@ def open_storage(uri: str) -> Storage:
         raise RateLimitConfigError(
             f"rate-limit storage {uri.split('://', 1)[0]!r} cannot be opened: {exc} "
             "(for Redis, install paywarden[redis])") from exc
-    if not isinstance(storage, MovingWindowSupport):
-        raise RateLimitConfigError("the rate-limit storage does not support moving windows")
+    if not isinstance(storage, Storage) or not isinstance(storage, MovingWindowSupport):
+        raise RateLimitConfigError(f"rate-limit storage {uri.split('://', 1)[0]!r} is not a "
+                                   "synchronous storage with moving windows")
     return storage
 
 

@@ -39,6 +39,7 @@ users = Table(
     Column("failed_signins", Integer, nullable=False),
     Column("last_failed_at", BigInteger),
     Column("locked_until", BigInteger),
+    Column("reset_requested_at", BigInteger),  # a reset started by support, not finished
     Column("created_at", BigInteger, nullable=False),
 )
 

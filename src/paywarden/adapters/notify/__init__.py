@@ -1,0 +1,1 @@
+"""Delivering messages to people outside the platform."""

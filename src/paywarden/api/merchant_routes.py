@@ -1,0 +1,209 @@
+"""Merchant endpoints: a merchant's own record and keys (signed), and staff administration.
+
+    GET  /v1/merchants/me                              the signing merchant
+    POST /v1/merchants/me/keys                         register another public key
+    POST /v1/merchants/me/keys/{key_id}/revoke         revoke one
+    POST /v1/merchants                                 staff: create a merchant
+    GET  /v1/merchants/{id}                            staff, or the merchant itself
+    POST /v1/merchants/{id}/keys, …/keys/{key_id}/revoke, …/suspend, …/activate
+
+Another merchant's objects answer 404, as if they did not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..bootstrap import Platform
+from ..domain.errors import DomainError
+from ..domain.identity import Access, Kind, Principal, Resource
+from ..services.merchants import SUSPENDED, Merchant, MerchantKey, public_key_from_pem
+from ..services.merchants.merchants import ACTIVE
+from .auth import CurrentPrincipal
+from .ids import rfc3339
+from .problems import Problem
+
+router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
+
+_STATUS = {"not_found": 404, "key_already_revoked": 409, "key_last_active": 409,
+           "public_key_registered": 409, "merchant_status_unchanged": 409}
+MerchantId = Annotated[str, Path(pattern=r"^mer_[0-9a-f]{16}$")]
+KeyId = Annotated[str, Path(pattern=r"^key_[0-9a-f]{24}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class KeyIn(_Strict):
+    public_key: str = Field(max_length=4096, description="PEM of an Ed25519 public key")
+    label: str = Field(default="", max_length=64)
+
+
+class MerchantIn(_Strict):
+    name: str = Field(min_length=1, max_length=128)
+    public_key: str = Field(max_length=4096, description="PEM of an Ed25519 public key")
+    key_label: str = Field(default="", max_length=64)
+
+
+class KeyOut(BaseModel):
+    id: str
+    label: str
+    status: str  # active | revoked
+    public_key: str  # raw Ed25519, base64url
+    created_at: str
+    revoked_at: str | None
+
+
+class MerchantOut(BaseModel):
+    id: str
+    name: str
+    status: str
+    created_at: str
+    keys: list[KeyOut]
+
+
+class NewMerchantOut(BaseModel):
+    merchant_id: str
+    key_id: str
+    merchant: MerchantOut
+
+
+def _platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+PlatformDep = Annotated[Platform, Depends(_platform)]
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except DomainError as exc:
+        raise Problem(_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+
+
+def _key_out(key: MerchantKey) -> KeyOut:
+    return KeyOut(id=key.id, label=key.label, status="active" if key.active else "revoked",
+                  public_key=base64.urlsafe_b64encode(key.public_key).decode().rstrip("="),
+                  created_at=rfc3339(key.created_at),
+                  revoked_at=None if key.revoked_at is None else rfc3339(key.revoked_at))
+
+
+def _merchant_out(merchant: Merchant) -> MerchantOut:
+    return MerchantOut(id=merchant.id, name=merchant.name, status=merchant.status,
+                       created_at=rfc3339(merchant.created_at),
+                       keys=[_key_out(k) for k in merchant.keys])
+
+
+def _own_merchant(principal: Principal) -> str:
+    if principal.kind is not Kind.MERCHANT or principal.owner is None:
+        raise Problem(404, "not_found", "this caller acts for no merchant")
+    return principal.owner
+
+
+def _authorize(platform: Platform, principal: Principal, resource: Resource, access: Access,
+               merchant_id: str) -> None:
+    platform.guard.authorize(principal, resource, access, owner=merchant_id,
+                             object_id=merchant_id)
+
+
+def _get(platform: Platform, merchant_id: str) -> Merchant:
+    merchant = platform.merchants.get(merchant_id)
+    if merchant is None:
+        raise Problem(404, "not_found", "no such merchant")
+    return merchant
+
+
+def _add_key(platform: Platform, principal: Principal, merchant_id: str, body: KeyIn) -> KeyOut:
+    _authorize(platform, principal, Resource.MERCHANT_KEYS, Access.WRITE, merchant_id)
+    with _refusals():
+        raw = public_key_from_pem(body.public_key)
+        key = platform.merchants.add_key(merchant_id, raw, actor=principal.actor,
+                                         label=body.label)
+    return _key_out(key)
+
+
+def _revoke_key(platform: Platform, principal: Principal, merchant_id: str,
+                key_id: str) -> KeyOut:
+    _authorize(platform, principal, Resource.MERCHANT_KEYS, Access.MODIFY, merchant_id)
+    with _refusals():
+        key = platform.merchants.revoke_key(merchant_id, key_id, actor=principal.actor,
+                                            signing_key_id=principal.key_id)
+    return _key_out(key)
+
+
+@router.get("/me", response_model=MerchantOut)
+def me(platform: PlatformDep, principal: CurrentPrincipal) -> MerchantOut:
+    merchant_id = _own_merchant(principal)
+    _authorize(platform, principal, Resource.MERCHANTS, Access.READ, merchant_id)
+    return _merchant_out(_get(platform, merchant_id))
+
+
+@router.post("/me/keys", status_code=201, response_model=KeyOut)
+def add_own_key(body: KeyIn, platform: PlatformDep, principal: CurrentPrincipal) -> KeyOut:
+    return _add_key(platform, principal, _own_merchant(principal), body)
+
+
+@router.post("/me/keys/{key_id}/revoke", response_model=KeyOut)
+def revoke_own_key(key_id: KeyId, platform: PlatformDep, principal: CurrentPrincipal) -> KeyOut:
+    return _revoke_key(platform, principal, _own_merchant(principal), key_id)
+
+
+@router.post("", status_code=201, response_model=NewMerchantOut)
+def create(body: MerchantIn, platform: PlatformDep, principal: CurrentPrincipal) -> NewMerchantOut:
+    platform.guard.authorize(principal, Resource.MERCHANTS, Access.WRITE)
+    if principal.kind is not Kind.STAFF:
+        raise Problem(403, "forbidden", "only staff create merchants")
+    with _refusals():
+        new = platform.merchants.create(name=body.name,
+                                        public_key=public_key_from_pem(body.public_key),
+                                        key_label=body.key_label, actor=principal.actor)
+    return NewMerchantOut(merchant_id=new.merchant.id, key_id=new.key_id,
+                          merchant=_merchant_out(new.merchant))
+
+
+@router.get("/{merchant_id}", response_model=MerchantOut)
+def get(merchant_id: MerchantId, platform: PlatformDep,
+        principal: CurrentPrincipal) -> MerchantOut:
+    _authorize(platform, principal, Resource.MERCHANTS, Access.READ, merchant_id)
+    return _merchant_out(_get(platform, merchant_id))
+
+
+@router.post("/{merchant_id}/keys", status_code=201, response_model=KeyOut)
+def add_key(merchant_id: MerchantId, body: KeyIn, platform: PlatformDep,
+            principal: CurrentPrincipal) -> KeyOut:
+    return _add_key(platform, principal, merchant_id, body)
+
+
+@router.post("/{merchant_id}/keys/{key_id}/revoke", response_model=KeyOut)
+def revoke_key(merchant_id: MerchantId, key_id: KeyId, platform: PlatformDep,
+               principal: CurrentPrincipal) -> KeyOut:
+    return _revoke_key(platform, principal, merchant_id, key_id)
+
+
+def _set_status(platform: Platform, principal: Principal, merchant_id: str,
+                status: str) -> MerchantOut:
+    _authorize(platform, principal, Resource.MERCHANTS, Access.MODIFY, merchant_id)
+    with _refusals():
+        merchant = platform.merchants.set_status(merchant_id, status, actor=principal.actor)
+    return _merchant_out(merchant)
+
+
+@router.post("/{merchant_id}/suspend", response_model=MerchantOut)
+def suspend(merchant_id: MerchantId, platform: PlatformDep,
+            principal: CurrentPrincipal) -> MerchantOut:
+    return _set_status(platform, principal, merchant_id, SUSPENDED)
+
+
+@router.post("/{merchant_id}/activate", response_model=MerchantOut)
+def activate(merchant_id: MerchantId, platform: PlatformDep,
+             principal: CurrentPrincipal) -> MerchantOut:
+    return _set_status(platform, principal, merchant_id, ACTIVE)

@@ -1,0 +1,168 @@
+"""Idempotency keys: a POST retried with the same key gets the first answer, once.
+
+A key belongs to the principal that sent it. Claiming a key inserts a row in
+``running`` state; the primary key (principal, key) lets exactly one request
+win, on SQLite and PostgreSQL alike. Then:
+
+    same key, same request, first one finished   the stored response is replayed
+    same key, same request, first still running  idempotency_in_progress (409)
+    same key, another request                    idempotency_key_reused (422)
+
+A request that fails on the server (5xx, or an exception) releases its key, so
+a retry runs again; any other answer, 4xx included, is stored and kept for the
+TTL. A claim whose request died with its process is taken over after a lease.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..adapters.clock import Clock
+from ..adapters.store import Database
+from ..adapters.store.schema import idempotency_keys
+from ..domain.errors import DomainError
+
+KEY_CHARS_MAX = 255
+PRINCIPAL_CHARS_MAX = 64
+PURGE_INTERVAL_NS = 60 * 10**9
+CLAIM_ATTEMPTS_MAX = 3
+NS = 10**9
+RUNNING = "running"
+DONE = "done"
+
+
+class _Again(Enum):
+    INSERT = "insert"  # the row went away: try to insert again
+    CLAIMED = "claimed"  # a dead request's claim was taken over: run the request
+
+
+class IdempotencyRefused(DomainError):
+    """The key cannot be used for this request now; ``status`` is the HTTP status."""
+
+    def __init__(self, code: str, detail: str, status: int) -> None:
+        super().__init__(code, detail)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def check_key(key: str) -> str:
+    if not 0 < len(key) <= KEY_CHARS_MAX or not all(" " <= c <= "~" for c in key):
+        raise IdempotencyRefused("idempotency_key_invalid", "an Idempotency-Key is 1 to "
+                                 f"{KEY_CHARS_MAX} printable ASCII characters", 400)
+    return key
+
+
+def principal_scope(scope: str) -> str:
+    """The principal column: the scope itself, or its digest when too long to store."""
+    if len(scope) <= PRINCIPAL_CHARS_MAX:
+        return scope
+    return "sha256:" + hashlib.sha256(scope.encode()).hexdigest()[:PRINCIPAL_CHARS_MAX - 7]
+
+
+def fingerprint(method: str, target: str, body: bytes) -> str:
+    """What makes two requests "the same": method, path with query, and body."""
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    return hashlib.sha256(f"{method}\n{target}\n{body_sha256}".encode()).hexdigest()
+
+
+class IdempotencyKeys:
+    def __init__(self, database: Database, *, clock: Clock, ttl_s: int, lease_s: int) -> None:
+        self._database = database
+        self._clock = clock
+        self._ttl_ns = ttl_s * NS
+        self._lease_ns = lease_s * NS
+        self._purged_at = -PURGE_INTERVAL_NS
+        self._purge_lock = threading.Lock()
+
+    def claim(self, principal: str, key: str, request_sha256: str) -> StoredResponse | None:
+        """None: the caller runs the request. A response: replay it. Raises if refused."""
+        principal = principal_scope(principal)
+        self._maybe_purge()
+        for _ in range(CLAIM_ATTEMPTS_MAX):
+            now = self._clock.now_ns()
+            try:
+                with self._database.engine.begin() as conn:
+                    conn.execute(insert(idempotency_keys).values(
+                        principal=principal, key=key, request_sha256=request_sha256,
+                        state=RUNNING, created_at=now, expires_at=now + self._ttl_ns))
+                return None
+            except IntegrityError:
+                pass
+            outcome = self._existing(principal, key, request_sha256, now)
+            if outcome is _Again.CLAIMED:
+                return None
+            if isinstance(outcome, StoredResponse):
+                return outcome
+        raise IdempotencyRefused("idempotency_in_progress", "a request with this "
+                                 "Idempotency-Key is being processed; retry later", 409)
+
+    def _existing(self, principal: str, key: str, request_sha256: str,
+                  now: int) -> StoredResponse | _Again:
+        """The stored answer for a key already claimed, or what to do next."""
+        where = (idempotency_keys.c.principal == principal, idempotency_keys.c.key == key)
+        with self._database.engine.begin() as conn:
+            row = conn.execute(select(idempotency_keys).where(*where)).mappings().first()
+            if row is None:
+                return _Again.INSERT  # released or purged meanwhile
+            if row["expires_at"] <= now:
+                conn.execute(delete(idempotency_keys).where(
+                    *where, idempotency_keys.c.expires_at <= now))
+                return _Again.INSERT
+            if row["request_sha256"] != request_sha256:
+                raise IdempotencyRefused("idempotency_key_reused", "this Idempotency-Key was "
+                                         "used for another request; use a new key", 422)
+            if row["state"] == DONE:
+                return StoredResponse(row["status_code"], json.loads(row["response_headers"]),
+                                      bytes(row["response_body"]))
+            if now - row["created_at"] < self._lease_ns:
+                raise IdempotencyRefused("idempotency_in_progress", "a request with this "
+                                         "Idempotency-Key is being processed; retry later", 409)
+            # The first request outlived its lease: its process died. Take the claim over.
+            taken = conn.execute(update(idempotency_keys).where(
+                *where, idempotency_keys.c.state == RUNNING,
+                idempotency_keys.c.created_at == row["created_at"]).values(created_at=now))
+        return _Again.CLAIMED if taken.rowcount == 1 else _Again.INSERT
+
+    def complete(self, principal: str, key: str, response: StoredResponse) -> None:
+        now = self._clock.now_ns()
+        with self._database.engine.begin() as conn:
+            conn.execute(update(idempotency_keys).where(
+                idempotency_keys.c.principal == principal_scope(principal),
+                idempotency_keys.c.key == key, idempotency_keys.c.state == RUNNING,
+            ).values(state=DONE, status_code=response.status_code,
+                     response_headers=json.dumps(response.headers), response_body=response.body,
+                     expires_at=now + self._ttl_ns))
+
+    def release(self, principal: str, key: str) -> None:
+        with self._database.engine.begin() as conn:
+            conn.execute(delete(idempotency_keys).where(
+                idempotency_keys.c.principal == principal_scope(principal),
+                idempotency_keys.c.key == key, idempotency_keys.c.state == RUNNING))
+
+    def purge_expired(self) -> int:
+        now = self._clock.now_ns()
+        with self._database.engine.begin() as conn:
+            result = conn.execute(delete(idempotency_keys).where(
+                idempotency_keys.c.expires_at <= now))
+        return int(result.rowcount)
+
+    def _maybe_purge(self) -> None:
+        now = self._clock.now_ns()
+        with self._purge_lock:
+            if now - self._purged_at < PURGE_INTERVAL_NS:
+                return
+            self._purged_at = now
+        self.purge_expired()

@@ -1,0 +1,226 @@
+"""Verifying a merchant's signed request: RFC 9421 with Ed25519, RFC 9530 Content-Digest.
+
+A request is accepted only if, in this order:
+
+    its Signature-Input holds one signature (any label) over "@method",
+    "@target-uri" and "content-digest", with created, keyid, nonce and
+    alg="ed25519"                                         else signature_malformed
+                                                          (alg: signature_algorithm_unsupported)
+    created is within the window of the platform clock    else signature_expired /
+                                                               signature_from_future
+    keyid names a registered key                          else key_unknown
+    the signature verifies with that key                  else signature_invalid
+    the key is not revoked, its merchant active           else key_revoked / merchant_suspended
+    Content-Digest (sha-256) matches the received body    else digest_mismatch
+    the nonce was not seen for this key in the window     else signature_replayed
+
+The nonce is claimed last, so only authentic, fresh requests take a row in the
+nonce table; a forged flood cannot fill it. The caller supplies the target URI
+from the configured public origin, never from the request's Host header.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import http_sf
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from http_message_signatures import (
+    ContentDigest,
+    HTTPMessageSignaturesException,
+    HTTPMessageVerifier,
+    HTTPSignatureKeyResolver,
+    InvalidSignature,
+    algorithms,
+)
+
+from ...adapters.clock import Clock
+from ...domain.errors import DomainError
+from .keys import MerchantKey
+from .merchants import ACTIVE, Merchants
+from .nonces import Nonces
+
+ALGORITHM = "ed25519"
+REQUIRED_COMPONENTS = ("@method", "@target-uri", "content-digest")
+REQUIRED_PARAMS = ("created", "keyid", "nonce", "alg")
+ALLOWED_PARAMS = frozenset({*REQUIRED_PARAMS, "expires", "tag"})
+NONCE_RE = re.compile(r"[A-Za-z0-9._~+/=-]{22,128}")  # at least 128 bits as base64url
+KEY_ID_CHARS_MAX = 64
+NS = 10**9
+
+
+class SignatureRefused(DomainError):
+    """A signed request that is not accepted; ``code`` says which check failed."""
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    method: str
+    target_uri: str  # the public origin + the path and query as received
+    headers: Sequence[tuple[str, str]]  # every field line, in order
+    body: bytes
+
+
+@dataclass(frozen=True)
+class VerifiedSignature:
+    merchant_id: str
+    key_id: str
+    label: str
+    created_s: int
+    nonce: str
+
+
+class SignatureVerifier:
+    def __init__(self, merchants: Merchants, nonces: Nonces, *, clock: Clock,
+                 window_s: int) -> None:
+        self._merchants = merchants
+        self._nonces = nonces
+        self._clock = clock
+        self._window_s = window_s
+
+    def verify(self, request: SignedRequest) -> VerifiedSignature:
+        """The verified signature; raises :class:`SignatureRefused` otherwise."""
+        label, params = _signature_input(request.headers)
+        created, key_id, nonce = params["created"], params["keyid"], params["nonce"]
+        self._check_time(created, params.get("expires"))
+        found = self._merchants.signing_key(key_id) if len(key_id) <= KEY_ID_CHARS_MAX else None
+        if found is None:
+            raise SignatureRefused("key_unknown", f"no key {key_id[:KEY_ID_CHARS_MAX]!r} is registered")
+        _check_signature(request, found.key)
+        if not found.key.active:
+            raise SignatureRefused("key_revoked", f"key {key_id} has been revoked")
+        if found.merchant_status != ACTIVE:
+            raise SignatureRefused("merchant_suspended",
+                                   f"merchant {found.key.merchant_id} is {found.merchant_status}")
+        _check_digest(request)
+        expires_at_ns = (created + self._window_s) * NS
+        if not self._nonces.claim(key_id, nonce, expires_at_ns=expires_at_ns):
+            raise SignatureRefused("signature_replayed",
+                                   "this nonce was already used with this key; sign every "
+                                   "request afresh")
+        return VerifiedSignature(found.key.merchant_id, key_id, label, created, nonce)
+
+    def _check_time(self, created: int, expires: int | None) -> None:
+        now_s = self._clock.now_ns() // NS
+        if now_s - created > self._window_s:
+            raise SignatureRefused("signature_expired", f"the signature was created "
+                                   f"{now_s - created} s ago; at most {self._window_s} s")
+        if created - now_s > self._window_s:
+            raise SignatureRefused("signature_from_future", f"the signature is dated "
+                                   f"{created - now_s} s ahead; check the clock")
+        if expires is not None and expires < now_s:
+            raise SignatureRefused("signature_expired", "the signature's expires time has passed")
+
+
+def _malformed(detail: str) -> SignatureRefused:
+    return SignatureRefused("signature_malformed", detail)
+
+
+def _field(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    values = [value.strip(" \t") for field, value in headers if field.lower() == name]
+    return ", ".join(values) if values else None
+
+
+def _signature_input(headers: Sequence[tuple[str, str]]) -> tuple[str, dict[str, Any]]:
+    """The one signature's label and parameters, checked for shape before any lookup."""
+    raw = _field(headers, "signature-input")
+    if raw is None or _field(headers, "signature") is None:
+        raise _malformed("send both Signature-Input and Signature")
+    try:
+        parsed: Any = http_sf.parse(raw.encode("ascii"), tltype="dictionary")
+    except (ValueError, TypeError, UnicodeEncodeError):
+        raise _malformed("Signature-Input is not a structured dictionary") from None
+    if not isinstance(parsed, dict) or len(parsed) != 1:
+        raise _malformed("send exactly one signature")
+    label, member = next(iter(parsed.items()))
+    if not isinstance(member, tuple) or not isinstance(member[0], list):
+        raise _malformed("Signature-Input must be an inner list of components")
+    members: list[Any] = member[0]
+    params: dict[str, Any] = dict(member[1])
+    covered = {name for name, component_params in members
+               if isinstance(name, str) and not component_params}
+    missing = [name for name in REQUIRED_COMPONENTS if name not in covered]
+    if missing:
+        raise _malformed(f"the signature must cover {', '.join(missing)}")
+    absent = [name for name in REQUIRED_PARAMS if name not in params]
+    if absent:
+        raise _malformed(f"the signature lacks the parameters {', '.join(absent)}")
+    unexpected = sorted(set(params) - ALLOWED_PARAMS)
+    if unexpected:
+        raise _malformed(f"unexpected signature parameters {', '.join(unexpected)}")
+    if params["alg"] != ALGORITHM:
+        raise SignatureRefused("signature_algorithm_unsupported",
+                               f"alg must be {ALGORITHM!r}")
+    if type(params["created"]) is not int or type(params.get("expires", 0)) is not int:
+        raise _malformed("created and expires are integers (seconds since the epoch)")
+    if not isinstance(params["keyid"], str) or not isinstance(params["nonce"], str):
+        raise _malformed("keyid and nonce are strings")
+    if not NONCE_RE.fullmatch(params["nonce"]):
+        raise _malformed("the nonce is 22 to 128 characters of base64url (at least 128 bits)")
+    return str(label), dict(params)
+
+
+class _Fields:
+    """The received field lines, as the library reads them."""
+
+    def __init__(self, lines: Sequence[tuple[str, str]]) -> None:
+        self._lines = list(lines)
+
+    def items(self) -> list[tuple[str, str]]:
+        return self._lines
+
+
+class _Message:
+    def __init__(self, request: SignedRequest) -> None:
+        self.method = request.method
+        self.url = request.target_uri
+        self.headers = _Fields(request.headers)
+
+
+class _OneKey(HTTPSignatureKeyResolver):
+    def __init__(self, key: MerchantKey) -> None:
+        self._key = key
+
+    def resolve_public_key(self, key_id: str) -> Ed25519PublicKey | None:
+        if key_id != self._key.id:
+            return None
+        return Ed25519PublicKey.from_public_bytes(self._key.public_key)
+
+
+class _Verifier(HTTPMessageVerifier):
+    """The library's verifier; times are checked against the platform clock instead."""
+
+    def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
+        return None
+
+
+def _check_signature(request: SignedRequest, key: MerchantKey) -> None:
+    verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(key))
+    try:
+        verifier.verify(_Message(request), max_age=None, require_components=REQUIRED_COMPONENTS)
+    except InvalidSignature:
+        raise SignatureRefused("signature_invalid", "the signature does not verify over this "
+                               "request with this key") from None
+    except HTTPMessageSignaturesException:
+        raise _malformed("the signed components cannot be read from this request") from None
+
+
+def _check_digest(request: SignedRequest) -> None:
+    value = _field(request.headers, "content-digest")
+    if value is None:
+        raise _malformed("send Content-Digest")
+    try:
+        members = http_sf.parse(value.encode("ascii"), tltype="dictionary")
+    except (ValueError, TypeError, UnicodeEncodeError):
+        raise _malformed("Content-Digest is not a structured dictionary") from None
+    if not isinstance(members, dict) or "sha-256" not in members:
+        raise _malformed("Content-Digest must carry a sha-256 digest")
+    try:
+        ContentDigest.verify(value, request.body)
+    except InvalidSignature:
+        raise SignatureRefused("digest_mismatch",
+                               "Content-Digest does not match the received body") from None
+
