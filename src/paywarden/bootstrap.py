@@ -11,7 +11,6 @@ from .adapters.store import Database, open_database
 from .services.access import Guard
 from .services.identity import Sessions
 from .services.identity.credentials import Credentials
-from .services.identity.credentials import Credentials
 from .services.identity.assertions import RelyingParty
 from .services.identity.passkeys import Passkeys
 from .services.identity.stepup import StepUp
@@ -30,7 +29,6 @@ class Platform:
     queries: LedgerQueries
     sessions: Sessions
     guard: Guard
-    credentials: Credentials  # password + TOTP, recovery codes, sign-up, resets
     credentials: Credentials  # password + TOTP, recovery codes, sign-up, resets
     passkeys: Passkeys
     step_up: StepUp
@@ -62,7 +60,6 @@ def build(settings: Settings, *, clock: Clock | None = None,
     sessions = Sessions(database, clock=clock, idle_s=settings.session_idle_s,
                         absolute_s=settings.session_absolute_s)
     credentials = build_credentials(settings, database=database, clock=clock, sessions=sessions)
-    credentials = build_credentials(settings, database=database, clock=clock, sessions=sessions)
     passkeys = Passkeys(database, clock=clock, sessions=sessions, rp=RelyingParty(
         rp_id=settings.webauthn_rp_id, rp_name=settings.webauthn_rp_name,
         origin=settings.public_url, timeout_s=settings.webauthn_timeout_s))
@@ -73,25 +70,6 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     queries=LedgerQueries(database), sessions=sessions,
                     guard=Guard(database, clock=clock), credentials=credentials,
                     rate_limits=RateLimits.from_settings(settings))
-
-
-def build_credentials(settings: Settings, *, database: Database, clock: Clock,
-                      sessions: Sessions) -> Credentials:
-    from .adapters.common_passwords import common_passwords
-    from .services.identity.guessing import AddressThrottle
-    from .services.identity.passwords import Passwords
-
-    passwords = Passwords(time_cost=settings.password_time_cost,
-                          memory_kib=settings.password_memory_kib,
-                          parallelism=settings.password_parallelism,
-                          concurrency_max=settings.password_hashing_concurrency_max,
-                          wait_s=settings.password_hashing_wait_s, common=common_passwords())
-    addresses = AddressThrottle(failures_max=settings.signin_address_failures_max,
-                                lock_s=settings.signin_lock_s)
-    return Credentials(database=database, clock=clock, sessions=sessions, passwords=passwords,
-                       addresses=addresses, failures_max=settings.signin_failures_max,
-                       lock_s=settings.signin_lock_s, issuer=settings.webauthn_rp_name,
-                       keys_dir=settings.data_dir / "keys")
 
 
 def build_credentials(settings: Settings, *, database: Database, clock: Clock,

@@ -47,15 +47,6 @@ class Settings(BaseSettings):
     signin_address_failures_max: int = Field(
         default=100, ge=10, le=10_000, description="Failed sign-ins from one address before "
         "it is locked out for signin_lock_s")
-    # Argon2id: OWASP's floor is t=2 over 19 MiB; the default is well above it.
-    password_time_cost: int = Field(default=3, ge=2, le=10)
-    password_memory_kib: int = Field(default=64 * 1024, ge=19 * 1024, le=1024 * 1024)
-    password_parallelism: int = Field(default=1, ge=1, le=8)
-    password_hashing_wait_s: float = Field(
-        default=2.0, gt=0, le=30, description="Wait this long for a hashing slot, then 503 busy")
-    signin_address_failures_max: int = Field(
-        default=100, ge=10, le=10_000, description="Failed sign-ins from one address before "
-        "it is locked out for signin_lock_s")
     signature_window_s: int = Field(default=300, ge=30, le=300)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
     redis_url: str | None = Field(default=None, description="Shared rate-limit state")
@@ -71,7 +62,6 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65_535)
     smtp_from: str = "PayWarden <no-reply@localhost>"
-    smtp_starttls: bool = Field(default=True, description="Off only for a local relay")
     smtp_starttls: bool = Field(default=True, description="Off only for a local relay")
 
     @property

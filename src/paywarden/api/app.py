@@ -11,7 +11,6 @@ from .. import __version__
 from ..bootstrap import Platform
 from . import defences, health, ledger_routes, passkey_routes, problems, session_routes
 from . import factor_routes, signin_routes
-from . import factor_routes, signin_routes
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -35,8 +34,6 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(ledger_routes.router)
     app.include_router(session_routes.router)
     app.include_router(passkey_routes.router)
-    app.include_router(signin_routes.router)
-    app.include_router(factor_routes.router)
     app.include_router(signin_routes.router)
     app.include_router(factor_routes.router)
     return app

@@ -54,10 +54,6 @@ _DOMAIN_STATUS.update({"passkey_refused": 401, "step_up_required": 403, "step_up
 _DOMAIN_STATUS.update({"sign_in_failed": 401, "username_taken": 409, "totp_exists": 409,
                        "reauthentication_failed": 403, "reauthentication_required": 403,
                        "last_second_factor": 409, "second_factor_required": 409})
-# Password + TOTP, recovery codes, sign-up and resets (services/identity/password_signin.py …).
-_DOMAIN_STATUS.update({"sign_in_failed": 401, "username_taken": 409, "totp_exists": 409,
-                       "reauthentication_failed": 403, "reauthentication_required": 403,
-                       "last_second_factor": 409, "second_factor_required": 409})
 
 
 def install(app: FastAPI) -> None:

@@ -7,7 +7,6 @@ import sys
 
 from . import evidence, platform, tokens  # noqa: F401 - registers the commands
 from . import staff  # noqa: F401 - registers the commands (and `notifications send`)
-from . import staff  # noqa: F401 - registers the commands (and `notifications send`)
 from .common import app
 
 

@@ -40,7 +40,6 @@ users = Table(
     Column("last_failed_at", BigInteger),
     Column("locked_until", BigInteger),
     Column("reset_requested_at", BigInteger),  # a reset started by support, not finished
-    Column("reset_requested_at", BigInteger),  # a reset started by support, not finished
     Column("created_at", BigInteger, nullable=False),
 )
 

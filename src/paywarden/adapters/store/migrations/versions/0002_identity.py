@@ -102,7 +102,6 @@ def upgrade() -> None:
         sa.Column("last_failed_at", sa.BigInteger(), nullable=True),
         sa.Column("locked_until", sa.BigInteger(), nullable=True),
         sa.Column("reset_requested_at", sa.BigInteger(), nullable=True),
-        sa.Column("reset_requested_at", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["merchant_id"],
