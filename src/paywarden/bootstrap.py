@@ -9,6 +9,7 @@ from .adapters import local_secrets
 from .adapters.clock import Clock, SystemClock
 from .adapters.store import Database, open_database
 from .services.access import Guard
+from .services.idempotency import IdempotencyKeys
 from .services.identity import Sessions
 from .services.identity.credentials import Credentials
 from .services.identity.assertions import RelyingParty
@@ -16,6 +17,7 @@ from .services.identity.passkeys import Passkeys
 from .services.identity.stepup import StepUp
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
+from .services.merchants import Merchants, Nonces, SignatureVerifier
 from .services.ratelimit import RateLimits
 from .settings import Settings
 
@@ -29,6 +31,9 @@ class Platform:
     queries: LedgerQueries
     sessions: Sessions
     guard: Guard
+    merchants: Merchants
+    signatures: SignatureVerifier
+    idempotency: IdempotencyKeys
     credentials: Credentials  # password + TOTP, recovery codes, sign-up, resets
     passkeys: Passkeys
     step_up: StepUp
@@ -65,7 +70,13 @@ def build(settings: Settings, *, clock: Clock | None = None,
         origin=settings.public_url, timeout_s=settings.webauthn_timeout_s))
     step_up = StepUp(database, clock=clock, passkeys=passkeys,
                      amount_min=settings.step_up_amount_min)
+    merchants = Merchants(database, clock=clock)
+    signatures = SignatureVerifier(merchants, Nonces(database, clock=clock), clock=clock,
+                                   window_s=settings.signature_window_s)
+    idempotency = IdempotencyKeys(database, clock=clock, ttl_s=settings.idempotency_ttl_s,
+                                  lease_s=settings.idempotency_lease_s)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
+                    merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
                     queries=LedgerQueries(database), sessions=sessions,
                     guard=Guard(database, clock=clock), credentials=credentials,

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
         "it is locked out for signin_lock_s")
     signature_window_s: int = Field(default=300, ge=30, le=300)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
+    idempotency_lease_s: int = Field(default=120, ge=10, le=3600,
+                                     description="After this, a claim left running is taken over")
     redis_url: str | None = Field(default=None, description="Shared rate-limit state")
     rate_limit_address: str = "1200/minute"  # at least the merchant key's: one backend, one address
     rate_limit_merchant_key: str = "600/minute"

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from .. import __version__
 from ..bootstrap import Platform
 from . import defences, health, ledger_routes, passkey_routes, problems, session_routes
+from . import idempotency as idempotency_layer
+from . import merchant_routes, signed
 from . import factor_routes, signin_routes
 
 
@@ -26,12 +28,15 @@ def create_app(platform: Platform) -> FastAPI:
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.platform = platform
     problems.install(app)
+    signed.install(app)
+    idempotency_layer.install(app)  # inside the edge defences: the body is capped first
     # The edge defences, outermost first (api/defences.py says why in this order):
     # header cap → in-flight cap → address rate limit → body cap → routes.
     defences.install(app, platform)
 
     app.include_router(health.router)
     app.include_router(ledger_routes.router)
+    app.include_router(merchant_routes.router)
     app.include_router(session_routes.router)
     app.include_router(passkey_routes.router)
     app.include_router(signin_routes.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import evidence, platform, tokens  # noqa: F401 - registers the commands
+from . import evidence, merchants, platform, tokens  # noqa: F401 - registers the commands
 from . import staff  # noqa: F401 - registers the commands (and `notifications send`)
 from .common import app
 
