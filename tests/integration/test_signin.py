@@ -120,7 +120,7 @@ def test_the_lock_after_the_limit_holds_for_the_whole_period(api: TestClient,
     clock = platform_of(api).clock
     limit = platform_of(api).settings.signin_failures_max
     for _ in range(limit):
-        clock.advance(3600 * 0 + 1000)  # past each growing delay, well inside the lock period
+        clock.advance(100)  # past each growing delay (64 s at most here)
         r = password_sign_in(api, "alice", "wrong password guess", totp="000000")
         assert r.status_code == 401
     assert "locked" in kinds_of_notices(api, alice.user_id)
@@ -189,3 +189,56 @@ def test_hashing_beyond_the_cap_is_refused_as_busy(database: Database, clock: Fa
             slot.__exit__(None, None, None)
     assert r.status_code == 503 and r.json()["code"] == "busy"
     assert int(r.headers["Retry-After"]) >= 1
+
+
+def test_every_failure_has_the_same_status_and_body_byte_for_byte(api: TestClient,
+                                                                  alice: Account) -> None:
+    clock = platform_of(api).clock
+    api.cookies.clear()
+    answers = {
+        "unknown user": password_sign_in(api, "mallory", totp="123456"),
+        "wrong password": password_sign_in(api, "alice", "wrong password guess",
+                                           totp=code_now(api, alice.secret)),
+        "wrong totp": password_sign_in(api, "alice", totp="000000"),
+        "unknown user, first step": password_sign_in(api, "mallory"),
+        "wrong password, first step": password_sign_in(api, "alice", "wrong password guess"),
+    }
+    for _ in range(8):  # to the limit of 10, each past its growing delay
+        clock.advance(100)
+        password_sign_in(api, "alice", "wrong password guess")
+    platform_of(api).credentials.addresses._records.clear()  # this test is not about addresses
+    with platform_of(api).database.engine.connect() as conn:
+        assert conn.execute(select(users.c.locked_until).where(
+            users.c.id == alice.user_id)).scalar_one() > clock.now_ns()
+    answers["locked"] = password_sign_in(api, "alice", totp=code_now(api, alice.secret))
+    shapes = {name: (r.status_code, r.content, r.headers["content-type"])
+              for name, r in answers.items()}
+    assert len(set(shapes.values())) == 1, shapes
+    status, content, _ = shapes["locked"]
+    assert status == 401 and b'"code":"sign_in_failed"' in content
+
+
+def test_an_unknown_user_takes_as_long_as_a_wrong_password(api: TestClient,
+                                                           alice: Account) -> None:
+    """Medians of 30 tries each, interleaved; generous: within a third of each other."""
+    import statistics
+    import time
+
+    from paywarden.services.identity.password_signin import SecondFactor, SignInFailed
+    from paywarden.services.identity.password_signin import sign_in as service_sign_in
+    from paywarden.services.identity.signin import RequestMeta
+
+    creds = platform_of(api).credentials
+    clock = platform_of(api).clock
+    timings: dict[str, list[float]] = {"unknown": [], "known": []}
+    for i in range(30):
+        for kind, username in (("unknown", f"nobody{i}"), ("known", "alice")):
+            clock.advance(3600)  # past any delay or lock: every try does the full work
+            meta = RequestMeta(address=f"10.0.{i}.{len(kind)}", user_agent="t", device_id="")
+            started = time.perf_counter()
+            with pytest.raises(SignInFailed):
+                service_sign_in(creds, username=username, password="wrong password guess",
+                                second=SecondFactor(totp="123456"), meta=meta)
+            timings[kind].append(time.perf_counter() - started)
+    unknown, known = (statistics.median(timings[k]) for k in ("unknown", "known"))
+    assert abs(unknown - known) < max(unknown, known) / 3, (unknown, known)

@@ -36,7 +36,8 @@ def delay_ns(count: int, *, free: int = FREE_FAILURES) -> int:
     """The wait after ``count`` failures in a row (0 for the first ``free`` ones)."""
     if count < free:
         return 0
-    return min(2 ** min(count - free, 20), DELAY_S_MAX) * NS
+    exponent: int = min(count - free, 20)
+    return min(1 << exponent, DELAY_S_MAX) * NS
 
 
 def may_attempt(record: Failures, *, now_ns: int, free: int = FREE_FAILURES) -> Verdict:

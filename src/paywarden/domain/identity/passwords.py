@@ -120,7 +120,7 @@ def _adjacent(a: str, b: str) -> bool:
 
 def _rest_after(text: str, spans: list[tuple[int, int]]) -> int:
     """How many characters of ``text`` no span covers."""
-    covered = set()
+    covered: set[int] = set()
     for start, end in spans:
         covered.update(range(start, end))
     return len(text) - len(covered)
