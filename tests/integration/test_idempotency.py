@@ -251,3 +251,15 @@ def test_an_unauthenticated_post_is_left_to_the_route(api: TestClient) -> None:
                                                      "Idempotency-Key": "k"})
     assert r.status_code == 401 and code_of(r) == "unauthenticated"
     assert _stored_keys(api) == 0
+
+
+def test_a_merchant_post_over_its_key_rate_limit_is_refused_and_not_run(
+        database: Database, clock: FakeClock, tmp_path: Path, probe: Probe) -> None:
+    platform = platform_for(database, clock, tmp_path, rate_limit_merchant_key="2/minute")
+    app = create_app(platform)
+    probe.install(app)
+    with client_for(app) as api:
+        shop = make_merchant(platform, "Shop")
+        answers = [_signed(api, shop, "/v1/test/count", b"", f"k{n}") for n in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert code_of(answers[2]) == "rate_limited" and probe.runs["count"] == 2

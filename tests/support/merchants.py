@@ -55,9 +55,10 @@ def private_pem(key: Ed25519PrivateKey) -> bytes:
                              serialization.NoEncryption())
 
 
-def platform_for(database: Database, clock: FakeClock, data_dir: Path) -> Platform:
-    return build(Settings(database_url=database.url, data_dir=data_dir, public_url=PUBLIC_URL),
-                 clock=clock, database=database)
+def platform_for(database: Database, clock: FakeClock, data_dir: Path,
+                 **settings: Any) -> Platform:
+    return build(Settings(database_url=database.url, data_dir=data_dir, public_url=PUBLIC_URL,
+                          **settings), clock=clock, database=database)
 
 
 @contextmanager

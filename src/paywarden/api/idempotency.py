@@ -79,8 +79,13 @@ class IdempotencyMiddleware:
         request = Request(scope, _replay(body, receive))
         try:
             principal = await authenticate(request)
-        except Problem:
-            # The route's own authentication says the same, in the usual way.
+        except Problem as problem:
+            if any(h in request.headers for h in SIGNATURE_HEADERS):
+                # Said here, once: verifying again would meet its own nonce, and a
+                # 429 for the key must not be skipped by a second, uncounted pass.
+                await _send_problem(scope, receive, send, problem)
+                return
+            # A stale token or cookie: the route decides (a public POST still works).
             await self.app(scope, _replay(body, receive), send)
             return
         await self._with_key(scope, receive, send, request, principal, body)
