@@ -7,6 +7,7 @@ CI, where a missing PostgreSQL is a failure, not a skip.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -74,3 +75,15 @@ def engine(database: Database, clock: FakeClock) -> Iterator[LedgerEngine]:
     eng = LedgerEngine(database, clock=clock, expiry_interval_s=0.05).start()
     yield eng
     eng.stop()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """A command run in-process points the root logger at its runner's stream, which
+    closes afterwards; put the handlers back so later tests do not log into it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+

@@ -11,8 +11,8 @@ from .adapters.store import Database, open_database
 from .services.access import Guard
 from .services.idempotency import IdempotencyKeys
 from .services.identity import Sessions
-from .services.identity.credentials import Credentials
 from .services.identity.assertions import RelyingParty
+from .services.identity.credentials import Credentials
 from .services.identity.passkeys import Passkeys
 from .services.identity.stepup import StepUp
 from .services.ledger import LedgerEngine

@@ -9,10 +9,19 @@ from fastapi import FastAPI
 
 from .. import __version__
 from ..bootstrap import Platform
-from . import defences, health, ledger_routes, passkey_routes, problems, session_routes
+from . import (
+    defences,
+    factor_routes,
+    health,
+    ledger_routes,
+    merchant_routes,
+    passkey_routes,
+    problems,
+    session_routes,
+    signed,
+    signin_routes,
+)
 from . import idempotency as idempotency_layer
-from . import merchant_routes, signed
-from . import factor_routes, signin_routes
 
 
 def create_app(platform: Platform) -> FastAPI:

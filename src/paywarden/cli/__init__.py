@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 import sys
 
-from . import evidence, merchants, platform, tokens  # noqa: F401 - registers the commands
-from . import staff  # noqa: F401 - registers the commands (and `notifications send`)
+from . import (  # noqa: F401 - registers the commands
+    evidence,
+    merchants,
+    platform,
+    staff,
+    tokens,
+)
 from .common import app
 
 
