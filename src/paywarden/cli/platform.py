@@ -46,13 +46,27 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
 
     from ..api import create_app
 
-    settings = settings_from_env()
+    settings = _served_at(settings_from_env(), host=host, port=port)
     platform = open_platform(settings)
     if not platform.database.is_migrated():
         err.print("[red]the database is not initialised: run `paywarden init` first[/red]")
         raise typer.Exit(2)
-    uvicorn.run(create_app(platform), host=host or settings.host, port=port or settings.port,
+    uvicorn.run(create_app(platform), host=settings.host, port=settings.port,
                 log_config=None, server_header=False, **_edge_limits(settings))
+
+
+def _served_at(settings: Settings, *, host: str | None, port: int | None) -> Settings:
+    """Settings for serving on ``host:port``.
+
+    Signed requests and passkeys are bound to the public origin. Unless it is set
+    (``PAYWARDEN_PUBLIC_URL``, behind a proxy or TLS terminator), it is where we serve.
+    """
+    update: dict[str, Any] = {"host": host or settings.host, "port": port or settings.port}
+    if "public_url" not in settings.model_fields_set:
+        update["public_url"] = f"http://{update['host']}:{update['port']}"
+    if "webauthn_rp_id" not in settings.model_fields_set:
+        update["webauthn_rp_id"] = update["host"]
+    return settings.model_copy(update=update)
 
 
 REQUEST_LINE_BYTES_MAX = 8 * 1024

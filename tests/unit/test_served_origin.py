@@ -1,0 +1,24 @@
+"""Signed requests and passkeys are bound to the origin the server is reached at."""
+
+from __future__ import annotations
+
+import pytest
+
+from paywarden.cli.platform import _served_at
+from paywarden.settings import Settings
+
+
+def test_without_a_public_url_the_origin_is_where_we_serve(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.delenv("PAYWARDEN_PUBLIC_URL", raising=False)
+    monkeypatch.delenv("PAYWARDEN_WEBAUTHN_RP_ID", raising=False)
+    served = _served_at(Settings(), host="127.0.0.1", port=9123)
+    assert (served.public_url, served.webauthn_rp_id, served.port) == (
+        "http://127.0.0.1:9123", "127.0.0.1", 9123)
+
+
+def test_a_configured_public_url_and_rp_id_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYWARDEN_PUBLIC_URL", "https://pay.example")
+    monkeypatch.setenv("PAYWARDEN_WEBAUTHN_RP_ID", "pay.example")
+    served = _served_at(Settings(), host="0.0.0.0", port=8000)  # noqa: S104 - behind a proxy
+    assert (served.public_url, served.webauthn_rp_id) == ("https://pay.example", "pay.example")
