@@ -6,8 +6,6 @@ import json
 import math
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,18 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .server import free_port, paywarden, serving
+
 BODY_BYTES_MAX = 64 * 1024
 HEADER_BYTES_MAX = 16 * 1024
 HEAD_SLACK_BYTES = 8 * 1024  # the request line allowance in cli/platform.py
 BURST = 200
 RATE_COUNT, RATE_WINDOW_S = 20, 2
 RATE = f"{RATE_COUNT}/{RATE_WINDOW_S} seconds"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -38,30 +32,11 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
            "PAYWARDEN_RATE_LIMIT_ADDRESS": RATE,
            "PAYWARDEN_REQUEST_BODY_BYTES_MAX": str(BODY_BYTES_MAX),
            "PAYWARDEN_REQUEST_HEADER_BYTES_MAX": str(HEADER_BYTES_MAX)}
-    for command in (["init"], ["tokens", "issue", "--role", "operator", "--json"]):
-        done = subprocess.run([sys.executable, "-m", "paywarden", *command], check=False,
-                              env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-    token = json.loads(done.stdout)["token"]
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "paywarden", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail((tmp_path / "server.log").read_text())
-    yield base, token
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    paywarden(env, "init")
+    token = json.loads(paywarden(env, "tokens", "issue", "--role", "operator", "--json")
+                       .stdout)["token"]
+    with serving(env, free_port(), tmp_path / "server.log") as base:
+        yield base, token
     assert token not in (tmp_path / "server.log").read_text(), "the token reached a log"
 
 

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from paywarden.client import AuthenticationFailed, InvalidRequest, PayWardenClient
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from .server import free_port, paywarden, serving
 
 
 def _pem(key: Ed25519PrivateKey) -> bytes:
@@ -31,46 +22,31 @@ def _pem(key: Ed25519PrivateKey) -> bytes:
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+def _merchant_on_the_cli(env: dict[str, str], tmp_path: Path
+                         ) -> tuple[Ed25519PrivateKey, dict[str, str]]:
+    """`paywarden merchants create … --json`, as an operator on the server host runs it."""
+    key = Ed25519PrivateKey.generate()
+    (tmp_path / "shop.pem").write_bytes(_pem(key))
+    created = paywarden(env, "merchants", "create", "--name", "Shop", "--public-key",
+                        str(tmp_path / "shop.pem"), "--json")
+    return key, json.loads(created.stdout)
+
+
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    port = free_port()
     env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
            "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true",
-           "PAYWARDEN_PUBLIC_URL": base}
-    init = subprocess.run([sys.executable, "-m", "paywarden", "init"], check=False, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert init.returncode == 0, init.stderr
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "paywarden", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail((tmp_path / "server.log").read_text())
-    yield base, env
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+           "PAYWARDEN_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    paywarden(env, "init")
+    with serving(env, port, tmp_path / "server.log") as base:
+        yield base, env
 
 
 def test_a_merchant_created_on_the_cli_signs_its_requests_with_the_sdk(
         server: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     base, env = server
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "shop.pem").write_bytes(_pem(key))
-    created = subprocess.run([sys.executable, "-m", "paywarden", "merchants", "create",
-                              "--name", "Shop", "--public-key", str(tmp_path / "shop.pem"),
-                              "--json"], check=False, env=env, capture_output=True, text=True,
-                             timeout=120)
-    assert created.returncode == 0, created.stderr
-    ids = json.loads(created.stdout)
+    key, ids = _merchant_on_the_cli(env, tmp_path)
     with PayWardenClient(base, ids["key_id"], key, timeout_s=30) as sdk:
         assert sdk.me()["id"] == ids["merchant_id"]
         rotated = Ed25519PrivateKey.generate()
@@ -96,13 +72,7 @@ def test_a_merchant_created_on_the_cli_signs_its_requests_with_the_sdk(
 def test_racing_retries_with_one_idempotency_key_add_one_key(
         server: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     base, env = server
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "shop.pem").write_bytes(_pem(key))
-    created = subprocess.run([sys.executable, "-m", "paywarden", "merchants", "create",
-                              "--name", "Shop", "--public-key", str(tmp_path / "shop.pem"),
-                              "--json"], check=False, env=env, capture_output=True, text=True,
-                             timeout=120)
-    ids = json.loads(created.stdout)
+    key, ids = _merchant_on_the_cli(env, tmp_path)
     body = {"public_key": _pem(Ed25519PrivateKey.generate()).decode(), "label": "raced"}
     results: list[dict[str, str]] = []
     barrier = threading.Barrier(4)

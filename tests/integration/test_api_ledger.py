@@ -13,9 +13,9 @@ from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import audit_events
 from paywarden.api import create_app
-from paywarden.bootstrap import Platform, build
-from paywarden.services.identity.tokens import issue_staff_token
+from paywarden.bootstrap import build
 from paywarden.settings import Settings
+from tests.support.platform import staff_token
 
 
 @pytest.fixture
@@ -26,12 +26,6 @@ def api(database: Database, clock: FakeClock) -> Iterator[TestClient]:
         client.headers["Authorization"] = f"Bearer {token}"
         client.app.state.platform = platform  # type: ignore[attr-defined]
         yield client
-
-
-def staff_token(platform: Platform, role: str) -> str:
-    return issue_staff_token(platform.database, platform.sessions, role=role, ttl_s=3600,
-                             ttl_s_max=3600, actor="cli:test",
-                             now_ns=platform.clock.now_ns()).token
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from paywarden.adapters.store import Database
 from paywarden.api import create_app
 from paywarden.bootstrap import Platform, build
 from paywarden.domain.identity import Kind
-from paywarden.services.identity.tokens import issue_staff_token
 from paywarden.services.identity.users import User, create_user
 from paywarden.settings import Settings
 
 from .authenticator import SoftAuthenticator
+from .platform import bearer, platform_of, staff_token  # noqa: F401 - re-exported
 
 ORIGIN = "https://pay.example"
 RP_ID = "pay.example"
@@ -35,10 +35,6 @@ def api_client(database: Database, clock: FakeClock, data_dir: Path) -> Iterator
     platform = build(settings_for(database, data_dir), clock=clock, database=database)
     with TestClient(create_app(platform), base_url=ORIGIN) as client:
         yield client
-
-
-def platform_of(client: TestClient) -> Platform:
-    return client.app.state.platform  # type: ignore[attr-defined,no-any-return]
 
 
 def new_customer(platform: Platform, username: str) -> User:
@@ -61,16 +57,6 @@ def signed_in_token(platform: Platform, user: User, methods: str = "password,tot
         return platform.sessions.start(conn, kind=user.kind, user_id=user.id, owner=user.owner,
                                        roles=user.roles,
                                        auth_methods=frozenset(methods.split(","))).token
-
-
-def staff_token(platform: Platform, role: str) -> str:
-    return issue_staff_token(platform.database, platform.sessions, role=role, ttl_s=3600,
-                             ttl_s_max=3600, actor="cli:test",
-                             now_ns=platform.clock.now_ns()).token
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def register(client: TestClient, token: str, authenticator: SoftAuthenticator,

@@ -27,8 +27,9 @@ from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.api import create_app
 from paywarden.bootstrap import Platform, build
-from paywarden.services.identity.tokens import issue_staff_token
 from paywarden.settings import Settings
+
+from .platform import platform_of, staff_token  # noqa: F401 - re-exported
 
 PUBLIC_URL = "https://pay.example"  # what signatures cover; TestClient talks to testserver
 NS = 10**9
@@ -74,22 +75,12 @@ def api_client(database: Database, clock: FakeClock, data_dir: Path) -> Iterator
         yield client
 
 
-def platform_of(client: TestClient) -> Platform:
-    return client.app.state.platform  # type: ignore[attr-defined,no-any-return]
-
-
 def make_merchant(platform: Platform, name: str = "Shop") -> Creds:
     key = new_key()
     raw = key.public_key().public_bytes(serialization.Encoding.Raw,
                                         serialization.PublicFormat.Raw)
     new = platform.merchants.create(name=name, public_key=raw, actor="cli:test")
     return Creds(new.merchant.id, new.key_id, key)
-
-
-def staff_token(platform: Platform, role: str) -> str:
-    return issue_staff_token(platform.database, platform.sessions, role=role, ttl_s=3600,
-                             ttl_s_max=3600, actor="cli:test",
-                             now_ns=platform.clock.now_ns()).token
 
 
 class _Message:

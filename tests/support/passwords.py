@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.api import create_app
-from paywarden.bootstrap import Platform, build
+from paywarden.bootstrap import build
 from paywarden.services.identity import otp
 from paywarden.settings import Settings
+
+from .platform import bearer, platform_of
 
 ORIGIN = "https://pay.example"
 PASSWORD = "mauve kettle 83 orbit"
@@ -39,14 +41,6 @@ def password_api(database: Database, clock: FakeClock, data_dir: Path,
     platform = build(settings_for(database, data_dir, **extra), clock=clock, database=database)
     with TestClient(create_app(platform), base_url=ORIGIN) as client:
         yield client
-
-
-def platform_of(client: TestClient) -> Platform:
-    return client.app.state.platform  # type: ignore[attr-defined,no-any-return]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def code_now(client: TestClient, secret: str, *, offset: int = 0) -> str:

@@ -1,0 +1,59 @@
+"""Running `paywarden` as real processes: a command, and a server on a free port."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+READY_TIMEOUT_S = 30
+COMMAND_TIMEOUT_S = 120
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def paywarden(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one command to completion; fail the test if it fails."""
+    done = subprocess.run([sys.executable, "-m", "paywarden", *args], check=False, env=env,
+                          capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
+    """`paywarden serve` on ``port`` until the block ends; yields its base URL."""
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "paywarden", "serve", "--host",
+                                 "127.0.0.1", "--port", str(port)], env=env, stdout=log,
+                                stderr=log)
+        try:
+            _wait_ready(base, proc, log_path)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    pytest.fail(log_path.read_text())

@@ -1,0 +1,22 @@
+"""What every API test needs of a platform: reach it, get a staff token, send a bearer."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from paywarden.bootstrap import Platform
+from paywarden.services.identity.tokens import issue_staff_token
+
+
+def platform_of(client: TestClient) -> Platform:
+    return client.app.state.platform  # type: ignore[attr-defined,no-any-return]
+
+
+def staff_token(platform: Platform, role: str) -> str:
+    return issue_staff_token(platform.database, platform.sessions, role=role, ttl_s=3600,
+                             ttl_s_max=3600, actor="cli:test",
+                             now_ns=platform.clock.now_ns()).token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
