@@ -57,10 +57,15 @@ def _is_dynamic_import(func: ast.expr) -> bool:
     return isinstance(func, ast.Attribute) and func.attr == "import_module"
 
 
+# Libraries that only compute (no I/O, no clock, no randomness) and define a standard.
+PURE_LIBRARIES = {"rfc8785"}  # RFC 8785 canonical JSON for audit leaves
+
+
 def allowed(name: str) -> bool:
     top = name.split(".")[0]
     return (
         top == "__future__"
+        or top in PURE_LIBRARIES
         or top in sys.stdlib_module_names
         or name == DOMAIN_PACKAGE
         or name.startswith(DOMAIN_PACKAGE + ".")

@@ -1,0 +1,119 @@
+"""What an audit entry says, as the exact bytes that become a Merkle leaf.
+
+A leaf is the RFC 8785 canonical JSON of one event: its sequence number (the
+leaf index), time, actor, action, object, outcome, non-secret detail, and the
+SHA-256 digests of the object's state before and after. Canonical JSON lets an
+auditor rebuild the bytes from the fields with any RFC 8785 library.
+
+JSON numbers are IEEE doubles (RFC 8785 §3.2.2.3), so nanosecond times and
+other integers beyond 2**53 are written as strings.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+LEAF_VERSION = 1
+TREE_HEAD_CONTEXT = b"PayWarden tree head v1\n"
+
+
+class LeafError(ValueError):
+    """An entry that cannot be written as a leaf (e.g. a number JSON cannot hold)."""
+
+
+def canonical(value: Any) -> bytes:
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise LeafError(f"not canonical JSON: {type(exc).__name__}") from None
+
+
+def state_digest(state: Any) -> str | None:
+    """SHA-256 (hex) of a state's canonical JSON; None for "no state"."""
+    if state is None:
+        return None
+    return hashlib.sha256(canonical(state)).hexdigest()
+
+
+def rfc3339_ns(at_ns: int) -> str:
+    seconds, nanos = divmod(at_ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{nanos:09d}Z"
+
+
+def parse_rfc3339_ns(text: str) -> int:
+    stamp, _, frac = text.removesuffix("Z").partition(".")
+    seconds = int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp())
+    return seconds * 1_000_000_000 + int(frac.ljust(9, "0"))
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    at_ns: int
+    actor: str
+    action: str
+    object_id: str
+    outcome: str = "ok"
+    detail: dict[str, Any] | None = None
+    before: str | None = None  # state_digest of the object before the change
+    after: str | None = None
+
+
+def leaf(seq: int, event: Event) -> bytes:
+    return canonical({
+        "v": LEAF_VERSION,
+        "seq": seq,
+        "time": rfc3339_ns(event.at_ns),
+        "actor": event.actor,
+        "action": event.action,
+        "object": event.object_id,
+        "outcome": event.outcome,
+        "detail": event.detail or {},
+        "before": event.before,
+        "after": event.after,
+    })
+
+
+def tree_head_message(*, tree_size: int, root_hash: bytes, timestamp: int, key_id: str) -> bytes:
+    """The bytes a tree head's Ed25519 signature covers (decision 0009)."""
+    return TREE_HEAD_CONTEXT + canonical({
+        "tree_size": tree_size,
+        "root_hash": base64.b64encode(root_hash).decode(),
+        "timestamp": timestamp,
+        "key_id": key_id,
+    })
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHead:
+    tree_size: int
+    root_hash: bytes
+    timestamp: int  # milliseconds since the epoch, as RFC 9162's TreeHeadData
+    key_id: str
+    signature: bytes
+
+    def message(self) -> bytes:
+        return tree_head_message(tree_size=self.tree_size, root_hash=self.root_hash,
+                                 timestamp=self.timestamp, key_id=self.key_id)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"tree_size": self.tree_size,
+                "root_hash": base64.b64encode(self.root_hash).decode(),
+                "timestamp": self.timestamp, "key_id": self.key_id,
+                "signature": base64.b64encode(self.signature).decode()}
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> TreeHead:
+        try:
+            return cls(tree_size=int(body["tree_size"]),
+                       root_hash=base64.b64decode(body["root_hash"], validate=True),
+                       timestamp=int(body["timestamp"]), key_id=str(body["key_id"]),
+                       signature=base64.b64decode(body["signature"], validate=True))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LeafError(f"not a tree head: {type(exc).__name__}") from None
