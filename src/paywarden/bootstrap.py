@@ -15,6 +15,7 @@ from .services.identity.assertions import RelyingParty
 from .services.identity.credentials import Credentials
 from .services.identity.passkeys import Passkeys
 from .services.identity.stepup import StepUp
+from .services.keys import Keys
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
 from .services.merchants import Merchants, Nonces, SignatureVerifier
@@ -38,6 +39,7 @@ class Platform:
     passkeys: Passkeys
     step_up: StepUp
     rate_limits: RateLimits
+    keys: Keys  # the keyring: field encryption, blind indexes, signing keys
 
     @cached_property
     def origin_key(self) -> bytes:
@@ -80,7 +82,21 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     passkeys=passkeys, step_up=step_up,
                     queries=LedgerQueries(database), sessions=sessions,
                     guard=Guard(database, clock=clock), credentials=credentials,
-                    rate_limits=RateLimits.from_settings(settings))
+                    rate_limits=RateLimits.from_settings(settings),
+                    keys=build_keys(settings, database=database, clock=clock))
+
+
+def build_keys(settings: Settings, *, database: Database, clock: Clock) -> Keys:
+    from .adapters.crypto import local_master_key
+
+    master = local_master_key(
+        master_key=settings.master_key.get_secret_value() if settings.master_key else None,
+        master_key_file=settings.master_key_path)
+    return Keys(database, clock=clock, master=master,
+                cryptoperiod_data_days=settings.key_cryptoperiod_data_days,
+                cryptoperiod_signing_days=settings.key_cryptoperiod_signing_days,
+                publish_retired_days=settings.key_publish_retired_days,
+                cache_s=settings.key_cache_s)
 
 
 def build_credentials(settings: Settings, *, database: Database, clock: Clock,

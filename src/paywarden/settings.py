@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, IPvAnyNetwork
+from pydantic import Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -66,8 +66,25 @@ class Settings(BaseSettings):
     smtp_from: str = "PayWarden <no-reply@localhost>"
     smtp_starttls: bool = Field(default=True, description="Off only for a local relay")
 
+    # Keys and encryption at rest (issue 4)
+    master_key: SecretStr | None = Field(
+        default=None, description="Base64 of the 32-byte master key; default: master_key_file")
+    master_key_file: Path | None = Field(
+        default=None, description="The master key file; default: data_dir/keys/master.key")
+    key_cryptoperiod_data_days: int = Field(default=365, ge=1, le=3650,
+                                            description="Then the data KEK rotates")
+    key_cryptoperiod_signing_days: int = Field(default=180, ge=1, le=3650)
+    key_publish_retired_days: int = Field(
+        default=30, ge=0, le=3650, description="A retired signing key stays in the JWKS")
+    key_cache_s: int = Field(default=60, ge=1, le=3600, description="Another process's "
+                             "rotation takes effect here within this")
+
     @property
     def database(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'paywarden.db').resolve()}"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.master_key_file or self.data_dir / "keys" / "master.key"

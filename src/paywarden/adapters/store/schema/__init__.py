@@ -1,6 +1,6 @@
 """The tables, as SQLAlchemy Core metadata. Changed only together with a migration."""
 
-from .audit import audit_entries, audit_head, audit_nodes, audit_tree_heads
+from .audit import audit_events
 from .base import metadata
 from .identity import (
     notifications,
@@ -13,17 +13,16 @@ from .identity import (
     webauthn_challenges,
     webauthn_credentials,
 )
+from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
 from .merchants import merchant_keys, merchants
 from .requests import idempotency_keys, request_nonces
 
 __all__ = [
     "accounts",
-    "audit_entries",
-    "audit_head",
-    "audit_nodes",
-    "audit_tree_heads",
+    "audit_events",
     "idempotency_keys",
+    "key_versions",
     "ledger_state",
     "ledgers",
     "merchant_keys",

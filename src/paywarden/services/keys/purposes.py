@@ -1,0 +1,28 @@
+"""What each key is for, and what that decides about it."""
+
+from __future__ import annotations
+
+DATA = "data"  # wraps the per-record data keys of envelope encryption
+BLIND_INDEX = "blind_index"  # keys the HMAC of blind indexes; one version for ever
+TREE_HEADS = "tree_heads"
+RECEIPTS = "receipts"
+WEBHOOKS = "webhooks"
+BACKUPS = "backups"
+CA = "ca"
+
+SYMMETRIC = frozenset({DATA, BLIND_INDEX})
+SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, CA})
+PURPOSES = SYMMETRIC | SIGNING
+PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS})  # in the JWKS; never CA
+ROTATABLE = PURPOSES - {BLIND_INDEX}
+
+ACTIVE = "active"  # encrypts / signs, and decrypts / verifies
+RETIRED = "retired"  # decrypts / verifies only
+DESTROYED = "destroyed"  # secret deleted; a signing key's public part stays
+
+SECRET_BYTES = 32  # AES-256 keys, HMAC keys, Ed25519 seeds alike
+
+
+def context(purpose: str, version: int) -> bytes:
+    """What the master key binds a wrapped secret to: it unwraps only as this version."""
+    return f"key_versions/{purpose}/{version}".encode()
