@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
-from paywarden.adapters.store.schema import audit_events
+from paywarden.adapters.store.schema import audit_entries
 from paywarden.api import create_app
 from paywarden.bootstrap import build
 from paywarden.settings import Settings
@@ -198,9 +198,9 @@ def test_staff_without_the_ledger_role_are_refused_and_the_refusal_recorded(
     r = api.get(f"/v1/accounts/{funded['alice']}", headers=support)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     with platform.database.engine.connect() as conn:
-        rows = conn.execute(select(audit_events.c.action, audit_events.c.outcome,
-                                   audit_events.c.detail)
-                            .where(audit_events.c.action == "access.denied")).all()
+        rows = conn.execute(select(audit_entries.c.action, audit_entries.c.outcome,
+                                   audit_entries.c.detail)
+                            .where(audit_entries.c.action == "access.denied")).all()
     assert [(a, o) for a, o, _ in rows] == [("access.denied", "denied")]
     assert "support" in rows[0][2] and "ledger" in rows[0][2]
 

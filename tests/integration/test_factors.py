@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
-from paywarden.adapters.store.schema import audit_events, notifications, users
+from paywarden.adapters.store.schema import audit_entries, notifications, users
 from paywarden.services.identity.tokens import issue_staff_token
 from tests.support.passwords import (
     NEW_PASSWORD,
@@ -127,8 +127,8 @@ def test_support_can_start_a_reset_but_never_set_a_password(api: TestClient,
     assert r.status_code == 202, r.text
     assert "reset_started" in notice_kinds(api, alice.user_id)
     with platform_of(api).database.engine.connect() as conn:
-        assert conn.execute(select(audit_events.c.actor).where(
-            audit_events.c.action == "customer.reset_start")).scalar_one().startswith("cli:test")
+        assert conn.execute(select(audit_entries.c.actor).where(
+            audit_entries.c.action == "customer.reset_start")).scalar_one().startswith("cli:test")
     # No way for support to set it: not their own factors, and no such endpoint for others.
     assert api.put("/v1/me/password", headers=support,
                    json={"new_password": NEW_PASSWORD}).status_code == 403
@@ -188,7 +188,8 @@ def test_no_password_totp_secret_or_code_reaches_logs_or_the_audit_record(
             json={"new_password": NEW_PASSWORD, "current_password": PASSWORD,
                   "totp": code_now(api, acct.secret)})
     with platform_of(api).database.engine.connect() as conn:
-        audit = json.dumps([list(r) for r in conn.execute(select(audit_events)).all()])
+        audit = json.dumps([list(r) for r in conn.execute(select(audit_entries)).all()],
+                           default=bytes.decode)  # the leaf: canonical JSON bytes
     out = capsys.readouterr()
     text = f"{caplog.text}\n{out.out}\n{out.err}\n{audit}"
     secrets = [PASSWORD, NEW_PASSWORD, "wrong password guess", acct.secret, code,
@@ -220,7 +221,7 @@ def test_staff_create_prints_an_enrolment_token_and_records_the_operator(
     assert out["username"] == "sam" and out["role"] == "support"
     assert out["enrolment_token"].startswith("pws_")
     with database.engine.connect() as conn:
-        actor = conn.execute(select(audit_events.c.actor).where(
-            audit_events.c.action == "staff.create")).scalar_one()
+        actor = conn.execute(select(audit_entries.c.actor).where(
+            audit_entries.c.action == "staff.create")).scalar_one()
     assert actor.startswith("cli:")
     assert bad.exit_code == 2

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
-from paywarden.adapters.store.schema import audit_events, merchant_keys, metadata
+from paywarden.adapters.store.schema import audit_entries, merchant_keys, metadata
 from paywarden.client import AuthenticationFailed, Conflict, NotFound, PayWardenClient
 from tests.support.merchants import (
     PUBLIC_URL,
@@ -61,7 +61,7 @@ def _staff(api: TestClient, role: str) -> dict[str, str]:
 
 def _audit(api: TestClient, action: str) -> list[dict[str, str]]:
     with platform_of(api).database.engine.connect() as conn:
-        rows = conn.execute(select(audit_events).where(audit_events.c.action == action))
+        rows = conn.execute(select(audit_entries).where(audit_entries.c.action == action))
         return [dict(r._mapping) for r in rows]
 
 

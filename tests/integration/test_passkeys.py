@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import (
-    audit_events,
+    audit_entries,
     notifications,
     sessions,
     webauthn_credentials,
@@ -91,7 +91,7 @@ def test_registration_stores_the_key_and_notifies_and_audits(api: TestClient) ->
     with platform.database.engine.connect() as conn:
         row = conn.execute(select(webauthn_credentials)).mappings().one()
         kinds = conn.execute(select(notifications.c.kind)).scalars().all()
-        actions = conn.execute(select(audit_events.c.action)).scalars().all()
+        actions = conn.execute(select(audit_entries.c.action)).scalars().all()
     assert row["user_id"] == user.id and bytes(row["public_key"]) == \
         authenticator.cose_public_key()
     assert row["aaguid"] == "00112233-4455-6677-8899-aabbccddeeff" and row["sign_count"] == 0

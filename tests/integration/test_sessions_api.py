@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
-from paywarden.adapters.store.schema import audit_events, notifications
+from paywarden.adapters.store.schema import audit_entries, notifications
 from paywarden.api import create_app
 from paywarden.api.auth import SESSION_COOKIE
 from paywarden.bootstrap import Platform, build
@@ -70,8 +70,8 @@ def staff_token(platform: Platform, role: str) -> str:
 
 def audit_actions(platform: Platform) -> list[tuple[str, str, str]]:
     with platform.database.engine.connect() as conn:
-        rows = conn.execute(select(audit_events.c.action, audit_events.c.object,
-                                   audit_events.c.detail).order_by(audit_events.c.at)).all()
+        rows = conn.execute(select(audit_entries.c.action, audit_entries.c.object,
+                                   audit_entries.c.detail).order_by(audit_entries.c.at)).all()
     return [(r.action, r.object, r.detail) for r in rows]
 
 

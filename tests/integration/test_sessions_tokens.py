@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
-from paywarden.adapters.store.schema import audit_events, sessions
+from paywarden.adapters.store.schema import audit_entries, sessions
 from paywarden.domain.errors import DomainError
 from paywarden.domain.identity import Kind
 from paywarden.services.identity import Sessions
@@ -101,8 +101,8 @@ def test_a_staff_token_carries_one_staff_role_and_its_issue_is_recorded(
     assert principal is not None and principal.roles == {"supervisor"}
     assert principal.kind is Kind.STAFF and principal.owner is None
     with database.engine.connect() as conn:
-        events = conn.execute(select(audit_events.c.actor, audit_events.c.action,
-                                     audit_events.c.object, audit_events.c.detail)).all()
+        events = conn.execute(select(audit_entries.c.actor, audit_entries.c.action,
+                                     audit_entries.c.object, audit_entries.c.detail)).all()
     assert events == [("cli:alice", "token.issue", new.session.id,
                        '{"role":"supervisor","ttl_s":3600}')]
     assert new.token not in str(events)

@@ -17,7 +17,9 @@ from typing import Any
 
 import psycopg
 
+from ...domain.audit.leaves import Event
 from ...domain.ledger import TRANSFER_COLUMNS, Account, Book, Pending, Row
+from . import audit_log
 
 _ACCOUNT_COLUMNS = (
     "id, ledger, code, flags, user_data, timestamp, debits_pending, debits_posted, "
@@ -48,6 +50,7 @@ class LedgerWriter:
     """SQLite flavour; ``PostgresLedgerWriter`` overrides what differs."""
 
     param = "?"
+    dialect = "sqlite"
     integrity_error: type[Exception] = sqlite3.IntegrityError
 
     def __init__(self, connection: Any) -> None:
@@ -163,6 +166,10 @@ class LedgerWriter:
                 [(*(a := accounts[i]).balances(), a.last_transfer, i) for i in book.dirty],
             )
 
+    def append_audit(self, events: Sequence[Event]) -> None:
+        """The batch's audit entries, in the batch's transaction."""
+        audit_log.append(audit_log.Sql(self.conn, self.dialect), events)
+
     def bump(self, version: int, last_timestamp: int) -> None:
         p = self.param
         self.conn.execute(
@@ -175,6 +182,7 @@ class PostgresLedgerWriter(LedgerWriter):
     """PostgreSQL: binary COPY for inserts, one UPDATE over binary arrays for the rest."""
 
     param = "%s"
+    dialect = "postgresql"
     integrity_error = psycopg.IntegrityError
 
     def begin(self) -> tuple[int, int]:

@@ -27,6 +27,22 @@ class LeafError(ValueError):
     """An entry that cannot be written as a leaf (e.g. a number JSON cannot hold)."""
 
 
+JSON_INT_MAX = 2**53 - 1
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every integer JSON cannot hold exactly written as a string."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if -JSON_INT_MAX <= value <= JSON_INT_MAX else str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
 def canonical(value: Any) -> bytes:
     try:
         return rfc8785.dumps(value)
@@ -38,7 +54,7 @@ def state_digest(state: Any) -> str | None:
     """SHA-256 (hex) of a state's canonical JSON; None for "no state"."""
     if state is None:
         return None
-    return hashlib.sha256(canonical(state)).hexdigest()
+    return hashlib.sha256(canonical(jsonable(state))).hexdigest()
 
 
 def rfc3339_ns(at_ns: int) -> str:
@@ -74,7 +90,7 @@ def leaf(seq: int, event: Event) -> bytes:
         "action": event.action,
         "object": event.object_id,
         "outcome": event.outcome,
-        "detail": event.detail or {},
+        "detail": jsonable(event.detail or {}),
         "before": event.before,
         "after": event.after,
     })

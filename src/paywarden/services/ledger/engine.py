@@ -26,6 +26,7 @@ import structlog
 from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.ledger_writer import LedgerWriter, Loaded, writer_for
+from ...domain.audit.leaves import Event, state_digest
 from ...domain.errors import InvariantViolation
 from ...domain.ledger import (
     BATCH_SIZE_MAX,
@@ -39,6 +40,8 @@ from ...domain.ledger import (
     TransferResult,
     check_account,
 )
+from ...domain.ledger.digests import rows_digest
+from .. import audit
 from . import metrics
 from .errors import BatchTooLarge, EngineOverloaded, EngineStopped
 
@@ -223,10 +226,25 @@ class LedgerEngine:
             self._accounts.clear()
         return version, last_timestamp
 
-    def _finish(self, writer: LedgerWriter, version: int, last_timestamp: int) -> None:
+    def _finish(self, writer: LedgerWriter, version: int, last_timestamp: int,
+                event: Event) -> None:
         writer.bump(version + 1, last_timestamp)
+        writer.append_audit([event])
         writer.commit()
         self._version = version + 1
+
+    def _event(self, action: str, object_id: str, version: int, first: int, last: int,
+               after: dict[str, Any]) -> Event:
+        """The batch's audit entry: its range of timestamps and digests of what it stored."""
+        detail = {"version": version + 1, "first": first, "last": last, **after}
+        return Event(at_ns=self._clock.now_ns(), actor=audit.SYSTEM, action=action,
+                     object_id=object_id, detail=detail,
+                     before=state_digest({"version": version}),
+                     after=state_digest(detail))
+
+    def _batch_event(self, version: int, first: int, last: int, book: Book) -> Event:
+        return self._event("ledger.batch", f"ledger:{version + 1}", version, first, last,
+                           {"transfers": len(book.rows), "digest": rows_digest(book.rows)})
 
     def _ensure_accounts(self, writer: LedgerWriter, ids: set[int]) -> None:
         missing = ids.difference(self._accounts)
@@ -282,7 +300,8 @@ class LedgerEngine:
             job.results = book.apply(job.payload, ts)
             ts += len(job.payload)
         writer.write_book(book, self._accounts)
-        self._finish(writer, version, max(ts - 1, last_timestamp))
+        self._finish(writer, version, max(ts - 1, last_timestamp), self._batch_event(
+            version, base, ts - 1, book))
         metrics.observe_batch(time.perf_counter() - started, len(book.rows), len(expired))
         for job in jobs:
             metrics.count_results(job.results)
@@ -305,7 +324,8 @@ class LedgerEngine:
         for i, (row, _) in enumerate(expired):
             book.expire(row, base + i)
         writer.write_book(book, self._accounts)
-        self._finish(writer, version, base + len(expired) - 1)
+        last = base + len(expired) - 1
+        self._finish(writer, version, last, self._batch_event(version, base, last, book))
         metrics.observe_batch(0.0, 0, len(expired))
 
     # -- accounts ----------------------------------------------------------
@@ -316,9 +336,16 @@ class LedgerEngine:
         base = max(self._clock.now_ns(), last_timestamp + 1)
         if job.kind == "accounts":
             results, ts = self._create_accounts(writer, job.payload, base)
+            created = [(a.id, a.ledger, a.code, a.user_data, a.timestamp)
+                       for a in self._accounts.values() if base <= a.timestamp <= ts]
+            event = self._event("ledger.accounts_created", f"ledger:{version + 1}", version,
+                                base, ts, {"accounts": len(created),
+                                           "digest": rows_digest(sorted(created, key=_ts))})
         else:
             results, ts = self._close_account(writer, job.payload), base
-        self._finish(writer, version, max(ts, last_timestamp))
+            event = self._event("ledger.account_closed", f"account:{job.payload}", version,
+                                base, ts, {"result": results.name.lower()})
+        self._finish(writer, version, max(ts, last_timestamp), event)
         job.future.set_result(results)
 
     def _create_accounts(
@@ -369,6 +396,10 @@ class LedgerEngine:
         account.flags |= AccountFlags.CLOSED
         writer.set_account_flags(account_id, account.flags)
         return AccountResult.OK
+
+
+def _ts(account: tuple[Any, ...]) -> int:
+    return int(account[4])
 
 
 def _index(*loads: list[Loaded]) -> tuple[dict[str, tuple[Any, ...]], dict[int, Pending]]:

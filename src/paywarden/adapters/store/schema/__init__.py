@@ -1,6 +1,6 @@
 """The tables, as SQLAlchemy Core metadata. Changed only together with a migration."""
 
-from .audit import audit_events
+from .audit import audit_entries, audit_head, audit_nodes, audit_tree_heads
 from .base import metadata
 from .identity import (
     notifications,
@@ -20,7 +20,10 @@ from .requests import idempotency_keys, request_nonces
 
 __all__ = [
     "accounts",
-    "audit_events",
+    "audit_entries",
+    "audit_head",
+    "audit_nodes",
+    "audit_tree_heads",
     "idempotency_keys",
     "key_versions",
     "ledger_state",

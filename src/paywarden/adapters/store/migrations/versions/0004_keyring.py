@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"  # "0003" once the audit log migration is committed
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

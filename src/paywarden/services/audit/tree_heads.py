@@ -1,0 +1,110 @@
+"""Signed tree heads: the platform's signed statement of the log's size and root.
+
+:func:`sign_now` signs the current tree if it grew since the last head; the
+:class:`TreeHeadSigner` thread calls it every few seconds in a serving
+process, so a head is never far behind the activity. Two processes signing
+the same size race on the primary key; the loser reads the winner's head.
+The signed bytes are :func:`paywarden.domain.audit.leaves.tree_head_message`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ...adapters.store import audit_log as log
+from ...adapters.store.schema import audit_tree_heads
+from ...domain.audit.leaves import TreeHead, tree_head_message
+
+if TYPE_CHECKING:
+    from ...bootstrap import Platform
+
+PURPOSE = "tree_heads"
+_log = structlog.get_logger(__name__)
+
+
+def _head(row: object) -> TreeHead:
+    return TreeHead(tree_size=int(row.tree_size), root_hash=bytes(row.root_hash),  # type: ignore[attr-defined]
+                    timestamp=int(row.timestamp), key_id=row.key_id,  # type: ignore[attr-defined]
+                    signature=bytes(row.signature))  # type: ignore[attr-defined]
+
+
+def latest(conn: Connection) -> TreeHead | None:
+    row = conn.execute(select(audit_tree_heads).order_by(
+        audit_tree_heads.c.tree_size.desc()).limit(1)).first()
+    return None if row is None else _head(row)
+
+
+def at_size(conn: Connection, tree_size: int) -> TreeHead | None:
+    row = conn.execute(select(audit_tree_heads).where(
+        audit_tree_heads.c.tree_size == tree_size)).first()
+    return None if row is None else _head(row)
+
+
+def all_heads(conn: Connection) -> list[TreeHead]:
+    return [_head(r) for r in conn.execute(
+        select(audit_tree_heads).order_by(audit_tree_heads.c.tree_size))]
+
+
+def sign_now(platform: Platform) -> TreeHead:
+    """The head of the tree as it is now, signed; the stored one if nothing changed."""
+    with platform.database.engine.connect() as conn:
+        sql = log.driver(conn)
+        conn.begin()
+        size = log.size(sql)
+        last = latest(conn)
+        if last is not None and last.tree_size >= size:
+            return last
+        root = log.root(sql, size)
+        conn.rollback()
+    signer = platform.keys.signer(PURPOSE)
+    timestamp = platform.clock.now_ns() // 1_000_000
+    message = tree_head_message(tree_size=size, root_hash=root, timestamp=timestamp,
+                                key_id=signer.key_id)
+    head = TreeHead(tree_size=size, root_hash=root, timestamp=timestamp, key_id=signer.key_id,
+                    signature=signer.sign(message))
+    try:
+        with platform.database.engine.begin() as conn:
+            conn.execute(insert(audit_tree_heads).values(
+                tree_size=head.tree_size, root_hash=head.root_hash, timestamp=head.timestamp,
+                key_id=head.key_id, signature=head.signature))
+    except IntegrityError:
+        with platform.database.engine.connect() as conn:
+            stored = at_size(conn, size)
+        if stored is None:
+            raise
+        return stored
+    _log.info("audit.tree_head_signed", tree_size=size, key_id=head.key_id)
+    return head
+
+
+class TreeHeadSigner:
+    """Signs the tree every ``interval_s`` while it grows; stops with the platform."""
+
+    def __init__(self, platform: Platform, *, interval_s: float) -> None:
+        self._platform = platform
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="audit-tree-heads", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                sign_now(self._platform)
+            except Exception:  # noqa: BLE001 - a failed round is logged and retried next tick
+                _log.error("audit.tree_head_failed", exc_info=True)
