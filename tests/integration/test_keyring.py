@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.crypto import LocalMasterKey, OpenError, UnwrapError
-from paywarden.adapters.store import Database, schema
-from paywarden.adapters.store.schema import key_versions
+from paywarden.adapters.store import Database
+from paywarden.adapters.store.schema import audit_entries, key_versions
 from paywarden.services.keys import Keys, UnknownPurpose
 
 MASTER = os.urandom(32)
@@ -31,7 +31,7 @@ def keys(database: Database, clock: FakeClock) -> Iterator[Keys]:
 
 
 def audit_actions(database: Database) -> list[tuple[str, str, dict[str, object]]]:
-    log = getattr(schema, "audit_entries", None) or getattr(schema, "audit_events")  # noqa: B009
+    log = audit_entries
     with database.engine.connect() as conn:
         rows = conn.execute(select(log.c.action, log.c.object, log.c.detail)
                             .order_by(log.c.seq))
