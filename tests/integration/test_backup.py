@@ -454,3 +454,24 @@ def test_backup_and_restore_commands_with_json_and_a_trusted_jwks(
     cut = CliRunner().invoke(cli, ["restore", str(tmp_path / "cut.pwb")], env=target_env)
     assert cut.exit_code == 1 and "backup format invalid" in cut.output
     assert secrets.compare_digest(out.read_bytes()[:8], MAGIC)
+
+
+def test_restore_checks_name_a_count_or_a_tree_head_that_differs(
+        platform: Platform, backup_file: Path) -> None:
+    import dataclasses
+
+    from paywarden.services.backup.checks import check_restored
+
+    with open(backup_file, "rb") as f:
+        manifest = read_header(f, file_size=backup_file.stat().st_size).manifest
+    assert manifest.tree_head is not None
+    # the live database has one more entry now (backup.created), so compare a copy of that
+    with platform.database.engine.connect() as conn:
+        live_rows, live_head = snapshot.read_state(conn)
+    now = dataclasses.replace(manifest, rows=live_rows, tree_head=live_head)
+    assert check_restored(platform, now) == []
+    fewer = dataclasses.replace(now, rows={**live_rows, "transfers": 199})
+    assert check_restored(platform, fewer) == ["rows transfers: restored 200, manifest 199"]
+    forged = {**now.tree_head, "root_hash": base64.b64encode(bytes(32)).decode()}  # type: ignore[dict-item]
+    problems = check_restored(platform, dataclasses.replace(now, tree_head=forged))
+    assert [p.split(":")[0] for p in problems] == ["tree head", "tree head"]

@@ -79,3 +79,35 @@ def test_the_associated_data_leaves_out_only_the_stream_fields() -> None:
 
     assert m.aad() != dataclasses.replace(m, rows={"transfers": 4}).aad()
     assert m.aad() != dataclasses.replace(m, signing_kid="other").aad()
+
+
+def test_the_database_password_goes_to_a_passfile_never_to_the_command_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from paywarden.services.backup import pgtools
+
+    info, password = pgtools.conninfo(
+        "postgresql+psycopg://pw:s3cr%3At@db.example:5433/pay?sslmode=require")
+    assert "s3cr" not in info and password == "s3cr:t"
+    assert info == "host='db.example' port='5433' user='pw' dbname='pay' sslmode='require'"
+    monkeypatch.setenv("PGPASSWORD", "stray")
+    with pgtools.client_env(password) as env:
+        passfile = Path(env["PGPASSFILE"])
+        assert "PGPASSWORD" not in env
+        assert passfile.stat().st_mode & 0o777 == 0o600
+        assert passfile.read_text() == "*:*:*:*:s3cr\\:t\n"
+    assert not passfile.exists()
+
+
+def test_a_missing_pg_dump_is_a_named_error(monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: object) -> None:
+    from pathlib import Path
+
+    from paywarden.services.backup import pgtools
+    from paywarden.services.backup.errors import ToolMissing
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(pgtools, "DEBIAN_BINARIES", Path(str(tmp_path)) / "none")
+    with pytest.raises(ToolMissing, match="pg_dump for PostgreSQL 15 or newer not found"):
+        pgtools.find_tool("pg_dump", server_major=15)
