@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,22 @@ def test_the_master_key_comes_from_the_environment_or_a_private_file(tmp_path: P
         local_master_key(master_key=base64.b64encode(b"short").decode(), master_key_file=path)
     with pytest.raises(ValueError, match="base64"):
         local_master_key(master_key="not base64!", master_key_file=path)
+
+
+def test_processes_creating_the_master_key_file_at_once_all_get_the_same_key(
+        tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "master.key"
+    barrier = threading.Barrier(8)
+    ids: list[str] = []
+
+    def load() -> None:
+        barrier.wait()
+        ids.append(local_master_key(master_key=None, master_key_file=path).key_id)
+
+    threads = [threading.Thread(target=load) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ids) == 8 and len(set(ids)) == 1
+    assert [p.name for p in path.parent.iterdir()] == ["master.key"]

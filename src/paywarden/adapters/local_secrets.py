@@ -14,17 +14,29 @@ SECRET_BYTES = 32
 
 
 def load_or_create(path: Path) -> bytes:
+    """The 32 bytes in ``path``; created (0600, random) when missing. The new file is
+    written and synced under a temporary name, then linked into place, so a process
+    racing this one reads either nothing or the whole key, never a short file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        data = path.read_bytes()
-        if len(data) != SECRET_BYTES:
-            raise ValueError(f"secret file {path} is damaged: expected {SECRET_BYTES} bytes") from None
-        return data
-    data = secrets.token_bytes(SECRET_BYTES)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    if not path.exists():
+        _create(path)
+    data = path.read_bytes()
+    if len(data) != SECRET_BYTES:
+        raise ValueError(f"secret file {path} is damaged: expected {SECRET_BYTES} bytes")
     return data
+
+
+def _create(path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(SECRET_BYTES))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(temporary, path)  # fails if another process got there first: use theirs
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from . import (
     defences,
     factor_routes,
     health,
+    keys_routes,
     ledger_routes,
     merchant_routes,
     passkey_routes,
@@ -44,6 +45,7 @@ def create_app(platform: Platform) -> FastAPI:
     defences.install(app, platform)
 
     app.include_router(health.router)
+    app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(merchant_routes.router)
     app.include_router(session_routes.router)

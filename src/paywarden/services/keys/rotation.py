@@ -77,6 +77,10 @@ def destroy(keys: Keys, kid: str, *, actor: str) -> KeyVersion:
         if now - version.retired_at < keys.cache_ns:
             raise KeyNotUsable(kid, "recently retired", "be destroyed yet (another process "
                                "may still encrypt with it until its cache expires)")
+        if not rewrap_.sealed_columns():
+            # Nothing registered says where records are: unused cannot be proven.
+            raise KeyNotUsable(kid, RETIRED, "be destroyed while no sealed column is "
+                               "registered (nothing shows it unused)")
         in_use = rewrap_.first_use(keys, version.version)
         if in_use is not None:
             raise KeyInUse(kid, in_use.table, in_use.column)
