@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from .adapters import local_secrets
 from .adapters.clock import Clock, SystemClock
@@ -40,6 +41,7 @@ class Platform:
     step_up: StepUp
     rate_limits: RateLimits
     keys: Keys  # the keyring: field encryption, blind indexes, signing keys
+    _signer: Any = field(default=None, init=False, repr=False)  # TreeHeadSigner, when serving
 
     @cached_property
     def origin_key(self) -> bytes:
@@ -49,7 +51,18 @@ class Platform:
     def start(self) -> None:
         self.engine.start()
 
+    def start_tree_head_signer(self) -> None:
+        """Serving processes sign the audit tree's head every few seconds."""
+        from .services.audit.tree_heads import TreeHeadSigner
+
+        if self._signer is None:
+            self._signer = TreeHeadSigner(self, interval_s=self.settings.audit_sign_interval_s)
+            self._signer.start()
+
     def stop(self) -> None:
+        if self._signer is not None:
+            self._signer.stop()
+            self._signer = None
         self.engine.stop()
         self.database.dispose()
 

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
                                         description="Per process; beyond it, 503 overloaded")
     connections_max: int = Field(default=2_048, ge=16, le=1_000_000,
                                  description="Per process, open HTTP connections (uvicorn)")
+    audit_sign_interval_s: float = Field(default=2.0, gt=0, le=60, description=
+        "How often a serving process signs the audit tree's head while it grows")
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65_535)
     smtp_from: str = "PayWarden <no-reply@localhost>"

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ..bootstrap import Platform
 from . import (
+    audit_routes,
     defences,
     factor_routes,
     health,
@@ -45,6 +46,7 @@ def create_app(platform: Platform) -> FastAPI:
     defences.install(app, platform)
 
     app.include_router(health.router)
+    app.include_router(audit_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(merchant_routes.router)

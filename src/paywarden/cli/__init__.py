@@ -6,6 +6,7 @@ import os
 import sys
 
 from . import (  # noqa: F401 - registers the commands
+    audit,
     backup,
     evidence,
     keys,

@@ -51,6 +51,7 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     if not platform.database.is_migrated():
         err.print("[red]the database is not initialised: run `paywarden init` first[/red]")
         raise typer.Exit(2)
+    platform.start_tree_head_signer()
     uvicorn.run(create_app(platform), host=settings.host, port=settings.port,
                 log_config=None, server_header=False, **_edge_limits(settings))
 
@@ -134,9 +135,11 @@ def run(host: Annotated[str | None, typer.Option()] = None,
 @app.command()
 def verify(as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False
            ) -> None:
-    """Prove the ledger's invariants; exit 1 naming each violation."""
+    """Prove the ledger's invariants and check the audit log against it; exit 1 naming each
+    violation."""
     from ..adapters.store import open_database
     from ..services.ledger.verify import verify_ledger
+    from .audit import audit_problems
 
     settings = settings_from_env()
     database = open_database(settings.database)
@@ -149,17 +152,20 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
         task = bar.add_task("replay", total=None)
         violations = verify_ledger(database, progress=lambda done, total: bar.update(
             task, completed=done, total=total))
-    database.dispose()
+    try:
+        problems = audit_problems(database, quiet=as_json)
+    finally:
+        database.dispose()
+    found = [{"check": v.check, "detail": v.detail} for v in violations] + [
+        {"check": p.code, "detail": p.message} for p in problems]  # type: ignore[attr-defined]
     if as_json:
-        print(json.dumps({"ok": not violations,
-                          "violations": [{"check": v.check, "detail": v.detail}
-                                         for v in violations]}))
-    elif violations:
-        for v in violations:
-            err.print(f"[red]VIOLATION[/red] {v}")
+        print(json.dumps({"ok": not found, "violations": found}))
+    elif found:
+        for v in found:
+            err.print(f"[red]VIOLATION[/red] {v['check']}: {v['detail']}")
     else:
-        err.print("[green]ledger verified: no violations[/green]")
-    raise typer.Exit(1 if violations else 0)
+        err.print("[green]ledger and audit log verified: no violations[/green]")
+    raise typer.Exit(1 if found else 0)
 
 
 @bench_app.command("ledger", add_help_option=False,

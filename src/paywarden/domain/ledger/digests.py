@@ -1,9 +1,10 @@
 """What the audit log says a ledger write stored, as digests the tables can be checked against.
 
 A batch's audit entry carries the range of timestamps it used and the SHA-256
-of the rows it inserted, in timestamp order and column order
-(``TRANSFER_COLUMNS``; accounts: id, ledger, code, user_data, timestamp — the
-columns that never change). ``paywarden audit verify`` reads the same rows
+of the rows it inserted, in timestamp order: for transfers the columns that
+say what was moved (``TRANSFER_FACTS``; the balance snapshots after them are
+derived, and ``paywarden verify`` replays them), for accounts the columns that
+never change (``ACCOUNT_COLUMNS``). ``paywarden audit verify`` reads the same rows
 back and recomputes the digest: a row changed, added or removed behind the
 engine's back no longer matches.
 """
@@ -15,10 +16,13 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .model import TRANSFER_COLUMNS
+
+TRANSFER_FACTS = TRANSFER_COLUMNS[:11]  # timestamp … user_data
 ACCOUNT_COLUMNS = ("id", "ledger", "code", "user_data", "timestamp")
 
 
-def rows_digest(rows: Iterable[Sequence[Any]]) -> str:
-    """SHA-256 (hex) of the rows as compact JSON arrays (ints, strings and nulls only)."""
-    return hashlib.sha256(
-        json.dumps([list(r) for r in rows], separators=(",", ":")).encode()).hexdigest()
+def rows_digest(rows: Iterable[Sequence[Any]], width: int | None = None) -> str:
+    """SHA-256 (hex) of the rows' first ``width`` columns as compact JSON arrays."""
+    return hashlib.sha256(json.dumps([r[:width] for r in rows],
+                                     separators=(",", ":")).encode()).hexdigest()

@@ -40,7 +40,7 @@ from ...domain.ledger import (
     TransferResult,
     check_account,
 )
-from ...domain.ledger.digests import rows_digest
+from ...domain.ledger.digests import TRANSFER_FACTS, rows_digest
 from .. import audit
 from . import metrics
 from .errors import BatchTooLarge, EngineOverloaded, EngineStopped
@@ -244,7 +244,8 @@ class LedgerEngine:
 
     def _batch_event(self, version: int, first: int, last: int, book: Book) -> Event:
         return self._event("ledger.batch", f"ledger:{version + 1}", version, first, last,
-                           {"transfers": len(book.rows), "digest": rows_digest(book.rows)})
+                           {"transfers": len(book.rows),
+                            "digest": rows_digest(book.rows, len(TRANSFER_FACTS))})
 
     def _ensure_accounts(self, writer: LedgerWriter, ids: set[int]) -> None:
         missing = ids.difference(self._accounts)
