@@ -41,7 +41,7 @@ class Platform:
     step_up: StepUp
     rate_limits: RateLimits
     keys: Keys  # the keyring: field encryption, blind indexes, signing keys
-    _signer: Any = field(default=None, init=False, repr=False)  # TreeHeadSigner, when serving
+    _background: Any = field(default=None, init=False, repr=False)  # Maintenance, when serving
 
     @cached_property
     def origin_key(self) -> bytes:
@@ -51,18 +51,18 @@ class Platform:
     def start(self) -> None:
         self.engine.start()
 
-    def start_tree_head_signer(self) -> None:
-        """Serving processes sign the audit tree's head every few seconds."""
-        from .services.audit.tree_heads import TreeHeadSigner
+    def start_background(self) -> None:
+        """A serving process's chores: sign tree heads, rotate and rewrap keys."""
+        from .services.maintenance import Maintenance, chores
 
-        if self._signer is None:
-            self._signer = TreeHeadSigner(self, interval_s=self.settings.audit_sign_interval_s)
-            self._signer.start()
+        if self._background is None:
+            self._background = Maintenance(chores(self))
+            self._background.start()
 
     def stop(self) -> None:
-        if self._signer is not None:
-            self._signer.stop()
-            self._signer = None
+        if self._background is not None:
+            self._background.stop()
+            self._background = None
         self.engine.stop()
         self.database.dispose()
 

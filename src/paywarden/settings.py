@@ -63,6 +63,8 @@ class Settings(BaseSettings):
                                  description="Per process, open HTTP connections (uvicorn)")
     audit_sign_interval_s: float = Field(default=2.0, gt=0, le=60, description=
         "How often a serving process signs the audit tree's head while it grows")
+    key_maintenance_interval_s: float = Field(default=60.0, gt=0, le=3600, description=
+        "How often a serving process rotates keys past their cryptoperiod and rewraps records")
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65_535)
     smtp_from: str = "PayWarden <no-reply@localhost>"

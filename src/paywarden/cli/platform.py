@@ -51,7 +51,7 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     if not platform.database.is_migrated():
         err.print("[red]the database is not initialised: run `paywarden init` first[/red]")
         raise typer.Exit(2)
-    platform.start_tree_head_signer()
+    platform.start_background()
     uvicorn.run(create_app(platform), host=settings.host, port=settings.port,
                 log_config=None, server_header=False, **_edge_limits(settings))
 

@@ -1,15 +1,14 @@
 """Signed tree heads: the platform's signed statement of the log's size and root.
 
-:func:`sign_now` signs the current tree if it grew since the last head; the
-:class:`TreeHeadSigner` thread calls it every few seconds in a serving
-process, so a head is never far behind the activity. Two processes signing
+:func:`sign_now` signs the current tree if it grew since the last head; a
+serving process calls it every few seconds (:mod:`paywarden.services.maintenance`),
+so a head is never far behind the activity. Two processes signing
 the same size race on the primary key; the loser reads the winner's head.
 The signed bytes are :func:`paywarden.domain.audit.leaves.tree_head_message`.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 import structlog
@@ -80,31 +79,3 @@ def sign_now(platform: Platform) -> TreeHead:
         return stored
     _log.info("audit.tree_head_signed", tree_size=size, key_id=head.key_id)
     return head
-
-
-class TreeHeadSigner:
-    """Signs the tree every ``interval_s`` while it grows; stops with the platform."""
-
-    def __init__(self, platform: Platform, *, interval_s: float) -> None:
-        self._platform = platform
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="audit-tree-heads", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            try:
-                sign_now(self._platform)
-            except Exception:  # noqa: BLE001 - a failed round is logged and retried next tick
-                _log.error("audit.tree_head_failed", exc_info=True)

@@ -1,0 +1,77 @@
+"""A serving process's background chores, each on its own period, on one thread.
+
+- sign the audit tree's head while the log grows (every ``audit_sign_interval_s``);
+- rotate keys past their cryptoperiod, then move a batch of records sealed under
+  retired data keys onto the active one (every ``key_maintenance_interval_s``).
+
+A chore that fails is logged and tried again at its next turn; the others go on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import structlog
+
+if TYPE_CHECKING:
+    from ..bootstrap import Platform
+
+log = structlog.get_logger(__name__)
+REWRAP_BATCH = 500
+
+
+@dataclass
+class Chore:
+    name: str
+    interval_s: float
+    run: Callable[[], object]
+    due: float = 0.0
+
+
+def chores(platform: Platform) -> list[Chore]:
+    from .audit.tree_heads import sign_now
+
+    def keys() -> None:
+        platform.keys.rotate_due()
+        platform.keys.rewrap_step(REWRAP_BATCH)
+
+    settings = platform.settings
+    return [Chore("audit.sign_tree_head", settings.audit_sign_interval_s,
+                  lambda: sign_now(platform)),
+            Chore("keys.maintain", settings.key_maintenance_interval_s, keys)]
+
+
+class Maintenance:
+    def __init__(self, tasks: list[Chore]) -> None:
+        self._tasks = tasks
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        now = time.monotonic()
+        for task in self._tasks:
+            task.due = now + task.interval_s
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="maintenance", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            task = min(self._tasks, key=lambda t: t.due)
+            if self._stop.wait(max(0.0, task.due - time.monotonic())):
+                return
+            try:
+                task.run()
+            except Exception:  # logged; the chore runs again at its next turn
+                log.exception("maintenance.failed", chore=task.name)
+            task.due = time.monotonic() + task.interval_s
