@@ -305,3 +305,21 @@ def test_audit_watch_once_exits_0_when_consistent(api: TestClient, tmp_path: Pat
                                       "--token", staff_token(platform(api), "supervisor")])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.splitlines()[-1])["ok"] is True
+
+
+def test_an_entry_carries_digests_of_the_state_before_and_after(api: TestClient,
+                                                                 database: Database) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    made = platform(api).merchants.create(name="Shop", public_key=raw, actor="cli:test")
+    index = sth(api).tree_size
+    platform(api).merchants.set_status(made.merchant.id, "suspended", actor="cli:test")
+    with database.engine.connect() as conn:
+        rows = conn.execute(text("SELECT leaf FROM audit_entries WHERE seq >= :i"),
+                            {"i": index}).all()
+    leaf = next(json.loads(bytes(r.leaf)) for r in rows
+                if json.loads(bytes(r.leaf))["action"] == "merchant.suspend")
+    assert leaf["after"] == leaves.state_digest({"id": made.merchant.id, "status": "suspended"})
+    assert leaf["object"] == made.merchant.id

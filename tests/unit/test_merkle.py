@@ -159,3 +159,13 @@ def test_a_batch_append_stores_the_same_nodes_as_one_by_one() -> None:
     known = {(lv, i): h for lv, i, h in first}
     rest = merkle.append(3, hashes[3:], {n: known[n] for n in merkle.frontier(3)})
     assert {(lv, i): h for lv, i, h in first + rest} == NODES
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 1000, 1023, 1025, 65_537, 10**9 + 7])
+def test_a_proof_reads_a_logarithmic_number_of_stored_nodes(size: int) -> None:
+    bound = 2 * size.bit_length()
+    for index in {0, size // 3, size // 2, size - 1}:
+        assert len(merkle.needed(merkle.inclusion_ranges(index, size))) <= bound
+    for first in {1, size // 3 or 1, size // 2 or 1, size}:
+        assert len(merkle.needed(merkle.consistency_ranges(first, size))) <= bound
+    assert len(merkle.root_nodes(size)) <= size.bit_length()

@@ -73,7 +73,9 @@ class Merchants:
             key = insert_key(conn, merchant_id=merchant_id, public_key=public_key,
                              label=key_label, now_ns=now)
             audit.record(conn, at_ns=now, actor=actor, action="merchant.create",
-                         object_id=merchant_id, detail={"name": name, "key_id": key.id})
+                         object_id=merchant_id, detail={"name": name, "key_id": key.id},
+                         after={"id": merchant_id, "name": name, "status": ACTIVE,
+                                "keys": [key.id]})
         return NewMerchant(Merchant(merchant_id, name, ACTIVE, now, (key,)), key.id)
 
     def get(self, merchant_id: str) -> Merchant | None:
@@ -102,7 +104,8 @@ class Merchants:
                 raise DomainError("merchant_status_unchanged",
                                   f"merchant {merchant_id} is already {status}")
             action = "merchant.suspend" if status == SUSPENDED else "merchant.activate"
-            audit.record(conn, at_ns=now, actor=actor, action=action, object_id=merchant_id)
+            audit.record(conn, at_ns=now, actor=actor, action=action, object_id=merchant_id,
+                         after={"id": merchant_id, "status": status})
         return self._must_get(merchant_id)
 
     def add_key(self, merchant_id: str, public_key: bytes, *, actor: str,
@@ -116,7 +119,8 @@ class Merchants:
             key = insert_key(conn, merchant_id=merchant_id, public_key=public_key, label=label,
                              now_ns=now)
             audit.record(conn, at_ns=now, actor=actor, action="merchant.key.add",
-                         object_id=key.id, detail={"merchant_id": merchant_id})
+                         object_id=key.id, detail={"merchant_id": merchant_id},
+                         after={"id": key.id, "merchant_id": merchant_id, "revoked_at": None})
         return key
 
     def revoke_key(self, merchant_id: str, key_id: str, *, actor: str,
@@ -127,7 +131,9 @@ class Merchants:
             key = revoke_key(conn, merchant_id=merchant_id, key_id=key_id, now_ns=now,
                              signing_key_id=signing_key_id)
             audit.record(conn, at_ns=now, actor=actor, action="merchant.key.revoke",
-                         object_id=key_id, detail={"merchant_id": merchant_id})
+                         object_id=key_id, detail={"merchant_id": merchant_id},
+                         before={"id": key_id, "revoked_at": None},
+                         after={"id": key_id, "revoked_at": now})
         return key
 
     def signing_key(self, key_id: str) -> SigningKey | None:
