@@ -10,6 +10,7 @@ from .adapters import local_secrets
 from .adapters.clock import Clock, SystemClock
 from .adapters.store import Database, open_database
 from .services.access import Guard
+from .services.cards import CardVault
 from .services.idempotency import IdempotencyKeys
 from .services.identity import Sessions
 from .services.identity.assertions import RelyingParty
@@ -41,6 +42,7 @@ class Platform:
     step_up: StepUp
     rate_limits: RateLimits
     keys: Keys  # the keyring: field encryption, blind indexes, signing keys
+    cards: CardVault  # card numbers, sealed behind tokens
     _background: Any = field(default=None, init=False, repr=False)  # Maintenance, when serving
 
     @cached_property
@@ -49,6 +51,10 @@ class Platform:
         return local_secrets.load_or_create(self.settings.data_dir / "keys" / "origins.key")
 
     def start(self) -> None:
+        from .services.sealed import seal_legacy
+
+        self.keys.ensure()  # first versions now: on SQLite not under a caller's write lock
+        seal_legacy(self.database, self.keys)  # the plaintext migration 0005 set aside
         self.engine.start()
 
     def start_background(self) -> None:
@@ -77,10 +83,11 @@ def build(settings: Settings, *, clock: Clock | None = None,
         queue_depth_max=settings.ledger_queue_depth_max,
         expiry_interval_s=settings.ledger_expiry_interval_s,
     )
-    sessions = Sessions(database, clock=clock, idle_s=settings.session_idle_s,
+    keys = build_keys(settings, database=database, clock=clock)
+    sessions = Sessions(database, clock=clock, keys=keys, idle_s=settings.session_idle_s,
                         absolute_s=settings.session_absolute_s)
     credentials = build_credentials(settings, database=database, clock=clock, sessions=sessions)
-    passkeys = Passkeys(database, clock=clock, sessions=sessions, rp=RelyingParty(
+    passkeys = Passkeys(database, clock=clock, keys=keys, sessions=sessions, rp=RelyingParty(
         rp_id=settings.webauthn_rp_id, rp_name=settings.webauthn_rp_name,
         origin=settings.public_url, timeout_s=settings.webauthn_timeout_s))
     step_up = StepUp(database, clock=clock, passkeys=passkeys,
@@ -88,7 +95,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
     merchants = Merchants(database, clock=clock)
     signatures = SignatureVerifier(merchants, Nonces(database, clock=clock), clock=clock,
                                    window_s=settings.signature_window_s)
-    idempotency = IdempotencyKeys(database, clock=clock, ttl_s=settings.idempotency_ttl_s,
+    idempotency = IdempotencyKeys(database, clock=clock, keys=keys,
+                                  ttl_s=settings.idempotency_ttl_s,
                                   lease_s=settings.idempotency_lease_s)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
@@ -96,7 +104,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     queries=LedgerQueries(database), sessions=sessions,
                     guard=Guard(database, clock=clock), credentials=credentials,
                     rate_limits=RateLimits.from_settings(settings),
-                    keys=build_keys(settings, database=database, clock=clock))
+                    keys=keys, cards=CardVault(database, clock=clock, keys=keys))
 
 
 def build_keys(settings: Settings, *, database: Database, clock: Clock) -> Keys:
@@ -125,7 +133,8 @@ def build_credentials(settings: Settings, *, database: Database, clock: Clock,
                           wait_s=settings.password_hashing_wait_s, common=common_passwords())
     addresses = AddressThrottle(failures_max=settings.signin_address_failures_max,
                                 lock_s=settings.signin_lock_s)
-    return Credentials(database=database, clock=clock, sessions=sessions, passwords=passwords,
+    return Credentials(database=database, clock=clock, sessions=sessions, keys=sessions.keys,
+                       passwords=passwords,
                        addresses=addresses, failures_max=settings.signin_failures_max,
                        lock_s=settings.signin_lock_s, issuer=settings.webauthn_rp_name,
                        keys_dir=settings.data_dir / "keys")

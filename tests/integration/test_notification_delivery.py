@@ -18,6 +18,8 @@ from paywarden.services.identity.notices import notify
 from paywarden.services.identity.notifications import deliver_unsent
 from paywarden.services.identity.users import create_user
 
+from ..support.sealing import field_keys
+
 
 class Inbox:
     def __init__(self) -> None:
@@ -45,21 +47,22 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
 def test_unsent_notifications_are_sent_once_and_marked(database: Database, clock: FakeClock,
                                                        smtp_server: tuple[Inbox, int]) -> None:
     inbox, port = smtp_server
+    keys = field_keys(database, clock)
     with database.engine.begin() as conn:
-        with_mail = create_user(conn, kind=Kind.CUSTOMER, username="alice", display_name="A",
+        with_mail = create_user(conn, keys=keys, kind=Kind.CUSTOMER, username="alice", display_name="A",
                                 roles=frozenset({"customer"}), now_ns=clock.now_ns(),
                                 email="alice@example.org")
-        without = create_user(conn, kind=Kind.CUSTOMER, username="bob", display_name="B",
+        without = create_user(conn, keys=keys, kind=Kind.CUSTOMER, username="bob", display_name="B",
                               roles=frozenset({"customer"}), now_ns=clock.now_ns())
-        notify(conn, with_mail.id, "locked", subject="Your account is locked", body="Locked.",
+        notify(conn, with_mail.id, "locked", keys=keys, subject="Your account is locked", body="Locked.",
                now_ns=clock.now_ns())
-        notify(conn, without.id, "locked", subject="Your account is locked", body="Locked.",
+        notify(conn, without.id, "locked", keys=keys, subject="Your account is locked", body="Locked.",
                now_ns=clock.now_ns())
     settings = SmtpSettings(host="127.0.0.1", port=port, sender="PayWarden <pw@localhost>",
                             starttls=False)
-    assert deliver_unsent(database, None, clock=clock) == 0  # SMTP off: nothing happens
-    assert deliver_unsent(database, settings, clock=clock) == 1
-    assert deliver_unsent(database, settings, clock=clock) == 0  # never twice
+    assert deliver_unsent(database, None, clock=clock, keys=keys) == 0  # SMTP off: nothing
+    assert deliver_unsent(database, settings, clock=clock, keys=keys) == 1
+    assert deliver_unsent(database, settings, clock=clock, keys=keys) == 0  # never twice
     assert [m.rcpt_tos for m in inbox.messages] == [["alice@example.org"]]
     assert b"Subject: PayWarden: Your account is locked" in inbox.messages[0].original_content
     with database.engine.connect() as conn:

@@ -48,7 +48,8 @@ def api(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[Api]:
 
 def customer(platform: Platform, username: str) -> User:
     with platform.database.engine.begin() as conn:
-        return create_user(conn, kind=Kind.CUSTOMER, username=username, display_name=username,
+        return create_user(conn, keys=platform.keys, kind=Kind.CUSTOMER, username=username,
+                           display_name=username,
                            roles=frozenset({"customer"}), now_ns=platform.clock.now_ns())
 
 

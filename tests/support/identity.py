@@ -39,7 +39,7 @@ def api_client(database: Database, clock: FakeClock, data_dir: Path) -> Iterator
 
 def new_customer(platform: Platform, username: str) -> User:
     with platform.database.engine.begin() as conn:
-        return create_user(conn, kind=Kind.CUSTOMER, username=username,
+        return create_user(conn, keys=platform.keys, kind=Kind.CUSTOMER, username=username,
                            display_name=username.title(), roles=frozenset({"customer"}),
                            now_ns=platform.clock.now_ns())
 

@@ -133,7 +133,8 @@ def my_notifications(principal: CurrentPrincipal, platform: PlatformDep,
     if cursor is not None:
         at, _, last_id = cursor.partition(".")
         before = (int(at), last_id)
-    notes = notifications.list_for(platform.database, who.user.id, limit=limit, before=before)
+    notes = notifications.list_for(platform.database, who.user.id, keys=platform.keys,
+                                   limit=limit, before=before)
     return {"data": [{"id": n.id, "kind": n.kind, "subject": n.subject, "body": n.body,
                       "created": rfc3339(n.created_at), "created_at_ns": n.created_at,
                       "sent": n.sent_at is not None, "read": n.read_at is not None}

@@ -177,7 +177,7 @@ def _staff(p: Platform, principal: Principal, access: Access, user_id: str) -> N
         raise AccessDenied(403, "not allowed: staff routes")  # pragma: no cover - guard raised
     p.guard.authorize(principal, Resource.SESSIONS, access, object_id=user_id)
     with p.database.engine.connect() as conn:
-        if get_user(conn, user_id) is None:
+        if get_user(conn, user_id, keys=p.keys) is None:
             raise Problem(404, "user_not_found", "no such user")
 
 
@@ -213,7 +213,7 @@ def revoke_user_sessions(user_id: UserId, principal: CurrentPrincipal,
         audit.record(conn, at_ns=now, actor=principal.actor, action="session.revoked_all",
                      object_id=user_id, detail={"by": "staff", "count": count})
         if count:
-            notify(conn, user_id, "sessions_revoked", now_ns=now,
+            notify(conn, user_id, "sessions_revoked", keys=p.keys, now_ns=now,
                    subject="You were signed out everywhere",
                    body="Our support staff ended all your sessions. Sign in again; if you "
                         "did not ask for this, contact us.")

@@ -160,7 +160,7 @@ def anti_phishing_phrase(principal: CurrentPrincipal, platform: PlatformDep,
     from ..services.identity.users import find_by_username
 
     with platform.database.engine.connect() as conn:
-        user = find_by_username(conn, username)
+        user = find_by_username(conn, username, keys=platform.keys)
     if user is None or principal.session_id is None or principal.id != user.id:
         raise SignInFailed()
     return {"username": user.username, "anti_phishing_phrase": user.anti_phishing_phrase}

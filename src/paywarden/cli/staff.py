@@ -71,7 +71,8 @@ def send(batches_max: Annotated[int, typer.Option("--batches-max", min=1, max=10
     total = 0
     try:
         for _ in range(batches_max):
-            sent = deliver_unsent(platform.database, smtp, clock=platform.clock)
+            sent = deliver_unsent(platform.database, smtp, clock=platform.clock,
+                                  keys=platform.keys)
             total += sent
             if sent == 0:
                 break

@@ -11,6 +11,8 @@ win, on SQLite and PostgreSQL alike. Then:
 A request that fails on the server (5xx, or an exception) releases its key, so
 a retry runs again; any other answer, 4xx included, is stored and kept for the
 TTL. A claim whose request died with its process is taken over after a lease.
+A stored response body may echo personal data: it is sealed, bound to its
+(principal, key) row.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from ..adapters.clock import Clock
 from ..adapters.store import Database
 from ..adapters.store.schema import idempotency_keys
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, InvariantViolation
+from .sealed import FieldKeys, row_id
 
 KEY_CHARS_MAX = 255
 PRINCIPAL_CHARS_MAX = 64
@@ -35,6 +38,8 @@ PURGE_INTERVAL_NS = 60 * 10**9
 CLAIM_ATTEMPTS_MAX = 3
 NS = 10**9
 RUNNING = "running"
+TABLE = "idempotency_keys"
+BODY_COLUMN = "response_body_sealed"
 DONE = "done"
 
 
@@ -79,9 +84,11 @@ def fingerprint(method: str, target: str, body: bytes) -> str:
 
 
 class IdempotencyKeys:
-    def __init__(self, database: Database, *, clock: Clock, ttl_s: int, lease_s: int) -> None:
+    def __init__(self, database: Database, *, clock: Clock, keys: FieldKeys, ttl_s: int,
+                 lease_s: int) -> None:
         self._database = database
         self._clock = clock
+        self._keys = keys
         self._ttl_ns = ttl_s * NS
         self._lease_ns = lease_s * NS
         self._purged_at = -PURGE_INTERVAL_NS
@@ -125,8 +132,9 @@ class IdempotencyKeys:
                 raise IdempotencyRefused("idempotency_key_reused", "this Idempotency-Key was "
                                          "used for another request; use a new key", 422)
             if row["state"] == DONE:
+                body = self._open_body(principal, key, row["response_body_sealed"])
                 return StoredResponse(row["status_code"], json.loads(row["response_headers"]),
-                                      bytes(row["response_body"]))
+                                      body)
             if now - row["created_at"] < self._lease_ns:
                 raise IdempotencyRefused("idempotency_in_progress", "a request with this "
                                          "Idempotency-Key is being processed; retry later", 409)
@@ -138,13 +146,22 @@ class IdempotencyKeys:
 
     def complete(self, principal: str, key: str, response: StoredResponse) -> None:
         now = self._clock.now_ns()
+        principal = principal_scope(principal)
+        sealed = self._keys.seal(response.body, table=TABLE, column=BODY_COLUMN,
+                                 row_id=row_id(principal, key))
         with self._database.engine.begin() as conn:
             conn.execute(update(idempotency_keys).where(
-                idempotency_keys.c.principal == principal_scope(principal),
+                idempotency_keys.c.principal == principal,
                 idempotency_keys.c.key == key, idempotency_keys.c.state == RUNNING,
             ).values(state=DONE, status_code=response.status_code,
-                     response_headers=json.dumps(response.headers), response_body=response.body,
+                     response_headers=json.dumps(response.headers), response_body_sealed=sealed,
                      expires_at=now + self._ttl_ns))
+
+    def _open_body(self, principal: str, key: str, sealed: bytes | None) -> bytes:
+        if sealed is None:
+            raise InvariantViolation("a finished idempotency key has no sealed response body")
+        return self._keys.open(bytes(sealed), table=TABLE, column=BODY_COLUMN,
+                               row_id=row_id(principal, key))
 
     def release(self, principal: str, key: str) -> None:
         with self._database.engine.begin() as conn:

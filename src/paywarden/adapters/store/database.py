@@ -1,7 +1,7 @@
 """Opening the database: SQLite by default, PostgreSQL by URL.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a committed batch survives
-power loss) and foreign keys on. The pysqlite driver's own transaction
+power loss), foreign keys on and ``secure_delete`` on. The pysqlite driver's own transaction
 handling is switched off so that PayWarden issues BEGIN itself: plain BEGIN
 for reads, BEGIN IMMEDIATE for the ledger writer.
 """
@@ -84,6 +84,9 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content (cleared plaintext, old sealed values) is zeroed,
+    # not left in free pages of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 from ...adapters import local_secrets
 from ...adapters.clock import Clock
 from ...adapters.store import Database
+from ..sealed import FieldKeys
 from .guessing import AddressThrottle
 from .passwords import Passwords
 from .sessions import Sessions
@@ -27,6 +28,7 @@ class Credentials:
     database: Database
     clock: Clock
     sessions: Sessions
+    keys: FieldKeys  # seals personal data and TOTP secrets
     passwords: Passwords
     addresses: AddressThrottle
     failures_max: int

@@ -57,7 +57,7 @@ def sign_up_customer(creds: Credentials, *, username: str, display_name: str,
     now = creds.clock.now_ns()
     try:
         with creds.database.engine.begin() as conn:
-            user = create_user(conn, kind=Kind.CUSTOMER, username=name, display_name=shown,
+            user = create_user(conn, keys=creds.keys, kind=Kind.CUSTOMER, username=name, display_name=shown,
                                roles=frozenset({"customer"}), now_ns=now, email=email)
             if password_hash is not None:
                 conn.execute(update(users).where(users.c.id == user.id).values(
@@ -82,13 +82,13 @@ def create_staff(creds: Credentials, *, username: str, role: str, display_name: 
         raise DomainError("ttl_invalid", f"ttl {ttl_s} s must be between 1 and {ttl_s_max} s")
     now = creds.clock.now_ns()
     with creds.database.engine.begin() as conn:
-        user = create_user(conn, kind=Kind.STAFF, username=username,
+        user = create_user(conn, keys=creds.keys, kind=Kind.STAFF, username=username,
                            display_name=_display_name(display_name or username),
                            roles=frozenset({role}), now_ns=now)
         new = start_enrolment(conn, creds.sessions, user, ttl_s=ttl_s)
         audit.record(conn, at_ns=now, actor=actor, action="staff.create", object_id=user.id,
-                     detail={"role": role, "username": user.username,
-                             "enrolment_session": new.session.id, "ttl_s": ttl_s})
+                     detail={"role": role, "enrolment_session": new.session.id,
+                             "ttl_s": ttl_s})  # no username: entries are kept for ever
     return Enrolled(user, new)
 
 

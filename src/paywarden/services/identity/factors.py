@@ -25,6 +25,7 @@ from ...domain.identity import Principal
 from ...domain.identity.passwords import Personal
 from .. import audit
 from ..access import AccessDenied
+from ..sealed import FieldKeys
 from . import totp
 from .credentials import ENROLMENT, FIRST_FACTOR, FRESH_S, Credentials
 from .guessing import Reservation, reserve, succeeded
@@ -59,7 +60,7 @@ def holder(creds: Credentials, principal: Principal) -> Holder:
     """The user whose factors this principal may change; AccessDenied otherwise."""
     info = creds.sessions.get(principal.session_id) if principal.session_id else None
     with creds.database.engine.connect() as conn:
-        user = get_user(conn, principal.id) if info is not None else None
+        user = get_user(conn, principal.id, keys=creds.keys) if info is not None else None
     enrolment = principal.auth_methods == {ENROLMENT} and not principal.roles
     full = bool(principal.roles) and not principal.auth_methods & {ENROLMENT, FIRST_FACTOR}
     if user is None or info is None or info.user_id != user.id or not (enrolment or full):
@@ -89,10 +90,10 @@ def rotate(conn: Connection, creds: Credentials, holder: Holder) -> NewSession:
     return new
 
 
-def factor_changed(conn: Connection, holder: Holder, *, action: str, subject: str,
-                   now_ns: int, detail: dict[str, object] | None = None) -> None:
+def factor_changed(conn: Connection, holder: Holder, *, keys: FieldKeys, action: str,
+                   subject: str, now_ns: int, detail: dict[str, object] | None = None) -> None:
     """The notification and audit record every factor change raises."""
-    notify(conn, holder.user.id, "factor_changed", now_ns=now_ns, subject=subject,
+    notify(conn, holder.user.id, "factor_changed", keys=keys, now_ns=now_ns, subject=subject,
            body=f"{subject}. If it was not you, sign in and revoke your sessions at once, "
                 "or contact support.")
     audit.record(conn, at_ns=now_ns, actor=f"{holder.user.id}/{holder.session.id}",
@@ -123,7 +124,8 @@ def set_password(creds: Credentials, principal: Principal, *, new_password: str,
     now = creds.clock.now_ns()
     with creds.database.engine.begin() as conn:
         refused = reservation is not None and (
-            totp_code is None or not totp.use_code(conn, user.id, totp_code, now_ns=now))
+            totp_code is None or not totp.use_code(conn, user.id, totp_code, keys=creds.keys,
+                                                       now_ns=now))
         if not refused:
             if reservation is not None:
                 succeeded(conn, user.id)
@@ -143,11 +145,11 @@ def _store_password(conn: Connection, creds: Credentials, who: Holder, new_hash:
     if change:
         keep = new.session.id if new is not None else who.session.id
         creds.sessions.revoke_all(conn, who.user.id, keep=keep)
-        factor_changed(conn, who, action="factor.password_change", now_ns=now_ns,
+        factor_changed(conn, who, keys=creds.keys, action="factor.password_change", now_ns=now_ns,
                        subject="Your password was changed",
                        detail={"by": "passkey" if by_passkey else "password+totp"})
     else:
-        factor_changed(conn, who, action="factor.password_set", now_ns=now_ns,
+        factor_changed(conn, who, keys=creds.keys, action="factor.password_set", now_ns=now_ns,
                        subject="A password was set for your account")
     return new
 
@@ -167,7 +169,8 @@ def prove_fresh(creds: Credentials, who: Holder, code: str | None, meta: Request
     ok = False
     if reservation is not None:
         with creds.database.engine.begin() as conn:
-            ok = totp.use_code(conn, who.user.id, code, now_ns=creds.clock.now_ns())
+            ok = totp.use_code(conn, who.user.id, code, keys=creds.keys,
+                               now_ns=creds.clock.now_ns())
             if ok:
                 succeeded(conn, who.user.id)
     if not ok:

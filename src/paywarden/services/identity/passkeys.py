@@ -40,6 +40,7 @@ from ...adapters.store.schema import webauthn_credentials
 from ...domain.errors import DomainError
 from ...domain.identity import Principal
 from .. import audit
+from ..sealed import FieldKeys
 from .assertions import (
     SIGN_COUNT_REGRESSED,
     PasskeyRefused,
@@ -84,11 +85,12 @@ class Options:
     options: dict[str, Any]  # as py_webauthn's options_to_json_dict gives them
 
 
-def subject(conn: Connection, principal: Principal, *, enrolment_ok: bool) -> User:
+def subject(conn: Connection, principal: Principal, *, keys: FieldKeys,
+            enrolment_ok: bool) -> User:
     """The user acting on their own factors: a session holder, signed in or enrolling."""
     enrolling = ENROLMENT in principal.auth_methods and not principal.roles
     signed_in = bool(principal.roles) and not principal.auth_methods & PARTIAL_METHODS
-    user = get_user(conn, principal.id) if principal.session_id else None
+    user = get_user(conn, principal.id, keys=keys) if principal.session_id else None
     if user is None or user.status != "active" or user.owner != principal.owner \
             or not (signed_in or (enrolling and enrolment_ok)):
         raise DomainError("forbidden", "only a signed-in user manages their own passkeys")
@@ -96,12 +98,17 @@ def subject(conn: Connection, principal: Principal, *, enrolment_ok: bool) -> Us
 
 
 class Passkeys:
-    def __init__(self, database: Database, *, clock: Clock, sessions: Sessions,
-                 rp: RelyingParty) -> None:
+    def __init__(self, database: Database, *, clock: Clock, keys: FieldKeys,
+                 sessions: Sessions, rp: RelyingParty) -> None:
         self._database = database
         self._clock = clock
+        self._keys = keys
         self._sessions = sessions
         self.rp = rp
+
+    @property
+    def keys(self) -> FieldKeys:
+        return self._keys
 
     # Registration
 
@@ -109,7 +116,7 @@ class Passkeys:
         now = self._clock.now_ns()
         challenge = secrets.token_bytes(CHALLENGE_BYTES)
         with self._database.engine.begin() as conn:
-            user = subject(conn, principal, enrolment_ok=True)
+            user = subject(conn, principal, keys=self._keys, enrolment_ok=True)
             existing = live_rows(conn, user.id)
             if len(existing) >= PASSKEYS_PER_USER_MAX:
                 raise DomainError("passkeys_too_many",
@@ -136,7 +143,7 @@ class Passkeys:
         if not label.isprintable():
             raise DomainError("name_invalid", "a passkey name is printable text")
         with self._database.engine.begin() as conn:
-            user = subject(conn, principal, enrolment_ok=True)
+            user = subject(conn, principal, keys=self._keys, enrolment_ok=True)
             ceremony = take_ceremony(conn, ceremony_id, purposes={Purpose.REGISTER}, now_ns=now)
         try:
             if ceremony is None or ceremony.user_id != user.id:
@@ -163,7 +170,7 @@ class Passkeys:
                         webauthn_credentials.c.id == row["id"])).first() is not None:
                     raise PasskeyRefused("credential id already registered")
                 conn.execute(insert(webauthn_credentials).values(**row))
-                notify(conn, user.id, "factor_changed", now_ns=now,
+                notify(conn, user.id, "factor_changed", keys=self._keys, now_ns=now,
                        subject="A passkey was added to your account",
                        body=f"The passkey '{label}' can now sign in to your account. If you "
                             "did not add it, revoke it and your sessions at once.")
@@ -180,20 +187,20 @@ class Passkeys:
 
     def list_for(self, principal: Principal) -> list[PasskeyInfo]:
         with self._database.engine.connect() as conn:
-            user = subject(conn, principal, enrolment_ok=False)
+            user = subject(conn, principal, keys=self._keys, enrolment_ok=False)
             return [_info(r) for r in live_rows(conn, user.id)]
 
     def revoke(self, principal: Principal, credential_id: str) -> None:
         now = self._clock.now_ns()
         with self._database.engine.begin() as conn:
-            user = subject(conn, principal, enrolment_ok=False)
+            user = subject(conn, principal, keys=self._keys, enrolment_ok=False)
             revoked = conn.execute(update(webauthn_credentials).where(
                 webauthn_credentials.c.id == credential_id,
                 webauthn_credentials.c.user_id == user.id,
                 webauthn_credentials.c.revoked_at.is_(None)).values(revoked_at=now)).rowcount
             if revoked != 1:
                 raise DomainError("not_found", "no such passkey")
-            notify(conn, user.id, "factor_changed", now_ns=now,
+            notify(conn, user.id, "factor_changed", keys=self._keys, now_ns=now,
                    subject="A passkey was removed from your account",
                    body="One of your passkeys was revoked and can no longer sign in. If you "
                         "did not do this, sign in and review your factors and sessions.")
@@ -214,7 +221,7 @@ class Passkeys:
         purpose, user_id, allow = Purpose.SIGN_IN, None, []
         with self._database.engine.begin() as conn:
             if username is not None:
-                user = find_by_username(conn, username)
+                user = find_by_username(conn, username, keys=self._keys)
                 rows = live_rows(conn, user.id) if user is not None else []
                 if user is None or not rows:
                     purpose = Purpose.SIGN_IN_VOID
@@ -248,7 +255,7 @@ class Passkeys:
                 verified = check_assertion(parsed, challenge=ceremony.challenge, stored=stored,
                                            rp=self.rp)
                 advance(conn, stored, verified, now_ns=now)
-                user = get_user(conn, stored.user_id)
+                user = get_user(conn, stored.user_id, keys=self._keys)
                 if user is None:
                     raise PasskeyRefused("the credential's user is gone")
                 new = complete_sign_in(conn, self._sessions, user,
@@ -269,7 +276,7 @@ class Passkeys:
                          object_id=user_id or "unknown", outcome="refused",
                          detail={"reason": exc.reason})
             if exc.reason == SIGN_COUNT_REGRESSED and user_id is not None:
-                notify(conn, user_id, "passkey_cloned", now_ns=now,
+                notify(conn, user_id, "passkey_cloned", keys=self._keys, now_ns=now,
                        subject="One of your passkeys may have been copied",
                        body="A passkey of yours was used with a counter lower than before, "
                             "which happens when its key has been copied. The attempt was "

@@ -121,7 +121,7 @@ def second_factor(creds: Credentials, *, pending: Principal, second: SecondFacto
     if pending.auth_methods != {FIRST_FACTOR} or pending.session_id is None:
         raise record_failure(creds, None, None, "not_first_factor", meta)
     with creds.database.engine.begin() as conn:
-        user = get_user(conn, pending.id)
+        user = get_user(conn, pending.id, keys=creds.keys)
         reservation = None
         if user is not None and user.status == "active":
             reservation = reserve(conn, user.id, now_ns=now, failures_max=creds.failures_max,
@@ -154,11 +154,12 @@ def use_second_factor(conn: Connection, creds: Credentials, user: User,
                       second: SecondFactor, *, now_ns: int) -> str | None:
     """Check and consume the code given; the method name, or None."""
     if second.totp is not None:
-        return "totp" if totp.use_code(conn, user.id, second.totp, now_ns=now_ns) else None
+        return "totp" if totp.use_code(conn, user.id, second.totp, keys=creds.keys,
+                                          now_ns=now_ns) else None
     if second.recovery_code is not None and recovery.use(
             conn, user.id, second.recovery_code, key=creds.recovery_key, now_ns=now_ns):
         left = recovery.remaining(conn, user.id)
-        notify(conn, user.id, "recovery_code_used", now_ns=now_ns,
+        notify(conn, user.id, "recovery_code_used", keys=creds.keys, now_ns=now_ns,
                subject="A recovery code was used",
                body=f"A recovery code was used for your account; {left} remain. If it was "
                     "not you, change your password and regenerate your recovery codes.")
@@ -173,7 +174,7 @@ def _password_step(creds: Credentials, username: str, password: str,
     now = creds.clock.now_ns()
     creds.addresses.check(meta.address, now_ns=now)
     with creds.database.engine.begin() as conn:
-        user = find_by_username(conn, username)
+        user = find_by_username(conn, username, keys=creds.keys)
         reservation = None
         if user is not None and user.status == "active":
             reservation = reserve(conn, user.id, now_ns=now, failures_max=creds.failures_max,
@@ -212,7 +213,7 @@ def record_failure(creds: Credentials, user: User | None, reservation: Reservati
         if user is not None and counted:
             failed(conn, user.id, now_ns=now)
         if user is not None and counted and reservation is not None and reservation.locks:
-            notify(conn, user.id, "locked", now_ns=now, subject="Your account is locked",
+            notify(conn, user.id, "locked", keys=creds.keys, now_ns=now, subject="Your account is locked",
                    body="Too many failed sign-ins: your account is locked for "
                         f"{creds.lock_s // 60} minutes. If it was not you, someone is "
                         "guessing your password: consider changing it.")

@@ -40,12 +40,12 @@ def start_reset(creds: Credentials, staff: Principal, customer_id: str) -> None:
     """Mark a reset pending and tell the customer. Authorisation is the caller's."""
     now = creds.clock.now_ns()
     with creds.database.engine.begin() as conn:
-        user = get_user(conn, customer_id)
+        user = get_user(conn, customer_id, keys=creds.keys)
         if user is None or user.kind is not Kind.CUSTOMER:
             raise DomainError("not_found", "no such customer")
         conn.execute(update(users).where(users.c.id == user.id).values(
             reset_requested_at=now))
-        notify(conn, user.id, "reset_started", now_ns=now,
+        notify(conn, user.id, "reset_started", keys=creds.keys, now_ns=now,
                subject="A password reset was started for your account",
                body="Support started a password reset for your account. To finish it, choose "
                     "a new password and confirm it with your authenticator app or a recovery "
@@ -65,7 +65,7 @@ def complete_reset(creds: Credentials, *, username: str, new_password: str,
     new_hash = creds.passwords.hash(new_password)
     now = creds.clock.now_ns()
     with creds.database.engine.begin() as conn:
-        user = find_by_username(conn, username)
+        user = find_by_username(conn, username, keys=creds.keys)
         reservation = None
         if user is not None and user.kind is Kind.CUSTOMER and user.status == "active":
             reservation = reserve(conn, user.id, now_ns=now, failures_max=creds.failures_max,
@@ -86,7 +86,7 @@ def complete_reset(creds: Credentials, *, username: str, new_password: str,
             conn.execute(update(users).where(users.c.id == user.id).values(
                 password_hash=new_hash, password_changed_at=now, reset_requested_at=None))
             ended = creds.sessions.revoke_all(conn, user.id)
-            notify(conn, user.id, "factor_changed", now_ns=now,
+            notify(conn, user.id, "factor_changed", keys=creds.keys, now_ns=now,
                    subject="Your password was reset",
                    body="Your password was reset and every session was signed out. If it was "
                         "not you, your second factor is in someone else's hands: contact "

@@ -24,6 +24,7 @@ from .factors import Holder, factor_changed, holder, prove_fresh, rotate
 from .password_signin import has_passkey
 from .sessions import NewSession
 from .signin import RequestMeta, complete_sign_in
+from .users import sealed_anti_phishing_phrase
 
 PHRASE_CHARS_MAX = 64
 
@@ -40,10 +41,10 @@ def enrol_totp(creds: Credentials, principal: Principal) -> totp.Enrolment:
     with creds.database.engine.begin() as conn:
         if totp.is_confirmed(conn, who.user.id):
             raise DomainError("totp_exists", "a TOTP factor is already set up; remove it first")
-        enrolment = totp.enrol(conn, who.user.id, account=who.user.username,
+        enrolment = totp.enrol(conn, who.user.id, keys=creds.keys, account=who.user.username,
                                issuer=creds.issuer, now_ns=now)
         # The secret itself is never recorded: only that an enrolment began.
-        factor_changed(conn, who, action="factor.totp_enrol", now_ns=now,
+        factor_changed(conn, who, keys=creds.keys, action="factor.totp_enrol", now_ns=now,
                        subject="An authenticator app is being set up for your account")
     return enrolment
 
@@ -53,13 +54,13 @@ def confirm_totp(creds: Credentials, principal: Principal, code: str,
     who = holder(creds, principal)
     now = creds.clock.now_ns()
     with creds.database.engine.begin() as conn:
-        if not totp.confirm(conn, who.user.id, code, now_ns=now):
+        if not totp.confirm(conn, who.user.id, code, keys=creds.keys, now_ns=now):
             raise DomainError("totp_code_invalid", "that code does not confirm the enrolment; "
                               "check the device's clock and use a new code")
         codes = None
         if recovery.remaining(conn, who.user.id) == 0:
             codes = recovery.regenerate(conn, who.user.id, key=creds.recovery_key, now_ns=now)
-        factor_changed(conn, who, action="factor.totp_confirm", now_ns=now,
+        factor_changed(conn, who, keys=creds.keys, action="factor.totp_confirm", now_ns=now,
                        subject="An authenticator app was added to your account",
                        detail={"recovery_codes_issued": codes is not None})
         session = _after_confirm(conn, creds, who, meta, now)
@@ -90,7 +91,7 @@ def remove_totp(creds: Credentials, principal: Principal, code: str | None,
     now = creds.clock.now_ns()
     with creds.database.engine.begin() as conn:
         totp.remove(conn, who.user.id)
-        factor_changed(conn, who, action="factor.totp_remove", now_ns=now,
+        factor_changed(conn, who, keys=creds.keys, action="factor.totp_remove", now_ns=now,
                        subject="An authenticator app was removed from your account")
         return None if who.enrolment else rotate(conn, creds, who)
 
@@ -106,7 +107,7 @@ def regenerate_recovery_codes(creds: Credentials, principal: Principal, code: st
     now = creds.clock.now_ns()
     with creds.database.engine.begin() as conn:
         codes = recovery.regenerate(conn, who.user.id, key=creds.recovery_key, now_ns=now)
-        factor_changed(conn, who, action="factor.recovery_codes_regenerate", now_ns=now,
+        factor_changed(conn, who, keys=creds.keys, action="factor.recovery_codes_regenerate", now_ns=now,
                        subject="New recovery codes were made; the old ones no longer work")
     return codes
 
@@ -120,8 +121,9 @@ def set_phrase(creds: Credentials, principal: Principal, phrase: str) -> None:
     now = creds.clock.now_ns()
     with creds.database.engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == who.user.id).values(
-            anti_phishing_phrase=value or None))
+            anti_phishing_phrase_sealed=sealed_anti_phishing_phrase(
+                creds.keys, who.user.id, value or None)))
         # The phrase is not put in the audit record: it is what proves a page genuine.
-        factor_changed(conn, who, action="factor.phrase_set", now_ns=now,
+        factor_changed(conn, who, keys=creds.keys, action="factor.phrase_set", now_ns=now,
                        subject="Your anti-phishing phrase was changed",
                        detail={"cleared": not value})

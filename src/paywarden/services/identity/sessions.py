@@ -3,7 +3,8 @@
 A token is 256 random bits (``pws_…``). SHA-256 of it is stored: the token
 has too much entropy to guess, so a slow password hash would add nothing but
 cost on every request. Every sign-in and every privilege change issues a new
-token; a revoked or expired token is refused like an unknown one.
+token; a revoked or expired token is refused like an unknown one. Label (a
+username), user agent and address are sealed, bound to the session's row.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -20,6 +21,7 @@ from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.schema import sessions
 from ...domain.identity import Kind, Principal
+from ..sealed import FieldKeys, open_required, row_id, seal_text
 
 TOKEN_PREFIX = "pws_"
 TOKEN_BYTES = 32
@@ -44,9 +46,9 @@ class SessionInfo:
     kind: Kind
     roles: frozenset[str]
     auth_methods: frozenset[str]
-    label: str
-    user_agent: str
-    address: str
+    label: str = field(repr=False)
+    user_agent: str = field(repr=False)
+    address: str = field(repr=False)
     created_at: int
     last_seen_at: int
     idle_expires_at: int
@@ -61,11 +63,18 @@ class NewSession:
 
 
 class Sessions:
-    def __init__(self, database: Database, *, clock: Clock, idle_s: int, absolute_s: int) -> None:
+    def __init__(self, database: Database, *, clock: Clock, keys: FieldKeys, idle_s: int,
+                 absolute_s: int) -> None:
         self._database = database
         self._clock = clock
+        self._keys = keys
         self._idle_ns = idle_s * NS
         self._absolute_ns = absolute_s * NS
+
+    @property
+    def keys(self) -> FieldKeys:
+        """The keyring that seals the sessions' labels, user agents and addresses."""
+        return self._keys
 
     def start(self, conn: Connection, *, kind: Kind, user_id: str | None, owner: str | None,
               roles: frozenset[str],
@@ -77,16 +86,39 @@ class Sessions:
         token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
         absolute = now + (absolute_s * NS if absolute_s is not None else self._absolute_ns)
         idle = now + (idle_s * NS if idle_s is not None else self._idle_ns)
+        session_id = new_id("ses_")
         row = {
-            "id": new_id("ses_"), "token_sha256": digest(token), "user_id": user_id, "owner": owner,
+            "id": session_id, "token_sha256": digest(token), "user_id": user_id, "owner": owner,
             "kind": kind.value, "roles": ",".join(sorted(roles)),
-            "auth_methods": ",".join(sorted(auth_methods)), "label": label[:128],
-            "user_agent": user_agent[:256], "address": address[:64], "created_at": now,
-            "last_seen_at": now, "idle_expires_at": min(idle, absolute),
+            "auth_methods": ",".join(sorted(auth_methods)),
+            "label_sealed": self._seal(label[:128], "label_sealed", session_id),
+            "user_agent_sealed": self._seal(user_agent[:256], "user_agent_sealed", session_id),
+            "address_sealed": self._seal(address[:64], "address_sealed", session_id),
+            "created_at": now, "last_seen_at": now, "idle_expires_at": min(idle, absolute),
             "absolute_expires_at": absolute, "revoked_at": None,
         }  # fmt: skip
         conn.execute(insert(sessions).values(**row))
-        return NewSession(token, _info(row))
+        return NewSession(token, self._info(row))
+
+    def _seal(self, value: str, column: str, session_id: str) -> bytes | None:
+        return seal_text(self._keys, value, table="sessions", column=column,
+                         row=row_id(session_id))
+
+    def _info(self, row: Mapping[Any, Any]) -> SessionInfo:
+        rid = row_id(row["id"])
+
+        def opened(column: str) -> str:
+            return open_required(self._keys, row[column], table="sessions", column=column,
+                                 row=rid)
+
+        return SessionInfo(
+            id=row["id"], user_id=row["user_id"], owner=row["owner"], kind=Kind(row["kind"]),
+            roles=_split(row["roles"]), auth_methods=_split(row["auth_methods"]),
+            label=opened("label_sealed"), user_agent=opened("user_agent_sealed"),
+            address=opened("address_sealed"), created_at=row["created_at"],
+            last_seen_at=row["last_seen_at"], idle_expires_at=row["idle_expires_at"],
+            absolute_expires_at=row["absolute_expires_at"], revoked_at=row["revoked_at"],
+        )
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal a live token belongs to, or None. Slides the idle expiry."""
@@ -103,7 +135,7 @@ class Sessions:
             return None
         if now - row["last_seen_at"] >= TOUCH_INTERVAL_NS:
             self._touch(row["id"], now, row["absolute_expires_at"])
-        return principal_of(_info(row))
+        return principal_of(self._info(row))
 
     def _touch(self, session_id: str, now: int, absolute: int) -> None:
         with self._database.engine.begin() as conn:
@@ -135,28 +167,17 @@ class Sessions:
                 sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None),
                 sessions.c.idle_expires_at > now, sessions.c.absolute_expires_at > now,
             ).order_by(sessions.c.created_at.desc())).mappings().all()
-        return [_info(r) for r in rows]
+        return [self._info(r) for r in rows]
 
     def get(self, session_id: str) -> SessionInfo | None:
         with self._database.engine.connect() as conn:
             row = conn.execute(select(sessions).where(sessions.c.id == session_id)
                                ).mappings().first()
-        return None if row is None else _info(row)
+        return None if row is None else self._info(row)
 
 
 def _split(value: str) -> frozenset[str]:
     return frozenset(v for v in value.split(",") if v)
-
-
-def _info(row: Mapping[str, Any]) -> SessionInfo:
-    return SessionInfo(
-        id=row["id"], user_id=row["user_id"], owner=row["owner"], kind=Kind(row["kind"]),
-        roles=_split(row["roles"]), auth_methods=_split(row["auth_methods"]),
-        label=row["label"], user_agent=row["user_agent"], address=row["address"],
-        created_at=row["created_at"], last_seen_at=row["last_seen_at"],
-        idle_expires_at=row["idle_expires_at"], absolute_expires_at=row["absolute_expires_at"],
-        revoked_at=row["revoked_at"],
-    )
 
 
 def principal_of(info: SessionInfo) -> Principal:

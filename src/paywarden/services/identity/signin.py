@@ -45,7 +45,7 @@ def complete_sign_in(conn: Connection, sessions: Sessions, user: User, *,
     fresh = [kind for kind, value in (("device", meta.device_id), ("address", meta.address))
              if value and _remember(conn, user.id, kind, _digest(origin_key, value), now_ns)]
     if fresh and seen_before:
-        notify(conn, user.id, "new_sign_in_origin", now_ns=now_ns,
+        notify(conn, user.id, "new_sign_in_origin", keys=sessions.keys, now_ns=now_ns,
                subject="A sign-in from a new " + " and ".join(fresh),
                body=f"Your account was signed in to from a new {' and '.join(fresh)} "
                     f"({meta.user_agent[:80] or 'unknown browser'}). If it was not you, "

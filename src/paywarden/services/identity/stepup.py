@@ -99,7 +99,7 @@ class StepUp:
         now = self._clock.now_ns()
         rp = self._passkeys.rp
         with self._database.engine.begin() as conn:
-            user = subject(conn, principal, enrolment_ok=False)
+            user = subject(conn, principal, keys=self._passkeys.keys, enrolment_ok=False)
             operation = Operation(type=type, amount=amount, currency=currency, payee=payee,
                                   reference=reference, user=user.id,
                                   nonce=secrets.token_urlsafe(NONCE_BYTES))
@@ -120,7 +120,7 @@ class StepUp:
         now = self._clock.now_ns()
         rp = self._passkeys.rp
         with self._database.engine.begin() as conn:
-            user = subject(conn, principal, enrolment_ok=False)
+            user = subject(conn, principal, keys=self._passkeys.keys, enrolment_ok=False)
             ceremony = take_ceremony(conn, ceremony_id, purposes={Purpose.STEP_UP}, now_ns=now)
         try:
             if ceremony is None or ceremony.user_id != user.id or ceremony.operation is None:

@@ -2,6 +2,7 @@
 
 from .audit import audit_entries, audit_head, audit_nodes, audit_tree_heads
 from .base import metadata
+from .cards import cards
 from .identity import (
     notifications,
     recovery_codes,
@@ -17,6 +18,7 @@ from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
 from .merchants import merchant_keys, merchants
 from .requests import idempotency_keys, request_nonces
+from .sealing import sealing_backlog
 
 __all__ = [
     "accounts",
@@ -24,6 +26,7 @@ __all__ = [
     "audit_head",
     "audit_nodes",
     "audit_tree_heads",
+    "cards",
     "idempotency_keys",
     "key_versions",
     "ledger_state",
@@ -35,6 +38,7 @@ __all__ = [
     "pending_transfers",
     "recovery_codes",
     "request_nonces",
+    "sealing_backlog",
     "sessions",
     "sign_in_origins",
     "step_up_evidence",

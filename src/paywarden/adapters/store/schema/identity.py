@@ -2,8 +2,12 @@
 
 Times are integer nanoseconds since the Unix epoch, like the ledger's.
 Secrets are never stored in a form that can be used to sign in: passwords as
-Argon2id hashes, session tokens and recovery codes as digests. (TOTP seeds
-must be kept usable; issue 4 encrypts them at rest.)
+Argon2id hashes, session tokens and recovery codes as digests. Personal data and
+TOTP seeds are sealed: ``*_sealed`` columns hold AES-256-GCM envelopes bound to
+their table, column and row (services/sealed.py); exact-match lookups go through
+keyed blind indexes (``*_index``). A sealed column that must have a value is NULL
+only for a row written before migration 0005 whose plaintext still waits in
+``sealing_backlog`` for the start-up step that seals it.
 """
 
 from __future__ import annotations
@@ -28,12 +32,14 @@ users = Table(
     Column("id", String(32), primary_key=True),  # usr_…
     Column("kind", String(16), nullable=False),  # customer | staff | merchant
     Column("merchant_id", String(32), ForeignKey("merchants.id")),  # merchant users only
-    Column("username", String(64), nullable=False, unique=True),  # NFKC, case-folded
-    Column("display_name", String(128), nullable=False),
-    Column("email", String(254)),  # for notifications only, never a sign-in factor
+    # Blind index of the NFKC, case-folded username: every exact-match lookup uses it.
+    Column("username_index", String(64), nullable=False, unique=True),
+    Column("username_sealed", LargeBinary),
+    Column("display_name_sealed", LargeBinary),
+    Column("email_sealed", LargeBinary),  # for notifications only, never a sign-in factor
     Column("roles", String(256), nullable=False),  # comma-separated role names
     Column("status", String(16), nullable=False),  # active | disabled
-    Column("anti_phishing_phrase", String(64)),
+    Column("anti_phishing_phrase_sealed", LargeBinary),
     Column("password_hash", String(256)),
     Column("password_changed_at", BigInteger),
     Column("failed_signins", Integer, nullable=False),
@@ -63,7 +69,7 @@ totp_factors = Table(
     "totp_factors",
     metadata,
     Column("user_id", String(32), ForeignKey("users.id"), primary_key=True),
-    Column("secret", String(64), nullable=False),
+    Column("secret_sealed", LargeBinary),
     Column("last_step", BigInteger),  # the last accepted time step: each code works once
     Column("created_at", BigInteger, nullable=False),
     Column("confirmed_at", BigInteger),
@@ -91,9 +97,9 @@ sessions = Table(
     Column("kind", String(16), nullable=False),  # customer | staff | merchant
     Column("roles", String(256), nullable=False),
     Column("auth_methods", String(64), nullable=False),  # passkey | password+totp | cli …
-    Column("label", String(128), nullable=False),
-    Column("user_agent", String(256), nullable=False),
-    Column("address", String(64), nullable=False),
+    Column("label_sealed", LargeBinary),  # the username, or the actor of a CLI token
+    Column("user_agent_sealed", LargeBinary),
+    Column("address_sealed", LargeBinary),
     Column("created_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
     Column("idle_expires_at", BigInteger, nullable=False),
@@ -119,8 +125,8 @@ notifications = Table(
     Column("id", String(32), primary_key=True),  # ntf_…
     Column("user_id", String(32), ForeignKey("users.id"), nullable=False),
     Column("kind", String(32), nullable=False),  # new_device | factor_changed | locked | …
-    Column("subject", String(200), nullable=False),
-    Column("body", Text, nullable=False),
+    Column("subject_sealed", LargeBinary),
+    Column("body_sealed", LargeBinary),
     Column("created_at", BigInteger, nullable=False),
     Column("sent_at", BigInteger),
     Column("read_at", BigInteger),

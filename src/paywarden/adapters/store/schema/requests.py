@@ -24,7 +24,7 @@ idempotency_keys = Table(
     Column("state", String(8), nullable=False),  # running | done
     Column("status_code", Integer),
     Column("response_headers", Text),  # JSON
-    Column("response_body", LargeBinary),
+    Column("response_body_sealed", LargeBinary),  # may echo personal data: sealed
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False, index=True),
 )
