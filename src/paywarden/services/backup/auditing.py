@@ -55,11 +55,12 @@ def record(database: Database, *, at_ns: int, actor: str, action: str, object_id
             time.sleep(RECORD_BACKOFF_S * (attempt + 1))
 
 
-def verify(platform: Platform) -> list[str]:
-    """Every problem the audit verifier finds, as text."""
+def verify(database: Database) -> list[str]:
+    """Every problem ``paywarden audit verify`` finds (heads checked against the
+    database's own keyring, as the command does), as text."""
     from ..audit.verify import verify_audit
 
-    return [str(problem) for problem in verify_audit(platform)]
+    return [str(problem) for problem in verify_audit(database)]
 
 
 def root_at(conn: Connection, tree_size: int) -> bytes:

@@ -37,7 +37,7 @@ def check_restored(platform: Platform, manifest: Manifest, *,
         if problems:  # a database of another shape: the deeper checks would only echo it
             return problems
         problems += [f"ledger {v}" for v in verify_ledger(platform.database, progress=progress)]
-        problems += [f"audit {p}" for p in auditing.verify(platform)]
+        problems += [f"audit {p}" for p in auditing.verify(platform.database)]
     except (SQLAlchemyError, LookupError) as exc:  # missing tables, rows or tree nodes
         return [f"restored database is unreadable: {type(exc).__name__}"]
     return problems
