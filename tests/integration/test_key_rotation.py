@@ -19,6 +19,7 @@ from paywarden.services.keys import (
     Keys,
     RotationRefused,
     register_sealed_column,
+    rewrap,
 )
 from paywarden.services.keys.rewrap import unregister_sealed_column
 
@@ -37,7 +38,18 @@ def make_keys(database: Database, clock: FakeClock) -> Keys:
 
 
 @pytest.fixture
-def keys(database: Database, clock: FakeClock) -> Iterator[Keys]:
+def only_test_columns() -> Iterator[None]:
+    """The platform's own sealed columns (users, cards, …) registered at import are set
+    aside, so that these tests see only their own."""
+    saved = dict(rewrap._REGISTRY)
+    rewrap._REGISTRY.clear()
+    yield
+    rewrap._REGISTRY.clear()
+    rewrap._REGISTRY.update(saved)
+
+
+@pytest.fixture
+def keys(database: Database, clock: FakeClock, only_test_columns: None) -> Iterator[Keys]:
     test_meta.create_all(database.engine)
     register_sealed_column("test_notes", "body", key=("id",))
     register_sealed_column("test_pairs", "secret", key=("a", "b"))
@@ -159,7 +171,7 @@ def test_a_retired_data_version_is_destroyed_only_once_no_record_uses_it(keys: K
 
 
 def test_a_data_version_is_not_destroyed_when_no_sealed_column_is_registered(
-        database: Database, clock: FakeClock) -> None:
+        database: Database, clock: FakeClock, only_test_columns: None) -> None:
     keys = make_keys(database, clock)
     keys.seal(b"x", table="t", column="c", row_id=1)
     old = keys.current("data")[0]
