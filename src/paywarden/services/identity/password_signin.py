@@ -28,7 +28,7 @@ from .credentials import FIRST_FACTOR, FIRST_FACTOR_S, Credentials
 from .guessing import Reservation, failed, reserve, succeeded
 from .notices import notify
 from .sessions import NewSession
-from .signin import RequestMeta, complete_sign_in
+from .signin import RequestMeta, complete_sign_in, origin_digest
 from .users import User, find_by_username, get_user
 
 log = structlog.get_logger(__name__)
@@ -221,7 +221,9 @@ def record_failure(creds: Credentials, user: User | None, reservation: Reservati
                          object_id=user.id, detail={"lock_s": creds.lock_s})
         audit.record(conn, at_ns=now, actor=user.id if user else "anonymous",
                      action=action, object_id=user.id if user else "unknown",
-                     outcome="failed", detail={"reason": reason, "address": meta.address[:64]})
+                     outcome="failed", detail={  # the address keyed, as sign_in_origins keeps it
+                         "reason": reason,
+                         "address_digest": origin_digest(creds.origin_key, meta.address)})
     # Never the typed username: people type their password into it.
     log.info("sign_in.failed", user=user.id if user else None, reason=reason)
     return SignInFailed()

@@ -43,7 +43,7 @@ def complete_sign_in(conn: Connection, sessions: Sessions, user: User, *,
     seen_before = conn.execute(select(sign_in_origins.c.kind).where(
         sign_in_origins.c.user_id == user.id).limit(1)).first() is not None
     fresh = [kind for kind, value in (("device", meta.device_id), ("address", meta.address))
-             if value and _remember(conn, user.id, kind, _digest(origin_key, value), now_ns)]
+             if value and _remember(conn, user.id, kind, origin_digest(origin_key, value), now_ns)]
     if fresh and seen_before:
         notify(conn, user.id, "new_sign_in_origin", keys=sessions.keys, now_ns=now_ns,
                subject="A sign-in from a new " + " and ".join(fresh),
@@ -56,7 +56,8 @@ def complete_sign_in(conn: Connection, sessions: Sessions, user: User, *,
     return new
 
 
-def _digest(key: bytes, value: str) -> str:
+def origin_digest(key: bytes, value: str) -> str:
+    """A device id or address as a keyed digest: comparable, not reversible without the key."""
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
