@@ -69,6 +69,15 @@ class LedgerWriter:
         version, last_timestamp = cur.fetchone()
         return version, last_timestamp
 
+    def lock(self) -> tuple[int, int]:
+        """Inside a transaction someone else began: take the ledger's write lock (a write
+        first, so SQLite waits for the lock instead of failing on a stale snapshot)."""
+        cur = self.conn.cursor()
+        cur.execute("UPDATE ledger_state SET version = version WHERE id = 1")
+        cur.execute("SELECT version, last_timestamp FROM ledger_state WHERE id = 1")
+        version, last_timestamp = cur.fetchone()
+        return version, last_timestamp
+
     def commit(self) -> None:
         self.conn.execute("COMMIT")
 
@@ -190,6 +199,9 @@ class PostgresLedgerWriter(LedgerWriter):
         cur.execute("SELECT version, last_timestamp FROM ledger_state WHERE id = 1 FOR UPDATE")
         version, last_timestamp = cur.fetchone()
         return version, last_timestamp
+
+    def lock(self) -> tuple[int, int]:
+        return self.begin()  # SELECT … FOR UPDATE inside the caller's transaction
 
     def commit(self) -> None:
         self.conn.commit()

@@ -26,7 +26,7 @@ import structlog
 from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.ledger_writer import LedgerWriter, Loaded, writer_for
-from ...domain.audit.leaves import Event, state_digest
+from ...domain.audit.leaves import Event
 from ...domain.errors import InvariantViolation
 from ...domain.ledger import (
     BATCH_SIZE_MAX,
@@ -40,9 +40,9 @@ from ...domain.ledger import (
     TransferResult,
     check_account,
 )
-from ...domain.ledger.digests import TRANSFER_FACTS, rows_digest
-from .. import audit
+from ...domain.ledger.digests import rows_digest
 from . import metrics
+from .batch_events import batch_event, ledger_event
 from .errors import BatchTooLarge, EngineOverloaded, EngineStopped
 
 log = structlog.get_logger(__name__)
@@ -235,17 +235,12 @@ class LedgerEngine:
 
     def _event(self, action: str, object_id: str, version: int, first: int, last: int,
                after: dict[str, Any]) -> Event:
-        """The batch's audit entry: its range of timestamps and digests of what it stored."""
-        detail = {"version": version + 1, "first": first, "last": last, **after}
-        return Event(at_ns=self._clock.now_ns(), actor=audit.SYSTEM, action=action,
-                     object_id=object_id, detail=detail,
-                     before=state_digest({"version": version}),
-                     after=state_digest(detail))
+        return ledger_event(action, object_id, at_ns=self._clock.now_ns(), version=version,
+                            first=first, last=last, after=after)
 
     def _batch_event(self, version: int, first: int, last: int, book: Book) -> Event:
-        return self._event("ledger.batch", f"ledger:{version + 1}", version, first, last,
-                           {"transfers": len(book.rows),
-                            "digest": rows_digest(book.rows, len(TRANSFER_FACTS))})
+        return batch_event(at_ns=self._clock.now_ns(), version=version, first=first, last=last,
+                           book=book)
 
     def _ensure_accounts(self, writer: LedgerWriter, ids: set[int]) -> None:
         missing = ids.difference(self._accounts)
@@ -284,7 +279,7 @@ class LedgerEngine:
                     ids.add(t.id)
                 if t.pending_id is not None and type(t.pending_id) is str:
                     ids.add(t.pending_id)
-        transfers, pendings = _index(expired, writer.load_transfers(ids))
+        transfers, pendings = index_loaded(expired, writer.load_transfers(ids))
         wanted = {p.debit_account_id for p in pendings.values()}
         wanted.update(p.credit_account_id for p in pendings.values())
         for job in jobs:
@@ -315,7 +310,7 @@ class LedgerEngine:
         if not expired:
             writer.rollback()
             return
-        transfers, pendings = _index(expired, [])
+        transfers, pendings = index_loaded(expired, [])
         self._ensure_accounts(
             writer,
             {p.debit_account_id for p in pendings.values()}
@@ -403,7 +398,7 @@ def _ts(account: tuple[Any, ...]) -> int:
     return int(account[4])
 
 
-def _index(*loads: list[Loaded]) -> tuple[dict[str, tuple[Any, ...]], dict[int, Pending]]:
+def index_loaded(*loads: list[Loaded]) -> tuple[dict[str, tuple[Any, ...]], dict[int, Pending]]:
     transfers: dict[str, tuple[Any, ...]] = {}
     pendings: dict[int, Pending] = {}
     for load in loads:
