@@ -3,6 +3,12 @@
 from .audit import audit_entries, audit_head, audit_nodes, audit_tree_heads
 from .base import metadata
 from .cards import cards
+from .certification import (
+    ca_certificates,
+    merchant_applications,
+    merchant_certificates,
+    merchant_domains,
+)
 from .identity import (
     notifications,
     recovery_codes,
@@ -26,11 +32,15 @@ __all__ = [
     "audit_head",
     "audit_nodes",
     "audit_tree_heads",
+    "ca_certificates",
     "cards",
     "idempotency_keys",
     "key_versions",
     "ledger_state",
     "ledgers",
+    "merchant_applications",
+    "merchant_certificates",
+    "merchant_domains",
     "merchant_keys",
     "merchants",
     "metadata",
