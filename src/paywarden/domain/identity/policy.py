@@ -36,6 +36,7 @@ class Resource(StrEnum):
     EVIDENCE = "evidence"  # step-up evidence
     MERCHANTS = "merchants"
     MERCHANT_KEYS = "merchant_keys"
+    CERTIFICATION = "certification"  # applications, domains, certificates
     STAFF = "staff"
     TOKENS = "tokens"  # staff and supervisor tokens
     AUDIT = "audit"
@@ -54,6 +55,7 @@ ROLES: dict[str, dict[Resource, Access]] = {
     # A merchant's backend or user, over the merchant's own objects only.
     "merchant": {
         Resource.PAYMENTS: M, Resource.MERCHANTS: R, Resource.MERCHANT_KEYS: F,
+        Resource.CERTIFICATION: W,
     },
     # Staff: least privilege, one job each.
     "operator": {Resource.LEDGER: M, Resource.PAYMENTS: R},
@@ -63,7 +65,8 @@ ROLES: dict[str, dict[Resource, Access]] = {
     },
     "risk": {Resource.PAYMENTS: M, Resource.CUSTOMERS: R, Resource.MERCHANTS: R,
              Resource.LEDGER: R, Resource.EVIDENCE: R},
-    "merchant_admin": {Resource.MERCHANTS: F, Resource.MERCHANT_KEYS: F},
+    "merchant_admin": {Resource.MERCHANTS: F, Resource.MERCHANT_KEYS: F,
+                       Resource.CERTIFICATION: F},
     "security_admin": {Resource.STAFF: F, Resource.TOKENS: F, Resource.SESSIONS: F,
                        Resource.SETTINGS: F},
     # Supervisors and auditors: everything, read-only.

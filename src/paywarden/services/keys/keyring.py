@@ -39,6 +39,7 @@ from .errors import KeyNotUsable, UnknownPurpose
 from .purposes import (
     ACTIVE,
     BLIND_INDEX,
+    CA,
     DATA,
     DESTROYED,
     PURPOSES,
@@ -124,6 +125,17 @@ class Keys:
                       _check_active=check_active)
         with self._lock:
             return self._signers.setdefault(key, made)
+
+    def private_key(self, purpose: str) -> tuple[str, Ed25519PrivateKey]:
+        """The active CA key (kid, private key): X.509 signing needs the key object itself.
+
+        Only for the certificate authority (services/certification/authority.py);
+        every other purpose signs through :meth:`signer`.
+        """
+        if purpose != CA:
+            raise UnknownPurpose(purpose)
+        signer = self.signer(purpose)
+        return signer.key_id, signer._private
 
     def public_key(self, key_id: str) -> Ed25519PublicKey | None:
         """The public key of a signing key, current, retired or destroyed; None if unknown."""

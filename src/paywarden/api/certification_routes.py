@@ -1,0 +1,367 @@
+"""Merchant certification: applying, verifying domains, staff decisions, the public registry.
+
+    POST /v1/merchants/me/application                  signed: apply (or apply again)
+    GET  /v1/merchants/me/application                  signed: the application, tokens
+    POST /v1/merchants/me/domains/{domain}/verify      signed: fetch the domain's token
+    POST|GET /v1/merchants/{id}/application, POST …/domains/{domain}/verify
+                                                       staff, on the merchant's behalf
+    POST /v1/merchants/{id}/certification/approve|reject|suspend|reinstate|revoke
+                                                       staff (merchant_admin)
+    GET  /v1/registry/merchants[/{id}]                 public
+    GET  /v1/registry/revocations                      public: JSON list and the CRL (PEM)
+    GET  /v1/registry/revocations.crl                  public: the CRL, DER
+    GET  /v1/registry/ca.pem                           public: the CA certificate
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from cryptography.hazmat.primitives import serialization
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..bootstrap import Platform
+from ..domain.errors import DomainError
+from ..domain.identity import Access, Kind, Principal, Resource
+from ..services.certification import (
+    Application,
+    BusinessDetails,
+    Certificate,
+    Certification,
+    Domain,
+    Entry,
+)
+from .auth import CurrentPrincipal
+from .ids import rfc3339
+from .problems import Problem
+
+router = APIRouter(tags=["certification"])
+
+_STATUS = {"not_found": 404, "already_certified": 409, "application_not_pending": 409,
+           "domains_not_verified": 409, "merchant_not_active": 409,
+           "merchant_key_missing": 409, "certificate_status_unchanged": 409,
+           "certificate_not_live": 409, "domain_token_mismatch": 422,
+           "domain_unreachable": 422, "domain_address_refused": 422,
+           "domain_redirect_refused": 422, "domain_body_too_large": 422}
+MerchantId = Annotated[str, Path(pattern=r"^mer_[0-9a-f]{16}$")]
+DomainName = Annotated[str, Path(max_length=253)]
+PEM_TYPE = "application/x-pem-file"
+CRL_TYPE = "application/pkix-crl"
+REGISTRY_MAX_AGE_S = 60
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ApplicationIn(_Strict):
+    legal_name: str = Field(max_length=64)
+    registration_number: str = Field(max_length=64)
+    address: str = Field(max_length=500)
+    contact_email: str = Field(max_length=254)
+    domains: list[str] = Field(min_length=1, max_length=10)
+
+
+class ReasonIn(_Strict):
+    reason: str = Field(max_length=32)
+
+
+class DomainOut(BaseModel):
+    id: str
+    domain: str
+    token: str
+    verified_at: str | None
+    checked_at: str | None
+    check_error: str | None
+
+
+class ApplicationOut(BaseModel):
+    merchant_id: str
+    status: str
+    legal_name: str
+    registration_number: str
+    address: str
+    contact_email: str
+    domains: list[DomainOut]
+    submitted_at: str
+    decided_at: str | None
+    reason: str | None
+
+
+class CertificateOut(BaseModel):
+    serial: str
+    status: str
+    fingerprint: str  # SHA-256 of the DER, hex
+    not_before: str
+    not_after: str
+    suspended_at: str | None
+    revoked_at: str | None
+    reason: str | None
+    pem: str
+
+
+class RegistryEntryOut(BaseModel):
+    merchant_id: str
+    legal_name: str
+    domains: list[str]
+    status: str
+    certificate: CertificateOut
+
+
+class RegistryPage(BaseModel):
+    data: list[RegistryEntryOut]
+    next_after: str | None
+
+
+class RevocationOut(BaseModel):
+    serial: str
+    merchant_id: str
+    status: str  # revoked | suspended (on hold)
+    reason: str | None
+    revoked_at: str
+
+
+class RevocationsOut(BaseModel):
+    data: list[RevocationOut]
+    crl: str  # PEM, signed by the CA
+
+
+def _certification(request: Request) -> Certification:
+    platform: Platform = request.app.state.platform
+    found = getattr(request.app.state, "certification", None)
+    if found is None:
+        found = Certification(platform.database, clock=platform.clock, keys=platform.keys,
+                              settings=platform.settings)
+        request.app.state.certification = found
+    return found
+
+
+def _platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+CertificationDep = Annotated[Certification, Depends(_certification)]
+PlatformDep = Annotated[Platform, Depends(_platform)]
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except DomainError as exc:
+        raise Problem(_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+
+
+def _when(ns: int | None) -> str | None:
+    return None if ns is None else rfc3339(ns)
+
+
+def _domain_out(d: Domain) -> DomainOut:
+    return DomainOut(id=d.id, domain=d.domain, token=d.token, verified_at=_when(d.verified_at),
+                     checked_at=_when(d.checked_at), check_error=d.check_error)
+
+
+def _application_out(a: Application) -> ApplicationOut:
+    return ApplicationOut(merchant_id=a.merchant_id, status=a.status,
+                          legal_name=a.details.legal_name,
+                          registration_number=a.details.registration_number,
+                          address=a.details.address, contact_email=a.details.contact_email,
+                          domains=[_domain_out(d) for d in a.domains],
+                          submitted_at=rfc3339(a.submitted_at), decided_at=_when(a.decided_at),
+                          reason=a.reason)
+
+
+def _certificate_out(c: Certificate) -> CertificateOut:
+    return CertificateOut(serial=c.serial, status=c.status, fingerprint=c.fingerprint,
+                          not_before=rfc3339(c.not_before), not_after=rfc3339(c.not_after),
+                          suspended_at=_when(c.suspended_at), revoked_at=_when(c.revoked_at),
+                          reason=c.reason, pem=c.pem)
+
+
+def _entry_out(e: Entry) -> RegistryEntryOut:
+    return RegistryEntryOut(merchant_id=e.merchant_id, legal_name=e.legal_name,
+                            domains=list(e.domains), status=e.status,
+                            certificate=_certificate_out(e.certificate))
+
+
+def _own_merchant(principal: Principal) -> str:
+    if principal.kind is not Kind.MERCHANT or principal.owner is None:
+        raise Problem(404, "not_found", "this caller acts for no merchant")
+    return principal.owner
+
+
+def _authorize(platform: Platform, principal: Principal, access: Access,
+               merchant_id: str) -> None:
+    platform.guard.authorize(principal, Resource.CERTIFICATION, access, owner=merchant_id,
+                             object_id=merchant_id)
+
+
+def _staff(platform: Platform, principal: Principal, merchant_id: str) -> None:
+    _authorize(platform, principal, Access.MODIFY, merchant_id)
+    if principal.kind is not Kind.STAFF:  # the policy grants merchants no modify; belt and braces
+        raise Problem(403, "forbidden", "only staff decide on certification")
+
+
+# -- applying and verifying: the merchant, or staff on its behalf ---------------------------
+
+def _apply(platform: Platform, cert: Certification, principal: Principal, merchant_id: str,
+           body: ApplicationIn) -> ApplicationOut:
+    _authorize(platform, principal, Access.WRITE, merchant_id)
+    details = BusinessDetails(legal_name=body.legal_name,
+                              registration_number=body.registration_number,
+                              address=body.address, contact_email=body.contact_email)
+    with _refusals():
+        return _application_out(cert.apply(merchant_id, details, body.domains,
+                                           actor=principal.actor))
+
+
+def _read(platform: Platform, cert: Certification, principal: Principal,
+          merchant_id: str) -> ApplicationOut:
+    _authorize(platform, principal, Access.READ, merchant_id)
+    found = cert.application(merchant_id)
+    if found is None:
+        raise Problem(404, "not_found", "no application")
+    return _application_out(found)
+
+
+def _verify(platform: Platform, cert: Certification, principal: Principal, merchant_id: str,
+            domain: str) -> DomainOut:
+    _authorize(platform, principal, Access.WRITE, merchant_id)
+    with _refusals():
+        return _domain_out(cert.verify_domain(merchant_id, domain, actor=principal.actor))
+
+
+@router.post("/v1/merchants/me/application", status_code=201, response_model=ApplicationOut)
+def apply_own(body: ApplicationIn, platform: PlatformDep, cert: CertificationDep,
+              principal: CurrentPrincipal) -> ApplicationOut:
+    return _apply(platform, cert, principal, _own_merchant(principal), body)
+
+
+@router.get("/v1/merchants/me/application", response_model=ApplicationOut)
+def read_own(platform: PlatformDep, cert: CertificationDep,
+             principal: CurrentPrincipal) -> ApplicationOut:
+    return _read(platform, cert, principal, _own_merchant(principal))
+
+
+@router.post("/v1/merchants/me/domains/{domain}/verify", response_model=DomainOut)
+def verify_own(domain: DomainName, platform: PlatformDep, cert: CertificationDep,
+               principal: CurrentPrincipal) -> DomainOut:
+    return _verify(platform, cert, principal, _own_merchant(principal), domain)
+
+
+@router.post("/v1/merchants/{merchant_id}/application", status_code=201,
+             response_model=ApplicationOut)
+def apply_for(merchant_id: MerchantId, body: ApplicationIn, platform: PlatformDep,
+              cert: CertificationDep, principal: CurrentPrincipal) -> ApplicationOut:
+    return _apply(platform, cert, principal, merchant_id, body)
+
+
+@router.get("/v1/merchants/{merchant_id}/application", response_model=ApplicationOut)
+def read_for(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationDep,
+             principal: CurrentPrincipal) -> ApplicationOut:
+    return _read(platform, cert, principal, merchant_id)
+
+
+@router.post("/v1/merchants/{merchant_id}/domains/{domain}/verify", response_model=DomainOut)
+def verify_for(merchant_id: MerchantId, domain: DomainName, platform: PlatformDep,
+               cert: CertificationDep, principal: CurrentPrincipal) -> DomainOut:
+    return _verify(platform, cert, principal, merchant_id, domain)
+
+
+# -- staff decisions ---------------------------------------------------------------------------
+
+_DECIDE = "/v1/merchants/{merchant_id}/certification"
+
+
+@router.post(_DECIDE + "/approve", status_code=201, response_model=CertificateOut)
+def approve(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationDep,
+            principal: CurrentPrincipal) -> CertificateOut:
+    _staff(platform, principal, merchant_id)
+    with _refusals():
+        return _certificate_out(cert.approve(merchant_id, actor=principal.actor))
+
+
+@router.post(_DECIDE + "/reject", response_model=ApplicationOut)
+def reject(merchant_id: MerchantId, body: ReasonIn, platform: PlatformDep,
+           cert: CertificationDep, principal: CurrentPrincipal) -> ApplicationOut:
+    _staff(platform, principal, merchant_id)
+    with _refusals():
+        return _application_out(cert.reject(merchant_id, reason=body.reason,
+                                            actor=principal.actor))
+
+
+@router.post(_DECIDE + "/suspend", response_model=CertificateOut)
+def suspend(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationDep,
+            principal: CurrentPrincipal) -> CertificateOut:
+    _staff(platform, principal, merchant_id)
+    with _refusals():
+        return _certificate_out(cert.suspend(merchant_id, actor=principal.actor))
+
+
+@router.post(_DECIDE + "/reinstate", response_model=CertificateOut)
+def reinstate(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationDep,
+              principal: CurrentPrincipal) -> CertificateOut:
+    _staff(platform, principal, merchant_id)
+    with _refusals():
+        return _certificate_out(cert.reinstate(merchant_id, actor=principal.actor))
+
+
+@router.post(_DECIDE + "/revoke", response_model=CertificateOut)
+def revoke(merchant_id: MerchantId, body: ReasonIn, platform: PlatformDep,
+           cert: CertificationDep, principal: CurrentPrincipal) -> CertificateOut:
+    _staff(platform, principal, merchant_id)
+    with _refusals():
+        return _certificate_out(cert.revoke(merchant_id, reason=body.reason,
+                                            actor=principal.actor))
+
+
+# -- the public registry -----------------------------------------------------------------------
+
+_PUBLIC = {"Cache-Control": f"public, max-age={REGISTRY_MAX_AGE_S}",
+           "Access-Control-Allow-Origin": "*"}
+
+
+@router.get("/v1/registry/merchants", response_model=RegistryPage)
+def registry(cert: CertificationDep, response: Response,
+             after: Annotated[str | None, Query(pattern=r"^mer_[0-9a-f]{16}$")] = None,
+             limit: Annotated[int, Query(ge=1, le=100)] = 100) -> RegistryPage:
+    entries = cert.registry(after=after, limit=limit)
+    response.headers.update(_PUBLIC)
+    return RegistryPage(data=[_entry_out(e) for e in entries],
+                        next_after=entries[-1].merchant_id if len(entries) == limit else None)
+
+
+@router.get("/v1/registry/merchants/{merchant_id}", response_model=RegistryEntryOut)
+def registry_entry(merchant_id: MerchantId, cert: CertificationDep,
+                   response: Response) -> RegistryEntryOut:
+    found = cert.registry_entry(merchant_id)
+    if found is None:
+        raise Problem(404, "not_found", "no certified merchant with this id")
+    response.headers.update(_PUBLIC)
+    return _entry_out(found)
+
+
+@router.get("/v1/registry/revocations", response_model=RevocationsOut)
+def revocations(cert: CertificationDep, response: Response) -> RevocationsOut:
+    crl = cert.crl().public_bytes(serialization.Encoding.PEM).decode()
+    data = [RevocationOut(serial=c.serial, merchant_id=c.merchant_id, status=c.status,
+                          reason=c.reason,
+                          revoked_at=rfc3339(c.revoked_at or c.suspended_at or 0))
+            for c in cert.revocations()]
+    response.headers.update(_PUBLIC)
+    return RevocationsOut(data=data, crl=crl)
+
+
+@router.get("/v1/registry/revocations.crl")
+def crl(cert: CertificationDep) -> Response:
+    return Response(cert.crl().public_bytes(serialization.Encoding.DER), media_type=CRL_TYPE,
+                    headers=_PUBLIC)
+
+
+@router.get("/v1/registry/ca.pem")
+def ca_pem(cert: CertificationDep) -> Response:
+    return Response(cert.ca().pem, media_type=PEM_TYPE, headers=_PUBLIC)

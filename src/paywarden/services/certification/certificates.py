@@ -1,0 +1,52 @@
+"""Issued merchant certificates as stored: status, and the domains they bind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from sqlalchemy import Connection, RowMapping, select
+
+from ...adapters.store.schema import merchant_certificates
+
+ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
+LIVE = (ACTIVE, SUSPENDED)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    serial: str
+    merchant_id: str
+    merchant_key_id: str
+    ca_key_id: str
+    legal_name: str
+    pem: str
+    fingerprint: str
+    not_before: int
+    not_after: int
+    status: str
+    suspended_at: int | None
+    revoked_at: int | None
+    reason: str | None
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """The DNS names the certificate binds (read from the certificate itself)."""
+        cert = x509.load_pem_x509_certificate(self.pem.encode())
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        return tuple(names.get_values_for_type(x509.DNSName))
+
+
+def from_row(row: RowMapping | dict[str, Any]) -> Certificate:
+    return Certificate(**{name: row[name] for name in Certificate.__dataclass_fields__})
+
+
+def latest(conn: Connection, merchant_id: str) -> Certificate | None:
+    """The merchant's live certificate, else its most recently issued one."""
+    rows = [from_row(r) for r in conn.execute(select(merchant_certificates).where(
+        merchant_certificates.c.merchant_id == merchant_id).order_by(
+        merchant_certificates.c.not_before.desc(), merchant_certificates.c.serial)).mappings()]
+    live = [c for c in rows if c.status in LIVE]
+    found = live or rows
+    return found[0] if found else None

@@ -1,0 +1,76 @@
+"""May this merchant sell — and send the buyer back to this URL? Asked by the checkout.
+
+    check_can_sell(platform_or_conn, merchant_id, return_url) -> CertifiedMerchant
+
+refuses with a ``DomainError`` whose code is stable:
+
+    merchant_not_certified   no certificate, or it has expired
+    merchant_suspended       the certificate (or the merchant) is suspended
+    merchant_revoked         the certificate (or the merchant) is revoked
+    return_url_off_domain    not https (http only when domains are verified over
+                             http), or its host is not exactly a verified domain
+
+``return_url=None`` checks the merchant alone (before a release, say).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ...adapters.store.schema import merchants
+from ...domain.errors import DomainError
+from .certificates import REVOKED, SUSPENDED, latest
+from .hostnames import return_url_host
+
+
+@dataclass(frozen=True)
+class CertifiedMerchant:
+    merchant_id: str
+    legal_name: str
+    domains: tuple[str, ...]
+    serial: str
+    fingerprint: str
+
+
+def check_can_sell(source: Any, merchant_id: str, return_url: str | None = None, *,
+                   now_ns: int | None = None, allow_http: bool = False,
+                   allow_private: bool = False) -> CertifiedMerchant:
+    """``source``: the Platform (its clock and settings decide the options) or a Connection."""
+    if isinstance(source, Connection):
+        return _check(source, merchant_id, return_url, now_ns=now_ns, allow_http=allow_http,
+                      allow_private=allow_private)
+    settings = source.settings
+    with source.database.engine.connect() as conn:
+        return _check(conn, merchant_id, return_url,
+                      now_ns=source.clock.now_ns() if now_ns is None else now_ns,
+                      allow_http=settings.domain_verification_scheme == "http",
+                      allow_private=settings.domain_verification_allow_private)
+
+
+def _check(conn: Connection, merchant_id: str, return_url: str | None, *, now_ns: int | None,
+           allow_http: bool, allow_private: bool) -> CertifiedMerchant:
+    status = conn.execute(select(merchants.c.status).where(merchants.c.id == merchant_id)
+                          ).scalar_one_or_none()
+    certificate = latest(conn, merchant_id) if status is not None else None
+    if status == REVOKED or (certificate is not None and certificate.status == REVOKED):
+        raise DomainError("merchant_revoked", f"merchant {merchant_id}'s certification "
+                          "is revoked")
+    if status == SUSPENDED or (certificate is not None and certificate.status == SUSPENDED):
+        raise DomainError("merchant_suspended", f"merchant {merchant_id} is suspended")
+    if certificate is None:
+        raise DomainError("merchant_not_certified", f"merchant {merchant_id} is not certified")
+    if now_ns is not None and not certificate.not_before <= now_ns < certificate.not_after:
+        raise DomainError("merchant_not_certified",
+                          f"merchant {merchant_id}'s certificate is not valid now")
+    domains = certificate.domains
+    if return_url is not None:
+        host = return_url_host(return_url, allow_http=allow_http, allow_private=allow_private)
+        if host not in domains:
+            raise DomainError("return_url_off_domain",
+                              "the return URL's host is not a verified domain of the merchant")
+    return CertifiedMerchant(merchant_id=merchant_id, legal_name=certificate.legal_name,
+                             domains=domains, serial=certificate.serial,
+                             fingerprint=certificate.fingerprint)
