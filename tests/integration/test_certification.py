@@ -28,7 +28,9 @@ from tests.support.merchants import (
     client_for,
     code_of,
     make_merchant,
+    new_key,
     platform_for,
+    public_pem,
     signed,
 )
 from tests.support.platform import platform_of, staff_token
@@ -323,3 +325,35 @@ def test_by_default_private_addresses_are_refused_before_any_request(
         refused = _verify(api, shop, "shop.example")
         assert refused.status_code == 422 and code_of(refused) == "domain_address_refused"
         assert site.hosts == []
+
+
+def test_the_cli_applies_attests_certifies_and_revokes(database_url: str,
+                                                      tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
+           "PAYWARDEN_DATA_DIR": str(tmp_path)}
+
+    def run(*args: str) -> Any:
+        done = subprocess.run([sys.executable, "-m", "paywarden", *args], env=env,
+                              check=False, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    run("init")
+    pem = tmp_path / "shop.pem"
+    pem.write_bytes(public_pem(new_key()))
+    merchant_id = run("merchants", "create", "--name", "Shop", "--public-key", str(pem),
+                      "--json")["merchant_id"]
+    applied = run("merchants", "certification", "apply", merchant_id, "--legal-name",
+                  "Fine Goods Ltd", "--registration-number", "HRB 1", "--address", "1 Road",
+                  "--contact-email", "a@fine.example", "--domain", "fine.example")
+    assert applied["domains"][0]["token"].startswith("pwv_")
+    assert run("merchants", "certification", "verify", merchant_id, "fine.example",
+               "--attest")["verified"] is True
+    issued = run("merchants", "certify", merchant_id)
+    assert issued["status"] == "active"
+    revoked = run("merchants", "certification", "revoke", merchant_id, "--reason",
+                  "cessation_of_operation")
+    assert revoked["status"] == "revoked" and revoked["serial"] == issued["serial"]
