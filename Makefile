@@ -23,6 +23,7 @@ run: $(VENV)/.installed-run
 	$(VENV)/bin/paywarden run
 
 test: $(VENV)/.installed-test
+	$(PYTHON) scripts/chromium.py >/dev/null  # the page tests' browser (apt-get as root)
 	$(VENV_PY) scripts/pgtemp.py -- $(VENV_PY) -m pytest $(PYTEST_ARGS)
 
 # The venv counts as created once it has pip.  Debian ships venv/ensurepip in

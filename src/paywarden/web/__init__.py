@@ -1,0 +1,11 @@
+"""Web pages served by the API process: templates, static scripts, strict headers.
+
+``router`` is included by :func:`paywarden.api.app.create_app`; pages built on
+top of this package use :func:`render.render_page` and ``static/webauthn.js``.
+"""
+
+from __future__ import annotations
+
+from .pages import router
+
+__all__ = ["router"]

@@ -1,0 +1,68 @@
+"""The pages a buyer uses: sign-up with a passkey, passkey sign-in, their account.
+
+The pages are thin: each is a template and a script from ``static/`` that calls
+the same JSON API any client uses (``/v1/customers``, ``/v1/auth/passkeys/…``,
+``/v1/me/…``), so the API's checks — the session cookie's Origin check, the
+WebAuthn origin and relying party checks — apply to the pages unchanged.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from ..services.identity.credentials import ENROLMENT, FIRST_FACTOR
+from ..services.identity.users import User, get_user
+from .render import page_headers, page_principal, render_page, static_file
+
+router = APIRouter(include_in_schema=False)
+NOT_FULL = frozenset({ENROLMENT, FIRST_FACTOR})
+
+
+def signed_in_user(request: Request) -> User | None:
+    """The user whose full session the cookie carries, or None (no, dead or partial session)."""
+    principal = page_principal(request)
+    if principal is None or principal.session_id is None or principal.auth_methods & NOT_FULL:
+        return None
+    platform = request.app.state.platform
+    with platform.database.engine.connect() as conn:
+        return get_user(conn, principal.id, keys=platform.keys)
+
+
+def to_sign_in() -> RedirectResponse:
+    return RedirectResponse("/signin", status_code=303, headers=page_headers(personal=True))
+
+
+@router.get("/signup")
+def sign_up_page() -> Response:
+    return render_page("signup.html", personal=False, title="Create your PayWarden account")
+
+
+@router.get("/signin")
+def sign_in_page() -> Response:
+    return render_page("signin.html", personal=False, title="Sign in to PayWarden")
+
+
+@router.get("/account")
+def account_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in()
+    return render_page("account.html", title="Your PayWarden account", user=user)
+
+
+@router.get("/account/passkeys")
+def passkeys_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in()
+    return render_page("passkeys.html", title="Your passkeys", user=user)
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    found = static_file(name)
+    if found is None:
+        return Response("not found", status_code=404, media_type="text/plain",
+                        headers=page_headers(personal=False))
+    return found
