@@ -64,7 +64,8 @@ def ensure_chromium_installed() -> str:
             raise ChromiumMissing(f"{' '.join(cmd)} failed with exit code {rc}")
     found = find_chromium()
     if not found:
-        raise ChromiumMissing(f"{PACKAGE} installed but no browser found at {CANDIDATES}")
+        raise ChromiumMissing(f"{PACKAGE} installed but no browser found at {CANDIDATES} "
+                              f"(or at {ENV_VAR}, if set)")
     return found
 
 

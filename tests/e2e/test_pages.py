@@ -94,7 +94,7 @@ def test_a_customer_signs_up_with_a_passkey_signs_out_and_back_in_and_sees_the_p
     page.click("#sign-out")
     page.wait_for_url(f"{base}/signin")
     page.goto(f"{base}/account")  # signed out: the account page sends you to sign in
-    page.wait_for_url(f"{base}/signin")
+    page.wait_for_url(f"{base}/signin?next=/account")
 
     page.fill("#username", "alice")
     page.click("#sign-in")
@@ -103,6 +103,7 @@ def test_a_customer_signs_up_with_a_passkey_signs_out_and_back_in_and_sees_the_p
 
     page.click("#sign-out")
     page.wait_for_url(f"{base}/signin")
+    page.goto(f"{base}/signin?next=//evil.example/account")  # no way off the site
     page.click("#sign-in")  # no username: the discoverable passkey is found
     page.wait_for_url(f"{base}/account")
     expect(page.locator("#phrase")).to_have_text(PHRASE)
@@ -154,9 +155,9 @@ def test_the_same_pages_on_another_origin_get_no_session(
         assert authenticator.credentials()[0]["signCount"] > signed  # it did sign
         assert not [c for c in page.context.cookies() if c["name"] == "__Host-pw_session"]
         page.goto(f"{phishing}/account")
-        page.wait_for_url(f"{phishing}/signin")
+        page.wait_for_url(f"{phishing}/signin?next=/account")
     page.goto(f"{base}/account")
-    page.wait_for_url(f"{base}/signin")
+    page.wait_for_url(f"{base}/signin?next=/account")
 
     # From an address that is no domain of the relying party, the browser itself refuses.
     before = authenticator.credentials()
@@ -180,7 +181,7 @@ def test_pages_carry_strict_security_headers(site: tuple[str, dict[str, str]]) -
         assert r.headers["x-frame-options"] == "DENY"
         assert "<script>" not in r.text and " on" + "click=" not in r.text
     account = httpx.get(f"{base}/account")  # personal, and nobody is signed in
-    assert account.status_code == 303 and account.headers["location"] == "/signin"
+    assert account.status_code == 303 and account.headers["location"] == "/signin?next=/account"
     assert account.headers["cache-control"] == "no-store"
     script = httpx.get(f"{base}/static/webauthn.js")
     assert script.headers["content-type"].startswith("text/javascript")

@@ -8,6 +8,9 @@ WebAuthn origin and relying party checks — apply to the pages unchanged.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -17,6 +20,8 @@ from .render import page_headers, page_principal, render_page, static_file
 
 router = APIRouter(include_in_schema=False)
 NOT_FULL = frozenset({ENROLMENT, FIRST_FACTOR})
+# Where /signin may send the buyer back to: a path on this site, never another host.
+LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~-]{0,200}")
 
 
 def signed_in_user(request: Request) -> User | None:
@@ -29,8 +34,12 @@ def signed_in_user(request: Request) -> User | None:
         return get_user(conn, principal.id, keys=platform.keys)
 
 
-def to_sign_in() -> RedirectResponse:
-    return RedirectResponse("/signin", status_code=303, headers=page_headers(personal=True))
+def to_sign_in(back_to: str | None = None) -> RedirectResponse:
+    """303 to /signin; ``back_to`` (a local path, e.g. a checkout page) is where it returns."""
+    target = "/signin"
+    if back_to is not None and LOCAL_PATH.fullmatch(back_to):
+        target += "?next=" + quote(back_to, safe="/")
+    return RedirectResponse(target, status_code=303, headers=page_headers(personal=True))
 
 
 @router.get("/signup")
@@ -47,7 +56,7 @@ def sign_in_page() -> Response:
 def account_page(request: Request) -> Response:
     user = signed_in_user(request)
     if user is None:
-        return to_sign_in()
+        return to_sign_in("/account")
     return render_page("account.html", title="Your PayWarden account", user=user)
 
 
@@ -55,7 +64,7 @@ def account_page(request: Request) -> Response:
 def passkeys_page(request: Request) -> Response:
     user = signed_in_user(request)
     if user is None:
-        return to_sign_in()
+        return to_sign_in("/account/passkeys")
     return render_page("passkeys.html", title="Your passkeys", user=user)
 
 
