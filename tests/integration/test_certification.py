@@ -357,3 +357,46 @@ def test_the_cli_applies_attests_certifies_and_revokes(database_url: str,
     revoked = run("merchants", "certification", "revoke", merchant_id, "--reason",
                   "cessation_of_operation")
     assert revoked["status"] == "revoked" and revoked["serial"] == issued["serial"]
+
+
+def test_sealed_details_survive_a_data_key_rotation_and_rewrap(api: TestClient,
+                                                              shop: Creds) -> None:
+    _apply(api, shop)
+    keys = platform_of(api).keys
+    old = keys.current("data")[0]
+    keys.rotate("data", actor="cli:test")
+    assert keys.rewrap("merchant_applications", actor="cli:test").moved == 4  # one row
+    keys.rewrap(actor="cli:test")  # the rest (stored idempotent answers)
+    platform_of(api).clock.advance(keys.cache_ns / 1e9 + 1)  # type: ignore[attr-defined]
+    keys.destroy(old.kid, actor="cli:test")
+    own = signed(api, shop, "GET", "/v1/merchants/me/application").json()
+    assert own["legal_name"] == DETAILS["legal_name"]
+
+
+def test_two_staff_approving_at_once_issue_one_certificate(api: TestClient, shop: Creds,
+                                                          site: Site) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from paywarden.services.certification import Certification
+
+    application = _apply(api, shop)
+    site.serve(WELL_KNOWN, application["domains"][0]["token"].encode())
+    assert _verify(api, shop).status_code == 200
+    platform = platform_of(api)
+    service = Certification(platform.database, clock=platform.clock, keys=platform.keys,
+                            settings=platform.settings)
+    service.ca()
+
+    def approve(actor: str) -> str:
+        try:
+            return service.approve(shop.merchant_id, actor=actor).serial
+        except DomainError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(approve, [f"usr_staff{i}" for i in range(4)]))
+    assert outcomes.count("application_not_pending") == 3, outcomes
+    with platform.database.engine.connect() as conn:
+        from paywarden.adapters.store.schema import merchant_certificates
+        assert conn.execute(select(merchant_certificates.c.serial)).scalars().all() == [
+            o for o in outcomes if o != "application_not_pending"]

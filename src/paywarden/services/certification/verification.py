@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -35,6 +36,7 @@ class Fetcher:
     timeout_s: float
     body_bytes_max: int
     allow_private: bool
+    verify: ssl.SSLContext | bool = True  # tests pass a context trusting their own CA
 
     def check(self, domain: str, token: str) -> None:
         """Return if ``domain`` serves ``token``; otherwise raise a ``DomainError``."""
@@ -51,7 +53,7 @@ class Fetcher:
         url = f"{self.scheme}://{host}:{port}{WELL_KNOWN_PATH}"
         extensions = {"sni_hostname": domain} if self.scheme == "https" else {}
         try:
-            with httpx.Client(follow_redirects=False, trust_env=False, verify=True,
+            with httpx.Client(follow_redirects=False, trust_env=False, verify=self.verify,
                               timeout=httpx.Timeout(self.timeout_s)) as client, \
                     client.stream("GET", url, headers={"Host": host_header,
                                                        "Accept": "text/plain"},
