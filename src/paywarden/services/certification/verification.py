@@ -8,7 +8,10 @@ loopback, private, link-local, shared, reserved or multicast), and the request
 goes to that checked address — with the domain as Host and TLS server name —
 so a second resolution cannot swap in another address (DNS rebinding). No
 redirect is followed, proxies from the environment are ignored, and the body
-is read up to a small limit. ``allow_private`` lifts the address rule for tests.
+is read up to a small limit within one overall timeout (``time.monotonic``: a
+network deadline, not the platform's clock). ``allow_private`` lifts the
+address rule for tests. Name resolution is the system resolver's, with its own
+timeouts.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hmac
 import ipaddress
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -65,14 +69,18 @@ class Fetcher:
                 if response.status_code != 200:
                     raise DomainError("domain_unreachable",
                                       f"{domain} answered HTTP {response.status_code}")
-                return self._read(domain, response)
+                return self._read(domain, response,
+                                  deadline=time.monotonic() + self.timeout_s)
         except httpx.HTTPError as exc:
             raise DomainError("domain_unreachable",
                               f"{domain} could not be fetched ({type(exc).__name__})") from None
 
-    def _read(self, domain: str, response: httpx.Response) -> bytes:
+    def _read(self, domain: str, response: httpx.Response, *, deadline: float) -> bytes:
+        """The body, up to the cap, within one timeout in all (a slow drip is cut off)."""
         body = bytearray()
         for chunk in response.iter_bytes():
+            if time.monotonic() > deadline:
+                raise DomainError("domain_unreachable", f"{domain} answered too slowly")
             body += chunk
             if len(body) > self.body_bytes_max:
                 raise DomainError("domain_body_too_large", f"{domain} answered more than "
