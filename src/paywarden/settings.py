@@ -83,6 +83,24 @@ class Settings(BaseSettings):
     key_cache_s: int = Field(default=60, ge=1, le=3600, description="Another process's "
                              "rotation takes effect here within this")
 
+    # Webhooks (issue 5)
+    webhook_retry_horizon_s: int = Field(default=3 * 24 * 3600, ge=60, le=30 * 24 * 3600,
+                                         description="Retry a webhook this long, then give up")
+    webhook_backoff_base_s: float = Field(default=30.0, gt=0, le=3600,
+                                          description="The first retry's delay; doubles each time")
+    webhook_backoff_max_s: float = Field(default=6 * 3600.0, gt=0, le=24 * 3600,
+                                         description="The longest delay between two attempts")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60,
+                                     description="One delivery attempt's connect+read timeout")
+    webhook_dispatch_interval_s: float = Field(default=1.0, gt=0, le=60,
+                                               description="How often due webhooks are sent")
+    webhook_batch_max: int = Field(default=50, ge=1, le=1_000)
+    webhook_allow_http: bool = Field(default=False, description="Plain-http endpoint URLs "
+                                     "(local tests only); otherwise https is required")
+    webhook_allow_private_addresses: bool = Field(
+        default=False, description="Endpoints on loopback, private or link-local addresses "
+        "(local tests only); otherwise refused, so a webhook cannot probe the platform's network")
+
     @property
     def database(self) -> str:
         if self.database_url:

@@ -22,6 +22,7 @@ from . import (
     session_routes,
     signed,
     signin_routes,
+    webhook_routes,
 )
 from . import idempotency as idempotency_layer
 
@@ -54,4 +55,5 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(passkey_routes.router)
     app.include_router(signin_routes.router)
     app.include_router(factor_routes.router)
+    app.include_router(webhook_routes.router)
     return app

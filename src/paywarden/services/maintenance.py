@@ -2,7 +2,9 @@
 
 - sign the audit tree's head while the log grows (every ``audit_sign_interval_s``);
 - rotate keys past their cryptoperiod, then move a batch of records sealed under
-  retired data keys onto the active one (every ``key_maintenance_interval_s``).
+  retired data keys onto the active one (every ``key_maintenance_interval_s``);
+- start a batch of due webhook deliveries on the dispatcher's own thread (every
+  ``webhook_dispatch_interval_s``), so that a slow endpoint holds up no chore.
 
 A chore that fails is logged and tried again at its next turn; the others go on.
 """
@@ -34,6 +36,7 @@ class Chore:
 
 def chores(platform: Platform) -> list[Chore]:
     from .audit.tree_heads import sign_now
+    from .webhooks import Dispatcher
 
     def keys() -> None:
         platform.keys.rotate_due()
@@ -42,7 +45,9 @@ def chores(platform: Platform) -> list[Chore]:
     settings = platform.settings
     return [Chore("audit.sign_tree_head", settings.audit_sign_interval_s,
                   lambda: sign_now(platform)),
-            Chore("keys.maintain", settings.key_maintenance_interval_s, keys)]
+            Chore("keys.maintain", settings.key_maintenance_interval_s, keys),
+            Chore("webhooks.deliver", settings.webhook_dispatch_interval_s,
+                  Dispatcher(platform).kick)]
 
 
 class Maintenance:

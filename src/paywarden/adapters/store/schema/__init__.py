@@ -25,6 +25,7 @@ from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfer
 from .merchants import merchant_keys, merchants
 from .requests import idempotency_keys, request_nonces
 from .sealing import sealing_backlog
+from .webhooks import receipts, webhook_deliveries, webhook_endpoints, webhook_events
 
 __all__ = [
     "accounts",
@@ -46,6 +47,7 @@ __all__ = [
     "metadata",
     "notifications",
     "pending_transfers",
+    "receipts",
     "recovery_codes",
     "request_nonces",
     "sealing_backlog",
@@ -57,4 +59,7 @@ __all__ = [
     "users",
     "webauthn_challenges",
     "webauthn_credentials",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_events",
 ]

@@ -1,0 +1,162 @@
+"""A merchant's webhooks (signed requests; decision 0014):
+
+    PUT  /v1/merchants/me/webhook-endpoint                 set the endpoint URL
+    GET  /v1/merchants/me/webhook-endpoint                 read it
+    GET  /v1/merchants/me/webhook-events                   the delivery log, newest first
+    POST /v1/merchants/me/webhook-events/{id}/resend       deliver it again, now
+
+Setting the endpoint and resending are authorised like the merchant's keys
+(its integration settings); reading the log like the merchant's record.
+Another merchant's event answers 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..bootstrap import Platform
+from ..domain.identity import Access, Kind, Principal, Resource
+from ..services import webhooks
+from .auth import CurrentPrincipal
+from .ids import rfc3339
+from .problems import Problem
+
+router = APIRouter(prefix="/v1/merchants/me", tags=["webhooks"])
+
+PAGE_SIZE_DEFAULT = 20
+EventId = Annotated[str, Path(pattern=webhooks.EVENT_ID_PATTERN)]
+_STATUS = {"not_found": 404}
+
+
+class EndpointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    url: str = Field(min_length=1, max_length=2048, description="https URL that receives "
+                     "the merchant's events")
+
+
+class EndpointOut(BaseModel):
+    url: str
+    status: str  # active | disabled
+    created_at: str
+    updated_at: str
+
+
+class DeliveryOut(BaseModel):
+    attempt: int
+    at: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    state: str
+    next_attempt_at: str | None
+
+
+class EventOut(BaseModel):
+    id: str
+    type: str
+    created_at: str
+    audit_index: int | None
+    state: str  # pending | delivered | failed
+    attempts: int
+    next_attempt_at: str | None
+    data: dict[str, Any]
+    deliveries: list[DeliveryOut]
+
+
+class EventPage(BaseModel):
+    data: list[EventOut]
+    next_cursor: str | None
+
+
+def _platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+PlatformDep = Annotated[Platform, Depends(_platform)]
+
+
+def _merchant(platform: Platform, principal: Principal, resource: Resource,
+              access: Access) -> str:
+    if principal.kind is not Kind.MERCHANT or principal.owner is None:
+        raise Problem(404, "not_found", "this caller acts for no merchant")
+    platform.guard.authorize(principal, resource, access, owner=principal.owner,
+                             object_id=principal.owner)
+    return principal.owner
+
+
+def _time(ns: int | None) -> str | None:
+    return None if ns is None else rfc3339(ns)
+
+
+def _event_out(event: webhooks.Event) -> EventOut:
+    return EventOut(
+        id=event.id, type=event.type, created_at=rfc3339(event.created_at),
+        audit_index=event.audit_index, state=event.state, attempts=event.attempts,
+        next_attempt_at=_time(event.next_attempt_at) if event.state == webhooks.PENDING
+        else None, data=json.loads(event.payload),
+        deliveries=[DeliveryOut(attempt=d.attempt, at=rfc3339(d.at), status_code=d.status_code,
+                                error=d.error, duration_ms=d.duration_ms, state=d.state,
+                                next_attempt_at=_time(d.next_attempt_at))
+                    for d in event.deliveries])
+
+
+def _endpoint_out(endpoint: webhooks.Endpoint) -> EndpointOut:
+    return EndpointOut(url=endpoint.url, status="active" if endpoint.active else "disabled",
+                       created_at=rfc3339(endpoint.created_at),
+                       updated_at=rfc3339(endpoint.updated_at))
+
+
+@router.put("/webhook-endpoint", response_model=EndpointOut)
+def set_endpoint(body: EndpointIn, platform: PlatformDep,
+                 principal: CurrentPrincipal) -> EndpointOut:
+    merchant_id = _merchant(platform, principal, Resource.MERCHANT_KEYS, Access.WRITE)
+    try:
+        endpoint = webhooks.set_endpoint(platform, merchant_id=merchant_id, url=body.url,
+                                         actor=principal.actor)
+    except webhooks.WebhookRefused as exc:
+        raise Problem(422, exc.code, exc.detail) from None
+    return _endpoint_out(endpoint)
+
+
+@router.get("/webhook-endpoint", response_model=EndpointOut)
+def get_endpoint(platform: PlatformDep, principal: CurrentPrincipal) -> EndpointOut:
+    merchant_id = _merchant(platform, principal, Resource.MERCHANTS, Access.READ)
+    with platform.database.engine.connect() as conn:
+        endpoint = webhooks.get_endpoint(conn, platform.keys, merchant_id)
+    if endpoint is None:
+        raise Problem(404, "not_found", "no webhook endpoint is set")
+    return _endpoint_out(endpoint)
+
+
+@router.get("/webhook-events", response_model=EventPage)
+def list_events(platform: PlatformDep, principal: CurrentPrincipal,
+                limit: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE_DEFAULT,
+                cursor: Annotated[str | None, Query(pattern=r"^\d{1,20}\.evt_[0-9a-f]{24}$")]
+                = None) -> EventPage:
+    """The merchant's events and their delivery attempts, newest first."""
+    merchant_id = _merchant(platform, principal, Resource.MERCHANTS, Access.READ)
+    before = None
+    if cursor is not None:
+        at, _, last_id = cursor.partition(".")
+        before = (int(at), last_id)
+    with platform.database.engine.connect() as conn:
+        found, next_before = webhooks.page(conn, merchant_id, limit=limit, before=before)
+    return EventPage(data=[_event_out(e) for e in found],
+                     next_cursor=None if next_before is None
+                     else f"{next_before[0]}.{next_before[1]}")
+
+
+@router.post("/webhook-events/{event_id}/resend", status_code=202, response_model=EventOut)
+def resend(event_id: EventId, platform: PlatformDep, principal: CurrentPrincipal) -> EventOut:
+    merchant_id = _merchant(platform, principal, Resource.MERCHANT_KEYS, Access.MODIFY)
+    try:
+        with platform.database.engine.begin() as conn:
+            event = webhooks.resend(conn, merchant_id=merchant_id, event_id=event_id,
+                                    at_ns=platform.clock.now_ns(), actor=principal.actor)
+    except webhooks.WebhookRefused as exc:
+        raise Problem(_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+    return _event_out(event)

@@ -1,0 +1,79 @@
+"""A merchant's endpoint URL: https only (unless a setting allows http), no user
+information, no fragment, and never an address inside the platform's own network
+(loopback, private, link-local, …) unless a setting allows it for local tests.
+
+The address check runs twice: on the literal host when the URL is set, and on
+every resolved address before each delivery (a name may resolve elsewhere later).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import SplitResult, urlsplit
+
+from .errors import WebhookRefused
+
+URL_CHARS_MAX = 2048
+_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def check_url(url: str, *, allow_http: bool, allow_private: bool) -> str:
+    """``url`` if it may receive webhooks; raises :class:`WebhookRefused` otherwise."""
+    if not isinstance(url, str) or not url or len(url) > URL_CHARS_MAX or not url.isascii() \
+            or any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        raise WebhookRefused("url_invalid", f"the URL must be 1 to {URL_CHARS_MAX} ASCII "
+                             "characters without spaces")
+    parts = _split(url)
+    allowed = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in allowed:
+        raise WebhookRefused("url_scheme_refused", "the endpoint URL must use https")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise WebhookRefused("url_invalid", "the URL must not carry user information")
+    if parts.fragment or url.endswith("#"):
+        raise WebhookRefused("url_invalid", "the URL must not carry a fragment")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise WebhookRefused("url_invalid", "the URL has no host")
+    if not allow_private:
+        if host.lower() in _LOCAL_NAMES or host.lower().endswith(".localhost"):
+            raise WebhookRefused("url_address_refused", "the host is a local name")
+        address = _literal(host)
+        if address is not None and not address.is_global:
+            raise WebhookRefused("url_address_refused",
+                                 "the host is not a public internet address")
+    return url
+
+
+def check_resolved(url: str, *, allow_private: bool) -> None:
+    """Refuse a host that resolves to any non-public address (checked before each delivery)."""
+    if allow_private:
+        return
+    parts = _split(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise WebhookRefused("url_unresolved", "the endpoint's host does not resolve") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not address.is_global:
+            raise WebhookRefused("url_address_refused",
+                                 "the endpoint's host resolves to a non-public address")
+
+
+def _split(url: str) -> SplitResult:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise WebhookRefused("url_invalid", "the URL cannot be parsed") from None
+    return parts
+
+
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
