@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -268,3 +270,55 @@ def test_every_attempt_is_logged(platform: Platform, shop: Creds, receiver: Rece
     assert [(r.attempt, r.status_code, r.state) for r in rows] == [
         (1, 500, "pending"), (2, 200, "delivered")]
     assert all(r.duration_ms >= 0 for r in rows)
+
+
+class _Resolver:
+    """getaddrinfo that answers for one name: first ``answers[0]``, then ``answers[1]``, …"""
+
+    def __init__(self, name: str, answers: list[str]) -> None:
+        self.name, self.answers, self.calls = name, answers, 0
+        self.real = socket.getaddrinfo
+
+    def __call__(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != self.name:
+            return self.real(host, port, *args, **kwargs)
+        address = self.answers[min(self.calls, len(self.answers) - 1)]
+        self.calls += 1
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+
+def _strict(database: Database, clock: FakeClock, tmp_path: Path) -> Platform:
+    made = platform_for(database, clock, tmp_path, webhook_allow_http=True,
+                        webhook_timeout_s=0.5)
+    made.keys.ensure()
+    return made
+
+
+def test_a_name_that_resolves_to_an_internal_address_is_not_posted_to(
+        database: Database, clock: FakeClock, tmp_path: Path, shop: Creds,
+        receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    strict = _strict(database, clock, tmp_path)
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    monkeypatch.setattr(socket, "getaddrinfo", _Resolver("hooks.shop.example", ["127.0.0.1"]))
+    webhooks.set_endpoint(strict, merchant_id=shop.merchant_id,
+                          url=f"http://hooks.shop.example:{port}/hooks/paywarden", actor="test")
+    event_id = _enqueue(strict, shop.merchant_id)
+    _deliver(strict)
+    assert receiver.received == []
+    assert _event(strict, event_id).deliveries[0].error == "url_address_refused"
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+        database: Database, clock: FakeClock, tmp_path: Path, shop: Creds,
+        receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: a public answer for the check, an internal one a moment later."""
+    strict = _strict(database, clock, tmp_path)
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    resolver = _Resolver("hooks.shop.example", ["93.184.215.14", "127.0.0.1"])
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    webhooks.set_endpoint(strict, merchant_id=shop.merchant_id,
+                          url=f"http://hooks.shop.example:{port}/hooks/paywarden", actor="test")
+    event_id = _enqueue(strict, shop.merchant_id)
+    _deliver(strict)
+    assert resolver.calls == 1 and receiver.received == []
+    assert _event(strict, event_id).deliveries[0].error in {"connection_failed", "timeout"}

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from paywarden.services.webhooks import WebhookRefused, backoff_ns, canonical_json
-from paywarden.services.webhooks.urls import check_resolved, check_url
+from paywarden.services.webhooks.urls import check_url, resolve_public
 
 NS = 10**9
 
@@ -39,9 +39,9 @@ def test_a_url_outside_the_rules_is_refused(url: str, code: str) -> None:
 def test_the_test_settings_allow_local_plain_http() -> None:
     url = "http://127.0.0.1:8080/h"
     assert check_url(url, allow_http=True, allow_private=True) == url
-    check_resolved(url, allow_private=True)
-    with pytest.raises(WebhookRefused):
-        check_resolved(url, allow_private=False)
+    with pytest.raises(WebhookRefused) as caught:
+        resolve_public("127.0.0.1", 8080)
+    assert caught.value.code == "url_address_refused"
 
 
 def test_back_off_doubles_with_jitter_up_to_its_cap() -> None:

@@ -4,7 +4,7 @@ An event is due while it is pending and its ``next_attempt_at`` has come. A
 process claims it by moving ``next_attempt_at`` past a lease (a conditional
 UPDATE, so two processes never send the same attempt), POSTs it to the
 merchant's endpoint (no redirects followed, a timeout, the response body never
-read), and records the attempt. A 2xx answer delivers it; anything else
+read, only to a public address: :mod:`.transport`), and records the attempt. A 2xx answer delivers it; anything else
 schedules the next attempt after an exponential back-off with jitter, until the
 retry horizon (``webhook_retry_horizon_s``, three days, counted from the
 event's creation or its last resend) has passed: then it is failed. Delivery
@@ -32,7 +32,8 @@ from .endpoints import get_endpoint
 from .errors import WebhookRefused
 from .events import DELIVERED, FAILED, PENDING, Event
 from .signing import signed_headers
-from .urls import check_resolved, check_url
+from .transport import PinnedTransport
+from .urls import check_url
 
 if TYPE_CHECKING:
     from ...bootstrap import Platform
@@ -120,7 +121,6 @@ def _post(platform: Platform, client: httpx.Client, event: Event, now: int,
         if endpoint is None or not endpoint.active:
             raise WebhookRefused("no_endpoint", "the merchant has no webhook endpoint")
         check_url(endpoint.url, allow_http=policy.allow_http, allow_private=policy.allow_private)
-        check_resolved(endpoint.url, allow_private=policy.allow_private)
         body = event.body()
         headers = signed_headers(platform.keys.signer(PURPOSE), url=endpoint.url,
                                  event_id=event.id, body=body, now_s=now // NS)
@@ -191,7 +191,8 @@ def deliver_due(platform: Platform, limit: int | None = None, *,
     if not due:
         return report
     own = client is None
-    http = client or httpx.Client(follow_redirects=False, trust_env=False, verify=True,
+    http = client or httpx.Client(transport=PinnedTransport(allow_private=policy.allow_private),
+                                  follow_redirects=False, trust_env=False,
                                   timeout=httpx.Timeout(policy.timeout_s))
     try:
         with ThreadPoolExecutor(max_workers=min(WORKERS_MAX, len(due)),

@@ -3,7 +3,8 @@ information, no fragment, and never an address inside the platform's own network
 (loopback, private, link-local, …) unless a setting allows it for local tests.
 
 The address check runs twice: on the literal host when the URL is set, and on
-every resolved address before each delivery (a name may resolve elsewhere later).
+every resolved address when each delivery connects (a name may resolve elsewhere
+later) — to the very address checked (:func:`resolve_public`, :mod:`.transport`).
 """
 
 from __future__ import annotations
@@ -45,22 +46,24 @@ def check_url(url: str, *, allow_http: bool, allow_private: bool) -> str:
     return url
 
 
-def check_resolved(url: str, *, allow_private: bool) -> None:
-    """Refuse a host that resolves to any non-public address (checked before each delivery)."""
-    if allow_private:
-        return
-    parts = _split(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+def resolve_public(host: str, port: int) -> str:
+    """One address of ``host``, refusing it if ANY of its addresses is not public.
+
+    The connection is then made to exactly this address (:mod:`.transport`), so a
+    DNS answer cannot change between the check and the connection (rebinding).
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise WebhookRefused("url_unresolved", "the endpoint's host does not resolve") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global:
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise WebhookRefused("url_unresolved", "the endpoint's host does not resolve")
+    for address in addresses:
+        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
             raise WebhookRefused("url_address_refused",
                                  "the endpoint's host resolves to a non-public address")
+    return addresses[0]
 
 
 def _split(url: str) -> SplitResult:
