@@ -24,6 +24,7 @@ from paywarden.adapters.store.schema import (
 from paywarden.bootstrap import Platform
 from paywarden.client.webhooks import WebhookVerificationFailed, verify_webhook
 from paywarden.services import webhooks
+from paywarden.services.maintenance import chores
 from tests.support.merchants import Creds, make_merchant, platform_for
 from tests.support.webhook_receiver import Receiver, webhook_receiver
 
@@ -322,3 +323,14 @@ def test_the_connection_goes_to_the_address_that_was_checked(
     _deliver(strict)
     assert resolver.calls == 1 and receiver.received == []
     assert _event(strict, event_id).deliveries[0].error in {"connection_failed", "timeout"}
+
+
+def test_the_dispatcher_thread_delivers_a_batch_and_runs_one_batch_at_a_time(
+        platform: Platform, shop: Creds, receiver: Receiver) -> None:
+    event_id = _enqueue(platform, shop.merchant_id)
+    dispatcher = webhooks.Dispatcher(platform, limit=10)
+    assert dispatcher.kick() is True
+    dispatcher.join(30)
+    assert _event(platform, event_id).state == webhooks.DELIVERED
+    assert len(receiver.received) == 1
+    assert "webhooks.deliver" in [chore.name for chore in chores(platform)]
