@@ -9,8 +9,10 @@ from typing import Any
 from .adapters import local_secrets
 from .adapters.clock import Clock, SystemClock
 from .adapters.store import Database, open_database
+from .domain.escrow import FeeSchedule
 from .services.access import Guard
 from .services.cards import CardVault
+from .services.cards.issuer import CardIssuer
 from .services.idempotency import IdempotencyKeys
 from .services.identity import Sessions
 from .services.identity.assertions import RelyingParty
@@ -21,6 +23,7 @@ from .services.keys import Keys
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
 from .services.merchants import Merchants, Nonces, SignatureVerifier
+from .services.payments import Payments
 from .services.ratelimit import RateLimits
 from .settings import Settings
 
@@ -42,6 +45,8 @@ class Platform:
     step_up: StepUp
     rate_limits: RateLimits
     keys: Keys  # the keyring: field encryption, blind indexes, signing keys
+    payments: Payments
+    card_issuer: CardIssuer  # the simulated issuer behind card payments
     cards: CardVault  # card numbers, sealed behind tokens
     _background: Any = field(default=None, init=False, repr=False)  # Maintenance, when serving
 
@@ -98,13 +103,18 @@ def build(settings: Settings, *, clock: Clock | None = None,
     idempotency = IdempotencyKeys(database, clock=clock, keys=keys,
                                   ttl_s=settings.idempotency_ttl_s,
                                   lease_s=settings.idempotency_lease_s)
+    cards = CardVault(database, clock=clock, keys=keys)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
                     queries=LedgerQueries(database), sessions=sessions,
                     guard=Guard(database, clock=clock), credentials=credentials,
                     rate_limits=RateLimits.from_settings(settings),
-                    keys=keys, cards=CardVault(database, clock=clock, keys=keys))
+                    keys=keys, cards=cards, card_issuer=CardIssuer(cards, clock=clock),
+                    payments=Payments(database, clock=clock, keys=keys, engine=engine,
+                                      fee=FeeSchedule(settings.payment_fee_bps,
+                                                      settings.payment_fee_fixed_minor),
+                                      session_ttl_s=settings.checkout_session_ttl_s))
 
 
 def build_keys(settings: Settings, *, database: Database, clock: Clock) -> Keys:

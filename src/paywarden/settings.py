@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,12 @@ class Settings(BaseSettings):
         "How often a serving process signs the audit tree's head while it grows")
     key_maintenance_interval_s: float = Field(default=60.0, gt=0, le=3600, description=
         "How often a serving process rotates keys past their cryptoperiod and rewraps records")
+    payment_fee_bps: int = Field(default=150, ge=0, le=10_000,
+                                 description="Platform fee on release, basis points")
+    payment_fee_fixed_minor: int = Field(default=0, ge=0, description="Fixed fee on release")
+    checkout_session_ttl_s: int = Field(default=3600, ge=60, le=24 * 3600)
+    payment_timer_interval_s: float = Field(default=5.0, gt=0, le=3600, description=
+        "How often a serving process applies due payment timers")
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65_535)
     smtp_from: str = "PayWarden <no-reply@localhost>"
@@ -100,6 +107,17 @@ class Settings(BaseSettings):
     webhook_allow_private_addresses: bool = Field(
         default=False, description="Endpoints on loopback, private or link-local addresses "
         "(local tests only); otherwise refused, so a webhook cannot probe the platform's network")
+
+    # Merchant certification (issue 5)
+    domain_verification_scheme: Literal["https", "http"] = Field(
+        default="https", description="How the platform fetches a domain's verification token")
+    domain_verification_port: int | None = Field(default=None, ge=1, le=65_535,
+                                                 description="Default: the scheme's")
+    domain_verification_timeout_s: float = Field(default=5.0, gt=0, le=30)
+    domain_verification_body_bytes_max: int = Field(default=1_024, ge=64, le=65_536)
+    domain_verification_allow_private: bool = Field(
+        default=False, description="Allow loopback, private and IP-literal domains (tests only)")
+    certificate_validity_days: int = Field(default=365, ge=1, le=825)
 
     @property
     def database(self) -> str:

@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .. import __version__
+from .. import __version__, web
 from ..bootstrap import Platform
 from . import (
     audit_routes,
+    certification_routes,
     defences,
     factor_routes,
     health,
@@ -18,6 +19,7 @@ from . import (
     ledger_routes,
     merchant_routes,
     passkey_routes,
+    payment_routes,
     problems,
     session_routes,
     signed,
@@ -48,12 +50,15 @@ def create_app(platform: Platform) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(audit_routes.router)
+    app.include_router(payment_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(merchant_routes.router)
+    app.include_router(certification_routes.router)
     app.include_router(session_routes.router)
     app.include_router(passkey_routes.router)
     app.include_router(signin_routes.router)
     app.include_router(factor_routes.router)
     app.include_router(webhook_routes.router)
+    app.include_router(web.router)  # pages: /signup, /signin, /account, /static/…
     return app

@@ -90,17 +90,27 @@ def _edge_limits(settings: Settings) -> dict[str, Any]:
 
 
 @app.command()
-def demo() -> None:
-    """Load the demo ledgers, accounts and transfers (idempotent)."""
+def demo(as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False
+         ) -> None:
+    """Load the demo ledgers and accounts (idempotent), then a certified demo merchant, a
+    buyer and one escrow payment taken all the way to released (new each run)."""
     from ..demo import load_demo
+    from ..demo_escrow import demo_payment
 
     platform = open_platform(settings_from_env())
     platform.start()
     try:
-        for account in load_demo(platform):
-            err.print(f"  {account.name:<18} acct_{account.id:016x}")
+        accounts = load_demo(platform)
+        made = demo_payment(platform)
     finally:
         platform.stop()
+    if as_json:
+        print(json.dumps({**made, "accounts": {a.name: f"acct_{a.id:016x}" for a in accounts}}))
+        return
+    for account in accounts:
+        err.print(f"  {account.name:<18} acct_{account.id:016x}")
+    for name, value in made.items():
+        err.print(f"  {name:<26} {value}")
 
 
 @app.command()
@@ -111,7 +121,7 @@ def run(host: Annotated[str | None, typer.Option()] = None,
 
     settings = settings_from_env()
     _init(settings)
-    demo()
+    demo(as_json=False)
     platform = open_platform(settings)
     try:
         token = issue_staff_token(platform.database, platform.sessions, role="operator",

@@ -47,7 +47,9 @@ def chores(platform: Platform) -> list[Chore]:
                   lambda: sign_now(platform)),
             Chore("keys.maintain", settings.key_maintenance_interval_s, keys),
             Chore("webhooks.deliver", settings.webhook_dispatch_interval_s,
-                  Dispatcher(platform).kick)]
+                  Dispatcher(platform).kick),
+            Chore("payments.timers", settings.payment_timer_interval_s,
+                  platform.payments.run_due)]
 
 
 class Maintenance:

@@ -138,7 +138,8 @@ def issue(conn: Connection, keys: Keys, *, payment_id: str, audience: str,
 
 def list_for_payment(conn: Connection, payment_id: str) -> list[Receipt]:
     rows = conn.execute(select(receipts).where(receipts.c.payment_id == payment_id)
-                        .order_by(receipts.c.created_at, receipts.c.id)).all()
+                        .order_by(receipts.c.audit_index, receipts.c.created_at,
+                                  receipts.c.id)).all()
     return [Receipt(id=r.id, payment_id=r.payment_id, audience=r.audience, jws=r.jws,
                     audit_index=r.audit_index, created_at=r.created_at) for r in rows]
 

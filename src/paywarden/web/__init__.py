@@ -6,6 +6,9 @@ top of this package use :func:`render.render_page` and ``static/webauthn.js``.
 
 from __future__ import annotations
 
+from . import checkout
 from .pages import router
+
+router.include_router(checkout.router)
 
 __all__ = ["router"]

@@ -23,6 +23,7 @@ from .identity import (
 from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
 from .merchants import merchant_keys, merchants
+from .payments import checkout_sessions, payments
 from .requests import idempotency_keys, request_nonces
 from .sealing import sealing_backlog
 from .webhooks import receipts, webhook_deliveries, webhook_endpoints, webhook_events
@@ -35,6 +36,7 @@ __all__ = [
     "audit_tree_heads",
     "ca_certificates",
     "cards",
+    "checkout_sessions",
     "idempotency_keys",
     "key_versions",
     "ledger_state",
@@ -46,6 +48,7 @@ __all__ = [
     "merchants",
     "metadata",
     "notifications",
+    "payments",
     "pending_transfers",
     "receipts",
     "recovery_codes",

@@ -1,0 +1,50 @@
+"""Checkout sessions and escrow payments.
+
+A payment's full escrow state (shipment tracking, dispute text) is sealed in
+``escrow``; the columns beside it are what queries and timers need, and the
+service keeps them equal to the sealed state. ``version`` orders every change:
+an update names the version it read, so a racing second change loses.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Table, Text
+
+from .base import metadata
+
+checkout_sessions = Table(
+    "checkout_sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),  # cs_…
+    Column("merchant_id", String(32), nullable=False, index=True),
+    Column("order_ref", String(128), nullable=False),
+    Column("items", Text, nullable=False),  # JSON: [{name, quantity, unit_amount}]
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("return_url", String(2048), nullable=False),
+    Column("days_to_ship", Integer, nullable=False),
+    Column("release_after_days", Integer, nullable=False),
+    Column("payment_id", String(32), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", String(32), primary_key=True),  # pay_…
+    Column("checkout_session_id", String(32), nullable=False, unique=True),
+    Column("merchant_id", String(32), nullable=False, index=True),
+    Column("buyer_id", String(32), index=True),  # set when paid
+    Column("state", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("method", String(8)),  # wallet | card | bank, when paid
+    Column("funding", String(64)),  # the buyer_funding account: kind:owner
+    Column("escrow", LargeBinary, nullable=False),  # sealed codec.dumps(Escrow)
+    Column("timer_at", BigInteger),  # the next timer (expiry, ship-by, release), if any
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_payments_timer_at", "timer_at"),
+)

@@ -1,0 +1,335 @@
+"""Checkout sessions and escrow payments over HTTP.
+
+Merchants (signed requests) create checkout sessions, ship, refund, answer
+disputes; buyers (customer sessions) pay with a step-up confirmation over the
+exact order, confirm receipt, open disputes; staff decide disputes and refund.
+Who may send which event is enforced in :mod:`paywarden.services.payments`;
+here a principal becomes a party and domain refusals become problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, select
+
+from ..adapters.store.schema import step_up_evidence
+from ..bootstrap import Platform
+from ..domain.errors import DomainError
+from ..domain.escrow import (
+    AnswerDispute,
+    Cancel,
+    ConfirmReceipt,
+    DecideDispute,
+    DisputeReason,
+    EscrowTerms,
+    OpenDispute,
+    Pay,
+    Refund,
+    Ship,
+)
+from ..domain.identity import Access, Kind, Principal, Resource
+from ..domain.identity.stepup import parse_operation
+from ..domain.money import Money
+from ..services import receipts
+from ..services.ledger.currencies import currency
+from ..services.payments import AccountRef, Party, PaymentView, platform_account
+from .auth import CurrentPrincipal
+from .ids import rfc3339
+from .problems import Problem
+
+router = APIRouter(prefix="/v1", tags=["payments"])
+PaymentId = Annotated[str, Path(pattern=r"^pay_[0-9a-f]{24}$")]
+SessionId = Annotated[str, Path(pattern=r"^cs_[0-9a-f]{24}$")]
+_STATUS = {"not_found": 404, "payment_sender_not_allowed": 403, "insufficient_funds": 402,
+           "escrow_transition_not_allowed": 409, "payment_changed": 409,
+           "step_up_required": 401, "step_up_mismatch": 403, "merchant_suspended": 403,
+           "merchant_revoked": 403, "merchant_not_certified": 403, "card_declined": 402}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ItemIn(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=1, le=10_000)
+    unit_amount: int = Field(ge=0, le=10**15)
+
+
+class TermsIn(_Strict):
+    days_to_ship: int = Field(ge=1, le=90)
+    release_after_days: int = Field(ge=1, le=60)
+
+
+class CheckoutIn(_Strict):
+    order_ref: str = Field(min_length=1, max_length=128)
+    items: list[ItemIn] = Field(min_length=1, max_length=100)
+    amount: int = Field(ge=1, le=10**15)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    return_url: str = Field(min_length=8, max_length=2048)
+    escrow: TermsIn
+
+
+class PayIn(_Strict):
+    method: Literal["wallet", "card", "bank"]
+    evidence_id: str = Field(max_length=32, description="step-up evidence over this order")
+    card_token: str | None = Field(default=None, max_length=64)
+
+
+class ShipmentIn(_Strict):
+    carrier: str = Field(min_length=1, max_length=64)
+    tracking: str = Field(min_length=1, max_length=128)
+
+
+class RefundIn(_Strict):
+    amount: int = Field(ge=1, le=10**15)
+
+
+class DisputeIn(_Strict):
+    reason: str = Field(max_length=32)
+    detail: str = Field(default="", max_length=2000)
+    evidence_refs: list[str] = Field(default_factory=list, max_length=10)
+
+
+class AnswerIn(_Strict):
+    statement: str = Field(min_length=1, max_length=2000)
+    evidence_refs: list[str] = Field(default_factory=list, max_length=10)
+
+
+class DecisionIn(_Strict):
+    resolution: Literal["release", "refund", "split"]
+    refund: int | None = Field(default=None, ge=1)
+    release: int | None = Field(default=None, ge=1)
+
+
+def _platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+PlatformDep = Annotated[Platform, Depends(_platform)]
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except DomainError as exc:
+        raise Problem(_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+
+
+def _party(principal: Principal) -> Party:
+    if principal.kind is Kind.MERCHANT and principal.owner:
+        return Party("merchant", principal.owner)
+    if principal.kind is Kind.CUSTOMER and principal.owner:
+        return Party("buyer", principal.owner)
+    return Party("staff", principal.actor)
+
+
+def _out(view: PaymentView) -> dict[str, Any]:
+    body = view.public()
+    for key in ("ship_by", "release_at", "expires_at"):
+        body[key] = rfc3339(body[key]) if body[key] is not None else None
+    return body
+
+
+def _visible(platform: Platform, principal: Principal, payment_id: str,
+             access: Access) -> PaymentView:
+    """The payment, if this principal may see it; 404 alike for missing and foreign."""
+    view = platform.payments.get(payment_id)
+    owner = None
+    if view is not None and principal.kind is Kind.MERCHANT:
+        owner = view.merchant_id
+    elif view is not None and principal.kind is Kind.CUSTOMER:
+        owner = view.buyer_id or "nobody"
+    platform.guard.authorize(principal, Resource.PAYMENTS, access, owner=owner,
+                             object_id=payment_id)
+    if view is None:
+        raise Problem(404, "not_found", "no such payment")
+    return view
+
+
+# -- merchants: checkout sessions ---------------------------------------------------------
+
+
+@router.post("/checkout/sessions", status_code=201)
+def create_checkout(body: CheckoutIn, platform: PlatformDep,
+                    principal: CurrentPrincipal) -> dict[str, Any]:
+    if principal.kind is not Kind.MERCHANT or principal.owner is None:
+        raise Problem(403, "forbidden", "checkout sessions are created by merchants")
+    platform.guard.authorize(principal, Resource.PAYMENTS, Access.WRITE, owner=principal.owner)
+    if sum(i.quantity * i.unit_amount for i in body.items) != body.amount:
+        raise Problem(422, "amount_mismatch", "the items do not add up to the amount")
+    with _refusals():
+        currency(body.currency)
+        _check_can_sell(platform, principal.owner, body.return_url)
+        if platform.queries.ledger_by_currency(body.currency) is None:
+            platform.queries.create_ledger(body.currency, now_ns=platform.clock.now_ns())
+        made = platform.payments.create_checkout(
+            merchant_id=principal.owner, order_ref=body.order_ref,
+            items=[i.model_dump() for i in body.items], amount=Money(body.amount, body.currency),
+            return_url=body.return_url, terms=EscrowTerms(body.escrow.days_to_ship,
+                                                          body.escrow.release_after_days),
+            actor=principal.actor)
+    url = f"{platform.settings.public_url.rstrip('/')}/pay/{made.id}"
+    return {"id": made.id, "payment_id": made.payment_id, "url": url,
+            "expires_at": rfc3339(made.expires_at_ns)}
+
+
+def _check_can_sell(platform: Platform, merchant_id: str, return_url: str) -> None:
+    """A suspended, revoked or uncertified merchant, or a return URL off its verified
+    domains, is refused (merchant certification)."""
+    try:
+        from ..services.certification import check_can_sell
+    except ImportError:  # certification not installed: the merchant's status alone
+        merchant = platform.merchants.get(merchant_id)
+        if merchant is None or merchant.status != "active":
+            raise DomainError("merchant_suspended", "this merchant cannot sell") from None
+        return
+    check_can_sell(platform, merchant_id, return_url)
+
+
+# -- buyers ---------------------------------------------------------------------------------
+
+
+@router.post("/checkout/sessions/{session_id}/pay")
+def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
+        principal: CurrentPrincipal) -> dict[str, Any]:
+    if principal.kind is not Kind.CUSTOMER or principal.owner is None:
+        raise Problem(403, "forbidden", "a buyer pays with their own session")
+    platform.guard.authorize(principal, Resource.PAYMENTS, Access.WRITE, owner=principal.owner)
+    session = platform.payments.checkout(session_id)
+    if session is None:
+        raise Problem(404, "not_found", "no such checkout session")
+    buyer = principal.owner
+    funding = _funding(platform, buyer, body, session.amount)
+
+    def confirmed(conn: Connection) -> None:
+        operation = _evidence_operation(conn, buyer, body.evidence_id)
+        if (operation is None or operation.type != "payment"
+                or operation.amount != session.amount.amount_minor
+                or operation.currency != session.amount.currency
+                or operation.payee != session.merchant_id
+                or operation.reference != session.payment_id):
+            raise DomainError("step_up_mismatch",
+                              "the passkey confirmed another operation than this order")
+        platform.step_up.require(conn, buyer, operation, body.evidence_id)
+
+    with _refusals():
+        view = platform.payments.apply(session.payment_id, Pay(session.amount),
+                                       party=Party("buyer", buyer), funding=funding,
+                                       method=body.method, precondition=confirmed)
+    return {**_out(view), "return_url": session.return_url}
+
+
+def _funding(platform: Platform, buyer: str, body: PayIn, amount: Money) -> AccountRef:
+    if body.method == "wallet":
+        return AccountRef("wallet", buyer, amount.currency)
+    if body.method == "bank":
+        return AccountRef("bank", buyer, amount.currency)
+    if not body.card_token:
+        raise Problem(422, "card_token_required", "a card payment names a stored card")
+    with _refusals():
+        platform.card_issuer.authorise(body.card_token, owner=buyer, amount=amount)
+    return platform_account("card_issuer", amount.currency)
+
+
+def _evidence_operation(conn: Connection, user: str, evidence_id: str) -> Any:
+    row = conn.execute(select(step_up_evidence.c.operation).where(
+        step_up_evidence.c.id == evidence_id, step_up_evidence.c.user_id == user)).first()
+    if row is None:
+        raise DomainError("step_up_required", "confirm this order with your passkey")
+    return parse_operation(row.operation)
+
+
+@router.post("/payments/{payment_id}/confirm")
+def confirm_receipt(payment_id: PaymentId, platform: PlatformDep,
+                    principal: CurrentPrincipal) -> dict[str, Any]:
+    return _apply(platform, principal, payment_id, ConfirmReceipt())
+
+
+@router.post("/payments/{payment_id}/disputes", status_code=201)
+def open_dispute(payment_id: PaymentId, body: DisputeIn, platform: PlatformDep,
+                 principal: CurrentPrincipal) -> dict[str, Any]:
+    with _refusals():
+        try:
+            reason = DisputeReason(body.reason)
+        except ValueError:
+            raise DomainError("dispute_input_invalid", "unknown dispute reason") from None
+        event = OpenDispute(reason, body.detail, tuple(body.evidence_refs))
+    return _apply(platform, principal, payment_id, event)
+
+
+# -- merchants and staff ------------------------------------------------------------------------
+
+
+@router.get("/payments/{payment_id}")
+def get_payment(payment_id: PaymentId, platform: PlatformDep,
+                principal: CurrentPrincipal) -> dict[str, Any]:
+    return _out(_visible(platform, principal, payment_id, Access.READ))
+
+
+@router.get("/payments/{payment_id}/receipts")
+def payment_receipts(payment_id: PaymentId, platform: PlatformDep,
+                     principal: CurrentPrincipal) -> dict[str, Any]:
+    """Signed receipts (JWS, alg Ed25519), checkable against /.well-known/jwks.json."""
+    view = _visible(platform, principal, payment_id, Access.READ)
+    audience = {Kind.CUSTOMER: "buyer", Kind.MERCHANT: "merchant"}.get(principal.kind)
+    with platform.database.engine.connect() as conn:
+        found = receipts.list_for_payment(conn, view.id)
+    return {"data": [{"id": r.id, "audience": r.audience, "audit_index": r.audit_index,
+                      "jws": r.jws} for r in found if audience in (None, r.audience)]}
+
+
+@router.post("/payments/{payment_id}/shipments", status_code=201)
+def ship(payment_id: PaymentId, body: ShipmentIn, platform: PlatformDep,
+         principal: CurrentPrincipal) -> dict[str, Any]:
+    return _apply(platform, principal, payment_id, Ship(body.carrier, body.tracking))
+
+
+@router.post("/payments/{payment_id}/refunds", status_code=201)
+def refund(payment_id: PaymentId, body: RefundIn, platform: PlatformDep,
+           principal: CurrentPrincipal) -> dict[str, Any]:
+    view = _visible(platform, principal, payment_id, Access.WRITE)
+    return _apply(platform, principal, payment_id, Refund(Money(body.amount,
+                                                                view.escrow.currency)))
+
+
+@router.post("/payments/{payment_id}/cancel")
+def cancel(payment_id: PaymentId, platform: PlatformDep,
+           principal: CurrentPrincipal) -> dict[str, Any]:
+    return _apply(platform, principal, payment_id, Cancel())
+
+
+@router.post("/payments/{payment_id}/disputes/answer")
+def answer_dispute(payment_id: PaymentId, body: AnswerIn, platform: PlatformDep,
+                   principal: CurrentPrincipal) -> dict[str, Any]:
+    return _apply(platform, principal, payment_id,
+                  AnswerDispute(body.statement, tuple(body.evidence_refs)))
+
+
+@router.post("/payments/{payment_id}/disputes/decision")
+def decide_dispute(payment_id: PaymentId, body: DecisionIn, platform: PlatformDep,
+                   principal: CurrentPrincipal) -> dict[str, Any]:
+    view = _visible(platform, principal, payment_id, Access.MODIFY)
+    cur = view.escrow.currency
+    with _refusals():
+        if body.resolution == "release":
+            event = DecideDispute.release()
+        elif body.resolution == "refund":
+            event = DecideDispute.refund()
+        else:
+            event = DecideDispute.split(refund=Money(body.refund or 0, cur),
+                                        release=Money(body.release or 0, cur))
+    return _apply(platform, principal, payment_id, event, access=Access.MODIFY)
+
+
+def _apply(platform: Platform, principal: Principal, payment_id: str, event: Any, *,
+           access: Access = Access.WRITE) -> dict[str, Any]:
+    _visible(platform, principal, payment_id, access)
+    with _refusals():
+        return _out(platform.payments.apply(payment_id, event, party=_party(principal)))

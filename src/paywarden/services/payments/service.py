@@ -1,0 +1,321 @@
+"""Escrow payments: each transition is one transaction holding its linked ledger transfers,
+the payment's new state, its audit entry and its webhook — or nothing.
+
+The order of every transition: lock the ledger (which also serialises payment
+transitions, so two refunds or releases racing run one after the other), read the
+payment, ask the escrow machine (domain/escrow) for the next state and the money
+legs, post the legs as one linked chain, store the state under the version it was
+read at, audit, enqueue the webhook, commit. Who may send which event is checked
+here: the machine knows states, not people.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from ...adapters.clock import Clock
+from ...adapters.store import Database
+from ...adapters.store.schema import checkout_sessions, payments
+from ...domain.errors import DomainError
+from ...domain.escrow import (
+    AnswerDispute,
+    AutoRefund,
+    AutoRelease,
+    Cancel,
+    ConfirmReceipt,
+    DecideDispute,
+    Escrow,
+    EscrowTerms,
+    Event,
+    Expire,
+    FeeSchedule,
+    Leg,
+    OpenDispute,
+    Pay,
+    Refund,
+    Role,
+    Ship,
+    due,
+    new_escrow,
+    transition,
+)
+from ...domain.ledger import Transfer, TransferFlags, TransferResult
+from ...domain.money import Money
+from .. import audit
+from ..keys import Keys, register_sealed_column
+from ..ledger import LedgerEngine
+from ..ledger.posting import Ledger
+from . import accounts, codec
+from .accounts import AccountRef, platform_account
+from .notices import notifier
+
+SEALED = register_sealed_column("payments", "escrow")
+SENDERS: dict[type, frozenset[str]] = {
+    Pay: frozenset({"buyer"}), Cancel: frozenset({"buyer", "merchant", "staff"}),
+    Ship: frozenset({"merchant"}), ConfirmReceipt: frozenset({"buyer"}),
+    OpenDispute: frozenset({"buyer"}), AnswerDispute: frozenset({"merchant"}),
+    DecideDispute: frozenset({"staff"}), Refund: frozenset({"merchant", "staff"}),
+    Expire: frozenset({"system"}), AutoRefund: frozenset({"system"}),
+    AutoRelease: frozenset({"system"}),
+}
+TRANSFER_CODE = 20  # ledger transfer code of payment movements
+Notify = Callable[[Connection, "PaymentView", str, int, bool], None]
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who sends an event: buyer (usr_…), merchant (mer_…), staff or system (an actor)."""
+
+    role: str
+    id: str
+
+    @property
+    def actor(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    id: str
+    merchant_id: str
+    buyer_id: str | None
+    method: str | None
+    escrow: Escrow
+    audit_index: int | None = None
+
+    def public(self) -> dict[str, Any]:
+        e = self.escrow
+        return {**codec.public_state(e), "id": self.id, "merchant_id": self.merchant_id,
+                "buyer_id": self.buyer_id, "method": self.method,
+                "ship_by": e.ship_by_ns, "release_at": e.release_at_ns,
+                "expires_at": e.expires_at_ns,
+                "shipment": {"carrier": e.shipment.carrier} if e.shipment else None,
+                "dispute": {"status": str(e.dispute.status), "reason": str(e.dispute.reason)}
+                if e.dispute else None}
+
+
+@dataclass(frozen=True)
+class Checkout:
+    id: str
+    payment_id: str
+    merchant_id: str
+    order_ref: str
+    items: list[dict[str, Any]]
+    amount: Money
+    return_url: str
+    expires_at_ns: int
+
+
+class Payments:
+    def __init__(self, database: Database, *, clock: Clock, keys: Keys, engine: LedgerEngine,
+                 fee: FeeSchedule, session_ttl_s: int, notify: Notify | None = None) -> None:
+        self._database = database
+        self._clock = clock
+        self._keys = keys
+        self._engine = engine
+        self._fee = fee
+        self._session_ttl_ns = session_ttl_s * 1_000_000_000
+        self.notify = notify or notifier(keys)  # webhooks, receipts: in the same transaction
+
+    # -- checkout -----------------------------------------------------------------------
+
+    def create_checkout(self, *, merchant_id: str, order_ref: str, items: list[dict[str, Any]],
+                        amount: Money, return_url: str, terms: EscrowTerms,
+                        actor: str) -> Checkout:
+        now = self._clock.now_ns()
+        session_id, payment_id = "cs_" + secrets.token_hex(12), "pay_" + secrets.token_hex(12)
+        escrow = new_escrow(payment_id, amount, terms, self._fee, now_ns=now,
+                            expires_at_ns=now + self._session_ttl_ns)
+        with self._database.engine.begin() as conn:
+            conn.execute(insert(checkout_sessions).values(
+                id=session_id, merchant_id=merchant_id, order_ref=order_ref,
+                items=json.dumps(items, separators=(",", ":")), amount=amount.amount_minor,
+                currency=amount.currency, return_url=return_url,
+                days_to_ship=terms.days_to_ship, release_after_days=terms.release_after_days,
+                payment_id=payment_id, created_at=now, expires_at=escrow.expires_at_ns))
+            conn.execute(insert(payments).values(
+                id=payment_id, checkout_session_id=session_id, merchant_id=merchant_id,
+                state=str(escrow.state), version=escrow.version, amount=amount.amount_minor,
+                currency=amount.currency, escrow=self._seal(payment_id, escrow),
+                timer_at=_timer_at(escrow), created_at=now, updated_at=now))
+            audit.record(conn, at_ns=now, actor=actor, action="checkout.create",
+                         object_id=payment_id, detail={"session": session_id},
+                         after=codec.public_state(escrow))
+        return Checkout(session_id, payment_id, merchant_id, order_ref, items, amount,
+                        return_url, escrow.expires_at_ns)
+
+    def checkout(self, session_id: str) -> Checkout | None:
+        with self._database.engine.connect() as conn:
+            row = conn.execute(select(checkout_sessions).where(
+                checkout_sessions.c.id == session_id)).mappings().first()
+        if row is None:
+            return None
+        return Checkout(row["id"], row["payment_id"], row["merchant_id"], row["order_ref"],
+                        json.loads(row["items"]), Money(row["amount"], row["currency"]),
+                        row["return_url"], row["expires_at"])
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, payment_id: str) -> PaymentView | None:
+        with self._database.engine.connect() as conn:
+            return self._load(conn, payment_id)
+
+    def _load(self, conn: Connection, payment_id: str) -> PaymentView | None:
+        row = conn.execute(select(payments).where(payments.c.id == payment_id)).mappings().first()
+        if row is None:
+            return None
+        escrow = codec.loads(self._keys.open(row["escrow"], table="payments", column="escrow",
+                                             row_id=payment_id))
+        return PaymentView(payment_id, row["merchant_id"], row["buyer_id"], row["method"], escrow)
+
+    # -- transitions --------------------------------------------------------------------
+
+    def apply(self, payment_id: str, event: Event, *, party: Party,
+              funding: AccountRef | None = None, method: str | None = None,
+              precondition: Callable[[Connection], None] | None = None) -> PaymentView:
+        """Apply ``event``; ``precondition`` runs in the transaction first (e.g. consuming
+        the buyer's step-up evidence, so it is used only if the payment happens)."""
+        if party.role not in SENDERS[type(event)]:
+            raise DomainError("payment_sender_not_allowed",
+                              f"a {party.role} cannot {event.name} a payment")
+        current = self.get(payment_id)
+        if current is None:
+            raise DomainError("not_found", f"no payment {payment_id}")
+        self._check_party(current, party, event)
+        refs = self._accounts(current, funding)
+        accounts.ensure(self._engine, list(refs.values()))
+        now = self._clock.now_ns()
+        with self._database.engine.begin() as conn:
+            ledger = Ledger(conn)  # first: the lock every payment transition queues on
+            if precondition is not None:
+                precondition(conn)
+            before = self._load(conn, payment_id)
+            assert before is not None
+            outcome = transition(before.escrow, event, now_ns=now)
+            self._post(ledger, payment_id, outcome.escrow.version, outcome.legs, refs, now,
+                       party.actor)
+            buyer = party.id if isinstance(event, Pay) else before.buyer_id
+            values: dict[str, Any] = {
+                "state": str(outcome.escrow.state), "version": outcome.escrow.version,
+                "escrow": self._seal(payment_id, outcome.escrow),
+                "timer_at": _timer_at(outcome.escrow), "updated_at": now, "buyer_id": buyer}
+            if isinstance(event, Pay):
+                values |= {"method": method, "funding": _funding_of(refs[Role.BUYER_FUNDING])}
+            changed = conn.execute(update(payments).where(
+                payments.c.id == payment_id, payments.c.version == before.escrow.version
+            ).values(**values)).rowcount
+            if changed != 1:  # cannot happen under the ledger lock; refuse rather than guess
+                raise DomainError("payment_changed", f"payment {payment_id} changed meanwhile")
+            index = audit.record(conn, at_ns=now, actor=party.actor,
+                                 action=f"payment.{event.name}", object_id=payment_id,
+                                 detail={"version": outcome.escrow.version,
+                                         "legs": len(outcome.legs)},
+                                 before=codec.public_state(before.escrow),
+                                 after=codec.public_state(outcome.escrow))
+            view = PaymentView(payment_id, before.merchant_id, buyer,
+                               method if isinstance(event, Pay) else before.method,
+                               outcome.escrow, index)
+            if self.notify is not None:
+                self.notify(conn, view, event.name, now, bool(outcome.legs))
+        return view
+
+    def run_due(self, *, limit: int = 100) -> int:
+        """Apply the timer events that are due (expiry, automatic refund and release)."""
+        now = self._clock.now_ns()
+        with self._database.engine.connect() as conn:
+            ids = conn.execute(select(payments.c.id).where(
+                payments.c.timer_at <= now).order_by(payments.c.timer_at).limit(limit)
+            ).scalars().all()
+        done = 0
+        for payment_id in ids:
+            view = self.get(payment_id)
+            event = due(view.escrow, now) if view else None
+            if event is not None:
+                self.apply(payment_id, event, party=Party("system", audit.SYSTEM))
+                done += 1
+        return done
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _check_party(self, payment: PaymentView, party: Party, event: Event) -> None:
+        if party.role == "merchant" and party.id != payment.merchant_id:
+            raise DomainError("not_found", f"no payment {payment.id}")
+        if party.role == "buyer" and not isinstance(event, Pay) and party.id != payment.buyer_id:
+            raise DomainError("not_found", f"no payment {payment.id}")
+
+    def _accounts(self, payment: PaymentView, funding: AccountRef | None
+                  ) -> dict[Role, AccountRef]:
+        cur = payment.escrow.currency
+        refs = {Role.ESCROW: platform_account("escrow", cur),
+                Role.PLATFORM_FEE: platform_account("fee_income", cur),
+                Role.MERCHANT: AccountRef("merchant", payment.merchant_id, cur)}
+        with self._database.engine.connect() as conn:
+            stored = conn.execute(select(payments.c.funding).where(
+                payments.c.id == payment.id)).scalar_one_or_none()
+        if funding is None and stored:
+            kind, owner = stored.split(":", 1)
+            funding = AccountRef(kind, owner, cur)
+        if funding is not None:
+            refs[Role.BUYER_FUNDING] = funding
+        return refs
+
+    def _post(self, ledger: Ledger, payment_id: str, version: int, legs: Sequence[Leg],
+              refs: dict[Role, AccountRef], now: int, actor: str) -> None:
+        if not legs:
+            return
+        try:
+            chain = [Transfer(f"{payment_id}.{version}.{i}", refs[leg.from_role].id,
+                              refs[leg.to_role].id, leg.amount.amount_minor,
+                              refs[leg.to_role].ledger, TRANSFER_CODE,
+                              int(TransferFlags.LINKED) if i < len(legs) - 1 else 0)
+                     for i, leg in enumerate(legs)]
+        except KeyError:
+            raise DomainError("payment_funding_missing",
+                              "the payment has no funding source to move money from") from None
+        funding = refs.get(Role.BUYER_FUNDING)
+        if funding is not None and funding.kind == "card_issuer":
+            chain = [_authorise_and_capture(t) if t.debit_account_id == funding.id else [t]
+                     for t in chain]
+            chain = _relink([t for group in chain for t in group])
+        results = ledger.post(chain, now_ns=now, actor=actor)
+        failed = [r for r in results if r is not TransferResult.OK]
+        if failed:
+            code = ("insufficient_funds" if TransferResult.EXCEEDS_CREDITS in failed
+                    else "ledger_refused")
+            raise DomainError(code, f"the ledger refused the payment's movements: "
+                              f"{sorted({str(r) for r in failed})}")
+
+    def _seal(self, payment_id: str, escrow: Escrow) -> bytes:
+        return self._keys.seal(codec.dumps(escrow), table="payments", column="escrow",
+                               row_id=payment_id)
+
+
+def _authorise_and_capture(t: Transfer) -> list[Transfer]:
+    """A card's money: a pending transfer from the issuer (the authorisation), posted
+    in the same chain (the capture)."""
+    pending = t._replace(id=t.id + ".auth", flags=int(TransferFlags.PENDING))
+    capture = Transfer(t.id, 0, 0, None, 0, 0, int(TransferFlags.POST_PENDING),
+                       pending_id=pending.id)
+    return [pending, capture]
+
+
+def _relink(chain: list[Transfer]) -> list[Transfer]:
+    last = len(chain) - 1
+    return [t._replace(flags=(t.flags | int(TransferFlags.LINKED)) if i < last
+                       else t.flags & ~int(TransferFlags.LINKED)) for i, t in enumerate(chain)]
+
+
+def _timer_at(escrow: Escrow) -> int | None:
+    t = escrow.timers
+    found = [v for v in (t.expires_at_ns, t.ship_by_ns, t.release_at_ns) if v is not None]
+    return min(found) if found else None
+
+
+def _funding_of(ref: AccountRef) -> str:
+    return f"{ref.kind}:{ref.owner}"

@@ -1,0 +1,125 @@
+"""The whole escrow flow against a real server: the merchant side through the SDK, the buyer
+side in headless Chromium with a virtual passkey. The buyer sees the certified merchant's
+legal name and domain, the exact items and amount and their own anti-phishing phrase,
+confirms the exact order with the passkey, and the money is held, shipped and released."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from playwright.sync_api import expect
+
+from paywarden.bootstrap import build
+from paywarden.client import PayWardenClient
+from paywarden.domain.ledger import Transfer, TransferResult
+from paywarden.services.payments import AccountRef, platform_account
+from paywarden.services.payments.accounts import ensure
+from paywarden.settings import Settings
+from tests.support.browser import VirtualAuthenticator
+
+from .server import free_port, paywarden, serving
+
+PHRASE = "green kettle 42"
+ORDER = {"order_ref": "B-77", "items": [{"name": "Teapot", "quantity": 1, "unit_amount": 3_450},
+                                         {"name": "Cups", "quantity": 4, "unit_amount": 500}],
+         "amount": 5_450, "currency": "EUR", "return_url": "https://tea.example/thanks",
+         "escrow": {"days_to_ship": 3, "release_after_days": 7}}
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
+           "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true",
+           "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
+           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost"}
+    paywarden(env, "init")
+    with serving(env, port, tmp_path / "server.log"):
+        yield f"http://localhost:{port}", env
+
+
+def certified_merchant(env: dict[str, str], tmp_path: Path) -> tuple[Ed25519PrivateKey, str, str]:
+    key = Ed25519PrivateKey.generate()
+    (tmp_path / "tea.pem").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    made = json.loads(paywarden(env, "merchants", "create", "--name", "Tea", "--public-key",
+                                str(tmp_path / "tea.pem"), "--json").stdout)
+    mid = made["merchant_id"]
+    paywarden(env, "merchants", "certification", "apply", mid, "--legal-name",
+              "Tea Trading Ltd", "--registration-number", "HRB 1", "--address", "1 Tea Lane",
+              "--contact-email", "owner@tea.example", "--domain", "tea.example")
+    paywarden(env, "merchants", "certification", "verify", mid, "tea.example", "--attest")
+    paywarden(env, "merchants", "certify", mid)
+    return key, made["key_id"], mid
+
+
+def fund_wallet(env: dict[str, str], user_id: str, amount: int) -> None:
+    """A deposit, made by a second process on the same database (as a bank counter would)."""
+    platform = build(Settings(database_url=env["PAYWARDEN_DATABASE_URL"],
+                              data_dir=Path(env["PAYWARDEN_DATA_DIR"])))
+    platform.start()
+    try:
+        wallet, clearing = AccountRef("wallet", user_id, "EUR"), platform_account(
+            "bank_clearing", "EUR")
+        if platform.queries.ledger_by_currency("EUR") is None:
+            platform.queries.create_ledger("EUR", now_ns=platform.clock.now_ns())
+        ensure(platform.engine, [wallet, clearing])
+        assert platform.engine.execute([Transfer(f"dep-{user_id}", clearing.id, wallet.id,
+                                                 amount, wallet.ledger, 1)]) == [
+            TransferResult.OK]
+    finally:
+        platform.stop()
+
+
+def api_in_page(page: Any, method: str, path: str) -> Any:
+    return page.evaluate("""async ([method, path]) => {
+        const r = await fetch(path, {method, headers: {"Content-Type": "application/json"}});
+        return {status: r.status, body: await r.json()};
+    }""", [method, path])
+
+
+def test_a_buyer_pays_a_certified_merchant_on_the_hosted_page(
+        site: tuple[str, dict[str, str]], passkey_page: tuple[Any, VirtualAuthenticator],
+        tmp_path: Path) -> None:
+    base, env = site
+    key, key_id, merchant_id = certified_merchant(env, tmp_path)
+    page, _ = passkey_page
+    page.goto(f"{base}/signup")
+    page.fill("#username", "tea-lover")
+    page.fill("#display-name", "Tea Lover")
+    page.fill("#phrase", PHRASE)
+    page.click("#create")
+    page.wait_for_url(f"{base}/account")
+    buyer = api_in_page(page, "GET", "/v1/me")["body"]["id"]
+    fund_wallet(env, buyer, 10_000)
+
+    with PayWardenClient(base, key_id, key, timeout_s=30) as sdk:
+        session = sdk.request("POST", "/v1/checkout/sessions", json=ORDER)
+        page.goto(session["url"])
+        expect(page.locator("#legal-name")).to_have_text("Tea Trading Ltd")
+        expect(page.locator("#domain")).to_have_text("tea.example")
+        expect(page.locator("#amount")).to_have_text("54.50 EUR")
+        expect(page.locator("#items tbody tr")).to_have_count(2)
+        expect(page.locator("#phrase")).to_have_text(PHRASE)
+        page.click("#pay")
+        expect(page.locator("#status")).to_have_attribute("data-kind", "ok")
+        expect(page.locator("#return")).to_have_attribute("href", ORDER["return_url"])
+        pid = session["payment_id"]
+        assert sdk.request("GET", f"/v1/payments/{pid}")["state"] == "held"
+        shipped = sdk.request("POST", f"/v1/payments/{pid}/shipments",
+                              json={"carrier": "DHL", "tracking": "JD1"})
+        assert shipped["state"] == "shipped"
+        confirmed = api_in_page(page, "POST", f"/v1/payments/{pid}/confirm")
+        assert confirmed["status"] == 200 and confirmed["body"]["state"] == "released"
+        paid = sdk.request("GET", f"/v1/payments/{pid}")
+        assert (paid["released"], paid["fee"]) == (5_450 - 81, 81)  # 1.5 % rounded down
+    page.goto(session["url"])  # a paid order cannot be paid again
+    expect(page.locator("#status")).to_contain_text("released")
+    assert merchant_id.startswith("mer_")
