@@ -210,3 +210,69 @@ def test_a_card_payment_is_authorised_and_captured_or_declined(api: TestClient) 
     assert r.status_code == 200 and r.json()["state"] == "held", r.text
     assert balance(platform, platform_account("escrow", "EUR")) == 5_000
     assert balance(platform, platform_account("card_issuer", "EUR")) == -5_000
+
+
+def test_cards_are_stored_behind_tokens_and_bad_numbers_are_not_echoed(api: TestClient,
+                                                                       caplog: Any) -> None:
+    _, token, _ = passkey_customer(api, "carol")
+    r = api.post("/v1/me/cards", headers=bearer(token), json={
+        "number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2030,
+        "holder_name": "Carol Buyer"})
+    assert r.status_code == 201, r.text
+    assert r.json()["brand"] == "visa" and r.json()["last4"] == "4242"
+    assert "4242424242424242" not in r.text
+    bad = api.post("/v1/me/cards", headers=bearer(token), json={
+        "number": "4242 4242 4242 4241", "exp_month": 12, "exp_year": 2030,
+        "holder_name": "Carol Buyer"})
+    assert bad.status_code == 422 and "4242" not in bad.text
+    malformed = api.post("/v1/me/cards", headers=bearer(token), json={
+        "number": "4" * 60, "exp_month": 12, "exp_year": 2030, "holder_name": "C"})
+    assert malformed.status_code == 422 and "4444" not in malformed.text
+    listed = api.get("/v1/me/cards", headers=bearer(token)).json()["data"]
+    assert [(c["brand"], c["last4"]) for c in listed] == [("visa", "4242")]
+    assert "4242424242424242" not in caplog.text and "4242424242424241" not in caplog.text
+    shop = certified(platform_of(api))
+    r = signed(api, shop, "POST", "/v1/me/cards", json.dumps({
+        "number": "4242424242424242", "exp_month": 1, "exp_year": 2030,
+        "holder_name": "X"}).encode())
+    assert r.status_code == 403
+
+
+def test_a_dispute_is_opened_answered_and_split_and_a_release_happens_once(
+        api: TestClient) -> None:
+    platform = platform_of(api)
+    shop = certified(platform)
+    buyer, token, authenticator = passkey_customer(api, "bob")
+    wallet = AccountRef("wallet", buyer.id, "EUR")
+    fund(platform, wallet, 20_000)
+    session = checkout(api, shop)
+    evidence = confirm_order(api, token, authenticator, session, shop)
+    assert api.post(f"/v1/checkout/sessions/{session['id']}/pay", headers=bearer(token),
+                    json={"method": "wallet", "evidence_id": evidence}).status_code == 200
+    pid = session["payment_id"]
+    assert signed(api, shop, "POST", f"/v1/payments/{pid}/shipments", json.dumps(
+        {"carrier": "DHL", "tracking": "JD1"}).encode()).status_code == 201
+    r = api.post(f"/v1/payments/{pid}/disputes", headers=bearer(token), json={
+        "reason": "not_as_described", "detail": "The lamp is broken."})
+    assert r.status_code == 201 and r.json()["state"] == "disputed", r.text
+    r = signed(api, shop, "POST", f"/v1/payments/{pid}/disputes/answer", json.dumps(
+        {"statement": "It left here intact."}).encode())
+    assert r.status_code == 200, r.text
+    operator = bearer(staff_token(platform, "operator"))
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=operator,
+                 json={"resolution": "split", "refund": 2_000, "release": 3_000})
+    assert r.status_code == 403  # operators do not decide disputes
+    risk = bearer(staff_token(platform, "risk"))
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=risk,
+                 json={"resolution": "split", "refund": 2_000, "release": 2_000})
+    assert r.status_code == 422 and r.json()["code"] == "split_does_not_add_up"
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=risk,
+                 json={"resolution": "split", "refund": 2_000, "release": 3_000})
+    assert r.status_code == 200 and r.json()["state"] == "split", r.text
+    assert balance(platform, wallet) == 17_000
+    assert balance(platform, AccountRef("merchant", shop.merchant_id, "EUR")) == 2_970
+    again = api.post(f"/v1/payments/{pid}/disputes/decision", headers=risk,
+                     json={"resolution": "release"})
+    assert again.status_code in (409, 422)
+    assert api.post(f"/v1/payments/{pid}/confirm", headers=bearer(token)).status_code == 409
+    assert balance(platform, platform_account("escrow", "EUR")) == 0

@@ -11,6 +11,7 @@ from .. import __version__, web
 from ..bootstrap import Platform
 from . import (
     audit_routes,
+    card_routes,
     certification_routes,
     defences,
     factor_routes,
@@ -51,6 +52,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(health.router)
     app.include_router(audit_routes.router)
     app.include_router(payment_routes.router)
+    app.include_router(card_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(merchant_routes.router)

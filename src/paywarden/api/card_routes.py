@@ -1,0 +1,66 @@
+"""A buyer's stored cards: the number goes into the vault and never comes back out.
+
+``POST /v1/me/cards`` checks the number (Luhn, length, brand) and the expiry and
+answers with a token, the brand and the last four digits; ``GET /v1/me/cards``
+lists those. A refusal names what is wrong without repeating the number, and a
+malformed request's problem lists fields, never their values.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..bootstrap import Platform
+from ..domain.errors import DomainError
+from ..domain.identity import Access, Kind, Principal, Resource
+from ..services.cards.vault import Card
+from .auth import CurrentPrincipal
+from .problems import Problem
+
+router = APIRouter(prefix="/v1/me/cards", tags=["cards"])
+
+
+class CardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    number: str = Field(max_length=40, description="digits, spaces or dashes allowed")
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+    holder_name: str = Field(max_length=128)
+
+
+def _platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+def _buyer(platform: Platform, principal: Principal, access: Access) -> str:
+    if principal.kind is not Kind.CUSTOMER or principal.owner is None:
+        raise Problem(403, "forbidden", "cards are stored by the buyer who owns them")
+    platform.guard.authorize(principal, Resource.PAYMENTS, access, owner=principal.owner)
+    return principal.owner
+
+
+def _out(card: Card) -> dict[str, Any]:
+    return {"token": card.token, "brand": card.brand, "last4": card.last4, "exp": card.exp}
+
+
+@router.post("", status_code=201)
+def store_card(body: CardIn, platform: Annotated[Platform, Depends(_platform)],
+               principal: CurrentPrincipal) -> dict[str, Any]:
+    owner = _buyer(platform, principal, Access.WRITE)
+    try:
+        card = platform.cards.store(body.number, body.exp_month, body.exp_year,
+                                    body.holder_name, owner, actor=principal.actor)
+    except DomainError as exc:  # CardError: its detail never holds the number
+        raise Problem(422, exc.code, exc.detail) from None
+    return _out(card)
+
+
+@router.get("")
+def list_cards(platform: Annotated[Platform, Depends(_platform)],
+               principal: CurrentPrincipal) -> dict[str, Any]:
+    owner = _buyer(platform, principal, Access.READ)
+    return {"data": [_out(c) for c in platform.cards.list_for(owner)]}
