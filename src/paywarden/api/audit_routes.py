@@ -18,16 +18,13 @@ from ..bootstrap import Platform
 from ..domain.identity import Access, Resource
 from ..services.audit import tree_heads
 from .auth import require
+from .deps import current_platform
 from .problems import Problem
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"],
                    dependencies=[Depends(require(Resource.AUDIT, Access.READ))])
 
 Index = Annotated[int, Query(ge=0, le=2**62)]
-
-
-def _platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
 
 
 def _b64(items: list[bytes]) -> list[str]:
@@ -46,14 +43,14 @@ def _bad_range(message: str) -> Problem:
 @router.get("/sth")
 async def signed_tree_head(request: Request) -> dict[str, Any]:
     """The latest signed tree head (signed now if the tree grew since the last one)."""
-    head = await asyncio.to_thread(tree_heads.sign_now, _platform(request))
+    head = await asyncio.to_thread(tree_heads.sign_now, current_platform(request))
     return head.as_json()
 
 
 @router.get("/entries")
 async def entries(request: Request, start: Index, end: Index) -> dict[str, Any]:
     """Entries ``start``…``end`` inclusive (RFC 6962 get-entries), at most 1,000 a call."""
-    platform = _platform(request)
+    platform = current_platform(request)
 
     def read() -> list[tuple[int, bytes]]:
         size = _size(platform)
@@ -68,7 +65,7 @@ async def entries(request: Request, start: Index, end: Index) -> dict[str, Any]:
 
 @router.get("/proofs/inclusion")
 async def inclusion(request: Request, index: Index, tree_size: Index) -> dict[str, Any]:
-    platform = _platform(request)
+    platform = current_platform(request)
 
     def prove() -> list[bytes]:
         size = _size(platform)
@@ -83,7 +80,7 @@ async def inclusion(request: Request, index: Index, tree_size: Index) -> dict[st
 
 @router.get("/proofs/consistency")
 async def consistency(request: Request, first: Index, second: Index) -> dict[str, Any]:
-    platform = _platform(request)
+    platform = current_platform(request)
 
     def prove() -> list[bytes]:
         size = _size(platform)

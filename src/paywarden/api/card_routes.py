@@ -8,9 +8,9 @@ malformed request's problem lists fields, never their values.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
@@ -18,6 +18,7 @@ from ..domain.errors import DomainError
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..services.cards.vault import Card
 from .auth import CurrentPrincipal
+from .deps import PlatformDep
 from .problems import Problem
 
 router = APIRouter(prefix="/v1/me/cards", tags=["cards"])
@@ -32,10 +33,6 @@ class CardIn(BaseModel):
     holder_name: str = Field(max_length=128)
 
 
-def _platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
 def _buyer(platform: Platform, principal: Principal, access: Access) -> str:
     if principal.kind is not Kind.CUSTOMER or principal.owner is None:
         raise Problem(403, "forbidden", "cards are stored by the buyer who owns them")
@@ -48,7 +45,7 @@ def _out(card: Card) -> dict[str, Any]:
 
 
 @router.post("", status_code=201)
-def store_card(body: CardIn, platform: Annotated[Platform, Depends(_platform)],
+def store_card(body: CardIn, platform: PlatformDep,
                principal: CurrentPrincipal) -> dict[str, Any]:
     owner = _buyer(platform, principal, Access.WRITE)
     try:
@@ -60,7 +57,7 @@ def store_card(body: CardIn, platform: Annotated[Platform, Depends(_platform)],
 
 
 @router.get("")
-def list_cards(platform: Annotated[Platform, Depends(_platform)],
+def list_cards(platform: PlatformDep,
                principal: CurrentPrincipal) -> dict[str, Any]:
     owner = _buyer(platform, principal, Access.READ)
     return {"data": [_out(c) for c in platform.cards.list_for(owner)]}

@@ -36,6 +36,7 @@ from ..services.certification import (
     Entry,
 )
 from .auth import CurrentPrincipal
+from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem
 
@@ -140,14 +141,7 @@ def _certification(request: Request) -> Certification:
     return found
 
 
-def _platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
 CertificationDep = Annotated[Certification, Depends(_certification)]
-PlatformDep = Annotated[Platform, Depends(_platform)]
-
-
 @contextmanager
 def _refusals() -> Iterator[None]:
     try:

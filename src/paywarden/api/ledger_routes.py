@@ -6,7 +6,7 @@ import asyncio
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from ..bootstrap import Platform
 from ..domain.errors import DomainError, InvariantViolation
@@ -24,6 +24,7 @@ from ..services.ledger.queries import AccountView, Balances, Ledger, TransferVie
 from . import schemas as s
 from .auth import require, require_by_method
 from .defences import enforce
+from .deps import PlatformDep
 from .ids import account_id_from_str, account_id_to_str, parse_rfc3339, rfc3339
 from .problems import Problem
 
@@ -46,13 +47,6 @@ _ACCOUNT_RESULT_STATUS = {
     AccountResult.ALREADY_CLOSED: 409, AccountResult.HAS_PENDING_TRANSFERS: 409,
 }
 ACCOUNT_ID_ATTEMPTS_MAX = 5
-
-
-def platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-PlatformDep = Annotated[Platform, Depends(platform)]
 
 
 def _flag_names(flags: int, table: dict[str, int]) -> list[str]:

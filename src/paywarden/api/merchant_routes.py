@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
@@ -26,6 +26,7 @@ from ..domain.identity import Access, Kind, Principal, Resource
 from ..services.merchants import SUSPENDED, Merchant, MerchantKey, public_key_from_pem
 from ..services.merchants.merchants import ACTIVE
 from .auth import CurrentPrincipal
+from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem
 
@@ -73,13 +74,6 @@ class NewMerchantOut(BaseModel):
     merchant_id: str
     key_id: str
     merchant: MerchantOut
-
-
-def _platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-PlatformDep = Annotated[Platform, Depends(_platform)]
 
 
 @contextmanager

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from webauthn.helpers import bytes_to_base64url
 
-from ..bootstrap import Platform
 from ..domain.identity import Access, Resource
 from ..services.identity import evidence as evidence_service
 from ..services.identity.passkeys import Options, PasskeyInfo
 from ..services.identity.signin import RequestMeta
 from ..services.identity.stepup import StepUpOptions
 from .auth import SESSION_COOKIE, CurrentPrincipal
+from .deps import PlatformDep
 from .problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["passkeys"])
@@ -27,11 +27,6 @@ DEVICE_COOKIE = "__Host-pw_device"
 DEVICE_ID_CHARS_MAX = 64
 
 
-def _platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-PlatformDep = Annotated[Platform, Depends(_platform)]
 CeremonyId = Annotated[str, Field(pattern=r"^chl_[0-9a-f]{16}$")]
 
 

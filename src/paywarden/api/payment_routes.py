@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
@@ -39,6 +39,7 @@ from ..services import receipts
 from ..services.ledger.currencies import currency
 from ..services.payments import AccountRef, Party, PaymentView, platform_account
 from .auth import CurrentPrincipal
+from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem
 
@@ -105,13 +106,6 @@ class DecisionIn(_Strict):
     resolution: Literal["release", "refund", "split"]
     refund: int | None = Field(default=None, ge=1)
     release: int | None = Field(default=None, ge=1)
-
-
-def _platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-PlatformDep = Annotated[Platform, Depends(_platform)]
 
 
 @contextmanager

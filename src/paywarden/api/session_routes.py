@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel
 
 from ..bootstrap import Platform
@@ -22,19 +22,13 @@ from ..services.identity import SessionInfo
 from ..services.identity.notices import notify
 from ..services.identity.users import get_user
 from .auth import SESSION_COOKIE, CurrentPrincipal
+from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["sessions"])
 SessionId = Annotated[str, Path(pattern=r"^ses_[0-9a-f]{16}$")]
 UserId = Annotated[str, Path(min_length=1, max_length=32)]
-
-
-def platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-PlatformDep = Annotated[Platform, Depends(platform)]
 
 
 class MeOut(BaseModel):

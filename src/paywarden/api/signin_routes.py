@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..bootstrap import Platform
@@ -31,6 +31,7 @@ from ..services.identity.sessions import NewSession
 from ..services.identity.signin import RequestMeta
 from .addresses import client_address
 from .auth import SESSION_COOKIE, CurrentPrincipal
+from .deps import PlatformDep
 from .problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["sign-in"])
@@ -40,13 +41,6 @@ DEVICE_ID_CHARS_MAX = 64
 DEVICE_COOKIE_MAX_AGE_S = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
 PASSWORD_CHARS_MAX = 1024  # the policy allows 256; beyond this the request is malformed
 CODE_CHARS_MAX = 64
-
-
-def _platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-PlatformDep = Annotated[Platform, Depends(_platform)]
 
 
 class Body(BaseModel):

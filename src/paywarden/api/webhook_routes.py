@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..services import webhooks
 from .auth import CurrentPrincipal
+from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem
 
@@ -70,13 +71,6 @@ class EventOut(BaseModel):
 class EventPage(BaseModel):
     data: list[EventOut]
     next_cursor: str | None
-
-
-def _platform(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-PlatformDep = Annotated[Platform, Depends(_platform)]
 
 
 def _merchant(platform: Platform, principal: Principal, resource: Resource,
