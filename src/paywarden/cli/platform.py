@@ -60,14 +60,20 @@ def _served_at(settings: Settings, *, host: str | None, port: int | None) -> Set
     """Settings for serving on ``host:port``.
 
     Signed requests and passkeys are bound to the public origin. Unless it is set
-    (``PAYWARDEN_PUBLIC_URL``, behind a proxy or TLS terminator), it is where we serve.
+    (``PAYWARDEN_PUBLIC_URL``, behind a proxy or TLS terminator), it is where we serve —
+    named ``localhost`` when that is a loopback address: browsers take no IP address
+    as a WebAuthn relying party, and treat plain-http ``localhost`` as a secure context.
     """
     update: dict[str, Any] = {"host": host or settings.host, "port": port or settings.port}
+    name = "localhost" if update["host"] in LOOPBACK else update["host"]
     if "public_url" not in settings.model_fields_set:
-        update["public_url"] = f"http://{update['host']}:{update['port']}"
+        update["public_url"] = f"http://{name}:{update['port']}"
     if "webauthn_rp_id" not in settings.model_fields_set:
-        update["webauthn_rp_id"] = update["host"]
+        update["webauthn_rp_id"] = name
     return settings.model_copy(update=update)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 REQUEST_LINE_BYTES_MAX = 8 * 1024
@@ -130,7 +136,7 @@ def run(host: Annotated[str | None, typer.Option()] = None,
                                   actor=operator_actor(), now_ns=platform.clock.now_ns()).token
     finally:
         platform.database.dispose()
-    url = f"http://{host or settings.host}:{port or settings.port}"
+    url = _served_at(settings, host=host, port=port).public_url
     err.rule("PayWarden is starting")
     err.print(f"API:      {url}/v1   (interactive docs: {url}/docs)")
     err.print(f"Health:   {url}/health/ready    Metrics: {url}/metrics")
