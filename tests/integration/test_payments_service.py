@@ -175,3 +175,24 @@ def test_timers_refund_an_unshipped_order_and_release_a_shipped_one(
     assert platform.payments.get(shipped).escrow.state is State.RELEASED  # type: ignore[union-attr]
     assert balance(platform, funds) == 40_000
     assert balance(platform, AccountRef("merchant", shop, EUR)) == 9_800
+
+
+def test_a_suspended_merchant_receives_no_release_until_reinstated(
+        platform: Platform, clock: FakeClock) -> None:
+    from tests.support.certify import certify
+
+    shop = merchant(platform)
+    certify(platform, shop)
+    funds = wallet(platform, BUYER, 50_000)
+    pid = checkout(platform, shop)
+    platform.payments.apply(pid, Pay(Money(10_000, EUR)), party=Party("buyer", BUYER),
+                            funding=funds, method="wallet")
+    platform.payments.apply(pid, Ship("UPS", "1Z"), party=Party("merchant", shop))
+    platform.merchants.set_status(shop, "suspended", actor="cli:test")
+    with pytest.raises(DomainError) as refused:
+        platform.payments.apply(pid, ConfirmReceipt(), party=Party("buyer", BUYER))
+    assert refused.value.code == "merchant_suspended"
+    clock.advance(ns=8 * NS_PER_DAY)
+    assert platform.payments.run_due() == 0  # the timer waits too
+    assert balance(platform, AccountRef("merchant", shop, EUR)) == 0
+    assert balance(platform, platform_account("escrow", EUR)) == 10_000

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, insert, select, update
 
 from ...adapters.clock import Clock
@@ -65,6 +66,7 @@ SENDERS: dict[type, frozenset[str]] = {
     AutoRelease: frozenset({"system"}),
 }
 TRANSFER_CODE = 20  # ledger transfer code of payment movements
+log = structlog.get_logger(__name__)
 Notify = Callable[[Connection, "PaymentView", str, int, bool], None]
 
 
@@ -198,6 +200,8 @@ class Payments:
             before = self._load(conn, payment_id)
             assert before is not None
             outcome = transition(before.escrow, event, now_ns=now)
+            if any(leg.to_role is Role.MERCHANT for leg in outcome.legs):
+                _may_receive(conn, before.merchant_id)
             self._post(ledger, payment_id, outcome.escrow.version, outcome.legs, refs, now,
                        party.actor)
             buyer = party.id if isinstance(event, Pay) else before.buyer_id
@@ -236,9 +240,14 @@ class Payments:
         for payment_id in ids:
             view = self.get(payment_id)
             event = due(view.escrow, now) if view else None
-            if event is not None:
+            if event is None:
+                continue
+            try:
                 self.apply(payment_id, event, party=Party("system", audit.SYSTEM))
-                done += 1
+            except DomainError as exc:  # e.g. a release to a suspended merchant waits for staff
+                log.warning("payment.timer_refused", payment=payment_id, code=exc.code)
+                continue
+            done += 1
         return done
 
     # -- helpers ------------------------------------------------------------------------
@@ -294,6 +303,19 @@ class Payments:
     def _seal(self, payment_id: str, escrow: Escrow) -> bytes:
         return self._keys.seal(codec.dumps(escrow), table="payments", column="escrow",
                                row_id=payment_id)
+
+
+def _may_receive(conn: Connection, merchant_id: str) -> None:
+    """A suspended or revoked merchant receives no release: the money stays in escrow
+    until staff refund it or the merchant is reinstated."""
+    from ..certification import check_can_sell
+
+    try:
+        check_can_sell(conn, merchant_id)
+    except DomainError as exc:
+        if exc.code in ("merchant_suspended", "merchant_revoked"):
+            raise
+        # not (or no longer) certified: a sale it made while certified is still paid out
 
 
 def _authorise_and_capture(t: Transfer) -> list[Transfer]:
