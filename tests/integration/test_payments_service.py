@@ -196,3 +196,17 @@ def test_a_suspended_merchant_receives_no_release_until_reinstated(
     assert platform.payments.run_due() == 0  # the timer waits too
     assert balance(platform, AccountRef("merchant", shop, EUR)) == 0
     assert balance(platform, platform_account("escrow", EUR)) == 10_000
+
+
+def test_an_unpaid_session_expires_and_can_no_longer_be_paid(platform: Platform,
+                                                              clock: FakeClock) -> None:
+    shop = merchant(platform)
+    funds = wallet(platform, BUYER, 50_000)
+    pid = checkout(platform, shop)
+    clock.advance(ns=platform.settings.checkout_session_ttl_s * 1_000_000_000 + 1)
+    assert platform.payments.run_due() == 1
+    assert platform.payments.get(pid).escrow.state is State.EXPIRED  # type: ignore[union-attr]
+    with pytest.raises(EscrowError):
+        platform.payments.apply(pid, Pay(Money(10_000, EUR)), party=Party("buyer", BUYER),
+                                funding=funds, method="wallet")
+    assert balance(platform, funds) == 50_000
