@@ -49,8 +49,10 @@ def chromium_path() -> str:
         pytest.skip(f"no chromium for the page tests: {exc}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path: str) -> Iterator[Any]:
+    """One browser for the package's page tests; stopped after them, because Playwright's
+    sync API keeps an event loop running in this thread while it lives."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
