@@ -200,6 +200,13 @@ def test_a_card_payment_is_authorised_and_captured_or_declined(api: TestClient) 
     good = platform.cards.store("4242424242424242", 12, 2030, "Bob Buyer", buyer.id)
     poor = platform.cards.store("4000000000000002", 12, 2030, "Bob Buyer", buyer.id)
     session = checkout(api, shop)
+    r = api.post(f"/v1/checkout/sessions/{session['id']}/pay", headers=bearer(token),
+                 json={"method": "card", "card_token": good.token,
+                       "evidence_id": "evd_" + "0" * 24})
+    assert r.status_code == 401 and r.json()["code"] == "step_up_required"
+    with platform.database.engine.connect() as conn:  # the issuer never saw the card
+        assert conn.execute(text("SELECT count(*) FROM audit_entries WHERE action = "
+                                 "'card.reveal'")).scalar_one() == 0
     evidence = confirm_order(api, token, authenticator, session, shop)
     r = api.post(f"/v1/checkout/sessions/{session['id']}/pay", headers=bearer(token),
                  json={"method": "card", "card_token": poor.token, "evidence_id": evidence})

@@ -200,9 +200,9 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
     if session is None:
         raise Problem(404, "not_found", "no such checkout session")
     buyer = principal.owner
-    funding = _funding(platform, buyer, body, session.amount)
 
-    def confirmed(conn: Connection) -> None:
+    def approved(conn: Connection) -> Any:
+        """The operation the buyer's passkey confirmed, if it is exactly this order."""
         operation = _evidence_operation(conn, buyer, body.evidence_id)
         if (operation is None or operation.type != "payment"
                 or operation.amount != session.amount.amount_minor
@@ -211,7 +211,14 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
                 or operation.reference != session.payment_id):
             raise DomainError("step_up_mismatch",
                               "the passkey confirmed another operation than this order")
-        platform.step_up.require(conn, buyer, operation, body.evidence_id)
+        return operation
+
+    with _refusals(), platform.database.engine.connect() as conn:
+        approved(conn)  # before the card issuer sees the card: nothing happens unconfirmed
+    funding = _funding(platform, buyer, body, session.amount)
+
+    def confirmed(conn: Connection) -> None:  # in the payment's transaction: used once
+        platform.step_up.require(conn, buyer, approved(conn), body.evidence_id)
 
     with _refusals():
         view = platform.payments.apply(session.payment_id, Pay(session.amount),
@@ -290,7 +297,8 @@ def refund(payment_id: PaymentId, body: RefundIn, platform: PlatformDep,
            principal: CurrentPrincipal) -> dict[str, Any]:
     view = _visible(platform, principal, payment_id, Access.WRITE)
     return _apply(platform, principal, payment_id, Refund(Money(body.amount,
-                                                                view.escrow.currency)))
+                                                                view.escrow.currency)),
+                  checked=True)
 
 
 @router.post("/payments/{payment_id}/cancel")
@@ -319,11 +327,13 @@ def decide_dispute(payment_id: PaymentId, body: DecisionIn, platform: PlatformDe
         else:
             event = DecideDispute.split(refund=Money(body.refund or 0, cur),
                                         release=Money(body.release or 0, cur))
-    return _apply(platform, principal, payment_id, event, access=Access.MODIFY)
+    return _apply(platform, principal, payment_id, event, checked=True)
 
 
 def _apply(platform: Platform, principal: Principal, payment_id: str, event: Any, *,
-           access: Access = Access.WRITE) -> dict[str, Any]:
-    _visible(platform, principal, payment_id, access)
+           checked: bool = False) -> dict[str, Any]:
+    """``checked``: the route has already authorised the caller for this payment."""
+    if not checked:
+        _visible(platform, principal, payment_id, Access.WRITE)
     with _refusals():
         return _out(platform.payments.apply(payment_id, event, party=_party(principal)))

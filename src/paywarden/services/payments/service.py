@@ -90,6 +90,7 @@ class PaymentView:
     method: str | None
     escrow: Escrow
     audit_index: int | None = None
+    funding: str | None = None  # the buyer_funding account, kind:owner, once paid
 
     def public(self) -> dict[str, Any]:
         e = self.escrow
@@ -174,7 +175,8 @@ class Payments:
             return None
         escrow = codec.loads(self._keys.open(row["escrow"], table="payments", column="escrow",
                                              row_id=payment_id))
-        return PaymentView(payment_id, row["merchant_id"], row["buyer_id"], row["method"], escrow)
+        return PaymentView(payment_id, row["merchant_id"], row["buyer_id"], row["method"], escrow,
+                           funding=row["funding"])
 
     # -- transitions --------------------------------------------------------------------
 
@@ -264,11 +266,8 @@ class Payments:
         refs = {Role.ESCROW: platform_account("escrow", cur),
                 Role.PLATFORM_FEE: platform_account("fee_income", cur),
                 Role.MERCHANT: AccountRef("merchant", payment.merchant_id, cur)}
-        with self._database.engine.connect() as conn:
-            stored = conn.execute(select(payments.c.funding).where(
-                payments.c.id == payment.id)).scalar_one_or_none()
-        if funding is None and stored:
-            kind, owner = stored.split(":", 1)
+        if funding is None and payment.funding:
+            kind, owner = payment.funding.split(":", 1)
             funding = AccountRef(kind, owner, cur)
         if funding is not None:
             refs[Role.BUYER_FUNDING] = funding
