@@ -44,10 +44,10 @@ def checkout_page(session_id: str, request: Request) -> Response:
     except DomainError:
         return render_page("checkout_gone.html", personal=False, status_code=410,
                            title="This shop cannot take payments")
-    payment = platform.payments.get(session.payment_id)
     user = signed_in_user(request)
     if user is None:
         return to_sign_in(f"/pay/{session_id}")
+    payment = platform.payments.get(session.payment_id)
     cards = platform.cards.list_for(user.id)
     items = [{**i, "total": display(i["quantity"] * i["unit_amount"],
                                      session.amount.currency)} for i in session.items]
