@@ -7,8 +7,9 @@ service mode (``sqlite``, ``postgresql``)
     Per client a certified merchant and a buyer with a funded wallet; each client
     repeats the escrow flow through the service layer (``Payments``): create a
     checkout, pay from the wallet, ship, confirm receipt (released). Flows/s,
-    transitions/s (4 per flow) and p50/p99/p100 per transition; then the ledger
-    is verified.
+    transitions/s (4 per flow; every transition that completed, also in a flow
+    that failed later: ``errors`` counts those, ``errors_by_kind`` says why) and
+    p50/p99/p100 per transition; then the ledger is verified.
 ``commit_limit_s``
     Bare one-row durable commits per second on the same storage, same clients,
     each with its own connection from ``open_database`` (the same SQLite

@@ -86,8 +86,8 @@ class _Run:
         self.fatal: list[BaseException] = []
         self.recorded = Recorder()
 
-    def attempt(self, unit: Unit, recorder: Recorder) -> bool:
-        """One unit; whether it succeeded."""
+    def attempt(self, unit: Unit, recorder: Recorder, *, counted: bool = True) -> bool:
+        """One unit; whether it succeeded. A warm-up unit's error is not ``counted``."""
         try:
             unit(recorder)
         except InvariantViolation as exc:  # carried to the caller, never swallowed
@@ -96,6 +96,8 @@ class _Run:
             self.stop.set()
             return False
         except Exception as exc:  # noqa: BLE001 - a failed unit is a measured error
+            if not counted:
+                return False
             with self.lock:
                 self.errors += 1
                 kind = _IDS.sub(r"\1_…", f"{type(exc).__name__}: {exc}")[:200]
@@ -117,7 +119,7 @@ def run_clients(units: Sequence[Unit], *, seconds: float, warmup_units: int,
     def client(unit: Unit) -> None:
         for _ in range(warmup_units):
             if not run.stop.is_set():
-                run.attempt(unit, Recorder())
+                run.attempt(unit, Recorder(), counted=False)
         try:
             run.start.wait()
         except threading.BrokenBarrierError:

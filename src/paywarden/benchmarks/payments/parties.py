@@ -104,7 +104,7 @@ def passkey_sign_in(base_url: str, rp_id: str, shopper: Shopper,
             "ceremony_id": options["ceremony_id"],
             "credential": authenticator.create(options["options"])}))
         options = answered(http.post("/v1/auth/passkeys/signin/options",
-                                json={"username": shopper.buyer_username}))
+                                     json={"username": shopper.buyer_username}))
         signed_in = answered(http.post("/v1/auth/passkeys/signin/verify", json={
             "ceremony_id": options["ceremony_id"],
             "credential": authenticator.get(options["options"])}))

@@ -9,6 +9,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,11 @@ def run_http(site: SqliteSite | FreshDatabases, plan: Plan, progress: Progress,
     return {"backend": site.dialect, **out}
 
 
-def _guarded(label: str, console: Console, measure: Any) -> dict[str, Any]:
+def _guarded(label: str, console: Console,
+             measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """A failed measurement is reported in the JSON and the others go on."""
     try:
-        return measure()  # type: ignore[no-any-return]
+        return measure()
     except InvariantViolation:
         raise
     except Exception as exc:  # noqa: BLE001 - reported, not hidden: the JSON carries it
