@@ -29,7 +29,7 @@ from .sites import FreshDatabases, SqliteSite, postgres_site
 CLIENTS = 16
 CLIENTS_MAX = 256
 SECONDS_FULL = 20.0
-SECONDS_QUICK = 2.5
+SECONDS_QUICK = 2.0
 WARMUP_FLOWS = 1
 BACKENDS = ("sqlite", "postgresql")
 
