@@ -191,3 +191,12 @@ def bench_ledger(ctx: typer.Context) -> None:
     from ..benchmarks.ledger import main as bench_main
 
     raise typer.Exit(bench_main(list(ctx.args)))
+
+
+@bench_app.command("payments", add_help_option=False,
+                   context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench_payments(ctx: typer.Context) -> None:
+    """Escrow flows through the service and over HTTP against bare durable commits."""
+    from ..benchmarks.payments import main as bench_main
+
+    raise typer.Exit(bench_main(list(ctx.args)))
