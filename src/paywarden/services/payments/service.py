@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
@@ -187,7 +187,7 @@ class Payments:
             return self._load(conn, payment_id)
 
     def _load(self, conn: Connection, payment_id: str) -> PaymentView | None:
-        row = conn.execute(select(payments).where(payments.c.id == payment_id)).mappings().first()
+        row = conn.execute(_BY_ID, {"id": payment_id}).mappings().first()
         if row is None:
             return None
         escrow = codec.loads(self._keys.open(row["escrow"], table="payments", column="escrow",
@@ -317,6 +317,9 @@ class Payments:
     def _seal(self, payment_id: str, escrow: Escrow) -> bytes:
         return self._keys.seal(codec.dumps(escrow), table="payments", column="escrow",
                                row_id=payment_id)
+
+
+_BY_ID = select(payments).where(payments.c.id == bindparam("id"))
 
 
 def _may_receive(conn: Connection, merchant_id: str) -> None:

@@ -61,6 +61,21 @@ def _versions(batch: Batch) -> dict[str, int]:
     return found
 
 
+def _once_per_batch(batch: Batch, merchant_id: str,
+                    may_receive: Callable[[Connection, str], None]) -> None:
+    """May ``merchant_id`` receive money? Asked once per batch, the answer shared."""
+    answers: dict[str, DomainError | None] = batch.cache.setdefault("may_receive", {})
+    if merchant_id not in answers:
+        try:
+            may_receive(batch.conn, merchant_id)
+            answers[merchant_id] = None
+        except DomainError as refusal:
+            answers[merchant_id] = refusal
+    refusal = answers[merchant_id]
+    if refusal is not None:
+        raise DomainError(refusal.code, refusal.detail)
+
+
 @dataclass
 class TransitionUnit:
     payment_id: str
@@ -88,7 +103,7 @@ class TransitionUnit:
         if self.precondition is not None:
             self.precondition(batch.conn)
         if self.receiver is not None and self.may_receive is not None:
-            self.may_receive(batch.conn, self.receiver)
+            _once_per_batch(batch, self.receiver, self.may_receive)
         batch.post(self.chain)
         paid = "method" in self.values
         batch.later(UPDATE_PAID if paid else UPDATE,
