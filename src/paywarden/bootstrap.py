@@ -61,6 +61,7 @@ class Platform:
         self.keys.ensure()  # first versions now: on SQLite not under a caller's write lock
         seal_legacy(self.database, self.keys)  # the plaintext migration 0005 set aside
         self.engine.start()
+        self.payments.start()
 
     def start_background(self) -> None:
         """A serving process's chores: sign tree heads, rotate and rewrap keys."""
@@ -74,6 +75,7 @@ class Platform:
         if self._background is not None:
             self._background.stop()
             self._background = None
+        self.payments.stop()
         self.engine.stop()
         self.database.dispose()
 

@@ -113,6 +113,15 @@ def issue(conn: Connection, keys: Keys, *, payment_id: str, audience: str,
           claims: dict[str, Any], at_ns: int, audit_index: int,
           issuer: str | None = None) -> Receipt:
     """Sign and store one receipt, in the caller's transaction."""
+    receipt = sign(keys, payment_id=payment_id, audience=audience, claims=claims, at_ns=at_ns,
+                   audit_index=audit_index, issuer=issuer)
+    conn.execute(INSERT, row(receipt))
+    return receipt
+
+
+def sign(keys: Keys, *, payment_id: str, audience: str, claims: dict[str, Any], at_ns: int,
+         audit_index: int, issuer: str | None = None) -> Receipt:
+    """A signed receipt, not yet stored (a group commit stores a batch's with one insert)."""
     if audience not in AUDIENCES:
         raise ReceiptRefused("receipt_claims_invalid", f"audience {audience!r} is not one of "
                              f"{', '.join(AUDIENCES)}")
@@ -130,10 +139,17 @@ def issue(conn: Connection, keys: Keys, *, payment_id: str, audience: str,
     header = _json({"alg": ALGORITHM, "kid": signer.key_id, "typ": TYPE})
     signing_input = f"{_b64(header)}.{_b64(body)}"
     token = f"{signing_input}.{_b64(signer.sign(signing_input.encode('ascii')))}"
-    conn.execute(insert(receipts).values(id=receipt_id, payment_id=payment_id, audience=audience,
-                                         jws=token, audit_index=audit_index, created_at=at_ns))
     return Receipt(id=receipt_id, payment_id=payment_id, audience=audience, jws=token,
                    audit_index=audit_index, created_at=at_ns)
+
+
+def row(receipt: Receipt) -> dict[str, Any]:
+    return {"id": receipt.id, "payment_id": receipt.payment_id, "audience": receipt.audience,
+            "jws": receipt.jws, "audit_index": receipt.audit_index,
+            "created_at": receipt.created_at}
+
+
+INSERT = insert(receipts)
 
 
 def list_for_payment(conn: Connection, payment_id: str) -> list[Receipt]:

@@ -45,11 +45,16 @@ def platform_account(kind: str, money: Money | str) -> AccountRef:
     return AccountRef(kind, "platform", code)
 
 
+def new_account(ref: AccountRef) -> NewAccount:
+    """The ledger account ``ref`` names, as created on first use."""
+    flags = 0 if ref.kind in UNLIMITED else int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
+    return NewAccount(ref.id, ref.ledger, CODES[ref.kind], flags,
+                      user_data=f"{ref.kind}:{ref.owner}")
+
+
 def ensure(engine: LedgerEngine, refs: list[AccountRef]) -> None:
     """Create the accounts that do not exist yet (the ledger for the currency must)."""
-    new = [NewAccount(r.id, r.ledger, CODES[r.kind], 0 if r.kind in UNLIMITED else int(
-        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS), user_data=f"{r.kind}:{r.owner}")
-        for r in refs]
+    new = [new_account(r) for r in refs]
     results = engine.create_accounts(new).result()
     bad = [r for r in results if r not in (AccountResult.OK, AccountResult.EXISTS)]
     if bad:

@@ -5,6 +5,7 @@ columns beside it."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from typing import Any
 
@@ -24,8 +25,24 @@ from ...domain.money import Money
 
 
 def dumps(escrow: Escrow) -> bytes:
-    return json.dumps(dataclasses.asdict(escrow), separators=(",", ":"),
-                      sort_keys=True).encode()
+    return _ENCODER.encode(_plain(escrow)).encode()
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict`` without its deep copies: the escrow's values are immutable."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def loads(data: bytes) -> Escrow:

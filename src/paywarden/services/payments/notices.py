@@ -1,26 +1,33 @@
 """What a payment transition tells the parties, in the transition's own transaction: one
 webhook to the merchant for every transition, and a signed receipt each for the buyer and
-the merchant whenever money moved."""
+the merchant whenever money moved. Rows are handed to ``later`` (the group commit's
+queue), so a batch's outbox and receipts are written with one insert each."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Executable
 
-from .. import receipts, webhooks
+from .. import receipts
+from ..webhooks.events import INSERT as OUTBOX_INSERT
+from ..webhooks.events import outbox_row
 
 if TYPE_CHECKING:
     from ..keys import Keys
     from .service import Notify, PaymentView
 
+Later = Callable[[Executable, dict[str, Any]], None]
+
 
 def notifier(keys: Keys) -> Notify:
-    def notify(conn: Connection, view: PaymentView, event: str, now: int, moved: bool) -> None:
+    def notify(later: Later, view: PaymentView, event: str, now: int, moved: bool) -> None:
         index = view.audit_index if view.audit_index is not None else -1
-        webhooks.enqueue(conn, merchant_id=view.merchant_id, event_type=f"payment.{event}",
-                         payload={"event": event, "payment": view.public()}, at_ns=now,
-                         audit_index=view.audit_index)
+        later(OUTBOX_INSERT, outbox_row(merchant_id=view.merchant_id,
+                                        event_type=f"payment.{event}",
+                                        payload={"event": event, "payment": view.public()},
+                                        at_ns=now, audit_index=view.audit_index))
         if not moved or view.buyer_id is None:
             return
         e = view.escrow
@@ -30,7 +37,8 @@ def notifier(keys: Keys) -> Notify:
                   "refunded_minor": e.refunded_minor, "released_minor": e.released_minor,
                   "fee_minor": e.fee_minor, "event": event}
         for audience in ("buyer", "merchant"):
-            receipts.issue(conn, keys, payment_id=view.id, audience=audience, claims=claims,
-                           at_ns=now, audit_index=index)
+            later(receipts.INSERT, receipts.row(receipts.sign(
+                keys, payment_id=view.id, audience=audience, claims=claims, at_ns=now,
+                audit_index=index)))
 
     return notify

@@ -1,16 +1,20 @@
-"""Escrow payments: each transition is one transaction holding its linked ledger transfers,
-the payment's new state, its audit entry and its webhook — or nothing.
+"""Escrow payments: each transition commits its linked ledger transfers, the payment's new
+state, its audit entry, its webhook and receipts together — or none of them.
 
-The order of every transition: lock the ledger (which also serialises payment
-transitions, so two refunds or releases racing run one after the other), read the
-payment, ask the escrow machine (domain/escrow) for the next state and the money
-legs, post the legs as one linked chain, store the state under the version it was
-read at, audit, enqueue the webhook, commit. Who may send which event is checked
-here: the machine knows states, not people.
+A transition is prepared on the caller's thread, with no lock held: read the payment,
+check who sends the event, ask the escrow machine (domain/escrow) for the next state and
+the money legs, seal the new state. The prepared unit then joins a group commit
+(:mod:`..writepath`, decision 0017), where under the ledger lock it checks the payment is
+still at the version it read (else it is prepared again), consumes the buyer's step-up
+evidence, posts its legs as one linked chain, and queues its rows; the batch commits once.
+Two transitions of one payment therefore apply one after the other, each against the
+state the other left. Who may send which event is checked here: the machine knows
+states, not people.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from collections.abc import Callable, Sequence
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, select
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
@@ -46,15 +50,16 @@ from ...domain.escrow import (
     new_escrow,
     transition,
 )
-from ...domain.ledger import Transfer, TransferFlags, TransferResult
+from ...domain.ledger import Transfer, TransferFlags
 from ...domain.money import Money
 from .. import audit
 from ..keys import Keys, register_sealed_column
 from ..ledger import LedgerEngine
-from ..ledger.posting import Ledger
-from . import accounts, codec
-from .accounts import AccountRef, platform_account
-from .notices import notifier
+from ..writepath import GroupWriter
+from . import codec
+from .accounts import AccountRef, new_account, platform_account
+from .notices import Later, notifier
+from .units import CheckoutUnit, Stale, TransitionUnit
 
 SEALED = register_sealed_column("payments", "escrow")
 SENDERS: dict[type, frozenset[str]] = {
@@ -66,8 +71,9 @@ SENDERS: dict[type, frozenset[str]] = {
     AutoRelease: frozenset({"system"}),
 }
 TRANSFER_CODE = 20  # ledger transfer code of payment movements
+STALE_RETRIES_MAX = 8  # a payment changed between read and batch: prepare again, this often
 log = structlog.get_logger(__name__)
-Notify = Callable[[Connection, "PaymentView", str, int, bool], None]
+Notify = Callable[[Later, "PaymentView", str, int, bool], None]
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,9 @@ class PaymentView:
     escrow: Escrow
     audit_index: int | None = None
     funding: str | None = None  # the buyer_funding account, kind:owner, once paid
+
+    def indexed(self, audit_index: int) -> PaymentView:
+        return dataclasses.replace(self, audit_index=audit_index)
 
     def public(self) -> dict[str, Any]:
         e = self.escrow
@@ -117,7 +126,8 @@ class Checkout:
 
 class Payments:
     def __init__(self, database: Database, *, clock: Clock, keys: Keys, engine: LedgerEngine,
-                 fee: FeeSchedule, session_ttl_s: int, notify: Notify | None = None) -> None:
+                 fee: FeeSchedule, session_ttl_s: int, notify: Notify | None = None,
+                 writer: GroupWriter | None = None) -> None:
         self._database = database
         self._clock = clock
         self._keys = keys
@@ -125,6 +135,13 @@ class Payments:
         self._fee = fee
         self._session_ttl_ns = session_ttl_s * 1_000_000_000
         self.notify = notify or notifier(keys)  # webhooks, receipts: in the same transaction
+        self.writer = writer or GroupWriter(database, clock=clock)
+
+    def start(self) -> None:
+        self.writer.start()
+
+    def stop(self) -> None:
+        self.writer.stop()
 
     # -- checkout -----------------------------------------------------------------------
 
@@ -135,21 +152,21 @@ class Payments:
         session_id, payment_id = "cs_" + secrets.token_hex(12), "pay_" + secrets.token_hex(12)
         escrow = new_escrow(payment_id, amount, terms, self._fee, now_ns=now,
                             expires_at_ns=now + self._session_ttl_ns)
-        with self._database.engine.begin() as conn:
-            conn.execute(insert(checkout_sessions).values(
-                id=session_id, merchant_id=merchant_id, order_ref=order_ref,
-                items=json.dumps(items, separators=(",", ":")), amount=amount.amount_minor,
-                currency=amount.currency, return_url=return_url,
-                days_to_ship=terms.days_to_ship, release_after_days=terms.release_after_days,
-                payment_id=payment_id, created_at=now, expires_at=escrow.expires_at_ns))
-            conn.execute(insert(payments).values(
-                id=payment_id, checkout_session_id=session_id, merchant_id=merchant_id,
-                state=str(escrow.state), version=escrow.version, amount=amount.amount_minor,
-                currency=amount.currency, escrow=self._seal(payment_id, escrow),
-                timer_at=_timer_at(escrow), created_at=now, updated_at=now))
-            audit.record(conn, at_ns=now, actor=actor, action="checkout.create",
-                         object_id=payment_id, detail={"session": session_id},
-                         after=codec.public_state(escrow))
+        self.writer.execute(CheckoutUnit(
+            session={"id": session_id, "merchant_id": merchant_id, "order_ref": order_ref,
+                     "items": json.dumps(items, separators=(",", ":")),
+                     "amount": amount.amount_minor, "currency": amount.currency,
+                     "return_url": return_url, "days_to_ship": terms.days_to_ship,
+                     "release_after_days": terms.release_after_days, "payment_id": payment_id,
+                     "created_at": now, "expires_at": escrow.expires_at_ns},
+            payment={"id": payment_id, "checkout_session_id": session_id,
+                     "merchant_id": merchant_id, "state": str(escrow.state),
+                     "version": escrow.version, "amount": amount.amount_minor,
+                     "currency": amount.currency, "escrow": self._seal(payment_id, escrow),
+                     "timer_at": _timer_at(escrow), "created_at": now, "updated_at": now},
+            event=audit.entry(at_ns=now, actor=actor, action="checkout.create",
+                              object_id=payment_id, detail={"session": session_id},
+                              after=codec.public_state(escrow))))
         return Checkout(session_id, payment_id, merchant_id, order_ref, items, amount,
                         return_url, escrow.expires_at_ns)
 
@@ -170,7 +187,7 @@ class Payments:
             return self._load(conn, payment_id)
 
     def _load(self, conn: Connection, payment_id: str) -> PaymentView | None:
-        row = conn.execute(select(payments).where(payments.c.id == payment_id)).mappings().first()
+        row = conn.execute(_BY_ID, {"id": payment_id}).mappings().first()
         if row is None:
             return None
         escrow = codec.loads(self._keys.open(row["escrow"], table="payments", column="escrow",
@@ -183,53 +200,55 @@ class Payments:
     def apply(self, payment_id: str, event: Event, *, party: Party,
               funding: AccountRef | None = None, method: str | None = None,
               precondition: Callable[[Connection], None] | None = None) -> PaymentView:
-        """Apply ``event``; ``precondition`` runs in the transaction first (e.g. consuming
-        the buyer's step-up evidence, so it is used only if the payment happens)."""
+        """Apply ``event``; ``precondition`` runs in the batch first (e.g. consuming the
+        buyer's step-up evidence, so it is used only if the payment happens)."""
         if party.role not in SENDERS[type(event)]:
             raise DomainError("payment_sender_not_allowed",
                               f"a {party.role} cannot {event.name} a payment")
-        current = self.get(payment_id)
-        if current is None:
+        for _ in range(STALE_RETRIES_MAX):
+            unit = self._prepare(payment_id, event, party, funding, method, precondition)
+            try:
+                view: PaymentView = self.writer.execute(unit)
+            except Stale:
+                continue
+            return view
+        raise DomainError("payment_busy", f"payment {payment_id} kept changing; retry")
+
+    def _prepare(self, payment_id: str, event: Event, party: Party, funding: AccountRef | None,
+                 method: str | None, precondition: Callable[[Connection], None] | None
+                 ) -> TransitionUnit:
+        """Everything a transition needs decided, from the payment as read now."""
+        before = self.get(payment_id)
+        if before is None:
             raise DomainError("not_found", f"no payment {payment_id}")
-        self._check_party(current, party, event)
-        refs = self._accounts(current, funding)
-        accounts.ensure(self._engine, list(refs.values()))
+        self._check_party(before, party, event)
+        refs = self._accounts(before, funding)
         now = self._clock.now_ns()
-        with self._database.engine.begin() as conn:
-            ledger = Ledger(conn)  # first: the lock every payment transition queues on
-            if precondition is not None:
-                precondition(conn)
-            before = self._load(conn, payment_id)
-            assert before is not None
-            outcome = transition(before.escrow, event, now_ns=now)
-            if any(leg.to_role is Role.MERCHANT for leg in outcome.legs):
-                _may_receive(conn, before.merchant_id)
-            self._post(ledger, payment_id, outcome.escrow.version, outcome.legs, refs, now,
-                       party.actor)
-            buyer = party.id if isinstance(event, Pay) else before.buyer_id
-            values: dict[str, Any] = {
-                "state": str(outcome.escrow.state), "version": outcome.escrow.version,
-                "escrow": self._seal(payment_id, outcome.escrow),
-                "timer_at": _timer_at(outcome.escrow), "updated_at": now, "buyer_id": buyer}
-            if isinstance(event, Pay):
-                values |= {"method": method, "funding": _funding_of(refs[Role.BUYER_FUNDING])}
-            changed = conn.execute(update(payments).where(
-                payments.c.id == payment_id, payments.c.version == before.escrow.version
-            ).values(**values)).rowcount
-            if changed != 1:  # cannot happen under the ledger lock; refuse rather than guess
-                raise DomainError("payment_changed", f"payment {payment_id} changed meanwhile")
-            index = audit.record(conn, at_ns=now, actor=party.actor,
-                                 action=f"payment.{event.name}", object_id=payment_id,
-                                 detail={"version": outcome.escrow.version,
-                                         "legs": len(outcome.legs)},
-                                 before=codec.public_state(before.escrow),
-                                 after=codec.public_state(outcome.escrow))
-            view = PaymentView(payment_id, before.merchant_id, buyer,
-                               method if isinstance(event, Pay) else before.method,
-                               outcome.escrow, index)
-            if self.notify is not None:
-                self.notify(conn, view, event.name, now, bool(outcome.legs))
-        return view
+        outcome = transition(before.escrow, event, now_ns=now)
+        after = outcome.escrow
+        chain = self._chain(payment_id, after.version, outcome.legs, refs)
+        paid = isinstance(event, Pay)
+        buyer = party.id if paid else before.buyer_id
+        values: dict[str, Any] = {
+            "state": str(after.state), "version": after.version,
+            "escrow": self._seal(payment_id, after), "timer_at": _timer_at(after),
+            "updated_at": now, "buyer_id": buyer}
+        if paid:
+            values |= {"method": method, "funding": _funding_of(refs[Role.BUYER_FUNDING])}
+        used = {t.debit_account_id for t in chain} | {t.credit_account_id for t in chain}
+        receives = any(leg.to_role is Role.MERCHANT for leg in outcome.legs)
+        return TransitionUnit(
+            payment_id=payment_id, read_version=before.escrow.version, values=values,
+            chain=chain, accounts=[new_account(r) for r in refs.values() if r.id in used],
+            event=audit.entry(at_ns=now, actor=party.actor, action=f"payment.{event.name}",
+                              object_id=payment_id,
+                              detail={"version": after.version, "legs": len(outcome.legs)},
+                              before=codec.public_state(before.escrow),
+                              after=codec.public_state(after)),
+            view=PaymentView(payment_id, before.merchant_id, buyer,
+                             method if paid else before.method, after),
+            event_name=event.name, notify=self.notify, precondition=precondition,
+            receiver=before.merchant_id if receives else None, may_receive=_may_receive)
 
     def run_due(self, *, limit: int = 100) -> int:
         """Apply the timer events that are due (expiry, automatic refund and release)."""
@@ -273,10 +292,12 @@ class Payments:
             refs[Role.BUYER_FUNDING] = funding
         return refs
 
-    def _post(self, ledger: Ledger, payment_id: str, version: int, legs: Sequence[Leg],
-              refs: dict[Role, AccountRef], now: int, actor: str) -> None:
+    def _chain(self, payment_id: str, version: int, legs: Sequence[Leg],
+               refs: dict[Role, AccountRef]) -> list[Transfer]:
+        """The legs as one linked chain, ids fixed by the payment's version (a retried
+        transition meets its own ids)."""
         if not legs:
-            return
+            return []
         try:
             chain = [Transfer(f"{payment_id}.{version}.{i}", refs[leg.from_role].id,
                               refs[leg.to_role].id, leg.amount.amount_minor,
@@ -288,20 +309,17 @@ class Payments:
                               "the payment has no funding source to move money from") from None
         funding = refs.get(Role.BUYER_FUNDING)
         if funding is not None and funding.kind == "card_issuer":
-            chain = [_authorise_and_capture(t) if t.debit_account_id == funding.id else [t]
-                     for t in chain]
-            chain = _relink([t for group in chain for t in group])
-        results = ledger.post(chain, now_ns=now, actor=actor)
-        failed = [r for r in results if r is not TransferResult.OK]
-        if failed:
-            code = ("insufficient_funds" if TransferResult.EXCEEDS_CREDITS in failed
-                    else "ledger_refused")
-            raise DomainError(code, f"the ledger refused the payment's movements: "
-                              f"{sorted({str(r) for r in failed})}")
+            grouped = [_authorise_and_capture(t) if t.debit_account_id == funding.id else [t]
+                       for t in chain]
+            chain = _relink([t for group in grouped for t in group])
+        return chain
 
     def _seal(self, payment_id: str, escrow: Escrow) -> bytes:
         return self._keys.seal(codec.dumps(escrow), table="payments", column="escrow",
                                row_id=payment_id)
+
+
+_BY_ID = select(payments).where(payments.c.id == bindparam("id"))
 
 
 def _may_receive(conn: Connection, merchant_id: str) -> None:
