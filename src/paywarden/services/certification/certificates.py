@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +34,19 @@ class Certificate:
     @property
     def domains(self) -> tuple[str, ...]:
         """The DNS names the certificate binds (read from the certificate itself)."""
-        cert = x509.load_pem_x509_certificate(self.pem.encode())
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        return tuple(names.get_values_for_type(x509.DNSName))
+        return _dns_names(self.pem)
+
+
+DOMAINS_CACHED_MAX = 4_096
+
+
+@functools.lru_cache(maxsize=DOMAINS_CACHED_MAX)
+def _dns_names(pem: str) -> tuple[str, ...]:
+    """Parsed once per certificate: a certificate's bytes never change, and every
+    checkout asks."""
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return tuple(names.get_values_for_type(x509.DNSName))
 
 
 def from_row(row: RowMapping | dict[str, Any]) -> Certificate:

@@ -59,6 +59,7 @@ from ..writepath import GroupWriter
 from . import codec
 from .accounts import AccountRef, new_account, platform_account
 from .notices import Later, notifier
+from .recent import RecentPayments
 from .units import CheckoutUnit, Stale, TransitionUnit
 
 SEALED = register_sealed_column("payments", "escrow")
@@ -136,6 +137,7 @@ class Payments:
         self._session_ttl_ns = session_ttl_s * 1_000_000_000
         self.notify = notify or notifier(keys)  # webhooks, receipts: in the same transaction
         self.writer = writer or GroupWriter(database, clock=clock)
+        self._recent = RecentPayments()
 
     def start(self) -> None:
         self.writer.start()
@@ -167,6 +169,7 @@ class Payments:
             event=audit.entry(at_ns=now, actor=actor, action="checkout.create",
                               object_id=payment_id, detail={"session": session_id},
                               after=codec.public_state(escrow))))
+        self._recent.put(PaymentView(payment_id, merchant_id, None, None, escrow))
         return Checkout(session_id, payment_id, merchant_id, order_ref, items, amount,
                         return_url, escrow.expires_at_ns)
 
@@ -205,22 +208,35 @@ class Payments:
         if party.role not in SENDERS[type(event)]:
             raise DomainError("payment_sender_not_allowed",
                               f"a {party.role} cannot {event.name} a payment")
+        fresh = False
         for _ in range(STALE_RETRIES_MAX):
-            unit = self._prepare(payment_id, event, party, funding, method, precondition)
+            before = None if fresh else self._recent.get(payment_id)
+            remembered = before is not None
+            before = before or self.get(payment_id)
+            if before is None:
+                raise DomainError("not_found", f"no payment {payment_id}")
+            try:
+                unit = self._prepare(before, event, party, funding, method, precondition)
+            except DomainError:
+                if not remembered:
+                    raise
+                fresh = True  # decided on this process's copy: ask the database
+                continue
             try:
                 view: PaymentView = self.writer.execute(unit)
             except Stale:
+                self._recent.forget(payment_id)
+                fresh = True
                 continue
+            self._recent.put(view)
             return view
         raise DomainError("payment_busy", f"payment {payment_id} kept changing; retry")
 
-    def _prepare(self, payment_id: str, event: Event, party: Party, funding: AccountRef | None,
-                 method: str | None, precondition: Callable[[Connection], None] | None
-                 ) -> TransitionUnit:
-        """Everything a transition needs decided, from the payment as read now."""
-        before = self.get(payment_id)
-        if before is None:
-            raise DomainError("not_found", f"no payment {payment_id}")
+    def _prepare(self, before: PaymentView, event: Event, party: Party,
+                 funding: AccountRef | None, method: str | None,
+                 precondition: Callable[[Connection], None] | None) -> TransitionUnit:
+        """Everything a transition needs decided, from the payment ``before`` it."""
+        payment_id = before.id
         self._check_party(before, party, event)
         refs = self._accounts(before, funding)
         now = self._clock.now_ns()
