@@ -27,7 +27,7 @@ from .test_payments_service import BUYER, EUR, balance, checkout, merchant, wall
 def two(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[tuple[Platform, Platform]]:
     settings = Settings(database_url=database.url, data_dir=tmp_path, payment_fee_bps=200)
     first = build(settings, clock=clock, database=database)
-    second = build(settings, clock=clock, database=database)
+    second = build(settings, clock=clock)  # a pool of its own, as another process has
     first.start()
     second.start()
     first.queries.create_ledger(EUR, now_ns=clock.now_ns())
