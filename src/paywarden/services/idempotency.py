@@ -149,8 +149,8 @@ class IdempotencyKeys:
                                          "used for another request; use a new key", 422)
             if row["state"] == DONE:
                 body = self._open_body(principal, key, row["response_body_sealed"])
-                return StoredResponse(row["status_code"], json.loads(row["response_headers"]),
-                                      body)
+                headers = [(n, v) for n, v in json.loads(row["response_headers"])]
+                return StoredResponse(row["status_code"], headers, body)
             if now - row["created_at"] < self._lease_ns:
                 raise IdempotencyRefused("idempotency_in_progress", "a request with this "
                                          "Idempotency-Key is being processed; retry later", 409)
