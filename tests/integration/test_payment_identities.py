@@ -4,30 +4,36 @@ commits with the effect or not at all."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select
 
 from paywarden.adapters.clock import FakeClock
+from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import checkout_sessions, idempotency_keys
-from paywarden.bootstrap import Platform
+from paywarden.bootstrap import Platform, build
 from paywarden.domain.errors import DomainError
 from paywarden.domain.escrow import EscrowTerms, Pay, State
 from paywarden.domain.money import Money
 from paywarden.services.idempotency import Claim, IdempotencyRefused, StoredResponse
 from paywarden.services.payments import Party
 from paywarden.services.payments.service import Checkout
+from paywarden.settings import Settings
 
-from .test_payments_service import (  # noqa: F401 - the platform fixture
-    BUYER,
-    EUR,
-    balance,
-    checkout,
-    merchant,
-    platform,
-    wallet,
-)
+from .test_payments_service import BUYER, EUR, balance, checkout, merchant, wallet
+
+
+@pytest.fixture
+def platform(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[Platform]:
+    p = build(Settings(database_url=database.url, data_dir=tmp_path), clock=clock,
+              database=database)
+    p.start()
+    p.queries.create_ledger(EUR, now_ns=clock.now_ns())
+    yield p
+    p.stop()
 
 ANSWER = StoredResponse(201, [("content-type", "application/json")], b"{}")
 

@@ -107,7 +107,7 @@ class Answer(Generic[T]):
         claim = _CLAIM.get()
         if claim is not None:
             self._platform.idempotency.record(conn, claim, _stored(
-                response.status_code, response.raw_headers, response.body))
+                response.status_code, response.raw_headers, bytes(response.body)))
         crash_point(self._platform.settings, "idempotency.before_commit")
         self._response = response
 

@@ -50,7 +50,8 @@ class ParkedPayment:
 def backoff_ns(attempts: int) -> int:
     """How long after its ``attempts``-th refusal in a row a timer is tried again."""
     exponent = min(max(attempts - 1, 0), 32)  # 2**32 minutes is far past the cap already
-    return min(TIMER_BACKOFF_S_BASE * 2**exponent, TIMER_BACKOFF_S_MAX) * NS
+    backoff_s: int = min(TIMER_BACKOFF_S_BASE << exponent, TIMER_BACKOFF_S_MAX)
+    return backoff_s * NS
 
 
 def due_ids(conn: Connection, now_ns: int, limit: int) -> list[str]:
