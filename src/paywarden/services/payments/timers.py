@@ -27,7 +27,7 @@ from .. import audit
 from ..ledger.posting import Ledger
 
 TIMER_BATCH_SIZE_MAX = 100  # due payments read at once
-TIMER_BATCHES_PER_RUN_MAX = 20  # then the next run goes on
+TIMER_BATCHES_PER_RUN_MAX = 5  # then the next run goes on (other chores share the thread)
 TIMER_BACKOFF_S_BASE = 60
 TIMER_BACKOFF_S_MAX = 6 * 3_600
 PARKED_PAGE_SIZE_MAX = 500
