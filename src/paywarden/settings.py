@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
     idempotency_lease_s: int = Field(default=120, ge=10, le=3600,
                                      description="After this, a claim left running is taken over")
+    crash_at: str | None = Field(default=None, description="Tests only: the named crash point "
+                                 "(e.g. idempotency.after_effect) where the process SIGKILLs "
+                                 "itself")
     redis_url: str | None = Field(default=None, description="Shared rate-limit state")
     rate_limit_address: str = "1200/minute"  # at least the merchant key's: one backend, one address
     rate_limit_merchant_key: str = "600/minute"

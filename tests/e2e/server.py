@@ -34,17 +34,23 @@ def paywarden(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
 @contextmanager
 def serving(env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
     """`paywarden serve` on ``port`` until the block ends; yields its base URL."""
+    proc, base = spawn(env, port, log_path)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def spawn(env: dict[str, str], port: int, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`paywarden serve` on ``port``, ready to answer; the caller ends it (or it dies)."""
     base = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "paywarden", "serve", "--host",
                                  "127.0.0.1", "--port", str(port)], env=env, stdout=log,
                                 stderr=log)
-        try:
-            _wait_ready(base, proc, log_path)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    _wait_ready(base, proc, log_path)
+    return proc, base
 
 
 def _wait_ready(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:

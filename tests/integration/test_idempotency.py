@@ -21,6 +21,7 @@ from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import idempotency_keys
 from paywarden.api import create_app
 from paywarden.api.auth import CurrentPrincipal
+from paywarden.services.idempotency import Claim
 from tests.support.merchants import (
     Creds,
     client_for,
@@ -177,9 +178,11 @@ def test_a_duplicate_arriving_while_the_first_runs_is_refused_with_409(
 def test_a_claim_left_running_by_a_dead_request_is_taken_over_after_its_lease(
         api: TestClient, probe: Probe, clock: FakeClock) -> None:
     store = platform_of(api).idempotency
-    assert store.claim("staff:ghost", "k", "0" * 64) is None  # its process then died
+    first = store.claim("staff:ghost", "k", "0" * 64)  # its process then died
     clock.advance(platform_of(api).settings.idempotency_lease_s + 1)
-    assert store.claim("staff:ghost", "k", "0" * 64) is None
+    second = store.claim("staff:ghost", "k", "0" * 64)
+    assert isinstance(first, Claim) and isinstance(second, Claim)
+    assert second.claimed_at > first.claimed_at
 
 
 def test_a_server_failure_releases_the_key_so_a_retry_runs(api: TestClient,

@@ -138,7 +138,8 @@ def test_attacks_on_the_flow_are_refused_and_move_nothing(api: TestClient) -> No
     _, mallory, _ = passkey_customer(api, "mallory")
     wallet = AccountRef("wallet", buyer.id, "EUR")
     fund(platform, wallet, 20_000)
-    session, second = checkout(api, shop), checkout(api, shop)
+    session = checkout(api, shop)
+    second = checkout(api, shop, {**ORDER, "order_ref": "A-1002"})
     # evidence for one order does not pay another, nor a larger amount
     evidence = confirm_order(api, token, authenticator, session, shop)
     r = api.post(f"/v1/checkout/sessions/{second['id']}/pay", headers=bearer(token),
@@ -155,11 +156,11 @@ def test_attacks_on_the_flow_are_refused_and_move_nothing(api: TestClient) -> No
     # another buyer cannot confirm it; another merchant cannot ship or refund it
     assert api.post(f"/v1/payments/{pid}/confirm", headers=bearer(mallory)).status_code == 404
     r = signed(api, other_shop, "POST", f"/v1/payments/{pid}/refunds",
-               json.dumps({"amount": 100}).encode())
+               json.dumps({"amount": 100, "refund_id": "r1"}).encode())
     assert r.status_code == 404
     # a refund larger than what is held; then a cancel, and a shipment after it
     r = signed(api, shop, "POST", f"/v1/payments/{pid}/refunds",
-               json.dumps({"amount": 5_001}).encode())
+               json.dumps({"amount": 5_001, "refund_id": "r1"}).encode())
     assert r.status_code == 422 and r.json()["code"] == "refund_exceeds_held"
     assert api.post(f"/v1/payments/{pid}/cancel", headers=bearer(token)).status_code == 200
     r = signed(api, shop, "POST", f"/v1/payments/{pid}/shipments",

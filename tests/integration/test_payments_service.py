@@ -4,6 +4,7 @@ refused transitions move nothing; racing refunds never move more than is held.""
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,6 @@ from paywarden.domain.escrow import (
     EscrowError,
     EscrowTerms,
     Pay,
-    Refund,
     Ship,
     State,
 )
@@ -69,10 +69,11 @@ def balance(platform: Platform, ref: AccountRef) -> int:
     return 0 if view is None else view.balances.credits_posted - view.balances.debits_posted
 
 
-def checkout(platform: Platform, merchant_id: str, amount: int = 10_000) -> str:
+def checkout(platform: Platform, merchant_id: str, amount: int = 10_000,
+             order_ref: str | None = None) -> str:
     made = platform.payments.create_checkout(
-        merchant_id=merchant_id, order_ref="order-1", items=[{"name": "Lamp", "quantity": 1,
-                                                              "unit_amount": amount}],
+        merchant_id=merchant_id, order_ref=order_ref or f"order-{secrets.token_hex(4)}",
+        items=[{"name": "Lamp", "quantity": 1, "unit_amount": amount}],
         amount=Money(amount, EUR), return_url="https://shop.example/done",
         terms=EscrowTerms(days_to_ship=3, release_after_days=7), actor=merchant_id)
     return made.payment_id
@@ -105,7 +106,8 @@ def test_refused_transitions_move_nothing(platform: Platform) -> None:
     platform.payments.apply(pid, Pay(Money(10_000, EUR)), party=buyer, funding=funds,
                             method="wallet")
     with pytest.raises(EscrowError) as too_much:
-        platform.payments.apply(pid, Refund(Money(10_001, EUR)), party=Party("merchant", shop))
+        platform.payments.refund(pid, Money(10_001, EUR), refund_id="r1",
+                                 party=Party("merchant", shop))
     assert too_much.value.code == "refund_exceeds_held"
     platform.payments.apply(pid, Cancel(), party=buyer)
     with pytest.raises(EscrowError) as shipped_cancelled:
@@ -140,14 +142,14 @@ def test_racing_refunds_never_move_more_than_is_held(platform: Platform) -> None
                             funding=funds, method="wallet")
     refused: list[str] = []
 
-    def refund(party: Party) -> None:
+    def refund(party: Party, n: int) -> None:
         try:
-            platform.payments.apply(pid, Refund(Money(4_000, EUR)), party=party)
+            platform.payments.refund(pid, Money(4_000, EUR), refund_id=f"r{n}", party=party)
         except DomainError as exc:
             refused.append(exc.code)
 
     parties = [Party("merchant", shop), Party("staff", "cli:alice"), Party("staff", "cli:bob")]
-    threads = [threading.Thread(target=refund, args=(p,)) for p in parties * 2]
+    threads = [threading.Thread(target=refund, args=(p, n)) for n, p in enumerate(parties * 2)]
     for t in threads:
         t.start()
     for t in threads:

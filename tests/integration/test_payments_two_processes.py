@@ -13,7 +13,7 @@ import pytest
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.bootstrap import Platform, build
-from paywarden.domain.escrow import ConfirmReceipt, EscrowError, Pay, Refund, Ship, State
+from paywarden.domain.escrow import ConfirmReceipt, EscrowError, Pay, Ship, State
 from paywarden.domain.money import Money
 from paywarden.services.audit.verify import verify_audit
 from paywarden.services.ledger.verify import verify_ledger
@@ -58,12 +58,15 @@ def test_a_transition_prepared_from_a_stale_copy_is_prepared_again(
     pid = checkout(first, shop)
     first.payments.apply(pid, Pay(Money(10_000, EUR)), party=Party("buyer", BUYER),
                          funding=funds, method="wallet")
-    second.payments.apply(pid, Refund(Money(6_000, EUR)), party=Party("merchant", shop))
+    shop_party = Party("merchant", shop)
+    second.payments.refund(pid, Money(6_000, EUR), refund_id="r1", party=shop_party)
     # on its copy 10,000 is still held: the refund is valid there, and must not refund twice
     with pytest.raises(EscrowError) as too_much:
-        first.payments.apply(pid, Refund(Money(6_000, EUR)), party=Party("merchant", shop))
+        first.payments.refund(pid, Money(6_000, EUR), refund_id="r2", party=shop_party)
     assert too_much.value.code == "refund_exceeds_held"
-    after = first.payments.apply(pid, Refund(Money(4_000, EUR)), party=Party("merchant", shop))
-    assert after.escrow.refunded_minor == 10_000 and after.escrow.version == 3
+    again = first.payments.refund(pid, Money(6_000, EUR), refund_id="r1", party=shop_party)
+    assert not again.created and again.payment.escrow.refunded_minor == 6_000
+    after = first.payments.refund(pid, Money(4_000, EUR), refund_id="r3", party=shop_party)
+    assert after.payment.escrow.refunded_minor == 10_000 and after.payment.escrow.version == 3
     assert balance(first, funds) == 50_000
     assert verify_ledger(first.database) == [] and verify_audit(first.database) == []

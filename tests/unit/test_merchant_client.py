@@ -154,3 +154,34 @@ def test_a_private_key_in_pem_is_accepted(key: Ed25519PrivateKey) -> None:
     server = Server(httpx.Response(200, json={"id": "mer_1"}))
     http = httpx.Client(transport=httpx.MockTransport(server))
     assert PayWardenClient(BASE, "key_1", pem, http_client=http).me() == {"id": "mer_1"}
+
+
+def test_a_refund_names_its_refund_id_and_a_reused_one_raises_conflict(
+        key: Ed25519PrivateKey) -> None:
+    first = {"id": "pay_1", "refund": {"id": "rf-1", "amount": 300}}
+    server = Server(httpx.Response(201, json=first),
+                    _problem(409, "refund_id_reused"))
+    with _client(server, key, []) as client:
+        assert client.refund("pay_1", amount=300, refund_id="rf-1") == first
+        with pytest.raises(Conflict) as reused:
+            client.refund("pay_1", amount=301, refund_id="rf-1")
+    assert reused.value.code == "refund_id_reused"
+    sent = [json.loads(r.content) for r in server.requests]
+    assert sent == [{"amount": 300, "refund_id": "rf-1"}, {"amount": 301, "refund_id": "rf-1"}]
+    assert all(r.url.path == "/v1/payments/pay_1/refunds" for r in server.requests)
+    assert server.requests[0].headers["idempotency-key"] != \
+        server.requests[1].headers["idempotency-key"]
+
+
+def test_a_checkout_names_its_order_ref(key: Ed25519PrivateKey) -> None:
+    server = Server(httpx.Response(201, json={"id": "cs_1"}))
+    with _client(server, key, []) as client:
+        client.create_checkout(order_ref="A-1", items=[{"name": "Lamp", "quantity": 1,
+                                                        "unit_amount": 500}],
+                               amount=500, currency="EUR",
+                               return_url="https://shop.example/done", days_to_ship=3,
+                               release_after_days=7)
+    assert json.loads(server.requests[0].content) == {
+        "order_ref": "A-1", "items": [{"name": "Lamp", "quantity": 1, "unit_amount": 500}],
+        "amount": 500, "currency": "EUR", "return_url": "https://shop.example/done",
+        "escrow": {"days_to_ship": 3, "release_after_days": 7}}

@@ -15,26 +15,51 @@ caller, and then:
 A response marked ``Cache-Control: no-store`` (one carrying a secret, such as
 a new token) is never stored: its key is released instead, and a retry runs
 again. Set-Cookie is never stored or replayed.
+
+Exactly once (decision 0018). The claim is published to the route through a
+context variable (Starlette copies the context into the route's thread). A
+route that moves money renders its answer with an :class:`Answer` *inside* the
+service's transaction, which records it under the claimed key there: the
+effect and the key's answer commit together. This layer then finds the answer
+already recorded and does not store it again; a retry after a crash finds the
+key done and replays it, or (the effect not committed) takes the claim over
+after its lease and runs the request once. Routes that record nothing keep the
+claim / run / complete order.
+
+Crash points for the tests that SIGKILL a real server (``PAYWARDEN_CRASH_AT``):
+``idempotency.before_effect`` (claimed, route not run),
+``idempotency.before_commit`` (answer recorded, transaction not committed),
+``idempotency.after_effect`` (committed, the route not returned) and
+``idempotency.before_response`` (stored, nothing sent).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Generic, TypeVar
 
+import structlog
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..bootstrap import Platform
+from ..domain.errors import InvariantViolation
 from ..domain.identity import Kind, Principal
 from ..services.idempotency import (
+    Claim,
     IdempotencyRefused,
     StoredResponse,
     check_key,
     fingerprint,
 )
+from ..settings import Settings
 from .auth import SESSION_COOKIE, SIGNATURE_HEADERS, authenticate
 from .problems import Problem, problem_response
 
@@ -50,10 +75,51 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 STORED_HEADERS = frozenset({"content-type", "location", "content-location", "etag",
                             "last-modified", "link", "retry-after"})
 RETRY_AFTER_S = 1
+T = TypeVar("T")
+log = structlog.get_logger(__name__)
+# The key this request holds, if any: set around the route by the middleware.
+_CLAIM: ContextVar[Claim | None] = ContextVar("idempotency_claim", default=None)
 
 
 def install(app: FastAPI) -> None:
     app.add_middleware(IdempotencyMiddleware)
+
+
+def crash_point(settings: Settings, name: str) -> None:
+    """Tests only: SIGKILL this process here when ``settings.crash_at`` names this point."""
+    if settings.crash_at == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Answer(Generic[T]):
+    """A route's answer, rendered from its service's result inside the transaction of the
+    effect and recorded there under the request's Idempotency-Key, if it has one.
+
+    Hand :meth:`record` to the service as its ``finish``; return :attr:`response`."""
+
+    def __init__(self, platform: Platform, render: Callable[[T], JSONResponse]) -> None:
+        self._platform = platform
+        self._render = render
+        self._response: JSONResponse | None = None
+        # Read here, on the request's own context: ``record`` runs on the write path's
+        # thread (decision 0017), where the request's context variables are not set.
+        self._claim = _CLAIM.get()
+
+    def record(self, conn: Connection, result: T) -> None:
+        response = self._render(result)
+        claim = self._claim
+        if claim is not None:
+            self._platform.idempotency.record(conn, claim, _stored(
+                response.status_code, response.raw_headers, bytes(response.body)))
+        crash_point(self._platform.settings, "idempotency.before_commit")
+        self._response = response
+
+    @property
+    def response(self) -> JSONResponse:
+        if self._response is None:
+            raise InvariantViolation("the service returned without rendering its answer")
+        crash_point(self._platform.settings, "idempotency.after_effect")
+        return self._response
 
 
 class _BodyTooLarge(Exception):
@@ -107,28 +173,46 @@ class IdempotencyMiddleware:
         store = platform.idempotency
         try:
             key = check_key(raw_key)
-            stored = await run_in_threadpool(store.claim, owner, key,
-                                             fingerprint("POST", target, body))
+            held = await run_in_threadpool(store.claim, owner, key,
+                                           fingerprint("POST", target, body))
         except IdempotencyRefused as exc:
             headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 409 else None
             await _send_problem(scope, receive, send, Problem(exc.status, exc.code, exc.detail,
                                                      headers=headers))
             return
-        if stored is not None:
-            await _send_stored(send, stored)
+        if isinstance(held, StoredResponse):
+            await _send_stored(send, held)
             return
+        crash_point(platform.settings, "idempotency.before_effect")
+        captured = await self._run(scope, receive, body, held, platform)
+        crash_point(platform.settings, "idempotency.before_response")
+        await captured.forward(send)
+
+    async def _run(self, scope: Scope, receive: Receive, body: bytes, claim: Claim,
+                   platform: Platform) -> _Capture:
+        """Run the route holding ``claim``; then store its answer unless it was recorded
+        with the effect (every write here is fenced by the claim: see services)."""
+        store = platform.idempotency
         captured = _Capture()
+        token = _CLAIM.set(claim)
         try:
             await self.app(scope, _replay(body, receive), captured.send)
         except Exception:
-            await run_in_threadpool(store.release, owner, key)
+            await run_in_threadpool(store.release, claim)
             raise
+        finally:
+            _CLAIM.reset(token)
         response = captured.response()
-        if response.status_code >= 500 or captured.no_store:
-            await run_in_threadpool(store.release, owner, key)
+        if claim.recorded is not None:
+            if claim.recorded != response:  # what committed is what every retry will see
+                log.error("idempotency.answer_differs", status=response.status_code,
+                          recorded=claim.recorded.status_code)
+                captured.replace(claim.recorded)
+        elif response.status_code >= 500 or captured.no_store:
+            await run_in_threadpool(store.release, claim)
         else:
-            await run_in_threadpool(store.complete, owner, key, response)
-        await captured.forward(send)
+            await run_in_threadpool(store.complete, claim, response)
+        return captured
 
 
 def _has_credentials(scope: Scope) -> bool:
@@ -200,8 +284,13 @@ class _Capture:
 
     def response(self) -> StoredResponse:
         status = int(self.start["status"]) if self.start is not None else 500
-        kept = [(n, v) for n, v in self._headers() if n.lower() in STORED_HEADERS]
-        return StoredResponse(status, kept, b"".join(self.chunks))
+        raw = self.start.get("headers", []) if self.start is not None else []
+        return _stored(status, raw, b"".join(self.chunks))
+
+    def replace(self, stored: StoredResponse) -> None:
+        self.start = {"type": "http.response.start", "status": stored.status_code,
+                      "headers": _raw_headers(stored)}
+        self.chunks = [stored.body]
 
     async def forward(self, send: Send) -> None:
         if self.start is None:
@@ -211,10 +300,22 @@ class _Capture:
                     "more_body": False})
 
 
-async def _send_stored(send: Send, stored: StoredResponse) -> None:
+def _stored(status: int, raw_headers: Any, body: bytes) -> StoredResponse:
+    """What is kept of an answer: status, the headers a replay repeats, the body."""
+    headers = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in raw_headers]
+    return StoredResponse(status, [(n, v) for n, v in headers if n.lower() in STORED_HEADERS],
+                          body)
+
+
+def _raw_headers(stored: StoredResponse) -> list[tuple[bytes, bytes]]:
     headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in stored.headers]
-    headers.append((REPLAYED_HEADER.lower().encode(), b"true"))
     headers.append((b"content-length", str(len(stored.body)).encode()))
+    return headers
+
+
+async def _send_stored(send: Send, stored: StoredResponse) -> None:
+    headers = _raw_headers(stored)
+    headers.append((REPLAYED_HEADER.lower().encode(), b"true"))
     await send({"type": "http.response.start", "status": stored.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": stored.body, "more_body": False})
 

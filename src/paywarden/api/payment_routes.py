@@ -5,6 +5,13 @@ disputes; buyers (customer sessions) pay with a step-up confirmation over the
 exact order, confirm receipt, open disputes; staff decide disputes and refund.
 Who may send which event is enforced in :mod:`paywarden.services.payments`;
 here a principal becomes a party and domain refusals become problems.
+
+Every route that changes a payment renders its answer inside the service's
+transaction (:class:`~paywarden.api.idempotency.Answer`), so that the answer
+recorded under the Idempotency-Key commits with the effect (decision 0018). A
+checkout session is also matched by its (merchant, ``order_ref``) and a refund
+by its ``refund_id``: a second request for the same returns the first (200),
+one for something else under the same id is refused (409).
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
@@ -29,7 +37,6 @@ from ..domain.escrow import (
     EscrowTerms,
     OpenDispute,
     Pay,
-    Refund,
     Ship,
 )
 from ..domain.identity import Access, Kind, Principal, Resource
@@ -37,9 +44,17 @@ from ..domain.identity.stepup import parse_operation
 from ..domain.money import Money
 from ..services import receipts
 from ..services.ledger.currencies import currency
-from ..services.payments import AccountRef, Party, PaymentView, platform_account
+from ..services.payments import (
+    AccountRef,
+    Checkout,
+    Party,
+    PaymentView,
+    RefundDone,
+    platform_account,
+)
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
+from .idempotency import Answer
 from .ids import rfc3339
 from .problems import Problem
 
@@ -49,7 +64,11 @@ SessionId = Annotated[str, Path(pattern=r"^cs_[0-9a-f]{24}$")]
 _STATUS = {"not_found": 404, "payment_sender_not_allowed": 403, "insufficient_funds": 402,
            "escrow_transition_not_allowed": 409, "payment_changed": 409,
            "step_up_required": 401, "step_up_mismatch": 403, "merchant_suspended": 403,
-           "merchant_revoked": 403, "merchant_not_certified": 403, "card_declined": 402}
+           "merchant_revoked": 403, "merchant_not_certified": 403, "card_declined": 402,
+           "checkout_order_ref_reused": 409, "refund_id_reused": 409,
+           "idempotency_claim_lost": 409}
+REFUND_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
+PARKED_CURSOR = r"^\d{1,20}\.pay_[0-9a-f]{24}$"
 
 
 class _Strict(BaseModel):
@@ -89,6 +108,8 @@ class ShipmentIn(_Strict):
 
 class RefundIn(_Strict):
     amount: int = Field(ge=1, le=10**15)
+    refund_id: str = Field(pattern=REFUND_ID, description="chosen by the client, unique per "
+                           "payment: a retry with the same refund_id returns the first refund")
 
 
 class DisputeIn(_Strict):
@@ -131,6 +152,11 @@ def _out(view: PaymentView) -> dict[str, Any]:
     return body
 
 
+def _payment_answer(platform: Platform, status: int, **extra: Any) -> Answer[PaymentView]:
+    return Answer(platform, lambda view: JSONResponse({**_out(view), **extra},
+                                                      status_code=status))
+
+
 def _visible(platform: Platform, principal: Principal, payment_id: str,
              access: Access) -> PaymentView:
     """The payment, if this principal may see it; 404 alike for missing and foreign."""
@@ -152,26 +178,35 @@ def _visible(platform: Platform, principal: Principal, payment_id: str,
 
 @router.post("/checkout/sessions", status_code=201)
 def create_checkout(body: CheckoutIn, platform: PlatformDep,
-                    principal: CurrentPrincipal) -> dict[str, Any]:
+                    principal: CurrentPrincipal) -> JSONResponse:
+    """201 with a new session; 200 with the first one when this order_ref already has a
+    session with the same fields; 409 ``checkout_order_ref_reused`` with other fields."""
     if principal.kind is not Kind.MERCHANT or principal.owner is None:
         raise Problem(403, "forbidden", "checkout sessions are created by merchants")
     platform.guard.authorize(principal, Resource.PAYMENTS, Access.WRITE, owner=principal.owner)
     if sum(i.quantity * i.unit_amount for i in body.items) != body.amount:
         raise Problem(422, "amount_mismatch", "the items do not add up to the amount")
+    base = platform.settings.public_url.rstrip("/")
+
+    def render(made: Checkout) -> JSONResponse:
+        return JSONResponse({"id": made.id, "payment_id": made.payment_id,
+                             "order_ref": made.order_ref, "url": f"{base}/pay/{made.id}",
+                             "expires_at": rfc3339(made.expires_at_ns)},
+                            status_code=201 if made.created else 200)
+
+    answer = Answer(platform, render)
     with _refusals():
         currency(body.currency)
         _check_can_sell(platform, principal.owner, body.return_url)
         if platform.queries.ledger_by_currency(body.currency) is None:
             platform.queries.create_ledger(body.currency, now_ns=platform.clock.now_ns())
-        made = platform.payments.create_checkout(
+        platform.payments.create_checkout(
             merchant_id=principal.owner, order_ref=body.order_ref,
             items=[i.model_dump() for i in body.items], amount=Money(body.amount, body.currency),
             return_url=body.return_url, terms=EscrowTerms(body.escrow.days_to_ship,
                                                           body.escrow.release_after_days),
-            actor=principal.actor)
-    url = f"{platform.settings.public_url.rstrip('/')}/pay/{made.id}"
-    return {"id": made.id, "payment_id": made.payment_id, "url": url,
-            "expires_at": rfc3339(made.expires_at_ns)}
+            actor=principal.actor, finish=answer.record)
+    return answer.response
 
 
 def _check_can_sell(platform: Platform, merchant_id: str, return_url: str) -> None:
@@ -192,7 +227,7 @@ def _check_can_sell(platform: Platform, merchant_id: str, return_url: str) -> No
 
 @router.post("/checkout/sessions/{session_id}/pay")
 def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
-        principal: CurrentPrincipal) -> dict[str, Any]:
+        principal: CurrentPrincipal) -> JSONResponse:
     if principal.kind is not Kind.CUSTOMER or principal.owner is None:
         raise Problem(403, "forbidden", "a buyer pays with their own session")
     platform.guard.authorize(principal, Resource.PAYMENTS, Access.WRITE, owner=principal.owner)
@@ -220,11 +255,13 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
     def confirmed(conn: Connection) -> None:  # in the payment's transaction: used once
         platform.step_up.require(conn, buyer, approved(conn), body.evidence_id)
 
+    answer = _payment_answer(platform, 200, return_url=session.return_url)
     with _refusals():
-        view = platform.payments.apply(session.payment_id, Pay(session.amount),
-                                       party=Party("buyer", buyer), funding=funding,
-                                       method=body.method, precondition=confirmed)
-    return {**_out(view), "return_url": session.return_url}
+        platform.payments.apply(session.payment_id, Pay(session.amount),
+                                party=Party("buyer", buyer), funding=funding,
+                                method=body.method, precondition=confirmed,
+                                finish=answer.record)
+    return answer.response
 
 
 def _funding(platform: Platform, buyer: str, body: PayIn, amount: Money) -> AccountRef:
@@ -249,23 +286,46 @@ def _evidence_operation(conn: Connection, user: str, evidence_id: str) -> Any:
 
 @router.post("/payments/{payment_id}/confirm")
 def confirm_receipt(payment_id: PaymentId, platform: PlatformDep,
-                    principal: CurrentPrincipal) -> dict[str, Any]:
+                    principal: CurrentPrincipal) -> JSONResponse:
     return _apply(platform, principal, payment_id, ConfirmReceipt())
 
 
 @router.post("/payments/{payment_id}/disputes", status_code=201)
 def open_dispute(payment_id: PaymentId, body: DisputeIn, platform: PlatformDep,
-                 principal: CurrentPrincipal) -> dict[str, Any]:
+                 principal: CurrentPrincipal) -> JSONResponse:
     with _refusals():
         try:
             reason = DisputeReason(body.reason)
         except ValueError:
             raise DomainError("dispute_input_invalid", "unknown dispute reason") from None
         event = OpenDispute(reason, body.detail, tuple(body.evidence_refs))
-    return _apply(platform, principal, payment_id, event)
+    return _apply(platform, principal, payment_id, event, status=201)
 
 
 # -- merchants and staff ------------------------------------------------------------------------
+
+
+@router.get("/payments/parked")
+def parked_payments(platform: PlatformDep, principal: CurrentPrincipal,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                    cursor: Annotated[str | None, Query(pattern=PARKED_CURSOR)] = None
+                    ) -> dict[str, Any]:
+    """Staff: payments whose timer event was refused (e.g. a release to a suspended
+    merchant), with the reason and when it is tried again; longest parked first."""
+    platform.guard.authorize(principal, Resource.PAYMENTS, Access.READ, owner="platform",
+                             object_id="payments/parked")
+    after = None
+    if cursor is not None:
+        at, _, last_id = cursor.partition(".")
+        after = (int(at), last_id)
+    with _refusals():
+        found = platform.payments.parked(limit=limit, after=after)
+    return {"data": [{"id": p.id, "merchant_id": p.merchant_id, "state": p.state,
+                      "amount": p.amount_minor, "currency": p.currency, "reason": p.reason,
+                      "parked_at": rfc3339(p.parked_at_ns), "attempts": p.attempts,
+                      "retry_at": rfc3339(p.retry_at_ns)} for p in found],
+            "next_cursor": f"{found[-1].parked_at_ns}.{found[-1].id}" if len(found) == limit
+            else None}
 
 
 @router.get("/payments/{payment_id}")
@@ -288,35 +348,48 @@ def payment_receipts(payment_id: PaymentId, platform: PlatformDep,
 
 @router.post("/payments/{payment_id}/shipments", status_code=201)
 def ship(payment_id: PaymentId, body: ShipmentIn, platform: PlatformDep,
-         principal: CurrentPrincipal) -> dict[str, Any]:
-    return _apply(platform, principal, payment_id, Ship(body.carrier, body.tracking))
+         principal: CurrentPrincipal) -> JSONResponse:
+    return _apply(platform, principal, payment_id, Ship(body.carrier, body.tracking),
+                  status=201)
 
 
 @router.post("/payments/{payment_id}/refunds", status_code=201)
 def refund(payment_id: PaymentId, body: RefundIn, platform: PlatformDep,
-           principal: CurrentPrincipal) -> dict[str, Any]:
+           principal: CurrentPrincipal) -> JSONResponse:
+    """201 with a new refund; 200 with the first one when this refund_id was already used
+    for the same amount; 409 ``refund_id_reused`` for another amount."""
     view = _visible(platform, principal, payment_id, Access.WRITE)
-    return _apply(platform, principal, payment_id, Refund(Money(body.amount,
-                                                                view.escrow.currency)),
-                  checked=True)
+
+    def render(done: RefundDone) -> JSONResponse:
+        r = done.refund
+        return JSONResponse({**_out(done.payment), "refund": {
+            "id": r.refund_id, "amount": r.amount.amount_minor, "currency": r.amount.currency,
+            "created_at": rfc3339(r.created_at_ns)}}, status_code=201 if done.created else 200)
+
+    answer = Answer(platform, render)
+    with _refusals():
+        platform.payments.refund(payment_id, Money(body.amount, view.escrow.currency),
+                                 refund_id=body.refund_id, party=_party(principal),
+                                 finish=answer.record)
+    return answer.response
 
 
 @router.post("/payments/{payment_id}/cancel")
 def cancel(payment_id: PaymentId, platform: PlatformDep,
-           principal: CurrentPrincipal) -> dict[str, Any]:
+           principal: CurrentPrincipal) -> JSONResponse:
     return _apply(platform, principal, payment_id, Cancel())
 
 
 @router.post("/payments/{payment_id}/disputes/answer")
 def answer_dispute(payment_id: PaymentId, body: AnswerIn, platform: PlatformDep,
-                   principal: CurrentPrincipal) -> dict[str, Any]:
+                   principal: CurrentPrincipal) -> JSONResponse:
     return _apply(platform, principal, payment_id,
                   AnswerDispute(body.statement, tuple(body.evidence_refs)))
 
 
 @router.post("/payments/{payment_id}/disputes/decision")
 def decide_dispute(payment_id: PaymentId, body: DecisionIn, platform: PlatformDep,
-                   principal: CurrentPrincipal) -> dict[str, Any]:
+                   principal: CurrentPrincipal) -> JSONResponse:
     view = _visible(platform, principal, payment_id, Access.MODIFY)
     cur = view.escrow.currency
     with _refusals():
@@ -331,9 +404,12 @@ def decide_dispute(payment_id: PaymentId, body: DecisionIn, platform: PlatformDe
 
 
 def _apply(platform: Platform, principal: Principal, payment_id: str, event: Any, *,
-           checked: bool = False) -> dict[str, Any]:
+           checked: bool = False, status: int = 200) -> JSONResponse:
     """``checked``: the route has already authorised the caller for this payment."""
     if not checked:
         _visible(platform, principal, payment_id, Access.WRITE)
+    answer = _payment_answer(platform, status)
     with _refusals():
-        return _out(platform.payments.apply(payment_id, event, party=_party(principal)))
+        platform.payments.apply(payment_id, event, party=_party(principal),
+                                finish=answer.record)
+    return answer.response

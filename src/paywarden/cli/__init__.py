@@ -12,6 +12,7 @@ from . import (  # noqa: F401 - registers the commands
     evidence,
     keys,
     merchants,
+    payments,
     platform,
     staff,
     tokens,

@@ -85,6 +85,34 @@ class PayWardenClient:
         return self.request("POST",  # type: ignore[no-any-return]
                             f"/v1/merchants/me/keys/{key_id}/revoke")
 
+    # -- escrow payments: ids the merchant chooses make a retry from anywhere safe ----------
+
+    def create_checkout(self, *, order_ref: str, items: list[dict[str, Any]], amount: int,
+                        currency: str, return_url: str, days_to_ship: int,
+                        release_after_days: int) -> dict[str, Any]:
+        """A checkout session for ``order_ref``; the same order again (a retry, even from
+        another process) returns the first session; other fields raise Conflict."""
+        return self.request("POST", "/v1/checkout/sessions", json={  # type: ignore[no-any-return]
+            "order_ref": order_ref, "items": items, "amount": amount, "currency": currency,
+            "return_url": return_url, "escrow": {"days_to_ship": days_to_ship,
+                                                 "release_after_days": release_after_days}})
+
+    def payment(self, payment_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/v1/payments/{payment_id}")  # type: ignore[no-any-return]
+
+    def ship(self, payment_id: str, *, carrier: str, tracking: str) -> dict[str, Any]:
+        return self.request("POST",  # type: ignore[no-any-return]
+                            f"/v1/payments/{payment_id}/shipments",
+                            json={"carrier": carrier, "tracking": tracking})
+
+    def refund(self, payment_id: str, *, amount: int, refund_id: str) -> dict[str, Any]:
+        """Refund ``amount`` minor units once per ``refund_id`` (chosen by you, unique per
+        payment): the same refund_id and amount again return the first refund; another
+        amount raises Conflict (``refund_id_reused``)."""
+        return self.request("POST",  # type: ignore[no-any-return]
+                            f"/v1/payments/{payment_id}/refunds",
+                            json={"amount": amount, "refund_id": refund_id})
+
     def request(self, method: str, path: str, *, json: Any = None,
                 params: Mapping[str, str] | None = None,
                 idempotency_key: str | None = None) -> Any:

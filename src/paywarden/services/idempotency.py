@@ -13,6 +13,13 @@ a retry runs again; any other answer, 4xx included, is stored and kept for the
 TTL. A claim whose request died with its process is taken over after a lease.
 A stored response body may echo personal data: it is sealed, bound to its
 (principal, key) row.
+
+Exactly once (decision 0018): a request that moves money records its answer
+with :meth:`IdempotencyKeys.record` *inside* the transaction of its effect, so
+the effect and the key's answer commit together or not at all. Every write to a
+claimed row is fenced by the :class:`Claim` it was made under (its
+``claimed_at``): once a claim is taken over after its lease, the first request
+can no longer record, complete or release it, and its effect rolls back.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..adapters.clock import Clock
@@ -45,7 +52,6 @@ DONE = "done"
 
 class _Again(Enum):
     INSERT = "insert"  # the row went away: try to insert again
-    CLAIMED = "claimed"  # a dead request's claim was taken over: run the request
 
 
 class IdempotencyRefused(DomainError):
@@ -61,6 +67,18 @@ class StoredResponse:
     status_code: int
     headers: list[tuple[str, str]]
     body: bytes
+
+
+@dataclass
+class Claim:
+    """A key held by one running request. ``claimed_at`` fences every later write: a
+    takeover after the lease moves it, and the old holder's writes then match nothing.
+    ``recorded`` is the answer stored in the effect's own transaction, if any."""
+
+    principal: str  # as stored: principal_scope() applied
+    key: str
+    claimed_at: int
+    recorded: StoredResponse | None = None
 
 
 def check_key(key: str) -> str:
@@ -94,8 +112,8 @@ class IdempotencyKeys:
         self._purged_at = -PURGE_INTERVAL_NS
         self._purge_lock = threading.Lock()
 
-    def claim(self, principal: str, key: str, request_sha256: str) -> StoredResponse | None:
-        """None: the caller runs the request. A response: replay it. Raises if refused."""
+    def claim(self, principal: str, key: str, request_sha256: str) -> Claim | StoredResponse:
+        """A claim: the caller runs the request. A response: replay it. Raises if refused."""
         principal = principal_scope(principal)
         self._maybe_purge()
         for _ in range(CLAIM_ATTEMPTS_MAX):
@@ -105,19 +123,17 @@ class IdempotencyKeys:
                     conn.execute(insert(idempotency_keys).values(
                         principal=principal, key=key, request_sha256=request_sha256,
                         state=RUNNING, created_at=now, expires_at=now + self._ttl_ns))
-                return None
+                return Claim(principal, key, now)
             except IntegrityError:
                 pass
             outcome = self._existing(principal, key, request_sha256, now)
-            if outcome is _Again.CLAIMED:
-                return None
-            if isinstance(outcome, StoredResponse):
+            if outcome is not _Again.INSERT:
                 return outcome
         raise IdempotencyRefused("idempotency_in_progress", "a request with this "
                                  "Idempotency-Key is being processed; retry later", 409)
 
     def _existing(self, principal: str, key: str, request_sha256: str,
-                  now: int) -> StoredResponse | _Again:
+                  now: int) -> Claim | StoredResponse | _Again:
         """The stored answer for a key already claimed, or what to do next."""
         where = (idempotency_keys.c.principal == principal, idempotency_keys.c.key == key)
         with self._database.engine.begin() as conn:
@@ -133,8 +149,8 @@ class IdempotencyKeys:
                                          "used for another request; use a new key", 422)
             if row["state"] == DONE:
                 body = self._open_body(principal, key, row["response_body_sealed"])
-                return StoredResponse(row["status_code"], json.loads(row["response_headers"]),
-                                      body)
+                headers = [(n, v) for n, v in json.loads(row["response_headers"])]
+                return StoredResponse(row["status_code"], headers, body)
             if now - row["created_at"] < self._lease_ns:
                 raise IdempotencyRefused("idempotency_in_progress", "a request with this "
                                          "Idempotency-Key is being processed; retry later", 409)
@@ -142,20 +158,31 @@ class IdempotencyKeys:
             taken = conn.execute(update(idempotency_keys).where(
                 *where, idempotency_keys.c.state == RUNNING,
                 idempotency_keys.c.created_at == row["created_at"]).values(created_at=now))
-        return _Again.CLAIMED if taken.rowcount == 1 else _Again.INSERT
+        return Claim(principal, key, now) if taken.rowcount == 1 else _Again.INSERT
 
-    def complete(self, principal: str, key: str, response: StoredResponse) -> None:
-        now = self._clock.now_ns()
-        principal = principal_scope(principal)
-        sealed = self._keys.seal(response.body, table=TABLE, column=BODY_COLUMN,
-                                 row_id=row_id(principal, key))
+    def record(self, conn: Connection, claim: Claim, response: StoredResponse) -> None:
+        """Store the answer in the caller's transaction, the one that makes the effect.
+        Raises (so the effect rolls back) if the claim was taken over meanwhile."""
+        if self._finish(conn, claim, response) != 1:
+            raise IdempotencyRefused("idempotency_claim_lost", "this request outlived its "
+                                     "Idempotency-Key's lease and another took it over; "
+                                     "nothing was applied", 409)
+        claim.recorded = response
+
+    def complete(self, claim: Claim, response: StoredResponse) -> None:
+        """Store the answer of a request whose effect (if any) committed on its own. Does
+        nothing if the answer was recorded with the effect or the claim was taken over."""
         with self._database.engine.begin() as conn:
-            conn.execute(update(idempotency_keys).where(
-                idempotency_keys.c.principal == principal,
-                idempotency_keys.c.key == key, idempotency_keys.c.state == RUNNING,
-            ).values(state=DONE, status_code=response.status_code,
-                     response_headers=json.dumps(response.headers), response_body_sealed=sealed,
-                     expires_at=now + self._ttl_ns))
+            self._finish(conn, claim, response)
+
+    def _finish(self, conn: Connection, claim: Claim, response: StoredResponse) -> int:
+        sealed = self._keys.seal(response.body, table=TABLE, column=BODY_COLUMN,
+                                 row_id=row_id(claim.principal, claim.key))
+        done = conn.execute(update(idempotency_keys).where(*_held(claim)).values(
+            state=DONE, status_code=response.status_code,
+            response_headers=json.dumps(response.headers), response_body_sealed=sealed,
+            expires_at=self._clock.now_ns() + self._ttl_ns))
+        return int(done.rowcount)
 
     def _open_body(self, principal: str, key: str, sealed: bytes | None) -> bytes:
         if sealed is None:
@@ -163,11 +190,10 @@ class IdempotencyKeys:
         return self._keys.open(bytes(sealed), table=TABLE, column=BODY_COLUMN,
                                row_id=row_id(principal, key))
 
-    def release(self, principal: str, key: str) -> None:
+    def release(self, claim: Claim) -> None:
+        """Let a retry run again: only a claim still held (not recorded, not taken over)."""
         with self._database.engine.begin() as conn:
-            conn.execute(delete(idempotency_keys).where(
-                idempotency_keys.c.principal == principal_scope(principal),
-                idempotency_keys.c.key == key, idempotency_keys.c.state == RUNNING))
+            conn.execute(delete(idempotency_keys).where(*_held(claim)))
 
     def purge_expired(self) -> int:
         now = self._clock.now_ns()
@@ -183,3 +209,10 @@ class IdempotencyKeys:
                 return
             self._purged_at = now
         self.purge_expired()
+
+
+def _held(claim: Claim) -> tuple[ColumnElement[bool], ...]:
+    """The row as this claim holds it: still running, not taken over since."""
+    c = idempotency_keys.c
+    return (c.principal == claim.principal, c.key == claim.key, c.state == RUNNING,
+            c.created_at == claim.claimed_at)

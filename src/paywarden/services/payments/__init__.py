@@ -1,6 +1,9 @@
-"""Escrow payments: checkout sessions, transitions that move money, timers."""
+"""Escrow payments: checkout sessions, transitions that move money, refunds by id, timers."""
 
 from .accounts import AccountRef, platform_account
-from .service import Checkout, Party, Payments, PaymentView
+from .refunds import RefundRecord
+from .service import Checkout, Finish, Party, Payments, PaymentView, RefundDone
+from .timers import ParkedPayment
 
-__all__ = ["AccountRef", "Checkout", "Party", "PaymentView", "Payments", "platform_account"]
+__all__ = ["AccountRef", "Checkout", "Finish", "ParkedPayment", "Party", "PaymentView",
+           "Payments", "RefundDone", "RefundRecord", "platform_account"]

@@ -1,23 +1,28 @@
 """Escrow payments: each transition commits its linked ledger transfers, the payment's new
-state, its audit entry, its webhook and receipts together — or none of them.
+state, its audit entry, its webhook and receipts, and the caller's answer, together — or
+none of them.
 
-A transition is prepared on the caller's thread, with no lock held: read the payment,
-check who sends the event, ask the escrow machine (domain/escrow) for the next state and
-the money legs, seal the new state. The prepared unit then joins a group commit
-(:mod:`..writepath`, decision 0017), where under the ledger lock it checks the payment is
-still at the version it read (else it is prepared again), consumes the buyer's step-up
-evidence, posts its legs as one linked chain, and queues its rows; the batch commits once.
-Two transitions of one payment therefore apply one after the other, each against the
-state the other left. Who may send which event is checked here: the machine knows
-states, not people.
+A transition is prepared on the caller's thread, with no lock held: read the payment
+(this process's own copy if it wrote it last, :mod:`.recent`), check who sends the event,
+ask the escrow machine (domain/escrow) for the next state and the money legs, seal the
+new state. The prepared unit then joins a group commit (:mod:`..writepath`, decision
+0017), where under the ledger lock it checks its identity and version, consumes the
+buyer's step-up evidence, posts its legs as one linked chain, queues its rows and hands
+its result to ``finish`` (which records the API's answer under its Idempotency-Key,
+decision 0018); the batch commits once. Two transitions of one payment apply one after
+the other, each against the state the other left. Who may send which event is checked
+here: the machine knows states, not people.
+
+Retries are matched by identities the transaction itself checks before anything
+else: a checkout session by (merchant, order_ref), a refund by (payment, refund_id).
+Timers that are refused park their payment (:mod:`.timers`) instead of stalling.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +31,8 @@ from sqlalchemy import Connection, bindparam, select
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
-from ...adapters.store.schema import checkout_sessions, payments
-from ...domain.errors import DomainError
+from ...adapters.store.schema import payments
+from ...domain.errors import DomainError, InvariantViolation
 from ...domain.escrow import (
     AnswerDispute,
     AutoRefund,
@@ -40,7 +45,6 @@ from ...domain.escrow import (
     Event,
     Expire,
     FeeSchedule,
-    Leg,
     OpenDispute,
     Pay,
     Refund,
@@ -50,17 +54,18 @@ from ...domain.escrow import (
     new_escrow,
     transition,
 )
-from ...domain.ledger import Transfer, TransferFlags
 from ...domain.money import Money
 from .. import audit
 from ..keys import Keys, register_sealed_column
 from ..ledger import LedgerEngine
 from ..writepath import GroupWriter
-from . import codec
+from . import checkouts, codec, legs, refunds, timers
 from .accounts import AccountRef, new_account, platform_account
+from .checkouts import Checkout
 from .notices import Later, notifier
 from .recent import RecentPayments
-from .units import CheckoutUnit, Stale, TransitionUnit
+from .timers import TIMER_BATCH_SIZE_MAX, TIMER_BATCHES_PER_RUN_MAX, ParkedPayment
+from .units import CheckoutUnit, Finish, RefundDone, Stale, TransitionUnit
 
 SEALED = register_sealed_column("payments", "escrow")
 SENDERS: dict[type, frozenset[str]] = {
@@ -71,10 +76,11 @@ SENDERS: dict[type, frozenset[str]] = {
     Expire: frozenset({"system"}), AutoRefund: frozenset({"system"}),
     AutoRelease: frozenset({"system"}),
 }
-TRANSFER_CODE = 20  # ledger transfer code of payment movements
 STALE_RETRIES_MAX = 8  # a payment changed between read and batch: prepare again, this often
+SYSTEM_PARTY_ROLE = "system"
 log = structlog.get_logger(__name__)
 Notify = Callable[[Later, "PaymentView", str, int, bool], None]
+__all__ = ["Checkout", "Finish", "Party", "PaymentView", "Payments", "RefundDone"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,7 @@ class PaymentView:
     escrow: Escrow
     audit_index: int | None = None
     funding: str | None = None  # the buyer_funding account, kind:owner, once paid
+    parked_reason: str | None = None  # why its timer event was refused (staff only)
 
     def indexed(self, audit_index: int) -> PaymentView:
         return dataclasses.replace(self, audit_index=audit_index)
@@ -111,18 +118,6 @@ class PaymentView:
                 "shipment": {"carrier": e.shipment.carrier} if e.shipment else None,
                 "dispute": {"status": str(e.dispute.status), "reason": str(e.dispute.reason)}
                 if e.dispute else None}
-
-
-@dataclass(frozen=True)
-class Checkout:
-    id: str
-    payment_id: str
-    merchant_id: str
-    order_ref: str
-    items: list[dict[str, Any]]
-    amount: Money
-    return_url: str
-    expires_at_ns: int
 
 
 class Payments:
@@ -148,40 +143,35 @@ class Payments:
     # -- checkout -----------------------------------------------------------------------
 
     def create_checkout(self, *, merchant_id: str, order_ref: str, items: list[dict[str, Any]],
-                        amount: Money, return_url: str, terms: EscrowTerms,
-                        actor: str) -> Checkout:
+                        amount: Money, return_url: str, terms: EscrowTerms, actor: str,
+                        finish: Finish[Checkout] | None = None) -> Checkout:
+        """A new session for ``order_ref``; or, if the merchant already has one for it with
+        the same fields, that one (``created`` False); with other fields, refused (409)."""
         now = self._clock.now_ns()
         session_id, payment_id = "cs_" + secrets.token_hex(12), "pay_" + secrets.token_hex(12)
         escrow = new_escrow(payment_id, amount, terms, self._fee, now_ns=now,
                             expires_at_ns=now + self._session_ttl_ns)
-        self.writer.execute(CheckoutUnit(
-            session={"id": session_id, "merchant_id": merchant_id, "order_ref": order_ref,
-                     "items": json.dumps(items, separators=(",", ":")),
-                     "amount": amount.amount_minor, "currency": amount.currency,
-                     "return_url": return_url, "days_to_ship": terms.days_to_ship,
-                     "release_after_days": terms.release_after_days, "payment_id": payment_id,
-                     "created_at": now, "expires_at": escrow.expires_at_ns},
+        made = Checkout(session_id, payment_id, merchant_id, order_ref, items, amount,
+                        return_url, escrow.expires_at_ns, terms.days_to_ship,
+                        terms.release_after_days)
+        answer: Checkout = self.writer.execute(CheckoutUnit(
+            made=made,
             payment={"id": payment_id, "checkout_session_id": session_id,
                      "merchant_id": merchant_id, "state": str(escrow.state),
                      "version": escrow.version, "amount": amount.amount_minor,
                      "currency": amount.currency, "escrow": self._seal(payment_id, escrow),
-                     "timer_at": _timer_at(escrow), "created_at": now, "updated_at": now},
+                     "timer_at": legs.timer_at(escrow), "created_at": now, "updated_at": now},
             event=audit.entry(at_ns=now, actor=actor, action="checkout.create",
                               object_id=payment_id, detail={"session": session_id},
-                              after=codec.public_state(escrow))))
-        self._recent.put(PaymentView(payment_id, merchant_id, None, None, escrow))
-        return Checkout(session_id, payment_id, merchant_id, order_ref, items, amount,
-                        return_url, escrow.expires_at_ns)
+                              after=codec.public_state(escrow)),
+            finish=finish))
+        if answer.created:
+            self._recent.put(PaymentView(payment_id, merchant_id, None, None, escrow))
+        return answer
 
     def checkout(self, session_id: str) -> Checkout | None:
         with self._database.engine.connect() as conn:
-            row = conn.execute(select(checkout_sessions).where(
-                checkout_sessions.c.id == session_id)).mappings().first()
-        if row is None:
-            return None
-        return Checkout(row["id"], row["payment_id"], row["merchant_id"], row["order_ref"],
-                        json.loads(row["items"]), Money(row["amount"], row["currency"]),
-                        row["return_url"], row["expires_at"])
+            return checkouts.by_id(conn, session_id)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -196,15 +186,32 @@ class Payments:
         escrow = codec.loads(self._keys.open(row["escrow"], table="payments", column="escrow",
                                              row_id=payment_id))
         return PaymentView(payment_id, row["merchant_id"], row["buyer_id"], row["method"], escrow,
-                           funding=row["funding"])
+                           funding=row["funding"], parked_reason=row["parked_reason"])
 
     # -- transitions --------------------------------------------------------------------
 
     def apply(self, payment_id: str, event: Event, *, party: Party,
               funding: AccountRef | None = None, method: str | None = None,
-              precondition: Callable[[Connection], None] | None = None) -> PaymentView:
+              precondition: Callable[[Connection], None] | None = None,
+              finish: Finish[PaymentView] | None = None) -> PaymentView:
         """Apply ``event``; ``precondition`` runs in the batch first (e.g. consuming the
         buyer's step-up evidence, so it is used only if the payment happens)."""
+        if isinstance(event, Refund):
+            raise TypeError("a refund is made by Payments.refund, with its refund_id")
+        view: PaymentView = self._run(payment_id, event, party, funding=funding, method=method,
+                                      precondition=precondition, finish=finish)
+        return view
+
+    def refund(self, payment_id: str, amount: Money, *, refund_id: str, party: Party,
+               finish: Finish[RefundDone] | None = None) -> RefundDone:
+        """Refund ``amount`` once per ``refund_id`` (see :mod:`.refunds`)."""
+        refunds.check_refund_id(refund_id)
+        done: RefundDone = self._run(payment_id, Refund(amount), party, finish=finish,
+                                     refund=(refund_id, amount))
+        return done
+
+    def _run(self, payment_id: str, event: Event, party: Party, **unit: Any) -> Any:
+        """Prepare and submit until the unit meets the payment as it read it."""
         if party.role not in SENDERS[type(event)]:
             raise DomainError("payment_sender_not_allowed",
                               f"a {party.role} cannot {event.name} a payment")
@@ -216,41 +223,57 @@ class Payments:
             if before is None:
                 raise DomainError("not_found", f"no payment {payment_id}")
             try:
-                unit = self._prepare(before, event, party, funding, method, precondition)
+                prepared = self._prepare(before, event, party, **unit)
             except DomainError:
                 if not remembered:
                     raise
                 fresh = True  # decided on this process's copy: ask the database
                 continue
             try:
-                view: PaymentView = self.writer.execute(unit)
+                result = self.writer.execute(prepared)
             except Stale:
                 self._recent.forget(payment_id)
                 fresh = True
                 continue
-            self._recent.put(view)
-            return view
+            self._recent.put(result.payment if isinstance(result, RefundDone) else result)
+            return result
         raise DomainError("payment_busy", f"payment {payment_id} kept changing; retry")
 
-    def _prepare(self, before: PaymentView, event: Event, party: Party,
-                 funding: AccountRef | None, method: str | None,
-                 precondition: Callable[[Connection], None] | None) -> TransitionUnit:
+    def _prepare(self, before: PaymentView, event: Event, party: Party, *,
+                 funding: AccountRef | None = None, method: str | None = None,
+                 precondition: Callable[[Connection], None] | None = None,
+                 finish: Finish[Any] | None = None,
+                 refund: tuple[str, Money] | None = None) -> TransitionUnit:
         """Everything a transition needs decided, from the payment ``before`` it."""
         payment_id = before.id
         self._check_party(before, party, event)
         refs = self._accounts(before, funding)
         now = self._clock.now_ns()
-        outcome = transition(before.escrow, event, now_ns=now)
+        try:
+            outcome = transition(before.escrow, event, now_ns=now)
+        except DomainError as refusal:
+            if refund is None:
+                raise
+            # A retried refund may find the payment refunded already: its refund_id,
+            # checked in the batch before anything else, decides.
+            return TransitionUnit(
+                payment_id=payment_id, read_version=before.escrow.version, values={},
+                chain=[], accounts=[], event=audit.entry(at_ns=now, actor=party.actor,
+                                                         action="payment.refund",
+                                                         object_id=payment_id),
+                view=before, event_name=event.name, notify=None, finish=finish,
+                refund=refund, load=self._load, refusal=refusal)
         after = outcome.escrow
-        chain = self._chain(payment_id, after.version, outcome.legs, refs)
+        chain = legs.chain(payment_id, after.version, outcome.legs, refs)
         paid = isinstance(event, Pay)
         buyer = party.id if paid else before.buyer_id
         values: dict[str, Any] = {
             "state": str(after.state), "version": after.version,
-            "escrow": self._seal(payment_id, after), "timer_at": _timer_at(after),
-            "updated_at": now, "buyer_id": buyer}
+            "escrow": self._seal(payment_id, after), "timer_at": legs.timer_at(after),
+            "updated_at": now, "buyer_id": buyer,
+            "parked_reason": None, "parked_at": None, "timer_attempts": 0}
         if paid:
-            values |= {"method": method, "funding": _funding_of(refs[Role.BUYER_FUNDING])}
+            values |= {"method": method, "funding": legs.funding_of(refs[Role.BUYER_FUNDING])}
         used = {t.debit_account_id for t in chain} | {t.credit_account_id for t in chain}
         receives = any(leg.to_role is Role.MERCHANT for leg in outcome.legs)
         return TransitionUnit(
@@ -264,28 +287,55 @@ class Payments:
             view=PaymentView(payment_id, before.merchant_id, buyer,
                              method if paid else before.method, after),
             event_name=event.name, notify=self.notify, precondition=precondition,
-            receiver=before.merchant_id if receives else None, may_receive=_may_receive)
+            receiver=before.merchant_id if receives else None, may_receive=_may_receive,
+            finish=finish, refund=refund, load=self._load)
 
-    def run_due(self, *, limit: int = 100) -> int:
-        """Apply the timer events that are due (expiry, automatic refund and release)."""
+    # -- timers -------------------------------------------------------------------------
+
+    def run_due(self, *, batch_size_max: int = TIMER_BATCH_SIZE_MAX) -> int:
+        """Apply the timer events that are due (expiry, automatic refund and release); the
+        number applied. A refused one parks its payment and moves its timer back, so the
+        due queue always moves on."""
         now = self._clock.now_ns()
-        with self._database.engine.connect() as conn:
-            ids = conn.execute(select(payments.c.id).where(
-                payments.c.timer_at <= now).order_by(payments.c.timer_at).limit(limit)
-            ).scalars().all()
-        done = 0
-        for payment_id in ids:
-            view = self.get(payment_id)
-            event = due(view.escrow, now) if view else None
-            if event is None:
-                continue
+        fired = 0
+        for _ in range(TIMER_BATCHES_PER_RUN_MAX):
+            with self._database.engine.connect() as conn:
+                ids = timers.due_ids(conn, now, batch_size_max)
+            fired += sum(self._fire(payment_id, now) for payment_id in ids)
+            if len(ids) < batch_size_max:
+                break
+        return fired
+
+    def _fire(self, payment_id: str, now: int) -> bool:
+        view = self.get(payment_id)
+        if view is None:
+            raise InvariantViolation(f"a due timer for a missing payment {payment_id}")
+        event = due(view.escrow, now)
+        if event is None:
+            reason = "timer_out_of_sync"  # parked only if its row still says it is due
+        else:
             try:
-                self.apply(payment_id, event, party=Party("system", audit.SYSTEM))
-            except DomainError as exc:  # e.g. a release to a suspended merchant waits for staff
-                log.warning("payment.timer_refused", payment=payment_id, code=exc.code)
-                continue
-            done += 1
-        return done
+                self.apply(payment_id, event, party=Party(SYSTEM_PARTY_ROLE, audit.SYSTEM))
+                return True
+            except InvariantViolation:
+                raise
+            except DomainError as exc:  # e.g. a release to a suspended merchant
+                reason = exc.code
+            except Exception as exc:  # one payment's failure must not stop the others
+                log.exception("payment.timer_failed", payment=payment_id)
+                reason = f"error:{type(exc).__name__}"
+        with self._database.engine.begin() as conn:
+            parked = timers.park(conn, payment_id, version=view.escrow.version, reason=reason,
+                                 now_ns=now)
+        if parked:
+            log.warning("payment.timer_parked", payment=payment_id, reason=reason)
+        return False
+
+    def parked(self, *, limit: int, after: tuple[int, str] | None = None
+               ) -> list[ParkedPayment]:
+        """Payments whose timer event was refused, longest parked first (for staff)."""
+        with self._database.engine.connect() as conn:
+            return timers.list_parked(conn, limit=limit, after=after)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -308,28 +358,6 @@ class Payments:
             refs[Role.BUYER_FUNDING] = funding
         return refs
 
-    def _chain(self, payment_id: str, version: int, legs: Sequence[Leg],
-               refs: dict[Role, AccountRef]) -> list[Transfer]:
-        """The legs as one linked chain, ids fixed by the payment's version (a retried
-        transition meets its own ids)."""
-        if not legs:
-            return []
-        try:
-            chain = [Transfer(f"{payment_id}.{version}.{i}", refs[leg.from_role].id,
-                              refs[leg.to_role].id, leg.amount.amount_minor,
-                              refs[leg.to_role].ledger, TRANSFER_CODE,
-                              int(TransferFlags.LINKED) if i < len(legs) - 1 else 0)
-                     for i, leg in enumerate(legs)]
-        except KeyError:
-            raise DomainError("payment_funding_missing",
-                              "the payment has no funding source to move money from") from None
-        funding = refs.get(Role.BUYER_FUNDING)
-        if funding is not None and funding.kind == "card_issuer":
-            grouped = [_authorise_and_capture(t) if t.debit_account_id == funding.id else [t]
-                       for t in chain]
-            chain = _relink([t for group in grouped for t in group])
-        return chain
-
     def _seal(self, payment_id: str, escrow: Escrow) -> bytes:
         return self._keys.seal(codec.dumps(escrow), table="payments", column="escrow",
                                row_id=payment_id)
@@ -349,28 +377,3 @@ def _may_receive(conn: Connection, merchant_id: str) -> None:
         if exc.code in ("merchant_suspended", "merchant_revoked"):
             raise
         # not (or no longer) certified: a sale it made while certified is still paid out
-
-
-def _authorise_and_capture(t: Transfer) -> list[Transfer]:
-    """A card's money: a pending transfer from the issuer (the authorisation), posted
-    in the same chain (the capture)."""
-    pending = t._replace(id=t.id + ".auth", flags=int(TransferFlags.PENDING))
-    capture = Transfer(t.id, 0, 0, None, 0, 0, int(TransferFlags.POST_PENDING),
-                       pending_id=pending.id)
-    return [pending, capture]
-
-
-def _relink(chain: list[Transfer]) -> list[Transfer]:
-    last = len(chain) - 1
-    return [t._replace(flags=(t.flags | int(TransferFlags.LINKED)) if i < last
-                       else t.flags & ~int(TransferFlags.LINKED)) for i, t in enumerate(chain)]
-
-
-def _timer_at(escrow: Escrow) -> int | None:
-    t = escrow.timers
-    found = [v for v in (t.expires_at_ns, t.ship_by_ns, t.release_at_ns) if v is not None]
-    return min(found) if found else None
-
-
-def _funding_of(ref: AccountRef) -> str:
-    return f"{ref.kind}:{ref.owner}"

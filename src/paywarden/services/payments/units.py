@@ -2,28 +2,42 @@
 
 The service prepares a unit on the caller's thread from the payment as it read it: the
 escrow machine's decision, the money legs, the sealed new state, the audit entry. Inside
-the batch the unit only checks that the payment is still at the version it read (else
-:class:`Stale`, and the service prepares again), consumes what must be consumed, posts
-its legs, and queues its rows.
+the batch a unit checks, in this order: the identity its sender chose (a refund's
+refund_id, a checkout's order_ref — a retry is answered with the first result before
+anything else is looked at); that the payment is still at the version it read (else
+:class:`Stale`, and the service prepares it again); what must be consumed (step-up
+evidence). Then it posts its legs and queues its rows, and once its audit entry has an
+index, hands its result to ``finish`` (the API's answer under its Idempotency-Key),
+inside the same transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from ...adapters.store.schema import checkout_sessions, payments
+from ...adapters.store.schema import checkout_sessions, payment_refunds, payments
 from ...domain.audit.leaves import Event
-from ...domain.errors import DomainError
+from ...domain.errors import DomainError, InvariantViolation
 from ...domain.ledger import Transfer
+from ...domain.money import Money
 from ..ledger.engine import NewAccount
 from ..writepath.batch import Batch
+from . import checkouts, refunds
+from .checkouts import Checkout
+from .refunds import RefundRecord
 
 if TYPE_CHECKING:
     from .service import Notify, PaymentView
+
+T = TypeVar("T")
+# Called last inside the change's transaction with its result: whatever it writes
+# commits with the change or not at all (the API records its answer there).
+Finish = Callable[[Connection, T], None]
 
 
 class Stale(DomainError):
@@ -33,7 +47,15 @@ class Stale(DomainError):
         super().__init__("payment_changed", f"payment {payment_id} changed meanwhile")
 
 
-_COMMON = ("state", "version", "escrow", "timer_at", "updated_at", "buyer_id")
+@dataclass(frozen=True)
+class RefundDone:
+    payment: PaymentView
+    refund: RefundRecord
+    created: bool  # False: the refund_id was already used, with the same amount
+
+
+_COMMON = ("state", "version", "escrow", "timer_at", "updated_at", "buyer_id",
+           "parked_reason", "parked_at", "timer_attempts")
 _PAID = (*_COMMON, "method", "funding")
 
 
@@ -47,17 +69,19 @@ UPDATE = _update(_COMMON)
 UPDATE_PAID = _update(_PAID)
 INSERT_SESSION = insert(checkout_sessions)
 INSERT_PAYMENT = insert(payments)
-_VERSIONS = select(payments.c.id, payments.c.version).where(
+INSERT_REFUND = insert(payment_refunds)
+_STORED = select(payments.c.id, payments.c.version, payments.c.parked_reason).where(
     payments.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def _versions(batch: Batch) -> dict[str, int]:
-    """The stored version of every payment the batch's transitions touch: one read."""
-    found: dict[str, int] | None = batch.cache.get("payment_versions")
+def _stored(batch: Batch) -> dict[str, tuple[int, str | None]]:
+    """Version and parked reason of every payment the batch's transitions touch: one read."""
+    found: dict[str, tuple[int, str | None]] | None = batch.cache.get("payments")
     if found is None:
         ids = [u.payment_id for u in batch.units if isinstance(u, TransitionUnit)]
-        found = {row.id: row.version for row in batch.conn.execute(_VERSIONS, {"ids": ids})}
-        batch.cache["payment_versions"] = found
+        found = {r.id: (r.version, r.parked_reason) for r in batch.conn.execute(
+            _STORED, {"ids": ids})}
+        batch.cache["payments"] = found
     return found
 
 
@@ -90,16 +114,24 @@ class TransitionUnit:
     precondition: Callable[[Connection], None] | None = None
     receiver: str | None = None  # a merchant that receives money: may it still?
     may_receive: Callable[[Connection, str], None] | None = None
-    index: int | None = field(default=None, init=False)
+    finish: Finish[Any] | None = None
+    refund: tuple[str, Money] | None = None  # (refund_id, amount) of a refund
+    load: Callable[[Connection, str], PaymentView | None] | None = None  # for a replay
+    refusal: DomainError | None = None  # the machine refused it: unless it is a replay
+    _result: Any = field(default=None, init=False)
 
     @property
     def savepoint(self) -> bool:
         return self.precondition is not None
 
     def run(self, batch: Batch) -> None:
-        versions = _versions(batch)
-        if versions.get(self.payment_id) != self.read_version:
+        if self.refund is not None and self._replayed(batch):
+            return
+        version, parked = _stored(batch).get(self.payment_id, (None, None))
+        if version != self.read_version:
             raise Stale(self.payment_id)
+        if self.refusal is not None:
+            raise self.refusal
         if self.precondition is not None:
             self.precondition(batch.conn)
         if self.receiver is not None and self.may_receive is not None:
@@ -109,35 +141,85 @@ class TransitionUnit:
         batch.later(UPDATE_PAID if paid else UPDATE,
                     {**self.values, "pid": self.payment_id, "read_version": self.read_version},
                     counted=True)
-        versions[self.payment_id] = int(self.values["version"])
-        batch.audit(self.event, self._then(batch))
+        _stored(batch)[self.payment_id] = (int(self.values["version"]), None)
+        record = None
+        if self.refund is not None:
+            record = self._record_refund(batch)
+        event = self.event
+        if parked is not None:
+            event = dataclasses.replace(event, detail={**(event.detail or {}),
+                                                       "unparked": parked})
+        batch.audit(event, self._then(batch, record))
 
-    def _then(self, batch: Batch) -> Callable[[int], None]:
+    def _replayed(self, batch: Batch) -> bool:
+        """A refund whose refund_id this payment has seen: the first one is the answer."""
+        refund_id, amount = self.refund  # type: ignore[misc]
+        first = refunds.find(batch.conn, self.payment_id, refund_id)
+        if first is None:
+            return False
+        refunds.check_same(first, amount)
+        view = self.load(batch.conn, self.payment_id) if self.load is not None else None
+        if view is None:
+            raise InvariantViolation(f"refund {refund_id} of a missing {self.payment_id}")
+        self._result = RefundDone(view, first, created=False)
+        if self.finish is not None:
+            self.finish(batch.conn, self._result)
+        return True
+
+    def _record_refund(self, batch: Batch) -> RefundRecord:
+        refund_id, amount = self.refund  # type: ignore[misc]
+        record = RefundRecord(self.payment_id, refund_id, amount, int(self.values["version"]),
+                              self.event.at_ns)
+        batch.later(INSERT_REFUND, refunds.row(record, actor=self.event.actor))
+        return record
+
+    def _then(self, batch: Batch, record: RefundRecord | None) -> Callable[[int], None]:
         def then(index: int) -> None:
-            self.index = index
             self.view = self.view.indexed(index)
             if self.notify is not None:
                 self.notify(batch.later, self.view, self.event_name, self.event.at_ns,
                             bool(self.chain))
+            self._result = (self.view if record is None
+                            else RefundDone(self.view, record, created=True))
+            if self.finish is not None:
+                self.finish(batch.conn, self._result)
         return then
 
-    def result(self) -> PaymentView:
-        return self.view
+    def result(self) -> Any:
+        return self._result
 
 
 @dataclass
 class CheckoutUnit:
-    session: dict[str, Any]  # the checkout_sessions row
+    made: Checkout
     payment: dict[str, Any]  # the payments row
     event: Event
+    finish: Finish[Checkout] | None = None
     chain: Sequence[Transfer] = ()
     accounts: Sequence[NewAccount] = ()
     savepoint: bool = False
 
     def run(self, batch: Batch) -> None:
-        batch.later(INSERT_SESSION, self.session)
+        made = self.made
+        order = (made.merchant_id, made.order_ref)
+        orders: dict[tuple[str, str], Checkout] = batch.cache.setdefault("orders", {})
+        first = orders.get(order) or checkouts.by_order(batch.conn, *order)
+        if first is not None:
+            checkouts.check_same_order(first, made)
+            self.made = dataclasses.replace(first, created=False)
+            if self.finish is not None:
+                self.finish(batch.conn, self.made)
+            return
+        orders[order] = made
+        batch.later(INSERT_SESSION, made.row(self.event.at_ns))
         batch.later(INSERT_PAYMENT, self.payment)
-        batch.audit(self.event)
+        batch.audit(self.event, self._then(batch))
 
-    def result(self) -> None:
-        return None
+    def _then(self, batch: Batch) -> Callable[[int], None]:
+        def then(_: int) -> None:
+            if self.finish is not None:
+                self.finish(batch.conn, self.made)
+        return then
+
+    def result(self) -> Checkout:
+        return self.made

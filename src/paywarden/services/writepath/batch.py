@@ -32,6 +32,16 @@ from ..ledger.engine import NewAccount
 Then = Callable[[int], None]
 
 
+class UnitFailed(Exception):
+    """A unit's ``then`` failed while the batch was being written: only a rollback of the
+    batch undoes it. The writer fails that unit and runs the others again."""
+
+    def __init__(self, unit: Any, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.unit = unit
+        self.error = error
+
+
 class LedgerRefused(DomainError):
     """The ledger refused a unit's chain; ``results`` says why, per transfer."""
 
@@ -47,7 +57,7 @@ class LedgerRefused(DomainError):
 class _Queued:
     statements: dict[Executable, list[dict[str, Any]]] = field(default_factory=dict)
     counted: set[Executable] = field(default_factory=set)  # each row must change one row
-    events: list[tuple[Event, Then | None]] = field(default_factory=list)
+    events: list[tuple[Event, Then | None, Any]] = field(default_factory=list)
 
 
 class Batch:
@@ -61,6 +71,7 @@ class Batch:
         self.cache: dict[str, Any] = {}  # per-batch reads units share (versions, merchants)
         self._queued = _Queued()
         self._mark: tuple[dict[Executable, int], int] | None = None
+        self._unit: Any = None
         self.posted = False  # the current unit's chain is in the ledger: it cannot be undone
 
     # -- used by the writer --------------------------------------------------------------
@@ -68,7 +79,8 @@ class Batch:
     def load(self, chains: Sequence[Sequence[Transfer]], accounts: Sequence[NewAccount]) -> None:
         self.ledger.load(chains, accounts)
 
-    def begin_unit(self) -> None:
+    def begin_unit(self, unit: Any) -> None:
+        self._unit = unit
         self.posted = False
         self._mark = ({s: len(rows) for s, rows in self._queued.statements.items()},
                       len(self._queued.events))
@@ -89,10 +101,16 @@ class Batch:
         events = self.ledger.flush(at_ns=self.now_ns, actor=actor)
         units = self._queued.events
         indexes = audit_log.append(audit_log.driver(self.conn),
-                                   events + [event for event, _ in units])
-        for (_, then), index in zip(units, indexes[len(events):], strict=True):
-            if then is not None:
+                                   events + [event for event, _, _ in units])
+        for (_, then, unit), index in zip(units, indexes[len(events):], strict=True):
+            if then is None:
+                continue
+            try:
                 then(index)
+            except InvariantViolation:
+                raise
+            except Exception as exc:  # noqa: BLE001 - its unit fails; the batch rolls back
+                raise UnitFailed(unit, exc) from exc
         for statement, rows in self._queued.statements.items():
             changed = self.conn.execute(statement, rows).rowcount
             if statement in self._queued.counted and changed != len(rows):
@@ -118,4 +136,4 @@ class Batch:
             self._queued.counted.add(statement)
 
     def audit(self, event: Event, then: Then | None = None) -> None:
-        self._queued.events.append((event, then))
+        self._queued.events.append((event, then, self._unit))

@@ -35,7 +35,7 @@ from ...domain.ledger import Transfer
 from ..audit import SYSTEM
 from ..ledger.engine import NewAccount
 from ..ledger.errors import EngineOverloaded, EngineStopped
-from .batch import Batch
+from .batch import Batch, UnitFailed
 
 log = structlog.get_logger(__name__)
 
@@ -183,7 +183,11 @@ class GroupWriter:
                 batch.load([j.unit.chain for j in jobs], [a for j in jobs for a in j.unit.accounts])
                 for job in jobs:
                     results.append(self._one(batch, job))
-                batch.flush(actor=SYSTEM)
+                try:
+                    batch.flush(actor=SYSTEM)
+                except UnitFailed as failed:
+                    job = next(j for j in jobs if j.unit is failed.unit)
+                    raise _Poisoned(job, failed.error) from failed.error
         except _Poisoned as poisoned:
             log.error("write_path.unit_poisoned_batch", error=type(poisoned.error).__name__)
             poisoned.job.future.set_exception(poisoned.error)
@@ -204,7 +208,7 @@ class GroupWriter:
 
     def _one(self, batch: Batch, job: _Job) -> tuple[_Job, BaseException | None]:
         """Run one unit; a refusal is its answer, anything worse poisons the batch."""
-        batch.begin_unit()
+        batch.begin_unit(job.unit)
         savepoint = batch.conn.begin_nested() if job.unit.savepoint else None
         try:
             job.unit.run(batch)

@@ -23,7 +23,7 @@ from .identity import (
 from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
 from .merchants import merchant_keys, merchants
-from .payments import checkout_sessions, payments
+from .payments import checkout_sessions, payment_refunds, payments
 from .requests import idempotency_keys, request_nonces
 from .sealing import sealing_backlog
 from .webhooks import receipts, webhook_deliveries, webhook_endpoints, webhook_events
@@ -48,6 +48,7 @@ __all__ = [
     "merchants",
     "metadata",
     "notifications",
+    "payment_refunds",
     "payments",
     "pending_transfers",
     "receipts",

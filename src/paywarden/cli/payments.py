@@ -1,0 +1,51 @@
+"""``paywarden payments``: what staff on the server host see of escrow payments.
+
+``parked`` lists the payments whose timer event was refused (e.g. a release to a
+suspended merchant): why, since when, how often, and when it is tried again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from ..api.ids import rfc3339
+from ..services.payments import ParkedPayment
+from ..services.payments.timers import PARKED_PAGE_SIZE_MAX
+from .common import app, open_platform, settings_from_env
+
+payments_app = typer.Typer(help="Escrow payments: parked timers.", no_args_is_help=True)
+app.add_typer(payments_app, name="payments")
+
+
+def _row(p: ParkedPayment) -> dict[str, object]:
+    return {"id": p.id, "merchant_id": p.merchant_id, "state": p.state,
+            "amount": p.amount_minor, "currency": p.currency, "reason": p.reason,
+            "parked_at": rfc3339(p.parked_at_ns), "attempts": p.attempts,
+            "retry_at": rfc3339(p.retry_at_ns)}
+
+
+@payments_app.command("parked")
+def parked(limit: Annotated[int, typer.Option(min=1, max=PARKED_PAGE_SIZE_MAX,
+                                              help="at most this many, longest parked first")]
+           = 100,
+           as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")]
+           = False) -> None:
+    """Payments whose timer event was refused, with the reason (exit 0 even if none)."""
+    platform = open_platform(settings_from_env())
+    try:
+        found = platform.payments.parked(limit=limit)
+    finally:
+        platform.database.dispose()
+    rows = [_row(p) for p in found]
+    if as_json:
+        print(json.dumps({"data": rows}))
+        return
+    if not rows:
+        print("no parked payments")
+    for r in rows:
+        print(f"{r['id']}  {r['state']:<9} {r['amount']} {r['currency']}  {r['merchant_id']}  "
+              f"{r['reason']}  attempts={r['attempts']}  since={r['parked_at']}  "
+              f"retry={r['retry_at']}")
