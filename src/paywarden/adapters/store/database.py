@@ -154,12 +154,18 @@ def _open_sqlite(url: str, path: str | None) -> Database:
         max_overflow=8,
     )
     engine.__class__ = WriteLockingEngine
+    if guard is not None:
+        event.listen(engine, "do_connect", partial(_sqlite_before_connect, guard))
     event.listen(engine, "connect", partial(_sqlite_on_connect, guard))
     key = _file_key(url)
     event.listen(engine, "begin", partial(_sqlite_on_begin, key))
     event.listen(engine, "commit", partial(_sqlite_on_end, key))
     event.listen(engine, "rollback", partial(_sqlite_on_end, key))
     return Database(engine=engine, url=url, file=guard)
+
+
+def _sqlite_before_connect(guard: SqliteFile, *_args: object) -> None:
+    guard.opening()
 
 
 def _sqlite_on_connect(guard: SqliteFile | None, dbapi_connection: GuardedConnection,

@@ -64,6 +64,17 @@ class SqliteFile:
         with self._lock:
             self._identity = None
 
+    def opening(self) -> None:
+        """Before a new driver connection opens the path: refuse to create an empty file
+        where the one this process had open was removed."""
+        if self._lost is not None:
+            raise DatabaseFileLost(self._lost)
+        expected = self._identity
+        if expected is not None:
+            now = self._stat()
+            if now != expected:
+                self._fail(self._changed(now, "this process had open"))
+
     def opened(self, identity: Identity) -> None:
         """A new driver connection opened ``identity``; the first one names the file."""
         with self._lock:
