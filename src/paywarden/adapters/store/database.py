@@ -158,7 +158,7 @@ def _open_sqlite(url: str, path: str | None) -> Database:
         event.listen(engine, "do_connect", partial(_sqlite_before_connect, guard))
     event.listen(engine, "connect", partial(_sqlite_on_connect, guard))
     key = _file_key(url)
-    event.listen(engine, "begin", partial(_sqlite_on_begin, key))
+    event.listen(engine, "begin", partial(_sqlite_on_begin, key, guard))
     event.listen(engine, "commit", partial(_sqlite_on_end, key))
     event.listen(engine, "rollback", partial(_sqlite_on_end, key))
     return Database(engine=engine, url=url, file=guard)
@@ -191,10 +191,12 @@ def _file_key(url: str) -> str:
     return str(Path(path).resolve()) if path and path != ":memory:" else url
 
 
-def _sqlite_on_begin(key: str, connection: Connection) -> None:
+def _sqlite_on_begin(key: str, guard: SqliteFile | None, connection: Connection) -> None:
     if connection.get_execution_options().get(BEGIN_MODE) != IMMEDIATE:
         connection.exec_driver_sql("BEGIN")
         return
+    if guard is not None:
+        guard.raise_if_lost()  # no work begins that could not be acknowledged
     holder = _WRITES.held.get(key)
     if (holder is not None and holder is not connection and not holder.closed
             and holder.in_transaction()):

@@ -7,14 +7,20 @@ too, until SQLite must create its ``-wal`` or ``-shm`` file again. So:
 
 - each driver connection remembers the (st_dev, st_ino) of the file it opened
   (:class:`GuardedConnection`), and after every COMMIT compares it with the file
-  now at the path (one ``stat``, about a microsecond). On a mismatch the commit
-  is reported as failed: nothing is acknowledged that went into a lost file;
+  now at the path and checks the directory is writable (a ``stat`` and an
+  ``access``, microseconds). On a mismatch the commit is reported as failed:
+  nothing is acknowledged that went into a lost file;
 - :meth:`SqliteFile.check` (run every second by the serving process's
   maintenance thread) compares the path with the identity the process first
   opened, and checks that the directory is still writable.
 
 Either way the loss is sticky: :class:`DatabaseFileLost` (an ``InvariantViolation``)
 from then on, and every watcher (the process's fail-stop) is told once.
+
+Replacing the file under a running process is also how a database gets corrupted:
+the old ``-wal`` stays beside the new file, and SQLite applies it at the next
+open. Put a database back with ``paywarden restore``, which refuses while it is
+in use and removes the old ``-wal`` and ``-shm``.
 """
 
 from __future__ import annotations
@@ -67,8 +73,7 @@ class SqliteFile:
     def opening(self) -> None:
         """Before a new driver connection opens the path: refuse to create an empty file
         where the one this process had open was removed."""
-        if self._lost is not None:
-            raise DatabaseFileLost(self._lost)
+        self.raise_if_lost()
         expected = self._identity
         if expected is not None:
             now = self._stat()
@@ -87,22 +92,31 @@ class SqliteFile:
                        "process had open: it was removed or replaced")
 
     def committed(self, identity: Identity) -> None:
-        """After a commit on a connection that opened ``identity``: still the file at the path?"""
-        if self._lost is not None:
-            raise DatabaseFileLost(self._lost)
+        """After a commit on a connection that opened ``identity``: still the file at the
+        path, in a writable directory? (Two system calls, a few microseconds.)"""
+        self.raise_if_lost()
         now = self._stat()
         if now != identity:
             self._fail(self._changed(now, "a commit went into"))
+        self._check_directory()
 
     def check(self) -> None:
         """The periodic check: the file at the path is the one opened; its directory is writable."""
-        if self._lost is not None:
-            raise DatabaseFileLost(self._lost)
+        self.raise_if_lost()
         expected = self._identity
         if expected is not None:
             now = self._stat()
             if now != expected:
                 self._fail(self._changed(now, "this process writes into"))
+        self._check_directory()
+
+    def raise_if_lost(self) -> None:
+        if self._lost is not None:
+            raise DatabaseFileLost(self._lost)
+
+    def _check_directory(self) -> None:
+        # A read-only directory lets this process go on until SQLite must create its -wal
+        # or -shm file again (the next start): stop now, while it can be fixed.
         if not os.access(self.path.parent, os.W_OK):
             self._fail(f"the database directory {self.path.parent} is no longer writable")
 
@@ -118,14 +132,13 @@ class SqliteFile:
         return f"the database file {self.path} that {what} was {how}"
 
     def _fail(self, reason: str) -> None:
-        error = DatabaseFileLost(reason)
         with self._lock:
             first = self._lost is None
             if first:
                 self._lost = reason
             watchers = list(self._watchers) if first else []
         for watcher in watchers:
-            watcher(reason, error)
+            watcher(reason, None)  # no exception yet: the watcher logs where this was found
         raise DatabaseFileLost(self._lost or reason)
 
 
