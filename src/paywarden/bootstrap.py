@@ -61,7 +61,7 @@ class Platform:
     def start(self) -> None:
         from .services.sealed import seal_legacy
 
-        self.keys.ensure()  # first versions now: on SQLite not under a caller's write lock
+        self.keys.ensure()  # first versions now, not on a request
         seal_legacy(self.database, self.keys)  # the plaintext migration 0005 set aside
         self.engine.start()
 
