@@ -28,7 +28,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +98,12 @@ class Database:
         """
         if self.dialect != "sqlite":
             return None
-        holder = _WRITES.held.get(_file_key(self.url))
+        holder = _WRITES.held.get(self._file_key)
         return holder if holder is not None and holder.in_transaction() else None
+
+    @cached_property
+    def _file_key(self) -> str:
+        return _file_key(self.url)
 
     def check_file(self) -> None:
         """Raise :class:`DatabaseFileLost` unless the SQLite file is still the one opened
