@@ -12,7 +12,6 @@ import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
-from structlog.testing import capture_logs
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database, open_database
@@ -20,6 +19,7 @@ from paywarden.api import create_app
 from paywarden.bootstrap import Platform, build
 from paywarden.domain.errors import InvariantViolation
 from paywarden.settings import Settings
+from tests.support.logs import failstop_logs
 from tests.support.platform import bearer, staff_token
 
 
@@ -54,7 +54,7 @@ def _assert_failed(api: TestClient) -> None:
 
 def test_a_broken_invariant_in_a_route_fails_the_process_with_503(api: TestClient) -> None:
     assert api.get("/health/ready").status_code == 200
-    with capture_logs() as logs:
+    with failstop_logs() as logs:
         r = api.post("/v1/test/broken")
     assert r.status_code == 503 and r.json()["code"] == "process_failed"
     assert r.headers["Retry-After"] == "1"
@@ -80,7 +80,7 @@ def test_a_broken_invariant_outside_the_routes_also_fails_the_process(
                      database=database)
     app = create_app(platform)
     app.add_middleware(_BrokenMiddleware)
-    with TestClient(app, raise_server_exceptions=False) as api, capture_logs():
+    with TestClient(app, raise_server_exceptions=False) as api, failstop_logs():
         r = api.post("/v1/test/broken-outside")
         assert r.status_code == 503 and r.json()["code"] == "process_failed"
         assert platform.failstop.failed
@@ -104,7 +104,7 @@ def test_a_write_after_the_sqlite_file_was_removed_is_not_acknowledged(
     api, path = sqlite_api
     assert api.post("/v1/ledgers", json={"currency": "EUR"}).status_code == 201
     os.unlink(path)
-    with capture_logs() as logs:
+    with failstop_logs() as logs:
         r = api.post("/v1/ledgers", json={"currency": "USD"})
     assert r.status_code == 503 and r.json()["code"] == "process_failed"  # never 2xx
     assert any(e["log_level"] == "critical" and "removed" in e["reason"] for e in logs)
@@ -117,7 +117,7 @@ def test_readiness_notices_a_replaced_sqlite_file_before_any_write(
     api, path = sqlite_api
     assert api.get("/health/ready").status_code == 200
     os.replace(_copy_of(path), path)  # e.g. an old copy put back by hand
-    with capture_logs():
+    with failstop_logs():
         assert api.get("/health/ready").status_code == 503
     _assert_failed(api)
 

@@ -7,10 +7,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from structlog.testing import capture_logs
 
 from paywarden.domain.errors import InvariantViolation
 from paywarden.services.failstop import EXIT_CODE, FailStop
+from tests.support.logs import failstop_logs
 
 WAIT_S = 10
 
@@ -33,7 +33,7 @@ def test_a_crash_fails_readiness_and_logs_the_cause_with_its_traceback() -> None
     failstop = FailStop()
     assert not failstop.failed
     exc = _raised()
-    with capture_logs() as logs:
+    with failstop_logs() as logs:
         failstop.crash("the ledger check failed", exc)
     assert failstop.failed and failstop.reason == "the ledger check failed"
     (entry,) = logs
@@ -43,7 +43,7 @@ def test_a_crash_fails_readiness_and_logs_the_cause_with_its_traceback() -> None
 
 def test_the_first_cause_is_kept_and_later_ones_are_logged_too() -> None:
     failstop = FailStop()
-    with capture_logs() as logs:
+    with failstop_logs() as logs:
         failstop.crash("first", None)
         failstop.crash("second", _raised())
     assert failstop.reason == "first"
@@ -75,14 +75,14 @@ def test_a_server_that_will_not_stop_is_exited_anyway() -> None:
         raise RuntimeError("the server is wedged")
 
     failstop.arm(stop_server=stuck_server, grace_s=0.05, exit_process=lambda _c: exited.set())
-    with capture_logs():
+    with failstop_logs():
         failstop.crash("broken", None)
     assert exited.wait(WAIT_S)
 
 
 def test_an_unarmed_process_does_not_exit() -> None:
     failstop = FailStop()  # a CLI command or a test's in-process platform
-    with capture_logs():
+    with failstop_logs():
         failstop.crash("broken", None)
     assert failstop.failed  # and the caller's InvariantViolation ends the command
 
@@ -96,7 +96,7 @@ def test_a_thread_dying_of_a_broken_invariant_crashes_an_armed_process(
     def writer() -> None:
         raise InvariantViolation("the writer saw a broken batch")
 
-    with capture_logs() as logs:
+    with failstop_logs() as logs:
         thread = threading.Thread(target=writer, name="ledger-writer")
         thread.start()
         thread.join(WAIT_S)
