@@ -84,13 +84,34 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, str, 
             proc.wait(timeout=EXIT_WAIT_S)
 
 
-def _post_ledger(base: str, token: str, currency: str) -> int | None:
-    """The status of a write, or None if the connection was closed or refused."""
+def _post(base: str, token: str, path: str, body: dict[str, object]) -> httpx.Response | None:
+    """The answer to a write, or None if the connection was closed or refused."""
     try:
-        return httpx.post(f"{base}/v1/ledgers", json={"currency": currency}, timeout=10,
-                          headers={"Authorization": f"Bearer {token}"}).status_code
+        return httpx.post(f"{base}{path}", json=body, timeout=10,
+                          headers={"Authorization": f"Bearer {token}"})
     except httpx.TransportError:
         return None
+
+
+def _post_ledger(base: str, token: str, currency: str) -> int | None:
+    """A unit of work of the API's own (SQLAlchemy, engine.begin())."""
+    r = _post(base, token, "/v1/ledgers", {"currency": currency})
+    return None if r is None else r.status_code
+
+
+def _accounts(base: str, token: str) -> tuple[str, str]:
+    made = [_post(base, token, "/v1/accounts", {"ledger": "EUR", "code": 1}) for _ in range(2)]
+    assert all(r is not None and r.status_code == 201 for r in made)
+    return made[0].json()["id"], made[1].json()["id"]  # type: ignore[union-attr]
+
+
+def _post_transfer(base: str, token: str, accounts: tuple[str, str], transfer_id: str
+                   ) -> int | None:
+    """A write through the ledger engine's writer thread (its own raw connection)."""
+    r = _post(base, token, "/v1/transfers", {"transfers": [
+        {"id": transfer_id, "debit_account_id": accounts[0], "credit_account_id": accounts[1],
+         "amount": 100, "ledger": "EUR", "code": 1}]})
+    return None if r is None else r.status_code
 
 
 def _ready(base: str) -> int | None:
@@ -128,6 +149,19 @@ def test_a_write_into_a_lost_database_file_is_not_acknowledged_and_the_server_ex
     _assert_stopped(proc, tmp_path / "server.log")
     if db.exists():  # the copy put back (with whatever SQLite replays onto it) is whole
         _verify(tmp_path, db)
+
+
+def test_a_transfer_committed_into_a_removed_file_is_not_acknowledged(
+        served: tuple[subprocess.Popen[bytes], str, str, Path], tmp_path: Path) -> None:
+    proc, base, token, db = served
+    assert _post_ledger(base, token, "EUR") == 201
+    accounts = _accounts(base, token)
+    assert _post_transfer(base, token, accounts, "before") == 200
+    db.unlink()
+    status = _post_transfer(base, token, accounts, "after")
+    assert status is None or status == 503, status
+    assert _ready(base) in (None, 503)
+    _assert_stopped(proc, tmp_path / "server.log")
 
 
 def test_a_database_directory_made_read_only_stops_the_server(
