@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -13,6 +14,7 @@ from .domain.escrow import FeeSchedule
 from .services.access import Guard
 from .services.cards import CardVault
 from .services.cards.issuer import CardIssuer
+from .services.failstop import FailStop
 from .services.idempotency import IdempotencyKeys
 from .services.identity import Sessions
 from .services.identity.assertions import RelyingParty
@@ -48,6 +50,7 @@ class Platform:
     payments: Payments
     card_issuer: CardIssuer  # the simulated issuer behind card payments
     cards: CardVault  # card numbers, sealed behind tokens
+    failstop: FailStop  # how this process stops on a broken invariant (services/failstop.py)
     _background: Any = field(default=None, init=False, repr=False)  # Maintenance, when serving
 
     @cached_property
@@ -58,17 +61,18 @@ class Platform:
     def start(self) -> None:
         from .services.sealed import seal_legacy
 
-        self.keys.ensure()  # first versions now: on SQLite not under a caller's write lock
+        self.keys.ensure()  # first versions now, not on a request
         seal_legacy(self.database, self.keys)  # the plaintext migration 0005 set aside
         self.engine.start()
         self.payments.start()
 
     def start_background(self) -> None:
-        """A serving process's chores: sign tree heads, rotate and rewrap keys."""
+        """A serving process's chores: watch the database file, sign tree heads, rotate and
+        rewrap keys, deliver webhooks, fire payment timers."""
         from .services.maintenance import Maintenance, chores
 
         if self._background is None:
-            self._background = Maintenance(chores(self))
+            self._background = Maintenance(chores(self), on_fatal=self.failstop.crash)
             self._background.start()
 
     def stop(self) -> None:
@@ -84,12 +88,10 @@ def build(settings: Settings, *, clock: Clock | None = None,
           database: Database | None = None) -> Platform:
     clock = clock or SystemClock()
     database = database or open_database(settings.database)
-    engine = LedgerEngine(
-        database,
-        clock=clock,
-        queue_depth_max=settings.ledger_queue_depth_max,
-        expiry_interval_s=settings.ledger_expiry_interval_s,
-    )
+    failstop = FailStop()
+    if database.file is not None:
+        database.file.watch(failstop.crash)  # removed, replaced, made read-only: stop
+    engine = build_engine(settings, database=database, clock=clock, failstop=failstop)
     keys = build_keys(settings, database=database, clock=clock)
     sessions = Sessions(database, clock=clock, keys=keys, idle_s=settings.session_idle_s,
                         absolute_s=settings.session_absolute_s)
@@ -113,10 +115,24 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     guard=Guard(database, clock=clock), credentials=credentials,
                     rate_limits=RateLimits.from_settings(settings),
                     keys=keys, cards=cards, card_issuer=CardIssuer(cards, clock=clock),
+                    failstop=failstop,
                     payments=Payments(database, clock=clock, keys=keys, engine=engine,
                                       fee=FeeSchedule(settings.payment_fee_bps,
                                                       settings.payment_fee_fixed_minor),
-                                      session_ttl_s=settings.checkout_session_ttl_s))
+                                      session_ttl_s=settings.checkout_session_ttl_s,
+                                      on_fatal=failstop.crash))
+
+
+def build_engine(settings: Settings, *, database: Database, clock: Clock,
+                 failstop: FailStop) -> LedgerEngine:
+    """The ledger engine; a broken invariant in its writer stops the process."""
+    fatal: dict[str, Any] = {}
+    # TODO(issue 9 merge): once LedgerEngine takes on_fatal (the ledger branch), pass
+    # on_fatal=failstop.crash directly and drop this check and the `inspect` import.
+    if "on_fatal" in inspect.signature(LedgerEngine).parameters:
+        fatal["on_fatal"] = failstop.crash
+    return LedgerEngine(database, clock=clock, queue_depth_max=settings.ledger_queue_depth_max,
+                        expiry_interval_s=settings.ledger_expiry_interval_s, **fatal)
 
 
 def build_keys(settings: Settings, *, database: Database, clock: Clock) -> Keys:

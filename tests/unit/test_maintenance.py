@@ -1,11 +1,18 @@
 """The serving process's chores: each runs on its period, a failing one does not stop the rest,
-and stop() ends the thread."""
+a broken invariant is not retried but ends in the fail-stop, and stop() ends the thread."""
 
 from __future__ import annotations
 
 import threading
 
+from paywarden.domain.errors import InvariantViolation
 from paywarden.services.maintenance import Chore, Maintenance
+
+WAIT_S = 10
+
+
+def _no_fatal(reason: str, exc: BaseException | None) -> None:
+    raise AssertionError(f"not fatal: {reason}")
 
 
 def test_a_failing_chore_does_not_stop_the_others() -> None:
@@ -23,11 +30,41 @@ def test_a_failing_chore_does_not_stop_the_others() -> None:
         failures.append(1)
         raise RuntimeError("disk full")
 
-    background = Maintenance([Chore("bad", 0.01, bad), Chore("good", 0.02, good)])
+    background = Maintenance([Chore("bad", 0.01, bad), Chore("good", 0.02, good)],
+                             on_fatal=_no_fatal)
     background.start()
     try:
-        assert ran.wait(timeout=10)
+        assert ran.wait(timeout=WAIT_S)
     finally:
         background.stop()
     assert failures  # it kept being retried, and the good chore still ran three times
     assert background._thread is None
+
+
+def test_a_chore_that_breaks_an_invariant_is_not_retried_and_stops_the_process() -> None:
+    fatal: list[tuple[str, BaseException | None]] = []
+    told = threading.Event()
+    runs: list[str] = []
+
+    def broken() -> None:
+        runs.append("broken")
+        raise InvariantViolation("debits differ from credits")
+
+    def on_fatal(reason: str, exc: BaseException | None) -> None:
+        fatal.append((reason, exc))
+        told.set()
+
+    background = Maintenance([Chore("ledger.check", 0.01, broken),
+                              Chore("other", 0.05, lambda: runs.append("other"))],
+                             on_fatal=on_fatal)
+    background.start()
+    try:
+        assert told.wait(timeout=WAIT_S)
+        assert background._thread is not None
+        background._thread.join(timeout=WAIT_S)
+        assert not background._thread.is_alive()  # the thread ended: no chore runs again
+    finally:
+        background.stop()
+    assert runs == ["broken"]
+    (reason, exc), = fatal
+    assert "ledger.check" in reason and isinstance(exc, InvariantViolation)

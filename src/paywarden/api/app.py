@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__, web
 from ..bootstrap import Platform
@@ -48,6 +49,7 @@ def create_app(platform: Platform) -> FastAPI:
     # The edge defences, outermost first (api/defences.py says why in this order):
     # header cap → in-flight cap → address rate limit → body cap → routes.
     defences.install(app, platform)
+    app.add_middleware(FailedProcessGate, platform=platform)  # outermost: before any work
 
     app.include_router(health.router)
     app.include_router(audit_routes.router)
@@ -64,3 +66,24 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(webhook_routes.router)
     app.include_router(web.router)  # pages: /signup, /signin, /account, /static/…
     return app
+
+
+class FailedProcessGate:
+    """Once this process has failed (services/failstop.py), every request but the health
+    probes and metrics is answered 503 at once: nothing more is done or acknowledged."""
+
+    ALWAYS_ANSWERED = ("/health/", "/metrics")
+
+    def __init__(self, app: ASGIApp, *, platform: Platform) -> None:
+        self.app = app
+        self.failstop = platform.failstop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and self.failstop.failed
+                and not scope["path"].startswith(self.ALWAYS_ANSWERED)):
+            response = problems.problem_response(problems.Problem(
+                503, "process_failed", "this process has failed and is stopping; retry",
+                headers={"Retry-After": str(problems.RETRY_AFTER_S), "Connection": "close"}))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

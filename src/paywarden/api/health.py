@@ -1,4 +1,8 @@
-"""Liveness, readiness and Prometheus metrics: no token needed, no data revealed."""
+"""Liveness, readiness and Prometheus metrics: no token needed, no data revealed.
+
+A process that has failed (services/failstop.py) is neither live nor ready: it is
+stopping, and a load balancer must send nothing more to it.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,34 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from ..adapters.store import DatabaseFileLost
 from .problems import Problem
 
 router = APIRouter()
+RETRY_AFTER = {"Retry-After": "1"}
+
+
+def _failed() -> Problem:
+    return Problem(503, "process_failed", "this process has failed and is stopping",
+                   headers=RETRY_AFTER)
 
 
 @router.get("/health/live")
-def live() -> dict[str, str]:
+def live(request: Request) -> dict[str, str]:
+    if request.app.state.platform.failstop.failed:
+        raise _failed()
     return {"status": "ok"}
 
 
 @router.get("/health/ready")
 def ready(request: Request) -> dict[str, str]:
     p = request.app.state.platform
+    if p.failstop.failed:
+        raise _failed()
+    try:
+        p.database.check_file()  # the file's watchers fail the process if it is lost
+    except DatabaseFileLost:
+        raise _failed() from None
     try:
         with p.database.engine.connect() as conn:
             conn.execute(text("SELECT 1 FROM ledger_state WHERE id = 1")).one()
@@ -27,12 +46,10 @@ def ready(request: Request) -> dict[str, str]:
             503,
             "not_ready",
             "the database is not reachable or not initialised",
-            headers={"Retry-After": "1"},
+            headers=RETRY_AFTER,
         ) from None
     if not p.engine.running:
-        raise Problem(
-            503, "not_ready", "the ledger engine is not running", headers={"Retry-After": "1"}
-        )
+        raise Problem(503, "not_ready", "the ledger engine is not running", headers=RETRY_AFTER)
     return {"status": "ready"}
 
 

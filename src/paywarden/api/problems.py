@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, InvariantViolation
 from ..services.ledger import BatchTooLarge, EngineOverloaded, EngineStopped
 
 PROBLEM_JSON = "application/problem+json"
@@ -93,9 +93,26 @@ def install(app: FastAPI) -> None:
         return problem_response(Problem(503, exc.code, "the ledger is not running",
                                         headers={"Retry-After": str(RETRY_AFTER_S)}), request)
 
+    @app.exception_handler(InvariantViolation)
+    async def _invariant(request: Request, exc: InvariantViolation) -> JSONResponse:
+        return _fail_stop(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, InvariantViolation):  # raised in a middleware, outside the routes
+            return _fail_stop(request, exc)
         log.error("api.unhandled", path=request.url.path, error=type(exc).__name__)
         return problem_response(Problem(500, "internal_error",
                                         "an internal error occurred; nothing more is said here"),
                                 request)
+
+
+def _fail_stop(request: Request, exc: InvariantViolation) -> JSONResponse:
+    """The process stops (services/failstop.py); this request was not applied, or not
+    acknowledged: 503, to be retried against another process."""
+    request.app.state.platform.failstop.crash(
+        f"{request.method} {request.url.path} broke an invariant", exc)
+    return problem_response(Problem(503, "process_failed",
+                                    "this process has failed and is stopping; retry the "
+                                    "request (with the same Idempotency-Key)",
+                                    headers={"Retry-After": str(RETRY_AFTER_S)}), request)

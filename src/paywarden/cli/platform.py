@@ -41,19 +41,35 @@ def init() -> None:
 @app.command()
 def serve(host: Annotated[str | None, typer.Option()] = None,
           port: Annotated[int | None, typer.Option()] = None) -> None:
-    """Serve the HTTP API."""
+    """Serve the HTTP API. Exits 70 if the process failed on a broken invariant."""
     import uvicorn
 
     from ..api import create_app
+    from ..services.failstop import EXIT_CODE
 
     settings = _served_at(settings_from_env(), host=host, port=port)
     platform = open_platform(settings)
     if not platform.database.is_migrated():
         err.print("[red]the database is not initialised: run `paywarden init` first[/red]")
         raise typer.Exit(2)
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(platform), host=settings.host, port=settings.port, log_config=None,
+        server_header=False, **_edge_limits(settings)))
+
+    def stop_server() -> None:
+        server.should_exit = True  # uvicorn's own graceful stop, as on SIGTERM
+
+    platform.failstop.arm(stop_server=stop_server)
     platform.start_background()
-    uvicorn.run(create_app(platform), host=settings.host, port=settings.port,
-                log_config=None, server_header=False, **_edge_limits(settings))
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl+C, re-raised by uvicorn once it has shut down
+        pass
+    if platform.failstop.failed:
+        platform.failstop.stopped()
+        raise typer.Exit(EXIT_CODE)
+    if not server.started:
+        raise typer.Exit(3)  # as uvicorn.run: the server did not start
 
 
 def _served_at(settings: Settings, *, host: str | None, port: int | None) -> Settings:

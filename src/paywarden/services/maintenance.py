@@ -1,5 +1,7 @@
 """A serving process's background chores, each on its own period, on one thread.
 
+- check that the SQLite database file is still the one opened and its directory
+  writable (every ``DATABASE_WATCH_INTERVAL_S``; services/failstop.py says what follows);
 - sign the audit tree's head while the log grows (every ``audit_sign_interval_s``);
 - rotate keys past their cryptoperiod, then move a batch of records sealed under
   retired data keys onto the active one (every ``key_maintenance_interval_s``);
@@ -7,6 +9,8 @@
   ``webhook_dispatch_interval_s``), so that a slow endpoint holds up no chore.
 
 A chore that fails is logged and tried again at its next turn; the others go on.
+A chore that breaks an invariant (``InvariantViolation``) is not retried: the
+thread hands it to ``on_fatal`` (the process's fail-stop) and ends.
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from ..domain.errors import InvariantViolation
+
 if TYPE_CHECKING:
     from ..bootstrap import Platform
 
 log = structlog.get_logger(__name__)
 REWRAP_BATCH = 500
+DATABASE_WATCH_INTERVAL_S = 1.0
+Fatal = Callable[[str, BaseException | None], None]
 
 
 @dataclass
@@ -43,7 +51,8 @@ def chores(platform: Platform) -> list[Chore]:
         platform.keys.rewrap_step(REWRAP_BATCH)
 
     settings = platform.settings
-    return [Chore("audit.sign_tree_head", settings.audit_sign_interval_s,
+    return [Chore("database.watch", DATABASE_WATCH_INTERVAL_S, platform.database.check_file),
+            Chore("audit.sign_tree_head", settings.audit_sign_interval_s,
                   lambda: sign_now(platform)),
             Chore("keys.maintain", settings.key_maintenance_interval_s, keys),
             Chore("webhooks.deliver", settings.webhook_dispatch_interval_s,
@@ -53,8 +62,9 @@ def chores(platform: Platform) -> list[Chore]:
 
 
 class Maintenance:
-    def __init__(self, tasks: list[Chore]) -> None:
+    def __init__(self, tasks: list[Chore], *, on_fatal: Fatal) -> None:
         self._tasks = tasks
+        self._on_fatal = on_fatal
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -79,6 +89,9 @@ class Maintenance:
                 return
             try:
                 task.run()
+            except InvariantViolation as exc:  # not retried: the process stops
+                self._on_fatal(f"maintenance chore {task.name} broke an invariant", exc)
+                return
             except Exception:  # logged; the chore runs again at its next turn
                 log.exception("maintenance.failed", chore=task.name)
             task.due = time.monotonic() + task.interval_s

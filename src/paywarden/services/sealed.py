@@ -119,17 +119,17 @@ def seal_legacy(database: Database, keys: FieldKeys, *,
                 batch_size: int = BACKLOG_BATCH_SIZE_MAX) -> int:
     """Seal every value waiting in ``sealing_backlog``; how many. Idempotent, resumable.
 
-    Each batch is read, sealed outside any transaction (sealing may create the
-    first data key, which on SQLite must not happen under a write lock), then
-    written in one transaction that also deletes its backlog rows.
+    Each batch is one unit of work: read, sealed and written, its backlog rows
+    deleted. Two processes starting at once take turns (the write lock is taken
+    at BEGIN); the second finds the rows gone. A first data key is made in the
+    batch's own transaction (see services/keys/keyring.py).
     """
     limit = min(batch_size, BACKLOG_BATCH_SIZE_MAX)
     done = 0
     while True:
-        with database.engine.connect() as conn:
-            rows = conn.execute(select(sealing_backlog).limit(limit)).mappings().all()
-        writes = [_sealed_write(keys, row) for row in rows]
         with database.engine.begin() as conn:
+            rows = conn.execute(select(sealing_backlog).limit(limit)).mappings().all()
+            writes = [_sealed_write(keys, row) for row in rows]
             for row, (spec, where, values) in zip(rows, writes, strict=True):
                 conn.execute(update(metadata.tables[spec.table]).where(where).values(**values))
                 conn.execute(delete(sealing_backlog).where(

@@ -6,10 +6,13 @@ re-read from the database at most every ``cache_s`` seconds, so a rotation made
 by another process takes effect here within that window (a retired version is
 not destroyed before the window has passed; see :mod:`.rotation`).
 
-The first version of a purpose is created on first use, in its own transaction.
-On SQLite a caller holding a write transaction must not be the first user of a
-purpose (the creation would wait for the caller's lock): call :meth:`Keys.ensure`
-at start-up, or seal before opening the transaction.
+The first version of a purpose is created on first use (or by :meth:`Keys.ensure`
+at start-up), in its own transaction — except when this thread already holds a
+SQLite write transaction: a second one would wait for it, its own caller. Then
+the version is created in the caller's unit of work, which holds the write lock
+(no other process can create it meanwhile), and is not cached: if the caller
+rolls back, the version goes with everything sealed or signed under it, and
+nothing in memory still names it. A later read finds it committed and caches it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from joserfc.jwk import OKPKey
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from ...adapters import crypto
 from ...adapters.clock import Clock
@@ -52,7 +55,7 @@ from .store import KeyVersion
 
 NS_PER_S = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_S
-CREATE_ATTEMPTS_MAX = 10  # racing first creations: the loser re-reads the winner's row
+CREATE_ATTEMPTS_MAX = 10  # racing first creations (PostgreSQL): the loser re-reads the winner's
 CREATE_BACKOFF_S = 0.02
 
 
@@ -108,7 +111,7 @@ class Keys:
     def signer(self, purpose: str) -> Signer:
         if purpose not in SIGNING:
             raise UnknownPurpose(purpose)
-        version, secret = self.current(purpose)
+        version, secret, committed = self._current(purpose)
         key = (purpose, version.version)
         with self._lock:
             found = self._signers.get(key)
@@ -123,6 +126,8 @@ class Keys:
         made = Signer(purpose=purpose, version=version.version, key_id=version.kid,
                       public_key=private.public_key(), _private=private,
                       _check_active=check_active)
+        if not committed:
+            return made
         with self._lock:
             return self._signers.setdefault(key, made)
 
@@ -190,16 +195,22 @@ class Keys:
 
     def current(self, purpose: str) -> tuple[KeyVersion, bytes]:
         """The active version of ``purpose`` and its secret, created on first use."""
+        version, secret, _ = self._current(purpose)
+        return version, secret
+
+    def _current(self, purpose: str) -> tuple[KeyVersion, bytes, bool]:
+        """:meth:`current`, and whether that version is committed (else: not cached)."""
         if purpose not in PURPOSES:
             raise UnknownPurpose(purpose)
         now = self.clock.now_ns()
         with self._lock:
             hit = self._active.get(purpose)
             if hit is not None and now - hit.loaded_ns < self.cache_ns:
-                return hit.version, hit.secret
-        version, secret = self._load_or_create(purpose)
-        self.remember(version, secret, now_ns=now)
-        return version, secret
+                return hit.version, hit.secret, True
+        version, secret, committed = self._load_or_create(purpose)
+        if committed:
+            self.remember(version, secret, now_ns=now)
+        return version, secret, committed
 
     def remember(self, version: KeyVersion, secret: bytes, *, now_ns: int) -> None:
         with self._lock:
@@ -221,36 +232,51 @@ class Keys:
             return found
         with self.database.engine.connect() as conn:
             row = store.one(conn, purpose, version)
+        committed = row is not None
+        holder = None if committed else self.database.write_transaction()
+        if holder is not None:  # made earlier in the caller's unit of work?
+            row = store.one(holder, purpose, version)
         if row is None:
             raise KeyNotUsable(f"{purpose} version {version}", "unknown", use)
         key_version, wrapped = row
         if wrapped is None or key_version.state == DESTROYED:
             raise KeyNotUsable(key_version.kid, DESTROYED, use)
         secret = self.unwrap(key_version, wrapped)
-        with self._lock:
-            self._secrets[(purpose, version)] = secret
+        if committed:
+            with self._lock:
+                self._secrets[(purpose, version)] = secret
         return secret
 
     def unwrap(self, version: KeyVersion, wrapped: bytes) -> bytes:
         return self._master.unwrap(wrapped, context=context(version.purpose, version.version))
 
-    def _load_or_create(self, purpose: str) -> tuple[KeyVersion, bytes]:
+    def _load_or_create(self, purpose: str) -> tuple[KeyVersion, bytes, bool]:
+        """The active version (and whether it is committed), created if there is none."""
         for attempt in range(CREATE_ATTEMPTS_MAX):
             with self.database.engine.connect() as conn:
                 found = store.active(conn, purpose)
             if found is not None:
-                return found[0], self.unwrap(*found)
+                return found[0], self.unwrap(*found), True
+            holder = self.database.write_transaction()
+            if holder is not None:
+                return (*self._in_callers_transaction(holder, purpose), False)
             try:
                 with self.database.engine.begin() as conn:
-                    return self.create(conn, purpose, now_ns=self.clock.now_ns(),
-                                       actor=audit.SYSTEM)
-            except (IntegrityError, OperationalError):
-                # Another process created it (unique version / one active per purpose),
-                # or SQLite refused our stale snapshot's write: read theirs.
+                    return (*self.create(conn, purpose, now_ns=self.clock.now_ns(),
+                                         actor=audit.SYSTEM), True)
+            except IntegrityError:
+                # Another process created it (unique version / one active per purpose).
                 if attempt == CREATE_ATTEMPTS_MAX - 1:
                     raise
                 time.sleep(CREATE_BACKOFF_S * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _in_callers_transaction(self, conn: Connection, purpose: str) -> tuple[KeyVersion, bytes]:
+        """The version the caller's transaction made earlier, or a new one in it."""
+        found = store.active(conn, purpose)
+        if found is not None:
+            return found[0], self.unwrap(*found)
+        return self.create(conn, purpose, now_ns=self.clock.now_ns(), actor=audit.SYSTEM)
 
     def create(self, conn: Connection, purpose: str, *, now_ns: int, actor: str,
                previous: KeyVersion | None = None) -> tuple[KeyVersion, bytes]:

@@ -123,7 +123,8 @@ class PaymentView:
 class Payments:
     def __init__(self, database: Database, *, clock: Clock, keys: Keys, engine: LedgerEngine,
                  fee: FeeSchedule, session_ttl_s: int, notify: Notify | None = None,
-                 writer: GroupWriter | None = None) -> None:
+                 writer: GroupWriter | None = None,
+                 on_fatal: Callable[[str, BaseException], None] | None = None) -> None:
         self._database = database
         self._clock = clock
         self._keys = keys
@@ -131,7 +132,7 @@ class Payments:
         self._fee = fee
         self._session_ttl_ns = session_ttl_s * 1_000_000_000
         self.notify = notify or notifier(keys)  # webhooks, receipts: in the same transaction
-        self.writer = writer or GroupWriter(database, clock=clock)
+        self.writer = writer or GroupWriter(database, clock=clock, on_fatal=on_fatal)
         self._recent = RecentPayments()
 
     def start(self) -> None:

@@ -29,7 +29,7 @@ import structlog
 from sqlalchemy import Connection
 
 from ...adapters.clock import Clock
-from ...adapters.store import Database
+from ...adapters.store import Database, for_writes
 from ...domain.errors import DomainError, InvariantViolation
 from ...domain.ledger import Transfer
 from ..audit import SYSTEM
@@ -144,6 +144,7 @@ class GroupWriter:
 
     def _run(self) -> None:
         with self._database.engine.connect() as conn:
+            for_writes(conn)  # each batch takes the write lock at BEGIN (decision 0019)
             while True:
                 first = self._carry.popleft() if self._carry else self._get(IDLE_POLL_S)
                 if first is _STOP:
