@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from ...adapters.store.schema import merchant_certificates
 
@@ -53,11 +53,15 @@ def from_row(row: RowMapping | dict[str, Any]) -> Certificate:
     return Certificate(**{name: row[name] for name in Certificate.__dataclass_fields__})
 
 
+_OF_MERCHANT = select(merchant_certificates).where(
+    merchant_certificates.c.merchant_id == bindparam("merchant_id")).order_by(
+    merchant_certificates.c.not_before.desc(), merchant_certificates.c.serial)
+
+
 def latest(conn: Connection, merchant_id: str) -> Certificate | None:
     """The merchant's live certificate, else its most recently issued one."""
-    rows = [from_row(r) for r in conn.execute(select(merchant_certificates).where(
-        merchant_certificates.c.merchant_id == merchant_id).order_by(
-        merchant_certificates.c.not_before.desc(), merchant_certificates.c.serial)).mappings()]
+    rows = [from_row(r) for r in conn.execute(_OF_MERCHANT,
+                                              {"merchant_id": merchant_id}).mappings()]
     live = [c for c in rows if c.status in LIVE]
     found = live or rows
     return found[0] if found else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ...adapters.store.schema import merchants
 from ...domain.errors import DomainError
@@ -50,10 +50,12 @@ def check_can_sell(source: Any, merchant_id: str, return_url: str | None = None,
                       allow_private=settings.domain_verification_allow_private)
 
 
+_STATUS = select(merchants.c.status).where(merchants.c.id == bindparam("id"))
+
+
 def _check(conn: Connection, merchant_id: str, return_url: str | None, *, now_ns: int | None,
            allow_http: bool, allow_private: bool) -> CertifiedMerchant:
-    status = conn.execute(select(merchants.c.status).where(merchants.c.id == merchant_id)
-                          ).scalar_one_or_none()
+    status = conn.execute(_STATUS, {"id": merchant_id}).scalar_one_or_none()
     certificate = latest(conn, merchant_id) if status is not None else None
     if status == REVOKED or (certificate is not None and certificate.status == REVOKED):
         raise DomainError("merchant_revoked", f"merchant {merchant_id}'s certification "

@@ -1,7 +1,11 @@
 """What a payment transition tells the parties, in the transition's own transaction: one
 webhook to the merchant for every transition, and a signed receipt each for the buyer and
 the merchant whenever money moved. Rows are handed to ``later`` (the group commit's
-queue), so a batch's outbox and receipts are written with one insert each."""
+queue), so a batch's outbox and receipts are written with one insert each.
+
+The webhook's row is made when the transition is prepared (:func:`outbox`, on the
+caller's thread); only its audit index is filled in inside the batch. Receipts are
+signed inside the batch: they carry the audit index."""
 
 from __future__ import annotations
 
@@ -21,13 +25,18 @@ if TYPE_CHECKING:
 Later = Callable[[Executable, dict[str, Any]], None]
 
 
+def outbox(view: PaymentView, event: str, now: int) -> dict[str, Any]:
+    """The merchant's webhook for ``event``, without its audit index yet."""
+    return outbox_row(merchant_id=view.merchant_id, event_type=f"payment.{event}",
+                      payload={"event": event, "payment": view.public()}, at_ns=now,
+                      audit_index=None)
+
+
 def notifier(keys: Keys) -> Notify:
-    def notify(later: Later, view: PaymentView, event: str, now: int, moved: bool) -> None:
+    def notify(later: Later, view: PaymentView, event: str, now: int, moved: bool,
+               webhook: dict[str, Any]) -> None:
         index = view.audit_index if view.audit_index is not None else -1
-        later(OUTBOX_INSERT, outbox_row(merchant_id=view.merchant_id,
-                                        event_type=f"payment.{event}",
-                                        payload={"event": event, "payment": view.public()},
-                                        at_ns=now, audit_index=view.audit_index))
+        later(OUTBOX_INSERT, {**webhook, "audit_index": view.audit_index})
         if not moved or view.buyer_id is None:
             return
         e = view.escrow

@@ -62,7 +62,7 @@ from ..writepath import GroupWriter
 from . import checkouts, codec, legs, refunds, timers
 from .accounts import AccountRef, new_account, platform_account
 from .checkouts import Checkout
-from .notices import Later, notifier
+from .notices import Later, notifier, outbox
 from .recent import RecentPayments
 from .timers import TIMER_BATCH_SIZE_MAX, TIMER_BATCHES_PER_RUN_MAX, ParkedPayment
 from .units import CheckoutUnit, Finish, RefundDone, Stale, TransitionUnit
@@ -79,7 +79,7 @@ SENDERS: dict[type, frozenset[str]] = {
 STALE_RETRIES_MAX = 8  # a payment changed between read and batch: prepare again, this often
 SYSTEM_PARTY_ROLE = "system"
 log = structlog.get_logger(__name__)
-Notify = Callable[[Later, "PaymentView", str, int, bool], None]
+Notify = Callable[[Later, "PaymentView", str, int, bool, dict[str, Any]], None]
 __all__ = ["Checkout", "Finish", "Party", "PaymentView", "Payments", "RefundDone"]
 
 
@@ -277,6 +277,8 @@ class Payments:
             values |= {"method": method, "funding": legs.funding_of(refs[Role.BUYER_FUNDING])}
         used = {t.debit_account_id for t in chain} | {t.credit_account_id for t in chain}
         receives = any(leg.to_role is Role.MERCHANT for leg in outcome.legs)
+        view = PaymentView(payment_id, before.merchant_id, buyer,
+                           method if paid else before.method, after)
         return TransitionUnit(
             payment_id=payment_id, read_version=before.escrow.version, values=values,
             chain=chain, accounts=[new_account(r) for r in refs.values() if r.id in used],
@@ -285,9 +287,8 @@ class Payments:
                               detail={"version": after.version, "legs": len(outcome.legs)},
                               before=codec.public_state(before.escrow),
                               after=codec.public_state(after)),
-            view=PaymentView(payment_id, before.merchant_id, buyer,
-                             method if paid else before.method, after),
-            event_name=event.name, notify=self.notify, precondition=precondition,
+            view=view, event_name=event.name, notify=self.notify,
+            webhook=outbox(view, event.name, now), precondition=precondition,
             receiver=before.merchant_id if receives else None, may_receive=_may_receive,
             finish=finish, refund=refund, load=self._load)
 

@@ -111,6 +111,7 @@ class TransitionUnit:
     view: PaymentView
     event_name: str
     notify: Notify | None
+    webhook: dict[str, Any] = field(default_factory=dict)  # its outbox row, but the index
     precondition: Callable[[Connection], None] | None = None
     receiver: str | None = None  # a merchant that receives money: may it still?
     may_receive: Callable[[Connection, str], None] | None = None
@@ -178,7 +179,7 @@ class TransitionUnit:
             self.view = self.view.indexed(index)
             if self.notify is not None:
                 self.notify(batch.later, self.view, self.event_name, self.event.at_ns,
-                            bool(self.chain))
+                            bool(self.chain), self.webhook)
             self._result = (self.view if record is None
                             else RefundDone(self.view, record, created=True))
             if self.finish is not None:
