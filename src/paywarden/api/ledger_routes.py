@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from typing import Annotated
 
@@ -133,7 +132,7 @@ async def create_account(body: s.AccountIn, p: PlatformDep, response: Response) 
         else:
             account_id = secrets.randbits(63) or 1
         new = NewAccount(account_id, ledger_id, body.code, flags, body.user_data)
-        (result,) = await asyncio.wrap_future(p.engine.create_accounts([new]))
+        (result,) = await p.engine.wait_async(p.engine.create_accounts([new]))
         if result is AccountResult.EXISTS_WITH_DIFFERENT_FIELDS and body.id is None:
             continue  # a random id collided: draw another
         break
@@ -173,7 +172,7 @@ def get_account(account_id: str, p: PlatformDep,
              dependencies=[Depends(require(Resource.LEDGER, Access.MODIFY))])
 async def close_account(account_id: str, p: PlatformDep) -> s.AccountOut:
     number = _account_id(account_id, ["path", "account_id"])
-    result = await asyncio.wrap_future(p.engine.close_account(number))
+    result = await p.engine.wait_async(p.engine.close_account(number))
     if result is not AccountResult.OK:
         raise Problem(_ACCOUNT_RESULT_STATUS.get(result, 422), f"account_{result.value}",
                       f"account {account_id} not closed: {result.value}")
@@ -230,7 +229,7 @@ async def create_transfers(body: s.TransferBatchIn, p: PlatformDep) -> s.Transfe
     # One hit per debited account per submission, before anything is queued.
     debited = sorted({t.debit_account_id for t in transfers if t.debit_account_id})
     await enforce(p.rate_limits, "account", *map(account_id_to_str, debited))
-    results = await asyncio.wrap_future(p.engine.submit(transfers))
+    results = await p.engine.wait_async(p.engine.submit(transfers))
     return s.TransferBatchOut(
         results=[s.TransferResultOut(index=i, id=t.id, result=r.value)
                  for i, (t, r) in enumerate(zip(transfers, results))],

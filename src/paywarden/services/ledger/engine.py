@@ -8,18 +8,27 @@ that submission's own results. Durability therefore costs one fsync per batch.
 The writer keeps the accounts it has seen in memory. Each batch reads the
 ledger's write version under the lock; if another process wrote since, the
 cache is dropped, so several engines (several API processes) stay correct.
+
+Crash, don't limp. A store error fails only its own batch. Anything else that
+ends the writer thread (an ``InvariantViolation`` above all) is logged with its
+traceback; from then on every queued and every later submission fails at once
+with ``EngineStopped``, and ``on_fatal(reason, exc)`` is called so that the
+process can stop. Every wait on the writer is bounded by ``wait_s``
+(``EngineUnresponsive``: the outcome is then unknown, and a retry with the
+same ids is safe).
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import structlog
 
@@ -43,13 +52,19 @@ from ...domain.ledger import (
 from ...domain.ledger.digests import rows_digest
 from . import metrics
 from .batch_events import batch_event, ledger_event
-from .errors import BatchTooLarge, EngineOverloaded, EngineStopped
+from .errors import BatchTooLarge, EngineOverloaded, EngineStopped, EngineUnresponsive
 
 log = structlog.get_logger(__name__)
 
 QUEUE_DEPTH_MAX = 1_024
 ACCOUNTS_CACHED_MAX = 1_000_000
 EXPIRY_INTERVAL_S = 1.0
+WAIT_S = 10.0
+
+T = TypeVar("T")
+OnFatal = Callable[[str, BaseException], None]
+_OK = TransferResult.OK
+_ALREADY_FAILED = TransferResult.ID_ALREADY_FAILED
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,17 @@ class _Job:
 _STOP = _Job("stop", None)
 
 
+class _StoredIdFailed(Exception):
+    """A transfer failed on the fast path and its id names a stored transfer."""
+
+
+def _fail(future: Future[Any], exc: BaseException) -> None:
+    try:
+        future.set_exception(exc)
+    except InvalidStateError:
+        pass  # the caller gave up waiting and cancelled it, or it was answered already
+
+
 class LedgerEngine:
     def __init__(
         self,
@@ -84,18 +110,26 @@ class LedgerEngine:
         clock: Clock,
         queue_depth_max: int = QUEUE_DEPTH_MAX,
         expiry_interval_s: float = EXPIRY_INTERVAL_S,
+        wait_s: float = WAIT_S,
+        on_fatal: OnFatal | None = None,
     ) -> None:
         self._database = database
         self._clock = clock
         self._queue: queue.Queue[_Job] = queue.Queue(maxsize=queue_depth_max)
         self._queue_depth_max = queue_depth_max
         self._expiry_interval_s = expiry_interval_s
+        self._wait_s = wait_s
+        self._on_fatal = on_fatal
         self._carry: deque[_Job] = deque()
         self._accounts: dict[int, Account] = {}
         self._ledgers: set[int] = set()
         self._version: int | None = None
         self._thread: threading.Thread | None = None
         self._writer: LedgerWriter | None = None
+        # Why submissions are refused (None while they are taken). Set under the lock
+        # that ``_enqueue`` holds, so that nothing joins the queue after it was drained.
+        self._refusing: str | None = None
+        self._refusing_lock = threading.Lock()
 
     # -- life cycle ------------------------------------------------------
 
@@ -103,15 +137,27 @@ class LedgerEngine:
         if self._thread is not None:
             return self
         self._writer = writer_for(self._database.dialect, self._database.raw_connection())
+        self._refusing = None
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is None:
+        """Answer what is queued, then stop; a writer stuck past ``wait_s`` is left behind."""
+        thread = self._thread
+        if thread is None:
             return
-        self._queue.put(_STOP)
-        self._thread.join()
+        with self._refusing_lock:
+            self._refusing = self._refusing or "the ledger engine is stopping"
+        if thread.is_alive():
+            try:
+                self._queue.put(_STOP, timeout=self._wait_s)
+            except queue.Full:
+                pass
+            thread.join(self._wait_s)
+        if thread.is_alive():
+            log.error("ledger.writer_stuck", wait_s=self._wait_s)
+            return  # its connection is still in use: not closed under it
         self._thread = None
         if self._writer is not None:
             self._writer.close()
@@ -125,7 +171,7 @@ class LedgerEngine:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._refusing is None and self._thread is not None and self._thread.is_alive()
 
     @property
     def queue_depth(self) -> int:
@@ -148,21 +194,51 @@ class LedgerEngine:
 
     def execute(self, transfers: Sequence[Transfer]) -> list[TransferResult]:
         """Submit and wait: the convenience for scripts and tests."""
-        return self.submit(transfers).result()
+        return self.wait(self.submit(transfers))
+
+    def wait(self, future: Future[T]) -> T:
+        """The writer's answer to a submission, waited for at most ``wait_s``."""
+        try:
+            return future.result(timeout=self._wait_s)
+        except TimeoutError:
+            raise EngineUnresponsive(self._wait_s) from None
+
+    async def wait_async(self, future: Future[T]) -> T:
+        """``wait`` for a coroutine; a submission still queued at the deadline is withdrawn."""
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s)
+        except TimeoutError:
+            raise EngineUnresponsive(self._wait_s) from None
 
     def _enqueue(self, job: _Job) -> Future[Any]:
-        if not self.running:
-            raise EngineStopped("the ledger engine is not running")
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            metrics.OVERLOADED.inc()
-            raise EngineOverloaded(self._queue_depth_max) from None
+        with self._refusing_lock:
+            if self._refusing is not None or self._thread is None:
+                raise EngineStopped(self._refusing or "the ledger engine is not running")
+            try:
+                self._queue.put_nowait(job)
+            except queue.Full:
+                metrics.OVERLOADED.inc()
+                raise EngineOverloaded(self._queue_depth_max) from None
         return job.future
 
     # -- the writer thread -------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException as exc:  # noqa: BLE001 - the writer's death: reported, then fatal
+            reason = f"the ledger writer died: {type(exc).__name__}: {exc}"
+            log.critical("ledger.writer_died", reason=reason, exc_info=exc)
+            self._refuse_all(reason)
+            if self._on_fatal is not None:
+                try:
+                    self._on_fatal(reason, exc)
+                except Exception:  # noqa: BLE001 - the hook must not hide the cause
+                    log.exception("ledger.on_fatal_failed")
+            return
+        self._refuse_all("the ledger engine stopped")
+
+    def _serve(self) -> None:
         while True:
             job = self._carry.popleft() if self._carry else self._get(self._expiry_interval_s)
             if job is _STOP:
@@ -173,6 +249,21 @@ class LedgerEngine:
                 self._guarded([job], self._run_single)
             else:
                 self._guarded(self._coalesce(job), self._run_transfers)
+
+    def _refuse_all(self, reason: str) -> None:
+        """Refuse every later submission, then fail every queued one with ``EngineStopped``."""
+        with self._refusing_lock:
+            self._refusing = self._refusing or reason
+        jobs = list(self._carry)
+        self._carry.clear()
+        while True:
+            try:
+                jobs.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        for job in jobs:
+            if job is not _STOP:
+                _fail(job.future, EngineStopped(reason))
 
     def _coalesce(self, first: _Job) -> list[_Job]:
         """Take queued submissions after ``first`` while they fit in one batch."""
@@ -190,10 +281,14 @@ class LedgerEngine:
         return jobs
 
     def _get(self, timeout_s: float) -> _Job | None:
-        try:
-            return self._queue.get(timeout=timeout_s) if timeout_s else self._queue.get_nowait()
-        except queue.Empty:
-            return None
+        """The next submission still wanted (its caller may have given up and cancelled it)."""
+        while True:
+            try:
+                job = self._queue.get(timeout=timeout_s) if timeout_s else self._queue.get_nowait()
+            except queue.Empty:
+                return None
+            if job is _STOP or job.future.set_running_or_notify_cancel():
+                return job
 
     def _guarded(self, jobs: list[_Job], step: Any) -> None:
         writer = self._writer
@@ -201,12 +296,10 @@ class LedgerEngine:
             raise InvariantViolation("the ledger writer ran without a connection")
         try:
             step(writer, jobs)
-        except InvariantViolation:
-            writer.rollback()
-            self._forget()
-            log.critical("ledger.invariant_violation", exc_info=True)
+        except InvariantViolation as exc:
             for job in jobs:
-                job.future.set_exception(EngineStopped("ledger invariant violated"))
+                _fail(job.future, EngineStopped(f"ledger invariant violated: {exc}"))
+            writer.rollback()
             raise
         except Exception as exc:  # noqa: BLE001 - any store failure: rolled back, nothing committed
             writer.rollback()
@@ -251,15 +344,18 @@ class LedgerEngine:
     # -- transfers ---------------------------------------------------------
 
     def _run_transfers(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
-        """Apply a batch, first guessing that no id in it exists in the database.
+        """Apply a batch, first guessing that no id in it names a stored transfer.
 
-        Retries are rare, so looking every id up costs more than it saves: the
-        unique index on ``transfers.id`` refuses a stored id, and only then is
-        the batch redone with every id looked up (and ``exists`` answered).
+        Retries are rare, so looking every id up costs more than it saves. A stored
+        id is still answered ``exists`` before any other check: had the guess
+        applied it, the unique index on ``transfers.id`` refuses it at the insert;
+        had the guess refused it, its id is looked up before anything is written
+        (failures are rare too). Either way the batch is redone with every id
+        looked up. Ids that failed for good are probed for the whole batch, always.
         """
         try:
             self._apply_transfers(writer, jobs, look_up_ids=False)
-        except writer.integrity_error:
+        except (writer.integrity_error, _StoredIdFailed):
             writer.rollback()
             self._forget()
             metrics.ID_LOOKUP_RETRIES.inc()
@@ -273,12 +369,16 @@ class LedgerEngine:
         base = max(self._clock.now_ns(), last_timestamp + 1)
         expired = writer.load_expired(base)
         ids: set[str] = set()
+        batch_ids: list[str] = []
         for job in jobs:
             for t in job.payload:
-                if look_up_ids and type(t.id) is str:
-                    ids.add(t.id)
+                if type(t.id) is str:
+                    batch_ids.append(t.id)
                 if t.pending_id is not None and type(t.pending_id) is str:
                     ids.add(t.pending_id)
+        if look_up_ids:
+            ids.update(batch_ids)
+        failed = writer.failed_ids(batch_ids)
         transfers, pendings = index_loaded(expired, writer.load_transfers(ids))
         wanted = {p.debit_account_id for p in pendings.values()}
         wanted.update(p.credit_account_id for p in pendings.values())
@@ -287,7 +387,7 @@ class LedgerEngine:
                 wanted.add(t.debit_account_id)
                 wanted.add(t.credit_account_id)
         self._ensure_accounts(writer, {i for i in wanted if type(i) is int})
-        book = Book(self._accounts, transfers, pendings)
+        book = Book(self._accounts, transfers, pendings, failed, record_failures=True)
         ts = base
         for row, _ in expired:
             book.expire(row, ts)
@@ -295,6 +395,8 @@ class LedgerEngine:
         for job in jobs:
             job.results = book.apply(job.payload, ts)
             ts += len(job.payload)
+        if not look_up_ids and writer.stored_ids(_failed_ids(jobs)):
+            raise _StoredIdFailed
         writer.write_book(book, self._accounts)
         self._finish(writer, version, max(ts - 1, last_timestamp), self._batch_event(
             version, base, ts - 1, book))
@@ -392,6 +494,13 @@ class LedgerEngine:
         account.flags |= AccountFlags.CLOSED
         writer.set_account_flags(account_id, account.flags)
         return AccountResult.OK
+
+
+def _failed_ids(jobs: list[_Job]) -> list[str]:
+    """Ids of the transfers a batch refused (none, usually: counted in C first)."""
+    return [t.id for job in jobs if job.results.count(_OK) != len(job.results)
+            for t, r in zip(job.payload, job.results)
+            if r is not _OK and r is not _ALREADY_FAILED and type(t.id) is str]
 
 
 def _ts(account: tuple[Any, ...]) -> int:

@@ -50,7 +50,7 @@ def ensure(engine: LedgerEngine, refs: list[AccountRef]) -> None:
     new = [NewAccount(r.id, r.ledger, CODES[r.kind], 0 if r.kind in UNLIMITED else int(
         AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS), user_data=f"{r.kind}:{r.owner}")
         for r in refs]
-    results = engine.create_accounts(new).result()
+    results = engine.wait(engine.create_accounts(new))
     bad = [r for r in results if r not in (AccountResult.OK, AccountResult.EXISTS)]
     if bad:
         raise RuntimeError(f"payment accounts could not be created: {sorted(set(bad))}")
