@@ -74,7 +74,7 @@ class Book:
         self.pendings = pendings  # by timestamp of the pending transfer
         self.failed = set() if failed is None else failed  # ids that failed for good
         self.record_failures = record_failures
-        self.failed_rows: list[Stored] = []  # laid out as FAILED_COLUMNS
+        self.failed_rows: list[tuple[object, ...]] = []  # laid out as FAILED_COLUMNS
         self.rows: list[Stored] = []
         self.new_pendings: list[Pending] = []
         self.changed_pendings: list[Pending] = []

@@ -226,14 +226,14 @@ class LedgerEngine:
     def _run(self) -> None:
         try:
             self._serve()
-        except BaseException as exc:  # noqa: BLE001 - the writer's death: reported, then fatal
+        except BaseException as exc:  # the writer's death, whatever it was: reported, fatal
             reason = f"the ledger writer died: {type(exc).__name__}: {exc}"
             log.critical("ledger.writer_died", reason=reason, exc_info=exc)
             self._refuse_all(reason)
             if self._on_fatal is not None:
                 try:
                     self._on_fatal(reason, exc)
-                except Exception:  # noqa: BLE001 - the hook must not hide the cause
+                except Exception:  # the hook must not hide the cause
                     log.exception("ledger.on_fatal_failed")
             return
         self._refuse_all("the ledger engine stopped")
