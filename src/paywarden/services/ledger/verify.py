@@ -49,6 +49,11 @@ Progress = Callable[[int, int], None]
 def verify_ledger(database: Database, *, progress: Progress | None = None) -> list[Violation]:
     found: list[Violation] = []
     with database.engine.connect() as conn:
+        # One snapshot for every check: on a live database, READ COMMITTED would read the
+        # transfers before a batch's commit and the balances after it (SQLite's read
+        # transaction holds one snapshot already).
+        if database.dialect == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
         total = conn.execute(text("SELECT count(*) FROM transfers")).scalar_one()
         found += _ledgers_balance(conn)
         found += _balances_equal_sums(conn)
