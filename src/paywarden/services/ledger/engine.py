@@ -9,26 +9,17 @@ The writer keeps the accounts it has seen in memory. Each batch reads the
 ledger's write version under the lock; if another process wrote since, the
 cache is dropped, so several engines (several API processes) stay correct.
 
-Crash, don't limp. A store error fails only its own batch. Anything else that
-ends the writer thread (an ``InvariantViolation`` above all) is logged with its
-traceback; from then on every queued and every later submission fails at once
-with ``EngineStopped``, and ``on_fatal(reason, exc)`` is called so that the
-process can stop. Every wait on the writer is bounded by ``wait_s``
-(``EngineUnresponsive``: the outcome is then unknown, and a retry with the
-same ids is safe).
+A store error fails only its own batch; anything else ends the writer, and
+every caller hears so at once (``writer_thread``: crash, don't limp).
 """
 
 from __future__ import annotations
 
-import asyncio
-import queue
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
-from typing import Any, Self, TypeVar
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -52,7 +43,8 @@ from ...domain.ledger import (
 from ...domain.ledger.digests import rows_digest
 from . import metrics
 from .batch_events import batch_event, ledger_event
-from .errors import BatchTooLarge, EngineOverloaded, EngineStopped, EngineUnresponsive
+from .errors import BatchTooLarge, EngineStopped
+from .writer_thread import STOP, Job, OnFatal, WriterThread, fail
 
 log = structlog.get_logger(__name__)
 
@@ -61,8 +53,6 @@ ACCOUNTS_CACHED_MAX = 1_000_000
 EXPIRY_INTERVAL_S = 1.0
 WAIT_S = 10.0
 
-T = TypeVar("T")
-OnFatal = Callable[[str, BaseException], None]
 _OK = TransferResult.OK
 _ALREADY_FAILED = TransferResult.ID_ALREADY_FAILED
 
@@ -76,33 +66,11 @@ class NewAccount:
     user_data: str | None = None
 
 
-@dataclass
-class _Job:
-    kind: str  # "transfers" | "accounts" | "close"
-    payload: Any
-    future: Future[Any] = field(default_factory=Future)
-    results: list[TransferResult] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return len(self.payload) if self.kind == "transfers" else BATCH_SIZE_MAX
-
-
-_STOP = _Job("stop", None)
-
-
 class _StoredIdFailed(Exception):
     """A transfer failed on the fast path and its id names a stored transfer."""
 
 
-def _fail(future: Future[Any], exc: BaseException) -> None:
-    try:
-        future.set_exception(exc)
-    except InvalidStateError:
-        pass  # the caller gave up waiting and cancelled it, or it was answered already
-
-
-class LedgerEngine:
+class LedgerEngine(WriterThread):
     def __init__(
         self,
         database: Database,
@@ -113,135 +81,48 @@ class LedgerEngine:
         wait_s: float = WAIT_S,
         on_fatal: OnFatal | None = None,
     ) -> None:
+        super().__init__(queue_depth_max=queue_depth_max, wait_s=wait_s, on_fatal=on_fatal)
         self._database = database
         self._clock = clock
-        self._queue: queue.Queue[_Job] = queue.Queue(maxsize=queue_depth_max)
-        self._queue_depth_max = queue_depth_max
         self._expiry_interval_s = expiry_interval_s
-        self._wait_s = wait_s
-        self._on_fatal = on_fatal
-        self._carry: deque[_Job] = deque()
         self._accounts: dict[int, Account] = {}
         self._ledgers: set[int] = set()
         self._version: int | None = None
-        self._thread: threading.Thread | None = None
         self._writer: LedgerWriter | None = None
-        # Why submissions are refused (None while they are taken). Set under the lock
-        # that ``_enqueue`` holds, so that nothing joins the queue after it was drained.
-        self._refusing: str | None = None
-        self._refusing_lock = threading.Lock()
 
-    # -- life cycle ------------------------------------------------------
-
-    def start(self) -> Self:
-        if self._thread is not None:
-            return self
+    def _open(self) -> None:
         self._writer = writer_for(self._database.dialect, self._database.raw_connection())
-        self._refusing = None
-        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
-        self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        """Answer what is queued, then stop; a writer stuck past ``wait_s`` is left behind."""
-        thread = self._thread
-        if thread is None:
-            return
-        with self._refusing_lock:
-            self._refusing = self._refusing or "the ledger engine is stopping"
-        if thread.is_alive():
-            try:
-                self._queue.put(_STOP, timeout=self._wait_s)
-            except queue.Full:
-                pass
-            thread.join(self._wait_s)
-        if thread.is_alive():
-            log.error("ledger.writer_stuck", wait_s=self._wait_s)
-            return  # its connection is still in use: not closed under it
-        self._thread = None
+    def _close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._refusing is None and self._thread is not None and self._thread.is_alive()
-
-    @property
-    def queue_depth(self) -> int:
-        return self._queue.qsize()
 
     # -- submitting ------------------------------------------------------
 
     def submit(self, transfers: Sequence[Transfer]) -> Future[list[TransferResult]]:
         if len(transfers) > BATCH_SIZE_MAX:
             raise BatchTooLarge(len(transfers), BATCH_SIZE_MAX)
-        return self._enqueue(_Job("transfers", list(transfers)))
+        return self._enqueue(Job("transfers", list(transfers)))
 
     def create_accounts(self, accounts: Sequence[NewAccount]) -> Future[list[AccountResult]]:
         if len(accounts) > BATCH_SIZE_MAX:
             raise BatchTooLarge(len(accounts), BATCH_SIZE_MAX)
-        return self._enqueue(_Job("accounts", list(accounts)))
+        return self._enqueue(Job("accounts", list(accounts)))
 
     def close_account(self, account_id: int) -> Future[AccountResult]:
-        return self._enqueue(_Job("close", account_id))
+        return self._enqueue(Job("close", account_id))
 
     def execute(self, transfers: Sequence[Transfer]) -> list[TransferResult]:
         """Submit and wait: the convenience for scripts and tests."""
         return self.wait(self.submit(transfers))
 
-    def wait(self, future: Future[T]) -> T:
-        """The writer's answer to a submission, waited for at most ``wait_s``."""
-        try:
-            return future.result(timeout=self._wait_s)
-        except TimeoutError:
-            raise EngineUnresponsive(self._wait_s) from None
-
-    async def wait_async(self, future: Future[T]) -> T:
-        """``wait`` for a coroutine; a submission still queued at the deadline is withdrawn."""
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s)
-        except TimeoutError:
-            raise EngineUnresponsive(self._wait_s) from None
-
-    def _enqueue(self, job: _Job) -> Future[Any]:
-        with self._refusing_lock:
-            if self._refusing is not None or self._thread is None:
-                raise EngineStopped(self._refusing or "the ledger engine is not running")
-            try:
-                self._queue.put_nowait(job)
-            except queue.Full:
-                metrics.OVERLOADED.inc()
-                raise EngineOverloaded(self._queue_depth_max) from None
-        return job.future
-
     # -- the writer thread -------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            self._serve()
-        except BaseException as exc:  # the writer's death, whatever it was: reported, fatal
-            reason = f"the ledger writer died: {type(exc).__name__}: {exc}"
-            log.critical("ledger.writer_died", reason=reason, exc_info=exc)
-            self._refuse_all(reason)
-            if self._on_fatal is not None:
-                try:
-                    self._on_fatal(reason, exc)
-                except Exception:  # the hook must not hide the cause
-                    log.exception("ledger.on_fatal_failed")
-            return
-        self._refuse_all("the ledger engine stopped")
 
     def _serve(self) -> None:
         while True:
-            job = self._carry.popleft() if self._carry else self._get(self._expiry_interval_s)
-            if job is _STOP:
+            job = self._next(self._expiry_interval_s)
+            if job is STOP:
                 return
             if job is None:
                 self._guarded([], self._expire_only)
@@ -250,47 +131,23 @@ class LedgerEngine:
             else:
                 self._guarded(self._coalesce(job), self._run_transfers)
 
-    def _refuse_all(self, reason: str) -> None:
-        """Refuse every later submission, then fail every queued one with ``EngineStopped``."""
-        with self._refusing_lock:
-            self._refusing = self._refusing or reason
-        jobs = list(self._carry)
-        self._carry.clear()
-        while True:
-            try:
-                jobs.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        for job in jobs:
-            if job is not _STOP:
-                _fail(job.future, EngineStopped(reason))
-
-    def _coalesce(self, first: _Job) -> list[_Job]:
+    def _coalesce(self, first: Job) -> list[Job]:
         """Take queued submissions after ``first`` while they fit in one batch."""
         jobs = [first]
-        size = first.size
+        size = len(first.payload)
         while size < BATCH_SIZE_MAX:
             nxt = self._get(0)
             if nxt is None:
                 break
-            if nxt is _STOP or nxt.kind != "transfers" or size + nxt.size > BATCH_SIZE_MAX:
-                self._carry.append(nxt)
+            if (nxt is STOP or nxt.kind != "transfers"
+                    or size + len(nxt.payload) > BATCH_SIZE_MAX):
+                self._put_back(nxt)
                 break
             jobs.append(nxt)
-            size += nxt.size
+            size += len(nxt.payload)
         return jobs
 
-    def _get(self, timeout_s: float) -> _Job | None:
-        """The next submission still wanted (its caller may have given up and cancelled it)."""
-        while True:
-            try:
-                job = self._queue.get(timeout=timeout_s) if timeout_s else self._queue.get_nowait()
-            except queue.Empty:
-                return None
-            if job is _STOP or job.future.set_running_or_notify_cancel():
-                return job
-
-    def _guarded(self, jobs: list[_Job], step: Any) -> None:
+    def _guarded(self, jobs: list[Job], step: Any) -> None:
         writer = self._writer
         if writer is None:
             raise InvariantViolation("the ledger writer ran without a connection")
@@ -298,7 +155,7 @@ class LedgerEngine:
             step(writer, jobs)
         except InvariantViolation as exc:
             for job in jobs:
-                _fail(job.future, EngineStopped(f"ledger invariant violated: {exc}"))
+                fail(job.future, EngineStopped(f"ledger invariant violated: {exc}"))
             writer.rollback()
             raise
         except Exception as exc:  # noqa: BLE001 - any store failure: rolled back, nothing committed
@@ -343,7 +200,7 @@ class LedgerEngine:
 
     # -- transfers ---------------------------------------------------------
 
-    def _run_transfers(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
+    def _run_transfers(self, writer: LedgerWriter, jobs: list[Job]) -> None:
         """Apply a batch, first guessing that no id in it names a stored transfer.
 
         Retries are rare, so looking every id up costs more than it saves. A stored
@@ -362,7 +219,7 @@ class LedgerEngine:
             self._apply_transfers(writer, jobs, look_up_ids=True)
 
     def _apply_transfers(
-        self, writer: LedgerWriter, jobs: list[_Job], *, look_up_ids: bool
+        self, writer: LedgerWriter, jobs: list[Job], *, look_up_ids: bool
     ) -> None:
         started = time.perf_counter()
         version, last_timestamp = self._begin(writer)
@@ -405,7 +262,7 @@ class LedgerEngine:
             metrics.count_results(job.results)
             job.future.set_result(job.results)
 
-    def _expire_only(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
+    def _expire_only(self, writer: LedgerWriter, jobs: list[Job]) -> None:
         version, last_timestamp = self._begin(writer)
         base = max(self._clock.now_ns(), last_timestamp + 1)
         expired = writer.load_expired(base)
@@ -428,23 +285,25 @@ class LedgerEngine:
 
     # -- accounts ----------------------------------------------------------
 
-    def _run_single(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
+    def _run_single(self, writer: LedgerWriter, jobs: list[Job]) -> None:
         (job,) = jobs
         version, last_timestamp = self._begin(writer)
         base = max(self._clock.now_ns(), last_timestamp + 1)
+        answer: list[AccountResult] | AccountResult
         if job.kind == "accounts":
-            results, ts = self._create_accounts(writer, job.payload, base)
+            answer, ts = self._create_accounts(writer, job.payload, base)
             created = [(a.id, a.ledger, a.code, a.user_data, a.timestamp)
                        for a in self._accounts.values() if base <= a.timestamp <= ts]
             event = self._event("ledger.accounts_created", f"ledger:{version + 1}", version,
                                 base, ts, {"accounts": len(created),
                                            "digest": rows_digest(sorted(created, key=_ts))})
         else:
-            results, ts = self._close_account(writer, job.payload), base
+            closed, ts = self._close_account(writer, job.payload), base
+            answer = closed
             event = self._event("ledger.account_closed", f"account:{job.payload}", version,
-                                base, ts, {"result": results.name.lower()})
+                                base, ts, {"result": closed.name.lower()})
         self._finish(writer, version, max(ts, last_timestamp), event)
-        job.future.set_result(results)
+        job.future.set_result(answer)
 
     def _create_accounts(
         self, writer: LedgerWriter, new: list[NewAccount], base: int
@@ -496,14 +355,14 @@ class LedgerEngine:
         return AccountResult.OK
 
 
-def _failed_ids(jobs: list[_Job]) -> list[str]:
+def _failed_ids(jobs: list[Job]) -> list[str]:
     """Ids of the transfers a batch refused (none, usually: counted in C first)."""
     return [t.id for job in jobs if job.results.count(_OK) != len(job.results)
             for t, r in zip(job.payload, job.results)
             if r is not _OK and r is not _ALREADY_FAILED and type(t.id) is str]
 
 
-def _ts(account: tuple[Any, ...]) -> int:
+def _ts(account: Sequence[Any]) -> int:
     return int(account[4])
 
 
