@@ -12,6 +12,7 @@ from paywarden.domain.ledger import AccountFlags, AccountResult, Transfer, Trans
 from paywarden.domain.ledger import TransferResult as R
 from paywarden.services.audit.verify import verify_audit
 from paywarden.services.ledger import LedgerEngine, NewAccount, metrics
+from paywarden.services.ledger.failed_ids import FailedIds
 from paywarden.services.ledger.posting import Ledger
 from paywarden.services.ledger.queries import LedgerQueries
 from paywarden.services.ledger.verify import verify_ledger
@@ -140,3 +141,43 @@ def test_the_callers_transaction_answers_stored_and_failed_ids_first_and_records
         assert Ledger(conn).post([Transfer("leg.1.0", ALICE, BOB, 5, EUR, 1)],
                                  now_ns=clock.now_ns()) == [R.OK]
     assert posted(database, BOB, clock) == 1_005 and sound(database)
+
+
+# -- the engine's set of failed ids -------------------------------------------------
+
+
+def test_a_failure_recorded_by_a_batch_that_is_redone_is_forgotten(
+        accounts: LedgerEngine, database: Database, clock: FakeClock) -> None:
+    pay = Transfer("pay-1", ALICE, BOB, 600, EUR, 1)
+    assert accounts.execute([pay]) == [R.OK]
+    accounts.execute([Transfer("top-up", BANK, ALICE, 600, EUR, 1)])  # Alice: 1,000 again
+    # The guess applies pay-1 afresh, which leaves too little for pay-2; the unique index
+    # then refuses pay-1, and the batch is redone: pay-1 exists, and pay-2 fits.
+    assert accounts.execute([pay, Transfer("pay-2", ALICE, BOB, 500, EUR, 1)]) == [
+        R.EXISTS, R.OK]
+    assert failed_rows(database) == []
+    assert accounts.execute([Transfer("pay-2", ALICE, BOB, 500, EUR, 1)]) == [R.EXISTS]
+    assert posted(database, BOB, clock) == 1_100 and sound(database)
+
+
+def test_a_failure_recorded_by_another_engine_is_seen_by_this_one(
+        accounts: LedgerEngine, database: Database, clock: FakeClock) -> None:
+    attempt = Transfer("pay-3", ALICE, BOB, 5_000, EUR, 1)
+    assert accounts.execute([Transfer("warm", BANK, BOB, 1, EUR, 1)]) == [R.OK]
+    with LedgerEngine(database, clock=clock) as other:  # another API process
+        assert other.execute([attempt]) == [R.EXCEEDS_CREDITS]
+    accounts.execute([Transfer("top-up", BANK, ALICE, 10_000, EUR, 1)])
+    assert accounts.execute([attempt]) == [R.ID_ALREADY_FAILED]
+    assert posted(database, BOB, clock) == 1 and sound(database)
+
+
+def test_too_many_failed_ids_to_keep_are_looked_up_batch_by_batch(
+        accounts: LedgerEngine, database: Database) -> None:
+    accounts._failed = FailedIds(ids_max=2)
+    refused = [Transfer(f"r{i}", ALICE, BOB, 5_000, EUR, 1) for i in range(3)]
+    assert accounts.execute(refused) == [R.EXCEEDS_CREDITS] * 3
+    assert not accounts._failed.complete
+    accounts.execute([Transfer("top-up", BANK, ALICE, 100_000, EUR, 1)])
+    assert accounts.execute([*refused, Transfer("fine", ALICE, BOB, 1, EUR, 1)]) == [
+        R.ID_ALREADY_FAILED] * 3 + [R.OK]
+    assert len(failed_rows(database)) == 3 and sound(database)

@@ -124,6 +124,14 @@ class LedgerWriter:
         sql = "SELECT id FROM transfers_failed WHERE id IN ({marks})"
         return {r[0] for r in self._select_in(sql, list(ids))}
 
+    def failed_since(self, timestamp: int, limit: int) -> list[tuple[str, int]]:
+        """Ids and timestamps of failed transfers newer than ``timestamp``, oldest first."""
+        cur = self.conn.cursor()
+        p = self.param
+        cur.execute(f"SELECT id, timestamp FROM transfers_failed WHERE timestamp > {p} "
+                    f"ORDER BY timestamp LIMIT {p}", (timestamp, limit))
+        return [(r[0], r[1]) for r in cur.fetchall()]
+
     def load_expired(self, now_ns: int) -> list[Loaded]:
         cur = self.conn.cursor()
         p = self.param

@@ -44,6 +44,7 @@ from ...domain.ledger.digests import rows_digest
 from . import metrics
 from .batch_events import batch_event, ledger_event
 from .errors import BatchTooLarge, EngineStopped
+from .failed_ids import FailedIds
 from .writer_thread import STOP, Job, OnFatal, WriterThread, fail
 
 log = structlog.get_logger(__name__)
@@ -86,6 +87,7 @@ class LedgerEngine(WriterThread):
         self._clock = clock
         self._expiry_interval_s = expiry_interval_s
         self._accounts: dict[int, Account] = {}
+        self._failed = FailedIds()
         self._ledgers: set[int] = set()
         self._version: int | None = None
         self._writer: LedgerWriter | None = None
@@ -168,11 +170,15 @@ class LedgerEngine(WriterThread):
 
     def _forget(self) -> None:
         self._accounts.clear()
+        self._failed.forget()
         self._version = None
 
     def _begin(self, writer: LedgerWriter) -> tuple[int, int]:
         version, last_timestamp = writer.begin()
-        if version != self._version or len(self._accounts) > ACCOUNTS_CACHED_MAX:
+        if version != self._version:
+            self._accounts.clear()
+            self._failed.catch_up(writer)
+        elif len(self._accounts) > ACCOUNTS_CACHED_MAX:
             self._accounts.clear()
         return version, last_timestamp
 
@@ -226,16 +232,16 @@ class LedgerEngine(WriterThread):
         base = max(self._clock.now_ns(), last_timestamp + 1)
         expired = writer.load_expired(base)
         ids: set[str] = set()
-        batch_ids: list[str] = []
         for job in jobs:
             for t in job.payload:
-                if type(t.id) is str:
-                    batch_ids.append(t.id)
                 if t.pending_id is not None and type(t.pending_id) is str:
                     ids.add(t.pending_id)
+        batch_ids: list[str] = []
+        if look_up_ids or not self._failed.complete:
+            batch_ids = [t.id for job in jobs for t in job.payload if type(t.id) is str]
         if look_up_ids:
             ids.update(batch_ids)
-        failed = writer.failed_ids(batch_ids)
+        failed = self._failed.for_batch(writer, batch_ids)
         transfers, pendings = index_loaded(expired, writer.load_transfers(ids))
         wanted = {p.debit_account_id for p in pendings.values()}
         wanted.update(p.credit_account_id for p in pendings.values())
@@ -252,11 +258,13 @@ class LedgerEngine(WriterThread):
         for job in jobs:
             job.results = book.apply(job.payload, ts)
             ts += len(job.payload)
-        if not look_up_ids and writer.stored_ids(_failed_ids(jobs)):
+        if not look_up_ids and writer.stored_ids(_refused_ids(jobs)):
             raise _StoredIdFailed
         writer.write_book(book, self._accounts)
         self._finish(writer, version, max(ts - 1, last_timestamp), self._batch_event(
             version, base, ts - 1, book))
+        if book.failed_rows:
+            self._failed.committed(book.failed_rows[-1][0])  # type: ignore[arg-type]
         metrics.observe_batch(time.perf_counter() - started, len(book.rows), len(expired))
         for job in jobs:
             metrics.count_results(job.results)
@@ -355,7 +363,7 @@ class LedgerEngine(WriterThread):
         return AccountResult.OK
 
 
-def _failed_ids(jobs: list[Job]) -> list[str]:
+def _refused_ids(jobs: list[Job]) -> list[str]:
     """Ids of the transfers a batch refused (none, usually: counted in C first)."""
     return [t.id for job in jobs if job.results.count(_OK) != len(job.results)
             for t, r in zip(job.payload, job.results)
