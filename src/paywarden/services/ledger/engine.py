@@ -214,7 +214,7 @@ class LedgerEngine(WriterThread):
         applied it, the unique index on ``transfers.id`` refuses it at the insert;
         had the guess refused it, its id is looked up before anything is written
         (failures are rare too). Either way the batch is redone with every id
-        looked up. Ids that failed for good are probed for the whole batch, always.
+        looked up. Ids that failed for good the engine knows already (``failed_ids``).
         """
         try:
             self._apply_transfers(writer, jobs, look_up_ids=False)
