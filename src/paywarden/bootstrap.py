@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -126,13 +125,9 @@ def build(settings: Settings, *, clock: Clock | None = None,
 def build_engine(settings: Settings, *, database: Database, clock: Clock,
                  failstop: FailStop) -> LedgerEngine:
     """The ledger engine; a broken invariant in its writer stops the process."""
-    fatal: dict[str, Any] = {}
-    # TODO(issue 9 merge): once LedgerEngine takes on_fatal (the ledger branch), pass
-    # on_fatal=failstop.crash directly and drop this check and the `inspect` import.
-    if "on_fatal" in inspect.signature(LedgerEngine).parameters:
-        fatal["on_fatal"] = failstop.crash
     return LedgerEngine(database, clock=clock, queue_depth_max=settings.ledger_queue_depth_max,
-                        expiry_interval_s=settings.ledger_expiry_interval_s, **fatal)
+                        expiry_interval_s=settings.ledger_expiry_interval_s,
+                        wait_s=settings.ledger_wait_s, on_fatal=failstop.crash)
 
 
 def build_keys(settings: Settings, *, database: Database, clock: Clock) -> Keys:

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(default=None, description="JSON logs; default: when not a TTY")
     ledger_queue_depth_max: int = Field(default=1_024, ge=1, le=1_000_000)
     ledger_expiry_interval_s: float = Field(default=1.0, gt=0, le=60)
+    ledger_wait_s: float = Field(default=10.0, gt=0, le=300, description="Longest wait for "
+                                 "the ledger writer's answer, then 503 (retry: same ids)")
     request_body_bytes_max: int = Field(default=8 * 1024 * 1024, ge=1024)
     request_header_bytes_max: int = Field(default=16 * 1024, ge=1024)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
@@ -94,6 +95,86 @@ def test_retrying_a_batch_returns_exists_and_moves_nothing_twice(
     assert post_transfers(api, batch).json()["results"][0]["result"] == (
         "exists_with_different_fields")
     assert snapshot(api, funded)["bob"]["credits_posted"] == 10
+
+
+# -- an id's outcome never changes: no false failure for a retry -------------------------
+
+
+def results_of(r: Any) -> list[str]:
+    assert r.status_code == 200, r.text
+    return [x["result"] for x in r.json()["results"]]
+
+
+def test_a_transfer_retried_after_the_debit_account_was_spent_is_answered_exists(
+        api: TestClient, funded: dict[str, str]) -> None:
+    pay = transfer("pay-1", funded["alice"], funded["bob"], 6_000)
+    assert results_of(post_transfers(api, [pay])) == ["ok"]
+    spend = transfer("spend", funded["alice"], funded["bob"], 4_000)
+    assert results_of(post_transfers(api, [spend])) == ["ok"]
+    before = snapshot(api, funded)
+    assert results_of(post_transfers(api, [pay])) == ["exists"]  # not exceeds_credits
+    assert snapshot(api, funded) == before
+
+
+def test_a_retried_post_is_answered_exists(api: TestClient, funded: dict[str, str]) -> None:
+    hold = transfer("hold", funded["alice"], funded["bob"], 500, flags=["pending"])
+    capture = {"id": "capture", "pending_id": "hold", "flags": ["post_pending"]}
+    assert results_of(post_transfers(api, [hold, capture])) == ["ok", "ok"]
+    before = snapshot(api, funded)
+    assert results_of(post_transfers(api, [capture])) == ["exists"]  # not already_posted
+    assert snapshot(api, funded) == before
+
+
+def test_the_same_id_with_another_amount_is_answered_exists_with_different_fields(
+        api: TestClient, funded: dict[str, str]) -> None:
+    assert results_of(post_transfers(api, [transfer("pay-1", funded["alice"], funded["bob"],
+                                                    9_000)])) == ["ok"]
+    bigger = transfer("pay-1", funded["alice"], funded["bob"], 9_999)
+    assert results_of(post_transfers(api, [bigger])) == ["exists_with_different_fields"]
+    assert snapshot(api, funded)["bob"]["credits_posted"] == 9_000
+
+
+def test_a_failed_transfer_retried_after_funding_is_answered_id_already_failed(
+        api: TestClient, funded: dict[str, str]) -> None:
+    attempt = transfer("pay-2", funded["alice"], funded["bob"], 50_000)
+    assert results_of(post_transfers(api, [attempt])) == ["exceeds_credits"]
+    top_up = transfer("top-up", funded["bank"], funded["alice"], 100_000)
+    assert results_of(post_transfers(api, [top_up])) == ["ok"]
+    before = snapshot(api, funded)
+    r = post_transfers(api, [attempt])
+    assert results_of(r) == ["id_already_failed"] and r.json()["applied"] == 0
+    assert snapshot(api, funded) == before
+    assert api.get("/v1/transfers/pay-2").status_code == 404
+
+
+def test_a_dead_ledger_writer_answers_503_and_readiness_goes_false(
+        api: TestClient, funded: dict[str, str]) -> None:
+    hold = transfer("hold", funded["alice"], funded["bob"], 5, flags=["pending"])
+    assert results_of(post_transfers(api, [hold])) == ["ok"]
+    platform = api.app.state.platform  # type: ignore[attr-defined]
+    with platform.database.engine.begin() as conn:  # impossible state: the writer must stop
+        conn.execute(text("DELETE FROM pending_transfers"))
+    capture = {"id": "capture", "pending_id": "hold", "flags": ["post_pending"]}
+    r = post_transfers(api, [capture])
+    assert r.status_code == 503 and r.json()["code"] == "engine_stopped"
+    r = post_transfers(api, [transfer("later", funded["bank"], funded["bob"], 1)])
+    assert r.status_code == 503 and r.json()["code"] == "engine_stopped"
+    assert api.get("/health/ready").status_code == 503
+
+
+def test_a_ledger_writer_that_does_not_answer_gets_503_after_the_wait(
+        api: TestClient, funded: dict[str, str]) -> None:
+    engine = api.app.state.platform.engine  # type: ignore[attr-defined]
+    engine._wait_s = 0.3
+    gate = threading.Event()
+    begin = engine._writer.begin
+    engine._writer.begin = lambda: gate.wait(10) and begin()
+    try:
+        r = post_transfers(api, [transfer("slow", funded["bank"], funded["bob"], 1)])
+        assert r.status_code == 503 and r.json()["code"] == "engine_unresponsive"
+        assert "retry with the same ids" in r.json()["detail"]
+    finally:
+        gate.set()
 
 
 BAD_AMOUNTS = [0, -1, 1.5, 10.0, "100", True, None, 2**63, 2**64 + 7, 10**30]

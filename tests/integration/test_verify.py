@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from paywarden.adapters.store import Database
-from paywarden.domain.ledger import AccountFlags, Transfer, TransferFlags
+from paywarden.domain.ledger import AccountFlags, Transfer, TransferFlags, TransferResult
+from paywarden.services.audit.verify import verify_audit
 from paywarden.services.ledger import LedgerEngine, NewAccount
 from paywarden.services.ledger.verify import verify_ledger
 
@@ -37,7 +38,10 @@ def busy(engine: LedgerEngine) -> LedgerEngine:
             Transfer("p2", 1, 3, 5, EUR, 1),
         ]
     )
+    assert engine.execute([Transfer("too-much", 2, 3, 10_000, EUR, 1)]) == [
+        TransferResult.EXCEEDS_CREDITS]  # recorded as failed: moves nothing
     assert verify_ledger(engine._database) == []
+    assert verify_audit(engine._database) == []
     return engine
 
 
@@ -92,6 +96,38 @@ def test_a_pending_state_flipped_is_caught(busy: LedgerEngine) -> None:
 def test_a_broken_flag_is_caught(busy: LedgerEngine) -> None:
     found = tamper(busy._database, "UPDATE accounts SET debits_posted = 5000 WHERE id = 2")
     assert "flags_broken" in found
+
+
+def test_an_id_both_failed_and_applied_is_caught(busy: LedgerEngine) -> None:
+    found = tamper(busy._database, "UPDATE transfers_failed SET id = 'p1' WHERE id = 'too-much'")
+    assert found == {"failed_id_applied"}
+
+
+def audit_codes(database: Database, sql: str) -> set[str]:
+    with database.engine.begin() as conn:
+        assert conn.execute(text(sql)).rowcount >= 1
+    return {p.code for p in verify_audit(database)}
+
+
+def test_a_failed_record_changed_behind_the_engine_is_caught_by_the_audit(
+        busy: LedgerEngine) -> None:
+    found = audit_codes(busy._database,
+                        "UPDATE transfers_failed SET amount = 1 WHERE id = 'too-much'")
+    assert found == {"ledger_batch_digest_mismatch"}
+
+
+def test_a_failed_record_deleted_to_free_its_id_is_caught_by_the_audit(
+        busy: LedgerEngine) -> None:
+    found = audit_codes(busy._database, "DELETE FROM transfers_failed WHERE id = 'too-much'")
+    assert found == {"ledger_batch_digest_mismatch"}
+
+
+def test_a_failed_record_inserted_behind_the_engine_is_caught_by_the_audit(
+        busy: LedgerEngine) -> None:
+    found = audit_codes(busy._database, "INSERT INTO transfers_failed SELECT timestamp - 1, "
+                        "'blocker', debit_account_id, credit_account_id, amount, ledger, code, "
+                        "flags, pending_id, timeout_s, user_data, result FROM transfers_failed")
+    assert found == {"transfers_not_audited"}
 
 
 def test_verify_command_exits_non_zero_naming_the_violation(

@@ -338,9 +338,113 @@ def test_resubmitting_a_full_post_with_its_amount_spelled_out_returns_exists(boo
     assert apply(book, post("c1", "p1", amount=100), at=T0 + 20) == [R.EXISTS]
 
 
-def test_a_refused_transfer_leaves_its_id_free(book: Book) -> None:
+def test_a_book_that_records_no_failures_leaves_a_refused_id_free(book: Book) -> None:
+    # The in-transaction path: its caller's transaction rolls back on any failure.
     assert apply(book, single("t1", dr=DEBIT_LIMITED)) == [R.EXCEEDS_CREDITS]
     assert apply(book, single("t1"), at=T0 + 10) == [R.OK]
+    assert book.failed_rows == [] and book.failed == set()
+
+
+# -- an id's outcome never changes ------------------------------------------------
+
+
+def recording_book() -> Book:
+    book = new_book()
+    book.record_failures = True
+    return book
+
+
+def test_a_stored_id_is_answered_exists_before_any_balance_check() -> None:
+    book = recording_book()
+    fund(book, DEBIT_LIMITED, 100)
+    spend = single("spend", dr=DEBIT_LIMITED, amount=100)
+    assert apply(book, spend) == [R.OK]
+    assert apply(book, single("spend-more", dr=DEBIT_LIMITED, amount=1)) == [R.EXCEEDS_CREDITS]
+    assert apply(book, spend, at=T0 + 10) == [R.EXISTS]  # not exceeds_credits
+    assert apply(book, spend._replace(amount=101), at=T0 + 20) == [
+        R.EXISTS_WITH_DIFFERENT_FIELDS]
+    assert [row[1] for row in book.failed_rows] == ["spend-more"]
+
+
+def test_a_retried_post_is_answered_exists_not_already_posted() -> None:
+    book = recording_book()
+    apply(book, pending("p1"))
+    capture = post("c1", "p1", 60)
+    assert apply(book, capture, at=T0 + 10) == [R.OK]
+    assert apply(book, capture, at=T0 + 20) == [R.EXISTS]
+    assert book.failed_rows == []
+
+
+@covers(R.ID_ALREADY_FAILED)
+def test_a_failed_id_stays_failed_even_once_the_account_is_funded() -> None:
+    book = recording_book()
+    attempt = single("t1", dr=DEBIT_LIMITED, amount=50, user_data="order 7")
+    assert apply(book, attempt) == [R.EXCEEDS_CREDITS]
+    fund(book, DEBIT_LIMITED, 1_000)
+    before = balances(book, DEBIT_LIMITED)
+    assert apply(book, attempt, at=T0 + 10) == [R.ID_ALREADY_FAILED]
+    assert apply(book, attempt._replace(amount=1), at=T0 + 20) == [R.ID_ALREADY_FAILED]
+    assert balances(book, DEBIT_LIMITED) == before
+    assert book.failed_rows == [(T0, "t1", DEBIT_LIMITED, PLAIN_B, 50, 1, 1, 0, None, 0,
+                                 "order 7", "exceeds_credits")]
+
+
+@pytest.mark.parametrize("transfer, expected", [
+    (single("t1", dr=99), R.DEBIT_ACCOUNT_NOT_FOUND),
+    (single("t1", cr=99), R.CREDIT_ACCOUNT_NOT_FOUND),
+    (post("t1", "nowhere"), R.PENDING_NOT_FOUND),
+    (single("t1", cr=CLOSED), R.ACCOUNT_CLOSED),
+    (single("t1", dr=DEBIT_LIMITED), R.EXCEEDS_CREDITS),
+    (single("t1", cr=CREDIT_LIMITED), R.EXCEEDS_DEBITS),
+])  # fmt: skip
+def test_every_failure_a_retry_could_turn_into_success_is_recorded(
+        transfer: Transfer, expected: TransferResult) -> None:
+    book = recording_book()
+    assert apply(book, transfer) == [expected]
+    assert book.failed == {"t1"} and [row[-1] for row in book.failed_rows] == [expected.value]
+    assert apply(book, transfer, at=T0 + 10) == [R.ID_ALREADY_FAILED]
+
+
+def test_a_failure_that_cannot_change_is_not_recorded_and_answers_the_same_again() -> None:
+    book = recording_book()
+    apply(book, pending("p1"))
+    apply(book, post("c1", "p1"), at=T0 + 10)
+    again = void("v1", "p1")
+    assert apply(book, again, at=T0 + 20) == [R.ALREADY_POSTED]
+    assert apply(book, single("t1", amount=0), at=T0 + 30) == [R.AMOUNT_MUST_BE_POSITIVE]
+    assert apply(book, again, at=T0 + 40) == [R.ALREADY_POSTED]
+    assert book.failed_rows == []
+
+
+def test_the_failed_member_of_an_undone_chain_stays_failed_and_the_others_stay_free() -> None:
+    book = recording_book()
+    chain = [single("t1", flags=LINKED), single("t2", dr=DEBIT_LIMITED)]
+    assert apply(book, *chain) == [R.LINKED_EVENT_FAILED, R.EXCEEDS_CREDITS]
+    assert book.failed == {"t2"}
+    fund(book, DEBIT_LIMITED, 1_000)
+    assert apply(book, *chain, at=T0 + 10) == [R.LINKED_EVENT_FAILED, R.ID_ALREADY_FAILED]
+    assert apply(book, single("t1"), at=T0 + 20) == [R.OK]
+
+
+def test_the_open_end_of_a_chain_is_never_tried_so_never_recorded() -> None:
+    book = recording_book()
+    assert apply(book, single("t1", flags=LINKED), single("t2", dr=99, flags=LINKED)) == [
+        R.LINKED_EVENT_FAILED, R.LINKED_EVENT_CHAIN_OPEN]
+    assert book.failed_rows == []
+
+
+def test_an_id_that_fails_twice_in_one_submission_is_recorded_once() -> None:
+    book = recording_book()
+    t = single("t1", dr=DEBIT_LIMITED)
+    assert apply(book, t, fund_transfer := single("f", PLAIN_A, DEBIT_LIMITED, 500), t) == [
+        R.EXCEEDS_CREDITS, R.OK, R.ID_ALREADY_FAILED]
+    assert fund_transfer.id in book.transfers and len(book.failed_rows) == 1
+
+
+def test_a_book_that_records_nothing_still_answers_ids_that_failed_before() -> None:
+    book = Book(new_book().accounts, {}, {}, {"t1"})
+    assert apply(book, single("t1")) == [R.ID_ALREADY_FAILED]
+    assert book.failed_rows == [] and book.rows == []
 
 
 def test_the_same_id_twice_in_one_submission_is_applied_once(book: Book) -> None:

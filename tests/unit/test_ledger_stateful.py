@@ -6,9 +6,15 @@ order. After every step the two must agree on every result code and on all four
 balances of every account, and the ledger's invariants must hold.
 
 As the engine does, each step builds a new ``Book`` over the same accounts,
-transfers and pending states, and expires every due pending transfer before it
-applies a submission (except in the step that checks that a due pending
-transfer the engine has not expired yet can no longer be resolved).
+transfers, pending states and failed ids, and expires every due pending
+transfer before it applies a submission (except in the step that checks that a
+due pending transfer the engine has not expired yet can no longer be resolved).
+
+An id's outcome never changes: at any later point, a stored id or an id that
+failed for good is sent again, alone or inside a whole earlier submission sent
+again verbatim. The retry moves no balance, writes nothing, and gets the same
+answer: ``exists`` for what was applied, a failure for what failed
+(``id_already_failed`` where the failure was recorded).
 """
 
 from __future__ import annotations
@@ -50,6 +56,11 @@ ID_LENGTH_MAX = 64
 # Late enough that the longest timeout runs past AMOUNT_MAX (overflows_timeout).
 T0 = 7_100_000_000 * NS_PER_S
 
+# The failures a retry could otherwise turn into a success, which the ledger records.
+RECORDED = {R.DEBIT_ACCOUNT_NOT_FOUND, R.CREDIT_ACCOUNT_NOT_FOUND, R.PENDING_NOT_FOUND,
+            R.ACCOUNT_CLOSED, R.EXCEEDS_CREDITS, R.EXCEEDS_DEBITS, R.OVERFLOWS_DEBITS,
+            R.OVERFLOWS_CREDITS}  # fmt: skip
+
 # id -> (ledger, flags). Account 5 and 14 are closed from the start.
 ACCOUNTS = {
     1: (1, 0), 2: (1, 0), 3: (1, DMNEC), 4: (1, CMNED), 5: (1, CLOSED),
@@ -90,6 +101,7 @@ class Accepted:
     pending_id: str | None
     timeout_s: int
     user_data: str | None
+    sent: Transfer  # exactly as it was accepted
 
 
 @dataclass
@@ -148,6 +160,7 @@ class Model:
         self.transfers: dict[str, Accepted] = {}
         self.holds: dict[str, Hold] = {}
         self.expired: set[str] = set()
+        self.failed: dict[str, tuple[Transfer, R]] = {}  # never rolled back by a chain
 
     # A submission: runs of linked events commit together or not at all.
 
@@ -170,18 +183,17 @@ class Model:
         left_open = is_linked(batch[last])
         saved = copy.deepcopy((self.accounts, self.transfers, self.holds))
         results: list[R] = []
-        for k in range(first, last + 1):
+        for k in range(first, last if left_open else last + 1):  # an open end is never tried
             results.append(self.one(batch[k], ts + k))
             if results[-1] not in (R.OK, R.EXISTS):
                 break
-        failed = results[-1] not in (R.OK, R.EXISTS)
+        failed = bool(results) and results[-1] not in (R.OK, R.EXISTS)
         if failed or left_open:
             self.accounts, self.transfers, self.holds = saved
-            reason = results[-1]
-            failed_at = len(results) - 1
+            tried = results
             results = [R.LINKED_EVENT_FAILED] * (last - first + 1)
             if failed:
-                results[failed_at] = reason
+                results[len(tried) - 1] = tried[-1]
         if left_open:
             results[-1] = R.LINKED_EVENT_CHAIN_OPEN
         return results
@@ -192,9 +204,12 @@ class Model:
             return fault
         if t.id in self.transfers:
             return self.same_or_different(t, self.transfers[t.id])
-        if t.flags & (POST | VOID):
-            return self.resolve(t, ts)
-        return self.move(t, ts)
+        if t.id in self.failed:
+            return R.ID_ALREADY_FAILED
+        result = self.resolve(t, ts) if t.flags & (POST | VOID) else self.move(t, ts)
+        if result in RECORDED:
+            self.failed[t.id] = (t, result)
+        return result
 
     def same_or_different(self, t: Transfer, old: Accepted) -> R:
         if t.flags & (POST | VOID):
@@ -251,7 +266,7 @@ class Model:
             cr.credits_posted += amount
         self.transfers[t.id] = Accepted(
             "pending" if is_pending else "single", t.debit_account_id, t.credit_account_id,
-            amount, t.ledger, t.code, t.flags, None, t.timeout_s, t.user_data,
+            amount, t.ledger, t.code, t.flags, None, t.timeout_s, t.user_data, t,
         )  # fmt: skip
         return R.OK
 
@@ -287,7 +302,7 @@ class Model:
             cr.credits_posted += amount
         self.transfers[t.id] = Accepted(
             "post" if is_post else "void", hold.dr, hold.cr, amount, target.ledger, target.code,
-            t.flags, t.pending_id, 0, t.user_data,
+            t.flags, t.pending_id, 0, t.user_data, t,
         )  # fmt: skip
         return R.OK
 
@@ -406,6 +421,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.sent: list[Transfer] = []
         self.pending_sent: dict[str, Transfer] = {}
         self.accepted: dict[str, Transfer] = {}  # as first sent, by id, if the model took it
+        self.failed: set[str] = set()  # ids that failed for good, as the engine loads them
+        self.submissions: list[tuple[list[Transfer], list[R]]] = []  # with their first answers
         self.ids = 0
 
     # -- drawing transfers
@@ -489,8 +506,13 @@ class LedgerMachine(RuleBasedStateMachine):
     def draw_again(self, data: st.DataObject) -> Transfer:
         """A transfer sent before, as it was or with a field changed."""
         accepted = sorted(self.accepted)
-        if accepted and pick(data, (3, True), (1, False)):
+        failed = sorted(self.model.failed)
+        where = pick(data, (6 if accepted else 0, "accepted"), (2 if failed else 0, "failed"),
+                     (2, "sent"))  # fmt: skip
+        if where == "accepted":
             old = self.accepted[data.draw(st.sampled_from(accepted))]
+        elif where == "failed":
+            old = self.model.failed[data.draw(st.sampled_from(failed))][0]
         else:
             old = data.draw(st.sampled_from(self.sent))
         change = pick(data, (6, "none"), (1, "amount"), (1, "user_data"), (1, "code"),
@@ -526,10 +548,12 @@ class LedgerMachine(RuleBasedStateMachine):
     # -- driving the book and the model
 
     def book(self) -> Book:
-        return Book(self.accounts, self.transfers, self.pendings)
+        return Book(self.accounts, self.transfers, self.pendings, self.failed,
+                    record_failures=True)
 
     def apply(self, batch: list[Transfer]) -> list[R]:
         book = self.book()
+        failed_before = set(self.model.failed)
         got = book.apply(batch, self.now)
         want = self.model.submit(batch, self.now)
         self.now += len(batch)
@@ -540,7 +564,24 @@ class LedgerMachine(RuleBasedStateMachine):
             f"{g!s:>30} {w!s:>30}  {t}" for t, g, w in zip(batch, got, want, strict=True)
         )
         assert len(book.rows) == got.count(R.OK)
+        recorded = {row[Row.ID]: row[-1] for row in book.failed_rows}
+        assert recorded == {i: self.model.failed[i][1].value
+                            for i in set(self.model.failed) - failed_before}
+        assert len(recorded) == len(book.failed_rows)
         return got
+
+    def balances(self) -> dict[int, tuple[int, int, int, int]]:
+        return {i: a.balances() for i, a in self.accounts.items()}
+
+    def retry(self, batch: list[Transfer], may_fail: frozenset[str] = frozenset()) -> list[R]:
+        """Send ``batch`` again: it must move no balance and store no transfer. Only the ids
+        in ``may_fail`` (never tried before) may be recorded as failed now."""
+        balances, stored, failed = self.balances(), len(self.transfers), set(self.failed)
+        results = self.apply(batch)
+        assert self.balances() == balances, (batch, results)
+        assert len(self.transfers) == stored, (batch, results)
+        assert self.failed - failed <= may_fail, (batch, results, self.failed - failed)
+        return results
 
     def expire_due(self) -> None:
         """What the engine does before each batch: void every pending transfer past its timeout."""
@@ -575,7 +616,48 @@ class LedgerMachine(RuleBasedStateMachine):
             self.sent.append(t)
             if is_int(t.flags) and t.flags & PENDING and is_id(t.id):
                 self.pending_sent.setdefault(t.id, t)
-        self.apply(batch)
+        self.submissions.append((batch, self.apply(batch)))
+
+    @precondition(lambda self: any(not is_linked(a.sent) for a in self.model.transfers.values())
+                  or any(not is_linked(t) for t, _ in self.model.failed.values()))
+    @rule(data=st.data())
+    def retry_a_stored_or_failed_id(self, data: st.DataObject) -> None:
+        """A client retries one transfer, as first sent, at any later point."""
+        self.expire_due()
+        stored = sorted(i for i, a in self.model.transfers.items() if not is_linked(a.sent))
+        failed = sorted(i for i, (t, _) in self.model.failed.items() if not is_linked(t))
+        where = pick(data, (1 if stored else 0, "stored"), (1 if failed else 0, "failed"))
+        if where == "stored":
+            t = self.model.transfers[data.draw(st.sampled_from(stored))].sent
+            assert self.retry([t]) == self.retry([t]) == [R.EXISTS]
+        else:
+            t = self.model.failed[data.draw(st.sampled_from(failed))][0]
+            assert self.retry([t]) == self.retry([t]) == [R.ID_ALREADY_FAILED]
+
+    @precondition(lambda self: bool(self.submissions))
+    @rule(data=st.data())
+    def resubmit_an_earlier_submission(self, data: st.DataObject) -> None:
+        """A client that never saw the answer sends a whole submission again, verbatim.
+
+        What was applied is ``exists``; what failed fails again, ``id_already_failed``
+        where that was recorded. Inside a linked chain that failed, another member may
+        now fail first: a member the chain undid or skipped then may be refused (and
+        recorded) now, but the chain still fails as a whole.
+        """
+        self.expire_due()
+        batch, first = data.draw(st.sampled_from(self.submissions))
+        in_chain = [is_linked(t) or (i > 0 and is_linked(batch[i - 1]))
+                    for i, t in enumerate(batch)]
+        undone = frozenset(t.id for t, was, chained in zip(batch, first, in_chain)
+                            if chained and was is R.LINKED_EVENT_FAILED and is_id(t.id))
+        again = self.retry(batch, undone)
+        for t, was, now, chained in zip(batch, first, again, in_chain, strict=True):
+            if was in (R.OK, R.EXISTS):
+                assert now is R.EXISTS, (t, was, now)
+            else:
+                assert now not in (R.OK, R.EXISTS), (t, was, now)
+            if (was in RECORDED or was is R.ID_ALREADY_FAILED) and not chained:
+                assert now is R.ID_ALREADY_FAILED, (t, was, now)
 
     @rule(seconds=st.integers(0, 4), ns=st.sampled_from([0, 1, NS_PER_S // 2]))
     def advance_time(self, seconds: int, ns: int) -> None:
@@ -615,6 +697,8 @@ class LedgerMachine(RuleBasedStateMachine):
             assert account.balances() == expected, f"account {account_id}"
         client_ids = {i for i in self.transfers if not i.startswith(SYSTEM_ID_PREFIX)}
         assert client_ids == set(self.model.transfers)
+        assert self.failed == set(self.model.failed)
+        assert not self.failed & client_ids, "an id both applied and failed"
         engine_ids = {i for i in self.transfers if i.startswith(SYSTEM_ID_PREFIX)}
         assert engine_ids == {SYSTEM_ID_PREFIX + i for i in self.model.expired}
         assert len(self.pendings) == len(self.model.holds)

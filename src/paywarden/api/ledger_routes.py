@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from typing import Annotated
+from concurrent.futures import Future
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -18,7 +18,7 @@ from ..domain.ledger import (
     TransferFlags,
     TransferResult,
 )
-from ..services.ledger import NewAccount
+from ..services.ledger import EngineUnresponsive, NewAccount
 from ..services.ledger.currencies import currency
 from ..services.ledger.queries import AccountView, Balances, Ledger, TransferView
 from . import schemas as s
@@ -26,7 +26,7 @@ from .auth import require, require_by_method
 from .defences import enforce
 from .deps import PlatformDep
 from .ids import account_id_from_str, account_id_to_str, parse_rfc3339, rfc3339
-from .problems import Problem
+from .problems import RETRY_AFTER_S, Problem
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_by_method(Resource.LEDGER))])
 
@@ -47,6 +47,16 @@ _ACCOUNT_RESULT_STATUS = {
     AccountResult.ALREADY_CLOSED: 409, AccountResult.HAS_PENDING_TRANSFERS: 409,
 }
 ACCOUNT_ID_ATTEMPTS_MAX = 5
+T = TypeVar("T")
+
+
+async def _answer(p: Platform, future: Future[T]) -> T:
+    """The writer's answer, waited for no longer than the engine's bound."""
+    try:
+        return await p.engine.wait_async(future)
+    except EngineUnresponsive as exc:
+        raise Problem(503, exc.code, str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}
+                      ) from None
 
 
 def _flag_names(flags: int, table: dict[str, int]) -> list[str]:
@@ -133,7 +143,7 @@ async def create_account(body: s.AccountIn, p: PlatformDep, response: Response) 
         else:
             account_id = secrets.randbits(63) or 1
         new = NewAccount(account_id, ledger_id, body.code, flags, body.user_data)
-        (result,) = await asyncio.wrap_future(p.engine.create_accounts([new]))
+        (result,) = await _answer(p, p.engine.create_accounts([new]))
         if result is AccountResult.EXISTS_WITH_DIFFERENT_FIELDS and body.id is None:
             continue  # a random id collided: draw another
         break
@@ -173,7 +183,7 @@ def get_account(account_id: str, p: PlatformDep,
              dependencies=[Depends(require(Resource.LEDGER, Access.MODIFY))])
 async def close_account(account_id: str, p: PlatformDep) -> s.AccountOut:
     number = _account_id(account_id, ["path", "account_id"])
-    result = await asyncio.wrap_future(p.engine.close_account(number))
+    result = await _answer(p, p.engine.close_account(number))
     if result is not AccountResult.OK:
         raise Problem(_ACCOUNT_RESULT_STATUS.get(result, 422), f"account_{result.value}",
                       f"account {account_id} not closed: {result.value}")
@@ -230,7 +240,7 @@ async def create_transfers(body: s.TransferBatchIn, p: PlatformDep) -> s.Transfe
     # One hit per debited account per submission, before anything is queued.
     debited = sorted({t.debit_account_id for t in transfers if t.debit_account_id})
     await enforce(p.rate_limits, "account", *map(account_id_to_str, debited))
-    results = await asyncio.wrap_future(p.engine.submit(transfers))
+    results = await _answer(p, p.engine.submit(transfers))
     return s.TransferBatchOut(
         results=[s.TransferResultOut(index=i, id=t.id, result=r.value)
                  for i, (t, r) in enumerate(zip(transfers, results))],

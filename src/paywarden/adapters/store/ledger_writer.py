@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from ...domain.audit.leaves import Event
-from ...domain.ledger import TRANSFER_COLUMNS, Account, Book, Pending, Row
+from ...domain.ledger import FAILED_COLUMNS, TRANSFER_COLUMNS, Account, Book, Pending, Row
 from . import audit_log
 
 _ACCOUNT_COLUMNS = (
@@ -110,6 +110,28 @@ class LedgerWriter:
         )
         return [_split(r) for r in self._select_in(sql, list(ids))]
 
+    def stored_ids(self, ids: Collection[str]) -> set[str]:
+        """Which of ``ids`` name a stored transfer."""
+        if not ids:
+            return set()
+        sql = "SELECT id FROM transfers WHERE id IN ({marks})"
+        return {r[0] for r in self._select_in(sql, list(ids))}
+
+    def failed_ids(self, ids: Collection[str]) -> set[str]:
+        """Which of ``ids`` failed for good (the table is small: one probe per id)."""
+        if not ids:
+            return set()
+        sql = "SELECT id FROM transfers_failed WHERE id IN ({marks})"
+        return {r[0] for r in self._select_in(sql, list(ids))}
+
+    def failed_since(self, timestamp: int, limit: int) -> list[tuple[str, int]]:
+        """Ids and timestamps of failed transfers newer than ``timestamp``, oldest first."""
+        cur = self.conn.cursor()
+        p = self.param
+        cur.execute(f"SELECT id, timestamp FROM transfers_failed WHERE timestamp > {p} "
+                    f"ORDER BY timestamp LIMIT {p}", (timestamp, limit))
+        return [(r[0], r[1]) for r in cur.fetchall()]
+
     def load_expired(self, now_ns: int) -> list[Loaded]:
         cur = self.conn.cursor()
         p = self.param
@@ -155,6 +177,12 @@ class LedgerWriter:
             conn.executemany(
                 f"INSERT INTO transfers ({', '.join(TRANSFER_COLUMNS)}) VALUES ({marks})",
                 book.rows,
+            )
+        if book.failed_rows:
+            conn.executemany(
+                f"INSERT INTO transfers_failed ({', '.join(FAILED_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(FAILED_COLUMNS))})",
+                book.failed_rows,
             )
         if book.new_pendings:
             conn.executemany(
@@ -235,6 +263,9 @@ class PostgresLedgerWriter(LedgerWriter):
     def write_book(self, book: Book, accounts: dict[int, Account]) -> None:
         if book.rows:
             self._copy("transfers", ", ".join(TRANSFER_COLUMNS), _TRANSFER_TYPES, book.rows)
+        if book.failed_rows:
+            self._copy("transfers_failed", ", ".join(FAILED_COLUMNS), _FAILED_TYPES,
+                       book.failed_rows)
         if book.new_pendings:
             self._copy(
                 "pending_transfers",
@@ -264,6 +295,8 @@ _ACCOUNT_TYPES = ("int8", "int4", "int4", "int4", "text", "int8", "int8", "int8"
                   "int8")
 _TRANSFER_TYPES = ("int8", "text", "int8", "int8", "int8", "int4", "int4", "int4", "text", "int8",
                    "text") + ("int8",) * 10
+
+_FAILED_TYPES = (*_TRANSFER_TYPES[:11], "text")
 
 
 def writer_for(dialect: str, connection: Any) -> LedgerWriter:

@@ -4,6 +4,7 @@ from .book import Book
 from .model import (
     AMOUNT_MAX,
     BATCH_SIZE_MAX,
+    FAILED_COLUMNS,
     SYSTEM_ID_PREFIX,
     TRANSFER_COLUMNS,
     Account,
@@ -14,12 +15,14 @@ from .model import (
     Transfer,
     TransferFlags,
 )
-from .results import AccountResult, TransferResult
+from .results import RECORDED_FAILURES, AccountResult, TransferResult
 from .shape import check_account, check_transfer, valid_account_id, valid_transfer_id
 
 __all__ = [
     "AMOUNT_MAX",
     "BATCH_SIZE_MAX",
+    "FAILED_COLUMNS",
+    "RECORDED_FAILURES",
     "SYSTEM_ID_PREFIX",
     "TRANSFER_COLUMNS",
     "Account",

@@ -9,6 +9,15 @@ PostgreSQL and the in-memory model of the property tests.
 A transfer is checked in full before it touches any balance, so a single
 failing transfer needs no undo. Only a linked chain that fails part-way is
 rolled back, from an undo log kept while the chain is open.
+
+An id's outcome never changes (TigerBeetle's order of checks): after the
+transfer's own shape, its id is answered first — ``exists`` or
+``exists_with_different_fields`` if a transfer with that id is stored,
+``id_already_failed`` if the id is among ``failed`` — before any account,
+balance or pending state is looked at. With ``record_failures``, a transfer
+refused with one of ``RECORDED_FAILURES`` joins ``failed`` (and ``failed_rows``,
+to be written) even when its linked chain is undone, so that its retry cannot
+succeed later.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from .model import (
     Transfer,
     TransferFlags,
 )
+from .results import RECORDED_FAILURES
 from .results import TransferResult as R
 from .shape import check_transfer
 
@@ -42,6 +52,7 @@ _EXPIRY = int(TransferFlags.EXPIRY)
 _NS_PER_S = 1_000_000_000
 _OK = R.OK
 _EXISTS = R.EXISTS
+_CHAIN_OPEN = R.LINKED_EVENT_CHAIN_OPEN
 
 Stored = tuple  # a transfer row laid out as ``Row`` describes
 
@@ -54,10 +65,16 @@ class Book:
         accounts: dict[int, Account],
         transfers: dict[str, Stored],
         pendings: dict[int, Pending],
+        failed: set[str] | None = None,
+        *,
+        record_failures: bool = False,
     ) -> None:
         self.accounts = accounts
         self.transfers = transfers  # by id: stored rows, then rows added here
         self.pendings = pendings  # by timestamp of the pending transfer
+        self.failed = set() if failed is None else failed  # ids that failed for good
+        self.record_failures = record_failures
+        self.failed_rows: list[tuple[object, ...]] = []  # laid out as FAILED_COLUMNS
         self.rows: list[Stored] = []
         self.new_pendings: list[Pending] = []
         self.changed_pendings: list[Pending] = []
@@ -75,6 +92,7 @@ class Book:
         results: list[R] = []
         chain_start = -1
         chain_failed = False
+        last = len(transfers) - 1
         for i, t in enumerate(transfers):
             flags = t.flags
             linked = isinstance(flags, int) and flags.__class__ is not bool and flags & _LINKED
@@ -84,9 +102,13 @@ class Book:
                 self._begin_chain()
             if chain_failed:
                 results.append(R.LINKED_EVENT_FAILED)
+            elif linked and i == last:
+                results.append(_CHAIN_OPEN)  # never tried, so never recorded as failed
             else:
                 result = self._apply_one(t, timestamp_base + i)
                 results.append(result)
+                if result is not _OK and self.record_failures and result in RECORDED_FAILURES:
+                    self._record_failure(t, timestamp_base + i, result)
                 if chain_start >= 0 and result is not _OK and result is not _EXISTS:
                     self._fail_chain(results, chain_start, i)
                     chain_failed = True
@@ -97,7 +119,7 @@ class Book:
         if chain_start >= 0:
             if not chain_failed:
                 self._fail_chain(results, chain_start, len(transfers))
-            results[-1] = R.LINKED_EVENT_CHAIN_OPEN
+            results[-1] = _CHAIN_OPEN
             self._undo = None
         return results
 
@@ -108,6 +130,8 @@ class Book:
         existing = self.transfers.get(t.id)
         if existing is not None:
             return _compare_existing(t, existing, self.transfers)
+        if t.id in self.failed:
+            return R.ID_ALREADY_FAILED
         tid, dr_id, cr_id, amount, ledger, code, flags, _, timeout_s, user_data = t
         if flags & _RESOLVE:
             return self._resolve(t, ts)
@@ -225,6 +249,13 @@ class Book:
                      0, None)
 
     # -- helpers ---------------------------------------------------------
+
+    def _record_failure(self, t: Transfer, ts: int, result: R) -> None:
+        """Remember a failure that a retry could otherwise turn into a success."""
+        self.failed.add(t.id)
+        self.failed_rows.append((ts, t.id, t.debit_account_id, t.credit_account_id, t.amount,
+                                 t.ledger, t.code, t.flags, t.pending_id, t.timeout_s,
+                                 t.user_data, result.value))
 
     def _account(self, account_id: int) -> Account:
         account = self.accounts.get(account_id)

@@ -125,6 +125,10 @@ TRANSFER_COLUMNS = (
     "credit_credits_posted",
 )
 
+# A transfer refused with a recorded failure (``results.RECORDED_FAILURES``): what was
+# asked, when, and why. It moves no money; it only keeps its id from ever succeeding.
+FAILED_COLUMNS = (*TRANSFER_COLUMNS[:11], "result")
+
 
 class Account:
     """An account and its four balances. Mutable: the engine owns it."""

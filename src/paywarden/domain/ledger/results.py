@@ -1,6 +1,13 @@
 """Result codes: one per account or transfer, stable, specific.
 
 The values are part of the public API: never rename one, only add.
+
+A transfer that fails with a code in ``RECORDED_FAILURES`` has its id recorded as
+failed (TigerBeetle's "transient" errors: the answer depends on ledger state that
+may change, so a retry could otherwise succeed later). Its retry is answered
+``id_already_failed`` for ever, whatever the state is by then. Every other failure
+answers the same again for the same request (its shape, or state that never goes
+back, such as a pending transfer already posted), so it is not recorded.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ class TransferResult(enum.StrEnum):
     OK = "ok"
     EXISTS = "exists"
     EXISTS_WITH_DIFFERENT_FIELDS = "exists_with_different_fields"
+    ID_ALREADY_FAILED = "id_already_failed"
     LINKED_EVENT_FAILED = "linked_event_failed"
     LINKED_EVENT_CHAIN_OPEN = "linked_event_chain_open"
     # Shape of the transfer itself.
@@ -48,6 +56,20 @@ class TransferResult(enum.StrEnum):
     PENDING_EXPIRED = "pending_expired"
     ALREADY_POSTED = "already_posted"
     ALREADY_VOIDED = "already_voided"
+
+
+RECORDED_FAILURES = frozenset({
+    TransferResult.DEBIT_ACCOUNT_NOT_FOUND,
+    TransferResult.CREDIT_ACCOUNT_NOT_FOUND,
+    TransferResult.PENDING_NOT_FOUND,
+    TransferResult.ACCOUNT_CLOSED,
+    TransferResult.EXCEEDS_CREDITS,
+    TransferResult.EXCEEDS_DEBITS,
+    # Not transient in TigerBeetle, whose 128-bit balances never get near their limit;
+    # here pending amounts count towards the 63-bit limit and a void gives them back.
+    TransferResult.OVERFLOWS_DEBITS,
+    TransferResult.OVERFLOWS_CREDITS,
+})
 
 
 class AccountResult(enum.StrEnum):

@@ -8,8 +8,8 @@
    root equals the recomputed root at its size — a history rebuilt after a head
    was signed no longer matches it.
 4. The data: each ledger entry's digest equals the digest of the rows now in
-   the ledger's tables for its range of timestamps, and no row lies outside
-   every audited range.
+   the ledger's tables for its range of timestamps (transfers, and the failed
+   transfers it recorded), and no row lies outside every audited range.
 
 Public keys come from the keyring table unless the caller passes keys it
 trusts (an auditor should: an insider could replace both the keys and the heads).
@@ -29,6 +29,7 @@ from sqlalchemy import Connection, text
 from ...adapters.store import Database
 from ...domain.audit import leaves, merkle
 from ...domain.audit.leaves import TreeHead
+from ...domain.ledger import FAILED_COLUMNS
 from ...domain.ledger.digests import ACCOUNT_COLUMNS, TRANSFER_FACTS, rows_digest
 from . import tree_heads
 
@@ -171,7 +172,7 @@ class _Checker:
                       "history was rewritten after it was signed")
 
     def _check_ledger(self) -> None:
-        covered = 0
+        covered = covered_failed = 0
         for entry in self.batches:
             detail = entry.get("detail") or {}
             first, last = int(detail.get("first", 0)), int(detail.get("last", -1))
@@ -179,6 +180,7 @@ class _Checker:
                 self.fail("audit_entry_mismatch",
                           f"entry {entry['seq']}: its after-digest does not match its detail")
             if entry["action"] == "ledger.batch":
+                covered_failed += self._check_failed(entry["seq"], detail, first, last)
                 rows = self._rows("transfers", TRANSFER_FACTS, first, last)
                 covered += len(rows)
                 what = "transfers"
@@ -196,6 +198,23 @@ class _Checker:
             self.fail("transfers_not_audited",
                       f"{total - covered} transfers lie outside every audited ledger batch "
                       "(inserted behind the engine's back)")
+        failed = int(self.conn.execute(text("SELECT count(*) FROM transfers_failed")).scalar_one())
+        if failed != covered_failed:
+            self.fail("transfers_not_audited",
+                      f"{failed - covered_failed} failed transfers lie outside every audited "
+                      "ledger batch (inserted behind the engine's back)")
+
+    def _check_failed(self, seq: int, detail: dict[str, Any], first: int, last: int) -> int:
+        """The failures a batch recorded. Its entry names them only if there were some; a
+        row added or moved into another batch's range breaks the count of covered rows."""
+        if "failed_digest" not in detail:
+            return 0
+        rows = self._rows("transfers_failed", FAILED_COLUMNS, first, last)
+        if rows_digest(rows) != detail["failed_digest"]:
+            self.fail("ledger_batch_digest_mismatch",
+                      f"entry {seq}: the failed transfers stored for timestamps {first}…{last} "
+                      "differ from what the batch recorded (changed after commit)")
+        return len(rows)
 
     def _rows(self, table: str, columns: tuple[str, ...], first: int, last: int) -> list[Any]:
         return [tuple(r) for r in self.conn.execute(text(

@@ -46,18 +46,24 @@ class LedgerBatch:
             raise InvariantViolation("a ledger batch is loaded once, before any chain")
         self._loaded = True
         ids: set[str] = set()
+        own: list[str] = []
         wanted = {a.id for a in accounts}
         for chain in chains:
             for t in chain:
                 ids.add(t.id)
+                own.append(t.id)
                 if t.pending_id is not None:
                     ids.add(t.pending_id)
                 wanted.add(t.debit_account_id)
                 wanted.add(t.credit_account_id)
         stored, pendings = index_loaded(self._writer.load_transfers(ids))
+        failed = self._writer.failed_ids(own)
         wanted.update(p.debit_account_id for p in pendings.values())
         wanted.update(p.credit_account_id for p in pendings.values())
-        book = Book({a.id: a for a in self._writer.load_accounts(wanted)}, stored, pendings)
+        # Records no failures (as posting.Ledger): a unit refused for want of funds is
+        # prepared again under the same leg ids once the buyer tops up.
+        book = Book({a.id: a for a in self._writer.load_accounts(wanted)}, stored, pendings,
+                    failed)
         for new in accounts:
             if new.id not in book.accounts:
                 account = Account(new.id, new.ledger, new.code, new.flags, new.user_data,

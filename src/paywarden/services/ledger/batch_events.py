@@ -20,7 +20,11 @@ def ledger_event(action: str, object_id: str, *, at_ns: int, version: int, first
 
 def batch_event(*, at_ns: int, version: int, first: int, last: int, book: Book,
                 actor: str = audit.SYSTEM) -> Event:
+    """The batch's transfers, and the failures it recorded (only when it recorded some)."""
+    after: dict[str, Any] = {"transfers": len(book.rows),
+                             "digest": rows_digest(book.rows, len(TRANSFER_FACTS))}
+    if book.failed_rows:
+        after["failed"] = len(book.failed_rows)
+        after["failed_digest"] = rows_digest(book.failed_rows)
     return ledger_event("ledger.batch", f"ledger:{version + 1}", at_ns=at_ns, version=version,
-                        first=first, last=last, actor=actor,
-                        after={"transfers": len(book.rows),
-                               "digest": rows_digest(book.rows, len(TRANSFER_FACTS))})
+                        first=first, last=last, actor=actor, after=after)

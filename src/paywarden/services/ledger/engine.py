@@ -8,18 +8,18 @@ that submission's own results. Durability therefore costs one fsync per batch.
 The writer keeps the accounts it has seen in memory. Each batch reads the
 ledger's write version under the lock; if another process wrote since, the
 cache is dropped, so several engines (several API processes) stay correct.
+
+A store error fails only its own batch; anything else ends the writer, and
+every caller hears so at once (``writer_thread``: crash, don't limp).
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Any, Self
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -43,13 +43,19 @@ from ...domain.ledger import (
 from ...domain.ledger.digests import rows_digest
 from . import metrics
 from .batch_events import batch_event, ledger_event
-from .errors import BatchTooLarge, EngineOverloaded, EngineStopped
+from .errors import BatchTooLarge, EngineStopped
+from .failed_ids import FailedIds
+from .writer_thread import STOP, Job, OnFatal, WriterThread, fail
 
 log = structlog.get_logger(__name__)
 
 QUEUE_DEPTH_MAX = 1_024
 ACCOUNTS_CACHED_MAX = 1_000_000
 EXPIRY_INTERVAL_S = 1.0
+WAIT_S = 10.0
+
+_OK = TransferResult.OK
+_ALREADY_FAILED = TransferResult.ID_ALREADY_FAILED
 
 
 @dataclass(frozen=True)
@@ -61,22 +67,11 @@ class NewAccount:
     user_data: str | None = None
 
 
-@dataclass
-class _Job:
-    kind: str  # "transfers" | "accounts" | "close"
-    payload: Any
-    future: Future[Any] = field(default_factory=Future)
-    results: list[TransferResult] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return len(self.payload) if self.kind == "transfers" else BATCH_SIZE_MAX
+class _StoredIdFailed(Exception):
+    """A transfer failed on the fast path and its id names a stored transfer."""
 
 
-_STOP = _Job("stop", None)
-
-
-class LedgerEngine:
+class LedgerEngine(WriterThread):
     def __init__(
         self,
         database: Database,
@@ -84,88 +79,52 @@ class LedgerEngine:
         clock: Clock,
         queue_depth_max: int = QUEUE_DEPTH_MAX,
         expiry_interval_s: float = EXPIRY_INTERVAL_S,
+        wait_s: float = WAIT_S,
+        on_fatal: OnFatal | None = None,
     ) -> None:
+        super().__init__(queue_depth_max=queue_depth_max, wait_s=wait_s, on_fatal=on_fatal)
         self._database = database
         self._clock = clock
-        self._queue: queue.Queue[_Job] = queue.Queue(maxsize=queue_depth_max)
-        self._queue_depth_max = queue_depth_max
         self._expiry_interval_s = expiry_interval_s
-        self._carry: deque[_Job] = deque()
         self._accounts: dict[int, Account] = {}
+        self._failed = FailedIds()
         self._ledgers: set[int] = set()
         self._version: int | None = None
-        self._thread: threading.Thread | None = None
         self._writer: LedgerWriter | None = None
 
-    # -- life cycle ------------------------------------------------------
-
-    def start(self) -> Self:
-        if self._thread is not None:
-            return self
+    def _open(self) -> None:
         self._writer = writer_for(self._database.dialect, self._database.raw_connection())
-        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
-        self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._queue.put(_STOP)
-        self._thread.join()
-        self._thread = None
+    def _close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def queue_depth(self) -> int:
-        return self._queue.qsize()
 
     # -- submitting ------------------------------------------------------
 
     def submit(self, transfers: Sequence[Transfer]) -> Future[list[TransferResult]]:
         if len(transfers) > BATCH_SIZE_MAX:
             raise BatchTooLarge(len(transfers), BATCH_SIZE_MAX)
-        return self._enqueue(_Job("transfers", list(transfers)))
+        return self._enqueue(Job("transfers", list(transfers)))
 
     def create_accounts(self, accounts: Sequence[NewAccount]) -> Future[list[AccountResult]]:
         if len(accounts) > BATCH_SIZE_MAX:
             raise BatchTooLarge(len(accounts), BATCH_SIZE_MAX)
-        return self._enqueue(_Job("accounts", list(accounts)))
+        return self._enqueue(Job("accounts", list(accounts)))
 
     def close_account(self, account_id: int) -> Future[AccountResult]:
-        return self._enqueue(_Job("close", account_id))
+        return self._enqueue(Job("close", account_id))
 
     def execute(self, transfers: Sequence[Transfer]) -> list[TransferResult]:
         """Submit and wait: the convenience for scripts and tests."""
-        return self.submit(transfers).result()
-
-    def _enqueue(self, job: _Job) -> Future[Any]:
-        if not self.running:
-            raise EngineStopped("the ledger engine is not running")
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            metrics.OVERLOADED.inc()
-            raise EngineOverloaded(self._queue_depth_max) from None
-        return job.future
+        return self.wait(self.submit(transfers))
 
     # -- the writer thread -------------------------------------------------
 
-    def _run(self) -> None:
+    def _serve(self) -> None:
         while True:
-            job = self._carry.popleft() if self._carry else self._get(self._expiry_interval_s)
-            if job is _STOP:
+            job = self._next(self._expiry_interval_s)
+            if job is STOP:
                 return
             if job is None:
                 self._guarded([], self._expire_only)
@@ -174,39 +133,32 @@ class LedgerEngine:
             else:
                 self._guarded(self._coalesce(job), self._run_transfers)
 
-    def _coalesce(self, first: _Job) -> list[_Job]:
+    def _coalesce(self, first: Job) -> list[Job]:
         """Take queued submissions after ``first`` while they fit in one batch."""
         jobs = [first]
-        size = first.size
+        size = len(first.payload)
         while size < BATCH_SIZE_MAX:
             nxt = self._get(0)
             if nxt is None:
                 break
-            if nxt is _STOP or nxt.kind != "transfers" or size + nxt.size > BATCH_SIZE_MAX:
-                self._carry.append(nxt)
+            if (nxt is STOP or nxt.kind != "transfers"
+                    or size + len(nxt.payload) > BATCH_SIZE_MAX):
+                self._put_back(nxt)
                 break
             jobs.append(nxt)
-            size += nxt.size
+            size += len(nxt.payload)
         return jobs
 
-    def _get(self, timeout_s: float) -> _Job | None:
-        try:
-            return self._queue.get(timeout=timeout_s) if timeout_s else self._queue.get_nowait()
-        except queue.Empty:
-            return None
-
-    def _guarded(self, jobs: list[_Job], step: Any) -> None:
+    def _guarded(self, jobs: list[Job], step: Any) -> None:
         writer = self._writer
         if writer is None:
             raise InvariantViolation("the ledger writer ran without a connection")
         try:
             step(writer, jobs)
-        except InvariantViolation:
-            writer.rollback()
-            self._forget()
-            log.critical("ledger.invariant_violation", exc_info=True)
+        except InvariantViolation as exc:
             for job in jobs:
-                job.future.set_exception(EngineStopped("ledger invariant violated"))
+                fail(job.future, EngineStopped(f"ledger invariant violated: {exc}"))
+            writer.rollback()
             raise
         except Exception as exc:  # noqa: BLE001 - any store failure: rolled back, nothing committed
             writer.rollback()
@@ -218,11 +170,15 @@ class LedgerEngine:
 
     def _forget(self) -> None:
         self._accounts.clear()
+        self._failed.forget()
         self._version = None
 
     def _begin(self, writer: LedgerWriter) -> tuple[int, int]:
         version, last_timestamp = writer.begin()
-        if version != self._version or len(self._accounts) > ACCOUNTS_CACHED_MAX:
+        if version != self._version:
+            self._accounts.clear()
+            self._failed.catch_up(writer)
+        elif len(self._accounts) > ACCOUNTS_CACHED_MAX:
             self._accounts.clear()
         return version, last_timestamp
 
@@ -250,23 +206,26 @@ class LedgerEngine:
 
     # -- transfers ---------------------------------------------------------
 
-    def _run_transfers(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
-        """Apply a batch, first guessing that no id in it exists in the database.
+    def _run_transfers(self, writer: LedgerWriter, jobs: list[Job]) -> None:
+        """Apply a batch, first guessing that no id in it names a stored transfer.
 
-        Retries are rare, so looking every id up costs more than it saves: the
-        unique index on ``transfers.id`` refuses a stored id, and only then is
-        the batch redone with every id looked up (and ``exists`` answered).
+        Retries are rare, so looking every id up costs more than it saves. A stored
+        id is still answered ``exists`` before any other check: had the guess
+        applied it, the unique index on ``transfers.id`` refuses it at the insert;
+        had the guess refused it, its id is looked up before anything is written
+        (failures are rare too). Either way the batch is redone with every id
+        looked up. Ids that failed for good the engine knows already (``failed_ids``).
         """
         try:
             self._apply_transfers(writer, jobs, look_up_ids=False)
-        except writer.integrity_error:
+        except (writer.integrity_error, _StoredIdFailed):
             writer.rollback()
             self._forget()
             metrics.ID_LOOKUP_RETRIES.inc()
             self._apply_transfers(writer, jobs, look_up_ids=True)
 
     def _apply_transfers(
-        self, writer: LedgerWriter, jobs: list[_Job], *, look_up_ids: bool
+        self, writer: LedgerWriter, jobs: list[Job], *, look_up_ids: bool
     ) -> None:
         started = time.perf_counter()
         version, last_timestamp = self._begin(writer)
@@ -275,10 +234,14 @@ class LedgerEngine:
         ids: set[str] = set()
         for job in jobs:
             for t in job.payload:
-                if look_up_ids and type(t.id) is str:
-                    ids.add(t.id)
                 if t.pending_id is not None and type(t.pending_id) is str:
                     ids.add(t.pending_id)
+        batch_ids: list[str] = []
+        if look_up_ids or not self._failed.complete:
+            batch_ids = [t.id for job in jobs for t in job.payload if type(t.id) is str]
+        if look_up_ids:
+            ids.update(batch_ids)
+        failed = self._failed.for_batch(writer, batch_ids)
         transfers, pendings = index_loaded(expired, writer.load_transfers(ids))
         wanted = {p.debit_account_id for p in pendings.values()}
         wanted.update(p.credit_account_id for p in pendings.values())
@@ -287,7 +250,7 @@ class LedgerEngine:
                 wanted.add(t.debit_account_id)
                 wanted.add(t.credit_account_id)
         self._ensure_accounts(writer, {i for i in wanted if type(i) is int})
-        book = Book(self._accounts, transfers, pendings)
+        book = Book(self._accounts, transfers, pendings, failed, record_failures=True)
         ts = base
         for row, _ in expired:
             book.expire(row, ts)
@@ -295,15 +258,19 @@ class LedgerEngine:
         for job in jobs:
             job.results = book.apply(job.payload, ts)
             ts += len(job.payload)
+        if not look_up_ids and writer.stored_ids(_refused_ids(jobs)):
+            raise _StoredIdFailed
         writer.write_book(book, self._accounts)
         self._finish(writer, version, max(ts - 1, last_timestamp), self._batch_event(
             version, base, ts - 1, book))
+        if book.failed_rows:
+            self._failed.committed(book.failed_rows[-1][0])  # type: ignore[arg-type]
         metrics.observe_batch(time.perf_counter() - started, len(book.rows), len(expired))
         for job in jobs:
             metrics.count_results(job.results)
             job.future.set_result(job.results)
 
-    def _expire_only(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
+    def _expire_only(self, writer: LedgerWriter, jobs: list[Job]) -> None:
         version, last_timestamp = self._begin(writer)
         base = max(self._clock.now_ns(), last_timestamp + 1)
         expired = writer.load_expired(base)
@@ -326,23 +293,25 @@ class LedgerEngine:
 
     # -- accounts ----------------------------------------------------------
 
-    def _run_single(self, writer: LedgerWriter, jobs: list[_Job]) -> None:
+    def _run_single(self, writer: LedgerWriter, jobs: list[Job]) -> None:
         (job,) = jobs
         version, last_timestamp = self._begin(writer)
         base = max(self._clock.now_ns(), last_timestamp + 1)
+        answer: list[AccountResult] | AccountResult
         if job.kind == "accounts":
-            results, ts = self._create_accounts(writer, job.payload, base)
+            answer, ts = self._create_accounts(writer, job.payload, base)
             created = [(a.id, a.ledger, a.code, a.user_data, a.timestamp)
                        for a in self._accounts.values() if base <= a.timestamp <= ts]
             event = self._event("ledger.accounts_created", f"ledger:{version + 1}", version,
                                 base, ts, {"accounts": len(created),
                                            "digest": rows_digest(sorted(created, key=_ts))})
         else:
-            results, ts = self._close_account(writer, job.payload), base
+            closed, ts = self._close_account(writer, job.payload), base
+            answer = closed
             event = self._event("ledger.account_closed", f"account:{job.payload}", version,
-                                base, ts, {"result": results.name.lower()})
+                                base, ts, {"result": closed.name.lower()})
         self._finish(writer, version, max(ts, last_timestamp), event)
-        job.future.set_result(results)
+        job.future.set_result(answer)
 
     def _create_accounts(
         self, writer: LedgerWriter, new: list[NewAccount], base: int
@@ -394,7 +363,14 @@ class LedgerEngine:
         return AccountResult.OK
 
 
-def _ts(account: tuple[Any, ...]) -> int:
+def _refused_ids(jobs: list[Job]) -> list[str]:
+    """Ids of the transfers a batch refused (none, usually: counted in C first)."""
+    return [t.id for job in jobs if job.results.count(_OK) != len(job.results)
+            for t, r in zip(job.payload, job.results)
+            if r is not _OK and r is not _ALREADY_FAILED and type(t.id) is str]
+
+
+def _ts(account: Sequence[Any]) -> int:
     return int(account[4])
 
 

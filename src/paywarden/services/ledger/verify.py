@@ -10,10 +10,12 @@ Checks, each naming what it found:
 - ``pending_state_mismatch`` a pending transfer's state disagrees with its resolutions
 - ``pending_row_mismatch``   a pending record disagrees with its transfer
 - ``transfer_invalid``       a transfer row that the engine could never have written
-- ``clock_behind``           a transfer newer than the ledger's last timestamp
+- ``clock_behind``           a transfer or failed record newer than the ledger's last timestamp
+- ``failed_id_applied``      an id recorded as failed for good that also names a transfer
 
 The replay walks every transfer in timestamp order, so a row changed behind
 the engine's back shows up even when the attacker also fixed the totals.
+Failed records (``transfers_failed``) move no money: no sum or replay reads them.
 """
 
 from __future__ import annotations
@@ -47,12 +49,18 @@ Progress = Callable[[int, int], None]
 def verify_ledger(database: Database, *, progress: Progress | None = None) -> list[Violation]:
     found: list[Violation] = []
     with database.engine.connect() as conn:
+        # One snapshot for every check: on a live database, READ COMMITTED would read the
+        # transfers before a batch's commit and the balances after it (SQLite's read
+        # transaction holds one snapshot already).
+        if database.dialect == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
         total = conn.execute(text("SELECT count(*) FROM transfers")).scalar_one()
         found += _ledgers_balance(conn)
         found += _balances_equal_sums(conn)
         found += _flags(conn)
         found += _pendings(conn)
         found += _clock(conn)
+        found += _failed(conn)
         found += _replay(conn, total, progress)
     return found
 
@@ -146,11 +154,21 @@ def _pendings(conn: object) -> list[Violation]:
 
 def _clock(conn: object) -> list[Violation]:
     last = conn.execute(text("SELECT last_timestamp FROM ledger_state WHERE id = 1")).scalar_one()  # type: ignore[attr-defined]
-    newest = conn.execute(text("SELECT max(timestamp) FROM transfers")).scalar_one()  # type: ignore[attr-defined]
-    if newest is not None and newest > last:
-        return [Violation("clock_behind", f"transfer at {newest} is newer than the ledger's "
-                          f"last timestamp {last}")]
-    return []
+    out = []
+    for table in ("transfers", "transfers_failed"):
+        newest = conn.execute(text(f"SELECT max(timestamp) FROM {table}")).scalar_one()  # type: ignore[attr-defined]
+        if newest is not None and newest > last:
+            out.append(Violation("clock_behind", f"{table} row at {newest} is newer than the "
+                                 f"ledger's last timestamp {last}"))
+    return out
+
+
+def _failed(conn: object) -> list[Violation]:
+    rows = conn.execute(text(  # type: ignore[attr-defined]
+        f"SELECT f.id FROM transfers_failed f JOIN transfers t ON t.id = f.id "
+        f"LIMIT {VIOLATIONS_PER_CHECK_MAX}"))
+    return [Violation("failed_id_applied", f"{tid!r} failed for good, yet a transfer has "
+                      f"that id") for (tid,) in rows]
 
 
 def _replay(conn: object, total: int, progress: Progress | None) -> list[Violation]:

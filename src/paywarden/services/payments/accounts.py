@@ -55,7 +55,7 @@ def new_account(ref: AccountRef) -> NewAccount:
 def ensure(engine: LedgerEngine, refs: list[AccountRef]) -> None:
     """Create the accounts that do not exist yet (the ledger for the currency must)."""
     new = [new_account(r) for r in refs]
-    results = engine.create_accounts(new).result()
+    results = engine.wait(engine.create_accounts(new))
     bad = [r for r in results if r not in (AccountResult.OK, AccountResult.EXISTS)]
     if bad:
         raise RuntimeError(f"payment accounts could not be created: {sorted(set(bad))}")

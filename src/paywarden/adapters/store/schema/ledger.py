@@ -75,6 +75,28 @@ transfers = Table(
     Column("credit_credits_posted", BigInteger, nullable=False),
 )
 
+# Transfers refused with a failure a retry could otherwise turn into a success
+# (domain/ledger/results.py, RECORDED_FAILURES). No balance ever counts them; they
+# keep the id failed. The id namespace is shared with ``transfers``: an id is in at
+# most one of the two tables (`paywarden verify` checks). The timestamp is the one
+# the event had in its batch, so the batch's audit entry covers the row.
+transfers_failed = Table(
+    "transfers_failed",
+    metadata,
+    Column("timestamp", RowId, primary_key=True, autoincrement=False),
+    Column("id", String(65), nullable=False, unique=True),
+    Column("debit_account_id", BigInteger, nullable=False),
+    Column("credit_account_id", BigInteger, nullable=False),
+    Column("amount", BigInteger),  # a post or void may leave it out
+    Column("ledger", Integer, nullable=False),
+    Column("code", Integer, nullable=False),
+    Column("flags", Integer, nullable=False),
+    Column("pending_id", String(64)),
+    Column("timeout_s", BigInteger, nullable=False),
+    Column("user_data", String(128)),
+    Column("result", String(40), nullable=False),
+)
+
 pending_transfers = Table(
     "pending_transfers",
     metadata,
