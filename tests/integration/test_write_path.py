@@ -191,3 +191,20 @@ def test_a_broken_invariant_stops_the_writer_and_every_waiting_caller_is_told(
     assert [why for why, _ in writer.fatal] == ["write path invariant violated"]  # type: ignore[attr-defined]
     assert balance(database, WALLET) == 0
     sound(database)
+
+
+def test_stopping_runs_what_was_queued_and_refuses_what_comes_after(
+        writer: GroupWriter, database: Database) -> None:
+    release, hold = held(writer)
+    before = writer.submit(move("before", SOURCE, WALLET, 7))
+    stopper = threading.Thread(target=writer.stop)
+    stopper.start()
+    while writer.running:
+        threading.Event().wait(0.01)
+    with pytest.raises(WriterStopped):
+        writer.submit(move("after", SOURCE, WALLET, 7))
+    release.set()
+    stopper.join(WAIT_S)
+    assert isinstance(hold.result(WAIT_S), int) and isinstance(before.result(WAIT_S), int)
+    assert balance(database, WALLET) == 7
+    sound(database)

@@ -97,27 +97,34 @@ class GroupWriter:
         self._carry: deque[_Job] = deque()
         self._thread: threading.Thread | None = None
         self._dead: BaseException | None = None
+        self._stopping = False
 
     # -- life cycle ----------------------------------------------------------------------
 
     def start(self) -> Self:
         if self._thread is None:
             self._dead = None
+            self._stopping = False
             self._thread = threading.Thread(target=self._run, name="write-path", daemon=True)
             self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Run what was queued before, refuse what comes after; wait at most ``wait_s``."""
         if self._thread is None:
             return
         if self._thread.is_alive():
+            self._stopping = True
             self._queue.put(_STOP)
-            self._thread.join()
+            self._thread.join(timeout=self._wait_s)
+            if self._thread.is_alive():
+                log.error("write_path.stop_timed_out", wait_s=self._wait_s)
         self._thread = None
 
     @property
     def running(self) -> bool:
-        return self._dead is None and self._thread is not None and self._thread.is_alive()
+        return (self._dead is None and not self._stopping and self._thread is not None
+                and self._thread.is_alive())
 
     # -- callers -------------------------------------------------------------------------
 
@@ -148,6 +155,7 @@ class GroupWriter:
             while True:
                 first = self._carry.popleft() if self._carry else self._get(IDLE_POLL_S)
                 if first is _STOP:
+                    self._refuse_rest(WriterStopped("the write path stopped"))
                     break
                 if first is None:
                     continue
@@ -228,6 +236,15 @@ class GroupWriter:
             savepoint.commit()
         return job, None
 
+    def _refuse_rest(self, error: WriterStopped) -> None:
+        """Answer every unit still queued: it will not run."""
+        while True:
+            job = self._carry.popleft() if self._carry else self._get(0)
+            if job is None:
+                return
+            if job is not _STOP:
+                job.future.set_exception(error)
+
     def _die(self, conn: Connection, jobs: list[_Job], exc: InvariantViolation) -> None:
         log.critical("write_path.invariant_violation", exc_info=exc)
         self._dead = exc
@@ -235,11 +252,6 @@ class GroupWriter:
         for job in jobs:
             if not job.future.done():
                 job.future.set_exception(stopped)
-        while True:
-            job = self._carry.popleft() if self._carry else self._get(0)
-            if job is None:
-                break
-            if job is not _STOP:
-                job.future.set_exception(stopped)
+        self._refuse_rest(stopped)
         if self._on_fatal is not None:
             self._on_fatal("write path invariant violated", exc)
