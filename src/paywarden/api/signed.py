@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import structlog
 from fastapi import FastAPI, Request
-from starlette.concurrency import run_in_threadpool
 
 from ..bootstrap import Platform
 from ..domain.identity import Kind, Principal
@@ -58,7 +57,7 @@ async def _verify(request: Request) -> Principal | Problem:
                            target_uri=target_uri(request, platform.settings.public_url),
                            headers=request.headers.items(), body=await request.body())
     try:
-        verified = await run_in_threadpool(platform.signatures.verify, signed)
+        verified = await platform.signatures.verify_async(signed)
     except SignatureRefused as exc:
         log.warning("signature_refused", code=exc.code, path=request.url.path)
         return Problem(401, exc.code, exc.detail,

@@ -1,17 +1,18 @@
 """Seen signature nonces, claimed in batches: each (key, nonce) is accepted once in the window.
 
-A verification hands its claim (key id, nonce, expiry) to :meth:`Nonces.claim`
-and waits for the answer. Claims are written by group commit, with no thread
-of its own: the first caller to find no batch being written becomes the
-leader; it takes its own claim and up to ``batch_size_max - 1`` waiting ones,
-writes them in one transaction, answers every claim of the batch, and hands
-the lead on. Callers that arrive meanwhile wait, at most ``wait_s``, for the
-next batch. One durable commit then serves a batch, not a request.
+A verification hands its claim (key id, nonce, expiry) to the claimer and waits,
+at most ``wait_s``, for the answer: from a thread with :meth:`Nonces.claim`, from
+the event loop with :meth:`Nonces.claim_async` (no thread of its own per request).
+One writer thread, started on demand and gone after ``WRITER_IDLE_S`` without
+work, takes up to ``batch_size_max`` waiting claims, writes them in one
+transaction and answers each; claims that arrive meanwhile make the next batch
+(group commit). One durable commit serves a batch, not a request.
 
-The batch's transaction, in this order (the write comes first, so that on
-SQLite the transaction holds the write lock from its first statement and never
-has to upgrade a read snapshot)::
+The batch's transaction, in this order (writes come first, so that on SQLite
+the transaction holds the write lock from its first statement and never has to
+upgrade a read snapshot)::
 
+    DELETE expired rows, when a purge is due (see below)
     INSERT … ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = excluded
         WHERE the stored row has expired            RETURNING key_id, nonce
         → a claim returned is new; one not returned meets a live row: replayed
@@ -21,42 +22,48 @@ has to upgrade a read snapshot)::
     COMMIT                                            → only now is any claim answered
 
 Two claims of one batch for the same (key, nonce) are told apart in memory:
-the first is written, the others are replayed. Between processes, the primary
+the first is written, the others are replayed. Between processes the primary
 key decides: the second insert meets the first's row (on PostgreSQL it waits
-for the first transaction to end). A batch that cannot be written answers
-every claim in it with :class:`ClaimUnavailable`: a request is never accepted
-on an unclaimed nonce.
+for the first transaction to end). A batch that cannot be written, a claim not
+answered within ``wait_s`` and a claim that finds ``QUEUE_DEPTH_MAX`` others
+waiting all end in :class:`ClaimUnavailable`: a request is never accepted on a
+nonce that is not recorded. The writer itself waits for a lock at most
+``wait_s`` on PostgreSQL (``statement_timeout``) and the connection's busy
+timeout on SQLite (``SQLITE_BUSY_TIMEOUT_MS``); its callers never wait longer
+than ``wait_s``.
 
-Expired rows are purged, ``PURGE_ROWS_MAX`` at a time, at most once every
-``PURGE_INTERVAL_S`` (sooner while a purge finds more), by the leader after it
-has answered its batch, and only once they expired ``CLOCK_SKEW_S_MAX`` ago:
-another process whose clock is behind still refuses their signatures as
-expired. Decision record 0017 holds the whole argument.
+Expired rows are purged in a batch's transaction, ``PURGE_ROWS_MAX`` at a
+time, at most once every ``PURGE_INTERVAL_S`` (with the next batch while a
+purge finds more), and only ``CLOCK_SKEW_S_MAX`` after they expired: another
+process whose clock is behind still refuses their signatures as expired. So
+the writer never touches the database once it has answered. Decision record
+0017 holds the whole argument.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import threading
-import time
 from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
-from sqlalchemy import Connection, delete, select, text, tuple_
+from sqlalchemy import Connection, bindparam, delete, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
-from ...adapters.store.database import SQLITE_BUSY_TIMEOUT_MS
 from ...adapters.store.schema import merchant_keys, merchants, request_nonces
 from .merchants import ACTIVE
 
-BATCH_SIZE_MAX = 256  # 3 parameters a row: far below SQLite's 32,766 bound variables
+BATCH_SIZE_MAX = 256  # 4 parameters a row: far below SQLite's 32,766 bound variables
+QUEUE_DEPTH_MAX = 4_096
 WAIT_S = 5.0
+WRITER_IDLE_S = 10.0
 PURGE_INTERVAL_S = 60
 PURGE_ROWS_MAX = 5_000
 CLOCK_SKEW_S_MAX = 30  # how far apart the clocks of processes sharing the table may be
@@ -88,14 +95,9 @@ class _Claim:
     key_id: str
     nonce: str
     expires_at_ns: int
-    answer: Answer | None = None
-    failed: bool = False
-
-
-@dataclass
-class _Queue:
-    waiting: deque[_Claim] = field(default_factory=deque)
-    writing: bool = False
+    answer: Answer | None = None  # set before the waiter is woken; None then means failed
+    done: threading.Event | None = None  # a thread waits on this
+    future: asyncio.Future[None] | None = None  # or a coroutine on this
 
 
 class Nonces:
@@ -109,155 +111,174 @@ class Nonces:
         self._clock = clock
         self._batch_size_max = batch_size_max
         self._wait_s = wait_s
-        self._queue = _Queue()
-        self._changed = threading.Condition()
+        self._statements = _Statements(database.dialect)
+        self._lock = threading.Lock()
+        self._work = threading.Condition(self._lock)
+        self._waiting: deque[_Claim] = deque()
+        self._writer: threading.Thread | None = None
         self._purge_due_ns = -1
 
     def claim(self, key_id: str, nonce: str, *, expires_at_ns: int) -> Answer:
-        """The answer for this claim, once it is durable; :class:`ClaimUnavailable` if not."""
-        claim = _Claim(key_id, nonce, expires_at_ns)
-        deadline = time.monotonic() + self._wait_s
-        queue = self._queue
-        with self._changed:
-            queue.waiting.append(claim)
-            while queue.writing and claim.answer is None and not claim.failed:
-                remaining_s = deadline - time.monotonic()
-                if remaining_s <= 0:
-                    if claim in queue.waiting:
-                        queue.waiting.remove(claim)
-                    raise ClaimUnavailable(f"no nonce batch was written within {self._wait_s} s")
-                self._changed.wait(remaining_s)
-            batch = self._lead(claim) if claim.answer is None and not claim.failed else None
-        if batch is not None:
-            self._write_and_answer(batch)
-            self._maybe_purge()
-        if claim.answer is None:
-            raise ClaimUnavailable("the nonce could not be recorded; retry")
-        return claim.answer
+        """The answer once this claim is durable; :class:`ClaimUnavailable` if it is not."""
+        done = threading.Event()
+        claim = _Claim(key_id, nonce, expires_at_ns, done=done)
+        self._submit(claim)
+        if not done.wait(self._wait_s):
+            raise ClaimUnavailable(f"the nonce was not recorded within {self._wait_s} s")
+        return _answered(claim)
+
+    async def claim_async(self, key_id: str, nonce: str, *, expires_at_ns: int) -> Answer:
+        """:meth:`claim` for a coroutine on an asyncio loop: it waits without a thread."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        claim = _Claim(key_id, nonce, expires_at_ns, future=future)
+        self._submit(claim)
+        try:
+            await asyncio.wait_for(future, self._wait_s)
+        except TimeoutError:
+            raise ClaimUnavailable(f"the nonce was not recorded within {self._wait_s} s"
+                                   ) from None
+        return _answered(claim)
 
     def purge_expired(self) -> int:
         """Delete up to ``PURGE_ROWS_MAX`` rows expired ``CLOCK_SKEW_S_MAX`` ago; how many."""
-        cutoff_ns = self._clock.now_ns() - CLOCK_SKEW_S_MAX * NS
-        expired = (select(request_nonces.c.key_id, request_nonces.c.nonce)
-                   .where(request_nonces.c.expires_at <= cutoff_ns).limit(PURGE_ROWS_MAX))
         with self._database.engine.begin() as conn:
-            result = conn.execute(delete(request_nonces).where(
-                tuple_(request_nonces.c.key_id, request_nonces.c.nonce).in_(expired)))
-        return int(result.rowcount)
+            return _purge(conn, now_ns=self._clock.now_ns())
 
-    def _lead(self, own: _Claim) -> list[_Claim]:
-        """Take the lead (the caller holds the condition): own claim first, then the oldest."""
-        queue = self._queue
-        queue.writing = True
-        queue.waiting.remove(own)
-        batch = [own]
-        while queue.waiting and len(batch) < self._batch_size_max:
-            batch.append(queue.waiting.popleft())
-        return batch
+    def _submit(self, claim: _Claim) -> None:
+        with self._lock:
+            if len(self._waiting) >= QUEUE_DEPTH_MAX:
+                raise ClaimUnavailable(f"{QUEUE_DEPTH_MAX} nonce claims are already waiting")
+            self._waiting.append(claim)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._run, name="nonce-claims",
+                                                daemon=True)
+                self._writer.start()
+            else:
+                self._work.notify()
 
-    def _write_and_answer(self, batch: list[_Claim]) -> None:
-        answers: dict[int, Answer] = {}
+    def _run(self) -> None:
+        """The writer: batch after batch while claims come, then it ends."""
         try:
-            answers = self._write(batch)
-        except SQLAlchemyError as exc:
-            log.error("nonces.batch_failed", claims=len(batch), error=type(exc).__name__,
-                      detail=str(exc).splitlines()[0][:200])
-        finally:  # whatever happened, no claim of the batch is left waiting
-            with self._changed:
-                for index, claim in enumerate(batch):
-                    claim.answer = answers.get(index)
-                    claim.failed = claim.answer is None
-                self._queue.writing = False
-                self._changed.notify_all()
+            while (batch := self._next_batch()) is not None:
+                answers: dict[int, Answer] = {}
+                try:
+                    answers = self._write(batch)
+                except SQLAlchemyError as exc:
+                    log.error("nonces.batch_failed", claims=len(batch),
+                              error=type(exc).__name__, detail=str(exc).splitlines()[0][:200])
+                finally:  # whatever happened, every claim of the batch is answered
+                    _settle(batch, answers)
+        finally:
+            with self._lock:
+                if self._writer is threading.current_thread():
+                    self._writer = None
+
+    def _next_batch(self) -> list[_Claim] | None:
+        with self._lock:
+            if not self._waiting:
+                self._work.wait(WRITER_IDLE_S)
+            if not self._waiting:
+                self._writer = None
+                return None
+            batch = [self._waiting.popleft()]
+            while self._waiting and len(batch) < self._batch_size_max:
+                batch.append(self._waiting.popleft())
+            return batch
 
     def _write(self, batch: Sequence[_Claim]) -> dict[int, Answer]:
         """Each claim's answer by its place in the batch, after the commit."""
         firsts: dict[tuple[str, str], int] = {}
         for index, claim in enumerate(batch):
             firsts.setdefault((claim.key_id, claim.nonce), index)
-        rows = [{"key_id": batch[i].key_id, "nonce": batch[i].nonce,
-                 "expires_at": batch[i].expires_at_ns} for i in firsts.values()]
         now_ns = self._clock.now_ns()
-        with self._database.engine.connect() as conn, _waits_bounded(conn, self._wait_s), \
-                conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"SET LOCAL statement_timeout = {_ms(self._wait_s)}"))
-            new = _insert_new(conn, rows, now_ns=now_ns)
-            states = _key_states(conn, {claim.key_id for claim in batch})
+        rows = [{"key_id": batch[i].key_id, "nonce": batch[i].nonce,
+                 "expires_at": batch[i].expires_at_ns, "now_ns": now_ns}
+                for i in firsts.values()]
+        statements = self._statements
+        with self._database.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":  # SQLite: its busy timeout bounds the wait
+                conn.execute(text(f"SET LOCAL statement_timeout = {int(self._wait_s * 1000)}"))
+            if now_ns >= self._purge_due_ns:  # nothing touches the database after the answers
+                purged = _purge(conn, now_ns=now_ns)
+                more = purged >= PURGE_ROWS_MAX  # then again with the next batch
+                self._purge_due_ns = now_ns if more else now_ns + PURGE_INTERVAL_S * NS
+            new = {(row.key_id, row.nonce) for row in conn.execute(statements.insert, rows)}
+            states = _key_states(conn.execute(statements.key_states, {
+                "key_ids": sorted({claim.key_id for claim in batch})}))
             refused = {(k, n) for k, n in new if states.get(k, _UNKNOWN).verdict is not
                        Verdict.CLAIMED}
             if refused:
                 _delete(conn, refused)
+            conn.commit()
         answers: dict[int, Answer] = {}
         for index, claim in enumerate(batch):
             pair = (claim.key_id, claim.nonce)
             state = states.get(claim.key_id, _UNKNOWN)
-            if state.verdict is not Verdict.CLAIMED:
-                answers[index] = state
-            elif firsts[pair] == index and pair in new:
-                answers[index] = state
-            else:
-                answers[index] = Answer(Verdict.REPLAYED)
+            fresh = state.verdict is not Verdict.CLAIMED or (firsts[pair] == index and pair in new)
+            answers[index] = state if fresh else Answer(Verdict.REPLAYED)
         return answers
-
-    def _maybe_purge(self) -> None:
-        now_ns = self._clock.now_ns()
-        with self._changed:
-            if now_ns < self._purge_due_ns:
-                return
-            self._purge_due_ns = now_ns + PURGE_INTERVAL_S * NS
-        try:
-            if self.purge_expired() >= PURGE_ROWS_MAX:
-                with self._changed:
-                    self._purge_due_ns = now_ns  # more to go: the next leader purges again
-        except SQLAlchemyError as exc:  # the claims are answered; the next purge tries again
-            log.warning("nonces.purge_failed", error=type(exc).__name__)
 
 
 _UNKNOWN = Answer(Verdict.KEY_UNKNOWN)
 
 
-def _ms(seconds: float) -> int:
-    return max(1, int(seconds * 1000))
+class _Statements:
+    """Built once: a batch only binds its values."""
+
+    def __init__(self, dialect: str) -> None:
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = dialect_insert(request_nonces)
+        self.insert = insert.on_conflict_do_update(
+            index_elements=[request_nonces.c.key_id, request_nonces.c.nonce],
+            set_={"expires_at": insert.excluded.expires_at},
+            # A row past its expiry blocks nothing: its own signature is refused as expired.
+            where=request_nonces.c.expires_at <= bindparam("now_ns"),
+        ).returning(request_nonces.c.key_id, request_nonces.c.nonce)
+        self.key_states = (
+            select(merchant_keys.c.id, merchant_keys.c.revoked_at, merchants.c.status)
+            .join(merchants, merchants.c.id == merchant_keys.c.merchant_id)
+            .where(merchant_keys.c.id.in_(bindparam("key_ids", expanding=True))))
 
 
-@contextmanager
-def _waits_bounded(conn: Connection, wait_s: float) -> Iterator[None]:
-    """On SQLite, no statement of the batch waits longer than ``wait_s`` for the write lock.
-
-    (On PostgreSQL, ``SET LOCAL statement_timeout`` bounds the transaction's statements.)
-    The pooled connection's own busy timeout is put back afterwards.
-    """
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    driver = conn.connection.driver_connection
-    driver.execute(f"PRAGMA busy_timeout = {_ms(wait_s)}")
-    try:
-        yield
-    finally:
-        driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+def _answered(claim: _Claim) -> Answer:
+    if claim.answer is None:
+        raise ClaimUnavailable("the nonce could not be recorded")
+    return claim.answer
 
 
-def _insert_new(conn: Connection, rows: list[dict[str, object]], *,
-                now_ns: int) -> set[tuple[str, str]]:
-    """Write the batch's distinct claims; the (key, nonce) pairs that were new."""
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = dialect_insert(request_nonces)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[request_nonces.c.key_id, request_nonces.c.nonce],
-        set_={"expires_at": stmt.excluded.expires_at},
-        where=request_nonces.c.expires_at <= now_ns,  # a row past its expiry blocks nothing
-    ).returning(request_nonces.c.key_id, request_nonces.c.nonce)
-    return {(row.key_id, row.nonce) for row in conn.execute(stmt, rows)}
+def _settle(batch: Sequence[_Claim], answers: dict[int, Answer]) -> None:
+    """Answer every claim (None: failed) and wake its waiter; one wake-up per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for index, claim in enumerate(batch):
+        claim.answer = answers.get(index)
+        if claim.done is not None:
+            claim.done.set()
+        elif claim.future is not None:
+            by_loop.setdefault(claim.future.get_loop(), []).append(claim.future)
+    for loop, futures in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_wake, futures)
+        except RuntimeError:  # the loop has closed: nobody waits any more
+            continue
 
 
-def _key_states(conn: Connection, key_ids: set[str]) -> dict[str, Answer]:
-    """Each known key's standing, read in the batch's transaction."""
-    rows = conn.execute(
-        select(merchant_keys.c.id, merchant_keys.c.revoked_at, merchants.c.status)
-        .join(merchants, merchants.c.id == merchant_keys.c.merchant_id)
-        .where(merchant_keys.c.id.in_(sorted(key_ids))))
+def _wake(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # a waiter that timed out has cancelled its future
+            future.set_result(None)
+
+
+def _purge(conn: Connection, *, now_ns: int) -> int:
+    """Delete up to ``PURGE_ROWS_MAX`` rows expired ``CLOCK_SKEW_S_MAX`` ago; how many."""
+    expired = (select(request_nonces.c.key_id, request_nonces.c.nonce)
+               .where(request_nonces.c.expires_at <= now_ns - CLOCK_SKEW_S_MAX * NS)
+               .limit(PURGE_ROWS_MAX))
+    return int(conn.execute(delete(request_nonces).where(
+        tuple_(request_nonces.c.key_id, request_nonces.c.nonce).in_(expired))).rowcount)
+
+
+def _key_states(rows: Any) -> dict[str, Answer]:
+    """Each known key's standing, as read in the batch's transaction."""
     states: dict[str, Answer] = {}
     for key_id, revoked_at, status in rows:
         if revoked_at is not None:
