@@ -36,8 +36,8 @@ Expired rows are purged in a batch's transaction, ``PURGE_ROWS_MAX`` at a
 time, at most once every ``PURGE_INTERVAL_S`` (with the next batch while a
 purge finds more), and only ``CLOCK_SKEW_S_MAX`` after they expired: another
 process whose clock is behind still refuses their signatures as expired. So
-the writer never touches the database once it has answered. Decision record
-0017 holds the whole argument.
+the writer never touches the database once it has answered. The whole argument
+is in docs/decisions/0018-replay-nonces-by-group-commit.md.
 """
 
 from __future__ import annotations
