@@ -57,7 +57,7 @@ async def _verify(request: Request) -> Principal | Problem:
                            target_uri=target_uri(request, platform.settings.public_url),
                            headers=request.headers.items(), body=await request.body())
     try:
-        verified = await platform.signatures.verify_async(signed)
+        verified = await platform.signatures.verify(signed)
     except SignatureRefused as exc:
         log.warning("signature_refused", code=exc.code, path=request.url.path)
         return Problem(401, exc.code, exc.detail,

@@ -58,6 +58,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.schema import merchant_keys, merchants, request_nonces
+from ...domain.errors import PayWardenError
 from .merchants import ACTIVE
 
 BATCH_SIZE_MAX = 256  # 4 parameters a row: far below SQLite's 32,766 bound variables
@@ -86,7 +87,7 @@ class Answer:
     merchant_status: str | None = None  # the merchant's status as read in the batch
 
 
-class ClaimUnavailable(Exception):
+class ClaimUnavailable(PayWardenError):
     """The claim could not be made durable in time: the request must be refused (503)."""
 
 

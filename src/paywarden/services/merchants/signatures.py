@@ -100,19 +100,13 @@ class SignatureVerifier:
         self._keys: dict[str, _KnownKey] = {}
         self._keys_lock = threading.Lock()
 
-    def verify(self, request: SignedRequest) -> VerifiedSignature:
-        """The verified signature; raises :class:`SignatureRefused` otherwise.
+    async def verify(self, request: SignedRequest) -> VerifiedSignature:
+        """The verified signature; raises :class:`SignatureRefused` otherwise, or
+        :class:`.nonces.ClaimUnavailable` when the nonce cannot be recorded.
 
-        Raises :class:`.nonces.ClaimUnavailable` when the nonce cannot be recorded.
+        It runs on the event loop: the checks are short and CPU-bound, and the nonce
+        claim is awaited. A thread is used only to look up a key id not seen before.
         """
-        label, params = self._read(request)
-        key = self._checked(request, self._known_key(params["keyid"]), params)
-        answer = self._nonces.claim(key.id, params["nonce"],
-                                    expires_at_ns=self._expires_at_ns(params))
-        return _verified(answer, key, label, params)
-
-    async def verify_async(self, request: SignedRequest) -> VerifiedSignature:
-        """:meth:`verify` on the event loop: a thread is used only to look up a new key."""
         label, params = self._read(request)
         key = self._keys.get(params["keyid"])
         if key is None:
