@@ -192,9 +192,11 @@ class Nonces:
         for index, claim in enumerate(batch):
             firsts.setdefault((claim.key_id, claim.nonce), index)
         now_ns = self._clock.now_ns()
+        # In one order everywhere: two processes' batches then lock their rows in the same
+        # order on PostgreSQL, and never wait for each other in a cycle.
         rows = [{"key_id": batch[i].key_id, "nonce": batch[i].nonce,
                  "expires_at": batch[i].expires_at_ns, "now_ns": now_ns}
-                for i in firsts.values()]
+                for _, i in sorted(firsts.items())]
         statements = self._statements
         with self._database.engine.connect() as conn:
             if conn.dialect.name == "postgresql":  # SQLite: its busy timeout bounds the wait
@@ -271,9 +273,11 @@ def _wake(futures: list[asyncio.Future[None]]) -> None:
 
 def _purge(conn: Connection, *, now_ns: int) -> int:
     """Delete up to ``PURGE_ROWS_MAX`` rows expired ``CLOCK_SKEW_S_MAX`` ago; how many."""
+    # PostgreSQL: rows another purge or batch holds are left for the next purge, so that
+    # purges in several processes never wait for each other (SQLite has one writer anyway).
     expired = (select(request_nonces.c.key_id, request_nonces.c.nonce)
                .where(request_nonces.c.expires_at <= now_ns - CLOCK_SKEW_S_MAX * NS)
-               .limit(PURGE_ROWS_MAX))
+               .limit(PURGE_ROWS_MAX).with_for_update(skip_locked=True))
     return int(conn.execute(delete(request_nonces).where(
         tuple_(request_nonces.c.key_id, request_nonces.c.nonce).in_(expired))).rowcount)
 
