@@ -198,7 +198,7 @@ class Nonces:
                  "expires_at": batch[i].expires_at_ns, "now_ns": now_ns}
                 for _, i in sorted(firsts.items())]
         statements = self._statements
-        with self._database.engine.connect() as conn:
+        with self._database.engine.begin() as conn:  # a unit of work that writes
             if conn.dialect.name == "postgresql":  # SQLite: its busy timeout bounds the wait
                 conn.execute(text(f"SET LOCAL statement_timeout = {int(self._wait_s * 1000)}"))
             if now_ns >= self._purge_due_ns:  # nothing touches the database after the answers
@@ -212,7 +212,6 @@ class Nonces:
                        Verdict.CLAIMED}
             if refused:
                 _delete(conn, refused)
-            conn.commit()
         answers: dict[int, Answer] = {}
         for index, claim in enumerate(batch):
             pair = (claim.key_id, claim.nonce)
