@@ -37,7 +37,7 @@ time, at most once every ``PURGE_INTERVAL_S`` (with the next batch while a
 purge finds more), and only ``CLOCK_SKEW_S_MAX`` after they expired: another
 process whose clock is behind still refuses their signatures as expired. So
 the writer never touches the database once it has answered. The whole argument
-is in docs/decisions/0018-replay-nonces-by-group-commit.md.
+is in docs/decisions/0020-replay-nonces-by-group-commit.md.
 """
 
 from __future__ import annotations
