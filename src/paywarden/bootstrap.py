@@ -101,8 +101,9 @@ def build(settings: Settings, *, clock: Clock | None = None,
     step_up = StepUp(database, clock=clock, passkeys=passkeys,
                      amount_min=settings.step_up_amount_min)
     merchants = Merchants(database, clock=clock)
-    signatures = SignatureVerifier(merchants, Nonces(database, clock=clock), clock=clock,
-                                   window_s=settings.signature_window_s)
+    signatures = SignatureVerifier(merchants, Nonces(
+        database, clock=clock, batch_size_max=settings.nonce_batch_size_max,
+        wait_s=settings.nonce_claim_wait_s), clock=clock, window_s=settings.signature_window_s)
     idempotency = IdempotencyKeys(database, clock=clock, keys=keys,
                                   ttl_s=settings.idempotency_ttl_s,
                                   lease_s=settings.idempotency_lease_s)

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         default=100, ge=10, le=10_000, description="Failed sign-ins from one address before "
         "it is locked out for signin_lock_s")
     signature_window_s: int = Field(default=300, ge=30, le=300)
+    nonce_batch_size_max: int = Field(default=256, ge=1, le=256, description=
+        "Signature nonces claimed in one transaction (group commit)")
+    nonce_claim_wait_s: float = Field(default=5.0, gt=0, le=30, description=
+        "A signed request waits this long for its nonce to be recorded, then 503")
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
     idempotency_lease_s: int = Field(default=120, ge=10, le=3600,
                                      description="After this, a claim left running is taken over")

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import structlog
 from fastapi import FastAPI, Request
-from starlette.concurrency import run_in_threadpool
 
 from ..bootstrap import Platform
 from ..domain.identity import Kind, Principal
-from ..services.merchants import SignatureRefused, SignedRequest
+from ..services.merchants import ClaimUnavailable, SignatureRefused, SignedRequest
 from .problems import Problem
 
 log = structlog.get_logger(__name__)
 
 # RFC 9421 section 5.1: what a signature must look like to be accepted here.
 ACCEPT_SIGNATURE = 'sig=("@method" "@target-uri" "content-digest");created;keyid;nonce;alg="ed25519"'
+CLAIM_RETRY_AFTER_S = 1
 _OUTCOME = "signature_outcome"
 
 
@@ -57,12 +57,17 @@ async def _verify(request: Request) -> Principal | Problem:
                            target_uri=target_uri(request, platform.settings.public_url),
                            headers=request.headers.items(), body=await request.body())
     try:
-        verified = await run_in_threadpool(platform.signatures.verify, signed)
+        verified = await platform.signatures.verify(signed)
     except SignatureRefused as exc:
         log.warning("signature_refused", code=exc.code, path=request.url.path)
         return Problem(401, exc.code, exc.detail,
                        headers={"WWW-Authenticate": "Signature",
                                 "Accept-Signature": ACCEPT_SIGNATURE})
+    except ClaimUnavailable as exc:  # never accepted on a nonce that is not recorded
+        log.error("signature_nonce_unrecorded", path=request.url.path, detail=str(exc))
+        return Problem(503, "replay_check_unavailable", "the request's nonce could not be "
+                       "recorded, so it was not accepted; sign it afresh and retry",
+                       headers={"Retry-After": str(CLAIM_RETRY_AFTER_S)})
     return Principal(kind=Kind.MERCHANT, id=verified.merchant_id, roles=frozenset({"merchant"}),
                      owner=verified.merchant_id, key_id=verified.key_id,
                      auth_methods=frozenset({"signature"}))

@@ -2,12 +2,13 @@
 
 from .keys import MerchantKey, SigningKey, public_key_from_pem
 from .merchants import ACTIVE, SUSPENDED, Merchant, Merchants, NewMerchant
-from .nonces import Nonces
+from .nonces import ClaimUnavailable, Nonces
 from .signatures import SignatureRefused, SignatureVerifier, SignedRequest, VerifiedSignature
 
 __all__ = [
     "ACTIVE",
     "SUSPENDED",
+    "ClaimUnavailable",
     "Merchant",
     "MerchantKey",
     "Merchants",
