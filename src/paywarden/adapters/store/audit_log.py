@@ -22,6 +22,7 @@ from ...domain.audit.leaves import Event
 
 ENTRY_COLUMNS = "seq, at, actor, action, object, outcome, detail, leaf"
 PAGE_MAX = 1_000
+INSERT_ROWS_MAX = 500  # rows in one multi-row INSERT (PostgreSQL: 65,535 parameters at most)
 
 
 class Sql:
@@ -44,6 +45,21 @@ class Sql:
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self.conn.cursor().executemany(self._sql(sql), list(rows))
+
+    def insert(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows``: on PostgreSQL one statement per ``INSERT_ROWS_MAX`` rows (a
+        statement per row costs the server a parse, plan and executor run each)."""
+        width = columns.count(",") + 1
+        if self.mark == "?":
+            self.executemany(f"INSERT INTO {table} ({columns}) VALUES "
+                             f"({','.join('?' * width)})", rows)
+            return
+        one = "(" + ",".join(["%s"] * width) + ")"
+        cur = self.conn.cursor()
+        for start in range(0, len(rows), INSERT_ROWS_MAX):
+            chunk = rows[start:start + INSERT_ROWS_MAX]
+            cur.execute(f"INSERT INTO {table} ({columns}) VALUES {','.join([one] * len(chunk))}",
+                        [value for row in chunk for value in row])
 
 
 def driver(conn: Connection) -> Sql:
@@ -69,10 +85,8 @@ def append(sql: Sql, events: Sequence[Event]) -> list[int]:
                         event.outcome, detail, leaf))
         hashes.append(merkle.leaf_hash(leaf))
     known = nodes(sql, merkle.frontier(start))
-    sql.executemany(f"INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-                    entries)
-    sql.executemany("INSERT INTO audit_nodes (level, idx, hash) VALUES (?,?,?)",
-                    merkle.append(start, hashes, known))
+    sql.insert("audit_entries", ENTRY_COLUMNS, entries)
+    sql.insert("audit_nodes", "level, idx, hash", merkle.append(start, hashes, known))
     return list(range(start, end))
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Executable
+from sqlalchemy import Connection, Executable, Insert
 
 from ...adapters.store import audit_log
 from ...adapters.store.ledger_writer import writer_for
@@ -58,6 +58,31 @@ class _Queued:
     statements: dict[Executable, list[dict[str, Any]]] = field(default_factory=dict)
     counted: set[Executable] = field(default_factory=set)  # each row must change one row
     events: list[tuple[Event, Then | None, Any]] = field(default_factory=list)
+
+
+INSERT_ROWS_MAX = 500  # rows in one multi-row INSERT on PostgreSQL
+_PLAIN = (str, int, bytes, type(None))
+
+
+def _plain_rows(rows: list[dict[str, Any]]) -> bool:
+    """Rows of the same columns holding only values the driver sends as they are."""
+    keys = rows[0].keys()
+    return all(r.keys() == keys and all(isinstance(v, _PLAIN) for v in r.values())
+               for r in rows)
+
+
+def _insert_rows(conn: Connection, statement: Insert, rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT per INSERT_ROWS_MAX rows, on the driver: PostgreSQL parses,
+    plans and runs every statement on its own, so a statement per row (executemany)
+    costs the server most of a batch's time."""
+    columns = list(rows[0])
+    one = "(" + ",".join(["%s"] * len(columns)) + ")"
+    head = f"INSERT INTO {statement.table.name} ({', '.join(columns)}) VALUES "  # type: ignore[attr-defined]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    for start in range(0, len(rows), INSERT_ROWS_MAX):
+        chunk = rows[start:start + INSERT_ROWS_MAX]
+        cursor.execute(head + ",".join([one] * len(chunk)),
+                       [row[c] for row in chunk for c in columns])
 
 
 class Batch:
@@ -111,7 +136,11 @@ class Batch:
                 raise
             except Exception as exc:  # noqa: BLE001 - its unit fails; the batch rolls back
                 raise UnitFailed(unit, exc) from exc
+        postgres = self.conn.dialect.name == "postgresql"
         for statement, rows in self._queued.statements.items():
+            if postgres and isinstance(statement, Insert) and _plain_rows(rows):
+                _insert_rows(self.conn, statement, rows)
+                continue
             changed = self.conn.execute(statement, rows).rowcount
             if statement in self._queued.counted and changed != len(rows):
                 raise InvariantViolation(f"{len(rows)} rows of a batch changed {changed}: a row "
