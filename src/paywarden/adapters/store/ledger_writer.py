@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import psycopg
@@ -30,6 +31,12 @@ LOOKUP_CHUNK = 4_000
 EXPIRY_BATCH_MAX = 1_000
 
 Loaded = tuple[tuple[Any, ...], Pending | None]
+
+# An account's update parameters in one C call each (8,000 accounts a batch).
+_BALANCES_THEN_ID = attrgetter("debits_pending", "debits_posted", "credits_pending",
+                               "credits_posted", "last_transfer", "id")
+_ID_THEN_BALANCES = attrgetter("id", "debits_pending", "debits_posted", "credits_pending",
+                               "credits_posted", "last_transfer")
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -200,7 +207,7 @@ class LedgerWriter:
             conn.executemany(
                 "UPDATE accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, "
                 "credits_posted = ?, last_transfer = ? WHERE id = ?",
-                [(*(a := accounts[i]).balances(), a.last_transfer, i) for i in book.dirty],
+                map(_BALANCES_THEN_ID, map(accounts.__getitem__, book.dirty)),
             )
 
     def append_audit(self, events: Sequence[Event]) -> None:
@@ -281,7 +288,7 @@ class PostgresLedgerWriter(LedgerWriter):
                  [p.state for p in book.changed_pendings]],
             )
         if book.dirty:
-            rows = [(i, *(a := accounts[i]).balances(), a.last_transfer) for i in book.dirty]
+            rows = map(_ID_THEN_BALANCES, map(accounts.__getitem__, book.dirty))
             self.conn.execute(
                 "UPDATE accounts a SET debits_pending = u.dp, debits_posted = u.dpo, "
                 "credits_pending = u.cp, credits_posted = u.cpo, last_transfer = u.lt "

@@ -15,8 +15,10 @@ every caller hears so at once (``writer_thread``: crash, don't limp).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -131,7 +133,8 @@ class LedgerEngine(WriterThread):
             elif job.kind != "transfers":
                 self._guarded([job], self._run_single)
             else:
-                self._guarded(self._coalesce(job), self._run_transfers)
+                with _gc_paused():
+                    self._guarded(self._coalesce(job), self._run_transfers)
 
     def _coalesce(self, first: Job) -> list[Job]:
         """Take queued submissions after ``first`` while they fit in one batch."""
@@ -361,6 +364,26 @@ class LedgerEngine(WriterThread):
         account.flags |= AccountFlags.CLOSED
         writer.set_account_flags(account_id, account.flags)
         return AccountResult.OK
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cycle collection while a batch runs; the collector catches up after it.
+
+    A batch allocates some 30,000 objects (rows, results, parameters), enough for
+    dozens of young collections and, every few batches, a full one over every
+    object of the process: 10-15% of a batch's time (decision 0003). Paused, the
+    same allocations cost one young collection afterwards, and full ones become
+    rare. Only cycles wait (a batch makes none); plain references free at once.
+    """
+    if not gc.isenabled():  # someone else paused it: theirs to resume
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _refused_ids(jobs: list[Job]) -> list[str]:
