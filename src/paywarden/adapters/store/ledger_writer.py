@@ -28,6 +28,7 @@ _ACCOUNT_COLUMNS = (
 )
 _TRANSFER_SELECT = ", ".join(f"t.{c}" for c in TRANSFER_COLUMNS) + ", p.expires_at, p.state"
 LOOKUP_CHUNK = 4_000
+SQLITE_AUTOCHECKPOINT_PAGES = 1_000  # SQLite's default
 EXPIRY_BATCH_MAX = 1_000
 
 Loaded = tuple[tuple[Any, ...], Pending | None]
@@ -63,9 +64,18 @@ class LedgerWriter:
     def __init__(self, connection: Any) -> None:
         self._proxy = connection  # SQLAlchemy's pooled proxy; closing it returns it
         self.conn = connection.driver_connection
+        self._checkpoints_deferred = False
 
     def close(self) -> None:
+        if self._checkpoints_deferred:  # the pooled connection goes back as it came
+            self.conn.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
         self._proxy.close()
+
+    def defer_checkpoints(self, pages: int) -> None:
+        """Checkpoint the WAL in this connection's commits only past ``pages`` (a fallback:
+        ``services/ledger/checkpointer`` does it on another thread). SQLite only."""
+        self.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+        self._checkpoints_deferred = True
 
     # -- transaction ----------------------------------------------------
 

@@ -45,6 +45,7 @@ from ...domain.ledger import (
 from ...domain.ledger.digests import rows_digest
 from . import metrics
 from .batch_events import batch_event, ledger_event
+from .checkpointer import FALLBACK_PAGES, Checkpointer
 from .errors import BatchTooLarge, EngineStopped
 from .failed_ids import FailedIds
 from .writer_thread import STOP, Job, OnFatal, WriterThread, fail
@@ -93,11 +94,18 @@ class LedgerEngine(WriterThread):
         self._ledgers: set[int] = set()
         self._version: int | None = None
         self._writer: LedgerWriter | None = None
+        self._checkpointer: Checkpointer | None = None
 
     def _open(self) -> None:
         self._writer = writer_for(self._database.dialect, self._database.raw_connection())
+        if self._database.dialect == "sqlite" and self._database.file is not None:
+            self._writer.defer_checkpoints(FALLBACK_PAGES)
+            self._checkpointer = Checkpointer(self._database, wait_s=self._wait_s).start()
 
     def _close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -191,6 +199,8 @@ class LedgerEngine(WriterThread):
         writer.append_audit([event])
         writer.commit()
         self._version = version + 1
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     def _event(self, action: str, object_id: str, version: int, first: int, last: int,
                after: dict[str, Any]) -> Event:
