@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import structlog
@@ -58,6 +59,9 @@ EXPIRY_INTERVAL_S = 1.0
 WAIT_S = 10.0
 
 _OK = TransferResult.OK
+_DEBIT = itemgetter(1)  # Transfer.debit_account_id
+_CREDIT = itemgetter(2)  # Transfer.credit_account_id
+_PENDING_ID = itemgetter(7)  # Transfer.pending_id
 _ALREADY_FAILED = TransferResult.ID_ALREADY_FAILED
 
 
@@ -245,10 +249,11 @@ class LedgerEngine(WriterThread):
         base = max(self._clock.now_ns(), last_timestamp + 1)
         expired = writer.load_expired(base)
         ids: set[str] = set()
-        for job in jobs:
-            for t in job.payload:
-                if t.pending_id is not None and type(t.pending_id) is str:
-                    ids.add(t.pending_id)
+        wanted: set[Any] = set()
+        for job in jobs:  # field by field in C: 8,190 transfers a batch
+            ids.update([i for i in map(_PENDING_ID, job.payload) if i.__class__ is str])
+            wanted.update(map(_DEBIT, job.payload))
+            wanted.update(map(_CREDIT, job.payload))
         batch_ids: list[str] = []
         if look_up_ids or not self._failed.complete:
             batch_ids = [t.id for job in jobs for t in job.payload if type(t.id) is str]
@@ -256,12 +261,8 @@ class LedgerEngine(WriterThread):
             ids.update(batch_ids)
         failed = self._failed.for_batch(writer, batch_ids)
         transfers, pendings = index_loaded(expired, writer.load_transfers(ids))
-        wanted = {p.debit_account_id for p in pendings.values()}
+        wanted.update(p.debit_account_id for p in pendings.values())
         wanted.update(p.credit_account_id for p in pendings.values())
-        for job in jobs:
-            for t in job.payload:
-                wanted.add(t.debit_account_id)
-                wanted.add(t.credit_account_id)
         self._ensure_accounts(writer, {i for i in wanted if type(i) is int})
         book = Book(self._accounts, transfers, pendings, failed, record_failures=True)
         ts = base
