@@ -12,7 +12,10 @@ applied.
 Durability does not change: a commit is durable once the WAL is fsynced
 (``synchronous=FULL``), before and after this. The writer keeps an automatic
 checkpoint of its own at ``FALLBACK_PAGES``, so the WAL stays bounded should this
-thread fall behind or fail.
+thread fall behind or fail. It also lets the WAL start over: a busy writer begins
+its next batch before this thread's checkpoint ends, so the WAL is never wholly
+copied back when a batch begins; the fallback's checkpoint in a commit then has
+only the last batch or two left to copy, and the next batch rewinds the WAL.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ...adapters.store import Database
 
 log = structlog.get_logger(__name__)
 
-FALLBACK_PAGES = 16_384  # the writer's own autocheckpoint: 64 MiB of WAL at 4 KiB pages
+FALLBACK_PAGES = 4_096  # the writer's own autocheckpoint: 16 MiB of WAL at 4 KiB pages
 IDLE_S = 1.0  # a checkpoint at least this often while anything was committed
 
 
