@@ -11,6 +11,7 @@ absolutes, on a shared machine. The last line of stdout is JSON.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import sys
@@ -67,6 +68,18 @@ def _timed(spent: dict[str, float], name: str, fn: Callable[..., Any]) -> Callab
     return wrapper
 
 
+def _gc_timer(spent: dict[str, float]) -> Callable[[str, dict[str, Any]], None]:
+    """Time spent in the cycle collector, wherever in the batch it struck."""
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[f"gc (generation {info['generation']})"] += time.perf_counter() - started[0]
+    return callback
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=20)
@@ -84,6 +97,7 @@ def main() -> int:
     spent: dict[str, float] = defaultdict(float)
     Book.apply = _timed(spent, "book.apply", Book.apply)  # type: ignore[method-assign]
     engine_module.batch_event = _timed(spent, "audit digest", engine_module.batch_event)
+    gc.callbacks.append(_gc_timer(spent))
     for name in ("write_book", "commit"):
         setattr(writer, name, _timed(spent, f"writer.{name}", getattr(writer, name)))
     writer.conn = _TimedConnection(writer.conn, spent)
@@ -93,7 +107,8 @@ def main() -> int:
     for batch in work.batches:
         job = Job("transfers", batch)
         job.future.set_running_or_notify_cancel()
-        engine._guarded([job], engine._run_transfers)
+        with engine_module._gc_paused():  # as the writer thread's loop does
+            engine._guarded([job], engine._run_transfers)
     total = time.perf_counter() - started
     engine._close()
     shares = {name: round(s / total, 3) for name, s in sorted(spent.items(), key=lambda kv:
@@ -102,7 +117,7 @@ def main() -> int:
         shares.get("writer.write_book", 0) - sum(v for k, v in shares.items()
                                                  if k.startswith("sql ")), 3)
     shares["engine (ids, accounts, results, metrics)"] = round(
-        1 - sum(v for k, v in spent.items() if not k.startswith("sql ")) / total, 3)
+        1 - sum(v for k, v in spent.items() if not k.startswith(("sql ", "gc "))) / total, 3)
     for name, share in shares.items():
         print(f"{name:45s} {share:6.1%}", file=sys.stderr)
     print(json.dumps({"batches": args.batches, "batch_ms": round(total / args.batches * 1000, 1),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import psycopg
@@ -27,9 +28,16 @@ _ACCOUNT_COLUMNS = (
 )
 _TRANSFER_SELECT = ", ".join(f"t.{c}" for c in TRANSFER_COLUMNS) + ", p.expires_at, p.state"
 LOOKUP_CHUNK = 4_000
+SQLITE_AUTOCHECKPOINT_PAGES = 1_000  # SQLite's default
 EXPIRY_BATCH_MAX = 1_000
 
 Loaded = tuple[tuple[Any, ...], Pending | None]
+
+# An account's update parameters in one C call each (8,000 accounts a batch).
+_BALANCES_THEN_ID = attrgetter("debits_pending", "debits_posted", "credits_pending",
+                               "credits_posted", "last_transfer", "id")
+_ID_THEN_BALANCES = attrgetter("id", "debits_pending", "debits_posted", "credits_pending",
+                               "credits_posted", "last_transfer")
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -56,9 +64,18 @@ class LedgerWriter:
     def __init__(self, connection: Any) -> None:
         self._proxy = connection  # SQLAlchemy's pooled proxy; closing it returns it
         self.conn = connection.driver_connection
+        self._checkpoints_deferred = False
 
     def close(self) -> None:
+        if self._checkpoints_deferred:  # the pooled connection goes back as it came
+            self.conn.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
         self._proxy.close()
+
+    def defer_checkpoints(self, pages: int) -> None:
+        """Checkpoint the WAL in this connection's commits only past ``pages`` (a fallback:
+        ``services/ledger/checkpointer`` does it on another thread). SQLite only."""
+        self.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+        self._checkpoints_deferred = True
 
     # -- transaction ----------------------------------------------------
 
@@ -200,7 +217,7 @@ class LedgerWriter:
             conn.executemany(
                 "UPDATE accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, "
                 "credits_posted = ?, last_transfer = ? WHERE id = ?",
-                [(*(a := accounts[i]).balances(), a.last_transfer, i) for i in book.dirty],
+                map(_BALANCES_THEN_ID, map(accounts.__getitem__, book.dirty)),
             )
 
     def append_audit(self, events: Sequence[Event]) -> None:
@@ -281,7 +298,7 @@ class PostgresLedgerWriter(LedgerWriter):
                  [p.state for p in book.changed_pendings]],
             )
         if book.dirty:
-            rows = [(i, *(a := accounts[i]).balances(), a.last_transfer) for i in book.dirty]
+            rows = map(_ID_THEN_BALANCES, map(accounts.__getitem__, book.dirty))
             self.conn.execute(
                 "UPDATE accounts a SET debits_pending = u.dp, debits_posted = u.dpo, "
                 "credits_pending = u.cp, credits_posted = u.cpo, last_transfer = u.lt "

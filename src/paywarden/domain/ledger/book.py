@@ -90,29 +90,43 @@ class Book:
         A chain still open at the end of ``transfers`` fails as a whole.
         """
         results: list[R] = []
+        append = results.append
+        apply_one = self._apply_one
+        record = self.record_failures
         chain_start = -1
         chain_failed = False
         last = len(transfers) - 1
+        ts = timestamp_base - 1
         for i, t in enumerate(transfers):
+            ts += 1
             flags = t.flags
-            linked = isinstance(flags, int) and flags.__class__ is not bool and flags & _LINKED
-            if chain_start < 0 and linked:
+            if flags.__class__ is int:  # the common case, without isinstance
+                linked = flags & _LINKED
+            else:
+                linked = isinstance(flags, int) and flags.__class__ is not bool and flags & _LINKED
+            if chain_start < 0 and not linked:  # outside any chain: the hot path
+                result = apply_one(t, ts)
+                append(result)
+                if result is not _OK and record and result in RECORDED_FAILURES:
+                    self._record_failure(t, ts, result)
+                continue
+            if chain_start < 0:
                 chain_start = i
                 chain_failed = False
                 self._begin_chain()
             if chain_failed:
-                results.append(R.LINKED_EVENT_FAILED)
+                append(R.LINKED_EVENT_FAILED)
             elif linked and i == last:
-                results.append(_CHAIN_OPEN)  # never tried, so never recorded as failed
+                append(_CHAIN_OPEN)  # never tried, so never recorded as failed
             else:
-                result = self._apply_one(t, timestamp_base + i)
-                results.append(result)
-                if result is not _OK and self.record_failures and result in RECORDED_FAILURES:
-                    self._record_failure(t, timestamp_base + i, result)
-                if chain_start >= 0 and result is not _OK and result is not _EXISTS:
+                result = apply_one(t, ts)
+                append(result)
+                if result is not _OK and record and result in RECORDED_FAILURES:
+                    self._record_failure(t, ts, result)
+                if result is not _OK and result is not _EXISTS:
                     self._fail_chain(results, chain_start, i)
                     chain_failed = True
-            if chain_start >= 0 and not linked:
+            if not linked:
                 chain_start = -1
                 chain_failed = False
                 self._undo = None
@@ -127,12 +141,13 @@ class Book:
         shape = check_transfer(t)
         if shape is not None:
             return shape
-        existing = self.transfers.get(t.id)
-        if existing is not None:
-            return _compare_existing(t, existing, self.transfers)
-        if t.id in self.failed:
-            return R.ID_ALREADY_FAILED
         tid, dr_id, cr_id, amount, ledger, code, flags, _, timeout_s, user_data = t
+        transfers = self.transfers
+        existing = transfers.get(tid)
+        if existing is not None:
+            return _compare_existing(t, existing, transfers)
+        if tid in self.failed:
+            return R.ID_ALREADY_FAILED
         if flags & _RESOLVE:
             return self._resolve(t, ts)
         accounts = self.accounts
@@ -144,17 +159,23 @@ class Book:
             return R.CREDIT_ACCOUNT_NOT_FOUND
         if dr.ledger != ledger or cr.ledger != ledger:
             return R.LEDGER_MISMATCH
-        if (dr.flags | cr.flags) & _CLOSED:
+        dr_flags = dr.flags
+        cr_flags = cr.flags
+        if (dr_flags | cr_flags) & _CLOSED:
             return R.ACCOUNT_CLOSED
-        debits = dr.debits_pending + dr.debits_posted + amount  # type: ignore[operator]
-        credits = cr.credits_pending + cr.credits_posted + amount  # type: ignore[operator]
+        dr_dpe = dr.debits_pending
+        dr_dpo = dr.debits_posted
+        cr_cpe = cr.credits_pending
+        cr_cpo = cr.credits_posted
+        debits = dr_dpe + dr_dpo + amount  # type: ignore[operator]
+        credits = cr_cpe + cr_cpo + amount  # type: ignore[operator]
         if debits > AMOUNT_MAX:
             return R.OVERFLOWS_DEBITS
         if credits > AMOUNT_MAX:
             return R.OVERFLOWS_CREDITS
-        if dr.flags & _DMNEC and debits > dr.credits_posted:
+        if dr_flags & _DMNEC and debits > dr.credits_posted:
             return R.EXCEEDS_CREDITS
-        if cr.flags & _CMNED and credits > cr.debits_posted:
+        if cr_flags & _CMNED and credits > cr.debits_posted:
             return R.EXCEEDS_DEBITS
         pending = flags & _PENDING
         expires_at = None
@@ -165,19 +186,29 @@ class Book:
         if self._undo is not None:
             self._remember(dr)
             self._remember(cr)
-        self.dirty.add(dr_id)
-        self.dirty.add(cr_id)
+        dirty = self.dirty
+        dirty.add(dr_id)
+        dirty.add(cr_id)
         if pending:
-            dr.debits_pending += amount  # type: ignore[operator]
-            cr.credits_pending += amount  # type: ignore[operator]
+            dr.debits_pending = dr_dpe = dr_dpe + amount  # type: ignore[operator]
+            cr.credits_pending = cr_cpe = cr_cpe + amount  # type: ignore[operator]
             record = Pending(ts, dr_id, cr_id, amount, expires_at)  # type: ignore[arg-type]
             self.pendings[ts] = record
             self.new_pendings.append(record)
         else:
-            dr.debits_posted += amount  # type: ignore[operator]
-            cr.credits_posted += amount  # type: ignore[operator]
-        self._append(ts, tid, dr, cr, amount, ledger, code, flags, None, timeout_s,  # type: ignore[arg-type]
-                     user_data)
+            dr.debits_posted = dr_dpo = dr_dpo + amount  # type: ignore[operator]
+            cr.credits_posted = cr_cpo = cr_cpo + amount  # type: ignore[operator]
+        # The row as ``_append`` lays it out, built here: this is the hot path.
+        row = (
+            ts, tid, dr.id, cr.id, amount, ledger, code, flags, None, timeout_s, user_data,
+            dr.last_transfer, cr.last_transfer,
+            dr_dpe, dr_dpo, dr.credits_pending, dr.credits_posted,
+            cr.debits_pending, cr.debits_posted, cr_cpe, cr_cpo,
+        )  # fmt: skip
+        dr.last_transfer = ts
+        cr.last_transfer = ts
+        self.rows.append(row)
+        transfers[tid] = row
         return _OK
 
     def _resolve(self, t: Transfer, ts: int) -> R:

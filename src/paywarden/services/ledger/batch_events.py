@@ -7,7 +7,7 @@ from typing import Any
 
 from ...domain.audit.leaves import Event, state_digest
 from ...domain.ledger import Book
-from ...domain.ledger.digests import TRANSFER_FACTS, rows_digest
+from ...domain.ledger.digests import TRANSFERS_DIGEST_VERSION, rows_digest, transfers_digest
 from .. import audit
 
 
@@ -21,8 +21,8 @@ def ledger_event(action: str, object_id: str, *, at_ns: int, version: int, first
 def batch_event(*, at_ns: int, version: int, first: int, last: int, book: Book,
                 actor: str = audit.SYSTEM) -> Event:
     """The batch's transfers, and the failures it recorded (only when it recorded some)."""
-    after: dict[str, Any] = {"transfers": len(book.rows),
-                             "digest": rows_digest(book.rows, len(TRANSFER_FACTS))}
+    after: dict[str, Any] = {"transfers": len(book.rows), "digest": transfers_digest(book.rows),
+                             "digest_v": TRANSFERS_DIGEST_VERSION}
     if book.failed_rows:
         after["failed"] = len(book.failed_rows)
         after["failed_digest"] = rows_digest(book.failed_rows)

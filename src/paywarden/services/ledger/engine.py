@@ -15,10 +15,13 @@ every caller hears so at once (``writer_thread``: crash, don't limp).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import structlog
@@ -43,6 +46,7 @@ from ...domain.ledger import (
 from ...domain.ledger.digests import rows_digest
 from . import metrics
 from .batch_events import batch_event, ledger_event
+from .checkpointer import FALLBACK_PAGES, Checkpointer
 from .errors import BatchTooLarge, EngineStopped
 from .failed_ids import FailedIds
 from .writer_thread import STOP, Job, OnFatal, WriterThread, fail
@@ -55,6 +59,9 @@ EXPIRY_INTERVAL_S = 1.0
 WAIT_S = 10.0
 
 _OK = TransferResult.OK
+_DEBIT = itemgetter(1)  # Transfer.debit_account_id
+_CREDIT = itemgetter(2)  # Transfer.credit_account_id
+_PENDING_ID = itemgetter(7)  # Transfer.pending_id
 _ALREADY_FAILED = TransferResult.ID_ALREADY_FAILED
 
 
@@ -91,11 +98,18 @@ class LedgerEngine(WriterThread):
         self._ledgers: set[int] = set()
         self._version: int | None = None
         self._writer: LedgerWriter | None = None
+        self._checkpointer: Checkpointer | None = None
 
     def _open(self) -> None:
         self._writer = writer_for(self._database.dialect, self._database.raw_connection())
+        if self._database.dialect == "sqlite" and self._database.file is not None:
+            self._writer.defer_checkpoints(FALLBACK_PAGES)
+            self._checkpointer = Checkpointer(self._database, wait_s=self._wait_s).start()
 
     def _close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -131,7 +145,8 @@ class LedgerEngine(WriterThread):
             elif job.kind != "transfers":
                 self._guarded([job], self._run_single)
             else:
-                self._guarded(self._coalesce(job), self._run_transfers)
+                with _gc_paused():
+                    self._guarded(self._coalesce(job), self._run_transfers)
 
     def _coalesce(self, first: Job) -> list[Job]:
         """Take queued submissions after ``first`` while they fit in one batch."""
@@ -188,6 +203,8 @@ class LedgerEngine(WriterThread):
         writer.append_audit([event])
         writer.commit()
         self._version = version + 1
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     def _event(self, action: str, object_id: str, version: int, first: int, last: int,
                after: dict[str, Any]) -> Event:
@@ -232,10 +249,11 @@ class LedgerEngine(WriterThread):
         base = max(self._clock.now_ns(), last_timestamp + 1)
         expired = writer.load_expired(base)
         ids: set[str] = set()
-        for job in jobs:
-            for t in job.payload:
-                if t.pending_id is not None and type(t.pending_id) is str:
-                    ids.add(t.pending_id)
+        wanted: set[Any] = set()
+        for job in jobs:  # field by field in C: 8,190 transfers a batch
+            ids.update([i for i in map(_PENDING_ID, job.payload) if i.__class__ is str])
+            wanted.update(map(_DEBIT, job.payload))
+            wanted.update(map(_CREDIT, job.payload))
         batch_ids: list[str] = []
         if look_up_ids or not self._failed.complete:
             batch_ids = [t.id for job in jobs for t in job.payload if type(t.id) is str]
@@ -243,12 +261,8 @@ class LedgerEngine(WriterThread):
             ids.update(batch_ids)
         failed = self._failed.for_batch(writer, batch_ids)
         transfers, pendings = index_loaded(expired, writer.load_transfers(ids))
-        wanted = {p.debit_account_id for p in pendings.values()}
+        wanted.update(p.debit_account_id for p in pendings.values())
         wanted.update(p.credit_account_id for p in pendings.values())
-        for job in jobs:
-            for t in job.payload:
-                wanted.add(t.debit_account_id)
-                wanted.add(t.credit_account_id)
         self._ensure_accounts(writer, {i for i in wanted if type(i) is int})
         book = Book(self._accounts, transfers, pendings, failed, record_failures=True)
         ts = base
@@ -361,6 +375,26 @@ class LedgerEngine(WriterThread):
         account.flags |= AccountFlags.CLOSED
         writer.set_account_flags(account_id, account.flags)
         return AccountResult.OK
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cycle collection while a batch runs; the collector catches up after it.
+
+    A batch allocates some 30,000 objects (rows, results, parameters), enough for
+    dozens of young collections and, every few batches, a full one over every
+    object of the process: 10-15% of a batch's time (decision 0003). Paused, the
+    same allocations cost one young collection afterwards, and full ones become
+    rare. Only cycles wait (a batch makes none); plain references free at once.
+    """
+    if not gc.isenabled():  # someone else paused it: theirs to resume
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _refused_ids(jobs: list[Job]) -> list[str]:
