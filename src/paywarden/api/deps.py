@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from ..bootstrap import Platform
 
 
-def current_platform(request: Request) -> Platform:
+async def current_platform(request: Request) -> Platform:
+    """A coroutine, so that FastAPI calls it on the event loop: a plain function
+    dependency is run in a worker thread, one thread hop per request for an attribute."""
     return request.app.state.platform  # type: ignore[no-any-return]
 
 
