@@ -155,3 +155,8 @@ def test_the_memory_limiter_keeps_a_long_window_for_a_key_hit_recently() -> None
     clock.now_s += SWEEP_INTERVAL_S
     windows.hit("address", "x", 5, 1)
     assert windows.hit("merchant_key", "slow", 1, 3_600) is not None  # not swept: still limited
+
+
+def test_a_zero_limit_refuses_every_hit_for_a_whole_window() -> None:
+    rl = limits(account="0/minute")
+    assert rl.hit("account", "acct_1") == 60

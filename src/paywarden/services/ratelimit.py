@@ -114,7 +114,7 @@ class MemoryWindows:
             if len(hits) < amount:
                 hits.append(now_s)
                 return None
-            return hits[0] + window_s - now_s
+            return (hits[0] if hits else now_s) + window_s - now_s  # hits: none under "0/…"
 
     def __len__(self) -> int:
         """How many keys are held (tests: idle ones are forgotten)."""
