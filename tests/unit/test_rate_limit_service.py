@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from ipaddress import ip_network
 
 import pytest
 
 from paywarden.api.addresses import rate_key, resolve
-from paywarden.services.ratelimit import LIMITER_ERRORS, RateLimitConfigError, RateLimits
+from paywarden.services.ratelimit import (
+    LIMITER_ERRORS,
+    SWEEP_INTERVAL_S,
+    MemoryWindows,
+    RateLimitConfigError,
+    RateLimits,
+)
 
 PROXIES = [ip_network("10.0.0.0/8"), ip_network("2001:db8:ffff::/48")]
 
@@ -92,3 +99,64 @@ def test_an_ipv6_client_is_counted_by_its_64_and_ipv4_mapped_as_ipv4() -> None:
     assert rate_key("::ffff:198.51.100.4") == "198.51.100.4"
     assert rate_key("198.51.100.4") == "198.51.100.4"
     assert rate_key("testclient") == "testclient"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now_s = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+def test_a_memory_window_moves_so_a_burst_at_a_window_edge_cannot_double_the_rate() -> None:
+    clock = _Clock()
+    windows = MemoryWindows(now_s=clock)
+    assert [windows.hit("address", "a", 3, 60) for _ in range(2)] == [None, None]
+    clock.now_s += 50
+    assert windows.hit("address", "a", 3, 60) is None
+    clock.now_s += 5  # a fixed window would have started afresh here
+    assert windows.hit("address", "a", 3, 60) == pytest.approx(5)  # until the first two go
+    clock.now_s += 5
+    assert windows.hit("address", "a", 3, 60) is None
+    assert windows.hit("address", "a", 3, 60) is None
+    assert windows.hit("address", "a", 3, 60) == pytest.approx(50)  # the one at +50
+
+
+def test_a_refused_hit_is_not_counted_and_keys_and_scopes_are_apart() -> None:
+    clock = _Clock()
+    windows = MemoryWindows(now_s=clock)
+    assert windows.hit("merchant_key", "k", 1, 60) is None
+    for _ in range(5):
+        assert windows.hit("merchant_key", "k", 1, 60) == pytest.approx(60)
+    assert windows.hit("merchant_key", "other", 1, 60) is None
+    assert windows.hit("account", "k", 1, 60) is None
+    clock.now_s += 60
+    assert windows.hit("merchant_key", "k", 1, 60) is None
+
+
+def test_memory_windows_forget_idle_keys_and_start_no_thread() -> None:
+    clock = _Clock()
+    windows = MemoryWindows(now_s=clock)
+    threads = threading.active_count()
+    for i in range(1_000):
+        windows.hit("address", f"203.0.113.{i}", 5, 1)
+    assert threading.active_count() == threads
+    assert len(windows) == 1_000
+    clock.now_s += SWEEP_INTERVAL_S
+    windows.hit("address", "198.51.100.1", 5, 1)
+    assert len(windows) == 1  # only the key hit now
+
+
+def test_the_memory_limiter_keeps_a_long_window_for_a_key_hit_recently() -> None:
+    clock = _Clock()
+    windows = MemoryWindows(now_s=clock)
+    windows.hit("merchant_key", "slow", 1, 3_600)
+    clock.now_s += SWEEP_INTERVAL_S
+    windows.hit("address", "x", 5, 1)
+    assert windows.hit("merchant_key", "slow", 1, 3_600) is not None  # not swept: still limited
+
+
+def test_a_zero_limit_refuses_every_hit_for_a_whole_window() -> None:
+    rl = limits(account="0/minute")
+    assert rl.hit("account", "acct_1") == 60

@@ -97,12 +97,6 @@ def insert_key(conn: Connection, *, merchant_id: str, public_key: bytes, label: 
     return key
 
 
-def keys_of(conn: Connection, merchant_id: str) -> tuple[MerchantKey, ...]:
-    rows = conn.execute(select(merchant_keys).where(merchant_keys.c.merchant_id == merchant_id)
-                        .order_by(merchant_keys.c.created_at, merchant_keys.c.id)).mappings()
-    return tuple(_key(row) for row in rows)
-
-
 def revoke_key(conn: Connection, *, merchant_id: str, key_id: str, now_ns: int,
                signing_key_id: str | None = None) -> MerchantKey:
     """Revoke one of ``merchant_id``'s keys.
