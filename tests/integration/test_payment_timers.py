@@ -128,6 +128,10 @@ def test_150_parked_payments_do_not_stop_an_ordinary_due_payment(
     assert shown.exit_code == 0, shown.output
     rows = json.loads(shown.stdout.strip().splitlines()[-1])["data"]
     assert sorted(r["id"] for r in rows) == sorted(stuck)
+    assert {r["amount"] for r in rows} == {100}  # machines get integer minor units
+    people = CliRunner().invoke(cli_app, ["payments", "parked", "--limit", "500"])
+    assert people.exit_code == 0, people.output
+    assert people.stdout.count(" 1.00 EUR ") == PARKED  # people get the amount as money
 
     # Reinstated: they fire at their next turn and are unparked.
     platform.merchants.set_status(suspended.merchant_id, "active", actor="cli:test")

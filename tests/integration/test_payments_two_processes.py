@@ -17,7 +17,7 @@ from paywarden.domain.escrow import ConfirmReceipt, EscrowError, Pay, Ship, Stat
 from paywarden.domain.money import Money
 from paywarden.services.audit.verify import verify_audit
 from paywarden.services.ledger.verify import verify_ledger
-from paywarden.services.payments import Party
+from paywarden.services.payments import AccountRef, Party
 from paywarden.settings import Settings
 
 from .test_payments_service import BUYER, EUR, balance, checkout, merchant, wallet
@@ -36,14 +36,20 @@ def two(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[tuple[
     first.stop()
 
 
+def held_by(platform: Platform) -> tuple[str, AccountRef, str]:
+    """A payment of 10,000 held from the buyer's wallet of 50,000: (shop, wallet, payment)."""
+    shop = merchant(platform)
+    funds = wallet(platform, BUYER, 50_000)
+    pid = checkout(platform, shop)
+    platform.payments.apply(pid, Pay(Money(10_000, EUR)), party=Party("buyer", BUYER),
+                            funding=funds, method="wallet")
+    return shop, funds, pid
+
+
 def test_a_transition_refused_on_a_stale_copy_is_asked_again_of_the_database(
         two: tuple[Platform, Platform]) -> None:
     first, second = two
-    shop = merchant(first)
-    funds = wallet(first, BUYER, 50_000)
-    pid = checkout(first, shop)
-    first.payments.apply(pid, Pay(Money(10_000, EUR)), party=Party("buyer", BUYER),
-                         funding=funds, method="wallet")
+    shop, _, pid = held_by(first)
     second.payments.apply(pid, Ship("DHL", "JD1"), party=Party("merchant", shop))
     # the first process remembers the payment as held, where a confirmation is refused
     done = first.payments.apply(pid, ConfirmReceipt(), party=Party("buyer", BUYER))
@@ -53,11 +59,7 @@ def test_a_transition_refused_on_a_stale_copy_is_asked_again_of_the_database(
 def test_a_transition_prepared_from_a_stale_copy_is_prepared_again(
         two: tuple[Platform, Platform]) -> None:
     first, second = two
-    shop = merchant(first)
-    funds = wallet(first, BUYER, 50_000)
-    pid = checkout(first, shop)
-    first.payments.apply(pid, Pay(Money(10_000, EUR)), party=Party("buyer", BUYER),
-                         funding=funds, method="wallet")
+    shop, funds, pid = held_by(first)
     shop_party = Party("merchant", shop)
     second.payments.refund(pid, Money(6_000, EUR), refund_id="r1", party=shop_party)
     # on its copy 10,000 is still held: the refund is valid there, and must not refund twice

@@ -7,17 +7,25 @@ suspended merchant): why, since when, how often, and when it is tried again.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Annotated
 
 import typer
 
 from ..api.ids import rfc3339
+from ..services.ledger.currencies import currency
 from ..services.payments import ParkedPayment
 from ..services.payments.timers import PARKED_PAGE_SIZE_MAX
 from .common import app, open_platform, settings_from_env
 
 payments_app = typer.Typer(help="Escrow payments: parked timers.", no_args_is_help=True)
 app.add_typer(payments_app, name="payments")
+
+
+def _shown(p: ParkedPayment) -> str:
+    """For people: 100.00 EUR, not 10000 (the JSON keeps integer minor units)."""
+    exponent = currency(p.currency).exponent
+    return f"{Decimal(p.amount_minor).scaleb(-exponent):.{exponent}f} {p.currency}"
 
 
 def _row(p: ParkedPayment) -> dict[str, object]:
@@ -45,7 +53,7 @@ def parked(limit: Annotated[int, typer.Option(min=1, max=PARKED_PAGE_SIZE_MAX,
         return
     if not rows:
         print("no parked payments")
-    for r in rows:
-        print(f"{r['id']}  {r['state']:<9} {r['amount']} {r['currency']}  {r['merchant_id']}  "
+    for p, r in zip(found, rows, strict=True):
+        print(f"{r['id']}  {r['state']:<9} {_shown(p)}  {r['merchant_id']}  "
               f"{r['reason']}  attempts={r['attempts']}  since={r['parked_at']}  "
               f"retry={r['retry_at']}")
