@@ -41,7 +41,7 @@ def create_app(platform: Platform) -> FastAPI:
             platform.stop()
 
     app = FastAPI(title="PayWarden", version=__version__, lifespan=lifespan,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+                  openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.platform = platform
     problems.install(app)
     signed.install(app)
@@ -64,7 +64,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(signin_routes.router)
     app.include_router(factor_routes.router)
     app.include_router(webhook_routes.router)
-    app.include_router(web.router)  # pages: /signup, /signin, /account, /static/…
+    app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     return app
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..domain.errors import DomainError, InvariantViolation
 from ..services.ledger import BatchTooLarge, EngineOverloaded, EngineStopped
@@ -56,6 +57,24 @@ _DOMAIN_STATUS.update({"sign_in_failed": 401, "username_taken": 409, "totp_exist
                        "last_second_factor": 409, "second_factor_required": 409})
 
 
+# The framework's own refusals (no route, wrong method), by status.
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path answers (RFC 9110 §15.5.6: a 405 says which).
+
+    Starlette's own ``Allow`` names only the first route that matched the path, and a
+    path is often served by several routes (GET and POST apart), so all are asked.
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\x00"})
+        if match is Match.PARTIAL:  # the path matched; the (impossible) method did not
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -71,8 +90,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(Problem(exc.status_code, code, str(exc.detail),
+                                        headers=headers), request)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:

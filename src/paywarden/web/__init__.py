@@ -6,9 +6,11 @@ top of this package use :func:`render.render_page` and ``static/webauthn.js``.
 
 from __future__ import annotations
 
-from . import checkout
+from . import checkout, docs, home
 from .pages import router
 
 router.include_router(checkout.router)
+router.include_router(home.router)
+router.include_router(docs.router)
 
 __all__ = ["router"]

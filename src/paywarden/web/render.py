@@ -53,7 +53,7 @@ def render_page(name: str, *, personal: bool = True, status_code: int = 200,
 
     ``personal`` (the default) pages are ``Cache-Control: no-store``.
     """
-    html = _templates.get_template(name).render(**context)
+    html = _templates.get_template(name).render(page=name, **context)
     return HTMLResponse(html, status_code=status_code, headers=page_headers(personal=personal))
 
 
