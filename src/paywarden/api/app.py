@@ -20,6 +20,7 @@ from . import (
     keys_routes,
     ledger_routes,
     merchant_routes,
+    openapi,
     passkey_routes,
     payment_routes,
     problems,
@@ -65,6 +66,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(factor_routes.router)
     app.include_router(webhook_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
+    openapi.install(app)  # summaries, examples and every problem a route can answer
     return app
 
 
