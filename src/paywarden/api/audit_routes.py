@@ -42,14 +42,18 @@ def _bad_range(message: str) -> Problem:
 
 @router.get("/sth")
 async def signed_tree_head(request: Request) -> dict[str, Any]:
-    """The latest signed tree head (signed now if the tree grew since the last one)."""
+    """Latest signed tree head of the audit log.
+
+    The latest signed tree head (signed now if the tree grew since the last one)."""
     head = await asyncio.to_thread(tree_heads.sign_now, current_platform(request))
     return head.as_json()
 
 
 @router.get("/entries")
 async def entries(request: Request, start: Index, end: Index) -> dict[str, Any]:
-    """Entries ``start``…``end`` inclusive (RFC 6962 get-entries), at most 1,000 a call."""
+    """Audit log entries by index.
+
+    Entries ``start``…``end`` inclusive (RFC 6962 get-entries), at most 1,000 a call."""
     platform = current_platform(request)
 
     def read() -> list[tuple[int, bytes]]:
@@ -65,6 +69,11 @@ async def entries(request: Request, start: Index, end: Index) -> dict[str, Any]:
 
 @router.get("/proofs/inclusion")
 async def inclusion(request: Request, index: Index, tree_size: Index) -> dict[str, Any]:
+    """Proof that an entry is in the audit log.
+
+    An RFC 9162 inclusion proof of the leaf with this hash in the tree of the given size; check it
+    against a signed tree head.
+    """
     platform = current_platform(request)
 
     def prove() -> list[bytes]:
@@ -80,6 +89,11 @@ async def inclusion(request: Request, index: Index, tree_size: Index) -> dict[st
 
 @router.get("/proofs/consistency")
 async def consistency(request: Request, first: Index, second: Index) -> dict[str, Any]:
+    """Proof that the audit log only grew.
+
+    An RFC 9162 consistency proof between two tree sizes: the later tree extends the earlier one,
+    nothing was rewritten.
+    """
     platform = current_platform(request)
 
     def prove() -> list[bytes]:

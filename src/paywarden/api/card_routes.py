@@ -47,6 +47,10 @@ def _out(card: Card) -> dict[str, Any]:
 @router.post("", status_code=201)
 def store_card(body: CardIn, platform: PlatformDep,
                principal: CurrentPrincipal) -> dict[str, Any]:
+    """Store a card.
+
+    The buyer stores a card in the vault; the answer is a token, never the number.
+    """
     owner = _buyer(platform, principal, Access.WRITE)
     try:
         card = platform.cards.store(body.number, body.exp_month, body.exp_year,
@@ -59,5 +63,9 @@ def store_card(body: CardIn, platform: PlatformDep,
 @router.get("")
 def list_cards(platform: PlatformDep,
                principal: CurrentPrincipal) -> dict[str, Any]:
+    """List stored cards.
+
+    The buyer's stored cards: tokens, brands and last four digits only.
+    """
     owner = _buyer(platform, principal, Access.READ)
     return {"data": [_out(c) for c in platform.cards.list_for(owner)]}

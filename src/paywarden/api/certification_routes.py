@@ -232,18 +232,31 @@ def _verify(platform: Platform, cert: Certification, principal: Principal, merch
 @router.post("/v1/merchants/me/application", status_code=201, response_model=ApplicationOut)
 def apply_own(body: ApplicationIn, platform: PlatformDep, cert: CertificationDep,
               principal: CurrentPrincipal) -> ApplicationOut:
+    """Apply for certification.
+
+    The merchant sends its business details and domains; the answer holds a token per domain, to
+    publish at `https://DOMAIN/.well-known/paywarden-verification`.
+    """
     return _apply(platform, cert, principal, _own_merchant(principal), body)
 
 
 @router.get("/v1/merchants/me/application", response_model=ApplicationOut)
 def read_own(platform: PlatformDep, cert: CertificationDep,
              principal: CurrentPrincipal) -> ApplicationOut:
+    """Read my certification application.
+
+    The application, its domains, their tokens and whether each is verified.
+    """
     return _read(platform, cert, principal, _own_merchant(principal))
 
 
 @router.post("/v1/merchants/me/domains/{domain}/verify", response_model=DomainOut)
 def verify_own(domain: DomainName, platform: PlatformDep, cert: CertificationDep,
                principal: CurrentPrincipal) -> DomainOut:
+    """Verify a domain.
+
+    PayWarden fetches `https://DOMAIN/.well-known/paywarden-verification` and checks the token.
+    """
     return _verify(platform, cert, principal, _own_merchant(principal), domain)
 
 
@@ -251,18 +264,30 @@ def verify_own(domain: DomainName, platform: PlatformDep, cert: CertificationDep
              response_model=ApplicationOut)
 def apply_for(merchant_id: MerchantId, body: ApplicationIn, platform: PlatformDep,
               cert: CertificationDep, principal: CurrentPrincipal) -> ApplicationOut:
+    """Apply for certification for a merchant.
+
+    Staff apply on a merchant's behalf.
+    """
     return _apply(platform, cert, principal, merchant_id, body)
 
 
 @router.get("/v1/merchants/{merchant_id}/application", response_model=ApplicationOut)
 def read_for(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationDep,
              principal: CurrentPrincipal) -> ApplicationOut:
+    """Read a merchant's application.
+
+    Staff read a merchant's application.
+    """
     return _read(platform, cert, principal, merchant_id)
 
 
 @router.post("/v1/merchants/{merchant_id}/domains/{domain}/verify", response_model=DomainOut)
 def verify_for(merchant_id: MerchantId, domain: DomainName, platform: PlatformDep,
                cert: CertificationDep, principal: CurrentPrincipal) -> DomainOut:
+    """Verify a merchant's domain.
+
+    Staff verify a domain on a merchant's behalf.
+    """
     return _verify(platform, cert, principal, merchant_id, domain)
 
 
@@ -274,6 +299,11 @@ _DECIDE = "/v1/merchants/{merchant_id}/certification"
 @router.post(_DECIDE + "/approve", status_code=201, response_model=CertificateOut)
 def approve(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationDep,
             principal: CurrentPrincipal) -> CertificateOut:
+    """Approve certification.
+
+    Staff approve a verified application: an X.509 certificate is issued and the merchant enters
+    the public registry.
+    """
     _staff(platform, principal, merchant_id)
     with _refusals():
         return _certificate_out(cert.approve(merchant_id, actor=principal.actor))
@@ -282,6 +312,10 @@ def approve(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationD
 @router.post(_DECIDE + "/reject", response_model=ApplicationOut)
 def reject(merchant_id: MerchantId, body: ReasonIn, platform: PlatformDep,
            cert: CertificationDep, principal: CurrentPrincipal) -> ApplicationOut:
+    """Reject an application.
+
+    Staff reject an application, with a reason.
+    """
     _staff(platform, principal, merchant_id)
     with _refusals():
         return _application_out(cert.reject(merchant_id, reason=body.reason,
@@ -291,6 +325,10 @@ def reject(merchant_id: MerchantId, body: ReasonIn, platform: PlatformDep,
 @router.post(_DECIDE + "/suspend", response_model=CertificateOut)
 def suspend(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationDep,
             principal: CurrentPrincipal) -> CertificateOut:
+    """Suspend a certificate.
+
+    The merchant leaves the active registry until reinstated.
+    """
     _staff(platform, principal, merchant_id)
     with _refusals():
         return _certificate_out(cert.suspend(merchant_id, actor=principal.actor))
@@ -299,6 +337,10 @@ def suspend(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationD
 @router.post(_DECIDE + "/reinstate", response_model=CertificateOut)
 def reinstate(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationDep,
               principal: CurrentPrincipal) -> CertificateOut:
+    """Reinstate a certificate.
+
+    Lift a certificate's suspension.
+    """
     _staff(platform, principal, merchant_id)
     with _refusals():
         return _certificate_out(cert.reinstate(merchant_id, actor=principal.actor))
@@ -307,6 +349,10 @@ def reinstate(merchant_id: MerchantId, platform: PlatformDep, cert: Certificatio
 @router.post(_DECIDE + "/revoke", response_model=CertificateOut)
 def revoke(merchant_id: MerchantId, body: ReasonIn, platform: PlatformDep,
            cert: CertificationDep, principal: CurrentPrincipal) -> CertificateOut:
+    """Revoke a certificate.
+
+    The certificate is revoked for good and appears in the CRL.
+    """
     _staff(platform, principal, merchant_id)
     with _refusals():
         return _certificate_out(cert.revoke(merchant_id, reason=body.reason,
@@ -323,6 +369,11 @@ _PUBLIC = {"Cache-Control": f"public, max-age={REGISTRY_MAX_AGE_S}",
 def registry(cert: CertificationDep, response: Response,
              after: Annotated[str | None, Query(pattern=r"^mer_[0-9a-f]{16}$")] = None,
              limit: Annotated[int, Query(ge=1, le=100)] = 100) -> RegistryPage:
+    """List the merchant registry.
+
+    Every certified merchant: legal name, verified domains, status and certificate. Public; cursor-
+    paginated with `after`.
+    """
     entries = cert.registry(after=after, limit=limit)
     response.headers.update(_PUBLIC)
     return RegistryPage(data=[_entry_out(e) for e in entries],
@@ -332,6 +383,10 @@ def registry(cert: CertificationDep, response: Response,
 @router.get("/v1/registry/merchants/{merchant_id}", response_model=RegistryEntryOut)
 def registry_entry(merchant_id: MerchantId, cert: CertificationDep,
                    response: Response) -> RegistryEntryOut:
+    """Read a registry entry.
+
+    One certified merchant. Public.
+    """
     found = cert.registry_entry(merchant_id)
     if found is None:
         raise Problem(404, "not_found", "no certified merchant with this id")
@@ -341,6 +396,10 @@ def registry_entry(merchant_id: MerchantId, cert: CertificationDep,
 
 @router.get("/v1/registry/revocations", response_model=RevocationsOut)
 def revocations(cert: CertificationDep, response: Response) -> RevocationsOut:
+    """List revoked certificates.
+
+    Revoked and suspended certificates, and the CRL in PEM. Public.
+    """
     crl = cert.crl().public_bytes(serialization.Encoding.PEM).decode()
     data = [RevocationOut(serial=c.serial, merchant_id=c.merchant_id, status=c.status,
                           reason=c.reason,
@@ -352,10 +411,18 @@ def revocations(cert: CertificationDep, response: Response) -> RevocationsOut:
 
 @router.get("/v1/registry/revocations.crl")
 def crl(cert: CertificationDep) -> Response:
+    """Certificate revocation list (DER).
+
+    The CRL signed by the platform CA. Public.
+    """
     return Response(cert.crl().public_bytes(serialization.Encoding.DER), media_type=CRL_TYPE,
                     headers=_PUBLIC)
 
 
 @router.get("/v1/registry/ca.pem")
 def ca_pem(cert: CertificationDep) -> Response:
+    """The platform CA certificate.
+
+    The CA that issues merchant certificates, in PEM. Public.
+    """
     return Response(cert.ca().pem, media_type=PEM_TYPE, headers=_PUBLIC)

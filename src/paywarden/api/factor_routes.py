@@ -63,7 +63,9 @@ def _new_token(platform: PlatformDep, new: NewSession | None,
 @router.put("/me/password")
 def set_password(body: PasswordIn, request: Request, response: Response,
                  principal: CurrentPrincipal, platform: PlatformDep) -> dict[str, Any]:
-    """Set a first password, or change it (current password and a code, or a fresh passkey)."""
+    """Set or change my password.
+
+    Set a first password, or change it (current password and a code, or a fresh passkey)."""
     with refusals():
         new = factors.set_password(platform.credentials, principal,
                                    new_password=body.new_password,
@@ -75,7 +77,9 @@ def set_password(body: PasswordIn, request: Request, response: Response,
 @router.post("/me/totp", status_code=201)
 def enrol_totp(response: Response, principal: CurrentPrincipal,
                platform: PlatformDep) -> dict[str, Any]:
-    """Start enrolling an authenticator app: the secret is shown this once."""
+    """Start enrolling an authenticator app.
+
+    Start enrolling an authenticator app: the secret is shown this once."""
     enrolled = second_factors.enrol_totp(platform.credentials, principal)
     response.headers["Cache-Control"] = "no-store"
     return {"otpauth_uri": enrolled.uri, "secret": enrolled.secret}
@@ -84,7 +88,9 @@ def enrol_totp(response: Response, principal: CurrentPrincipal,
 @router.post("/me/totp/confirm")
 def confirm_totp(body: CodeIn, request: Request, response: Response,
                  principal: CurrentPrincipal, platform: PlatformDep) -> dict[str, Any]:
-    """Confirm with a first code; the first recovery codes come back, shown this once."""
+    """Confirm an authenticator app.
+
+    Confirm with a first code; the first recovery codes come back, shown this once."""
     confirmed = second_factors.confirm_totp(platform.credentials, principal, body.code,
                                             request_meta(request, response))
     return {"recovery_codes": confirmed.recovery_codes,
@@ -94,6 +100,10 @@ def confirm_totp(body: CodeIn, request: Request, response: Response,
 @router.post("/me/totp/remove")
 def remove_totp(body: FreshIn, request: Request, response: Response,
                 principal: CurrentPrincipal, platform: PlatformDep) -> dict[str, Any]:
+    """Remove my authenticator app.
+
+    Needs a current code; refused when it is the account's last second factor.
+    """
     new = second_factors.remove_totp(platform.credentials, principal, body.totp,
                                      request_meta(request, response))
     return _new_token(platform, new, response)
@@ -103,7 +113,9 @@ def remove_totp(body: FreshIn, request: Request, response: Response,
 def regenerate_recovery_codes(body: FreshIn, request: Request, response: Response,
                               principal: CurrentPrincipal,
                               platform: PlatformDep) -> dict[str, Any]:
-    """A new set of ten codes replaces every old one; shown this once."""
+    """Regenerate recovery codes.
+
+    A new set of ten codes replaces every old one; shown this once."""
     codes = second_factors.regenerate_recovery_codes(platform.credentials, principal,
                                                      body.totp, request_meta(request, response))
     response.headers["Cache-Control"] = "no-store"
@@ -112,7 +124,9 @@ def regenerate_recovery_codes(body: FreshIn, request: Request, response: Respons
 
 @router.put("/me/phrase", status_code=204)
 def set_phrase(body: PhraseIn, principal: CurrentPrincipal, platform: PlatformDep) -> None:
-    """The anti-phishing phrase genuine pages show once they know who is signing in."""
+    """Set my anti-phishing phrase.
+
+    The anti-phishing phrase genuine pages show once they know who is signing in."""
     second_factors.set_phrase(platform.credentials, principal, body.phrase)
 
 
@@ -122,7 +136,9 @@ def my_notifications(principal: CurrentPrincipal, platform: PlatformDep,
                      = PAGE_SIZE_DEFAULT,
                      cursor: Annotated[str | None, Query(pattern=r"^\d{1,20}\.ntf_[0-9a-f]{16}$")]
                      = None) -> dict[str, Any]:
-    """The signed-in user's notifications, newest first."""
+    """List my notifications.
+
+    The signed-in user's notifications, newest first."""
     who = factors.holder(platform.credentials, principal)
     if who.enrolment:
         raise AccessDenied(403, "sign in to read notifications")
@@ -146,7 +162,9 @@ def my_notifications(principal: CurrentPrincipal, platform: PlatformDep,
 @router.post("/staff/customers/{customer_id}/reset", status_code=202)
 def start_customer_reset(customer_id: UserId, principal: CurrentPrincipal,
                          platform: PlatformDep) -> dict[str, Any]:
-    """Support starts a reset: the customer is told, and finishes it with their second factor."""
+    """Start a customer's password reset.
+
+    Support starts a reset: the customer is told, and finishes it with their second factor."""
     _staff_only(platform, principal, customer_id)
     platform.guard.authorize(principal, Resource.CUSTOMERS, Access.MODIFY,
                              object_id=customer_id)

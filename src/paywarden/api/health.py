@@ -24,6 +24,11 @@ def _failed() -> Problem:
 
 @router.get("/health/live")
 def live(request: Request) -> dict[str, str]:
+    """Is the process alive.
+
+    200 while the process runs, even when it sheds load; 503 `process_failed` once it has failed
+    and is stopping. For liveness probes.
+    """
     if request.app.state.platform.failstop.failed:
         raise _failed()
     return {"status": "ok"}
@@ -31,6 +36,11 @@ def live(request: Request) -> dict[str, str]:
 
 @router.get("/health/ready")
 def ready(request: Request) -> dict[str, str]:
+    """Is the process ready for traffic.
+
+    200 when the database answers and the ledger engine runs; 503 with `Retry-After` otherwise. For
+    readiness probes and load balancers.
+    """
     p = request.app.state.platform
     if p.failstop.failed:
         raise _failed()

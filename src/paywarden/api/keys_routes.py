@@ -18,6 +18,10 @@ JWK_SET_JSON = "application/jwk-set+json"
 
 @router.get("/.well-known/jwks.json", include_in_schema=True, tags=["keys"])
 def jwks(request: Request) -> JSONResponse:
+    """Published signing keys (JWKS).
+
+    The platform's public keys, to check signed receipts and signed tree heads.
+    """
     document = request.app.state.platform.keys.jwks()
     return JSONResponse(document, media_type=JWK_SET_JSON, headers={
         "Cache-Control": f"public, max-age={JWKS_MAX_AGE_S}",

@@ -119,11 +119,19 @@ def _transfer_out(t: TransferView, currency_code: str) -> s.TransferOut:
 
 @router.post("/ledgers", status_code=201, response_model=s.LedgerOut)
 def create_ledger(body: s.LedgerIn, p: PlatformDep) -> s.LedgerOut:
+    """Create a ledger.
+
+    Staff create the ledger of a currency (one per ISO 4217 code).
+    """
     return _ledger_out(p.queries.create_ledger(body.currency, now_ns=p.clock.now_ns()))
 
 
 @router.get("/ledgers", response_model=list[s.LedgerOut])
 def list_ledgers(p: PlatformDep) -> list[s.LedgerOut]:
+    """List ledgers.
+
+    Every ledger: its currency and exponent.
+    """
     return [_ledger_out(ledger) for ledger in p.queries.ledgers()]
 
 
@@ -133,6 +141,10 @@ def list_ledgers(p: PlatformDep) -> list[s.LedgerOut]:
 @router.post("/accounts", status_code=201, response_model=s.AccountOut,
              responses={200: {"description": "the same account existed already"}})
 async def create_account(body: s.AccountIn, p: PlatformDep, response: Response) -> s.AccountOut:
+    """Create a ledger account.
+
+    Idempotent by the client's id: the same id and fields answer 200 with the first account.
+    """
     ledger_id = _ledger_id(body.ledger, ["body", "ledger"])
     flags = 0
     for name in body.flags:
@@ -162,6 +174,10 @@ async def create_account(body: s.AccountIn, p: PlatformDep, response: Response) 
 def get_account(account_id: str, p: PlatformDep,
                 as_of: Annotated[str | None, Query(description="RFC 3339 time")] = None
                 ) -> s.AccountOut:
+    """Read a ledger account.
+
+    Balances (posted and pending, debits and credits) now, or as of a past time.
+    """
     number = _account_id(account_id, ["path", "account_id"])
     view = p.queries.account(number, now_ns=p.clock.now_ns())
     if view is None:
@@ -182,6 +198,10 @@ def get_account(account_id: str, p: PlatformDep,
 @router.post("/accounts/{account_id}/close", response_model=s.AccountOut,
              dependencies=[Depends(require(Resource.LEDGER, Access.MODIFY))])
 async def close_account(account_id: str, p: PlatformDep) -> s.AccountOut:
+    """Close a ledger account.
+
+    A closed account takes no more transfers.
+    """
     number = _account_id(account_id, ["path", "account_id"])
     result = await _answer(p, p.engine.close_account(number))
     if result is not AccountResult.OK:
@@ -199,6 +219,10 @@ def list_account_transfers(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$")] = None,
 ) -> s.TransferPageOut:
+    """List an account's transfers.
+
+    The account's transfers, cursor-paginated, newest first.
+    """
     number = _account_id(account_id, ["path", "account_id"])
     view = p.queries.account(number, now_ns=p.clock.now_ns())
     if view is None:
@@ -236,6 +260,11 @@ def _to_domain(i: int, t: s.TransferIn) -> Transfer:
 
 @router.post("/transfers", response_model=s.TransferBatchOut)
 async def create_transfers(body: s.TransferBatchIn, p: PlatformDep) -> s.TransferBatchOut:
+    """Submit a batch of transfers.
+
+    Each transfer has a client-chosen id; the answer lists each one's result, in order.
+    Resubmitting an id with the same fields answers `exists`.
+    """
     transfers = [_to_domain(i, t) for i, t in enumerate(body.transfers)]
     # One hit per debited account per submission, before anything is queued.
     debited = sorted({t.debit_account_id for t in transfers if t.debit_account_id})
@@ -250,6 +279,10 @@ async def create_transfers(body: s.TransferBatchIn, p: PlatformDep) -> s.Transfe
 
 @router.get("/transfers/{transfer_id}", response_model=s.TransferOut)
 def get_transfer(transfer_id: str, p: PlatformDep) -> s.TransferOut:
+    """Read a transfer.
+
+    One transfer by its id.
+    """
     view = p.queries.transfer(transfer_id)
     if view is None:
         raise Problem(404, "transfer_not_found", "no transfer with that id")

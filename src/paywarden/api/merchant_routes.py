@@ -142,7 +142,9 @@ def _revoke_key(platform: Platform, principal: Principal, merchant_id: str,
 
 @router.get("/me", response_model=MerchantOut)
 async def me(platform: PlatformDep, principal: CurrentPrincipal) -> MerchantOut:
-    """A coroutine, so the request makes one thread hop: FastAPI runs a plain function
+    """Who am I, as a merchant.
+
+    A coroutine, so the request makes one thread hop: FastAPI runs a plain function
     route in a worker thread, and then validates its answer in another. The check and
     the read share the hop (a refusal is recorded in the database, off the event loop)."""
     merchant_id = _own_merchant(principal)
@@ -152,16 +154,28 @@ async def me(platform: PlatformDep, principal: CurrentPrincipal) -> MerchantOut:
 
 @router.post("/me/keys", status_code=201, response_model=KeyOut)
 def add_own_key(body: KeyIn, platform: PlatformDep, principal: CurrentPrincipal) -> KeyOut:
+    """Add a signing key.
+
+    A merchant adds an Ed25519 public key to sign its requests with.
+    """
     return _add_key(platform, principal, _own_merchant(principal), body)
 
 
 @router.post("/me/keys/{key_id}/revoke", response_model=KeyOut)
 def revoke_own_key(key_id: KeyId, platform: PlatformDep, principal: CurrentPrincipal) -> KeyOut:
+    """Revoke a signing key.
+
+    The key signs nothing more; the last active key cannot be revoked.
+    """
     return _revoke_key(platform, principal, _own_merchant(principal), key_id)
 
 
 @router.post("", status_code=201, response_model=NewMerchantOut)
 def create(body: MerchantIn, platform: PlatformDep, principal: CurrentPrincipal) -> NewMerchantOut:
+    """Create a merchant.
+
+    Staff create a merchant with its first public key.
+    """
     platform.guard.authorize(principal, Resource.MERCHANTS, Access.WRITE)
     if principal.kind is not Kind.STAFF:
         raise Problem(403, "forbidden", "only staff create merchants")
@@ -176,6 +190,10 @@ def create(body: MerchantIn, platform: PlatformDep, principal: CurrentPrincipal)
 @router.get("/{merchant_id}", response_model=MerchantOut)
 def get(merchant_id: MerchantId, platform: PlatformDep,
         principal: CurrentPrincipal) -> MerchantOut:
+    """Read a merchant.
+
+    A merchant's name, status and keys, to staff or to the merchant itself.
+    """
     _authorize(platform, principal, Resource.MERCHANTS, Access.READ, merchant_id)
     return _merchant_out(_get(platform, merchant_id))
 
@@ -183,12 +201,20 @@ def get(merchant_id: MerchantId, platform: PlatformDep,
 @router.post("/{merchant_id}/keys", status_code=201, response_model=KeyOut)
 def add_key(merchant_id: MerchantId, body: KeyIn, platform: PlatformDep,
             principal: CurrentPrincipal) -> KeyOut:
+    """Add a merchant's signing key.
+
+    Staff add a public key on the merchant's behalf.
+    """
     return _add_key(platform, principal, merchant_id, body)
 
 
 @router.post("/{merchant_id}/keys/{key_id}/revoke", response_model=KeyOut)
 def revoke_key(merchant_id: MerchantId, key_id: KeyId, platform: PlatformDep,
                principal: CurrentPrincipal) -> KeyOut:
+    """Revoke a merchant's signing key.
+
+    Staff revoke a key on the merchant's behalf.
+    """
     return _revoke_key(platform, principal, merchant_id, key_id)
 
 
@@ -203,10 +229,18 @@ def _set_status(platform: Platform, principal: Principal, merchant_id: str,
 @router.post("/{merchant_id}/suspend", response_model=MerchantOut)
 def suspend(merchant_id: MerchantId, platform: PlatformDep,
             principal: CurrentPrincipal) -> MerchantOut:
+    """Suspend a merchant.
+
+    A suspended merchant's signed requests are refused.
+    """
     return _set_status(platform, principal, merchant_id, SUSPENDED)
 
 
 @router.post("/{merchant_id}/activate", response_model=MerchantOut)
 def activate(merchant_id: MerchantId, platform: PlatformDep,
              principal: CurrentPrincipal) -> MerchantOut:
+    """Reactivate a merchant.
+
+    Lift a suspension.
+    """
     return _set_status(platform, principal, merchant_id, ACTIVE)

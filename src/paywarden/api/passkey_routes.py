@@ -74,24 +74,40 @@ def _meta(request: Request) -> RequestMeta:
 
 @router.post("/auth/passkeys/register/options")
 def register_options(platform: PlatformDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Start registering a passkey.
+
+    WebAuthn creation options for the signed-in (or enrolling) user.
+    """
     return _options(platform.passkeys.registration_options(principal))
 
 
 @router.post("/auth/passkeys/register/verify", status_code=201)
 def register_verify(body: RegisterIn, platform: PlatformDep,
                     principal: CurrentPrincipal) -> dict[str, Any]:
+    """Finish registering a passkey.
+
+    Send the authenticator's attestation; the passkey is stored.
+    """
     return _passkey(platform.passkeys.register(principal, body.ceremony_id, body.credential,
                                                name=body.name))
 
 
 @router.get("/auth/passkeys")
 def list_passkeys(platform: PlatformDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """List my passkeys.
+
+    The signed-in user's passkeys: names, creation and last use.
+    """
     return {"data": [_passkey(p) for p in platform.passkeys.list_for(principal)]}
 
 
 @router.delete("/auth/passkeys/{credential_id}", status_code=204)
 def revoke_passkey(credential_id: str, platform: PlatformDep,
                    principal: CurrentPrincipal) -> Response:
+    """Revoke a passkey.
+
+    The passkey signs in no more.
+    """
     if len(credential_id) > 1024:
         raise Problem(404, "not_found", "no such passkey")
     platform.passkeys.revoke(principal, credential_id)
@@ -100,6 +116,10 @@ def revoke_passkey(credential_id: str, platform: PlatformDep,
 
 @router.post("/auth/passkeys/signin/options")
 def sign_in_options(body: SignInOptionsIn, platform: PlatformDep) -> dict[str, Any]:
+    """Start a passkey sign-in.
+
+    WebAuthn request options (a challenge), for a username or a discoverable passkey.
+    """
     return _options(platform.passkeys.sign_in_options(body.username,
                                                       decoy_key=platform.origin_key))
 
@@ -107,6 +127,10 @@ def sign_in_options(body: SignInOptionsIn, platform: PlatformDep) -> dict[str, A
 @router.post("/auth/passkeys/signin/verify")
 def sign_in_verify(body: CredentialIn, request: Request, response: Response,
                    platform: PlatformDep) -> dict[str, Any]:
+    """Finish a passkey sign-in.
+
+    Send the assertion; a session cookie and a token come back.
+    """
     new, user = platform.passkeys.sign_in(body.ceremony_id, body.credential,
                                           meta=_meta(request), origin_key=platform.origin_key)
     response.set_cookie(SESSION_COOKIE, new.token, max_age=platform.settings.session_absolute_s,
@@ -125,6 +149,11 @@ def _step_up_options(result: StepUpOptions) -> dict[str, Any]:
 @router.post("/auth/step-up/options")
 def step_up_options(body: StepUpOptionsIn, platform: PlatformDep,
                     principal: CurrentPrincipal) -> dict[str, Any]:
+    """Start confirming an operation.
+
+    WebAuthn options whose challenge binds the exact operation (e.g. an order's amount and
+    merchant).
+    """
     return _step_up_options(platform.step_up.options(
         principal, type=body.type, amount=body.amount, currency=body.currency,
         payee=body.payee, reference=body.reference))
@@ -133,6 +162,10 @@ def step_up_options(body: StepUpOptionsIn, platform: PlatformDep,
 @router.post("/auth/step-up/verify", status_code=201)
 def step_up_verify(body: CredentialIn, platform: PlatformDep,
                    principal: CurrentPrincipal) -> dict[str, Any]:
+    """Confirm an operation with a passkey.
+
+    Send the assertion; the answer is one-use evidence to send with the operation.
+    """
     approval = platform.step_up.verify(principal, body.ceremony_id, body.credential)
     return {"evidence_id": approval.evidence_id,
             "operation": evidence_service.approved(approval.operation)}
@@ -141,6 +174,10 @@ def step_up_verify(body: CredentialIn, platform: PlatformDep,
 @router.get("/evidence/{evidence_id}")
 def read_evidence(evidence_id: str, platform: PlatformDep,
                   principal: CurrentPrincipal) -> dict[str, Any]:
+    """Read step-up evidence.
+
+    What was confirmed, by whom and when: checkable later by an auditor.
+    """
     guard = platform.guard
     guard.authorize(principal, Resource.EVIDENCE, Access.READ, object_id=evidence_id[:64])
     with platform.database.engine.connect() as conn:

@@ -179,7 +179,9 @@ def _visible(platform: Platform, principal: Principal, payment_id: str,
 @router.post("/checkout/sessions", status_code=201)
 def create_checkout(body: CheckoutIn, platform: PlatformDep,
                     principal: CurrentPrincipal) -> JSONResponse:
-    """201 with a new session; 200 with the first one when this order_ref already has a
+    """Create a checkout session.
+
+    201 with a new session; 200 with the first one when this order_ref already has a
     session with the same fields; 409 ``checkout_order_ref_reused`` with other fields."""
     if principal.kind is not Kind.MERCHANT or principal.owner is None:
         raise Problem(403, "forbidden", "checkout sessions are created by merchants")
@@ -228,6 +230,11 @@ def _check_can_sell(platform: Platform, merchant_id: str, return_url: str) -> No
 @router.post("/checkout/sessions/{session_id}/pay")
 def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
         principal: CurrentPrincipal) -> JSONResponse:
+    """Pay a checkout session.
+
+    The signed-in buyer pays from their wallet or a stored card, with the step-up evidence of a
+    passkey assertion over this exact order. The money is held in escrow.
+    """
     if principal.kind is not Kind.CUSTOMER or principal.owner is None:
         raise Problem(403, "forbidden", "a buyer pays with their own session")
     platform.guard.authorize(principal, Resource.PAYMENTS, Access.WRITE, owner=principal.owner)
@@ -287,12 +294,20 @@ def _evidence_operation(conn: Connection, user: str, evidence_id: str) -> Any:
 @router.post("/payments/{payment_id}/confirm")
 def confirm_receipt(payment_id: PaymentId, platform: PlatformDep,
                     principal: CurrentPrincipal) -> JSONResponse:
+    """Confirm the goods arrived.
+
+    The buyer confirms receipt; the held money is released to the merchant, less the fee.
+    """
     return _apply(platform, principal, payment_id, ConfirmReceipt())
 
 
 @router.post("/payments/{payment_id}/disputes", status_code=201)
 def open_dispute(payment_id: PaymentId, body: DisputeIn, platform: PlatformDep,
                  principal: CurrentPrincipal) -> JSONResponse:
+    """Open a dispute.
+
+    The buyer disputes a held payment: the automatic release stops until staff decide.
+    """
     with _refusals():
         try:
             reason = DisputeReason(body.reason)
@@ -310,7 +325,9 @@ def parked_payments(platform: PlatformDep, principal: CurrentPrincipal,
                     limit: Annotated[int, Query(ge=1, le=500)] = 100,
                     cursor: Annotated[str | None, Query(pattern=PARKED_CURSOR)] = None
                     ) -> dict[str, Any]:
-    """Staff: payments whose timer event was refused (e.g. a release to a suspended
+    """List parked payments.
+
+    Staff: payments whose timer event was refused (e.g. a release to a suspended
     merchant), with the reason and when it is tried again; longest parked first."""
     platform.guard.authorize(principal, Resource.PAYMENTS, Access.READ, owner="platform",
                              object_id="payments/parked")
@@ -331,13 +348,19 @@ def parked_payments(platform: PlatformDep, principal: CurrentPrincipal,
 @router.get("/payments/{payment_id}")
 def get_payment(payment_id: PaymentId, platform: PlatformDep,
                 principal: CurrentPrincipal) -> dict[str, Any]:
+    """Read a payment.
+
+    The payment's state, amounts and escrow deadlines, to its buyer, its merchant or staff.
+    """
     return _out(_visible(platform, principal, payment_id, Access.READ))
 
 
 @router.get("/payments/{payment_id}/receipts")
 def payment_receipts(payment_id: PaymentId, platform: PlatformDep,
                      principal: CurrentPrincipal) -> dict[str, Any]:
-    """Signed receipts (JWS, alg Ed25519), checkable against /.well-known/jwks.json."""
+    """List a payment's signed receipts.
+
+    Signed receipts (JWS, alg Ed25519), checkable against /.well-known/jwks.json."""
     view = _visible(platform, principal, payment_id, Access.READ)
     audience = {Kind.CUSTOMER: "buyer", Kind.MERCHANT: "merchant"}.get(principal.kind)
     with platform.database.engine.connect() as conn:
@@ -349,6 +372,10 @@ def payment_receipts(payment_id: PaymentId, platform: PlatformDep,
 @router.post("/payments/{payment_id}/shipments", status_code=201)
 def ship(payment_id: PaymentId, body: ShipmentIn, platform: PlatformDep,
          principal: CurrentPrincipal) -> JSONResponse:
+    """Record a shipment.
+
+    The merchant records that the order shipped (carrier, tracking); the release timer starts.
+    """
     return _apply(platform, principal, payment_id, Ship(body.carrier, body.tracking),
                   status=201)
 
@@ -356,7 +383,9 @@ def ship(payment_id: PaymentId, body: ShipmentIn, platform: PlatformDep,
 @router.post("/payments/{payment_id}/refunds", status_code=201)
 def refund(payment_id: PaymentId, body: RefundIn, platform: PlatformDep,
            principal: CurrentPrincipal) -> JSONResponse:
-    """201 with a new refund; 200 with the first one when this refund_id was already used
+    """Refund a payment.
+
+    201 with a new refund; 200 with the first one when this refund_id was already used
     for the same amount; 409 ``refund_id_reused`` for another amount."""
     view = _visible(platform, principal, payment_id, Access.WRITE)
 
@@ -377,12 +406,20 @@ def refund(payment_id: PaymentId, body: RefundIn, platform: PlatformDep,
 @router.post("/payments/{payment_id}/cancel")
 def cancel(payment_id: PaymentId, platform: PlatformDep,
            principal: CurrentPrincipal) -> JSONResponse:
+    """Cancel a payment.
+
+    The merchant cancels a held payment before shipping; the buyer gets the money back.
+    """
     return _apply(platform, principal, payment_id, Cancel())
 
 
 @router.post("/payments/{payment_id}/disputes/answer")
 def answer_dispute(payment_id: PaymentId, body: AnswerIn, platform: PlatformDep,
                    principal: CurrentPrincipal) -> JSONResponse:
+    """Answer a dispute.
+
+    The merchant answers the buyer's dispute with their account and evidence.
+    """
     return _apply(platform, principal, payment_id,
                   AnswerDispute(body.statement, tuple(body.evidence_refs)))
 
@@ -390,6 +427,10 @@ def answer_dispute(payment_id: PaymentId, body: AnswerIn, platform: PlatformDep,
 @router.post("/payments/{payment_id}/disputes/decision")
 def decide_dispute(payment_id: PaymentId, body: DecisionIn, platform: PlatformDep,
                    principal: CurrentPrincipal) -> JSONResponse:
+    """Decide a dispute.
+
+    Staff decide a dispute: the held money goes to the buyer or to the merchant.
+    """
     view = _visible(platform, principal, payment_id, Access.MODIFY)
     cur = view.escrow.currency
     with _refusals():

@@ -103,6 +103,10 @@ def _revoke(p: Platform, principal: Principal, info: SessionInfo, *, by: str) ->
 
 @router.get("/me", response_model=MeOut)
 def me(principal: CurrentPrincipal) -> MeOut:
+    """Who am I.
+
+    The caller: kind, id, roles and how the session was authenticated.
+    """
     return MeOut(kind=principal.kind.value, id=principal.id, roles=sorted(principal.roles),
                  owner=principal.owner, session_id=principal.session_id,
                  key_id=principal.key_id, auth_methods=sorted(principal.auth_methods))
@@ -110,6 +114,10 @@ def me(principal: CurrentPrincipal) -> MeOut:
 
 @router.get("/me/sessions", response_model=SessionListOut)
 def my_sessions(principal: CurrentPrincipal, p: PlatformDep) -> SessionListOut:
+    """List my sessions.
+
+    The signed-in user's sessions and devices.
+    """
     user_id = _own_user(p, principal)
     p.guard.authorize(principal, Resource.SESSIONS, Access.READ, owner=user_id,
                       object_id=user_id)
@@ -119,6 +127,10 @@ def my_sessions(principal: CurrentPrincipal, p: PlatformDep) -> SessionListOut:
 @router.delete("/me/sessions/{session_id}", status_code=204)
 def revoke_my_session(session_id: SessionId, principal: CurrentPrincipal,
                       p: PlatformDep) -> Response:
+    """Revoke one of my sessions.
+
+    End a session of the signed-in user (another device).
+    """
     user_id = _own_user(p, principal)
     info = p.sessions.get(session_id)
     if info is None or info.user_id is None or not _live(info, p.clock.now_ns()):
@@ -136,6 +148,10 @@ def revoke_my_session(session_id: SessionId, principal: CurrentPrincipal,
 
 @router.post("/me/sessions/revoke-others", response_model=RevokedOut)
 def revoke_my_other_sessions(principal: CurrentPrincipal, p: PlatformDep) -> RevokedOut:
+    """Revoke my other sessions.
+
+    End every session of the user but this one.
+    """
     user_id = _own_user(p, principal)
     p.guard.authorize(principal, Resource.SESSIONS, Access.MODIFY, owner=user_id,
                       object_id=user_id)
@@ -149,7 +165,9 @@ def revoke_my_other_sessions(principal: CurrentPrincipal, p: PlatformDep) -> Rev
 
 @router.post("/auth/sign-out", status_code=204)
 def sign_out(principal: CurrentPrincipal, p: PlatformDep) -> Response:
-    """End the presented session and clear the cookie. A signed request has none."""
+    """Sign out.
+
+    End the presented session and clear the cookie. A signed request has none."""
     if principal.session_id is None:
         raise Problem(400, "no_session", "this request was not made with a session")
     with p.database.engine.begin() as conn:
@@ -178,6 +196,10 @@ def _staff(p: Platform, principal: Principal, access: Access, user_id: str) -> N
 @router.get("/staff/users/{user_id}/sessions", response_model=SessionListOut)
 def user_sessions(user_id: UserId, principal: CurrentPrincipal,
                   p: PlatformDep) -> SessionListOut:
+    """List a user's sessions.
+
+    Staff list a user's sessions.
+    """
     _staff(p, principal, Access.READ, user_id)
     live = p.sessions.live_for(user_id)
     with p.database.engine.begin() as conn:
@@ -189,6 +211,10 @@ def user_sessions(user_id: UserId, principal: CurrentPrincipal,
 @router.delete("/staff/users/{user_id}/sessions/{session_id}", status_code=204)
 def revoke_user_session(user_id: UserId, session_id: SessionId, principal: CurrentPrincipal,
                         p: PlatformDep) -> Response:
+    """Revoke a user's session.
+
+    Staff end one session of a user.
+    """
     _staff(p, principal, Access.MODIFY, user_id)
     info = p.sessions.get(session_id)
     if info is None or info.user_id != user_id or not _live(info, p.clock.now_ns()):
@@ -200,6 +226,10 @@ def revoke_user_session(user_id: UserId, session_id: SessionId, principal: Curre
 @router.post("/staff/users/{user_id}/sessions/revoke-all", response_model=RevokedOut)
 def revoke_user_sessions(user_id: UserId, principal: CurrentPrincipal,
                          p: PlatformDep) -> RevokedOut:
+    """Revoke all of a user's sessions.
+
+    Staff end every session of a user at once.
+    """
     _staff(p, principal, Access.MODIFY, user_id)
     now = p.clock.now_ns()
     with p.database.engine.begin() as conn:

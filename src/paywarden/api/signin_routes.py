@@ -115,7 +115,9 @@ def session_out(platform: Platform, new: NewSession, response: Response) -> dict
 @router.post("/auth/password")
 def sign_in(body: PasswordSignInIn, request: Request, response: Response,
             platform: PlatformDep) -> dict[str, Any]:
-    """Sign in with password and code; without a code, the first of two steps."""
+    """Sign in with a password.
+
+    Sign in with password and code; without a code, the first of two steps."""
     meta = request_meta(request, response)
     creds = platform.credentials
     with refusals():
@@ -136,7 +138,9 @@ def sign_in(body: PasswordSignInIn, request: Request, response: Response,
 @router.post("/auth/password/second-factor")
 def sign_in_second_factor(body: SecondFactorIn, request: Request, response: Response,
                           principal: CurrentPrincipal, platform: PlatformDep) -> dict[str, Any]:
-    """Finish a two-step sign-in: send the first-factor token as the bearer token."""
+    """Finish a password sign-in.
+
+    Finish a two-step sign-in: send the first-factor token as the bearer token."""
     if body.totp is None and body.recovery_code is None:
         raise Problem(422, "second_factor_missing", "send a totp code or a recovery code")
     with refusals():
@@ -150,7 +154,9 @@ def sign_in_second_factor(body: SecondFactorIn, request: Request, response: Resp
 def anti_phishing_phrase(principal: CurrentPrincipal, platform: PlatformDep,
                          username: Annotated[str, Query(min_length=1, max_length=256)]
                          ) -> dict[str, Any]:
-    """The phrase, to a session of that very user (first-factor, enrolment or full) only."""
+    """Read my anti-phishing phrase.
+
+    The phrase, to a session of that very user (first-factor, enrolment or full) only."""
     from ..services.identity.users import find_by_username
 
     with platform.database.engine.connect() as conn:
@@ -163,7 +169,9 @@ def anti_phishing_phrase(principal: CurrentPrincipal, platform: PlatformDep,
 @router.post("/auth/reset", status_code=204)
 def reset_password(body: ResetIn, request: Request, response: Response,
                    platform: PlatformDep) -> None:
-    """A customer sets a new password by proving their second factor; all sessions end."""
+    """Reset a password.
+
+    A customer sets a new password by proving their second factor; all sessions end."""
     if body.totp is None and body.recovery_code is None:
         raise Problem(422, "second_factor_missing", "a reset needs a totp code or a recovery "
                       "code: it never bypasses the second factor")
@@ -176,7 +184,9 @@ def reset_password(body: ResetIn, request: Request, response: Response,
 @router.post("/customers", status_code=201)
 def sign_up(body: SignUpIn, request: Request, response: Response,
             platform: PlatformDep) -> dict[str, Any]:
-    """Create a customer; the answer holds an enrolment token (30 min) to add factors with."""
+    """Sign up as a customer.
+
+    Create a customer; the answer holds an enrolment token (30 min) to add factors with."""
     meta = request_meta(request, response)
     with refusals():
         enrolled = enrolment.sign_up_customer(

@@ -107,6 +107,11 @@ def _endpoint_out(endpoint: webhooks.Endpoint) -> EndpointOut:
 @router.put("/webhook-endpoint", response_model=EndpointOut)
 def set_endpoint(body: EndpointIn, platform: PlatformDep,
                  principal: CurrentPrincipal) -> EndpointOut:
+    """Set the webhook endpoint.
+
+    An https URL on a public address; events are signed (RFC 9421). The answer shows the signing
+    details.
+    """
     merchant_id = _merchant(platform, principal, Resource.MERCHANT_KEYS, Access.WRITE)
     try:
         endpoint = webhooks.set_endpoint(platform, merchant_id=merchant_id, url=body.url,
@@ -118,6 +123,10 @@ def set_endpoint(body: EndpointIn, platform: PlatformDep,
 
 @router.get("/webhook-endpoint", response_model=EndpointOut)
 def get_endpoint(platform: PlatformDep, principal: CurrentPrincipal) -> EndpointOut:
+    """Read the webhook endpoint.
+
+    The merchant's endpoint URL and its state.
+    """
     merchant_id = _merchant(platform, principal, Resource.MERCHANTS, Access.READ)
     with platform.database.engine.connect() as conn:
         endpoint = webhooks.get_endpoint(conn, platform.keys, merchant_id)
@@ -131,7 +140,9 @@ def list_events(platform: PlatformDep, principal: CurrentPrincipal,
                 limit: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE_DEFAULT,
                 cursor: Annotated[str | None, Query(pattern=r"^\d{1,20}\.evt_[0-9a-f]{24}$")]
                 = None) -> EventPage:
-    """The merchant's events and their delivery attempts, newest first."""
+    """List webhook events.
+
+    The merchant's events and their delivery attempts, newest first."""
     merchant_id = _merchant(platform, principal, Resource.MERCHANTS, Access.READ)
     before = None
     if cursor is not None:
@@ -146,6 +157,10 @@ def list_events(platform: PlatformDep, principal: CurrentPrincipal,
 
 @router.post("/webhook-events/{event_id}/resend", status_code=202, response_model=EventOut)
 def resend(event_id: EventId, platform: PlatformDep, principal: CurrentPrincipal) -> EventOut:
+    """Resend a webhook event.
+
+    Queue the event for delivery again.
+    """
     merchant_id = _merchant(platform, principal, Resource.MERCHANT_KEYS, Access.MODIFY)
     try:
         with platform.database.engine.begin() as conn:
