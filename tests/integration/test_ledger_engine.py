@@ -197,3 +197,18 @@ def test_history_is_newest_first_and_balances_as_of_a_time(accounts: LedgerEngin
     assert q.balances_as_of(ALICE, middle) == Balances(0, 0, 0, 100)
     clock.advance(1)
     assert q.balances_as_of(ALICE, clock.now_ns()) == Balances(0, 30, 0, 150)
+
+
+def test_a_batch_written_in_many_small_statements_is_stored_whole_and_in_order(
+        accounts: LedgerEngine, clock: FakeClock) -> None:
+    writer = accounts._writer
+    assert writer is not None
+    writer._params_max = 21 * 3 + 5  # SQLite: 3 transfer rows (or 11 account rows) a statement
+    deposits = [Transfer(f"d{i}", BANK, ALICE, 10 + i, EUR, 1) for i in range(37)]
+    assert accounts.execute(deposits) == [R.OK] * 37
+    assert balances(accounts, ALICE, clock) == Balances(0, 0, 0, sum(range(10, 47)))
+    # A stored id in a late statement rolls every earlier statement of the batch back.
+    again = [Transfer(f"e{i}", BANK, BOB, 1, EUR, 1) for i in range(20)] + [deposits[0]]
+    assert accounts.execute(again) == [R.OK] * 20 + [R.EXISTS]
+    assert balances(accounts, BOB, clock) == Balances(0, 0, 0, 20)
+    assert verify_ledger(accounts._database) == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -34,10 +35,29 @@ EXPIRY_BATCH_MAX = 1_000
 Loaded = tuple[tuple[Any, ...], Pending | None]
 
 # An account's update parameters in one C call each (8,000 accounts a batch).
-_BALANCES_THEN_ID = attrgetter("debits_pending", "debits_posted", "credits_pending",
-                               "credits_posted", "last_transfer", "id")
 _ID_THEN_BALANCES = attrgetter("id", "debits_pending", "debits_posted", "credits_pending",
                                "credits_posted", "last_transfer")
+
+
+# A statement's rows are bound as one flat list: chunks of as many rows as SQLite's bound
+# on parameters allows, then powers of two (so at most a dozen shapes are ever prepared
+# and all stay in the connection's statement cache).
+SQLITE_PARAMS_MAX = 32_766  # SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32
+_POWER_ROWS_MAX = 1_024
+
+
+def _row_counts(rows_total: int, rows_max: int) -> Iterable[int]:
+    """How many rows each statement takes: full chunks, then falling powers of two."""
+    left = rows_total
+    while left >= rows_max:
+        yield rows_max
+        left -= rows_max
+    size = _POWER_ROWS_MAX
+    while left:
+        while size > left:
+            size //= 2
+        yield size
+        left -= size
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -65,6 +85,9 @@ class LedgerWriter:
         self._proxy = connection  # SQLAlchemy's pooled proxy; closing it returns it
         self.conn = connection.driver_connection
         self._checkpoints_deferred = False
+        self._params_max = SQLITE_PARAMS_MAX
+        if self.dialect == "sqlite":
+            self._params_max = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     def close(self) -> None:
         if self._checkpoints_deferred:  # the pooled connection goes back as it came
@@ -187,14 +210,26 @@ class LedgerWriter:
     def set_account_flags(self, account_id: int, flags: int) -> None:
         self.conn.execute("UPDATE accounts SET flags = ? WHERE id = ?", (flags, account_id))
 
+    def _values(self, head: str, width: int, tail: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``head VALUES (…),(…)… tail`` over ``rows``, a few thousand rows a statement.
+
+        ``executemany`` takes the GIL back after every row's ``sqlite3_step``; one
+        statement of many rows binds them all in C and steps once, without the GIL, so
+        another thread's Python runs meanwhile (decision 0003). Rows go in in order.
+        """
+        conn = self.conn
+        row = "(" + ",".join("?" * width) + ")"
+        start = 0
+        for count in _row_counts(len(rows), self._params_max // width):
+            sql = f"{head} VALUES {','.join([row] * count)}{tail}"
+            conn.execute(sql, list(chain.from_iterable(rows[start : start + count])))
+            start += count
+
     def write_book(self, book: Book, accounts: dict[int, Account]) -> None:
         conn = self.conn
         if book.rows:
-            marks = ",".join("?" * Row.WIDTH)
-            conn.executemany(
-                f"INSERT INTO transfers ({', '.join(TRANSFER_COLUMNS)}) VALUES ({marks})",
-                book.rows,
-            )
+            self._values(f"INSERT INTO transfers ({', '.join(TRANSFER_COLUMNS)})", Row.WIDTH,
+                         "", book.rows)
         if book.failed_rows:
             conn.executemany(
                 f"INSERT INTO transfers_failed ({', '.join(FAILED_COLUMNS)}) "
@@ -214,10 +249,13 @@ class LedgerWriter:
                 [(p.state, p.timestamp) for p in book.changed_pendings],
             )
         if book.dirty:
-            conn.executemany(
-                "UPDATE accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, "
-                "credits_posted = ?, last_transfer = ? WHERE id = ?",
-                map(_BALANCES_THEN_ID, map(accounts.__getitem__, book.dirty)),
+            # SQLite names a VALUES list's columns column1, column2, …
+            self._values(
+                "UPDATE accounts SET debits_pending = u.column2, debits_posted = u.column3, "
+                "credits_pending = u.column4, credits_posted = u.column5, "
+                "last_transfer = u.column6 FROM (", 6,
+                ") AS u WHERE accounts.id = u.column1",
+                list(map(_ID_THEN_BALANCES, map(accounts.__getitem__, book.dirty))),
             )
 
     def append_audit(self, events: Sequence[Event]) -> None:
