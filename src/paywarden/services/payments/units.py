@@ -25,6 +25,7 @@ from ...domain.audit.leaves import Event
 from ...domain.errors import DomainError, InvariantViolation
 from ...domain.ledger import Transfer
 from ...domain.money import Money
+from ...adapters.store.ledger_writer import Read
 from ..ledger.engine import NewAccount
 from ..writepath.batch import Batch
 from . import checkouts, refunds
@@ -72,15 +73,19 @@ INSERT_PAYMENT = insert(payments)
 INSERT_REFUND = insert(payment_refunds)
 _STORED = select(payments.c.id, payments.c.version, payments.c.parked_reason).where(
     payments.c.id.in_(bindparam("ids", expanding=True)))
+_STORED_SQL = "SELECT id, version, parked_reason FROM payments WHERE id = ANY(%s)"
 
 
 def _stored(batch: Batch) -> dict[str, tuple[int, str | None]]:
-    """Version and parked reason of every payment the batch's transitions touch: one read."""
+    """Version and parked reason of every payment the batch's transitions touch: one read
+    (on PostgreSQL made with the ledger's, see ``TransitionUnit.prefetch``)."""
     found: dict[str, tuple[int, str | None]] | None = batch.cache.get("payments")
     if found is None:
-        ids = [u.payment_id for u in batch.units if isinstance(u, TransitionUnit)]
-        found = {r.id: (r.version, r.parked_reason) for r in batch.conn.execute(
-            _STORED, {"ids": ids})}
+        rows = batch.reads.get("payments")
+        if rows is None:
+            ids = [u.payment_id for u in batch.units if isinstance(u, TransitionUnit)]
+            rows = list(batch.conn.execute(_STORED, {"ids": ids}))
+        found = {r[0]: (r[1], r[2]) for r in rows}
         batch.cache["payments"] = found
     return found
 
@@ -124,6 +129,11 @@ class TransitionUnit:
     @property
     def savepoint(self) -> bool:
         return self.precondition is not None
+
+    @staticmethod
+    def prefetch(units: Sequence[TransitionUnit]) -> dict[str, Read]:
+        """PostgreSQL: read with the ledger, in its round trip (see ``_stored``)."""
+        return {"payments": (_STORED_SQL, ([u.payment_id for u in units],))}
 
     def run(self, batch: Batch) -> None:
         if self.refund is not None and self._replayed(batch):
@@ -203,8 +213,12 @@ class CheckoutUnit:
     def run(self, batch: Batch) -> None:
         made = self.made
         order = (made.merchant_id, made.order_ref)
-        orders: dict[tuple[str, str], Checkout] = batch.cache.setdefault("orders", {})
-        first = orders.get(order) or checkouts.by_order(batch.conn, *order)
+        orders: dict[tuple[str, str], Checkout] | None = batch.cache.get("orders")
+        if orders is None:
+            rows = batch.reads.get("orders")
+            orders = batch.cache["orders"] = {} if rows is None else checkouts.by_orders(rows)
+        first = orders.get(order) or (None if "orders" in batch.reads
+                                      else checkouts.by_order(batch.conn, *order))
         if first is not None:
             checkouts.check_same_order(first, made)
             self.made = dataclasses.replace(first, created=False)
@@ -215,6 +229,12 @@ class CheckoutUnit:
         batch.later(INSERT_SESSION, made.row(self.event.at_ns))
         batch.later(INSERT_PAYMENT, self.payment)
         batch.audit(self.event, self._then(batch))
+
+    @staticmethod
+    def prefetch(units: Sequence[CheckoutUnit]) -> dict[str, Read]:
+        """PostgreSQL: every order the batch's checkouts name, read with the ledger's."""
+        return {"orders": (checkouts.ORDERS_SQL, ([u.made.merchant_id for u in units],
+                                                  [u.made.order_ref for u in units]))}
 
     def _then(self, batch: Batch) -> Callable[[int], None]:
         def then(_: int) -> None:
