@@ -12,7 +12,7 @@ connections. Both reach :func:`append` (see :func:`driver`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -81,24 +81,32 @@ _FRONTIER_SQL = (
 
 def reserve(sql: Sql, count: int) -> tuple[int, dict[merkle.Node, bytes]]:
     """Take ``count`` leaf indexes (locking ``audit_head``): the first, and the frontier
-    the new leaves combine with. On PostgreSQL in one round trip (two pipelined
-    statements, the second reading the size the first left)."""
+    the new leaves combine with. On PostgreSQL in one round trip (see :func:`send_reserve`)."""
     if sql.mark == "?":
         end = sql.rows("UPDATE audit_head SET size = size + ? WHERE id = 1 RETURNING size",
                        (count,))[0][0]
         start = end - count
         return start, nodes(sql, merkle.frontier(start))
-    conn = sql.conn
-    with conn.pipeline():
-        head = conn.cursor()
-        head.execute("UPDATE audit_head SET size = size + %s WHERE id = 1 RETURNING size",
-                     (count,))
-        frontier = conn.cursor()
-        frontier.execute(_FRONTIER_SQL, (count,))
-        end = head.fetchone()[0]  # type: ignore[index]
-        rows = frontier.fetchall()
-    start = end - count
-    return start, {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
+    with sql.conn.pipeline():
+        reserved = send_reserve(sql.conn, count)
+    return reserved()
+
+
+Reserved = Callable[[], tuple[int, dict[merkle.Node, bytes]]]
+
+
+def send_reserve(conn: Any, count: int) -> Reserved:
+    """PostgreSQL, in the caller's pipeline: two statements, the second reading the size the
+    first left. Returns what reads :func:`reserve`'s answer once the pipeline has synced."""
+    head = conn.cursor().execute(
+        "UPDATE audit_head SET size = size + %s WHERE id = 1 RETURNING size", (count,))
+    frontier = conn.cursor().execute(_FRONTIER_SQL, (count,))
+
+    def reserved() -> tuple[int, dict[merkle.Node, bytes]]:
+        start = head.fetchone()[0] - count
+        return start, {(int(level), int(idx)): bytes(h)
+                       for level, idx, h in frontier.fetchall()}
+    return reserved
 
 
 def write(sql: Sql, start: int, events: Sequence[Event],

@@ -26,6 +26,7 @@ from ...domain.errors import DomainError, InvariantViolation
 from ...domain.ledger import Transfer
 from ...domain.money import Money
 from ...adapters.store.ledger_writer import Read
+from ..certification.selling import STANDING_SQL, check_can_sell, stopped_from
 from ..ledger.engine import NewAccount
 from ..writepath.batch import Batch
 from . import checkouts, refunds
@@ -92,8 +93,14 @@ def _stored(batch: Batch) -> dict[str, tuple[int, str | None]]:
 
 def _once_per_batch(batch: Batch, merchant_id: str,
                     may_receive: Callable[[Connection, str], None]) -> None:
-    """May ``merchant_id`` receive money? Asked once per batch, the answer shared."""
-    answers: dict[str, DomainError | None] = batch.cache.setdefault("may_receive", {})
+    """May ``merchant_id`` receive money? Asked once per batch, the answer shared (on
+    PostgreSQL read up front for every receiver, see ``TransitionUnit.prefetch``)."""
+    answers: dict[str, DomainError | None] | None = batch.cache.get("may_receive")
+    if answers is None:
+        rows = batch.reads.get("receivers")
+        answers = batch.cache["may_receive"] = {} if rows is None else stopped_from(rows)
+        if rows is not None:  # read for every receiver: a merchant with no row has none
+            answers.update({m: None for m in _receivers(batch.units) if m not in answers})
     if merchant_id not in answers:
         try:
             may_receive(batch.conn, merchant_id)
@@ -103,6 +110,22 @@ def _once_per_batch(batch: Batch, merchant_id: str,
     refusal = answers[merchant_id]
     if refusal is not None:
         raise DomainError(refusal.code, refusal.detail)
+
+
+def may_receive(conn: Connection, merchant_id: str) -> None:
+    """A suspended or revoked merchant receives no release: the money stays in escrow
+    until staff refund it or the merchant is reinstated."""
+    try:
+        check_can_sell(conn, merchant_id)
+    except DomainError as exc:
+        if exc.code in ("merchant_suspended", "merchant_revoked"):
+            raise
+        # not (or no longer) certified: a sale it made while certified is still paid out
+
+
+def _receivers(units: Sequence[Any]) -> list[str]:
+    return sorted({u.receiver for u in units if isinstance(u, TransitionUnit)
+                   and u.receiver is not None and u.may_receive is may_receive})
 
 
 @dataclass
@@ -132,8 +155,13 @@ class TransitionUnit:
 
     @staticmethod
     def prefetch(units: Sequence[TransitionUnit]) -> dict[str, Read]:
-        """PostgreSQL: read with the ledger, in its round trip (see ``_stored``)."""
-        return {"payments": (_STORED_SQL, ([u.payment_id for u in units],))}
+        """PostgreSQL: read with the ledger, in its round trip (``_stored``, and the
+        standing of every merchant that receives money, ``_once_per_batch``)."""
+        reads = {"payments": (_STORED_SQL, ([u.payment_id for u in units],))}
+        receivers = _receivers(units)
+        if receivers:
+            reads["receivers"] = (STANDING_SQL, (receivers,))
+        return reads
 
     def run(self, batch: Batch) -> None:
         if self.refund is not None and self._replayed(batch):

@@ -142,9 +142,11 @@ class Batch:
             self._checked(statement, rows, self.conn.execute(statement, rows).rowcount)
 
     def _flush_pipelined(self, actor: str) -> None:
-        """PostgreSQL, in three round trips: (1) the ledger's rows, the rows that must each
-        change one row, and the audit reservation; (2) after every unit's ``then`` has its
-        index, the audit entries and the other rows; (3) the commit, by the caller."""
+        """PostgreSQL, in two pipelines of one round trip each: (1) the ledger's rows, the
+        rows that must each change one row, and the audit reservation; (2) once every unit's
+        ``then`` has its index, the audit entries, the other rows and the commit (which the
+        caller's commit then finds done). Nothing commits unless every statement before
+        the commit succeeded: in a pipeline, an error skips the rest up to the sync."""
         driver = self.conn.connection.driver_connection  # type: ignore[union-attr]
         sql = audit_log.driver(self.conn)
         statements = self._queued.statements
@@ -154,7 +156,8 @@ class Batch:
             sent = [(s, rows, self._send(driver, s, rows)) for s, rows in statements.items()
                     if s in self._queued.counted and _plain_rows(rows)]
             leaves = events + [event for event, _, _ in self._queued.events]
-            start, known = audit_log.reserve(sql, len(leaves)) if leaves else (0, {})
+            reserved = audit_log.send_reserve(driver, len(leaves)) if leaves else None
+        start, known = reserved() if reserved is not None else (0, {})
         for statement, rows, cursor in sent:
             self._checked(statement, rows, cursor.rowcount)
         self._then(list(range(start + len(events), start + len(leaves))))
@@ -169,6 +172,8 @@ class Batch:
                     late.append(statement)
                     continue
                 self._send(driver, statement, rows)
+            if not late:
+                driver.commit()  # in the same round trip; the caller's commit finds it done
         for statement in late:  # not plain, or queued by a then: through SQLAlchemy, checked
             rows = statements[statement]
             self._checked(statement, rows, self.conn.execute(statement, rows).rowcount)
