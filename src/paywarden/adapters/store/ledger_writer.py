@@ -291,7 +291,7 @@ class PostgresLedgerWriter(LedgerWriter):
             extra = {key: conn.cursor().execute(sql, params)
                      for key, (sql, params) in reads.items()}
         # Read after the pipeline's one sync: fetching inside it costs a round trip more.
-        version, last_timestamp = lock.fetchone()  # type: ignore[misc]
+        version, last_timestamp = lock.fetchone()
         return LockedLoad(version, last_timestamp, [_split(r) for r in transfers.fetchall()],
                           {r[0] for r in failed.fetchall()},
                           [Account(*r) for r in accounts.fetchall()],

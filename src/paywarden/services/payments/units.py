@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from ...adapters.store.ledger_writer import Read
 from ...adapters.store.schema import checkout_sessions, payment_refunds, payments
 from ...domain.audit.leaves import Event
 from ...domain.errors import DomainError, InvariantViolation
 from ...domain.ledger import Transfer
 from ...domain.money import Money
-from ...adapters.store.ledger_writer import Read
 from ..certification.selling import STANDING_SQL, check_can_sell, stopped_from
 from ..ledger.engine import NewAccount
 from ..writepath.batch import Batch
@@ -157,7 +157,7 @@ class TransitionUnit:
     def prefetch(units: Sequence[TransitionUnit]) -> dict[str, Read]:
         """PostgreSQL: read with the ledger, in its round trip (``_stored``, and the
         standing of every merchant that receives money, ``_once_per_batch``)."""
-        reads = {"payments": (_STORED_SQL, ([u.payment_id for u in units],))}
+        reads: dict[str, Read] = {"payments": (_STORED_SQL, ([u.payment_id for u in units],))}
         receivers = _receivers(units)
         if receivers:
             reads["receivers"] = (STANDING_SQL, (receivers,))

@@ -77,7 +77,8 @@ def _driver_sql(conn: Connection, statement: Executable, columns: tuple[str, ...
     key = (statement, columns)
     sql = _COMPILED.get(key)
     if sql is None:
-        sql = str(statement.compile(dialect=conn.dialect, column_keys=list(columns)))
+        sql = str(statement.compile(dialect=conn.dialect,  # type: ignore[attr-defined]
+                                    column_keys=list(columns)))
         _COMPILED[key] = sql
     return sql
 
@@ -147,7 +148,7 @@ class Batch:
         ``then`` has its index, the audit entries, the other rows and the commit (which the
         caller's commit then finds done). Nothing commits unless every statement before
         the commit succeeded: in a pipeline, an error skips the rest up to the sync."""
-        driver = self.conn.connection.driver_connection  # type: ignore[union-attr]
+        driver: Any = self.conn.connection.driver_connection
         sql = audit_log.driver(self.conn)
         statements = self._queued.statements
         late: list[Executable] = []
