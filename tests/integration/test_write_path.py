@@ -11,11 +11,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy.exc import IntegrityError
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
+from paywarden.adapters.store.schema import ledgers
 from paywarden.domain.errors import DomainError, InvariantViolation
 from paywarden.domain.ledger import AccountFlags, Transfer
 from paywarden.services import audit
@@ -207,4 +210,48 @@ def test_stopping_runs_what_was_queued_and_refuses_what_comes_after(
     stopper.join(WAIT_S)
     assert isinstance(hold.result(WAIT_S), int) and isinstance(before.result(WAIT_S), int)
     assert balance(database, WALLET) == 7
+    sound(database)
+
+
+# Statements queued with batch.later: module-level, so rows of many units group.
+_TOUCH_LEDGER = update(ledgers).where(ledgers.c.id == bindparam("lid")).values(
+    created_at=bindparam("at"))
+_INSERT_LEDGER = insert(ledgers)
+
+
+def test_a_row_changed_behind_the_lock_stops_the_writer_before_its_batch_commits(
+        writer: GroupWriter, database: Database) -> None:
+    def touch_missing(batch: Batch) -> None:  # must change one row; changes none
+        batch.later(_TOUCH_LEDGER, {"lid": -1, "at": 1}, counted=True)
+
+    release, hold = held(writer)
+    fund = writer.submit(move("fund", SOURCE, WALLET, 9))
+    doomed = writer.submit(move("doomed", SOURCE, WALLET, 5, after=touch_missing))
+    release.set()
+    assert isinstance(hold.result(WAIT_S), int)
+    for future in (fund, doomed):
+        with pytest.raises(WriterStopped):
+            future.result(WAIT_S)
+    assert [why for why, _ in writer.fatal] == ["write path invariant violated"]  # type: ignore[attr-defined]
+    assert balance(database, WALLET) == 0 and audited(database, "test.move") == ["hold"]
+    sound(database)
+
+
+def test_a_write_refused_by_the_database_commits_nothing_and_the_next_batch_runs(
+        writer: GroupWriter, database: Database) -> None:
+    def duplicate(batch: Batch) -> None:  # EUR's ledger exists: a unique key refuses it
+        batch.later(_INSERT_LEDGER, {"id": EUR, "currency": "EUR", "exponent": 2,
+                                     "created_at": 1})
+
+    release, hold = held(writer)
+    fund = writer.submit(move("fund", SOURCE, WALLET, 9))
+    clash = writer.submit(move("clash", SOURCE, WALLET, 5, after=duplicate))
+    release.set()
+    assert isinstance(hold.result(WAIT_S), int)
+    for future in (fund, clash):
+        with pytest.raises((IntegrityError, psycopg.IntegrityError)):  # via SQLAlchemy or not
+            future.result(WAIT_S)
+    assert balance(database, WALLET) == 0 and audited(database, "test.move") == ["hold"]
+    assert isinstance(writer.submit(move("again", SOURCE, WALLET, 3)).result(WAIT_S), int)
+    assert balance(database, WALLET) == 3
     sound(database)

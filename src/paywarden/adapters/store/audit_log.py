@@ -12,7 +12,7 @@ connections. Both reach :func:`append` (see :func:`driver`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -22,7 +22,6 @@ from ...domain.audit.leaves import Event
 
 ENTRY_COLUMNS = "seq, at, actor, action, object, outcome, detail, leaf"
 PAGE_MAX = 1_000
-INSERT_ROWS_MAX = 500  # rows in one multi-row INSERT (PostgreSQL: 65,535 parameters at most)
 
 
 class Sql:
@@ -47,19 +46,12 @@ class Sql:
         self.conn.cursor().executemany(self._sql(sql), list(rows))
 
     def insert(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert ``rows``: on PostgreSQL one statement per ``INSERT_ROWS_MAX`` rows (a
-        statement per row costs the server a parse, plan and executor run each)."""
-        width = columns.count(",") + 1
-        if self.mark == "?":
-            self.executemany(f"INSERT INTO {table} ({columns}) VALUES "
-                             f"({','.join('?' * width)})", rows)
-            return
-        one = "(" + ",".join(["%s"] * width) + ")"
-        cur = self.conn.cursor()
-        for start in range(0, len(rows), INSERT_ROWS_MAX):
-            chunk = rows[start:start + INSERT_ROWS_MAX]
-            cur.execute(f"INSERT INTO {table} ({columns}) VALUES {','.join([one] * len(chunk))}",
-                        [value for row in chunk for value in row])
+        """Insert ``rows`` with one statement text whatever their number: on PostgreSQL the
+        driver pipelines the rows (one round trip) and prepares the statement once it has
+        seen it a few times, where a multi-row VALUES of a new length each time costs a
+        parse on both sides."""
+        marks = ",".join([self.mark] * (columns.count(",") + 1))
+        self.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 def driver(conn: Connection) -> Sql:
@@ -74,9 +66,52 @@ def append(sql: Sql, events: Sequence[Event]) -> list[int]:
     """Append ``events`` as leaves; returns their indexes."""
     if not events:
         return []
-    end = sql.rows("UPDATE audit_head SET size = size + ? WHERE id = 1 RETURNING size",
-                   (len(events),))[0][0]
-    start = end - len(events)
+    start, known = reserve(sql, len(events))
+    return write(sql, start, events, known)
+
+
+# The frontier of the tree before the reserved leaves, read in the statement after the
+# reservation: the perfect nodes (level l, index (size >> l) - 1) for each bit l of the
+# old size, as merkle.frontier lists them.
+_FRONTIER_SQL = (
+    "SELECT n.level, n.idx, n.hash FROM audit_nodes n, (SELECT size - %s AS s FROM audit_head "
+    "WHERE id = 1) h, generate_series(0, 62) AS b(l) WHERE (h.s >> b.l) & 1 = 1 "
+    "AND n.level = b.l AND n.idx = (h.s >> b.l) - 1")
+
+
+def reserve(sql: Sql, count: int) -> tuple[int, dict[merkle.Node, bytes]]:
+    """Take ``count`` leaf indexes (locking ``audit_head``): the first, and the frontier
+    the new leaves combine with. On PostgreSQL in one round trip (see :func:`send_reserve`)."""
+    if sql.mark == "?":
+        end = sql.rows("UPDATE audit_head SET size = size + ? WHERE id = 1 RETURNING size",
+                       (count,))[0][0]
+        start = end - count
+        return start, nodes(sql, merkle.frontier(start))
+    with sql.conn.pipeline():
+        reserved = send_reserve(sql.conn, count)
+    return reserved()
+
+
+Reserved = Callable[[], tuple[int, dict[merkle.Node, bytes]]]
+
+
+def send_reserve(conn: Any, count: int) -> Reserved:
+    """PostgreSQL, in the caller's pipeline: two statements, the second reading the size the
+    first left. Returns what reads :func:`reserve`'s answer once the pipeline has synced."""
+    head = conn.cursor().execute(
+        "UPDATE audit_head SET size = size + %s WHERE id = 1 RETURNING size", (count,))
+    frontier = conn.cursor().execute(_FRONTIER_SQL, (count,))
+
+    def reserved() -> tuple[int, dict[merkle.Node, bytes]]:
+        start = head.fetchone()[0] - count
+        return start, {(int(level), int(idx)): bytes(h)
+                       for level, idx, h in frontier.fetchall()}
+    return reserved
+
+
+def write(sql: Sql, start: int, events: Sequence[Event],
+          known: dict[merkle.Node, bytes]) -> list[int]:
+    """Insert ``events`` as leaves ``start``… and the nodes they complete."""
     entries, hashes = [], []
     for offset, event in enumerate(events):
         leaf = leaves.leaf(start + offset, event)
@@ -84,10 +119,9 @@ def append(sql: Sql, events: Sequence[Event]) -> list[int]:
         entries.append((start + offset, event.at_ns, event.actor, event.action, event.object_id,
                         event.outcome, detail, leaf))
         hashes.append(merkle.leaf_hash(leaf))
-    known = nodes(sql, merkle.frontier(start))
     sql.insert("audit_entries", ENTRY_COLUMNS, entries)
     sql.insert("audit_nodes", "level, idx, hash", merkle.append(start, hashes, known))
-    return list(range(start, end))
+    return list(range(start, start + len(events)))
 
 
 # -- reading -------------------------------------------------------------------

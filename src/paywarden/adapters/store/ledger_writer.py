@@ -12,10 +12,10 @@ one after another and timestamps never go backwards.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from itertools import chain
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -33,6 +33,16 @@ SQLITE_AUTOCHECKPOINT_PAGES = 1_000  # SQLite's default
 EXPIRY_BATCH_MAX = 1_000
 
 Loaded = tuple[tuple[Any, ...], Pending | None]
+Read = tuple[str, Sequence[Any]]  # driver SQL and its parameters
+
+
+class LockedLoad(NamedTuple):
+    version: int
+    last_timestamp: int
+    transfers: list[Loaded]
+    failed: set[str]
+    accounts: list[Account]
+    reads: dict[str, list[Any]]  # the caller's reads, by its keys
 
 # An account's update parameters in one C call each (8,000 accounts a batch).
 _ID_THEN_BALANCES = attrgetter("id", "debits_pending", "debits_posted", "credits_pending",
@@ -117,6 +127,20 @@ class LedgerWriter:
         cur.execute("SELECT version, last_timestamp FROM ledger_state WHERE id = 1")
         version, last_timestamp = cur.fetchone()
         return version, last_timestamp
+
+    def lock_and_load(self, transfer_ids: Collection[str], own_ids: Collection[str],
+                      account_ids: Collection[int], reads: Mapping[str, Read]
+                      ) -> LockedLoad:
+        """Inside the caller's transaction: :meth:`lock`, then the stored transfers, the
+        failed ids among ``own_ids``, the accounts, and the caller's own ``reads``."""
+        version, last_timestamp = self.lock()
+        cur = self.conn.cursor()
+        extra = {}
+        for key, (sql, params) in reads.items():
+            cur.execute(sql, params)
+            extra[key] = list(cur.fetchall())
+        return LockedLoad(version, last_timestamp, self.load_transfers(transfer_ids),
+                          self.failed_ids(own_ids), self.load_accounts(account_ids), extra)
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
@@ -271,11 +295,45 @@ class LedgerWriter:
 
 
 class PostgresLedgerWriter(LedgerWriter):
-    """PostgreSQL: binary COPY for inserts, one UPDATE over binary arrays for the rest."""
+    """PostgreSQL: binary COPY for inserts, one UPDATE over binary arrays for the rest.
+
+    ``pipelined``: the caller sends this writer's statements in a pipeline (psycopg's
+    pipeline mode, one round trip for many statements), where COPY is not allowed:
+    inserts are then one ``INSERT … SELECT FROM unnest`` of binary arrays each."""
 
     param = "%s"
     dialect = "postgresql"
     integrity_error = psycopg.IntegrityError
+
+    def __init__(self, connection: Any, *, pipelined: bool = False) -> None:
+        super().__init__(connection)
+        self._pipelined = pipelined
+
+    def lock_and_load(self, transfer_ids: Collection[str], own_ids: Collection[str],
+                      account_ids: Collection[int], reads: Mapping[str, Read]
+                      ) -> LockedLoad:
+        """All in one round trip: the statements run in order, so every read is made under
+        the lock the first one takes."""
+        conn = self.conn
+        with conn.pipeline():
+            lock = conn.cursor().execute(
+                "SELECT version, last_timestamp FROM ledger_state WHERE id = 1 FOR UPDATE")
+            transfers = conn.cursor().execute(
+                f"SELECT {_TRANSFER_SELECT} FROM transfers t LEFT JOIN pending_transfers p "
+                "ON p.timestamp = t.timestamp WHERE t.id = ANY(%s)", (list(transfer_ids),))
+            failed = conn.cursor().execute(
+                "SELECT id FROM transfers_failed WHERE id = ANY(%s)", (list(own_ids),))
+            accounts = conn.cursor().execute(
+                f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id = ANY(%s)",
+                (list(account_ids),))
+            extra = {key: conn.cursor().execute(sql, params)
+                     for key, (sql, params) in reads.items()}
+        # Read after the pipeline's one sync: fetching inside it costs a round trip more.
+        version, last_timestamp = lock.fetchone()
+        return LockedLoad(version, last_timestamp, [_split(r) for r in transfers.fetchall()],
+                          {r[0] for r in failed.fetchall()},
+                          [Account(*r) for r in accounts.fetchall()],
+                          {key: list(cur.fetchall()) for key, cur in extra.items()})
 
     def begin(self) -> tuple[int, int]:
         cur = self.conn.cursor()
@@ -308,6 +366,11 @@ class PostgresLedgerWriter(LedgerWriter):
     def _copy(self, table: str, columns: str, types: Sequence[str],
               rows: Iterable[Sequence[Any]]) -> None:
         """Binary COPY: the fastest insert psycopg offers (no text conversion per value)."""
+        if self._pipelined:
+            arrays = ", ".join(f"%b::{t}[]" for t in types)
+            self.conn.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",
+                              [list(c) for c in zip(*rows, strict=True)])
+            return
         with self.conn.cursor().copy(
             f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
@@ -354,7 +417,7 @@ _TRANSFER_TYPES = ("int8", "text", "int8", "int8", "int8", "int4", "int4", "int4
 _FAILED_TYPES = (*_TRANSFER_TYPES[:11], "text")
 
 
-def writer_for(dialect: str, connection: Any) -> LedgerWriter:
+def writer_for(dialect: str, connection: Any, *, pipelined: bool = False) -> LedgerWriter:
     if dialect == "postgresql":
-        return PostgresLedgerWriter(connection)
+        return PostgresLedgerWriter(connection, pipelined=pipelined)
     return LedgerWriter(connection)

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from ...adapters.store.schema import merchants
 from ...domain.errors import DomainError
-from .certificates import REVOKED, SUSPENDED, latest
+from .certificates import LIVE, REVOKED, SUSPENDED, latest
 from .hostnames import return_url_host
 
 
@@ -53,15 +53,45 @@ def check_can_sell(source: Any, merchant_id: str, return_url: str | None = None,
 _STATUS = select(merchants.c.status).where(merchants.c.id == bindparam("id"))
 
 
+# PostgreSQL, for many merchants in one read: each one's status and its certificates'
+# statuses in ``latest``'s order (see :func:`stopped_from`).
+STANDING_SQL = (
+    "SELECT m.id, m.status, c.status FROM merchants m LEFT JOIN merchant_certificates c "
+    "ON c.merchant_id = m.id WHERE m.id = ANY(%s) ORDER BY m.id, c.not_before DESC, c.serial")
+
+
+def stopped_from(rows: list[Any]) -> dict[str, DomainError | None]:
+    """From ``STANDING_SQL``'s rows: each merchant's suspension or revocation, the first
+    two refusals of :func:`check_can_sell` (a merchant with no row has none)."""
+    statuses: dict[str, tuple[str, list[str]]] = {}
+    for merchant_id, status, certificate in rows:
+        statuses.setdefault(merchant_id, (status, []))[1].extend(
+            [certificate] if certificate is not None else [])
+    out: dict[str, DomainError | None] = {}
+    for merchant_id, (status, certificates) in statuses.items():
+        live = [c for c in certificates if c in LIVE]
+        found = live or certificates
+        try:
+            _stopped(merchant_id, status, found[0] if found else None)
+            out[merchant_id] = None
+        except DomainError as refusal:
+            out[merchant_id] = refusal
+    return out
+
+
+def _stopped(merchant_id: str, status: str | None, certificate: str | None) -> None:
+    if REVOKED in (status, certificate):
+        raise DomainError("merchant_revoked", f"merchant {merchant_id}'s certification "
+                          "is revoked")
+    if SUSPENDED in (status, certificate):
+        raise DomainError("merchant_suspended", f"merchant {merchant_id} is suspended")
+
+
 def _check(conn: Connection, merchant_id: str, return_url: str | None, *, now_ns: int | None,
            allow_http: bool, allow_private: bool) -> CertifiedMerchant:
     status = conn.execute(_STATUS, {"id": merchant_id}).scalar_one_or_none()
     certificate = latest(conn, merchant_id) if status is not None else None
-    if status == REVOKED or (certificate is not None and certificate.status == REVOKED):
-        raise DomainError("merchant_revoked", f"merchant {merchant_id}'s certification "
-                          "is revoked")
-    if status == SUSPENDED or (certificate is not None and certificate.status == SUSPENDED):
-        raise DomainError("merchant_suspended", f"merchant {merchant_id} is suspended")
+    _stopped(merchant_id, status, certificate.status if certificate is not None else None)
     if certificate is None:
         raise DomainError("merchant_not_certified", f"merchant {merchant_id} is not certified")
     if now_ns is not None and not certificate.not_before <= now_ns < certificate.not_after:

@@ -4,8 +4,10 @@ change, docs/decisions/0017).
 
 The order inside the caller's transaction:
 
-    LedgerBatch(writer, now_ns)   lock the ledger (ledger_state), as posting.Ledger does
-    load(chains, accounts)        one read for every account and stored id the batch names;
+    LedgerBatch(writer, now_ns)
+    load(chains, accounts, reads) lock the ledger (ledger_state), as posting.Ledger does, and
+                                  read every account and stored id the batch names, and the
+                                  caller's own reads (on PostgreSQL all in one round trip);
                                   missing accounts are created here, in this transaction
     apply(chain)                  per unit: validate-then-apply in memory; a refused chain
                                   leaves no trace (Book undoes a linked chain)
@@ -18,9 +20,10 @@ applied cannot exist: apply the chain last among a unit's refusable checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from ...adapters.store.ledger_writer import LedgerWriter
+from ...adapters.store.ledger_writer import LedgerWriter, Read
 from ...domain.audit.leaves import Event
 from ...domain.errors import InvariantViolation
 from ...domain.ledger import Account, Book, Transfer, TransferResult
@@ -33,15 +36,18 @@ from .engine import NewAccount, index_loaded
 class LedgerBatch:
     def __init__(self, writer: LedgerWriter, *, now_ns: int) -> None:
         self._writer = writer
-        self.version, last_timestamp = writer.lock()
-        self._first = max(now_ns, last_timestamp + 1)
-        self._ts = self._first
+        self._now_ns = now_ns
+        self.version = 0
+        self._first = self._ts = now_ns
         self._created: list[Account] = []
         self._loaded = False
         self.book = Book({}, {}, {})
 
-    def load(self, chains: Iterable[Sequence[Transfer]], accounts: Sequence[NewAccount]) -> None:
-        """Read what the batch's chains need; create the ``accounts`` that do not exist."""
+    def load(self, chains: Iterable[Sequence[Transfer]], accounts: Sequence[NewAccount],
+             reads: Mapping[str, Read] | None = None) -> dict[str, list[Any]]:
+        """Lock the ledger and read what the batch's chains need; create the ``accounts``
+        that do not exist. ``reads``: the caller's own reads, made under the lock in the
+        same round trip where the database allows (their rows, by key)."""
         if self._loaded:
             raise InvariantViolation("a ledger batch is loaded once, before any chain")
         self._loaded = True
@@ -56,14 +62,18 @@ class LedgerBatch:
                     ids.add(t.pending_id)
                 wanted.add(t.debit_account_id)
                 wanted.add(t.credit_account_id)
-        stored, pendings = index_loaded(self._writer.load_transfers(ids))
-        failed = self._writer.failed_ids(own)
-        wanted.update(p.debit_account_id for p in pendings.values())
-        wanted.update(p.credit_account_id for p in pendings.values())
+        got = self._writer.lock_and_load(ids, own, wanted, reads or {})
+        self.version = got.version
+        self._first = self._ts = max(self._now_ns, got.last_timestamp + 1)
+        stored, pendings = index_loaded(got.transfers)
+        found = {a.id: a for a in got.accounts}
+        behind = ({p.debit_account_id for p in pendings.values()}
+                  | {p.credit_account_id for p in pendings.values()}) - wanted
+        if behind:  # accounts of stored pending transfers the chains did not name
+            found.update((a.id, a) for a in self._writer.load_accounts(behind))
         # Records no failures (as posting.Ledger): a unit refused for want of funds is
         # prepared again under the same leg ids once the buyer tops up.
-        book = Book({a.id: a for a in self._writer.load_accounts(wanted)}, stored, pendings,
-                    failed)
+        book = Book(found, stored, pendings, got.failed)
         for new in accounts:
             if new.id not in book.accounts:
                 account = Account(new.id, new.ledger, new.code, new.flags, new.user_data,
@@ -72,6 +82,7 @@ class LedgerBatch:
                 book.accounts[new.id] = account
                 self._created.append(account)
         self.book = book
+        return got.reads
 
     def apply(self, chain: Sequence[Transfer]) -> list[TransferResult]:
         """Apply one unit's chain (make it linked for all or nothing)."""

@@ -62,6 +62,22 @@ def by_order(conn: Connection, merchant_id: str, order_ref: str) -> Checkout | N
                                               "order_ref": order_ref}).mappings().first())
 
 
+_ORDER_COLUMNS = tuple(c.name for c in checkout_sessions.c)
+# PostgreSQL: every order a batch's checkouts name, in one read (see by_orders).
+ORDERS_SQL = (f"SELECT {', '.join(_ORDER_COLUMNS)} FROM checkout_sessions WHERE "
+              "(merchant_id, order_ref) IN (SELECT * FROM unnest(%s::text[], %s::text[]))")
+
+
+def by_orders(rows: list[Any]) -> dict[tuple[str, str], Checkout]:
+    """The checkouts ``ORDERS_SQL`` read, by (merchant, order_ref)."""
+    found = {}
+    for row in rows:
+        made = _checkout(dict(zip(_ORDER_COLUMNS, row, strict=True)))
+        if made is not None:
+            found[(made.merchant_id, made.order_ref)] = made
+    return found
+
+
 def _checkout(row: Any) -> Checkout | None:
     if row is None:
         return None

@@ -65,7 +65,7 @@ from .checkouts import Checkout
 from .notices import Later, notifier, outbox
 from .recent import RecentPayments
 from .timers import TIMER_BATCH_SIZE_MAX, TIMER_BATCHES_PER_RUN_MAX, ParkedPayment
-from .units import CheckoutUnit, Finish, RefundDone, Stale, TransitionUnit
+from .units import CheckoutUnit, Finish, RefundDone, Stale, TransitionUnit, may_receive
 
 SEALED = register_sealed_column("payments", "escrow")
 SENDERS: dict[type, frozenset[str]] = {
@@ -289,7 +289,7 @@ class Payments:
                               after=codec.public_state(after)),
             view=view, event_name=event.name, notify=self.notify,
             webhook=outbox(view, event.name, now), precondition=precondition,
-            receiver=before.merchant_id if receives else None, may_receive=_may_receive,
+            receiver=before.merchant_id if receives else None, may_receive=may_receive,
             finish=finish, refund=refund, load=self._load)
 
     # -- timers -------------------------------------------------------------------------
@@ -366,16 +366,3 @@ class Payments:
 
 
 _BY_ID = select(payments).where(payments.c.id == bindparam("id"))
-
-
-def _may_receive(conn: Connection, merchant_id: str) -> None:
-    """A suspended or revoked merchant receives no release: the money stays in escrow
-    until staff refund it or the merchant is reinstated."""
-    from ..certification import check_can_sell
-
-    try:
-        check_can_sell(conn, merchant_id)
-    except DomainError as exc:
-        if exc.code in ("merchant_suspended", "merchant_revoked"):
-            raise
-        # not (or no longer) certified: a sale it made while certified is still paid out

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from ...adapters.store.ledger_writer import Read
 from ...adapters.store.schema import checkout_sessions, payment_refunds, payments
 from ...domain.audit.leaves import Event
 from ...domain.errors import DomainError, InvariantViolation
 from ...domain.ledger import Transfer
 from ...domain.money import Money
+from ..certification.selling import STANDING_SQL, check_can_sell, stopped_from
 from ..ledger.engine import NewAccount
 from ..writepath.batch import Batch
 from . import checkouts, refunds
@@ -72,23 +74,33 @@ INSERT_PAYMENT = insert(payments)
 INSERT_REFUND = insert(payment_refunds)
 _STORED = select(payments.c.id, payments.c.version, payments.c.parked_reason).where(
     payments.c.id.in_(bindparam("ids", expanding=True)))
+_STORED_SQL = "SELECT id, version, parked_reason FROM payments WHERE id = ANY(%s)"
 
 
 def _stored(batch: Batch) -> dict[str, tuple[int, str | None]]:
-    """Version and parked reason of every payment the batch's transitions touch: one read."""
+    """Version and parked reason of every payment the batch's transitions touch: one read
+    (on PostgreSQL made with the ledger's, see ``TransitionUnit.prefetch``)."""
     found: dict[str, tuple[int, str | None]] | None = batch.cache.get("payments")
     if found is None:
-        ids = [u.payment_id for u in batch.units if isinstance(u, TransitionUnit)]
-        found = {r.id: (r.version, r.parked_reason) for r in batch.conn.execute(
-            _STORED, {"ids": ids})}
+        rows = batch.reads.get("payments")
+        if rows is None:
+            ids = [u.payment_id for u in batch.units if isinstance(u, TransitionUnit)]
+            rows = list(batch.conn.execute(_STORED, {"ids": ids}))
+        found = {r[0]: (r[1], r[2]) for r in rows}
         batch.cache["payments"] = found
     return found
 
 
 def _once_per_batch(batch: Batch, merchant_id: str,
                     may_receive: Callable[[Connection, str], None]) -> None:
-    """May ``merchant_id`` receive money? Asked once per batch, the answer shared."""
-    answers: dict[str, DomainError | None] = batch.cache.setdefault("may_receive", {})
+    """May ``merchant_id`` receive money? Asked once per batch, the answer shared (on
+    PostgreSQL read up front for every receiver, see ``TransitionUnit.prefetch``)."""
+    answers: dict[str, DomainError | None] | None = batch.cache.get("may_receive")
+    if answers is None:
+        rows = batch.reads.get("receivers")
+        answers = batch.cache["may_receive"] = {} if rows is None else stopped_from(rows)
+        if rows is not None:  # read for every receiver: a merchant with no row has none
+            answers.update({m: None for m in _receivers(batch.units) if m not in answers})
     if merchant_id not in answers:
         try:
             may_receive(batch.conn, merchant_id)
@@ -98,6 +110,22 @@ def _once_per_batch(batch: Batch, merchant_id: str,
     refusal = answers[merchant_id]
     if refusal is not None:
         raise DomainError(refusal.code, refusal.detail)
+
+
+def may_receive(conn: Connection, merchant_id: str) -> None:
+    """A suspended or revoked merchant receives no release: the money stays in escrow
+    until staff refund it or the merchant is reinstated."""
+    try:
+        check_can_sell(conn, merchant_id)
+    except DomainError as exc:
+        if exc.code in ("merchant_suspended", "merchant_revoked"):
+            raise
+        # not (or no longer) certified: a sale it made while certified is still paid out
+
+
+def _receivers(units: Sequence[Any]) -> list[str]:
+    return sorted({u.receiver for u in units if isinstance(u, TransitionUnit)
+                   and u.receiver is not None and u.may_receive is may_receive})
 
 
 @dataclass
@@ -124,6 +152,16 @@ class TransitionUnit:
     @property
     def savepoint(self) -> bool:
         return self.precondition is not None
+
+    @staticmethod
+    def prefetch(units: Sequence[TransitionUnit]) -> dict[str, Read]:
+        """PostgreSQL: read with the ledger, in its round trip (``_stored``, and the
+        standing of every merchant that receives money, ``_once_per_batch``)."""
+        reads: dict[str, Read] = {"payments": (_STORED_SQL, ([u.payment_id for u in units],))}
+        receivers = _receivers(units)
+        if receivers:
+            reads["receivers"] = (STANDING_SQL, (receivers,))
+        return reads
 
     def run(self, batch: Batch) -> None:
         if self.refund is not None and self._replayed(batch):
@@ -203,8 +241,12 @@ class CheckoutUnit:
     def run(self, batch: Batch) -> None:
         made = self.made
         order = (made.merchant_id, made.order_ref)
-        orders: dict[tuple[str, str], Checkout] = batch.cache.setdefault("orders", {})
-        first = orders.get(order) or checkouts.by_order(batch.conn, *order)
+        orders: dict[tuple[str, str], Checkout] | None = batch.cache.get("orders")
+        if orders is None:
+            rows = batch.reads.get("orders")
+            orders = batch.cache["orders"] = {} if rows is None else checkouts.by_orders(rows)
+        first = orders.get(order) or (None if "orders" in batch.reads
+                                      else checkouts.by_order(batch.conn, *order))
         if first is not None:
             checkouts.check_same_order(first, made)
             self.made = dataclasses.replace(first, created=False)
@@ -215,6 +257,12 @@ class CheckoutUnit:
         batch.later(INSERT_SESSION, made.row(self.event.at_ns))
         batch.later(INSERT_PAYMENT, self.payment)
         batch.audit(self.event, self._then(batch))
+
+    @staticmethod
+    def prefetch(units: Sequence[CheckoutUnit]) -> dict[str, Read]:
+        """PostgreSQL: every order the batch's checkouts name, read with the ledger's."""
+        return {"orders": (checkouts.ORDERS_SQL, ([u.made.merchant_id for u in units],
+                                                  [u.made.order_ref for u in units]))}
 
     def _then(self, batch: Batch) -> Callable[[int], None]:
         def then(_: int) -> None:

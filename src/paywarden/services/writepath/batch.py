@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Insert
+from sqlalchemy import Connection, Executable
 
 from ...adapters.store import audit_log
-from ...adapters.store.ledger_writer import writer_for
+from ...adapters.store.ledger_writer import Read, writer_for
 from ...domain.audit.leaves import Event
 from ...domain.errors import DomainError, InvariantViolation
 from ...domain.ledger import Transfer, TransferResult
@@ -60,8 +60,8 @@ class _Queued:
     events: list[tuple[Event, Then | None, Any]] = field(default_factory=list)
 
 
-INSERT_ROWS_MAX = 500  # rows in one multi-row INSERT on PostgreSQL
 _PLAIN = (str, int, bytes, type(None))
+_COMPILED: dict[tuple[Executable, tuple[str, ...]], str] = {}
 
 
 def _plain_rows(rows: list[dict[str, Any]]) -> bool:
@@ -71,18 +71,16 @@ def _plain_rows(rows: list[dict[str, Any]]) -> bool:
                for r in rows)
 
 
-def _insert_rows(conn: Connection, statement: Insert, rows: list[dict[str, Any]]) -> None:
-    """One multi-row INSERT per INSERT_ROWS_MAX rows, on the driver: PostgreSQL parses,
-    plans and runs every statement on its own, so a statement per row (executemany)
-    costs the server most of a batch's time."""
-    columns = list(rows[0])
-    one = "(" + ",".join(["%s"] * len(columns)) + ")"
-    head = f"INSERT INTO {statement.table.name} ({', '.join(columns)}) VALUES "  # type: ignore[attr-defined]
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    for start in range(0, len(rows), INSERT_ROWS_MAX):
-        chunk = rows[start:start + INSERT_ROWS_MAX]
-        cursor.execute(head + ",".join([one] * len(chunk)),
-                       [row[c] for row in chunk for c in columns])
+def _driver_sql(conn: Connection, statement: Executable, columns: tuple[str, ...]) -> str:
+    """``statement`` compiled once for the driver (named parameters): SQLAlchemy's compile
+    and result set-up cost more CPU per batch than the statement's own round trip."""
+    key = (statement, columns)
+    sql = _COMPILED.get(key)
+    if sql is None:
+        sql = str(statement.compile(dialect=conn.dialect,  # type: ignore[attr-defined]
+                                    column_keys=list(columns)))
+        _COMPILED[key] = sql
+    return sql
 
 
 class Batch:
@@ -92,7 +90,10 @@ class Batch:
         self.conn = conn
         self.units = units  # the batch's units in order, for reads they share
         self.now_ns = now_ns
-        self.ledger = LedgerBatch(writer_for(conn.dialect.name, conn.connection), now_ns=now_ns)
+        self._postgres = conn.dialect.name == "postgresql"
+        self.ledger = LedgerBatch(writer_for(conn.dialect.name, conn.connection,
+                                             pipelined=self._postgres), now_ns=now_ns)
+        self.reads: dict[str, list[Any]] = {}  # rows of the units' prefetch, by key
         self.cache: dict[str, Any] = {}  # per-batch reads units share (versions, merchants)
         self._queued = _Queued()
         self._mark: tuple[dict[Executable, int], int] | None = None
@@ -102,7 +103,15 @@ class Batch:
     # -- used by the writer --------------------------------------------------------------
 
     def load(self, chains: Sequence[Sequence[Transfer]], accounts: Sequence[NewAccount]) -> None:
-        self.ledger.load(chains, accounts)
+        """Lock the ledger and read what the chains need; on PostgreSQL also what the units
+        ask to read up front (``prefetch``), all in one round trip (``self.reads``)."""
+        reads: dict[str, Read] = {}
+        if self._postgres:
+            for kind in dict.fromkeys(type(u) for u in self.units):
+                prefetch = getattr(kind, "prefetch", None)
+                if prefetch is not None:
+                    reads.update(prefetch([u for u in self.units if type(u) is kind]))
+        self.reads = self.ledger.load(chains, accounts, reads)
 
     def begin_unit(self, unit: Any) -> None:
         self._unit = unit
@@ -123,11 +132,65 @@ class Batch:
 
     def flush(self, *, actor: str) -> None:
         """Write the ledger, then every unit's audit entry, then what needed its index."""
+        if self._postgres:
+            self._flush_pipelined(actor)
+            return
         events = self.ledger.flush(at_ns=self.now_ns, actor=actor)
-        units = self._queued.events
         indexes = audit_log.append(audit_log.driver(self.conn),
-                                   events + [event for event, _, _ in units])
-        for (_, then, unit), index in zip(units, indexes[len(events):], strict=True):
+                                   events + [event for event, _, _ in self._queued.events])
+        self._then(indexes[len(events):])
+        for statement, rows in self._queued.statements.items():
+            self._checked(statement, rows, self.conn.execute(statement, rows).rowcount)
+
+    def _flush_pipelined(self, actor: str) -> None:
+        """PostgreSQL, in two pipelines of one round trip each: (1) the ledger's rows, the
+        rows that must each change one row, and the audit reservation; (2) once every unit's
+        ``then`` has its index, the audit entries, the other rows and the commit (which the
+        caller's commit then finds done). Nothing commits unless every statement before
+        the commit succeeded: in a pipeline, an error skips the rest up to the sync."""
+        driver: Any = self.conn.connection.driver_connection
+        sql = audit_log.driver(self.conn)
+        statements = self._queued.statements
+        late: list[Executable] = []
+        with driver.pipeline():
+            events = self.ledger.flush(at_ns=self.now_ns, actor=actor)
+            sent = [(s, rows, self._send(driver, s, rows)) for s, rows in statements.items()
+                    if s in self._queued.counted and _plain_rows(rows)]
+            leaves = events + [event for event, _, _ in self._queued.events]
+            reserved = audit_log.send_reserve(driver, len(leaves)) if leaves else None
+        start, known = reserved() if reserved is not None else (0, {})
+        for statement, rows, cursor in sent:
+            self._checked(statement, rows, cursor.rowcount)
+        self._then(list(range(start + len(events), start + len(leaves))))
+        done = {s for s, _, _ in sent}
+        with driver.pipeline():
+            if leaves:
+                audit_log.write(sql, start, leaves, known)
+            for statement, rows in statements.items():
+                if statement in done:
+                    continue
+                if statement in self._queued.counted or not _plain_rows(rows):
+                    late.append(statement)
+                    continue
+                self._send(driver, statement, rows)
+            if not late:
+                driver.commit()  # in the same round trip; the caller's commit finds it done
+        for statement in late:  # not plain, or queued by a then: through SQLAlchemy, checked
+            rows = statements[statement]
+            self._checked(statement, rows, self.conn.execute(statement, rows).rowcount)
+
+    def _send(self, driver: Any, statement: Executable, rows: list[dict[str, Any]]) -> Any:
+        cursor = driver.cursor()
+        cursor.executemany(_driver_sql(self.conn, statement, tuple(rows[0])), rows)
+        return cursor
+
+    def _checked(self, statement: Executable, rows: list[dict[str, Any]], changed: int) -> None:
+        if statement in self._queued.counted and changed != len(rows):
+            raise InvariantViolation(f"{len(rows)} rows of a batch changed {changed}: a row "
+                                     "was written behind the write path's lock")
+
+    def _then(self, indexes: list[int]) -> None:
+        for (_, then, unit), index in zip(self._queued.events, indexes, strict=True):
             if then is None:
                 continue
             try:
@@ -136,15 +199,6 @@ class Batch:
                 raise
             except Exception as exc:  # noqa: BLE001 - its unit fails; the batch rolls back
                 raise UnitFailed(unit, exc) from exc
-        postgres = self.conn.dialect.name == "postgresql"
-        for statement, rows in self._queued.statements.items():
-            if postgres and isinstance(statement, Insert) and _plain_rows(rows):
-                _insert_rows(self.conn, statement, rows)
-                continue
-            changed = self.conn.execute(statement, rows).rowcount
-            if statement in self._queued.counted and changed != len(rows):
-                raise InvariantViolation(f"{len(rows)} rows of a batch changed {changed}: a row "
-                                         "was written behind the write path's lock")
 
     # -- used by units -------------------------------------------------------------------
 
