@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paywarden.cli.platform import _served_at
+from paywarden.cli.serving import served_at as _served_at
 from paywarden.settings import Settings
 
 
