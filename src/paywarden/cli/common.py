@@ -59,7 +59,7 @@ def open_store(settings: Settings, *, create: bool = False) -> Database:
     from ..adapters.store import open_database
 
     with refusing():
-        check_store(settings, create=create)
+        check_store(settings, create=create, keys=False)
     return open_database(settings.database)
 
 

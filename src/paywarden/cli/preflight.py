@@ -57,9 +57,9 @@ def _unusable_settings(exc: ValidationError) -> Unusable:
                     f"change {', '.join(dict.fromkeys(names)) or name} and run the command again")
 
 
-def check_store(settings: Settings, *, create: bool) -> None:
+def check_store(settings: Settings, *, create: bool, keys: bool = True) -> None:
     """Raise :class:`Unusable` unless the command can open this store (``create``: or make
-    it); looks without writing."""
+    it) and, with ``keys``, unseal what it holds; looks without writing."""
     setting = "PAYWARDEN_DATABASE_URL" if settings.database_url else "PAYWARDEN_DATA_DIR"
     _check_folder(settings.data_dir.resolve(), "PAYWARDEN_DATA_DIR")
     path = sqlite_path(settings.database)
@@ -79,7 +79,7 @@ def check_store(settings: Settings, *, create: bool) -> None:
     if found.exists and not found.migrated and not create:
         raise Unusable(f"the database at {where} is not initialised",
                        "run `paywarden init` first")
-    if found.keys and settings.master_key is None and not settings.master_key_path.exists():
+    if keys and found.keys and settings.master_key is None and not settings.master_key_path.exists():
         raise Unusable(f"the master key file {settings.master_key_path} is missing, and the "
                        f"keyring's {found.keys} keys are sealed under it",
                        "put it back, or set PAYWARDEN_MASTER_KEY_FILE (or "
