@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 
 DEFAULT_PORT = 8000
 LOOPBACK_NAME = "localhost"
-DEFAULT_PUBLIC_URL = f"http://{LOOPBACK_NAME}:{DEFAULT_PORT}"
 
 
 class OriginError(ValueError):
