@@ -1,7 +1,7 @@
 # PayWarden developer entry points.  User-facing targets: `make run`, `make test`.
 # Everything else here is a helper.
 #
-#   make run                            start the platform on http://127.0.0.1:8000
+#   make run                            start the platform on http://localhost:8000
 #   make test                           run the test suite against SQLite and a
 #                                       throwaway PostgreSQL 15 (scripts/pgtemp.py)
 #   make test PYTEST_ARGS='-x -k ledger'  pass extra arguments to pytest
@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 .PHONY: usage run test
 
 usage:
-	@echo "make run    start PayWarden on http://127.0.0.1:8000"
+	@echo "make run    start PayWarden on http://localhost:8000 (listens on 127.0.0.1)"
 	@echo "make test   run the test suite (starts a throwaway PostgreSQL; PYTEST_ARGS='...' for pytest)"
 
 run: $(VENV)/.installed-run

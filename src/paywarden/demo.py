@@ -53,3 +53,9 @@ def load_demo(platform: Platform) -> list[DemoAccount]:
                  timeout_s=7 * 24 * 3600),
     ])
     return list(DEMO_ACCOUNTS)
+
+
+def demo_loaded(platform: Platform) -> bool:
+    """Whether the demo's first account exists: a later `paywarden run` makes no new demo."""
+    first = DEMO_ACCOUNTS[0].id
+    return platform.queries.account(first, now_ns=platform.clock.now_ns()) is not None

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, IPvAnyNetwork, SecretStr
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .origins import DEFAULT_PORT, check_origin, check_rp_id, origin_for, rp_id_for
+
+DATABASES = "sqlite:///path/to/paywarden.db or postgresql+psycopg://user@host/name"
 
 
 class Settings(BaseSettings):
@@ -16,8 +20,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite in data_dir"
     )
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65_535)
+    host: str = Field(default="127.0.0.1", description="The address to listen on; its "
+                      "origin (PAYWARDEN_PUBLIC_URL's default) is http://localhost:<port>")
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65_535)
     log_level: str = "info"
     log_json: bool | None = Field(default=None, description="JSON logs; default: when not a TTY")
     ledger_queue_depth_max: int = Field(default=1_024, ge=1, le=1_000_000)
@@ -28,9 +33,12 @@ class Settings(BaseSettings):
     request_header_bytes_max: int = Field(default=16 * 1024, ge=1024)
 
     # Identity and access (issue 3)
-    public_url: str = Field(default="http://127.0.0.1:8000",
-                            description="The origin pages are served from; WebAuthn's origin")
-    webauthn_rp_id: str = Field(default="127.0.0.1", description="WebAuthn relying party id")
+    # One origin decides signatures, passkeys, pages and evidence (origins.py). Empty: derived.
+    public_url: str = Field(default="", validate_default=True, description="The origin "
+                            "clients and browsers use; default http://localhost:<port> when "
+                            "listening on loopback, required otherwise")
+    webauthn_rp_id: str = Field(default="", validate_default=True, description="WebAuthn "
+                                "relying party id; default: the public origin's host")
     webauthn_rp_name: str = "PayWarden"
     webauthn_timeout_s: int = Field(default=300, ge=30, le=600)
     session_idle_s: int = Field(default=15 * 60, ge=60, le=24 * 3600)
@@ -127,6 +135,42 @@ class Settings(BaseSettings):
     domain_verification_allow_private: bool = Field(
         default=False, description="Allow loopback, private and IP-literal domains (tests only)")
     certificate_validity_days: int = Field(default=365, ge=1, le=825)
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_we_open(cls, url: str | None) -> str | None:
+        """Refused at start-up, not as a traceback from the first query."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if url is None:
+            return None
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError(f"not a database URL; use {DATABASES}") from None
+        name, driver = parsed.get_backend_name(), parsed.get_driver_name()
+        if name not in ("sqlite", "postgresql"):
+            raise ValueError(f"PayWarden does not run on {name!r}; use {DATABASES}")
+        if name == "postgresql" and driver != "psycopg":
+            raise ValueError(f"PostgreSQL is opened with the psycopg driver: "
+                             f"postgresql+psycopg://…, not {parsed.drivername!r}")
+        return url
+
+    @field_validator("public_url")
+    @classmethod
+    def _one_origin(cls, url: str, info: ValidationInfo) -> str:
+        if url:
+            return check_origin(url)
+        return origin_for(info.data.get("host", "127.0.0.1"), info.data.get("port", DEFAULT_PORT))
+
+    @field_validator("webauthn_rp_id")
+    @classmethod
+    def _rp_id_of_the_origin(cls, rp_id: str, info: ValidationInfo) -> str:
+        origin = info.data.get("public_url")
+        if origin is None:  # the origin itself was refused; that error is the one to show
+            return rp_id
+        return check_rp_id(rp_id, origin) if rp_id else rp_id_for(origin)
 
     @property
     def database(self) -> str:

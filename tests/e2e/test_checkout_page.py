@@ -123,3 +123,48 @@ def test_a_buyer_pays_a_certified_merchant_on_the_hosted_page(
     page.goto(session["url"])  # a paid order cannot be paid again
     expect(page.locator("#status")).to_contain_text("released")
     assert merchant_id.startswith("mer_")
+
+
+INTERNAL_WORDS = ("exceeds_credits", "insufficient_funds", "ledger refused", "[", "_")
+
+
+def test_a_buyer_who_cannot_pay_reads_what_happened_and_what_to_do_in_plain_words(
+        site: tuple[str, dict[str, str]], passkey_page: tuple[Any, VirtualAuthenticator],
+        tmp_path: Path) -> None:
+    base, env = site
+    key, key_id, _ = certified_merchant(env, tmp_path)
+    page, _ = passkey_page
+    page.goto(f"{base}/signup")
+    page.fill("#username", "short-of-money")
+    page.fill("#display-name", "Short Of Money")
+    page.fill("#phrase", PHRASE)
+    page.click("#create")
+    page.wait_for_url(f"{base}/account")
+    buyer = api_in_page(page, "GET", "/v1/me")["body"]["id"]
+    fund_wallet(env, buyer, 1_000)  # 10.00 EUR for a 54.50 EUR order
+
+    with PayWardenClient(base, key_id, key, timeout_s=30) as sdk:
+        session = sdk.request("POST", "/v1/checkout/sessions", json=ORDER)
+        page.goto(session["url"])
+        page.click("#pay")
+        status = page.locator("#status[data-kind='error']")
+        expect(status).to_have_attribute("data-code", "insufficient_funds")
+        shown = status.text_content() or ""
+        page.screenshot(path=str(tmp_path / "insufficient-funds.png"), full_page=True)
+        assert "balance is too low" in shown and "nothing was taken" in shown
+        assert "Add money to your wallet, or choose another way to pay." in shown
+        assert not [w for w in INTERNAL_WORDS if w in shown], shown
+
+        small = sdk.request("POST", "/v1/checkout/sessions", json={
+            **ORDER, "order_ref": "B-78", "amount": 500,
+            "items": [{"name": "Tea bags", "quantity": 1, "unit_amount": 500}]})
+        page.goto(small["url"])
+        page.click("#pay")
+        expect(page.locator("#status")).to_have_attribute("data-kind", "ok")
+    page.goto(small["url"])  # paid: held, and the page says what comes next
+    held = page.locator("#status")
+    expect(held).to_contain_text("You have already paid for this order.")
+    expect(held).to_contain_text("until you confirm the goods arrived")
+    expect(page.locator("#return")).to_have_attribute("href", ORDER["return_url"])
+    expect(page.locator("#done")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "already-held.png"), full_page=True)

@@ -60,7 +60,11 @@ async def _verify(request: Request) -> Principal | Problem:
         verified = await platform.signatures.verify(signed)
     except SignatureRefused as exc:
         log.warning("signature_refused", code=exc.code, path=request.url.path)
-        return Problem(401, exc.code, exc.detail,
+        detail = exc.detail
+        if exc.code == "signature_invalid":  # most often: signed for another origin
+            detail += (f"; this server checks signatures over {platform.settings.public_url}"
+                       " (its PAYWARDEN_PUBLIC_URL): use that as the client's base URL")
+        return Problem(401, exc.code, detail,
                        headers={"WWW-Authenticate": "Signature",
                                 "Accept-Signature": ACCEPT_SIGNATURE})
     except ClaimUnavailable as exc:  # never accepted on a nonce that is not recorded

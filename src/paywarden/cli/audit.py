@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .common import app, err, settings_from_env
+from .common import app, err, open_store, settings_from_env
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -35,12 +35,7 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
            ) -> None:
     """Recompute the tree from the entries, check every signed head and the ledger; exit 1 on
     any problem, naming it."""
-    from ..adapters.store import open_database
-
-    database = open_database(settings_from_env().database)
-    if not database.is_migrated():
-        err.print("[red]no PayWarden database here[/red]")
-        raise typer.Exit(2)
+    database = open_store(settings_from_env())
     try:
         problems = audit_problems(database, quiet=as_json)
     finally:

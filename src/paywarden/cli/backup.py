@@ -84,7 +84,7 @@ def restore(file: Annotated[Path, typer.Argument(help="a file written by `paywar
     """Check a backup's signature, digest and tag, restore it, verify it, then put it in place."""
     from ..services.backup import BackupError, load_jwks, restore_backup
 
-    platform = open_platform(settings_from_env())
+    platform = open_platform(settings_from_env(), create=True)  # may restore into nothing
     try:
         jwks = None if trust_jwks is None else load_jwks(trust_jwks)
         with _bars(as_json) as bars:

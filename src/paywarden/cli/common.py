@@ -1,16 +1,26 @@
-"""What every command shares: the Typer apps, the console, settings, the platform."""
+"""What every command shares: the Typer apps, the console, settings, the platform.
+
+Commands get their settings and their database only through here, so that every
+one of them refuses a bad setting the same way (``preflight.py``): two lines on
+stderr, exit 2, nothing created.
+"""
 
 from __future__ import annotations
 
 import getpass
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 
+from ..origins import OriginError
 from ..settings import Settings
+from .preflight import EXIT_UNUSABLE, Unusable, check_store, load_settings, redact
 
 if TYPE_CHECKING:
+    from ..adapters.store import Database
     from ..bootstrap import Platform
 
 app = typer.Typer(help="PayWarden: a self-hosted, security-first payment platform.",
@@ -20,14 +30,46 @@ app.add_typer(bench_app, name="bench")
 err = Console(stderr=True)
 
 
+@contextmanager
+def refusing() -> Iterator[None]:
+    """An :class:`Unusable` setting or store ends the command: its two lines, exit 2."""
+    try:
+        yield
+    except Unusable as exc:
+        refuse(exc)
+    except OriginError as exc:
+        refuse(Unusable(str(exc), "set PAYWARDEN_PUBLIC_URL, or listen on 127.0.0.1 "
+                        "(--host or PAYWARDEN_HOST) for local use"))
+
+
+def refuse(exc: Unusable) -> NoReturn:
+    err.print(f"paywarden: {exc.problem}", style="red", markup=False, highlight=False,
+              soft_wrap=True)
+    err.print(exc.fix, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_UNUSABLE)
+
+
 def settings_from_env() -> Settings:
-    return Settings()
+    with refusing():
+        return load_settings()
 
 
-def open_platform(settings: Settings) -> Platform:
+def open_store(settings: Settings, *, create: bool = False) -> Database:
+    """The database alone (no keys, no engine threads), once preflight found it usable."""
+    from ..adapters.store import open_database
+
+    with refusing():
+        check_store(settings, create=create, keys=False)
+    return open_database(settings.database)
+
+
+def open_platform(settings: Settings, *, create: bool = False) -> Platform:
+    """The platform on a store preflight found usable; ``create``: it may be made now."""
     from ..bootstrap import build
     from ..logs import configure_logging
 
+    with refusing():
+        check_store(settings, create=create)
     configure_logging(settings.log_level, json=settings.log_json)
     return build(settings)
 
@@ -41,7 +83,5 @@ def operator_actor() -> str:
     return f"cli:{login}"
 
 
-def redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+__all__ = ["app", "bench_app", "err", "open_platform", "open_store", "operator_actor", "redact",
+           "refusing", "settings_from_env"]

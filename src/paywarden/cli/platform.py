@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -14,16 +14,21 @@ from .common import (
     bench_app,
     err,
     open_platform,
+    open_store,
     operator_actor,
     redact,
+    refusing,
     settings_from_env,
 )
+from .preflight import check_store
+
+if TYPE_CHECKING:
+    from ..bootstrap import Platform
+    from ..demo import DemoAccount
 
 
 def _init(settings: Settings) -> None:
-    from ..adapters.store import open_database
-
-    database = open_database(settings.database)
+    database = open_store(settings, create=True)
     try:
         database.migrate()
     finally:
@@ -42,73 +47,13 @@ def init() -> None:
 def serve(host: Annotated[str | None, typer.Option()] = None,
           port: Annotated[int | None, typer.Option()] = None) -> None:
     """Serve the HTTP API. Exits 70 if the process failed on a broken invariant."""
-    import uvicorn
+    from .serving import claim, serve_claimed, served_at
 
-    from ..api import create_app
-    from ..services.failstop import EXIT_CODE
-
-    settings = _served_at(settings_from_env(), host=host, port=port)
-    platform = open_platform(settings)
-    if not platform.database.is_migrated():
-        err.print("[red]the database is not initialised: run `paywarden init` first[/red]")
-        raise typer.Exit(2)
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(platform), host=settings.host, port=settings.port, log_config=None,
-        server_header=False, **_edge_limits(settings)))
-
-    def stop_server() -> None:
-        server.should_exit = True  # uvicorn's own graceful stop, as on SIGTERM
-
-    platform.failstop.arm(stop_server=stop_server)
-    platform.start_background()
-    try:
-        server.run()
-    except KeyboardInterrupt:  # Ctrl+C, re-raised by uvicorn once it has shut down
-        pass
-    if platform.failstop.failed:
-        platform.failstop.stopped()
-        raise typer.Exit(EXIT_CODE)
-    if not server.started:
-        raise typer.Exit(3)  # as uvicorn.run: the server did not start
-
-
-def _served_at(settings: Settings, *, host: str | None, port: int | None) -> Settings:
-    """Settings for serving on ``host:port``.
-
-    Signed requests and passkeys are bound to the public origin. Unless it is set
-    (``PAYWARDEN_PUBLIC_URL``, behind a proxy or TLS terminator), it is where we serve —
-    named ``localhost`` when that is a loopback address: browsers take no IP address
-    as a WebAuthn relying party, and treat plain-http ``localhost`` as a secure context.
-    """
-    update: dict[str, Any] = {"host": host or settings.host, "port": port or settings.port}
-    name = "localhost" if update["host"] in LOOPBACK else update["host"]
-    if "public_url" not in settings.model_fields_set:
-        update["public_url"] = f"http://{name}:{update['port']}"
-    if "webauthn_rp_id" not in settings.model_fields_set:
-        update["webauthn_rp_id"] = name
-    return settings.model_copy(update=update)
-
-
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
-REQUEST_LINE_BYTES_MAX = 8 * 1024
-
-
-def _edge_limits(settings: Settings) -> dict[str, Any]:
-    """What uvicorn may hold before the app sees a request (the app checks again, finer).
-
-    h11 refuses (400) a request head larger than the header cap plus a request
-    line, before buffering more; the app's own cap answers 431 below that.
-    """
-    return {
-        "http": "h11",  # the parser these limits apply to
-        "h11_max_incomplete_event_size": settings.request_header_bytes_max
-        + REQUEST_LINE_BYTES_MAX,
-        "limit_concurrency": settings.connections_max,  # beyond: 503 from uvicorn itself
-        "timeout_keep_alive": 5,
-        "backlog": 2048,
-    }
+    with refusing():
+        settings = served_at(settings_from_env(), host=host, port=port)
+        check_store(settings, create=False)
+        claimed = claim(settings)
+    serve_claimed(settings, claimed)
 
 
 @app.command()
@@ -116,19 +61,26 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="machine-readable 
          ) -> None:
     """Load the demo ledgers and accounts (idempotent), then a certified demo merchant, a
     buyer and one escrow payment taken all the way to released (new each run)."""
-    from ..demo import load_demo
-    from ..demo_escrow import demo_payment
-
     platform = open_platform(settings_from_env())
     platform.start()
     try:
-        accounts = load_demo(platform)
-        made = demo_payment(platform)
+        accounts, made = _demo(platform)
     finally:
         platform.stop()
     if as_json:
         print(json.dumps({**made, "accounts": {a.name: f"acct_{a.id:016x}" for a in accounts}}))
         return
+    _print_demo(accounts, made)
+
+
+def _demo(platform: Platform) -> tuple[list[DemoAccount], dict[str, Any]]:
+    from ..demo import load_demo
+    from ..demo_escrow import demo_payment
+
+    return load_demo(platform), demo_payment(platform)
+
+
+def _print_demo(accounts: list[DemoAccount], made: dict[str, Any]) -> None:
     for account in accounts:
         err.print(f"  {account.name:<18} acct_{account.id:016x}")
     for name, value in made.items():
@@ -138,30 +90,63 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="machine-readable 
 @app.command()
 def run(host: Annotated[str | None, typer.Option()] = None,
         port: Annotated[int | None, typer.Option()] = None) -> None:
-    """Initialise if needed, load the demo and serve: the one-command start."""
+    """Initialise if needed, load the demo on a new database, and serve: the one-command
+    start. The port and the database are checked before anything is written."""
+    from .serving import claim, serve_claimed, served_at
+
+    with refusing():
+        settings = served_at(settings_from_env(), host=host, port=port)
+        check_store(settings, create=True)
+        claimed = claim(settings)
+    try:
+        _init(settings)
+        token = _first_start(settings)
+    except BaseException:
+        claimed.release()
+        raise
+    _banner(settings, token)
+    serve_claimed(settings, claimed)
+
+
+def _banner(settings: Settings, token: str | None) -> None:
+    url = settings.public_url
+
+    def say(line: str) -> None:
+        err.print(line, soft_wrap=True)
+
+    err.rule("PayWarden is starting")
+    say(f"Open:     {url}   API: {url}/v1   (interactive docs: {url}/docs)")
+    say(f"Health:   {url}/health/ready    Metrics: {url}/metrics")
+    if token is not None:
+        say("Operator token for the ledger API, valid for a day (send as "
+            "'Authorization: Bearer …'; more with `paywarden tokens issue`):")
+        say(f"  [bold]{token}[/bold]")
+    else:
+        say("Demo:     loaded by the first start, not made again")
+        say("Token:    the first start printed one; another: "
+            "`paywarden tokens issue --role operator`")
+    say(f"Data:     {redact(settings.database)}")
+    say("Stop:     press Ctrl+C")
+
+
+def _first_start(settings: Settings) -> str | None:
+    """On a database without the demo: load it, print it, and issue an operator token
+    (returned). On any later start: nothing (None), so demo merchants do not pile up."""
+    from ..demo import demo_loaded
     from ..services.identity.tokens import issue_staff_token
 
-    settings = settings_from_env()
-    _init(settings)
-    demo(as_json=False)
     platform = open_platform(settings)
+    platform.start()
     try:
-        token = issue_staff_token(platform.database, platform.sessions, role="operator",
-                                  ttl_s=settings.staff_token_ttl_s_max,
-                                  ttl_s_max=settings.staff_token_ttl_s_max,
-                                  actor=operator_actor(), now_ns=platform.clock.now_ns()).token
+        if demo_loaded(platform):
+            return None
+        _print_demo(*_demo(platform))
+        return issue_staff_token(platform.database, platform.sessions, role="operator",
+                                 ttl_s=settings.staff_token_ttl_s_max,
+                                 ttl_s_max=settings.staff_token_ttl_s_max,
+                                 actor=operator_actor(), now_ns=platform.clock.now_ns()).token
     finally:
-        platform.database.dispose()
-    url = _served_at(settings, host=host, port=port).public_url
-    err.rule("PayWarden is starting")
-    err.print(f"API:      {url}/v1   (interactive docs: {url}/docs)")
-    err.print(f"Health:   {url}/health/ready    Metrics: {url}/metrics")
-    err.print("Operator token for the ledger API, valid for a day (send as "
-              "'Authorization: Bearer …'; more with `paywarden tokens issue`):")
-    err.print(f"  [bold]{token}[/bold]")
-    err.print(f"Data:     {redact(settings.database)}")
-    err.print("Stop:     press Ctrl+C")
-    serve(host=host, port=port)
+        platform.stop()
 
 
 @app.command()
@@ -169,15 +154,10 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
            ) -> None:
     """Prove the ledger's invariants and check the audit log against it; exit 1 naming each
     violation."""
-    from ..adapters.store import open_database
     from ..services.ledger.verify import verify_ledger
     from .audit import audit_problems
 
-    settings = settings_from_env()
-    database = open_database(settings.database)
-    if not database.is_migrated():
-        err.print("[red]no PayWarden database here[/red]")
-        raise typer.Exit(2)
+    database = open_store(settings_from_env())
     with Progress(TextColumn("replaying transfers"), BarColumn(), TextColumn("{task.completed:,}"
                   "/{task.total:,}"), TimeRemainingColumn(), console=err,
                   disable=as_json or not err.is_terminal) as bar:

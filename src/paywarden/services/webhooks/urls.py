@@ -17,6 +17,8 @@ from .errors import WebhookRefused
 
 URL_CHARS_MAX = 2048
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
+_FOR_DEVELOPMENT = ("; for local development set PAYWARDEN_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true "
+                    "on the server (see the README)")
 
 
 def check_url(url: str, *, allow_http: bool, allow_private: bool) -> str:
@@ -28,7 +30,8 @@ def check_url(url: str, *, allow_http: bool, allow_private: bool) -> str:
     parts = _split(url)
     allowed = ("https", "http") if allow_http else ("https",)
     if parts.scheme not in allowed:
-        raise WebhookRefused("url_scheme_refused", "the endpoint URL must use https")
+        raise WebhookRefused("url_scheme_refused", "the endpoint URL must use https; for local "
+                             "development set PAYWARDEN_WEBHOOK_ALLOW_HTTP=true on the server")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise WebhookRefused("url_invalid", "the URL must not carry user information")
     if parts.fragment or url.endswith("#"):
@@ -38,11 +41,12 @@ def check_url(url: str, *, allow_http: bool, allow_private: bool) -> str:
         raise WebhookRefused("url_invalid", "the URL has no host")
     if not allow_private:
         if host.lower() in _LOCAL_NAMES or host.lower().endswith(".localhost"):
-            raise WebhookRefused("url_address_refused", "the host is a local name")
+            raise WebhookRefused("url_address_refused",
+                                 "the host is a local name" + _FOR_DEVELOPMENT)
         address = _literal(host)
         if address is not None and not address.is_global:
             raise WebhookRefused("url_address_refused",
-                                 "the host is not a public internet address")
+                                 "the host is not a public internet address" + _FOR_DEVELOPMENT)
     return url
 
 
@@ -61,8 +65,8 @@ def resolve_public(host: str, port: int) -> str:
         raise WebhookRefused("url_unresolved", "the endpoint's host does not resolve")
     for address in addresses:
         if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
-            raise WebhookRefused("url_address_refused",
-                                 "the endpoint's host resolves to a non-public address")
+            raise WebhookRefused("url_address_refused", "the endpoint's host resolves to a "
+                                 "non-public address" + _FOR_DEVELOPMENT)
     return addresses[0]
 
 

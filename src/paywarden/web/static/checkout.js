@@ -1,13 +1,79 @@
 // The hosted checkout: confirm the exact order with a passkey, then pay with its evidence.
-import { api, confirmOperation, showError, showStatus } from "./webauthn.js";
+//
+// A buyer reads what happened and what to do next, in plain words. The API's problem
+// `code` stays in data-code (for tests and styles); its `detail` is written for the
+// shop's developers and is never shown here.
+import { ApiError, api, confirmOperation, describeError, showStatus } from "./webauthn.js";
 
 const form = document.getElementById("pay-form");
 const status = document.getElementById("status");
 const order = form.dataset;
 
+// Why a payment did not go through, by the API's code, and what the buyer can do.
+const REFUSALS = {
+  insufficient_funds: "Your PayWarden balance is too low for this payment, so nothing was "
+    + "taken. Add money to your wallet, or choose another way to pay.",
+  card_declined: "Your card was declined by its bank, so nothing was taken. Choose another "
+    + "card or another way to pay.",
+  card_token_required: "Choose the card to pay with, then try again.",
+  ledger_refused: "The payment could not be made, so nothing was taken. Try again in a "
+    + "moment, or choose another way to pay.",
+  step_up_required: "The order was not confirmed with your passkey. Press the button again "
+    + "and confirm it.",
+  step_up_mismatch: "Your passkey confirmed something other than this order. Press the "
+    + "button again and confirm this order.",
+  escrow_transition_not_allowed: "This order changed while you were paying. Reload the "
+    + "page to see where it stands.",
+  payment_changed: "This order changed while you were paying. Reload the page to see where "
+    + "it stands.",
+  merchant_suspended: "This shop cannot take payments at the moment, so nothing was taken. "
+    + "Contact the shop.",
+  merchant_revoked: "This shop can no longer take payments, so nothing was taken. Contact "
+    + "the shop.",
+  merchant_not_certified: "This shop cannot take payments yet, so nothing was taken. Contact "
+    + "the shop.",
+  not_found: "This checkout no longer exists. Go back to the shop and start again.",
+  rate_limited: "Too many attempts in a short time. Wait a minute, then try again.",
+};
+
+// Where an order that cannot be paid any more stands, and what comes next.
+const STATES = {
+  held: "You have already paid for this order. PayWarden holds the money until you confirm "
+    + "the goods arrived; the shop ships it next. Nothing more to do here.",
+  shipped: "You have already paid, and the shop has shipped this order. PayWarden holds the "
+    + "money until you confirm it arrived. Nothing more to do here.",
+  disputed: "You have paid and opened a dispute about this order. PayWarden holds the money "
+    + "until the dispute is decided, and will tell you the outcome.",
+  released: "This order is paid and complete: the money was released to the shop.",
+  refunded: "This order was refunded to you.",
+  split: "The dispute about this order was settled: part of the money was refunded to you.",
+  cancelled: "This order was cancelled, and nothing was taken. Go back to the shop to order "
+    + "again.",
+  expired: "This checkout expired before it was paid, and nothing was taken. Go back to the "
+    + "shop to start again.",
+};
+
+export function refusal(error) {
+  if (!(error instanceof ApiError)) return describeError(error);  // the passkey prompt
+  if (REFUSALS[error.code]) return REFUSALS[error.code];
+  if (error.status >= 500) {
+    return "PayWarden could not finish the payment just now. Reload this page to see "
+      + "whether it went through before you try again.";
+  }
+  return "The payment did not go through, so nothing was taken. Try again, or choose "
+    + "another way to pay.";
+}
+
+function backToShop() {
+  document.getElementById("return").href = order.returnUrl;
+  document.getElementById("done").hidden = false;
+}
+
 if (order.state !== "created") {
   form.hidden = true;
-  showStatus(status, `This order is already ${order.state}.`, "info");
+  showStatus(status, STATES[order.state]
+    || "This order can no longer be paid here. Go back to the shop.", "info");
+  backToShop();
 }
 
 form.addEventListener("submit", async (event) => {
@@ -25,15 +91,13 @@ form.addEventListener("submit", async (event) => {
       reference: order.payment,
     });
     body.evidence_id = approved.evidence_id;
-    const paid = await api(`/v1/checkout/sessions/${order.session}/pay`, {
-      method: "POST", body,
-    });
+    await api(`/v1/checkout/sessions/${order.session}/pay`, { method: "POST", body });
     form.hidden = true;
     showStatus(status, "Paid. PayWarden holds the money until you confirm delivery.", "ok");
-    const back = document.getElementById("return");
-    back.href = paid.return_url;
-    document.getElementById("done").hidden = false;
+    backToShop();
   } catch (error) {
-    showError(status, error);
+    showStatus(status, refusal(error), "error");
+    status.dataset.code = error instanceof ApiError ? error.code
+      : (error && error.name) || "error";
   }
 });
