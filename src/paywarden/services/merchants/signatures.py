@@ -3,8 +3,9 @@
 A request is accepted only if, in this order:
 
     its Signature-Input holds one signature (any label) over "@method",
-    "@target-uri" and "content-digest", with created, keyid, nonce and
-    alg="ed25519"                                         else signature_malformed
+    "@target-uri" and "content-digest" (other header fields may be covered too;
+    no other derived component, no component parameters, none twice), with
+    created, keyid, nonce and alg="ed25519"               else signature_malformed
                                                           (alg: signature_algorithm_unsupported)
     created is within the window of the platform clock    else signature_expired /
                                                                signature_from_future
@@ -22,7 +23,9 @@ committed before it takes effect at once, in every process. What a key id
 names never changes (its merchant and its public key), so that much is kept
 in memory (``KEY_CACHE_ENTRIES_MAX``) and a known key costs no query of its own.
 The caller supplies the target URI from the configured public origin, never
-from the request's Host header.
+from the request's Host header. The signature base is built by hand
+(:mod:`.signature_base`, decision 0007) from the one parse of Signature-Input;
+the Ed25519 check is ``cryptography``'s.
 """
 
 from __future__ import annotations
@@ -35,25 +38,28 @@ from typing import Any
 
 import anyio.to_thread
 import http_sf
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from http_message_signatures import (
-    ContentDigest,
-    HTTPMessageSignaturesException,
-    HTTPMessageVerifier,
-    HTTPSignatureKeyResolver,
-    InvalidSignature,
-    algorithms,
-)
+from http_message_signatures import ContentDigest
+from http_message_signatures import InvalidSignature as DigestMismatch
 
 from ...adapters.clock import Clock
 from ...domain.errors import DomainError
 from .merchants import Merchants
 from .nonces import Answer, Nonces, Verdict
+from .signature_base import (
+    BaseRefused,
+    component_values,
+    field_value,
+    signature_base,
+    signature_params,
+)
 
 ALGORITHM = "ed25519"
 REQUIRED_COMPONENTS = ("@method", "@target-uri", "content-digest")
 REQUIRED_PARAMS = ("created", "keyid", "nonce", "alg")
 ALLOWED_PARAMS = frozenset({*REQUIRED_PARAMS, "expires", "tag"})
+INTEGER_PARAMS = frozenset({"created", "expires"})  # the others are strings
 NONCE_RE = re.compile(r"[A-Za-z0-9._~+/=-]{22,128}")  # at least 128 bits as base64url
 KEY_ID_CHARS_MAX = 64
 KEY_CACHE_ENTRIES_MAX = 10_000
@@ -70,6 +76,15 @@ class SignedRequest:
     target_uri: str  # the public origin + the path and query as received
     headers: Sequence[tuple[str, str]]  # every field line, in order
     body: bytes
+
+
+@dataclass(frozen=True)
+class _SignatureInput:
+    """The one signature's Signature-Input member, parsed once and checked for shape."""
+
+    label: str
+    covered: tuple[str, ...]
+    params: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -107,19 +122,19 @@ class SignatureVerifier:
         It runs on the event loop: the checks are short and CPU-bound, and the nonce
         claim is awaited. A thread is used only to look up a key id not seen before.
         """
-        label, params = self._read(request)
-        key = self._keys.get(params["keyid"])
+        signed = self._read(request)
+        key = self._keys.get(signed.params["keyid"])
         if key is None:
-            key = await anyio.to_thread.run_sync(self._known_key, params["keyid"])
-        key = self._checked(request, key, params)
-        answer = await self._nonces.claim_async(key.id, params["nonce"],
-                                                expires_at_ns=self._expires_at_ns(params))
-        return _verified(answer, key, label, params)
+            key = await anyio.to_thread.run_sync(self._known_key, signed.params["keyid"])
+        key = self._checked(request, key, signed)
+        answer = await self._nonces.claim_async(key.id, signed.params["nonce"],
+                                                expires_at_ns=self._expires_at_ns(signed.params))
+        return _verified(answer, key, signed)
 
-    def _read(self, request: SignedRequest) -> tuple[str, dict[str, Any]]:
-        label, params = _signature_input(request.headers)
-        self._check_time(params["created"], params.get("expires"))
-        return label, params
+    def _read(self, request: SignedRequest) -> _SignatureInput:
+        signed = _signature_input(request.headers)
+        self._check_time(signed.params["created"], signed.params.get("expires"))
+        return signed
 
     def _expires_at_ns(self, params: dict[str, Any]) -> int:
         """When the nonce's row may go: accepted while now_s - created <= window, so from
@@ -143,11 +158,11 @@ class SignatureVerifier:
 
     @staticmethod
     def _checked(request: SignedRequest, key: _KnownKey | None,
-                 params: dict[str, Any]) -> _KnownKey:
+                 signed: _SignatureInput) -> _KnownKey:
         if key is None:
             raise SignatureRefused("key_unknown", f"no key "
-                                   f"{params['keyid'][:KEY_ID_CHARS_MAX]!r} is registered")
-        _check_signature(request, key)
+                                   f"{signed.params['keyid'][:KEY_ID_CHARS_MAX]!r} is registered")
+        _check_signature(request, key, signed)
         _check_digest(request)
         return key
 
@@ -163,8 +178,7 @@ class SignatureVerifier:
             raise SignatureRefused("signature_expired", "the signature's expires time has passed")
 
 
-def _verified(answer: Answer, key: _KnownKey, label: str,
-              params: dict[str, Any]) -> VerifiedSignature:
+def _verified(answer: Answer, key: _KnownKey, signed: _SignatureInput) -> VerifiedSignature:
     """The claim's answer, read in the transaction that recorded the nonce."""
     if answer.verdict is Verdict.KEY_UNKNOWN:
         raise SignatureRefused("key_unknown", f"no key {key.id} is registered")
@@ -176,39 +190,28 @@ def _verified(answer: Answer, key: _KnownKey, label: str,
     if answer.verdict is Verdict.REPLAYED:
         raise SignatureRefused("signature_replayed", "this nonce was already used with this "
                                "key; sign every request afresh")
-    return VerifiedSignature(key.merchant_id, key.id, label, params["created"], params["nonce"])
+    return VerifiedSignature(key.merchant_id, key.id, signed.label, signed.params["created"],
+                             signed.params["nonce"])
 
 
 def _malformed(detail: str) -> SignatureRefused:
     return SignatureRefused("signature_malformed", detail)
 
 
-def _field(headers: Sequence[tuple[str, str]], name: str) -> str | None:
-    values = [value.strip(" \t") for field, value in headers if field.lower() == name]
-    return ", ".join(values) if values else None
-
-
-def _signature_input(headers: Sequence[tuple[str, str]]) -> tuple[str, dict[str, Any]]:
-    """The one signature's label and parameters, checked for shape before any lookup."""
-    raw = _field(headers, "signature-input")
-    if raw is None or _field(headers, "signature") is None:
+def _signature_input(headers: Sequence[tuple[str, str]]) -> _SignatureInput:
+    """The one signature's label, components and parameters, checked for shape before any
+    lookup. This is the only parse of Signature-Input."""
+    raw = field_value(headers, "signature-input")
+    if raw is None or field_value(headers, "signature") is None:
         raise _malformed("send both Signature-Input and Signature")
-    try:
-        parsed: Any = http_sf.parse(raw.encode("ascii"), tltype="dictionary")
-    except (ValueError, TypeError, UnicodeEncodeError):
-        raise _malformed("Signature-Input is not a structured dictionary") from None
-    if not isinstance(parsed, dict) or len(parsed) != 1:
+    parsed = _dictionary(raw, "Signature-Input")
+    if len(parsed) != 1:
         raise _malformed("send exactly one signature")
     label, member = next(iter(parsed.items()))
     if not isinstance(member, tuple) or not isinstance(member[0], list):
         raise _malformed("Signature-Input must be an inner list of components")
-    members: list[Any] = member[0]
+    covered = _covered(member[0])
     params: dict[str, Any] = dict(member[1])
-    covered = {name for name, component_params in members
-               if isinstance(name, str) and not component_params}
-    missing = [name for name in REQUIRED_COMPONENTS if name not in covered]
-    if missing:
-        raise _malformed(f"the signature must cover {', '.join(missing)}")
     absent = [name for name in REQUIRED_PARAMS if name not in params]
     if absent:
         raise _malformed(f"the signature lacks the parameters {', '.join(absent)}")
@@ -218,61 +221,70 @@ def _signature_input(headers: Sequence[tuple[str, str]]) -> tuple[str, dict[str,
     if params["alg"] != ALGORITHM:
         raise SignatureRefused("signature_algorithm_unsupported",
                                f"alg must be {ALGORITHM!r}")
-    if type(params["created"]) is not int or type(params.get("expires", 0)) is not int:
-        raise _malformed("created and expires are integers (seconds since the epoch)")
-    if not isinstance(params["keyid"], str) or not isinstance(params["nonce"], str):
-        raise _malformed("keyid and nonce are strings")
+    for name, value in params.items():
+        if (type(value) is not int) if name in INTEGER_PARAMS else not isinstance(value, str):
+            raise _malformed("created and expires are integers (seconds since the epoch); "
+                             "keyid, nonce, alg and tag are strings")
     if not NONCE_RE.fullmatch(params["nonce"]):
         raise _malformed("the nonce is 22 to 128 characters of base64url (at least 128 bits)")
-    return str(label), dict(params)
+    return _SignatureInput(str(label), covered, params)
 
 
-class _Fields:
-    """The received field lines, as the library reads them."""
-
-    def __init__(self, lines: Sequence[tuple[str, str]]) -> None:
-        self._lines = list(lines)
-
-    def items(self) -> list[tuple[str, str]]:
-        return self._lines
-
-
-class _Message:
-    def __init__(self, request: SignedRequest) -> None:
-        self.method = request.method
-        self.url = request.target_uri
-        self.headers = _Fields(request.headers)
-
-
-class _OneKey(HTTPSignatureKeyResolver):
-    def __init__(self, key: _KnownKey) -> None:
-        self._key = key
-
-    def resolve_public_key(self, key_id: str) -> Ed25519PublicKey | None:
-        return self._key.public_key if key_id == self._key.id else None
+def _covered(members: list[Any]) -> tuple[str, ...]:
+    """The covered component names: plain strings, lower case, each once, with no
+    component parameters, and including every one of ``REQUIRED_COMPONENTS``."""
+    names: list[str] = []
+    for member in members:
+        if not isinstance(member, tuple) or not isinstance(member[0], str) or member[1]:
+            raise _malformed("covered components are plain strings, without parameters")
+        names.append(member[0])
+    if any(name != name.lower() for name in names) or len(set(names)) != len(names):
+        raise _malformed("covered components are in lower case and each named once")
+    missing = [name for name in REQUIRED_COMPONENTS if name not in names]
+    if missing:
+        raise _malformed(f"the signature must cover {', '.join(missing)}")
+    return tuple(names)
 
 
-class _Verifier(HTTPMessageVerifier):
-    """The library's verifier; times are checked against the platform clock instead."""
-
-    def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
-        return None
-
-
-def _check_signature(request: SignedRequest, key: _KnownKey) -> None:
-    verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(key))
+def _dictionary(raw: str, name: str) -> dict[str, Any]:
     try:
-        # Coverage of REQUIRED_COMPONENTS was checked on the one signature already.
-        verifier.verify(_Message(request), max_age=None)
+        parsed: Any = http_sf.parse(raw.encode("ascii"), tltype="dictionary")
+    except (ValueError, TypeError, UnicodeEncodeError):
+        raise _malformed(f"{name} is not a structured dictionary") from None
+    if not isinstance(parsed, dict):
+        raise _malformed(f"{name} is not a structured dictionary")
+    return parsed
+
+
+def _signature_bytes(headers: Sequence[tuple[str, str]], label: str) -> bytes:
+    """The Signature member under the one label Signature-Input names, and no other."""
+    parsed = _dictionary(field_value(headers, "signature") or "", "Signature")
+    member = parsed.get(label)
+    if len(parsed) != 1 or not isinstance(member, tuple) or not isinstance(member[0], bytes):
+        raise _malformed(f"Signature must hold one byte sequence, labelled {label!r} as in "
+                         "Signature-Input")
+    return member[0]
+
+
+def _check_signature(request: SignedRequest, key: _KnownKey, signed: _SignatureInput) -> None:
+    """Ed25519 (``cryptography``) over the RFC 9421 base built by :mod:`.signature_base`."""
+    try:
+        base = signature_base(
+            component_values(signed.covered, method=request.method,
+                             target_uri=request.target_uri, lines=request.headers),
+            signature_params(signed.covered, signed.params))
+    except BaseRefused as exc:
+        raise _malformed(f"the signed components cannot be read from this request: "
+                         f"{exc.detail}") from None
+    try:
+        key.public_key.verify(_signature_bytes(request.headers, signed.label), base)
     except InvalidSignature:
         raise SignatureRefused("signature_invalid", "the signature does not verify over this "
                                "request with this key") from None
-    except HTTPMessageSignaturesException:
-        raise _malformed("the signed components cannot be read from this request") from None
 
 
 def _check_digest(request: SignedRequest) -> None:
-    value = _field(request.headers, "content-digest")
+    value = field_value(request.headers, "content-digest")
     if value is None:
         raise _malformed("send Content-Digest")
     try:
@@ -283,7 +295,7 @@ def _check_digest(request: SignedRequest) -> None:
         raise _malformed("Content-Digest must carry a sha-256 digest")
     try:
         ContentDigest.verify(value, request.body)
-    except InvalidSignature:
+    except DigestMismatch:
         raise SignatureRefused("digest_mismatch",
                                "Content-Digest does not match the received body") from None
 
