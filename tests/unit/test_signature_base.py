@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key, l
 from http_message_signatures import HTTPMessageSigner, MappingKeyResolver, algorithms
 
 from paywarden.services.merchants import signatures
-from paywarden.services.merchants.signature_base import (
+from paywarden.domain.signature_base import (
     BaseRefused,
     component_values,
     signature_base,

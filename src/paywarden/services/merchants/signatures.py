@@ -47,7 +47,7 @@ from ...adapters.clock import Clock
 from ...domain.errors import DomainError
 from .merchants import Merchants
 from .nonces import Answer, Nonces, Verdict
-from .signature_base import (
+from ...domain.signature_base import (
     BaseRefused,
     component_values,
     field_value,
