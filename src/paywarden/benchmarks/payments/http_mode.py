@@ -6,9 +6,11 @@
 2. The escrow flow over HTTP: signed merchant requests (checkout, shipment), the
    buyer's step-up ceremony with its software authenticator, pay, confirm.
 3. The server's resident memory, right after that load.
-4. ``GET /health/live`` (no authentication, no database), then a signed
-   ``GET /v1/merchants/me``, each for the same time with the same clients: what
-   verifying a signature costs against the bare endpoint of the same server.
+4. Once the server is idle again, ``GET /health/live`` (no authentication, no
+   database) and a signed ``GET /v1/merchants/me``, with the same clients, in
+   four phases of half the time each: bare, signed, signed, bare. What
+   verifying a signature costs against the bare endpoint of the same server;
+   the ABBA order cancels a drift in the machine's speed during the run.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ def _prepare(url: str, data_dir: Path, public_url: str,
 
 def _rps(result: LoadResult) -> float:
     return result.units / result.seconds
+
+
+def _joined(a: LoadResult, b: LoadResult) -> LoadResult:
+    recorded = Recorder()
+    recorded.merge(a.recorded)
+    recorded.merge(b.recorded)
+    kinds = dict(a.error_kinds)
+    for kind, count in b.error_kinds.items():
+        kinds[kind] = kinds.get(kind, 0) + count
+    return LoadResult(clients=a.clients, seconds=a.seconds + b.seconds, units=a.units + b.units,
+                      recorded=recorded, errors=a.errors + b.errors, error_kinds=kinds)
 
 
 def _gets(server: Server, shoppers: list[Shopper], *, signed: bool, seconds: float,
@@ -107,10 +120,16 @@ def measure_http(url: str, data_dir: Path, *, clients: int, seconds: float, warm
                 for c in closers:
                     c.close()
         after_flows = server.memory_mb()
-        bare = _gets(server, shoppers, signed=False, seconds=seconds, progress=progress,
-                     label="http: GET /health/live")
-        signed = _gets(server, shoppers, signed=True, seconds=seconds, progress=progress,
-                       label="http: signed GET /v1/merchants/me")
+        settled_s = server.settle()
+
+        def phase(signed: bool, n: int) -> LoadResult:
+            label = "signed GET /v1/merchants/me" if signed else "GET /health/live"
+            return _gets(server, shoppers, signed=signed, seconds=seconds / 2,
+                         progress=progress, label=f"http: {label} ({n} of 2)")
+
+        bare_1, signed_1, signed_2, bare_2 = (
+            phase(False, 1), phase(True, 1), phase(True, 2), phase(False, 2))
+        bare, signed = _joined(bare_1, bare_2), _joined(signed_1, signed_2)
         at_end = server.memory_mb()
     database = open_database(url)
     try:
@@ -128,6 +147,8 @@ def measure_http(url: str, data_dir: Path, *, clients: int, seconds: float, warm
         "get_errors": bare.errors + signed.errors,
         "get_errors_by_kind": {"bare": bare.error_kinds, "signed": signed.error_kinds},
         "get_seconds": {"bare": bare.seconds, "signed": signed.seconds},
+        "get_order": "bare, signed, signed, bare; half the time each",
+        "settled_before_gets_s": round(settled_s, 2),
         "serving_rss_mb": after_flows["rss_mb"],
         "serving_peak_rss_mb": at_end["peak_rss_mb"],
         "verified": not violations,

@@ -17,6 +17,9 @@ import httpx
 import paywarden
 
 READY_TIMEOUT_S = 60.0
+SETTLE_WINDOW_S = 0.5  # the server counts as idle when a window costs it under 5% of one core
+SETTLE_BUSY_MAX = 0.05
+SETTLE_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 30.0
 # The defaults allow one address 20 requests/s (rate_limit_address): a benchmark from
 # one address would measure the limiter. Every request still passes through it.
@@ -55,6 +58,25 @@ class Server:
             if name in ("VmRSS", "VmHWM"):
                 found[name] = int(value.split()[0]) / 1024  # kB
         return {"rss_mb": found["VmRSS"], "peak_rss_mb": found["VmHWM"]}
+
+    def cpu_s(self) -> float:
+        """CPU time the process has used so far (user + system), in seconds."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def settle(self) -> float:
+        """Wait until the server has finished the work of the last load; the seconds waited.
+
+        The work a load leaves behind (webhook deliveries, checkpoints, the
+        collector) would otherwise be charged to whatever is measured next.
+        """
+        started = time.monotonic()
+        while time.monotonic() - started < SETTLE_TIMEOUT_S:
+            before = self.cpu_s()
+            time.sleep(SETTLE_WINDOW_S)
+            if self.cpu_s() - before < SETTLE_BUSY_MAX * SETTLE_WINDOW_S:
+                break
+        return time.monotonic() - started
 
 
 @contextlib.contextmanager
