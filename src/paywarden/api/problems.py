@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import DomainError, InvariantViolation
 from ..services.ledger import BatchTooLarge, EngineOverloaded, EngineStopped
+from .text import TEXT_CODES
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 1
@@ -56,6 +57,12 @@ _DOMAIN_STATUS.update({"sign_in_failed": 401, "username_taken": 409, "totp_exist
                        "last_second_factor": 409, "second_factor_required": 409})
 
 
+def _validation_code(errors: list[dict[str, Any]]) -> str:
+    """A refusal by the shared text types (api/text.py) answers with its own code;
+    any other invalid request with ``validation_failed``."""
+    return min({e["type"] for e in errors} & TEXT_CODES, default="validation_failed")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -66,7 +73,7 @@ def install(app: FastAPI) -> None:
         errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
                   for e in exc.errors()]
         return problem_response(Problem(
-            422, "validation_failed", f"the request is invalid ({len(errors)} errors); "
+            422, _validation_code(errors), f"the request is invalid ({len(errors)} errors); "
             "nothing was applied", errors=errors[:100]), request)
 
     @app.exception_handler(StarletteHTTPException)
