@@ -53,6 +53,7 @@ _DOMAIN_STATUS.update({"passkey_refused": 401, "step_up_required": 403, "step_up
                        "passkey_required": 409, "passkeys_too_many": 409})
 # Password + TOTP, recovery codes, sign-up and resets (services/identity/password_signin.py …).
 _DOMAIN_STATUS.update({"sign_in_failed": 401, "username_taken": 409, "totp_exists": 409,
+                       "username_confusable": 409, "username_mixed_script": 422,
                        "reauthentication_failed": 403, "reauthentication_required": 403,
                        "last_second_factor": 409, "second_factor_required": 409})
 
