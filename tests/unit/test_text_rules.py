@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from paywarden.api.text import LINE_PATTERN, PROSE_PATTERN
 from paywarden.domain.text import unsafe_text
 
 CONTROLS = ["\x00", "\r", "\n", "\t", "\x1b", "\x7f", "\x85", "\x9b", "\u2028", "\u2029"]
@@ -35,3 +38,11 @@ def test_prose_keeps_line_feeds_and_nothing_else() -> None:
                                   "台灯", "\u200fRLM mark", "emoji 💡", ""])
 def test_ordinary_text_in_any_script_is_accepted(text: str) -> None:
     assert unsafe_text(text) is None
+
+
+def test_the_patterns_the_api_documents_agree_with_the_rule() -> None:
+    for code_point in (*range(0x250), *range(0x2000, 0x2070), 0xFEFF, 0x1F4A1):
+        text = f"a{chr(code_point)}b"
+        for pattern, prose in ((LINE_PATTERN, False), (PROSE_PATTERN, True)):
+            documented = re.fullmatch(pattern, text) is not None
+            assert documented == (unsafe_text(text, prose=prose) is None), hex(code_point)
