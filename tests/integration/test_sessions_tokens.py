@@ -115,6 +115,42 @@ def test_a_staff_token_carries_one_staff_role_and_its_issue_is_recorded(
     assert store.authenticate(new.token) is None
 
 
+def test_a_staff_token_used_then_left_idle_past_fifteen_minutes_still_works(
+        database: Database, store: Sessions, clock: FakeClock) -> None:
+    new = issue_staff_token(database, store, role="supervisor", ttl_s=6 * 3600,
+                            ttl_s_max=86_400, actor="cli:alice", now_ns=clock.now_ns())
+    clock.advance(60)
+    assert store.authenticate(new.token) is not None  # first use: the row is touched
+    for idle_s in (16 * 60, 45 * 60, 2 * 3600):
+        clock.advance(idle_s)
+        assert store.authenticate(new.token) is not None, f"refused after {idle_s} s idle"
+    row = store.get(new.session.id)
+    assert row is not None and row.idle_expires_at == row.absolute_expires_at
+
+
+def test_a_staff_token_is_refused_from_its_absolute_expiry_on(
+        database: Database, store: Sessions, clock: FakeClock) -> None:
+    new = issue_staff_token(database, store, role="supervisor", ttl_s=3 * 3600,
+                            ttl_s_max=86_400, actor="cli:alice", now_ns=clock.now_ns())
+    clock.advance(60)
+    assert store.authenticate(new.token) is not None
+    clock.advance(3 * 3600 - 61)
+    assert store.authenticate(new.token) is not None
+    clock.advance(1)
+    assert store.authenticate(new.token) is None
+
+
+def test_a_browser_session_keeps_its_idle_window_after_a_touch(
+        database: Database, store: Sessions, clock: FakeClock) -> None:
+    _, session_id, token = customer_session(database, store, clock)
+    clock.advance(60)
+    assert store.authenticate(token) is not None
+    row = store.get(session_id)
+    assert row is not None and row.idle_expires_at - row.last_seen_at == 15 * 60 * 10**9
+    clock.advance(15 * 60)
+    assert store.authenticate(token) is None
+
+
 @pytest.mark.parametrize(("role", "ttl_s", "code"), [("customer", 60, "role_unknown"),
                                                      ("root", 60, "role_unknown"),
                                                      ("supervisor", 86_401, "ttl_invalid"),

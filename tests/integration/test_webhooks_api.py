@@ -107,6 +107,15 @@ def test_plain_http_and_internal_addresses_are_refused_by_default(
         assert _put(client, shop, "https://shop.example/h").status_code == 200
 
 
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "127.1", "0177.0.0.1"])
+def test_a_shorthand_ipv4_endpoint_is_refused_at_registration_and_the_old_one_kept(
+        api: TestClient, shop: Creds, host: str) -> None:
+    assert _put(api, shop, "https://shop.example/hooks").status_code == 200
+    answer = _put(api, shop, f"https://{host}/hooks")
+    assert answer.status_code == 422 and code_of(answer) == "url_host_not_canonical"
+    assert signed(api, shop, "GET", ENDPOINT).json()["url"] == "https://shop.example/hooks"
+
+
 def test_the_delivery_log_is_cursor_paginated_newest_first(api: TestClient,
                                                            shop: Creds) -> None:
     made = _enqueue(api, shop.merchant_id, 5)

@@ -36,6 +36,23 @@ def test_a_url_outside_the_rules_is_refused(url: str, code: str) -> None:
     assert caught.value.code == code
 
 
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "127.1", "0177.0.0.1",
+                                  "0x7f.0.0.1", "08.8.8.8", "8.8.8.010", "1.2.3.4.5",
+                                  "shop.0x10", "3627734734"])
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_an_ipv4_host_in_shorthand_or_non_canonical_form_is_refused(
+        host: str, allow_private: bool) -> None:
+    with pytest.raises(WebhookRefused) as caught:
+        check_url(f"https://{host}/h", allow_http=True, allow_private=allow_private)
+    assert caught.value.code == "url_host_not_canonical"
+
+
+@pytest.mark.parametrize("host", ["93.184.215.14", "cafe.face", "123.example", "shop.example."])
+def test_a_canonical_quad_or_a_name_with_digits_or_hex_letters_is_not_taken_for_shorthand(
+        host: str) -> None:
+    assert check_url(f"https://{host}/h", allow_http=False, allow_private=False)
+
+
 def test_the_test_settings_allow_local_plain_http() -> None:
     url = "http://127.0.0.1:8080/h"
     assert check_url(url, allow_http=True, allow_private=True) == url

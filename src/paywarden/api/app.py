@@ -48,7 +48,7 @@ def create_app(platform: Platform) -> FastAPI:
     signed.install(app)
     idempotency_layer.install(app)  # inside the edge defences: the body is capped first
     # The edge defences, outermost first (api/defences.py says why in this order):
-    # header cap → in-flight cap → address rate limit → body cap → routes.
+    # header cap → in-flight cap → address rate limit → body cap → unique JSON keys → routes.
     defences.install(app, platform)
     app.add_middleware(FailedProcessGate, platform=platform)  # outermost: before any work
 

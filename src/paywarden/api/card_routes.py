@@ -20,6 +20,7 @@ from ..services.cards.vault import Card
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem
+from .text import Line
 
 router = APIRouter(prefix="/v1/me/cards", tags=["cards"])
 
@@ -30,7 +31,7 @@ class CardIn(BaseModel):
     number: str = Field(max_length=40, description="digits, spaces or dashes allowed")
     exp_month: int = Field(ge=1, le=12)
     exp_year: int = Field(ge=2000, le=2100)
-    holder_name: str = Field(max_length=128)
+    holder_name: Line = Field(max_length=128)
 
 
 def _buyer(platform: Platform, principal: Principal, access: Access) -> str:

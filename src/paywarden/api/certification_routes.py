@@ -39,6 +39,7 @@ from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem
+from .text import Line, Prose
 
 router = APIRouter(tags=["certification"])
 
@@ -60,15 +61,15 @@ class _Strict(BaseModel):
 
 
 class ApplicationIn(_Strict):
-    legal_name: str = Field(max_length=64)
-    registration_number: str = Field(max_length=64)
-    address: str = Field(max_length=500)
-    contact_email: str = Field(max_length=254)
-    domains: list[str] = Field(min_length=1, max_length=10)
+    legal_name: Line = Field(max_length=64)
+    registration_number: Line = Field(max_length=64)
+    address: Prose = Field(max_length=500)
+    contact_email: Line = Field(max_length=254)
+    domains: list[Line] = Field(min_length=1, max_length=10)
 
 
 class ReasonIn(_Strict):
-    reason: str = Field(max_length=32)
+    reason: Line = Field(max_length=32)
 
 
 class DomainOut(BaseModel):

@@ -2,12 +2,13 @@
 
 From the outside in (see :func:`install`):
 
-    header cap → in-flight cap → address rate limit → body cap → routes
+    header cap → in-flight cap → address rate limit → body cap → unique JSON keys → routes
 
 Each refuses as early and as cheaply as it can: oversized headers before any
 work; excess concurrency before a limiter round trip; a flooding address before
 its body is read; an oversized body as soon as the byte over the cap arrives,
-not after it has all been buffered. Health probes and metrics are exempt from
+not after it has all been buffered; a JSON body that names a key twice once it
+is bounded (api/json_bodies.py says why). Health probes and metrics are exempt from
 the concurrency cap and the address limit, so an orchestrator still sees a
 live process that is shedding load rather than killing it.
 
@@ -31,6 +32,7 @@ from ..domain.identity import Principal
 from ..services.ratelimit import RateLimits
 from ..services.ratelimit import Scope as LimitScope
 from . import addresses
+from .json_bodies import UniqueJsonKeys
 from .problems import Problem, problem_response
 
 if TYPE_CHECKING:
@@ -217,6 +219,7 @@ def install(app: FastAPI, platform: Platform) -> InFlight:
     settings = platform.settings
     in_flight = InFlight(limit=settings.requests_in_flight_max)
     # add_middleware puts each one outside those added before: add from the inside out.
+    app.add_middleware(UniqueJsonKeys)
     app.add_middleware(BodyCap, bytes_max=settings.request_body_bytes_max)
     app.add_middleware(AddressRateLimit, rate_limits=platform.rate_limits,
                        proxies=list(settings.trusted_proxies))

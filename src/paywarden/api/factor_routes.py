@@ -29,6 +29,7 @@ from .signin_routes import (
     request_meta,
     session_out,
 )
+from .text import Line
 
 router = APIRouter(prefix="/v1", tags=["factors"])
 PAGE_SIZE_DEFAULT = 50
@@ -51,7 +52,7 @@ class FreshIn(Body):
 
 
 class PhraseIn(Body):
-    phrase: str = Field(max_length=256)
+    phrase: Line = Field(max_length=256)
 
 
 def _new_token(platform: PlatformDep, new: NewSession | None,

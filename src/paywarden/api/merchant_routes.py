@@ -30,6 +30,7 @@ from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem
+from .text import Line
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
@@ -45,13 +46,13 @@ class _Strict(BaseModel):
 
 class KeyIn(_Strict):
     public_key: str = Field(max_length=4096, description="PEM of an Ed25519 public key")
-    label: str = Field(default="", max_length=64)
+    label: Line = Field(default="", max_length=64)
 
 
 class MerchantIn(_Strict):
-    name: str = Field(min_length=1, max_length=128)
+    name: Line = Field(min_length=1, max_length=128)
     public_key: str = Field(max_length=4096, description="PEM of an Ed25519 public key")
-    key_label: str = Field(default="", max_length=64)
+    key_label: Line = Field(default="", max_length=64)
 
 
 class KeyOut(BaseModel):

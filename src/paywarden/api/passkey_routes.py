@@ -21,6 +21,7 @@ from ..services.identity.stepup import StepUpOptions
 from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem
+from .text import Line
 
 router = APIRouter(prefix="/v1", tags=["passkeys"])
 DEVICE_COOKIE = "__Host-pw_device"
@@ -40,7 +41,7 @@ class CredentialIn(Body):
 
 
 class RegisterIn(CredentialIn):
-    name: str = Field(default="passkey", min_length=1, max_length=64)
+    name: Line = Field(default="passkey", min_length=1, max_length=64)
 
 
 class SignInOptionsIn(Body):
@@ -51,8 +52,8 @@ class StepUpOptionsIn(Body):
     type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", examples=["payment"])
     amount: int = Field(ge=0, le=2**53 - 1, description="minor units, e.g. 10000 = 100.00 EUR")
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])
-    payee: str = Field(min_length=1, max_length=128)
-    reference: str = Field(default="", max_length=140)
+    payee: Line = Field(min_length=1, max_length=128)
+    reference: Line = Field(default="", max_length=140)
 
 
 def _options(options: Options) -> dict[str, Any]:

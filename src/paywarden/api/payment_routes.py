@@ -57,6 +57,7 @@ from .deps import PlatformDep
 from .idempotency import Answer
 from .ids import rfc3339
 from .problems import Problem
+from .text import Line, Prose, UrlText
 
 router = APIRouter(prefix="/v1", tags=["payments"])
 PaymentId = Annotated[str, Path(pattern=r"^pay_[0-9a-f]{24}$")]
@@ -76,7 +77,7 @@ class _Strict(BaseModel):
 
 
 class ItemIn(_Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     quantity: int = Field(ge=1, le=10_000)
     unit_amount: int = Field(ge=0, le=10**15)
 
@@ -87,11 +88,11 @@ class TermsIn(_Strict):
 
 
 class CheckoutIn(_Strict):
-    order_ref: str = Field(min_length=1, max_length=128)
+    order_ref: Line = Field(min_length=1, max_length=128)
     items: list[ItemIn] = Field(min_length=1, max_length=100)
     amount: int = Field(ge=1, le=10**15)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    return_url: str = Field(min_length=8, max_length=2048)
+    return_url: UrlText = Field(min_length=8, max_length=2048)
     escrow: TermsIn
 
 
@@ -102,8 +103,8 @@ class PayIn(_Strict):
 
 
 class ShipmentIn(_Strict):
-    carrier: str = Field(min_length=1, max_length=64)
-    tracking: str = Field(min_length=1, max_length=128)
+    carrier: Line = Field(min_length=1, max_length=64)
+    tracking: Line = Field(min_length=1, max_length=128)
 
 
 class RefundIn(_Strict):
@@ -113,14 +114,14 @@ class RefundIn(_Strict):
 
 
 class DisputeIn(_Strict):
-    reason: str = Field(max_length=32)
-    detail: str = Field(default="", max_length=2000)
-    evidence_refs: list[str] = Field(default_factory=list, max_length=10)
+    reason: Line = Field(max_length=32)
+    detail: Prose = Field(default="", max_length=2000)
+    evidence_refs: list[Line] = Field(default_factory=list, max_length=10)
 
 
 class AnswerIn(_Strict):
-    statement: str = Field(min_length=1, max_length=2000)
-    evidence_refs: list[str] = Field(default_factory=list, max_length=10)
+    statement: Prose = Field(min_length=1, max_length=2000)
+    evidence_refs: list[Line] = Field(default_factory=list, max_length=10)
 
 
 class DecisionIn(_Strict):

@@ -14,6 +14,7 @@ from starlette.routing import Match
 
 from ..domain.errors import DomainError, InvariantViolation
 from ..services.ledger import BatchTooLarge, EngineOverloaded, EngineStopped
+from .text import TEXT_CODES
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 1
@@ -55,6 +56,7 @@ _DOMAIN_STATUS.update({"passkey_refused": 401, "step_up_required": 403, "step_up
                        "passkey_required": 409, "passkeys_too_many": 409})
 # Password + TOTP, recovery codes, sign-up and resets (services/identity/password_signin.py …).
 _DOMAIN_STATUS.update({"sign_in_failed": 401, "username_taken": 409, "totp_exists": 409,
+                       "username_confusable": 409, "username_mixed_script": 422,
                        "reauthentication_failed": 403, "reauthentication_required": 403,
                        "last_second_factor": 409, "second_factor_required": 409})
 
@@ -84,6 +86,12 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def _validation_code(errors: list[dict[str, Any]]) -> str:
+    """A refusal by the shared text types (api/text.py) answers with its own code;
+    any other invalid request with ``validation_failed``."""
+    return min({e["type"] for e in errors} & TEXT_CODES, default="validation_failed")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -94,7 +102,7 @@ def install(app: FastAPI) -> None:
         errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
                   for e in exc.errors()]
         return problem_response(Problem(
-            422, "validation_failed", f"the request is invalid ({len(errors)} errors); "
+            422, _validation_code(errors), f"the request is invalid ({len(errors)} errors); "
             "nothing was applied", errors=errors[:100]), request)
 
     @app.exception_handler(StarletteHTTPException)

@@ -33,6 +33,7 @@ from .addresses import client_address
 from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem
+from .text import Line
 
 router = APIRouter(prefix="/v1", tags=["sign-in"])
 DEVICE_COOKIE = "__Host-pw_device"  # the same cookie passkey sign-in reads
@@ -72,9 +73,9 @@ class ResetIn(SecondFactorIn):
 
 
 class SignUpIn(Body):
-    username: str = Field(min_length=1, max_length=256)
-    display_name: str = Field(min_length=1, max_length=256)
-    email: str | None = Field(default=None, max_length=254)
+    username: Line = Field(min_length=1, max_length=256)
+    display_name: Line = Field(min_length=1, max_length=256)
+    email: Line | None = Field(default=None, max_length=254)
     password: str | None = Field(default=None, min_length=1, max_length=PASSWORD_CHARS_MAX)
 
 

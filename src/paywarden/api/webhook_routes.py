@@ -25,6 +25,7 @@ from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem
+from .text import UrlText
 
 router = APIRouter(prefix="/v1/merchants/me", tags=["webhooks"])
 
@@ -35,7 +36,7 @@ _STATUS = {"not_found": 404}
 
 class EndpointIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    url: str = Field(min_length=1, max_length=2048, description="https URL that receives "
+    url: UrlText = Field(min_length=1, max_length=2048, description="https URL that receives "
                      "the merchant's events")
 
 

@@ -16,7 +16,8 @@ app.add_typer(tokens_app, name="tokens")
 
 @tokens_app.command("issue")
 def issue(role: Annotated[str, typer.Option(help="a staff role, e.g. supervisor, operator")],
-          ttl_s: Annotated[int, typer.Option("--ttl-s", help="lifetime in seconds")] = 8 * 3600,
+          ttl_s: Annotated[int, typer.Option(
+              "--ttl-s", help="lifetime in seconds from issue; no idle expiry")] = 8 * 3600,
           as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False
           ) -> None:
     """Issue a bearer token for one staff role (shown once; recorded)."""

@@ -19,6 +19,7 @@ from ...domain.errors import DomainError
 from ...domain.identity import STAFF_ROLES, Kind
 from ...domain.identity.passwords import Personal
 from .. import audit
+from . import usernames
 from .credentials import ENROLMENT, ENROLMENT_S, Credentials
 from .sessions import NewSession, Sessions
 from .users import User, create_user, normalise_username
@@ -46,7 +47,7 @@ def start_enrolment(conn: Connection, sessions: Sessions, user: User, *, ttl_s: 
 def sign_up_customer(creds: Credentials, *, username: str, display_name: str,
                      email: str | None, password: str | None, address: str = "",
                      user_agent: str = "") -> Enrolled:
-    name = normalise_username(username)
+    name = normalise_username(usernames.precis_form(username))
     shown = _display_name(display_name)
     if email is not None and (len(email) > EMAIL_CHARS_MAX or not _EMAIL.match(email)):
         raise DomainError("email_invalid", "the email address is not valid")

@@ -31,7 +31,7 @@ from .credentials import ENROLMENT, FIRST_FACTOR, FRESH_S, Credentials
 from .guessing import Reservation, reserve, succeeded
 from .notices import notify
 from .password_signin import record_failure
-from .sessions import NewSession, SessionInfo
+from .sessions import NewSession, SessionInfo, idle_window_ns
 from .signin import RequestMeta
 from .users import User, get_user
 
@@ -191,7 +191,7 @@ def _reauth_failed(creds: Credentials, user: User, reservation: Reservation | No
 
 
 def _idle_s(info: SessionInfo) -> int:
-    return max(1, (info.idle_expires_at - info.last_seen_at) // NS)
+    return idle_window_ns(info.idle_expires_at, info.last_seen_at) // NS
 
 
 def _refuse(creds: Credentials, principal: Principal, why: str) -> None:

@@ -1,5 +1,9 @@
 """Sessions: opaque bearer tokens, stored only as digests, with idle and absolute expiry.
 
+Each session keeps the idle window it was opened with: a browser session slides
+by the settings' idle window (15 minutes), while a staff token, opened with an
+idle window as long as its life, has no idle expiry at all (decision 0004).
+
 A token is 256 random bits (``pws_…``). SHA-256 of it is stored: the token
 has too much entropy to guess, so a slow password hash would add nothing but
 cost on every request. Every sign-in and every privilege change issues a new
@@ -134,15 +138,18 @@ class Sessions:
         if now >= row["idle_expires_at"] or now >= row["absolute_expires_at"]:
             return None
         if now - row["last_seen_at"] >= TOUCH_INTERVAL_NS:
-            self._touch(row["id"], now, row["absolute_expires_at"])
+            self._touch(row, now)
         return principal_of(self._info(row))
 
-    def _touch(self, session_id: str, now: int, absolute: int) -> None:
+    def _touch(self, row: Mapping[Any, Any], now: int) -> None:
+        """Slide the idle expiry by the session's own window, never past its absolute one."""
+        window = idle_window_ns(row["idle_expires_at"], row["last_seen_at"])
         with self._database.engine.begin() as conn:
-            conn.execute(update(sessions).where(sessions.c.id == session_id,
+            conn.execute(update(sessions).where(sessions.c.id == row["id"],
                                                 sessions.c.revoked_at.is_(None))
                          .values(last_seen_at=now,
-                                 idle_expires_at=min(now + self._idle_ns, absolute)))
+                                 idle_expires_at=min(now + window,
+                                                     row["absolute_expires_at"])))
 
     def revoke(self, conn: Connection, session_id: str) -> bool:
         result = conn.execute(update(sessions).where(sessions.c.id == session_id,
@@ -174,6 +181,15 @@ class Sessions:
             row = conn.execute(select(sessions).where(sessions.c.id == session_id)
                                ).mappings().first()
         return None if row is None else self._info(row)
+
+
+def idle_window_ns(idle_expires_at: int, last_seen_at: int) -> int:
+    """The idle window a session was opened with, as its row still shows it.
+
+    A window clipped by the absolute expiry reads shorter than it was, which changes
+    nothing: sliding it by any window still stops at the absolute expiry.
+    """
+    return max(NS, idle_expires_at - last_seen_at)
 
 
 def _split(value: str) -> frozenset[str]:

@@ -1,5 +1,8 @@
 """Users: customers, staff and merchant users, found by a normalised username.
 
+A new username must pass :mod:`.usernames` (PRECIS, one script, no look-alike);
+looking one up only normalises it, so accounts made before those rules still sign in.
+
 Username, display name, email and anti-phishing phrase are sealed per row
 (services/sealed.py); the username is found by its keyed blind index.
 """
@@ -17,6 +20,7 @@ from ...adapters.store.schema import users
 from ...domain.errors import DomainError
 from ...domain.identity import KIND_ROLES, Kind
 from ..sealed import FieldKeys, open_required, open_text, row_id, seal_text, username_index
+from . import usernames
 from .sessions import new_id
 
 USERNAME_CHARS_MAX = 64
@@ -64,10 +68,12 @@ def create_user(conn: Connection, *, keys: FieldKeys, kind: Kind, username: str,
         raise DomainError("role_invalid", f"a {kind} cannot hold roles {sorted(roles)}")
     if (kind is Kind.MERCHANT) != (merchant_id is not None):
         raise DomainError("merchant_invalid", "merchant users, and only they, name a merchant")
-    name = normalise_username(username)
+    name = normalise_username(usernames.precis_form(username))
+    usernames.check_admissible(name)
     # Index and seal before the first statement: on SQLite the keyring's first use
     # writes in its own transaction, which must not come after this one's snapshot.
     index = username_index(keys, name)
+    twins = [username_index(keys, twin) for twin in usernames.lookalikes(name)]
     user_id = new_id("usr_")
     row = {
         "id": user_id, "kind": kind.value, "merchant_id": merchant_id, "username_index": index,
@@ -81,6 +87,10 @@ def create_user(conn: Connection, *, keys: FieldKeys, kind: Kind, username: str,
     }  # fmt: skip
     if conn.execute(select(users.c.id).where(users.c.username_index == index)).first() is not None:
         raise DomainError("username_taken", "that username is taken")
+    if twins and conn.execute(select(users.c.id).where(users.c.username_index.in_(twins))
+                              ).first() is not None:
+        raise DomainError("username_confusable", "that username looks like one that is "
+                          "taken; choose one that does not")
     conn.execute(insert(users).values(**row))
     return user_of(row, keys=keys)
 

@@ -5,6 +5,11 @@ information, no fragment, and never an address inside the platform's own network
 The address check runs twice: on the literal host when the URL is set, and on
 every resolved address when each delivery connects (a name may resolve elsewhere
 later) — to the very address checked (:func:`resolve_public`, :mod:`.transport`).
+
+A host that a resolver would read as an IPv4 address but that is not written as
+one canonical dotted quad (``2130706433``, ``0x7f000001``, ``127.1``,
+``0177.0.0.1``) is refused outright, private or not: parsers disagree on what it
+names (octal or decimal?), which is what such spellings are used for.
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ def check_url(url: str, *, allow_http: bool, allow_private: bool) -> str:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise WebhookRefused("url_invalid", "the URL has no host")
+    if _numeric_not_canonical(host):
+        raise WebhookRefused("url_host_not_canonical", f"the host {host!r} is an IPv4 "
+                             "address in a shorthand or non-canonical form; write it as "
+                             "four decimal numbers (a.b.c.d) or use a name")
     if not allow_private:
         if host.lower() in _LOCAL_NAMES or host.lower().endswith(".localhost"):
             raise WebhookRefused("url_address_refused",
@@ -77,6 +86,31 @@ def _split(url: str) -> SplitResult:
     except ValueError:
         raise WebhookRefused("url_invalid", "the URL cannot be parsed") from None
     return parts
+
+
+def _numeric_not_canonical(host: str) -> bool:
+    """True if ``host`` reads as an IPv4 address to someone, but is no canonical quad.
+
+    "Someone" is the C library's ``inet_aton`` (what resolving the name at delivery
+    does) or a browser (the WHATWG URL standard: a host whose last label is a number
+    is an IPv4 address). ``ipaddress`` accepts only the canonical form.
+    """
+    labels = host.split(".")
+    last = labels[-1].lower()
+    ends_in_number = last.isdigit() or (last.startswith("0x") and all(
+        c in "0123456789abcdef" for c in last[2:]))
+    try:
+        socket.inet_aton(host)
+        read_as_ipv4 = True
+    except (OSError, ValueError):
+        read_as_ipv4 = False
+    if not (ends_in_number or read_as_ipv4):
+        return False
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return True
+    return False
 
 
 def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
