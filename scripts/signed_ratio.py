@@ -26,8 +26,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.server import free_port, paywarden, serving  # noqa: E402
-from tests.support.merchants import Creds, new_key, public_pem, signature_headers  # noqa: E402
+from tests.e2e.server import free_port, paywarden, serving
+from tests.support.merchants import Creds, new_key, public_pem, signature_headers
 
 ME = "/v1/merchants/me"
 SIGNED_PER_S_MAX = 3_000  # headers signed in advance, per second of the signed phase

@@ -15,13 +15,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from http_message_signatures import HTTPMessageSigner, MappingKeyResolver, algorithms
 
-from paywarden.services.merchants import signatures
 from paywarden.domain.signature_base import (
     BaseRefused,
     component_values,
     signature_base,
     signature_params,
 )
+from paywarden.services.merchants import signatures
 from paywarden.services.merchants.signatures import SignatureRefused, SignedRequest
 
 # RFC 9421 appendix B.1.4 (test-key-ed25519) and B.2.6 (signing a request with Ed25519).

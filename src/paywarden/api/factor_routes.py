@@ -19,12 +19,12 @@ from ..services.access import AccessDenied
 from ..services.identity import factors, notifications, resets, second_factors
 from ..services.identity.sessions import NewSession
 from .auth import CurrentPrincipal
+from .deps import PlatformDep
 from .ids import rfc3339
 from .signin_routes import (
     CODE_CHARS_MAX,
     PASSWORD_CHARS_MAX,
     Body,
-    PlatformDep,
     refusals,
     request_meta,
     session_out,

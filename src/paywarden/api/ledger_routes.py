@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Annotated, TypeVar
 
@@ -59,7 +60,7 @@ async def _answer(p: Platform, future: Future[T]) -> T:
                       ) from None
 
 
-def _flag_names(flags: int, table: dict[str, int]) -> list[str]:
+def _flag_names(flags: int, table: Mapping[str, int]) -> list[str]:
     return [name for name, bit in table.items() if flags & bit]
 
 

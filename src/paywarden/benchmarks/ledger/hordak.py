@@ -109,7 +109,7 @@ def measure_hordak(
                         # transfer_to credits self and debits the other account.
                         accounts[t.credit_account_id].transfer_to(
                             accounts[t.debit_account_id],
-                            Money(Decimal(t.amount) * scale, CURRENCY),
+                            Money(Decimal(t.amount or 0) * scale, CURRENCY),
                             description=t.id,
                         )
                         progress.advance(task)
@@ -156,7 +156,7 @@ def measure_hordak(
                 out["concurrent_transfers"] = len(concurrent)
                 out["threads"] = threads
 
-            total = sum(t.amount for t in transfers)
+            total = sum(t.amount or 0 for t in transfers)
             debit_sum, credit_sum = Leg.objects.sum_to_debit_and_credit()
             count = HTransaction.objects.count()
             legs = Leg.objects.count()

@@ -81,7 +81,7 @@ class PostgresSite:
         import psycopg
 
         with psycopg.connect(_conninfo(url or self.url), autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def _database_url(self, database: str) -> str:
         from sqlalchemy.engine import make_url
@@ -145,7 +145,7 @@ class PostgresSite:
         with psycopg.connect(_conninfo(self.url)) as conn:
             settings: dict[str, Any] = {}
             for n in names:
-                row = conn.execute(f"SHOW {n}").fetchone()  # type: ignore[arg-type]
+                row = conn.execute(f"SHOW {n}").fetchone()
                 settings[n] = row[0] if row else None
         settings["server"] = "scripts/pgtemp.py (throwaway)" if self.own_server else PG_URL_ENV
         return settings

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +101,8 @@ def measure(args: argparse.Namespace, plan: Plan, console: Console) -> dict[str,
             if backend not in args.backends:
                 result[backend] = {"skipped": True}
                 continue
-            result[backend] = _guarded(backend, console, lambda b=backend: run_site(
-                site(b), plan, progress, console))
+            result[backend] = _guarded(backend, console, partial(
+                run_site, site(backend), plan, progress, console))
         if args.http_backend == "none":
             result["http"] = {"skipped": True}
         else:

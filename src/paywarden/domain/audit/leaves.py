@@ -58,7 +58,8 @@ def _plain(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -JSON_INT_MAX <= value <= JSON_INT_MAX
+        in_range: bool = -JSON_INT_MAX <= value <= JSON_INT_MAX
+        return in_range
     if kind is dict:
         return all(type(k) is str and (k.isascii() or max(k) < _BMP_END) and _plain(v)
                    for k, v in value.items())

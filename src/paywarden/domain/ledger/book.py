@@ -23,6 +23,7 @@ succeed later.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import InvariantViolation
 from .model import (
@@ -54,7 +55,7 @@ _OK = R.OK
 _EXISTS = R.EXISTS
 _CHAIN_OPEN = R.LINKED_EVENT_CHAIN_OPEN
 
-Stored = tuple  # a transfer row laid out as ``Row`` describes
+Stored = tuple[Any, ...]  # a transfer row laid out as ``Row`` describes
 
 
 class Book:
@@ -397,8 +398,8 @@ def _compare_existing(t: Transfer, row: Stored, transfers: dict[str, Stored]) ->
 def _same_resolve_amount(amount: int | None, row: Stored, transfers: dict[str, Stored]) -> bool:
     """An omitted amount means the whole pending amount, so it matches only a full post."""
     if amount is not None:
-        return amount == row[Row.AMOUNT]
+        return bool(amount == row[Row.AMOUNT])
     pending_row = transfers.get(row[Row.PENDING_ID])
     if pending_row is None:
         raise InvariantViolation(f"pending transfer {row[Row.PENDING_ID]!r} is not loaded")
-    return row[Row.AMOUNT] == pending_row[Row.AMOUNT]  # type: ignore[no-any-return]
+    return bool(row[Row.AMOUNT] == pending_row[Row.AMOUNT])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from .model import (
     ACCOUNT_ID_MAX,
     AMOUNT_MAX,
@@ -34,17 +36,17 @@ _SIMPLE_FLAGS = int(TransferFlags.LINKED | TransferFlags.PENDING)
 _ID_MATCH = TRANSFER_ID_PATTERN.fullmatch
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     # bool is a subclass of int; True is not an amount.
     return value.__class__ is int or (isinstance(value, int) and value.__class__ is not bool)
 
 
 def valid_transfer_id(value: object) -> bool:
-    return value.__class__ is str and _ID_MATCH(value) is not None  # type: ignore[arg-type]
+    return value.__class__ is str and _ID_MATCH(value) is not None
 
 
 def valid_account_id(value: object) -> bool:
-    return _is_int(value) and 0 < value <= ACCOUNT_ID_MAX  # type: ignore[operator]
+    return _is_int(value) and 0 < value <= ACCOUNT_ID_MAX
 
 
 def _valid_user_data(value: object) -> bool:
@@ -101,9 +103,9 @@ def _check_full(t: Transfer) -> TransferResult | None:
         return _check_resolve(t)
     if t.pending_id is not None:
         return TransferResult.PENDING_ID_MUST_BE_EMPTY
-    if not _is_int(amount) or amount <= 0:  # type: ignore[operator]
+    if not _is_int(amount) or amount <= 0:
         return TransferResult.AMOUNT_MUST_BE_POSITIVE
-    if amount > AMOUNT_MAX:  # type: ignore[operator]
+    if amount > AMOUNT_MAX:
         return TransferResult.AMOUNT_TOO_LARGE
     if not valid_account_id(t.debit_account_id) or not valid_account_id(t.credit_account_id):
         return TransferResult.ACCOUNT_ID_INVALID
@@ -146,13 +148,13 @@ def check_account(
     """Return why a new account is malformed, or None if its shape is sound."""
     if not valid_account_id(account_id):
         return AccountResult.ID_INVALID
-    if not _is_int(flags) or flags & ~_ACCOUNT_FLAGS or flags & AccountFlags.CLOSED:  # type: ignore[operator]
+    if not _is_int(flags) or flags & ~_ACCOUNT_FLAGS or flags & AccountFlags.CLOSED:
         return AccountResult.FLAGS_INVALID
-    if flags & _BOTH_LIMITS == _BOTH_LIMITS:  # type: ignore[operator]
+    if flags & _BOTH_LIMITS == _BOTH_LIMITS:
         return AccountResult.FLAGS_ARE_MUTUALLY_EXCLUSIVE
-    if not _is_int(code) or not 0 < code <= CODE_MAX:  # type: ignore[operator]
+    if not _is_int(code) or not 0 < code <= CODE_MAX:
         return AccountResult.CODE_INVALID
-    if not _is_int(ledger) or ledger <= 0:  # type: ignore[operator]
+    if not _is_int(ledger) or ledger <= 0:
         return AccountResult.LEDGER_NOT_FOUND
     if not _valid_user_data(user_data):
         return AccountResult.USER_DATA_INVALID

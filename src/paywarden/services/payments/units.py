@@ -107,9 +107,9 @@ def _once_per_batch(batch: Batch, merchant_id: str,
             answers[merchant_id] = None
         except DomainError as refusal:
             answers[merchant_id] = refusal
-    refusal = answers[merchant_id]
-    if refusal is not None:
-        raise DomainError(refusal.code, refusal.detail)
+    stopped = answers[merchant_id]
+    if stopped is not None:
+        raise DomainError(stopped.code, stopped.detail)
 
 
 def may_receive(conn: Connection, merchant_id: str) -> None:

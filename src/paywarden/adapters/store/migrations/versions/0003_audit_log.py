@@ -70,7 +70,9 @@ def _move_old_events() -> int:
     conn = op.get_bind()
     rows = conn.execute(sa.text(
         "SELECT at, actor, action, object, outcome, detail FROM audit_events ORDER BY seq")).all()
-    entries, nodes, known = [], [], {}
+    entries: list[dict[str, object]] = []
+    nodes: list[dict[str, object]] = []
+    known: dict[tuple[int, int], bytes] = {}
     for seq, (at, actor, action, obj, outcome, detail) in enumerate(rows):
         event = leaves.Event(at_ns=at, actor=actor, action=action, object_id=obj,
                              outcome=outcome, detail=json.loads(detail or "{}"))

@@ -19,6 +19,8 @@ Revises: 0004
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -28,7 +30,7 @@ branch_labels = None
 depends_on = None
 
 # table -> (key SQL, [(clear-text column, sealed column, clear-text type)])
-_MOVED: dict[str, tuple[str, list[tuple[str, str, sa.types.TypeEngine[object]]]]] = {
+_MOVED: dict[str, tuple[str, list[tuple[str, str, sa.types.TypeEngine[Any]]]]] = {
     "users": ("id", [("username", "username_sealed", sa.String(64)),
                      ("display_name", "display_name_sealed", sa.String(128)),
                      ("email", "email_sealed", sa.String(254)),
