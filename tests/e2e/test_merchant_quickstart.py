@@ -168,6 +168,7 @@ def test_the_merchant_quickstart_takes_a_checkout_to_released(
             buyer[step.args[0]]()
     assert "released 5369 fee 81 EUR" in reader.outputs[-1]
     _the_shop_accepted_each_webhook(reader)
+    _the_landing_page_links_to_the_quickstart(page, base, reader.folder)
 
 
 def _buyer_pays(page: Any, base: str, folder: Path) -> None:
@@ -227,3 +228,15 @@ def _the_shop_accepted_each_webhook(reader: Reader) -> None:
     assert seen[-1]["data"]["payment"]["state"] == "released"
     assert "refused a webhook" not in reader.log("shop")
     assert "payment.confirm_receipt" in reader.log("shop")
+
+
+def _the_landing_page_links_to_the_quickstart(page: Any, base: str, folder: Path) -> None:
+    """The same document, rendered on the platform: linked from ``/``, markers dropped."""
+    page.goto(f"{base}/")
+    page.click("text=Merchant quick-start")
+    page.wait_for_url(f"{base}/docs/merchant-quickstart")
+    guide = page.locator("#guide")
+    expect(guide).to_contain_text("paywarden merchants certification apply")
+    expect(guide.locator("pre").first).to_contain_text("PAYWARDEN_PUBLIC_URL")
+    assert "quickstart: file" not in (guide.text_content() or "")
+    page.screenshot(path=str(folder / "quickstart-page.png"))
