@@ -38,8 +38,8 @@ from .server import free_port
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "docs" / "merchant-quickstart.md"
 STEP = re.compile(r"^<!-- quickstart: (?P<kind>[a-z]+)(?: (?P<args>[^>]*?))? -->\n"
-                  r"(?:```[a-z]*\n(?P<code>.*?)^```\n)?", re.M | re.S)
-FENCE = re.compile(r"^```", re.M)
+                  r"(?:```[a-z]*\n(?P<code>.*?)^```\n)?", re.MULTILINE | re.DOTALL)
+FENCE = re.compile(r"^```", re.MULTILINE)
 MAKE_RUN = "$(VENV)/bin/paywarden run"
 READY_TIMEOUT_S = 60
 SHELL_TIMEOUT_S = 120
@@ -135,7 +135,7 @@ def reader(tmp_path: Path) -> Iterator[Reader]:
 
 def _make_run(code: str) -> str:
     """``make run`` as the Makefile's recipe runs it (its install steps aside)."""
-    recipe = re.search(r"^run:.*\n\t(.+)$", (ROOT / "Makefile").read_text(), re.M)
+    recipe = re.search(r"^run:.*\n\t(.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
     assert recipe is not None and recipe[1].strip() == MAKE_RUN
     assert "make run" in code
     return code.replace("make run", "exec .venv/bin/paywarden run")

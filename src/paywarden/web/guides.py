@@ -20,7 +20,7 @@ from .render import page_headers, render_page
 
 router = APIRouter(include_in_schema=False)
 QUICKSTART = Path(__file__).resolve().parents[3] / "docs" / "merchant-quickstart.md"
-TEST_MARKERS = re.compile(r"^<!-- quickstart: [^>]*-->\n", re.M)
+TEST_MARKERS = re.compile(r"^<!-- quickstart: [^>]*-->\n", re.MULTILINE)
 
 
 @cache
@@ -29,7 +29,8 @@ def quickstart_html() -> str | None:
         return None
     text = TEST_MARKERS.sub("", QUICKSTART.read_text(encoding="utf-8"))
     text = re.sub(r"\A# .*\n", "", text)  # the page's own <h1> carries the title
-    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    html: str = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    return html
 
 
 @router.get("/docs/merchant-quickstart")
