@@ -57,7 +57,8 @@ def account_page(request: Request) -> Response:
     user = signed_in_user(request)
     if user is None:
         return to_sign_in("/account")
-    return render_page("account.html", title="Your PayWarden account", user=user)
+    cards = request.app.state.platform.cards.list_for(user.id)
+    return render_page("account.html", title="Your PayWarden account", user=user, cards=cards)
 
 
 @router.get("/account/passkeys")

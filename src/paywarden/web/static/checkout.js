@@ -41,7 +41,8 @@ const STATES = {
   held: "You have already paid for this order. PayWarden holds the money until you confirm "
     + "the goods arrived; the shop ships it next. Nothing more to do here.",
   shipped: "You have already paid, and the shop has shipped this order. PayWarden holds the "
-    + "money until you confirm it arrived. Nothing more to do here.",
+    + "money until you confirm it arrived: once it has, press the button below. If you do "
+    + "not, the money goes to the shop when the inspection period ends.",
   disputed: "You have paid and opened a dispute about this order. PayWarden holds the money "
     + "until the dispute is decided, and will tell you the outcome.",
   released: "This order is paid and complete: the money was released to the shop.",
@@ -75,6 +76,22 @@ if (order.state !== "created") {
     || "This order can no longer be paid here. Go back to the shop.", "info");
   backToShop();
 }
+
+// A shipped order: the buyer releases the money once the goods arrived (nothing to sign:
+// releasing can only pay the shop the amount already held for this order).
+const receipt = document.getElementById("receipt");
+if (order.state === "shipped") receipt.hidden = false;
+document.getElementById("confirm-receipt").addEventListener("click", async () => {
+  try {
+    await api(`/v1/payments/${order.payment}/confirm`, { method: "POST" });
+    receipt.hidden = true;
+    showStatus(status, STATES.released, "ok");
+  } catch (error) {
+    showStatus(status, REFUSALS[error.code] || "The payment could not be released just now. "
+      + "Reload this page to see where the order stands.", "error");
+    status.dataset.code = error instanceof ApiError ? error.code : "error";
+  }
+});
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
