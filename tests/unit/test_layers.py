@@ -48,8 +48,8 @@ def copy_of_the_code(tmp_path: Path) -> Path:
 BREACHES = {
     "a service importing the composition root under TYPE_CHECKING": (
         "services/_breach.py",
-        "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
-        "    from ..bootstrap import Platform\n",
+        ("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
+         "    from ..bootstrap import Platform\n"),
         "paywarden.services is not allowed to import paywarden.bootstrap"),
     "a service importing a route": (
         "services/_breach.py", "from ..api import problems\n",
