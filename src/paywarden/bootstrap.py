@@ -1,18 +1,28 @@
-"""Wiring: builds the platform's parts once, from one Settings object."""
+"""The composition root: builds the platform's parts once, from one Settings object.
+
+Only this module reads ``Settings`` into the services: each service takes the
+parts and values it needs as keyword-only arguments (``Payments`` is the model),
+never the whole :class:`Platform`. The entry points (``api``, ``web``, ``cli``)
+take what they need from the Platform. The layers, and the import-linter contracts
+that keep them: docs/decisions/0023-layers-and-composition-root.md.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from .adapters import local_secrets
 from .adapters.clock import Clock, SystemClock
 from .adapters.store import Database, open_database
 from .domain.escrow import FeeSchedule
 from .services.access import Guard
+from .services.audit.tree_heads import TreeHeads
+from .services.backup import Backups
 from .services.cards import CardVault
 from .services.cards.issuer import CardIssuer
+from .services.certification import Certification
+from .services.certification.verification import Fetcher
 from .services.failstop import FailStop
 from .services.idempotency import IdempotencyKeys
 from .services.identity import Sessions
@@ -23,9 +33,11 @@ from .services.identity.stepup import StepUp
 from .services.keys import Keys
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
+from .services.maintenance import DATABASE_WATCH_INTERVAL_S, REWRAP_BATCH, Chore, Maintenance
 from .services.merchants import Merchants, Nonces, SignatureVerifier
 from .services.payments import Payments
-from .services.ratelimit import RateLimits
+from .services.ratelimit import MEMORY_URI, RateLimits
+from .services.webhooks import Dispatcher, Policy, Webhooks
 from .settings import Settings
 
 
@@ -50,7 +62,11 @@ class Platform:
     card_issuer: CardIssuer  # the simulated issuer behind card payments
     cards: CardVault  # card numbers, sealed behind tokens
     failstop: FailStop  # how this process stops on a broken invariant (services/failstop.py)
-    _background: Any = field(default=None, init=False, repr=False)  # Maintenance, when serving
+    tree_heads: TreeHeads  # signs the audit tree's head
+    webhooks: Webhooks  # merchants' endpoints, signed deliveries
+    certification: Certification  # merchant certificates, the CA, check_can_sell
+    backups: Backups  # `paywarden backup` and `restore`
+    _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def origin_key(self) -> bytes:
@@ -66,13 +82,25 @@ class Platform:
         self.payments.start()
 
     def start_background(self) -> None:
-        """A serving process's chores: watch the database file, sign tree heads, rotate and
-        rewrap keys, deliver webhooks, fire payment timers."""
-        from .services.maintenance import Maintenance, chores
-
+        """A serving process's chores (:meth:`chores`), on the maintenance thread."""
         if self._background is None:
-            self._background = Maintenance(chores(self), on_fatal=self.failstop.crash)
+            self._background = Maintenance(self.chores(), on_fatal=self.failstop.crash)
             self._background.start()
+
+    def chores(self) -> list[Chore]:
+        """Watch the database file, sign tree heads, rotate and rewrap keys, deliver
+        webhooks, fire payment timers: each on its period (services/maintenance.py)."""
+        def keys() -> None:
+            self.keys.rotate_due()
+            self.keys.rewrap_step(REWRAP_BATCH)
+
+        s = self.settings
+        return [Chore("database.watch", DATABASE_WATCH_INTERVAL_S, self.database.check_file),
+                Chore("audit.sign_tree_head", s.audit_sign_interval_s, self.tree_heads.sign_now),
+                Chore("keys.maintain", s.key_maintenance_interval_s, keys),
+                Chore("webhooks.deliver", s.webhook_dispatch_interval_s,
+                      Dispatcher(self.webhooks.deliver_due).kick),
+                Chore("payments.timers", s.payment_timer_interval_s, self.payments.run_due)]
 
     def stop(self) -> None:
         if self._background is not None:
@@ -108,14 +136,20 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                   ttl_s=settings.idempotency_ttl_s,
                                   lease_s=settings.idempotency_lease_s)
     cards = CardVault(database, clock=clock, keys=keys)
+    tree_heads = TreeHeads(database, clock=clock, keys=keys)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
                     queries=LedgerQueries(database), sessions=sessions,
                     guard=Guard(database, clock=clock), credentials=credentials,
-                    rate_limits=RateLimits.from_settings(settings),
+                    rate_limits=build_rate_limits(settings),
                     keys=keys, cards=cards, card_issuer=CardIssuer(cards, clock=clock),
-                    failstop=failstop,
+                    failstop=failstop, tree_heads=tree_heads,
+                    webhooks=Webhooks(database, clock=clock, keys=keys,
+                                      policy=webhook_policy(settings)),
+                    certification=build_certification(settings, database=database,
+                                                      clock=clock, keys=keys),
+                    backups=Backups(database, clock=clock, keys=keys, tree_heads=tree_heads),
                     payments=Payments(database, clock=clock, keys=keys, engine=engine,
                                       fee=FeeSchedule(settings.payment_fee_bps,
                                                       settings.payment_fee_fixed_minor),
@@ -162,3 +196,33 @@ def build_credentials(settings: Settings, *, database: Database, clock: Clock,
                        addresses=addresses, failures_max=settings.signin_failures_max,
                        lock_s=settings.signin_lock_s, issuer=settings.webauthn_rp_name,
                        keys_dir=settings.data_dir / "keys")
+
+
+def build_rate_limits(settings: Settings) -> RateLimits:
+    """Counted in this process, or in Redis (``redis_url``) shared by every API process."""
+    return RateLimits(storage_uri=settings.redis_url or MEMORY_URI, limits={
+        "address": settings.rate_limit_address,
+        "merchant_key": settings.rate_limit_merchant_key,
+        "account": settings.rate_limit_account,
+    })
+
+
+def webhook_policy(settings: Settings) -> Policy:
+    return Policy(horizon_s=settings.webhook_retry_horizon_s,
+                  base_s=settings.webhook_backoff_base_s, max_s=settings.webhook_backoff_max_s,
+                  timeout_s=settings.webhook_timeout_s, allow_http=settings.webhook_allow_http,
+                  allow_private=settings.webhook_allow_private_addresses,
+                  batch_max=settings.webhook_batch_max)
+
+
+def build_certification(settings: Settings, *, database: Database, clock: Clock,
+                        keys: Keys) -> Certification:
+    """Domains are checked by fetching their token as ``domain_verification_*`` say."""
+    fetcher = Fetcher(scheme=settings.domain_verification_scheme,
+                      port=settings.domain_verification_port,
+                      timeout_s=settings.domain_verification_timeout_s,
+                      body_bytes_max=settings.domain_verification_body_bytes_max,
+                      allow_private=settings.domain_verification_allow_private)
+    return Certification(database, clock=clock, keys=keys, fetcher=fetcher,
+                         validity_days=settings.certificate_validity_days,
+                         public_url=settings.public_url)

@@ -71,10 +71,9 @@ def _merchant(platform: Platform, suffix: str) -> tuple[str, str, Path]:
 
 def _certify(platform: Platform, merchant_id: str, suffix: str) -> None:
     """Applied, its domain attested by the operator (a demo domain cannot be fetched), approved."""
-    from .services.certification import BusinessDetails, Certification
+    from .services.certification import BusinessDetails
 
-    service = Certification(platform.database, clock=platform.clock, keys=platform.keys,
-                            settings=platform.settings)
+    service = platform.certification
     service.apply(merchant_id, BusinessDetails(
         legal_name=f"Demo Shop {suffix} Ltd", registration_number=f"DEMO-{suffix}",
         address="1 Demo Street, Demoville", contact_email="owner@demo-shop.example"),

@@ -25,7 +25,6 @@ from paywarden.cli import app as cli
 from paywarden.client.witness import Witness
 from paywarden.domain.audit import leaves, merkle
 from paywarden.domain.audit.leaves import TreeHead
-from paywarden.services.audit import tree_heads
 from paywarden.services.audit.verify import verify_audit
 from paywarden.settings import Settings
 from tests.support.platform import bearer, staff_token
@@ -266,7 +265,7 @@ def test_the_witness_alarms_on_a_rewritten_and_re_signed_history(
     rebuild_tree(database)
     insider(database, "DELETE FROM audit_tree_heads")
     move_money(api, 1, prefix="u")
-    tree_heads.sign_now(platform(api))
+    platform(api).tree_heads.sign_now()
     assert codes(database) == set()
     _, alarms = witness(api, tmp_path).observe()
     assert [a.kind for a in alarms] == ["inconsistent"]

@@ -34,8 +34,6 @@ from paywarden.services.backup import (
     TargetBusy,
     TargetNotEmpty,
     auditing,
-    create_backup,
-    restore_backup,
     snapshot,
 )
 from paywarden.services.backup.archive import MAGIC, read_header
@@ -129,7 +127,7 @@ def counts(url: str) -> dict[str, int]:
 def backup_file(platform: Platform, engine: LedgerEngine, tmp_path: Path) -> Path:
     fund(engine)
     out = tmp_path / "one.pwb"
-    create_backup(platform, out, actor=ACTOR)
+    platform.backups.create(out, actor=ACTOR)
     return out
 
 
@@ -159,7 +157,7 @@ def test_a_backup_taken_while_transfers_are_written_restores_to_a_sound_database
     try:
         while sum(written) < 200:
             threading.Event().wait(0.01)
-        result = create_backup(platform, tmp_path / "load.pwb", actor=ACTOR)
+        result = platform.backups.create(tmp_path / "load.pwb", actor=ACTOR)
         before = sum(written)
         while sum(written) < before + 100:  # writes go on after the snapshot too
             threading.Event().wait(0.01)
@@ -173,7 +171,7 @@ def test_a_backup_taken_while_transfers_are_written_restores_to_a_sound_database
     assert os.stat(result.path).st_mode & 0o777 == 0o600
 
     into = target_platform(target_url, tmp_path, master, clock)
-    restored = restore_backup(into, result.path, actor=ACTOR)
+    restored = into.backups.restore(result.path, actor=ACTOR)
     into.database.dispose()
     assert restored.backup_id == manifest.backup_id
     assert restored.trusted_by == "master-key"  # a fresh database has no keyring yet
@@ -213,7 +211,7 @@ def test_the_backup_file_holds_no_plaintext(platform: Platform, engine: LedgerEn
     fund(engine)
     write_canaries(platform.database, clock)
     out = tmp_path / "canary.pwb"
-    create_backup(platform, out, actor=ACTOR)
+    platform.backups.create(out, actor=ACTOR)
     if platform.database.dialect == "sqlite":  # the search finds them where they are plain
         raw = Path(platform.database.url.removeprefix("sqlite:///"))
         with platform.database.engine.connect() as conn:
@@ -260,7 +258,7 @@ def refused(target_url: str, tmp_path: Path, master: str, clock: FakeClock, file
     target = target_platform(target_url, tmp_path, master, clock)
     try:
         with pytest.raises(error) as caught:
-            restore_backup(target, file, actor=ACTOR, **options)  # type: ignore[arg-type]
+            target.backups.restore(file, actor=ACTOR, **options)  # type: ignore[arg-type]
     finally:
         target.database.dispose()
     assert untouched(target_url)
@@ -369,7 +367,7 @@ def test_a_database_that_fails_verify_is_not_restored(
     with platform.database.engine.begin() as conn:  # an insider's edit, before the backup
         conn.execute(text("UPDATE transfers SET amount = amount + 1 WHERE id = 'seed-7'"))
     out = tmp_path / "rotten.pwb"
-    create_backup(platform, out, actor=ACTOR)
+    platform.backups.create(out, actor=ACTOR)
     message = refused(target_url, tmp_path, master, clock, out, RestoredDatabaseInvalid)
     assert message.startswith("restored database fails verify: ledger")
 
@@ -388,7 +386,7 @@ def test_a_database_whose_audit_log_was_rewritten_is_not_restored(
         conn.execute(text("UPDATE audit_entries SET actor = 'cli:nobody' WHERE seq = "
                           "(SELECT min(seq) FROM audit_entries)"))
     out = tmp_path / "rewritten.pwb"
-    create_backup(platform, out, actor=ACTOR)
+    platform.backups.create(out, actor=ACTOR)
     message = refused(target_url, tmp_path, master, clock, out, RestoredDatabaseInvalid)
     assert message.startswith("restored database fails verify: audit")
 
@@ -398,13 +396,13 @@ def test_a_database_holding_data_is_replaced_only_with_force(
         master: str, clock: FakeClock, database_url: str) -> None:
     again = build(settings_for(tmp_path / "var", database_url, master), clock=clock)
     with pytest.raises(TargetNotEmpty):
-        restore_backup(again, backup_file, actor=ACTOR)
+        again.backups.restore(backup_file, actor=ACTOR)
     if platform.database.dialect == "sqlite":  # the running engine holds the file open
         with pytest.raises(TargetBusy):
-            restore_backup(again, backup_file, actor=ACTOR, force=True)
+            again.backups.restore(backup_file, actor=ACTOR, force=True)
     engine.stop()
     platform.database.dispose()
-    result = restore_backup(again, backup_file, actor=ACTOR, force=True)
+    result = again.backups.restore(backup_file, actor=ACTOR, force=True)
     assert result.trusted_by == "keyring"  # the live database's keyring knows its own key
     if platform.database.dialect == "sqlite":
         assert result.previous is not None and result.previous.name.endswith(".pre-restore")
@@ -481,9 +479,9 @@ def test_restore_checks_name_a_count_or_a_tree_head_that_differs(
     with platform.database.engine.connect() as conn:
         live_rows, live_head = snapshot.read_state(conn)
     now = dataclasses.replace(manifest, rows=live_rows, tree_head=live_head)
-    assert check_restored(platform, now) == []
+    assert check_restored(platform.database, now) == []
     fewer = dataclasses.replace(now, rows={**live_rows, "transfers": 199})
-    assert check_restored(platform, fewer) == ["rows transfers: restored 200, manifest 199"]
+    assert check_restored(platform.database, fewer) == ["rows transfers: restored 200, manifest 199"]
     forged = {**now.tree_head, "root_hash": base64.b64encode(bytes(32)).decode()}  # type: ignore[dict-item]
-    problems = check_restored(platform, dataclasses.replace(now, tree_head=forged))
+    problems = check_restored(platform.database, dataclasses.replace(now, tree_head=forged))
     assert [p.split(":")[0] for p in problems] == ["tree head", "tree head"]

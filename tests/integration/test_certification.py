@@ -135,7 +135,7 @@ def test_a_merchant_applies_verifies_its_domain_and_is_certified(
     assert [e["merchant_id"] for e in listed] == [shop.merchant_id]
     assert "registration_number" not in entry and "contact_email" not in json.dumps(listed)
 
-    sells = check_can_sell(platform_of(api), shop.merchant_id,
+    sells = platform_of(api).certification.check_can_sell(shop.merchant_id,
                            f"http://localhost:{site.port}/thanks?order=1")
     assert sells.legal_name == DETAILS["legal_name"] and sells.domains == ("localhost",)
     actions = _actions(api)
@@ -197,7 +197,7 @@ def test_approval_needs_every_domain_verified(api: TestClient, shop: Creds, site
     assert refused.status_code == 409 and code_of(refused) == "domains_not_verified"
     assert api.get(f"/v1/registry/merchants/{shop.merchant_id}").status_code == 404
     with pytest.raises(DomainError) as caught:
-        check_can_sell(platform_of(api), shop.merchant_id, "http://localhost/")
+        platform_of(api).certification.check_can_sell(shop.merchant_id, "http://localhost/")
     assert caught.value.code == "merchant_not_certified"
 
 
@@ -211,7 +211,7 @@ def test_suspension_and_revocation_are_published_and_stop_the_merchant(
     assert api.get(f"/v1/registry/merchants/{shop.merchant_id}").json()["status"] == \
         "suspended"
     with pytest.raises(DomainError) as caught:
-        check_can_sell(platform, shop.merchant_id, "http://localhost/")
+        platform.certification.check_can_sell(shop.merchant_id, "http://localhost/")
     assert caught.value.code == "merchant_suspended"
     revocations = api.get("/v1/registry/revocations").json()
     assert [(r["serial"], r["status"]) for r in revocations["data"]] == [
@@ -225,7 +225,7 @@ def test_suspension_and_revocation_are_published_and_stop_the_merchant(
     reinstated = api.post(f"/v1/merchants/{shop.merchant_id}/certification/reinstate",
                           headers=_staff(api))
     assert reinstated.status_code == 200
-    assert check_can_sell(platform, shop.merchant_id).serial == issued["serial"]
+    assert platform.certification.check_can_sell(shop.merchant_id).serial == issued["serial"]
 
     revoked = api.post(f"/v1/merchants/{shop.merchant_id}/certification/revoke",
                        json={"reason": "key_compromise"}, headers=_staff(api))
@@ -241,7 +241,7 @@ def test_suspension_and_revocation_are_published_and_stop_the_merchant(
     assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == \
         x509.ReasonFlags.key_compromise
     with pytest.raises(DomainError) as caught:
-        check_can_sell(platform, shop.merchant_id, "http://localhost/")
+        platform.certification.check_can_sell(shop.merchant_id, "http://localhost/")
     assert caught.value.code == "merchant_revoked"
     with platform.database.engine.connect() as conn:
         assert conn.execute(select(merchants.c.status).where(
@@ -261,7 +261,7 @@ def test_a_return_url_off_the_verified_domains_is_refused(api: TestClient, shop:
                 "http://evil.example@localhost/", "ftp://localhost/", "javascript:alert(1)",
                 "http://sub.localhost/"):
         with pytest.raises(DomainError) as caught:
-            check_can_sell(platform, shop.merchant_id, url)
+            platform.certification.check_can_sell(shop.merchant_id, url)
         assert caught.value.code == "return_url_off_domain", url
     with platform.database.engine.connect() as conn:  # verified over https: https only
         with pytest.raises(DomainError) as caught:
@@ -277,7 +277,7 @@ def test_an_expired_certificate_no_longer_sells(api: TestClient, shop: Creds,
     platform = platform_of(api)
     platform.clock.advance(366 * 86_400)  # type: ignore[attr-defined]
     with pytest.raises(DomainError) as caught:
-        check_can_sell(platform, shop.merchant_id, "http://localhost/")
+        platform.certification.check_can_sell(shop.merchant_id, "http://localhost/")
     assert caught.value.code == "merchant_not_certified"
 
 
@@ -377,14 +377,11 @@ def test_two_staff_approving_at_once_issue_one_certificate(api: TestClient, shop
                                                           site: Site) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from paywarden.services.certification import Certification
-
     application = _apply(api, shop)
     site.serve(WELL_KNOWN, application["domains"][0]["token"].encode())
     assert _verify(api, shop).status_code == 200
     platform = platform_of(api)
-    service = Certification(platform.database, clock=platform.clock, keys=platform.keys,
-                            settings=platform.settings)
+    service = platform.certification
     service.ca()
 
     def approve(actor: str) -> str:

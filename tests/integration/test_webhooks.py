@@ -24,7 +24,6 @@ from paywarden.adapters.store.schema import (
 from paywarden.bootstrap import Platform
 from paywarden.client.webhooks import WebhookVerificationFailed, verify_webhook
 from paywarden.services import webhooks
-from paywarden.services.maintenance import chores
 from tests.support.merchants import Creds, make_merchant, platform_for
 from tests.support.webhook_receiver import Receiver, webhook_receiver
 
@@ -49,7 +48,7 @@ def shop(platform: Platform) -> Creds:
 @pytest.fixture
 def receiver(platform: Platform, shop: Creds) -> Iterator[Receiver]:
     with webhook_receiver() as found:
-        webhooks.set_endpoint(platform, merchant_id=shop.merchant_id, url=found.url,
+        platform.webhooks.set_endpoint(merchant_id=shop.merchant_id, url=found.url,
                               actor="test")
         yield found
 
@@ -68,7 +67,7 @@ def _event(platform: Platform, event_id: str) -> webhooks.Event:
 
 
 def _deliver(platform: Platform) -> webhooks.Report:
-    return webhooks.deliver_due(platform, 10, rng=random.Random(5))
+    return platform.webhooks.deliver_due(10, rng=random.Random(5))
 
 
 def _verify(platform: Platform, receiver: Receiver, index: int = -1, *,
@@ -215,7 +214,7 @@ def test_without_an_endpoint_the_attempt_is_logged_and_retried(platform: Platfor
 
 def test_an_unreachable_endpoint_is_logged_without_its_address(platform: Platform,
                                                                shop: Creds) -> None:
-    webhooks.set_endpoint(platform, merchant_id=shop.merchant_id,
+    platform.webhooks.set_endpoint(merchant_id=shop.merchant_id,
                           url="http://127.0.0.1:9/secret-token-path", actor="test")
     event_id = _enqueue(platform, shop.merchant_id)
     _deliver(platform)
@@ -249,7 +248,7 @@ def test_a_failed_event_is_delivered_again_on_resend(platform: Platform, shop: C
 
 def test_the_endpoint_url_is_sealed_at_rest(platform: Platform, shop: Creds) -> None:
     url = "http://127.0.0.1:8443/hooks?token=s3cr3t-value"
-    webhooks.set_endpoint(platform, merchant_id=shop.merchant_id, url=url, actor="test")
+    platform.webhooks.set_endpoint(merchant_id=shop.merchant_id, url=url, actor="test")
     with platform.database.engine.connect() as conn:
         raw = conn.execute(select(webhook_endpoints.c.url_sealed)).scalar_one()
         assert b"s3cr3t-value" not in raw
@@ -301,7 +300,7 @@ def test_a_name_that_resolves_to_an_internal_address_is_not_posted_to(
     strict = _strict(database, clock, tmp_path)
     port = int(receiver.url.split(":")[2].split("/")[0])
     monkeypatch.setattr(socket, "getaddrinfo", _Resolver("hooks.shop.example", ["127.0.0.1"]))
-    webhooks.set_endpoint(strict, merchant_id=shop.merchant_id,
+    strict.webhooks.set_endpoint(merchant_id=shop.merchant_id,
                           url=f"http://hooks.shop.example:{port}/hooks/paywarden", actor="test")
     event_id = _enqueue(strict, shop.merchant_id)
     _deliver(strict)
@@ -317,7 +316,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(
     port = int(receiver.url.split(":")[2].split("/")[0])
     resolver = _Resolver("hooks.shop.example", ["93.184.215.14", "127.0.0.1"])
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    webhooks.set_endpoint(strict, merchant_id=shop.merchant_id,
+    strict.webhooks.set_endpoint(merchant_id=shop.merchant_id,
                           url=f"http://hooks.shop.example:{port}/hooks/paywarden", actor="test")
     event_id = _enqueue(strict, shop.merchant_id)
     _deliver(strict)
@@ -328,9 +327,9 @@ def test_the_connection_goes_to_the_address_that_was_checked(
 def test_the_dispatcher_thread_delivers_a_batch_and_runs_one_batch_at_a_time(
         platform: Platform, shop: Creds, receiver: Receiver) -> None:
     event_id = _enqueue(platform, shop.merchant_id)
-    dispatcher = webhooks.Dispatcher(platform, limit=10)
+    dispatcher = webhooks.Dispatcher(platform.webhooks.deliver_due, limit=10)
     assert dispatcher.kick() is True
     dispatcher.join(30)
     assert _event(platform, event_id).state == webhooks.DELIVERED
     assert len(receiver.received) == 1
-    assert "webhooks.deliver" in [chore.name for chore in chores(platform)]
+    assert "webhooks.deliver" in [chore.name for chore in platform.chores()]

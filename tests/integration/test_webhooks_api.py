@@ -140,11 +140,11 @@ def test_resend_delivers_again_and_shows_in_the_log(api: TestClient, shop: Creds
     with webhook_receiver() as receiver:
         assert _put(api, shop, receiver.url).status_code == 200
         (event_id,) = _enqueue(api, shop.merchant_id, 1)
-        webhooks.deliver_due(platform, 10, rng=random.Random(1))
+        platform.webhooks.deliver_due(10, rng=random.Random(1))
         answer = signed(api, shop, "POST", f"{EVENTS}/{event_id}/resend")
         assert answer.status_code == 202, answer.text
         assert answer.json()["state"] == "pending"
-        webhooks.deliver_due(platform, 10, rng=random.Random(1))
+        platform.webhooks.deliver_due(10, rng=random.Random(1))
         assert len(receiver.received) == 2
     event = signed(api, shop, "GET", EVENTS).json()["data"][0]
     assert event["state"] == "delivered" and event["attempts"] == 2

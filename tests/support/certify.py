@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from paywarden.bootstrap import Platform
-from paywarden.services.certification import BusinessDetails, Certification
+from paywarden.services.certification import BusinessDetails
 
 
 def certify(platform: Platform, merchant_id: str, *, domain: str = "shop.example",
             legal_name: str = "Shop Example Ltd") -> None:
-    service = Certification(platform.database, clock=platform.clock, keys=platform.keys,
-                            settings=platform.settings)
+    service = platform.certification
     service.apply(merchant_id, BusinessDetails(
         legal_name=legal_name, registration_number="HRB 4711", address="1 Shop Street",
         contact_email="owner@shop.example"), [domain], actor="cli:test")

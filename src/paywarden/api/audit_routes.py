@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from ..adapters.store import audit_log
 from ..bootstrap import Platform
 from ..domain.identity import Access, Resource
-from ..services.audit import tree_heads
 from .auth import require
 from .deps import current_platform
 from .problems import Problem
@@ -45,7 +44,7 @@ async def signed_tree_head(request: Request) -> dict[str, Any]:
     """Latest signed tree head of the audit log.
 
     The latest signed tree head (signed now if the tree grew since the last one)."""
-    head = await asyncio.to_thread(tree_heads.sign_now, current_platform(request))
+    head = await asyncio.to_thread(current_platform(request).tree_heads.sign_now)
     return head.as_json()
 
 

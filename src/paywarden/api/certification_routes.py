@@ -134,12 +134,7 @@ class RevocationsOut(BaseModel):
 
 def _certification(request: Request) -> Certification:
     platform: Platform = request.app.state.platform
-    found = getattr(request.app.state, "certification", None)
-    if found is None:
-        found = Certification(platform.database, clock=platform.clock, keys=platform.keys,
-                              settings=platform.settings)
-        request.app.state.certification = found
-    return found
+    return platform.certification
 
 
 CertificationDep = Annotated[Certification, Depends(_certification)]

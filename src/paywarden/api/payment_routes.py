@@ -215,14 +215,7 @@ def create_checkout(body: CheckoutIn, platform: PlatformDep,
 def _check_can_sell(platform: Platform, merchant_id: str, return_url: str) -> None:
     """A suspended, revoked or uncertified merchant, or a return URL off its verified
     domains, is refused (merchant certification)."""
-    try:
-        from ..services.certification import check_can_sell
-    except ImportError:  # certification not installed: the merchant's status alone
-        merchant = platform.merchants.get(merchant_id)
-        if merchant is None or merchant.status != "active":
-            raise DomainError("merchant_suspended", "this merchant cannot sell") from None
-        return
-    check_can_sell(platform, merchant_id, return_url)
+    platform.certification.check_can_sell(merchant_id, return_url)
 
 
 # -- buyers ---------------------------------------------------------------------------------

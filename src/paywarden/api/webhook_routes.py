@@ -115,8 +115,8 @@ def set_endpoint(body: EndpointIn, platform: PlatformDep,
     """
     merchant_id = _merchant(platform, principal, Resource.MERCHANT_KEYS, Access.WRITE)
     try:
-        endpoint = webhooks.set_endpoint(platform, merchant_id=merchant_id, url=body.url,
-                                         actor=principal.actor)
+        endpoint = platform.webhooks.set_endpoint(merchant_id=merchant_id, url=body.url,
+                                                  actor=principal.actor)
     except webhooks.WebhookRefused as exc:
         raise Problem(422, exc.code, exc.detail) from None
     return _endpoint_out(endpoint)

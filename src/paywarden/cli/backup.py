@@ -48,7 +48,7 @@ def backup(out: Annotated[Path, typer.Argument(help="the backup file to write (0
            as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")]
            = False) -> None:
     """Take a consistent, encrypted, signed backup of the live database."""
-    from ..services.backup import BackupError, create_backup
+    from ..services.backup import BackupError
 
     platform = open_platform(settings_from_env())
     try:
@@ -56,7 +56,7 @@ def backup(out: Annotated[Path, typer.Argument(help="the backup file to write (0
             err.print("[red]no PayWarden database here[/red]")
             raise typer.Exit(2)
         with _bars(as_json) as bars:
-            result = create_backup(platform, out, actor=operator_actor(), progress=bars)
+            result = platform.backups.create(out, actor=operator_actor(), progress=bars)
     except BackupError as exc:
         _refuse(exc, as_json)
     finally:
@@ -82,14 +82,14 @@ def restore(file: Annotated[Path, typer.Argument(help="a file written by `paywar
             as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")]
             = False) -> None:
     """Check a backup's signature, digest and tag, restore it, verify it, then put it in place."""
-    from ..services.backup import BackupError, load_jwks, restore_backup
+    from ..services.backup import BackupError, load_jwks
 
     platform = open_platform(settings_from_env(), create=True)  # may restore into nothing
     try:
         jwks = None if trust_jwks is None else load_jwks(trust_jwks)
         with _bars(as_json) as bars:
-            result = restore_backup(platform, file, actor=operator_actor(), force=force,
-                                    jwks=jwks, progress=bars)
+            result = platform.backups.restore(file, actor=operator_actor(), force=force,
+                                              jwks=jwks, progress=bars)
     except BackupError as exc:
         _refuse(exc, as_json)
     finally:

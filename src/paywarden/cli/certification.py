@@ -30,10 +30,7 @@ Reason = Annotated[str, typer.Option(help="a code: a-z, 0-9, _")]
 
 
 def _service(platform: Platform) -> Certification:
-    from ..services.certification import Certification
-
-    return Certification(platform.database, clock=platform.clock, keys=platform.keys,
-                         settings=platform.settings)
+    return platform.certification
 
 
 def _certificate(c: Certificate) -> dict[str, Any]:

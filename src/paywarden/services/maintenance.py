@@ -6,7 +6,11 @@
 - rotate keys past their cryptoperiod, then move a batch of records sealed under
   retired data keys onto the active one (every ``key_maintenance_interval_s``);
 - start a batch of due webhook deliveries on the dispatcher's own thread (every
-  ``webhook_dispatch_interval_s``), so that a slow endpoint holds up no chore.
+  ``webhook_dispatch_interval_s``), so that a slow endpoint holds up no chore;
+- fire the payments' due timers (every ``payment_timer_interval_s``).
+
+The composition root lists them (``Platform.chores`` in ``paywarden.bootstrap``);
+this module only runs them.
 
 A chore that fails is logged and tried again at its next turn; the others go on.
 A chore that breaks an invariant (``InvariantViolation``) is not retried: the
@@ -19,14 +23,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import structlog
 
 from ..domain.errors import InvariantViolation
-
-if TYPE_CHECKING:
-    from ..bootstrap import Platform
 
 log = structlog.get_logger(__name__)
 REWRAP_BATCH = 500
@@ -40,25 +40,6 @@ class Chore:
     interval_s: float
     run: Callable[[], object]
     due: float = 0.0
-
-
-def chores(platform: Platform) -> list[Chore]:
-    from .audit.tree_heads import sign_now
-    from .webhooks import Dispatcher
-
-    def keys() -> None:
-        platform.keys.rotate_due()
-        platform.keys.rewrap_step(REWRAP_BATCH)
-
-    settings = platform.settings
-    return [Chore("database.watch", DATABASE_WATCH_INTERVAL_S, platform.database.check_file),
-            Chore("audit.sign_tree_head", settings.audit_sign_interval_s,
-                  lambda: sign_now(platform)),
-            Chore("keys.maintain", settings.key_maintenance_interval_s, keys),
-            Chore("webhooks.deliver", settings.webhook_dispatch_interval_s,
-                  Dispatcher(platform).kick),
-            Chore("payments.timers", settings.payment_timer_interval_s,
-                  platform.payments.run_due)]
 
 
 class Maintenance:

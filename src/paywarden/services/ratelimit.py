@@ -43,8 +43,6 @@ from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import Counter
 
-from ..settings import Settings
-
 Scope = Literal["address", "merchant_key", "account"]
 SCOPES: tuple[Scope, ...] = ("address", "merchant_key", "account")
 KEY_NAMESPACE = "paywarden"
@@ -145,14 +143,6 @@ class RateLimits:
         self._memory = MemoryWindows()  # counts here unless the storage is shared
         self._storage = open_storage(storage_uri) if self.shared else None
         self._limiter = MovingWindowRateLimiter(self._storage) if self._storage else None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RateLimits:
-        return cls(storage_uri=settings.redis_url or MEMORY_URI, limits={
-            "address": settings.rate_limit_address,
-            "merchant_key": settings.rate_limit_merchant_key,
-            "account": settings.rate_limit_account,
-        })
 
     def limit(self, scope: Scope) -> str:
         return str(self._items[scope])

@@ -37,9 +37,7 @@ def checkout_page(session_id: str, request: Request) -> Response:
         return render_page("checkout_gone.html", personal=False, status_code=404,
                            title="No such checkout")
     try:
-        from ..services.certification import check_can_sell
-
-        seller = check_can_sell(platform, session.merchant_id)
+        seller = platform.certification.check_can_sell(session.merchant_id)
         legal_name, domains = seller.legal_name, seller.domains
     except DomainError:
         return render_page("checkout_gone.html", personal=False, status_code=410,

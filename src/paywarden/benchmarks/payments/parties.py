@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ...bootstrap import Platform
 from ...domain.identity import Kind
 from ...domain.ledger import Transfer, TransferResult
-from ...services.certification import BusinessDetails, Certification
+from ...services.certification import BusinessDetails
 from ...services.identity.users import create_user
 from ...services.payments import AccountRef, platform_account
 from ...services.payments.accounts import ensure
@@ -63,8 +63,7 @@ def _shopper(platform: Platform, tag: str) -> Shopper:
                                         serialization.PublicFormat.Raw)
     made = platform.merchants.create(name=f"Bench Shop {tag}", public_key=raw, actor=ACTOR)
     domain = f"shop-{tag}.bench.example"
-    certification = Certification(platform.database, clock=platform.clock, keys=platform.keys,
-                                  settings=platform.settings)
+    certification = platform.certification
     certification.apply(made.merchant.id, BusinessDetails(
         legal_name=f"Bench Shop {tag} Ltd", registration_number=f"BENCH-{tag}",
         address="1 Bench Street", contact_email=f"owner@{domain}"), [domain], actor=ACTOR)

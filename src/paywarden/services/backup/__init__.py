@@ -4,7 +4,8 @@
 (gzip + AES-256-GCM streams), ``manifest`` (what a backup holds, canonical JSON),
 ``archive`` (the file layout, durable writes), ``trust`` (whose signature counts),
 ``checks`` (what a restored database must pass), ``create`` and ``restore`` (the
-two commands), ``errors`` (one named error per refusal).
+two commands), ``service`` (:class:`Backups`, the two wired to the platform's parts),
+``errors`` (one named error per refusal).
 """
 
 from .create import BackupResult, create_backup
@@ -23,11 +24,13 @@ from .errors import (
     ToolMissing,
 )
 from .restore import RestoreResult, restore_backup
+from .service import Backups
 from .trust import load_jwks
 
 __all__ = [
     "BackupError",
     "BackupResult",
+    "Backups",
     "DigestMismatch",
     "FormatInvalid",
     "KeyUnwrapFailed",

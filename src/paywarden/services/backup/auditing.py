@@ -1,6 +1,6 @@
 """What backup and restore ask of the audit log, in one place.
 
-Backups sign a tree head before the snapshot, carry the latest signed head found
+Backups sign a tree head before the snapshot (``TreeHeads.sign_now``, handed in), carry the latest signed head found
 inside it, and are recorded as audit entries; a restore re-runs the audit
 verifier and checks the restored tree against the manifest's head.
 """
@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from ...adapters.store import Database
 
-if TYPE_CHECKING:
-    from ...bootstrap import Platform
-
 RECORD_ATTEMPTS_MAX = 5
 RECORD_BACKOFF_S = 0.05
-
-
-def sign_now(platform: Platform) -> None:
-    from ..audit import tree_heads
-
-    tree_heads.sign_now(platform)
 
 
 def latest_head(conn: Connection) -> dict[str, Any] | None:

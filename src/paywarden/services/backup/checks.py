@@ -12,40 +12,37 @@ Each failure is a line naming the check; the caller refuses on any.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from ...adapters.store import Database
 from ..ledger.verify import verify_ledger
 from . import auditing
 from .manifest import Manifest
 from .snapshot import count_rows
-
-if TYPE_CHECKING:
-    from ...bootstrap import Platform
 
 ROW_DIFFERENCES_SHOWN_MAX = 10
 
 Progress = Callable[[int, int], None]
 
 
-def check_restored(platform: Platform, manifest: Manifest, *,
+def check_restored(database: Database, manifest: Manifest, *,
                    progress: Progress | None = None) -> list[str]:
-    """Every reason the restored database behind ``platform`` is not the backup's state."""
+    """Every reason the restored ``database`` is not the backup's state."""
     try:
-        problems = _counts_and_head(platform, manifest)
+        problems = _counts_and_head(database, manifest)
         if problems:  # a database of another shape: the deeper checks would only echo it
             return problems
-        problems += [f"ledger {v}" for v in verify_ledger(platform.database, progress=progress)]
-        problems += [f"audit {p}" for p in auditing.verify(platform.database)]
+        problems += [f"ledger {v}" for v in verify_ledger(database, progress=progress)]
+        problems += [f"audit {p}" for p in auditing.verify(database)]
     except (SQLAlchemyError, LookupError) as exc:  # missing tables, rows or tree nodes
         return [f"restored database is unreadable: {type(exc).__name__}"]
     return problems
 
 
-def _counts_and_head(platform: Platform, manifest: Manifest) -> list[str]:
+def _counts_and_head(database: Database, manifest: Manifest) -> list[str]:
     problems: list[str] = []
-    with platform.database.engine.connect() as conn:
+    with database.engine.connect() as conn:
         rows = count_rows(conn)
         tables = sorted(set(rows) | set(manifest.rows))
         differ = [t for t in tables if rows.get(t) != manifest.rows.get(t)]

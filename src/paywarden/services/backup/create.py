@@ -15,9 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ... import __version__
+from ...adapters.clock import Clock
+from ...adapters.store import Database
+from ..audit.tree_heads import TreeHeads
+from ..keys import Keys
 from . import auditing
 from .archive import header_bytes, temp_path, write_archive
 from .errors import BackupError
@@ -25,9 +29,6 @@ from .manifest import Manifest, b64
 from .payload import DATA_KEY_BYTES, NONCE_BYTES, seal
 from .snapshot import Snapshot, postgres_snapshot, sqlite_snapshot
 from .trust import b64url
-
-if TYPE_CHECKING:
-    from ...bootstrap import Platform
 
 SIGNING_PURPOSE = "backups"
 # (phase, done, total or None): phases "snapshot" (pages), "encrypt" and "write" (bytes)
@@ -54,24 +55,25 @@ def new_backup_id() -> str:
     return "bak_" + secrets.token_hex(12)
 
 
-def create_backup(platform: Platform, out: Path, *, actor: str,
+def create_backup(database: Database, out: Path, *, clock: Clock, keys: Keys,
+                  tree_heads: TreeHeads, actor: str,
                   progress: Progress | None = None) -> BackupResult:
     out = out.absolute()
     if out.exists():
         raise BackupError(f"{out} exists: a backup never overwrites a file")
     if not out.parent.is_dir():
         raise BackupError(f"{out.parent} is not a directory")
-    auditing.sign_now(platform)
+    tree_heads.sign_now()
     backup_id = new_backup_id()
     data_key = secrets.token_bytes(DATA_KEY_BYTES)
-    master = platform.keys.master
-    signer = platform.keys.signer(SIGNING_PURPOSE)
+    master = keys.master
+    signer = keys.signer(SIGNING_PURPOSE)
     payload = temp_path(out, "payload")
     try:
-        with _snapshot(platform, out, progress) as snap:
+        with _snapshot(database, out, progress) as snap:
             manifest = Manifest(
-                backup_id=backup_id, created_at=rfc3339(platform.clock.now_ns()),
-                database=platform.database.dialect, platform_version=__version__,
+                backup_id=backup_id, created_at=rfc3339(clock.now_ns()),
+                database=database.dialect, platform_version=__version__,
                 tree_head=snap.tree_head, rows=snap.rows,
                 nonce=b64(secrets.token_bytes(NONCE_BYTES)),
                 wrapped_key=b64(master.wrap(data_key, context=b"backup:" + backup_id.encode())),
@@ -89,7 +91,7 @@ def create_backup(platform: Platform, out: Path, *, actor: str,
                       progress=_bytes(progress, "write", sealed.payload_size))
     finally:
         payload.unlink(missing_ok=True)
-    auditing.record(platform.database, at_ns=platform.clock.now_ns(), actor=actor,
+    auditing.record(database, at_ns=clock.now_ns(), actor=actor,
                     action="backup.created", object_id=backup_id,
                     detail={"backup_id": backup_id, "tree_size": manifest.tree_size,
                             "sha256": manifest.payload_sha256})
@@ -97,14 +99,14 @@ def create_backup(platform: Platform, out: Path, *, actor: str,
 
 
 @contextlib.contextmanager
-def _snapshot(platform: Platform, out: Path, progress: Progress | None) -> Iterator[Snapshot]:
-    if platform.database.dialect == "sqlite":
+def _snapshot(database: Database, out: Path, progress: Progress | None) -> Iterator[Snapshot]:
+    if database.dialect == "sqlite":
         pages = None if progress is None else (
             lambda done, total: progress("snapshot", done, total))
-        with sqlite_snapshot(platform.database, near=out, progress=pages) as snap:
+        with sqlite_snapshot(database, near=out, progress=pages) as snap:
             yield snap
     else:
-        with postgres_snapshot(platform.database) as snap:
+        with postgres_snapshot(database) as snap:
             yield snap
 
 

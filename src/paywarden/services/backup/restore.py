@@ -28,14 +28,16 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from ...adapters.clock import Clock
 from ...adapters.store import Database, open_database
+from ..keys import Keys
 from . import auditing, pgtools
 from .archive import Header, fsync_dir, read_header, temp_path
 from .checks import check_restored
@@ -44,9 +46,6 @@ from .errors import BackupError, RestoredDatabaseInvalid, TargetBusy, TargetNotE
 from .payload import open_payload
 from .snapshot import count_rows, server_major, sqlite_path
 from .trust import check_signature, unwrap_data_key
-
-if TYPE_CHECKING:
-    from ...bootstrap import Platform
 
 SEEDED_TABLES = frozenset({"alembic_version", "ledger_state"})  # rows a bare `init` writes
 SQLITE_LOCK_WAIT_S = 2.0
@@ -70,39 +69,39 @@ class RestoreResult:
                 "previous": None if self.previous is None else str(self.previous)}
 
 
-def restore_backup(platform: Platform, file: Path, *, actor: str, force: bool = False,
-                   jwks: dict[str, Ed25519PublicKey] | None = None,
+def restore_backup(database: Database, file: Path, *, clock: Clock, keys: Keys, actor: str,
+                   force: bool = False, jwks: dict[str, Ed25519PublicKey] | None = None,
                    progress: Progress | None = None) -> RestoreResult:
+    """Restore ``file`` into ``database``, whose keyring (``keys``) holds the master key."""
     with open(file, "rb") as f:
         header = read_header(f, file_size=os.fstat(f.fileno()).st_size)
         manifest = header.manifest
-        if manifest.database != platform.database.dialect:
+        if manifest.database != database.dialect:
             raise BackupError(f"backup of a {manifest.database} database cannot be restored "
-                              f"into {platform.database.dialect}")
-        trusted_by = check_signature(header, keyring=_keyring(platform), jwks=jwks)
-        key = unwrap_data_key(manifest, platform.keys.master)
-        if platform.database.dialect == "sqlite":
-            previous = _restore_sqlite(platform, f, header, key, force=force, actor=actor,
-                                       progress=progress)
+                              f"into {database.dialect}")
+        trusted_by = check_signature(header, keyring=_keyring(database, keys), jwks=jwks)
+        key = unwrap_data_key(manifest, keys.master)
+        if database.dialect == "sqlite":
+            previous = _restore_sqlite(database, f, header, key, clock=clock, force=force,
+                                       actor=actor, progress=progress)
         else:
             previous = None
-            _restore_postgres(platform, f, header, key, force=force, actor=actor,
+            _restore_postgres(database, f, header, key, clock=clock, force=force, actor=actor,
                               progress=progress)
     return RestoreResult(backup_id=manifest.backup_id, database=manifest.database,
                          tree_size=manifest.tree_size, rows=manifest.rows,
                          trusted_by=trusted_by, previous=previous)
 
 
-def _keyring(platform: Platform) -> Callable[[str], Ed25519PublicKey | None]:
+def _keyring(database: Database, keys: Keys) -> Callable[[str], Ed25519PublicKey | None]:
     """The target's keyring, if it has one; never creates the target."""
     def lookup(kid: str) -> Ed25519PublicKey | None:
-        database = platform.database
         if database.dialect == "sqlite" and not _exists(sqlite_path(database.url)):
             return None
         try:
             if not database.is_migrated():
                 return None
-            return platform.keys.public_key(kid)
+            return keys.public_key(kid)
         except SQLAlchemyError:  # a database from before the keyring
             return None
         finally:
@@ -130,18 +129,15 @@ def _decrypt(f: IO[bytes], out: IO[bytes], header: Header, key: bytes,
     os.fsync(out.fileno())
 
 
-def _check_and_record(platform: Platform, restored: Database, header: Header, *, actor: str,
+def _check_and_record(restored: Database, header: Header, *, clock: Clock, actor: str,
                       progress: Progress | None) -> None:
-    from ...bootstrap import build
-
     manifest = header.manifest
-    view = build(platform.settings, clock=platform.clock, database=restored)
     verify_progress = None if progress is None else (
         lambda done, total: progress("verify", done, total))
-    problems = check_restored(view, manifest, progress=verify_progress)
+    problems = check_restored(restored, manifest, progress=verify_progress)
     if problems:
         raise RestoredDatabaseInvalid(problems)
-    auditing.record(restored, at_ns=platform.clock.now_ns(), actor=actor,
+    auditing.record(restored, at_ns=clock.now_ns(), actor=actor,
                     action="backup.restored", object_id=manifest.backup_id,
                     detail={"backup_id": manifest.backup_id, "tree_size": manifest.tree_size,
                             "sha256": manifest.payload_sha256})
@@ -150,10 +146,11 @@ def _check_and_record(platform: Platform, restored: Database, header: Header, *,
 # -- SQLite -----------------------------------------------------------------------
 
 
-def _restore_sqlite(platform: Platform, f: IO[bytes], header: Header, key: bytes, *,
-                    force: bool, actor: str, progress: Progress | None) -> Path | None:
-    target = sqlite_path(platform.database.url)
-    platform.database.dispose()
+def _restore_sqlite(database: Database, f: IO[bytes], header: Header, key: bytes, *,
+                    clock: Clock, force: bool, actor: str,
+                    progress: Progress | None) -> Path | None:
+    target = sqlite_path(database.url)
+    database.dispose()
     if _exists(target) and _sqlite_holds_data(target) and not force:
         raise TargetNotEmpty(f"{target.name} holds data: restore with --force to replace it "
                              f"(the old file is kept as {target.name}{PRE_RESTORE_SUFFIX})")
@@ -164,7 +161,7 @@ def _restore_sqlite(platform: Platform, f: IO[bytes], header: Header, key: bytes
             _decrypt(f, out, header, key, progress)
         restored = open_database(f"sqlite:///{scratch}")
         try:
-            _check_and_record(platform, restored, header, actor=actor, progress=progress)
+            _check_and_record(restored, header, clock=clock, actor=actor, progress=progress)
         finally:
             restored.dispose()
         _fold(scratch)
@@ -228,9 +225,8 @@ def _free_name(target: Path) -> Path:
 # -- PostgreSQL -------------------------------------------------------------------
 
 
-def _restore_postgres(platform: Platform, f: IO[bytes], header: Header, key: bytes, *,
-                      force: bool, actor: str, progress: Progress | None) -> None:
-    database = platform.database
+def _restore_postgres(database: Database, f: IO[bytes], header: Header, key: bytes, *,
+                      clock: Clock, force: bool, actor: str, progress: Progress | None) -> None:
     with database.engine.connect() as conn:
         occupied = holds_data(conn)
         pg_restore = pgtools.find_tool("pg_restore", server_major=server_major(conn))
@@ -247,7 +243,8 @@ def _restore_postgres(platform: Platform, f: IO[bytes], header: Header, key: byt
             _pg_restore(pg_restore, database.url, Path(scratch.name))
             restored = open_database(database.url)
             try:
-                _check_and_record(platform, restored, header, actor=actor, progress=progress)
+                _check_and_record(restored, header, clock=clock, actor=actor,
+                                  progress=progress)
             finally:
                 restored.dispose()
         except BaseException:

@@ -4,7 +4,7 @@ The manifest names its signing key (``signing_kid``) and carries the public key,
 but a key that vouches for itself proves nothing: anyone can re-sign an edited
 manifest with a key of their own. So the public key is taken, in this order, from
 
-1. the restoring platform's keyring (``platform.keys.public_key(kid)``): the
+1. the restoring platform's keyring (``keys.public_key(kid)``): the
    signature must verify under it;
 2. a JWKS the operator names (``--trust-jwks FILE_OR_URL``, e.g. a saved copy of
    ``/.well-known/jwks.json``): the kid must be in it and the signature verify;

@@ -1,6 +1,8 @@
 """May this merchant sell — and send the buyer back to this URL? Asked by the checkout.
 
-    check_can_sell(platform_or_conn, merchant_id, return_url) -> CertifiedMerchant
+    check_can_sell(conn, merchant_id, return_url) -> CertifiedMerchant
+
+(``Certification.check_can_sell`` asks it with the platform's clock and settings)
 
 refuses with a ``DomainError`` whose code is stable:
 
@@ -33,21 +35,6 @@ class CertifiedMerchant:
     domains: tuple[str, ...]
     serial: str
     fingerprint: str
-
-
-def check_can_sell(source: Any, merchant_id: str, return_url: str | None = None, *,
-                   now_ns: int | None = None, allow_http: bool = False,
-                   allow_private: bool = False) -> CertifiedMerchant:
-    """``source``: the Platform (its clock and settings decide the options) or a Connection."""
-    if isinstance(source, Connection):
-        return _check(source, merchant_id, return_url, now_ns=now_ns, allow_http=allow_http,
-                      allow_private=allow_private)
-    settings = source.settings
-    with source.database.engine.connect() as conn:
-        return _check(conn, merchant_id, return_url,
-                      now_ns=source.clock.now_ns() if now_ns is None else now_ns,
-                      allow_http=settings.domain_verification_scheme == "http",
-                      allow_private=settings.domain_verification_allow_private)
 
 
 _STATUS = select(merchants.c.status).where(merchants.c.id == bindparam("id"))
@@ -87,8 +74,9 @@ def _stopped(merchant_id: str, status: str | None, certificate: str | None) -> N
         raise DomainError("merchant_suspended", f"merchant {merchant_id} is suspended")
 
 
-def _check(conn: Connection, merchant_id: str, return_url: str | None, *, now_ns: int | None,
-           allow_http: bool, allow_private: bool) -> CertifiedMerchant:
+def check_can_sell(conn: Connection, merchant_id: str, return_url: str | None = None, *,
+                   now_ns: int | None = None, allow_http: bool = False,
+                   allow_private: bool = False) -> CertifiedMerchant:
     status = conn.execute(_STATUS, {"id": merchant_id}).scalar_one_or_none()
     certificate = latest(conn, merchant_id) if status is not None else None
     _stopped(merchant_id, status, certificate.status if certificate is not None else None)

@@ -1,4 +1,8 @@
-"""``Certification``: the use cases, over the database, the clock, the keyring and settings.
+"""``Certification``: the use cases, over the database, the clock, the keyring and the fetcher.
+
+The composition root (``paywarden.bootstrap``) reads the ``domain_verification_*``
+settings into the :class:`.verification.Fetcher`; it also decides whether return
+URLs may be http (verification over http) and private (a private fetch allowed).
 
 Personal data is sealed before a write transaction opens and the CA key is
 fetched before one opens (the keyring may have to create a first version,
@@ -15,7 +19,6 @@ from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.schema import merchant_domains
 from ...domain.errors import DomainError
-from ...settings import Settings
 from .. import audit
 from ..keys import Keys
 from ..merchants.keys import lock_merchant
@@ -28,17 +31,14 @@ from .verification import Fetcher
 
 
 class Certification:
-    def __init__(self, database: Database, *, clock: Clock, keys: Keys,
-                 settings: Settings) -> None:
+    def __init__(self, database: Database, *, clock: Clock, keys: Keys, fetcher: Fetcher,
+                 validity_days: int, public_url: str) -> None:
         self._database = database
         self._clock = clock
         self._keys = keys
-        self._settings = settings
-        self.fetcher = Fetcher(scheme=settings.domain_verification_scheme,
-                               port=settings.domain_verification_port,
-                               timeout_s=settings.domain_verification_timeout_s,
-                               body_bytes_max=settings.domain_verification_body_bytes_max,
-                               allow_private=settings.domain_verification_allow_private)
+        self.fetcher = fetcher
+        self._validity_days = validity_days
+        self._public_url = public_url
 
     # -- the merchant's side ------------------------------------------------------------
 
@@ -46,7 +46,7 @@ class Certification:
               actor: str) -> Application:
         details = details.checked()
         names = applications.check_domains(
-            domains, allow_private=self._settings.domain_verification_allow_private)
+            domains, allow_private=self.fetcher.allow_private)
         sealed = applications.sealed_values(self._keys, merchant_id, details)
         now = self._clock.now_ns()
         with self._database.engine.begin() as conn:
@@ -123,8 +123,8 @@ class Certification:
             return decisions.approve(conn, ca, merchant_id=merchant_id,
                                      legal_name=application.details.legal_name, now_ns=now,
                                      actor=actor,
-                                     validity_days=self._settings.certificate_validity_days,
-                                     public_url=self._settings.public_url)
+                                     validity_days=self._validity_days,
+                                     public_url=self._public_url)
 
     def reject(self, merchant_id: str, *, reason: str, actor: str) -> Application:
         with self._database.engine.begin() as conn:
@@ -167,11 +167,10 @@ class Certification:
 
     def check_can_sell(self, merchant_id: str, return_url: str | None = None
                        ) -> CertifiedMerchant:
-        s = self._settings
         with self._database.engine.connect() as conn:
             return check_can_sell(conn, merchant_id, return_url, now_ns=self._clock.now_ns(),
-                                  allow_http=s.domain_verification_scheme == "http",
-                                  allow_private=s.domain_verification_allow_private)
+                                  allow_http=self.fetcher.scheme == "http",
+                                  allow_private=self.fetcher.allow_private)
 
     # -- helpers -------------------------------------------------------------------------
 

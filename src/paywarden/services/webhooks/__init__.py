@@ -2,11 +2,12 @@
 
 One module per concept: ``events`` (the outbox: :func:`enqueue`, the log, resend),
 ``endpoints`` (a merchant's URL, sealed), ``urls`` (what URL may receive),
-``signing`` (RFC 9421 over each delivery), ``dispatcher`` (:func:`deliver_due`,
-back-off, :class:`Dispatcher`). Decision record: docs/decisions/0014.
+``signing`` (RFC 9421 over each delivery), ``dispatcher`` (:class:`Deliveries`,
+back-off, :class:`Dispatcher`), ``service`` (:class:`Webhooks`, the use cases wired to
+the platform's parts). Decision record: docs/decisions/0014.
 """
 
-from .dispatcher import Dispatcher, Policy, Report, backoff_ns, deliver_due
+from .dispatcher import Deliveries, Dispatcher, Policy, Report, backoff_ns
 from .endpoints import Endpoint, get_endpoint, set_endpoint
 from .errors import WebhookRefused
 from .events import (
@@ -22,6 +23,7 @@ from .events import (
     page,
     resend,
 )
+from .service import Webhooks
 from .signing import COVERED, TAG
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "FAILED",
     "PENDING",
     "TAG",
+    "Deliveries",
     "Delivery",
     "Dispatcher",
     "Endpoint",
@@ -38,9 +41,9 @@ __all__ = [
     "Policy",
     "Report",
     "WebhookRefused",
+    "Webhooks",
     "backoff_ns",
     "canonical_json",
-    "deliver_due",
     "enqueue",
     "get",
     "get_endpoint",

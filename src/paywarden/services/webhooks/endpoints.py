@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select, update
 
+from ...adapters.clock import Clock
+from ...adapters.store import Database
 from ...adapters.store.schema import webhook_endpoints
 from ...domain.errors import InvariantViolation
 from .. import audit
-from ..keys import register_sealed_column
+from ..keys import Keys, register_sealed_column
 from .urls import check_url
-
-if TYPE_CHECKING:
-    from ...bootstrap import Platform
-    from ..keys import Keys
 
 TABLE = "webhook_endpoints"
 URL_COLUMN = "url_sealed"
@@ -49,14 +46,13 @@ def get_endpoint(conn: Connection, keys: Keys, merchant_id: str) -> Endpoint | N
                     updated_at=row.updated_at, disabled_at=row.disabled_at)
 
 
-def set_endpoint(platform: Platform, *, merchant_id: str, url: str, actor: str) -> Endpoint:
+def set_endpoint(database: Database, *, clock: Clock, keys: Keys, allow_http: bool,
+                 allow_private: bool, merchant_id: str, url: str, actor: str) -> Endpoint:
     """Set (or replace) the merchant's endpoint URL; checked by :func:`.urls.check_url`."""
-    settings = platform.settings
-    check_url(url, allow_http=settings.webhook_allow_http,
-              allow_private=settings.webhook_allow_private_addresses)
-    now = platform.clock.now_ns()
-    sealed = _seal(platform.keys, merchant_id, url)
-    with platform.database.engine.begin() as conn:
+    check_url(url, allow_http=allow_http, allow_private=allow_private)
+    now = clock.now_ns()
+    sealed = _seal(keys, merchant_id, url)
+    with database.engine.begin() as conn:
         found = conn.execute(select(webhook_endpoints.c.created_at)
                              .where(webhook_endpoints.c.merchant_id == merchant_id)
                              .with_for_update()).first()
@@ -72,7 +68,7 @@ def set_endpoint(platform: Platform, *, merchant_id: str, url: str, actor: str) 
         audit.record(conn, at_ns=now, actor=actor, action="webhook.endpoint_set",
                      object_id=merchant_id, detail={"merchant_id": merchant_id},
                      before=None if found is None else "set", after="set")
-        endpoint = get_endpoint(conn, platform.keys, merchant_id)
+        endpoint = get_endpoint(conn, keys, merchant_id)
     if endpoint is None:
         raise InvariantViolation(f"the endpoint of {merchant_id} vanished on write")
     return endpoint
