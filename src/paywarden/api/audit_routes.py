@@ -17,6 +17,7 @@ from ..adapters.store import audit_log
 from ..bootstrap import Platform
 from ..domain.identity import Access, Resource
 from ..services.audit import tree_heads
+from . import problem_codes as codes
 from .auth import require
 from .deps import current_platform
 from .problems import Problem
@@ -37,7 +38,7 @@ def _size(platform: Platform) -> int:
 
 
 def _bad_range(message: str) -> Problem:
-    return Problem(400, "audit_range_invalid", message)
+    return Problem(codes.Records.AUDIT_RANGE_INVALID, message)
 
 
 @router.get("/sth")

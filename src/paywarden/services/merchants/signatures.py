@@ -45,8 +45,6 @@ from http_message_signatures import InvalidSignature as DigestMismatch
 
 from ...adapters.clock import Clock
 from ...domain.errors import DomainError
-from .merchants import Merchants
-from .nonces import Answer, Nonces, Verdict
 from ...domain.signature_base import (
     BaseRefused,
     component_values,
@@ -54,6 +52,8 @@ from ...domain.signature_base import (
     signature_base,
     signature_params,
 )
+from .merchants import Merchants
+from .nonces import Answer, Nonces, Verdict
 
 ALGORITHM = "ed25519"
 REQUIRED_COMPONENTS = ("@method", "@target-uri", "content-digest")

@@ -197,7 +197,7 @@ class Batch:
                 then(index)
             except InvariantViolation:
                 raise
-            except Exception as exc:  # noqa: BLE001 - its unit fails; the batch rolls back
+            except Exception as exc:
                 raise UnitFailed(unit, exc) from exc
 
     # -- used by units -------------------------------------------------------------------

@@ -230,7 +230,7 @@ class GroupWriter:
                 savepoint.rollback()
             batch.forget_unit()
             return job, refusal
-        except Exception as exc:  # noqa: BLE001 - not a refusal: only a rollback undoes it
+        except Exception as exc:
             raise _Poisoned(job, exc) from exc
         if savepoint is not None:
             savepoint.commit()
