@@ -147,7 +147,7 @@ def test_attacks_on_the_flow_are_refused_and_move_nothing(api: TestClient) -> No
     assert r.status_code == 403 and r.json()["code"] == "step_up_mismatch"
     r = api.post(f"/v1/checkout/sessions/{session['id']}/pay", headers=bearer(token),
                  json={"method": "wallet", "evidence_id": "evd_" + "0" * 24})
-    assert r.status_code == 401 and r.json()["code"] == "step_up_required"
+    assert r.status_code == 403 and r.json()["code"] == "step_up_required"
     assert balance(platform, wallet) == 20_000
     r = api.post(f"/v1/checkout/sessions/{session['id']}/pay", headers=bearer(token),
                  json={"method": "wallet", "evidence_id": evidence})
@@ -204,7 +204,7 @@ def test_a_card_payment_is_authorised_and_captured_or_declined(api: TestClient) 
     r = api.post(f"/v1/checkout/sessions/{session['id']}/pay", headers=bearer(token),
                  json={"method": "card", "card_token": good.token,
                        "evidence_id": "evd_" + "0" * 24})
-    assert r.status_code == 401 and r.json()["code"] == "step_up_required"
+    assert r.status_code == 403 and r.json()["code"] == "step_up_required"
     with platform.database.engine.connect() as conn:  # the issuer never saw the card
         assert conn.execute(text("SELECT count(*) FROM audit_entries WHERE action = "
                                  "'card.reveal'")).scalar_one() == 0

@@ -101,7 +101,7 @@ def test_a_merchant_suspended_on_another_platform_is_refused_at_once(
     with _another_platform(database, clock, tmp_path) as other:
         platform_of(other).merchants.set_status(shop.merchant_id, "suspended", actor="cli:test")
         refused = signed(api, shop, "GET", ME)
-        assert refused.status_code == 401 and code_of(refused) == "merchant_suspended"
+        assert refused.status_code == 403 and code_of(refused) == "merchant_suspended"
         platform_of(other).merchants.set_status(shop.merchant_id, "active", actor="cli:test")
     assert signed(api, shop, "GET", ME).status_code == 200
 

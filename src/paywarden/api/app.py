@@ -30,6 +30,7 @@ from . import (
     webhook_routes,
 )
 from . import idempotency as idempotency_layer
+from . import problem_codes as codes
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -84,7 +85,7 @@ class FailedProcessGate:
         if (scope["type"] == "http" and self.failstop.failed
                 and not scope["path"].startswith(self.ALWAYS_ANSWERED)):
             response = problems.problem_response(problems.Problem(
-                503, "process_failed", "this process has failed and is stopping; retry",
+                codes.Edge.PROCESS_FAILED, "this process has failed and is stopping; retry",
                 headers={"Retry-After": str(problems.RETRY_AFTER_S), "Connection": "close"}))
             await response(scope, receive, send)
             return

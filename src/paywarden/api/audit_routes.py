@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from ..adapters.store import audit_log
 from ..bootstrap import Platform
 from ..domain.identity import Access, Resource
+from . import problem_codes as codes
 from .auth import require
 from .deps import current_platform
 from .problems import Problem
@@ -36,7 +37,7 @@ def _size(platform: Platform) -> int:
 
 
 def _bad_range(message: str) -> Problem:
-    return Problem(400, "audit_range_invalid", message)
+    return Problem(codes.Records.AUDIT_RANGE_INVALID, message)
 
 
 @router.get("/sth")

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Principal, Resource
+from . import problem_codes as codes
 from .defences import limit_merchant_key
 from .problems import Problem
 
@@ -31,7 +32,7 @@ SignatureVerifier = Callable[[Request], Awaitable[Principal]]
 
 
 def _unauthenticated(detail: str) -> Problem:
-    return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+    return Problem(codes.Callers.UNAUTHENTICATED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 async def authenticate(request: Request) -> Principal:
@@ -69,7 +70,7 @@ def _from_token(request: Request, platform: Platform) -> Principal:
     if request.method in UNSAFE_METHODS:
         origin = request.headers.get("origin")
         if origin != platform.settings.public_url:
-            raise Problem(403, "origin_mismatch", "a cookie-authenticated change must come "
+            raise Problem(codes.Callers.ORIGIN_MISMATCH, "a cookie-authenticated change must come "
                           "from a PayWarden page")
     principal = platform.sessions.authenticate(cookie)
     if principal is None:

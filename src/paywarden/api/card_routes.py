@@ -14,15 +14,16 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
-from ..domain.errors import DomainError
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..services.cards.vault import Card
+from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
-from .problems import Problem
+from .problems import Problem, Refusals
 from .text import Line
 
 router = APIRouter(prefix="/v1/me/cards", tags=["cards"])
+_refusals = Refusals(codes.Cards)
 
 
 class CardIn(BaseModel):
@@ -36,7 +37,7 @@ class CardIn(BaseModel):
 
 def _buyer(platform: Platform, principal: Principal, access: Access) -> str:
     if principal.kind is not Kind.CUSTOMER or principal.owner is None:
-        raise Problem(403, "forbidden", "cards are stored by the buyer who owns them")
+        raise Problem(codes.Edge.FORBIDDEN, "cards are stored by the buyer who owns them")
     platform.guard.authorize(principal, Resource.PAYMENTS, access, owner=principal.owner)
     return principal.owner
 
@@ -53,11 +54,9 @@ def store_card(body: CardIn, platform: PlatformDep,
     The buyer stores a card in the vault; the answer is a token, never the number.
     """
     owner = _buyer(platform, principal, Access.WRITE)
-    try:
+    with _refusals():  # a CardError's detail never holds the number
         card = platform.cards.store(body.number, body.exp_month, body.exp_year,
                                     body.holder_name, owner, actor=principal.actor)
-    except DomainError as exc:  # CardError: its detail never holds the number
-        raise Problem(422, exc.code, exc.detail) from None
     return _out(card)
 
 

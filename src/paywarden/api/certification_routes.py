@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from cryptography.hazmat.primitives import serialization
@@ -25,7 +23,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
-from ..domain.errors import DomainError
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..services.certification import (
     Application,
@@ -35,20 +32,15 @@ from ..services.certification import (
     Domain,
     Entry,
 )
+from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
-from .problems import Problem
+from .problems import Problem, Refusals
 from .text import Line, Prose
 
 router = APIRouter(tags=["certification"])
 
-_STATUS = {"not_found": 404, "already_certified": 409, "application_not_pending": 409,
-           "domains_not_verified": 409, "merchant_not_active": 409,
-           "merchant_key_missing": 409, "certificate_status_unchanged": 409,
-           "certificate_not_live": 409, "domain_token_mismatch": 422,
-           "domain_unreachable": 422, "domain_address_refused": 422,
-           "domain_redirect_refused": 422, "domain_body_too_large": 422}
 MerchantId = Annotated[str, Path(pattern=r"^mer_[0-9a-f]{16}$")]
 DomainName = Annotated[str, Path(max_length=253)]
 PEM_TYPE = "application/x-pem-file"
@@ -138,12 +130,7 @@ def _certification(request: Request) -> Certification:
 
 
 CertificationDep = Annotated[Certification, Depends(_certification)]
-@contextmanager
-def _refusals() -> Iterator[None]:
-    try:
-        yield
-    except DomainError as exc:
-        raise Problem(_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+_refusals = Refusals(codes.Certification)
 
 
 def _when(ns: int | None) -> str | None:
@@ -180,7 +167,7 @@ def _entry_out(e: Entry) -> RegistryEntryOut:
 
 def _own_merchant(principal: Principal) -> str:
     if principal.kind is not Kind.MERCHANT or principal.owner is None:
-        raise Problem(404, "not_found", "this caller acts for no merchant")
+        raise Problem(codes.Edge.NOT_FOUND, "this caller acts for no merchant")
     return principal.owner
 
 
@@ -193,7 +180,7 @@ def _authorize(platform: Platform, principal: Principal, access: Access,
 def _staff(platform: Platform, principal: Principal, merchant_id: str) -> None:
     _authorize(platform, principal, Access.MODIFY, merchant_id)
     if principal.kind is not Kind.STAFF:  # the policy grants merchants no modify; belt and braces
-        raise Problem(403, "forbidden", "only staff decide on certification")
+        raise Problem(codes.Edge.FORBIDDEN, "only staff decide on certification")
 
 
 # -- applying and verifying: the merchant, or staff on its behalf ---------------------------
@@ -214,7 +201,7 @@ def _read(platform: Platform, cert: Certification, principal: Principal,
     _authorize(platform, principal, Access.READ, merchant_id)
     found = cert.application(merchant_id)
     if found is None:
-        raise Problem(404, "not_found", "no application")
+        raise Problem(codes.Edge.NOT_FOUND, "no application")
     return _application_out(found)
 
 
@@ -385,7 +372,7 @@ def registry_entry(merchant_id: MerchantId, cert: CertificationDep,
     """
     found = cert.registry_entry(merchant_id)
     if found is None:
-        raise Problem(404, "not_found", "no certified merchant with this id")
+        raise Problem(codes.Edge.NOT_FOUND, "no certified merchant with this id")
     response.headers.update(_PUBLIC)
     return _entry_out(found)
 

@@ -32,6 +32,7 @@ from ..domain.identity import Principal
 from ..services.ratelimit import RateLimits
 from ..services.ratelimit import Scope as LimitScope
 from . import addresses
+from . import problem_codes as codes
 from .json_bodies import UniqueJsonKeys
 from .problems import Problem, problem_response
 
@@ -57,7 +58,7 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, problem: Problem) 
 def rate_limited(scope: LimitScope, retry_after_s: int) -> Problem:
     what = {"address": "from this address", "merchant_key": "signed with this key",
             "account": "for this account"}[scope]
-    return Problem(429, "rate_limited", f"too many requests {what}; retry in "
+    return Problem(codes.Edge.RATE_LIMITED, f"too many requests {what}; retry in "
                    f"{retry_after_s} s", headers={"Retry-After": str(retry_after_s)},
                    scope=scope)
 
@@ -92,7 +93,7 @@ class HeaderCap:
             size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
             if size > self.bytes_max:
                 await _refuse(scope, receive, send, Problem(
-                    431, "headers_too_large",
+                    codes.Edge.HEADERS_TOO_LARGE,
                     f"request headers are limited to {self.bytes_max} bytes", headers=CLOSE))
                 return
         await self.app(scope, receive, send)
@@ -119,7 +120,7 @@ class InFlightCap:
         if state.count >= state.limit:
             SHED.labels(reason="in_flight").inc()
             await _refuse(scope, receive, send, Problem(
-                503, "overloaded", "the server is busy; retry later",
+                codes.Edge.OVERLOADED, "the server is busy; retry later",
                 headers={"Retry-After": str(SHED_RETRY_AFTER_S)}))
             return
         state.count += 1
@@ -166,7 +167,7 @@ class BodyCap:
         self.bytes_max = bytes_max
 
     def _too_large(self) -> Problem:
-        return Problem(413, "body_too_large",
+        return Problem(codes.Edge.BODY_TOO_LARGE,
                        f"request bodies are limited to {self.bytes_max} bytes", headers=CLOSE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -187,7 +188,7 @@ class BodyCap:
             return
         if length is None and scope["method"] in BODY_METHODS:
             await _refuse(scope, receive, send, Problem(
-                411, "length_required", "send a Content-Length header or a chunked body",
+                codes.Edge.LENGTH_REQUIRED, "send a Content-Length header or a chunked body",
                 headers=CLOSE))
             return
         await self.app(scope, receive, send)

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from ..adapters.store import DatabaseFileLost
+from . import problem_codes as codes
 from .problems import Problem
 
 router = APIRouter()
@@ -18,7 +19,7 @@ RETRY_AFTER = {"Retry-After": "1"}
 
 
 def _failed() -> Problem:
-    return Problem(503, "process_failed", "this process has failed and is stopping",
+    return Problem(codes.Edge.PROCESS_FAILED, "this process has failed and is stopping",
                    headers=RETRY_AFTER)
 
 
@@ -53,13 +54,12 @@ def ready(request: Request) -> dict[str, str]:
             conn.execute(text("SELECT 1 FROM ledger_state WHERE id = 1")).one()
     except Exception:  # noqa: BLE001 - readiness probe: any failure means not ready
         raise Problem(
-            503,
-            "not_ready",
+            codes.Edge.NOT_READY,
             "the database is not reachable or not initialised",
             headers=RETRY_AFTER,
         ) from None
     if not p.engine.running:
-        raise Problem(503, "not_ready", "the ledger engine is not running", headers=RETRY_AFTER)
+        raise Problem(codes.Edge.NOT_READY, "the ledger engine is not running", headers=RETRY_AFTER)
     return {"status": "ready"}
 
 

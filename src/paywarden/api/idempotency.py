@@ -39,6 +39,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
+from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -60,6 +61,7 @@ from ..services.idempotency import (
     fingerprint,
 )
 from ..settings import Settings
+from . import problem_codes as codes
 from .auth import SESSION_COOKIE, SIGNATURE_HEADERS, authenticate
 from .problems import Problem, problem_response
 
@@ -139,7 +141,7 @@ class IdempotencyMiddleware:
             body = await _read_body(receive, platform.settings.request_body_bytes_max)
         except _BodyTooLarge:
             await _send_problem(scope, receive, send, Problem(
-                413, "body_too_large",
+                codes.Edge.BODY_TOO_LARGE,
                 f"request bodies are limited to {platform.settings.request_body_bytes_max} bytes"))
             return
         request = Request(scope, _replay(body, receive))
@@ -163,7 +165,7 @@ class IdempotencyMiddleware:
         if raw_key is None:
             if principal.kind is Kind.MERCHANT and principal.key_id is not None:
                 await _send_problem(scope, receive, send, Problem(
-                    400, "idempotency_key_required",
+                    codes.Idempotency.IDEMPOTENCY_KEY_REQUIRED,
                     "a signed merchant POST must carry an Idempotency-Key header"))
                 return
             await self.app(scope, _replay(body, receive), send)
@@ -176,9 +178,10 @@ class IdempotencyMiddleware:
             held = await run_in_threadpool(store.claim, owner, key,
                                            fingerprint("POST", target, body))
         except IdempotencyRefused as exc:
-            headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 409 else None
-            await _send_problem(scope, receive, send, Problem(exc.status, exc.code, exc.detail,
-                                                     headers=headers))
+            problem = Problem(exc.code, exc.detail)
+            if problem.status == HTTPStatus.CONFLICT:  # in progress: worth a retry
+                problem.headers = {"Retry-After": str(RETRY_AFTER_S)}
+            await _send_problem(scope, receive, send, problem)
             return
         if isinstance(held, StoredResponse):
             await _send_stored(send, held)

@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import problem_codes as codes
 from .problems import Problem, problem_response
 
 KEY_CHARS_SHOWN_MAX = 64  # how much of a repeated key the problem's detail repeats
@@ -73,7 +74,7 @@ def duplicate_key_problem(body: bytes) -> Problem | None:
     try:
         loads_unique(body)
     except DuplicateKey as exc:
-        return Problem(400, "duplicate_json_key",
+        return Problem(codes.Edge.DUPLICATE_JSON_KEY,
                        f"the JSON body is ambiguous: {exc}; name each key once. "
                        "Nothing was applied.")
     except (ValueError, RecursionError):  # not JSON: the route says so, as it always has

@@ -22,6 +22,7 @@ from ..domain.ledger import (
 from ..services.ledger import EngineUnresponsive, NewAccount
 from ..services.ledger.currencies import currency
 from ..services.ledger.queries import AccountView, Balances, Ledger, TransferView
+from . import problem_codes as codes
 from . import schemas as s
 from .auth import require, require_by_method
 from .defences import enforce
@@ -42,11 +43,7 @@ _ACCOUNT_FLAGS = {
     "credits_must_not_exceed_debits": AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS,
     "closed": AccountFlags.CLOSED,
 }
-_ACCOUNT_RESULT_STATUS = {
-    AccountResult.OK: 201, AccountResult.EXISTS: 200, AccountResult.NOT_FOUND: 404,
-    AccountResult.LEDGER_NOT_FOUND: 422, AccountResult.EXISTS_WITH_DIFFERENT_FIELDS: 409,
-    AccountResult.ALREADY_CLOSED: 409, AccountResult.HAS_PENDING_TRANSFERS: 409,
-}
+_ACCOUNT_CREATED_STATUS = {AccountResult.OK: 201, AccountResult.EXISTS: 200}
 ACCOUNT_ID_ATTEMPTS_MAX = 5
 T = TypeVar("T")
 
@@ -56,8 +53,14 @@ async def _answer(p: Platform, future: Future[T]) -> T:
     try:
         return await p.engine.wait_async(future)
     except EngineUnresponsive as exc:
-        raise Problem(503, exc.code, str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}
+        raise Problem(exc.code, str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}
                       ) from None
+
+
+def _account_code(result: AccountResult) -> str:
+    """The problem code of a refused account: ``account_<result>`` (``ledger_not_found``
+    names the ledger, not the account)."""
+    return result.value if result.value.startswith("ledger") else f"account_{result.value}"
 
 
 def _flag_names(flags: int, table: Mapping[str, int]) -> list[str]:
@@ -65,7 +68,8 @@ def _flag_names(flags: int, table: Mapping[str, int]) -> list[str]:
 
 
 def _invalid(loc: list[str | int], msg: str) -> Problem:
-    return Problem(422, "validation_failed", f"the request is invalid: {msg}; nothing was applied",
+    return Problem(codes.Edge.VALIDATION_FAILED,
+                   f"the request is invalid: {msg}; nothing was applied",
                    errors=[{"loc": loc, "type": "value_error", "msg": msg}])
 
 
@@ -160,14 +164,13 @@ async def create_account(body: s.AccountIn, p: PlatformDep, response: Response) 
         if result is AccountResult.EXISTS_WITH_DIFFERENT_FIELDS and body.id is None:
             continue  # a random id collided: draw another
         break
-    status = _ACCOUNT_RESULT_STATUS.get(result, 422)
-    if status >= 400:
-        raise Problem(status, f"account_{result.value}" if not result.value.startswith(
-            "ledger") else result.value, f"account not created: {result.value}")
+    status = _ACCOUNT_CREATED_STATUS.get(result)
+    if status is None:
+        raise Problem(_account_code(result), f"account not created: {result.value}")
     response.status_code = status
     view = p.queries.account(account_id, now_ns=p.clock.now_ns())
     if view is None:
-        raise Problem(500, "internal_error", "the account vanished after creation")
+        raise Problem(codes.Edge.INTERNAL_ERROR, "the account vanished after creation")
     return _account_out(p, view)
 
 
@@ -182,7 +185,7 @@ def get_account(account_id: str, p: PlatformDep,
     number = _account_id(account_id, ["path", "account_id"])
     view = p.queries.account(number, now_ns=p.clock.now_ns())
     if view is None:
-        raise Problem(404, "account_not_found", f"no account {account_id}")
+        raise Problem(codes.Ledger.ACCOUNT_NOT_FOUND, f"no account {account_id}")
     out = _account_out(p, view)
     if as_of is not None:
         as_of_ns = parse_rfc3339(as_of)
@@ -190,7 +193,7 @@ def get_account(account_id: str, p: PlatformDep,
             raise _invalid(["query", "as_of"], f"{as_of!r} is not an RFC 3339 time")
         balances = p.queries.balances_as_of(number, as_of_ns)
         if balances is None:
-            raise Problem(404, "account_not_found", f"account {account_id} did not exist at {as_of}")
+            raise Problem(codes.Ledger.ACCOUNT_NOT_FOUND, f"account {account_id} did not exist at {as_of}")
         out.balances = _balances_out(balances)
         out.as_of = rfc3339(as_of_ns)
     return out
@@ -206,8 +209,7 @@ async def close_account(account_id: str, p: PlatformDep) -> s.AccountOut:
     number = _account_id(account_id, ["path", "account_id"])
     result = await _answer(p, p.engine.close_account(number))
     if result is not AccountResult.OK:
-        raise Problem(_ACCOUNT_RESULT_STATUS.get(result, 422), f"account_{result.value}",
-                      f"account {account_id} not closed: {result.value}")
+        raise Problem(_account_code(result), f"account {account_id} not closed: {result.value}")
     view = p.queries.account(number, now_ns=p.clock.now_ns())
     if view is None:
         raise InvariantViolation(f"account {number} vanished after it was closed")
@@ -227,7 +229,7 @@ def list_account_transfers(
     number = _account_id(account_id, ["path", "account_id"])
     view = p.queries.account(number, now_ns=p.clock.now_ns())
     if view is None:
-        raise Problem(404, "account_not_found", f"no account {account_id}")
+        raise Problem(codes.Ledger.ACCOUNT_NOT_FOUND, f"no account {account_id}")
     page, next_cursor = p.queries.account_transfers(
         number, limit=limit, before=int(cursor) if cursor else None)
     code = _currency_of(p, view.ledger)
@@ -286,5 +288,5 @@ def get_transfer(transfer_id: str, p: PlatformDep) -> s.TransferOut:
     """
     view = p.queries.transfer(transfer_id)
     if view is None:
-        raise Problem(404, "transfer_not_found", "no transfer with that id")
+        raise Problem(codes.Ledger.TRANSFER_NOT_FOUND, "no transfer with that id")
     return _transfer_out(view, _currency_of(p, view.ledger))

@@ -13,8 +13,6 @@ Another merchant's objects answer 404, as if they did not exist.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import anyio.to_thread
@@ -22,20 +20,18 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
-from ..domain.errors import DomainError
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..services.merchants import SUSPENDED, Merchant, MerchantKey, public_key_from_pem
 from ..services.merchants.merchants import ACTIVE
+from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
-from .problems import Problem
+from .problems import Problem, Refusals
 from .text import Line
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
-_STATUS = {"not_found": 404, "key_already_revoked": 409, "key_last_active": 409,
-           "public_key_registered": 409, "merchant_status_unchanged": 409}
 MerchantId = Annotated[str, Path(pattern=r"^mer_[0-9a-f]{16}$")]
 KeyId = Annotated[str, Path(pattern=r"^key_[0-9a-f]{24}$")]
 
@@ -78,12 +74,7 @@ class NewMerchantOut(BaseModel):
     merchant: MerchantOut
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    try:
-        yield
-    except DomainError as exc:
-        raise Problem(_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+_refusals = Refusals(codes.Merchants)
 
 
 def _key_out(key: MerchantKey) -> KeyOut:
@@ -101,7 +92,7 @@ def _merchant_out(merchant: Merchant) -> MerchantOut:
 
 def _own_merchant(principal: Principal) -> str:
     if principal.kind is not Kind.MERCHANT or principal.owner is None:
-        raise Problem(404, "not_found", "this caller acts for no merchant")
+        raise Problem(codes.Edge.NOT_FOUND, "this caller acts for no merchant")
     return principal.owner
 
 
@@ -114,7 +105,7 @@ def _authorize(platform: Platform, principal: Principal, resource: Resource, acc
 def _get(platform: Platform, merchant_id: str) -> Merchant:
     merchant = platform.merchants.get(merchant_id)
     if merchant is None:
-        raise Problem(404, "not_found", "no such merchant")
+        raise Problem(codes.Edge.NOT_FOUND, "no such merchant")
     return merchant
 
 
@@ -179,7 +170,7 @@ def create(body: MerchantIn, platform: PlatformDep, principal: CurrentPrincipal)
     """
     platform.guard.authorize(principal, Resource.MERCHANTS, Access.WRITE)
     if principal.kind is not Kind.STAFF:
-        raise Problem(403, "forbidden", "only staff create merchants")
+        raise Problem(codes.Edge.FORBIDDEN, "only staff create merchants")
     with _refusals():
         new = platform.merchants.create(name=body.name,
                                         public_key=public_key_from_pem(body.public_key),

@@ -24,6 +24,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from .problem_catalogue import route_problems
+from .problem_codes import REGISTRY
 from .problems import PROBLEM_JSON, flat_routes
 
 DESCRIPTION = (
@@ -104,7 +105,7 @@ def _errors(operation: dict[str, Any], problems: frozenset[tuple[int, str]]) -> 
 
 def _problem_example(status: int, code: str) -> dict[str, Any]:
     return {"type": f"https://paywarden.dev/problems/{code}",
-            "title": code.replace("_", " ").capitalize(), "status": status,
+            "title": REGISTRY[code].summary, "status": status,
             "detail": "what went wrong, and what to do", "code": code}
 
 

@@ -18,6 +18,7 @@ from ..services.identity import evidence as evidence_service
 from ..services.identity.passkeys import Options, PasskeyInfo
 from ..services.identity.signin import RequestMeta
 from ..services.identity.stepup import StepUpOptions
+from . import problem_codes as codes
 from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem
@@ -110,7 +111,7 @@ def revoke_passkey(credential_id: str, platform: PlatformDep,
     The passkey signs in no more.
     """
     if len(credential_id) > 1024:
-        raise Problem(404, "not_found", "no such passkey")
+        raise Problem(codes.Edge.NOT_FOUND, "no such passkey")
     platform.passkeys.revoke(principal, credential_id)
     return Response(status_code=204)
 
@@ -184,7 +185,7 @@ def read_evidence(evidence_id: str, platform: PlatformDep,
     with platform.database.engine.connect() as conn:
         record = evidence_service.load(conn, evidence_id)
     if record is None:
-        raise Problem(404, "not_found", "no such object")
+        raise Problem(codes.Edge.NOT_FOUND, "no such object")
     guard.authorize(principal, Resource.EVIDENCE, Access.READ, owner=record.user_id,
                     object_id=record.id)
     report = evidence_service.verify_record(

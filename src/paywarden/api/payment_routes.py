@@ -16,8 +16,6 @@ one for something else under the same id is refused (409).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -52,22 +50,17 @@ from ..services.payments import (
     RefundDone,
     platform_account,
 )
+from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .idempotency import Answer
 from .ids import rfc3339
-from .problems import Problem
+from .problems import Problem, Refusals
 from .text import Line, Prose, UrlText
 
 router = APIRouter(prefix="/v1", tags=["payments"])
 PaymentId = Annotated[str, Path(pattern=r"^pay_[0-9a-f]{24}$")]
 SessionId = Annotated[str, Path(pattern=r"^cs_[0-9a-f]{24}$")]
-_STATUS = {"not_found": 404, "payment_sender_not_allowed": 403, "insufficient_funds": 402,
-           "escrow_transition_not_allowed": 409, "payment_changed": 409,
-           "step_up_required": 401, "step_up_mismatch": 403, "merchant_suspended": 403,
-           "merchant_revoked": 403, "merchant_not_certified": 403, "card_declined": 402,
-           "checkout_order_ref_reused": 409, "refund_id_reused": 409,
-           "idempotency_claim_lost": 409}
 REFUND_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
 PARKED_CURSOR = r"^\d{1,20}\.pay_[0-9a-f]{24}$"
 
@@ -130,12 +123,8 @@ class DecisionIn(_Strict):
     release: int | None = Field(default=None, ge=1)
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    try:
-        yield
-    except DomainError as exc:
-        raise Problem(_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+_refusals = Refusals(codes.Payments, codes.Escrow, codes.Money, codes.Cards,
+                     codes.Certification, codes.Passkeys, codes.Idempotency)
 
 
 def _party(principal: Principal) -> Party:
@@ -170,7 +159,7 @@ def _visible(platform: Platform, principal: Principal, payment_id: str,
     platform.guard.authorize(principal, Resource.PAYMENTS, access, owner=owner,
                              object_id=payment_id)
     if view is None:
-        raise Problem(404, "not_found", "no such payment")
+        raise Problem(codes.Edge.NOT_FOUND, "no such payment")
     return view
 
 
@@ -185,10 +174,10 @@ def create_checkout(body: CheckoutIn, platform: PlatformDep,
     201 with a new session; 200 with the first one when this order_ref already has a
     session with the same fields; 409 ``checkout_order_ref_reused`` with other fields."""
     if principal.kind is not Kind.MERCHANT or principal.owner is None:
-        raise Problem(403, "forbidden", "checkout sessions are created by merchants")
+        raise Problem(codes.Edge.FORBIDDEN, "checkout sessions are created by merchants")
     platform.guard.authorize(principal, Resource.PAYMENTS, Access.WRITE, owner=principal.owner)
     if sum(i.quantity * i.unit_amount for i in body.items) != body.amount:
-        raise Problem(422, "amount_mismatch", "the items do not add up to the amount")
+        raise Problem(codes.Payments.AMOUNT_MISMATCH, "the items do not add up to the amount")
     base = platform.settings.public_url.rstrip("/")
 
     def render(made: Checkout) -> JSONResponse:
@@ -230,11 +219,11 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
     passkey assertion over this exact order. The money is held in escrow.
     """
     if principal.kind is not Kind.CUSTOMER or principal.owner is None:
-        raise Problem(403, "forbidden", "a buyer pays with their own session")
+        raise Problem(codes.Edge.FORBIDDEN, "a buyer pays with their own session")
     platform.guard.authorize(principal, Resource.PAYMENTS, Access.WRITE, owner=principal.owner)
     session = platform.payments.checkout(session_id)
     if session is None:
-        raise Problem(404, "not_found", "no such checkout session")
+        raise Problem(codes.Edge.NOT_FOUND, "no such checkout session")
     buyer = principal.owner
 
     def approved(conn: Connection) -> Any:
@@ -245,7 +234,7 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
                 or operation.currency != session.amount.currency
                 or operation.payee != session.merchant_id
                 or operation.reference != session.payment_id):
-            raise DomainError("step_up_mismatch",
+            raise DomainError(codes.Passkeys.STEP_UP_MISMATCH,
                               "the passkey confirmed another operation than this order")
         return operation
 
@@ -271,7 +260,7 @@ def _funding(platform: Platform, buyer: str, body: PayIn, amount: Money) -> Acco
     if body.method == "bank":
         return AccountRef("bank", buyer, amount.currency)
     if not body.card_token:
-        raise Problem(422, "card_token_required", "a card payment names a stored card")
+        raise Problem(codes.Payments.CARD_TOKEN_REQUIRED, "a card payment names a stored card")
     with _refusals():
         platform.card_issuer.authorise(body.card_token, owner=buyer, amount=amount)
     return platform_account("card_issuer", amount.currency)
@@ -281,7 +270,7 @@ def _evidence_operation(conn: Connection, user: str, evidence_id: str) -> Any:
     row = conn.execute(select(step_up_evidence.c.operation).where(
         step_up_evidence.c.id == evidence_id, step_up_evidence.c.user_id == user)).first()
     if row is None:
-        raise DomainError("step_up_required", "confirm this order with your passkey")
+        raise DomainError(codes.Passkeys.STEP_UP_REQUIRED, "confirm this order with your passkey")
     return parse_operation(row.operation)
 
 
@@ -306,7 +295,8 @@ def open_dispute(payment_id: PaymentId, body: DisputeIn, platform: PlatformDep,
         try:
             reason = DisputeReason(body.reason)
         except ValueError:
-            raise DomainError("dispute_input_invalid", "unknown dispute reason") from None
+            raise DomainError(codes.Escrow.DISPUTE_INPUT_INVALID,
+                              "unknown dispute reason") from None
         event = OpenDispute(reason, body.detail, tuple(body.evidence_refs))
     return _apply(platform, principal, payment_id, event, status=201)
 

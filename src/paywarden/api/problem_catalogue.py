@@ -1,20 +1,22 @@
 """Which problem codes a route can answer, read from the code itself, never listed by hand.
 
 The OpenAPI document (:mod:`paywarden.api.openapi`) documents each operation's
-errors from this, so the document cannot drift from what the API answers:
+errors from this, so the document cannot drift from what the API answers. Every
+status comes from the registry (:mod:`paywarden.api.problem_codes`):
 
-- **the edge** (every route): the literal ``Problem(status, "code", …)`` of
-  ``defences``, ``problems`` and ``app`` (rate limits, caps, fail-stop, 500), and
-  the app-wide ``DomainError`` table of ``problems``;
-- **bodies** (POST, PUT, PATCH): the literal problems of ``idempotency`` and the
-  ``IdempotencyRefused("code", …, status)`` of ``services/idempotency.py``;
-- **callers** (a route depending on ``auth``): ``auth``'s and ``signed``'s literal
-  problems, every ``SignatureRefused("code", …)`` (answered 401 by ``signed``) and
-  the policy's ``forbidden``;
-- **the route**: the literal problems of its endpoint and of the module's functions
-  it calls, and every code of a status table (``_STATUS = {"code": status, …}``)
-  that those functions read. A code a table does not name is answered 422
-  (``problems.REFUSED_STATUS``), documented as ``refused``.
+- **the edge** (every route): the ``Problem(Feature.CODE, …)`` of ``defences``,
+  ``problems``, ``app`` and ``health`` (rate limits, caps, fail-stop, 500), the
+  policy's ``forbidden`` and ``not_found``, and every code of the features the
+  app-wide handler answers (``problems.APP_WIDE``);
+- **bodies** (POST, PUT, PATCH): the problems of ``idempotency`` and
+  ``json_bodies``, and every ``Idempotency`` code;
+- **input** (a route with parameters or a body): ``validation_failed`` and the
+  ``Text`` codes;
+- **callers** (a route depending on ``auth``): ``auth``'s and ``signed``'s problems,
+  every ``Signatures`` code and the policy's ``forbidden``;
+- **the route**: the problems of its endpoint and of the module's functions it
+  calls, and every code of the features of each ``Refusals`` they use
+  (``with _refusals():``, ``_refusals = Refusals(Feature, …)``).
 """
 
 from __future__ import annotations
@@ -28,18 +30,13 @@ from types import ModuleType
 
 from fastapi.routing import APIRoute
 
-from ..services import idempotency as idempotency_service
-from ..services.merchants import signatures
 from . import app as app_module
-from . import auth, defences, idempotency, problems, signed
+from . import auth, defences, health, idempotency, json_bodies, problems, signed
+from .problem_codes import FEATURES, Edge, Idempotency, ProblemCode, Signatures, Text
 
 Found = frozenset[tuple[int, str]]  # (status, code)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-REFUSED = (problems.REFUSED_STATUS, "refused")  # a domain refusal no table names
-
-
-def _const(node: ast.expr) -> object:
-    return node.value if isinstance(node, ast.Constant) else None
+_BY_NAME = {feature.__name__: feature for feature in FEATURES}
 
 
 def _called(node: ast.Call) -> str:
@@ -48,28 +45,35 @@ def _called(node: ast.Call) -> str:
         func, ast.Attribute) else ""
 
 
+def _member(node: ast.expr) -> ProblemCode | None:
+    """``Feature.CODE`` or ``codes.Feature.CODE``: the registry member it names."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    owner = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(
+        node.value, "id", "")
+    feature = _BY_NAME.get(owner)
+    return None if feature is None else feature.__members__.get(node.attr)
+
+
+def _members(*members: ProblemCode) -> Found:
+    return frozenset((member.status, member.value) for member in members)
+
+
+def _codes(*features: type[ProblemCode]) -> Found:
+    return _members(*(member for feature in features for member in feature))
+
+
 def _literal_problems(tree: ast.AST) -> set[tuple[int, str]]:
-    """``Problem(401, "code", …)``: both arguments literal."""
+    """``Problem(Feature.CODE, …)``; a status given outright (a framework refusal) is not
+    the code's, so it is left to its own line of the catalogue."""
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _called(node) == "Problem" and len(node.args) >= 2:
-            status, code = _const(node.args[0]), _const(node.args[1])
-            if isinstance(status, int) and isinstance(code, str):
-                found.add((status, code))
+        if isinstance(node, ast.Call) and _called(node) == "Problem" and node.args and not any(
+                k.arg == "status" for k in node.keywords):
+            member = _member(node.args[0])
+            if member is not None:
+                found.add((member.status, member.value))
     return found
-
-
-def _refusals(module: ModuleType, name: str, *, status: int | None) -> Found:
-    """``NAME("code", …)`` in ``module``; the status is ``status``, or the third argument."""
-    found = set()
-    for node in ast.walk(_tree(module)):
-        if isinstance(node, ast.Call) and _called(node) == name and node.args:
-            code = _const(node.args[0])
-            answered = status if status is not None else (
-                _const(node.args[2]) if len(node.args) >= 3 else None)
-            if isinstance(code, str) and isinstance(answered, int):
-                found.add((answered, code))
-    return frozenset(found)
 
 
 @cache
@@ -78,23 +82,10 @@ def _tree(module: ModuleType) -> ast.Module:
 
 
 @cache
-def _tables(module: ModuleType) -> dict[str, Found]:
-    """Module-level ``NAME = {"code": status, …}`` (and ``NAME.update({…})``) tables."""
-    tables: dict[str, set[tuple[int, str]]] = {}
-    for node in _tree(module).body:
-        target, value = None, None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _called(
-                node.value) == "update" and node.value.args:
-            target, value = getattr(node.value.func, "value", None), node.value.args[0]
-        if isinstance(target, ast.Name) and isinstance(value, ast.Dict):
-            pairs = {(_const(v), _const(k)) for k, v in zip(value.keys, value.values,
-                                                            strict=True) if k is not None}
-            if pairs and all(isinstance(s, int) and 400 <= s < 600 and isinstance(c, str)
-                             for s, c in pairs):
-                tables.setdefault(target.id, set()).update(pairs)  # type: ignore[arg-type]
-    return {name: frozenset(found) for name, found in tables.items()}
+def _refusals(module: ModuleType) -> dict[str, Found]:
+    """The module's ``Refusals`` objects, by name, with the codes of their features."""
+    return {name: _codes(*value.features) for name, value in vars(module).items()
+            if isinstance(value, problems.Refusals)}
 
 
 @cache
@@ -105,8 +96,8 @@ def _functions(module: ModuleType) -> dict[str, ast.AST]:
 
 def _reach(module: ModuleType, name: str) -> Found:
     """The problems function ``name`` of ``module`` raises, itself or through the module's
-    own functions it calls, and the tables it reads."""
-    functions, tables = _functions(module), _tables(module)
+    own functions it calls, and the codes of the refusals it uses."""
+    functions, refusals = _functions(module), _refusals(module)
     found: set[tuple[int, str]] = set()
     seen: set[str] = set()
     todo = [name]
@@ -118,8 +109,7 @@ def _reach(module: ModuleType, name: str) -> Found:
         node = functions[current]
         found |= _literal_problems(node)
         for used in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}:
-            if used in tables:
-                found |= tables[used] | {REFUSED}
+            found |= refusals.get(used, frozenset())
             todo.append(used)
     return frozenset(found)
 
@@ -140,22 +130,23 @@ def _dependencies(route: APIRoute) -> Iterable[Callable[..., object]]:
 @cache
 def edge() -> Found:
     """What any route may answer before or around its own work."""
-    found = set().union(*(_literal_problems(_tree(m)) for m in (defences, problems, app_module)))
-    found |= {(405, problems.HTTP_CODES[405]), REFUSED}
-    return frozenset(found) | _tables(problems)["_DOMAIN_STATUS"]  # its handler is app-wide
+    found = set().union(*(_literal_problems(_tree(m))
+                          for m in (defences, problems, app_module, health)))
+    found |= _members(Edge.METHOD_NOT_ALLOWED, Edge.NOT_FOUND, Edge.FORBIDDEN)
+    return frozenset(found) | _codes(*problems.APP_WIDE.features)
 
 
 @cache
 def bodies() -> Found:
-    return frozenset(_literal_problems(_tree(idempotency))) | _refusals(
-        idempotency_service, "IdempotencyRefused", status=None)
+    found = _literal_problems(_tree(idempotency)) | _literal_problems(_tree(json_bodies))
+    return frozenset(found) | _codes(Idempotency)
 
 
 @cache
 def callers() -> Found:
     found = _literal_problems(_tree(auth)) | _literal_problems(_tree(signed))
-    found |= {(403, "forbidden")}
-    return frozenset(found) | _refusals(signatures, "SignatureRefused", status=401)
+    found |= _members(Edge.FORBIDDEN)
+    return frozenset(found) | _codes(Signatures)
 
 
 def route_problems(route: APIRoute, method: str) -> Found:
@@ -164,7 +155,7 @@ def route_problems(route: APIRoute, method: str) -> Found:
     if method in BODY_METHODS:
         found |= bodies()
     if route.dependant.path_params or route.dependant.query_params or route.body_field:
-        found.add((422, "validation_failed"))
+        found |= _members(Edge.VALIDATION_FAILED) | _codes(Text)
     for call in _dependencies(route):
         module = _module_of(call)
         if module is auth:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -14,24 +16,50 @@ from starlette.routing import Match
 
 from ..domain.errors import DomainError, InvariantViolation
 from ..services.ledger import BatchTooLarge, EngineOverloaded, EngineStopped
+from .problem_codes import REFUSED_STATUS, Edge, Identity, Ledger, Passkeys, ProblemCode, code_of
 from .text import TEXT_CODES
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 1
-REFUSED_STATUS = 422  # a DomainError whose code no status table names
 log = structlog.get_logger(__name__)
 
 
 class Problem(Exception):
-    def __init__(self, status: int, code: str, detail: str, *, title: str | None = None,
+    """An error answer. Its status and title are the registry's for ``code``
+    (api/problem_codes.py); ``status`` is given only for a framework refusal
+    (``Edge.HTTP_ERROR``), whose status Starlette chose."""
+
+    def __init__(self, code: ProblemCode | str, detail: str, *, status: int | None = None,
                  headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
-        self.status = status
-        self.code = code
+        member = code if isinstance(code, ProblemCode) else code_of(code)
+        self.code = str(code)
+        self.status = status or (REFUSED_STATUS if member is None else member.status)
         self.detail = detail
-        self.title = title or code.replace("_", " ").capitalize()
+        self.title = "Refused" if member is None else member.summary
         self.headers = headers or {}
         self.extra = extra
+
+
+class Refusals:
+    """``with _refusals():`` turns a :class:`DomainError` into its problem. ``features``
+    are the enums whose codes the calls inside may raise: the OpenAPI document lists
+    them for every route that uses this (api/problem_catalogue.py)."""
+
+    def __init__(self, *features: type[ProblemCode]) -> None:
+        self.features = features
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        try:
+            yield
+        except DomainError as exc:
+            raise Problem(exc.code, exc.detail) from None
+
+
+# Refusals no route converts reach the app-wide handler: any route may answer these
+# (with the policy's ``forbidden`` and ``not_found``).
+APP_WIDE = Refusals(Ledger, Identity, Passkeys)
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
@@ -49,20 +77,8 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
                         headers=problem.headers)
 
 
-_DOMAIN_STATUS = {"forbidden": 403, "not_found": 404, "ledger_exists": 409, "currency_unknown": 422, "cursor_invalid": 400,
-                  "history_too_deep": 422}
-# Passkeys and step-up (services/identity/passkeys.py, stepup.py).
-_DOMAIN_STATUS.update({"passkey_refused": 401, "step_up_required": 403, "step_up_mismatch": 403,
-                       "passkey_required": 409, "passkeys_too_many": 409})
-# Password + TOTP, recovery codes, sign-up and resets (services/identity/password_signin.py …).
-_DOMAIN_STATUS.update({"sign_in_failed": 401, "username_taken": 409, "totp_exists": 409,
-                       "username_confusable": 409, "username_mixed_script": 422,
-                       "reauthentication_failed": 403, "reauthentication_required": 403,
-                       "last_second_factor": 409, "second_factor_required": 409})
-
-
 # The framework's own refusals (no route, wrong method), by status.
-HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+HTTP_CODES = {404: Edge.NOT_FOUND, 405: Edge.METHOD_NOT_ALLOWED}
 
 
 def flat_routes(app: FastAPI) -> list[Any]:
@@ -102,35 +118,36 @@ def install(app: FastAPI) -> None:
         errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
                   for e in exc.errors()]
         return problem_response(Problem(
-            422, _validation_code(errors), f"the request is invalid ({len(errors)} errors); "
+            _validation_code(errors), f"the request is invalid ({len(errors)} errors); "
             "nothing was applied", errors=errors[:100]), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = HTTP_CODES.get(exc.status_code, "http_error")
+        code = HTTP_CODES.get(exc.status_code, Edge.HTTP_ERROR)
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
-        return problem_response(Problem(exc.status_code, code, str(exc.detail),
+        return problem_response(Problem(code, str(exc.detail), status=exc.status_code,
                                         headers=headers), request)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(Problem(_DOMAIN_STATUS.get(exc.code, REFUSED_STATUS), exc.code,
-                                        exc.detail), request)
+        return problem_response(Problem(exc.code, exc.detail), request)
 
     @app.exception_handler(BatchTooLarge)
     async def _too_large(request: Request, exc: BatchTooLarge) -> JSONResponse:
-        return problem_response(Problem(413, exc.code, str(exc), size_max=exc.size_max), request)
+        return problem_response(Problem(Ledger.BATCH_TOO_LARGE, str(exc),
+                                        size_max=exc.size_max), request)
 
     @app.exception_handler(EngineOverloaded)
     async def _overloaded(request: Request, exc: EngineOverloaded) -> JSONResponse:
-        return problem_response(Problem(503, exc.code, "the ledger is saturated; retry later",
+        return problem_response(Problem(Ledger.ENGINE_OVERLOADED,
+                                        "the ledger is saturated; retry later",
                                         headers={"Retry-After": str(RETRY_AFTER_S)}), request)
 
     @app.exception_handler(EngineStopped)
     async def _stopped(request: Request, exc: EngineStopped) -> JSONResponse:
-        return problem_response(Problem(503, exc.code, "the ledger is not running",
+        return problem_response(Problem(exc.code, "the ledger is not running",
                                         headers={"Retry-After": str(RETRY_AFTER_S)}), request)
 
     @app.exception_handler(InvariantViolation)
@@ -142,7 +159,7 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, InvariantViolation):  # raised in a middleware, outside the routes
             return _fail_stop(request, exc)
         log.error("api.unhandled", path=request.url.path, error=type(exc).__name__)
-        return problem_response(Problem(500, "internal_error",
+        return problem_response(Problem(Edge.INTERNAL_ERROR,
                                         "an internal error occurred; nothing more is said here"),
                                 request)
 
@@ -152,7 +169,7 @@ def _fail_stop(request: Request, exc: InvariantViolation) -> JSONResponse:
     acknowledged: 503, to be retried against another process."""
     request.app.state.platform.failstop.crash(
         f"{request.method} {request.url.path} broke an invariant", exc)
-    return problem_response(Problem(503, "process_failed",
+    return problem_response(Problem(Edge.PROCESS_FAILED,
                                     "this process has failed and is stopping; retry the "
                                     "request (with the same Idempotency-Key)",
                                     headers={"Retry-After": str(RETRY_AFTER_S)}), request)

@@ -21,6 +21,7 @@ from ..services.access import AccessDenied
 from ..services.identity import SessionInfo
 from ..services.identity.notices import notify
 from ..services.identity.users import get_user
+from . import problem_codes as codes
 from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
@@ -83,7 +84,7 @@ def _own_user(p: Platform, principal: Principal) -> str:
     """The user behind the caller's session; a token issued on the host has none."""
     info = p.sessions.get(principal.session_id) if principal.session_id else None
     if info is None or info.user_id is None:
-        raise Problem(403, "no_user", "only a signed-in user has sessions and devices")
+        raise Problem(codes.Callers.NO_USER, "only a signed-in user has sessions and devices")
     return info.user_id
 
 
@@ -169,7 +170,7 @@ def sign_out(principal: CurrentPrincipal, p: PlatformDep) -> Response:
 
     End the presented session and clear the cookie. A signed request has none."""
     if principal.session_id is None:
-        raise Problem(400, "no_session", "this request was not made with a session")
+        raise Problem(codes.Callers.NO_SESSION, "this request was not made with a session")
     with p.database.engine.begin() as conn:
         p.sessions.revoke(conn, principal.session_id)
         audit.record(conn, at_ns=p.clock.now_ns(), actor=principal.actor,
@@ -190,7 +191,7 @@ def _staff(p: Platform, principal: Principal, access: Access, user_id: str) -> N
     p.guard.authorize(principal, Resource.SESSIONS, access, object_id=user_id)
     with p.database.engine.connect() as conn:
         if get_user(conn, user_id, keys=p.keys) is None:
-            raise Problem(404, "user_not_found", "no such user")
+            raise Problem(codes.Callers.USER_NOT_FOUND, "no such user")
 
 
 @router.get("/staff/users/{user_id}/sessions", response_model=SessionListOut)

@@ -12,12 +12,15 @@ instead of verifying again (and meeting its own nonce as a replay).
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import structlog
 from fastapi import FastAPI, Request
 
 from ..bootstrap import Platform
 from ..domain.identity import Kind, Principal
 from ..services.merchants import ClaimUnavailable, SignatureRefused, SignedRequest
+from . import problem_codes as codes
 from .problems import Problem
 
 log = structlog.get_logger(__name__)
@@ -64,13 +67,15 @@ async def _verify(request: Request) -> Principal | Problem:
         if exc.code == "signature_invalid":  # most often: signed for another origin
             detail += (f"; this server checks signatures over {platform.settings.public_url}"
                        " (its PAYWARDEN_PUBLIC_URL): use that as the client's base URL")
-        return Problem(401, exc.code, detail,
-                       headers={"WWW-Authenticate": "Signature",
-                                "Accept-Signature": ACCEPT_SIGNATURE})
+        problem = Problem(exc.code, detail)
+        if problem.status == HTTPStatus.UNAUTHORIZED:  # not merchant_suspended: 403
+            problem.headers = {"WWW-Authenticate": "Signature",
+                               "Accept-Signature": ACCEPT_SIGNATURE}
+        return problem
     except ClaimUnavailable as exc:  # never accepted on a nonce that is not recorded
         log.error("signature_nonce_unrecorded", path=request.url.path, detail=str(exc))
-        return Problem(503, "replay_check_unavailable", "the request's nonce could not be "
-                       "recorded, so it was not accepted; sign it afresh and retry",
+        return Problem(codes.Signatures.REPLAY_CHECK_UNAVAILABLE, "the request's nonce could "
+                       "not be recorded, so it was not accepted; sign it afresh and retry",
                        headers={"Retry-After": str(CLAIM_RETRY_AFTER_S)})
     return Principal(kind=Kind.MERCHANT, id=verified.merchant_id, roles=frozenset({"merchant"}),
                      owner=verified.merchant_id, key_id=verified.key_id,

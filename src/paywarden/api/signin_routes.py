@@ -29,6 +29,7 @@ from ..services.identity.password_signin import SecondFactor, SignInFailed
 from ..services.identity.passwords import HashingBusy
 from ..services.identity.sessions import NewSession
 from ..services.identity.signin import RequestMeta
+from . import problem_codes as codes
 from .addresses import client_address
 from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
@@ -85,10 +86,10 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except HashingBusy as exc:
-        raise Problem(503, exc.code, str(exc),
+        raise Problem(codes.Identity.BUSY, str(exc),
                       headers={"Retry-After": str(exc.retry_after_s)}) from None
     except TooManyAttempts as exc:
-        raise Problem(429, exc.code, exc.detail,
+        raise Problem(codes.Identity.TOO_MANY_ATTEMPTS, exc.detail,
                       headers={"Retry-After": str(exc.retry_after_s)}) from None
 
 
@@ -143,7 +144,7 @@ def sign_in_second_factor(body: SecondFactorIn, request: Request, response: Resp
 
     Finish a two-step sign-in: send the first-factor token as the bearer token."""
     if body.totp is None and body.recovery_code is None:
-        raise Problem(422, "second_factor_missing", "send a totp code or a recovery code")
+        raise Problem(codes.Identity.SECOND_FACTOR_MISSING, "send a totp code or a recovery code")
     with refusals():
         new = password_signin.second_factor(platform.credentials, pending=principal,
                                             second=body.factor(),
@@ -174,8 +175,8 @@ def reset_password(body: ResetIn, request: Request, response: Response,
 
     A customer sets a new password by proving their second factor; all sessions end."""
     if body.totp is None and body.recovery_code is None:
-        raise Problem(422, "second_factor_missing", "a reset needs a totp code or a recovery "
-                      "code: it never bypasses the second factor")
+        raise Problem(codes.Identity.SECOND_FACTOR_MISSING, "a reset needs a totp code or a "
+                      "recovery code: it never bypasses the second factor")
     with refusals():
         resets.complete_reset(platform.credentials, username=body.username,
                               new_password=body.new_password, second=body.factor(),

@@ -21,17 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..services import webhooks
+from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
-from .problems import Problem
+from .problems import Problem, Refusals
 from .text import UrlText
 
 router = APIRouter(prefix="/v1/merchants/me", tags=["webhooks"])
 
 PAGE_SIZE_DEFAULT = 20
 EventId = Annotated[str, Path(pattern=webhooks.EVENT_ID_PATTERN)]
-_STATUS = {"not_found": 404}
+_refusals = Refusals(codes.Webhooks)
 
 
 class EndpointIn(BaseModel):
@@ -77,7 +78,7 @@ class EventPage(BaseModel):
 def _merchant(platform: Platform, principal: Principal, resource: Resource,
               access: Access) -> str:
     if principal.kind is not Kind.MERCHANT or principal.owner is None:
-        raise Problem(404, "not_found", "this caller acts for no merchant")
+        raise Problem(codes.Edge.NOT_FOUND, "this caller acts for no merchant")
     platform.guard.authorize(principal, resource, access, owner=principal.owner,
                              object_id=principal.owner)
     return principal.owner
@@ -114,11 +115,9 @@ def set_endpoint(body: EndpointIn, platform: PlatformDep,
     details.
     """
     merchant_id = _merchant(platform, principal, Resource.MERCHANT_KEYS, Access.WRITE)
-    try:
+    with _refusals():
         endpoint = platform.webhooks.set_endpoint(merchant_id=merchant_id, url=body.url,
                                                   actor=principal.actor)
-    except webhooks.WebhookRefused as exc:
-        raise Problem(422, exc.code, exc.detail) from None
     return _endpoint_out(endpoint)
 
 
@@ -132,7 +131,7 @@ def get_endpoint(platform: PlatformDep, principal: CurrentPrincipal) -> Endpoint
     with platform.database.engine.connect() as conn:
         endpoint = webhooks.get_endpoint(conn, platform.keys, merchant_id)
     if endpoint is None:
-        raise Problem(404, "not_found", "no webhook endpoint is set")
+        raise Problem(codes.Edge.NOT_FOUND, "no webhook endpoint is set")
     return _endpoint_out(endpoint)
 
 
@@ -163,10 +162,7 @@ def resend(event_id: EventId, platform: PlatformDep, principal: CurrentPrincipal
     Queue the event for delivery again.
     """
     merchant_id = _merchant(platform, principal, Resource.MERCHANT_KEYS, Access.MODIFY)
-    try:
-        with platform.database.engine.begin() as conn:
-            event = webhooks.resend(conn, merchant_id=merchant_id, event_id=event_id,
-                                    at_ns=platform.clock.now_ns(), actor=principal.actor)
-    except webhooks.WebhookRefused as exc:
-        raise Problem(_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+    with _refusals(), platform.database.engine.begin() as conn:
+        event = webhooks.resend(conn, merchant_id=merchant_id, event_id=event_id,
+                                at_ns=platform.clock.now_ns(), actor=principal.actor)
     return _event_out(event)

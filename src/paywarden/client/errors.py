@@ -4,7 +4,7 @@
     ├── ConnectionFailed           no answer, after every retry
     ├── InvalidRequest             400, 422 (validation, idempotency_key_reused, …)
     ├── AuthenticationFailed       401 (signature_expired, key_revoked, …)
-    ├── PermissionDenied           403
+    ├── PermissionDenied           403 (merchant_suspended, step_up_required, …)
     ├── NotFound                   404
     ├── Conflict                   409 (idempotency_in_progress, key_last_active, …)
     ├── RateLimited                429

@@ -55,11 +55,8 @@ class _Again(Enum):
 
 
 class IdempotencyRefused(DomainError):
-    """The key cannot be used for this request now; ``status`` is the HTTP status."""
-
-    def __init__(self, code: str, detail: str, status: int) -> None:
-        super().__init__(code, detail)
-        self.status = status
+    """The key cannot be used for this request now; ``code`` says why (its HTTP status is
+    the API's business: api/problem_codes.py)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ class Claim:
 def check_key(key: str) -> str:
     if not 0 < len(key) <= KEY_CHARS_MAX or not all(" " <= c <= "~" for c in key):
         raise IdempotencyRefused("idempotency_key_invalid", "an Idempotency-Key is 1 to "
-                                 f"{KEY_CHARS_MAX} printable ASCII characters", 400)
+                                 f"{KEY_CHARS_MAX} printable ASCII characters")
     return key
 
 
@@ -130,7 +127,7 @@ class IdempotencyKeys:
             if outcome is not _Again.INSERT:
                 return outcome
         raise IdempotencyRefused("idempotency_in_progress", "a request with this "
-                                 "Idempotency-Key is being processed; retry later", 409)
+                                 "Idempotency-Key is being processed; retry later")
 
     def _existing(self, principal: str, key: str, request_sha256: str,
                   now: int) -> Claim | StoredResponse | _Again:
@@ -146,14 +143,14 @@ class IdempotencyKeys:
                 return _Again.INSERT
             if row["request_sha256"] != request_sha256:
                 raise IdempotencyRefused("idempotency_key_reused", "this Idempotency-Key was "
-                                         "used for another request; use a new key", 422)
+                                         "used for another request; use a new key")
             if row["state"] == DONE:
                 body = self._open_body(principal, key, row["response_body_sealed"])
                 headers = [(n, v) for n, v in json.loads(row["response_headers"])]
                 return StoredResponse(row["status_code"], headers, body)
             if now - row["created_at"] < self._lease_ns:
                 raise IdempotencyRefused("idempotency_in_progress", "a request with this "
-                                         "Idempotency-Key is being processed; retry later", 409)
+                                         "Idempotency-Key is being processed; retry later")
             # The first request outlived its lease: its process died. Take the claim over.
             taken = conn.execute(update(idempotency_keys).where(
                 *where, idempotency_keys.c.state == RUNNING,
@@ -166,7 +163,7 @@ class IdempotencyKeys:
         if self._finish(conn, claim, response) != 1:
             raise IdempotencyRefused("idempotency_claim_lost", "this request outlived its "
                                      "Idempotency-Key's lease and another took it over; "
-                                     "nothing was applied", 409)
+                                     "nothing was applied")
         claim.recorded = response
 
     def complete(self, claim: Claim, response: StoredResponse) -> None:

@@ -1,0 +1,327 @@
+"""The one registry of problem codes: an enum per feature, each code with its HTTP status
+and the short summary its problem+json carries as ``title`` (decision 0022).
+
+Domain and service code name a code by its string (``DomainError("key_last_active", …)``)
+and know nothing of HTTP; this module, in the api layer, is the one place a code meets a
+status. A code is defined once, in one enum; ``tests/unit/test_problem_codes.py`` checks
+that every code raised anywhere is here. The strings and statuses are a contract the SDK
+maps (``paywarden.client.errors``): a code is never renamed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+REFUSED_STATUS = 422  # a DomainError whose code is not registered (a test keeps this empty)
+
+
+class ProblemCode(StrEnum):
+    """A stable ``code``; the member is the code string itself."""
+
+    status: int
+    summary: str  # the problem's ``title`` (``str.title`` is taken)
+
+    def __new__(cls, code: str, status: int, summary: str) -> Self:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.status = status
+        member.summary = summary
+        return member
+
+
+class Edge(ProblemCode):
+    """Any route: the defences, the framework's refusals, and failures."""
+
+    NOT_FOUND = "not_found", 404, "Not found"
+    FORBIDDEN = "forbidden", 403, "Forbidden"
+    VALIDATION_FAILED = "validation_failed", 422, "The request is invalid"
+    METHOD_NOT_ALLOWED = "method_not_allowed", 405, "Method not allowed"
+    HTTP_ERROR = "http_error", 400, "The request was refused"  # status: the framework's
+    DUPLICATE_JSON_KEY = "duplicate_json_key", 400, "A JSON key is repeated"
+    RATE_LIMITED = "rate_limited", 429, "Too many requests"
+    BODY_TOO_LARGE = "body_too_large", 413, "The body is too large"
+    HEADERS_TOO_LARGE = "headers_too_large", 431, "The headers are too large"
+    LENGTH_REQUIRED = "length_required", 411, "The body's length is required"
+    OVERLOADED = "overloaded", 503, "The server is overloaded"
+    NOT_READY = "not_ready", 503, "The server is not ready"
+    PROCESS_FAILED = "process_failed", 503, "This process has failed"
+    INTERNAL_ERROR = "internal_error", 500, "Internal error"
+
+
+class Text(ProblemCode):
+    """Text people see (api/text.py, domain/text.py)."""
+
+    TEXT_CONTROL_CHARACTER = "text_control_character", 422, "A control character in text"
+    TEXT_BIDI_CONTROL = "text_bidi_control", 422, "A bidi control in text"
+
+
+class Callers(ProblemCode):
+    """Who is calling: bearer tokens, cookies and sessions (api/auth.py, session routes)."""
+
+    UNAUTHENTICATED = "unauthenticated", 401, "Authentication required"
+    ORIGIN_MISMATCH = "origin_mismatch", 403, "The request's origin is not this site"
+    NO_USER = "no_user", 403, "Only a signed-in user"
+    NO_SESSION = "no_session", 400, "No session"
+    USER_NOT_FOUND = "user_not_found", 404, "No such user"
+
+
+class Signatures(ProblemCode):
+    """Signed merchant requests (RFC 9421): a refused signature is 401."""
+
+    SIGNATURE_MALFORMED = "signature_malformed", 401, "The signature is malformed"
+    SIGNATURE_ALGORITHM_UNSUPPORTED = ("signature_algorithm_unsupported", 401,
+                                       "The signature's algorithm is not supported")
+    SIGNATURE_INVALID = "signature_invalid", 401, "The signature does not verify"
+    SIGNATURE_EXPIRED = "signature_expired", 401, "The signature has expired"
+    SIGNATURE_FROM_FUTURE = "signature_from_future", 401, "The signature is from the future"
+    SIGNATURE_REPLAYED = "signature_replayed", 401, "The signature was already used"
+    DIGEST_MISMATCH = "digest_mismatch", 401, "The body does not match its digest"
+    KEY_UNKNOWN = "key_unknown", 401, "Unknown key"
+    KEY_REVOKED = "key_revoked", 401, "The key is revoked"
+    REPLAY_CHECK_UNAVAILABLE = ("replay_check_unavailable", 503,
+                                "The replay check is unavailable")
+
+
+class Idempotency(ProblemCode):
+    """Idempotency-Key (api/idempotency.py, services/idempotency.py)."""
+
+    IDEMPOTENCY_KEY_REQUIRED = ("idempotency_key_required", 400,
+                                "An Idempotency-Key is required")
+    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid", 400, "The Idempotency-Key is invalid"
+    IDEMPOTENCY_KEY_REUSED = ("idempotency_key_reused", 422,
+                              "The Idempotency-Key was used for another request")
+    IDEMPOTENCY_IN_PROGRESS = ("idempotency_in_progress", 409,
+                               "A request with this Idempotency-Key is in progress")
+    IDEMPOTENCY_CLAIM_LOST = ("idempotency_claim_lost", 409,
+                              "The request outlived its Idempotency-Key")
+
+
+class Ledger(ProblemCode):
+    """The ledger: ledgers, accounts, transfers, history, and its engine."""
+
+    LEDGER_EXISTS = "ledger_exists", 409, "The ledger exists"
+    LEDGER_NOT_FOUND = "ledger_not_found", 422, "No such ledger"
+    CURRENCY_UNKNOWN = "currency_unknown", 422, "Unknown currency"
+    CURSOR_INVALID = "cursor_invalid", 400, "The cursor is invalid"
+    HISTORY_TOO_DEEP = "history_too_deep", 422, "The history is too deep"
+    HISTORY_BROKEN = "history_broken", 422, "The history is broken"
+    ACCOUNT_NOT_FOUND = "account_not_found", 404, "No such account"
+    ACCOUNT_EXISTS_WITH_DIFFERENT_FIELDS = ("account_exists_with_different_fields", 409,
+                                            "The account exists with other fields")
+    ACCOUNT_ID_INVALID = "account_id_invalid", 422, "The account id is invalid"
+    ACCOUNT_FLAGS_INVALID = "account_flags_invalid", 422, "The account flags are invalid"
+    ACCOUNT_FLAGS_ARE_MUTUALLY_EXCLUSIVE = ("account_flags_are_mutually_exclusive", 422,
+                                            "The account flags exclude each other")
+    ACCOUNT_CODE_INVALID = "account_code_invalid", 422, "The account code is invalid"
+    ACCOUNT_USER_DATA_INVALID = ("account_user_data_invalid", 422,
+                                 "The account user data is invalid")
+    ACCOUNT_ALREADY_CLOSED = "account_already_closed", 409, "The account is already closed"
+    ACCOUNT_NOT_CLOSED = "account_not_closed", 422, "The account is not closed"
+    ACCOUNT_HAS_PENDING_TRANSFERS = ("account_has_pending_transfers", 409,
+                                     "The account has pending transfers")
+    TRANSFER_NOT_FOUND = "transfer_not_found", 404, "No such transfer"
+    INSUFFICIENT_FUNDS = "insufficient_funds", 402, "Insufficient funds"
+    LEDGER_REFUSED = "ledger_refused", 422, "The ledger refused the movements"
+    BATCH_TOO_LARGE = "batch_too_large", 413, "The batch is too large"
+    ENGINE_OVERLOADED = "engine_overloaded", 503, "The ledger is saturated"
+    ENGINE_STOPPED = "engine_stopped", 503, "The ledger is not running"
+    ENGINE_UNRESPONSIVE = "engine_unresponsive", 503, "The ledger did not answer"
+
+
+class Money(ProblemCode):
+    """Amounts and currencies (domain/money.py)."""
+
+    MONEY_AMOUNT_INVALID = "money_amount_invalid", 422, "The amount is invalid"
+    CURRENCY_INVALID = "currency_invalid", 422, "The currency is invalid"
+    CURRENCY_MISMATCH = "currency_mismatch", 422, "Another currency"
+
+
+class Escrow(ProblemCode):
+    """The escrow machine (domain/escrow)."""
+
+    ESCROW_TRANSITION_NOT_ALLOWED = ("escrow_transition_not_allowed", 409,
+                                     "Not allowed in the payment's state")
+    ESCROW_TIMER_NOT_DUE = "escrow_timer_not_due", 422, "The timer is not due"
+    ESCROW_SESSION_EXPIRED = "escrow_session_expired", 422, "The checkout session expired"
+    ESCROW_SHIP_DEADLINE_PASSED = ("escrow_ship_deadline_passed", 422,
+                                   "The ship-by deadline passed")
+    ESCROW_INSPECTION_PERIOD_OVER = ("escrow_inspection_period_over", 422,
+                                     "The inspection period is over")
+    ESCROW_AMOUNT_MISMATCH = "escrow_amount_mismatch", 422, "Another amount than the order's"
+    REFUND_AMOUNT_INVALID = "refund_amount_invalid", 422, "The refund amount is invalid"
+    REFUND_EXCEEDS_HELD = "refund_exceeds_held", 422, "The refund exceeds what is held"
+    SPLIT_DOES_NOT_ADD_UP = "split_does_not_add_up", 422, "The split does not add up"
+    SPLIT_PART_NOT_POSITIVE = "split_part_not_positive", 422, "A split part is zero"
+    DISPUTE_ALREADY_ANSWERED = "dispute_already_answered", 422, "The dispute is answered"
+    DISPUTE_ALREADY_DECIDED = "dispute_already_decided", 422, "The dispute is decided"
+    DISPUTE_INPUT_INVALID = "dispute_input_invalid", 422, "The dispute input is invalid"
+    SHIPMENT_INVALID = "shipment_invalid", 422, "The shipment is invalid"
+    ESCROW_TERMS_INVALID = "escrow_terms_invalid", 422, "The escrow terms are invalid"
+    FEE_SCHEDULE_INVALID = "fee_schedule_invalid", 422, "The fee schedule is invalid"
+    ESCROW_INVALID = "escrow_invalid", 422, "The escrow is invalid"
+
+
+class Payments(ProblemCode):
+    """Checkout sessions, payments, refunds and their timers (services/payments)."""
+
+    PAYMENT_SENDER_NOT_ALLOWED = ("payment_sender_not_allowed", 403,
+                                  "This party may not send this")
+    PAYMENT_CHANGED = "payment_changed", 409, "The payment changed meanwhile"
+    PAYMENT_BUSY = "payment_busy", 422, "The payment kept changing"
+    PAYMENT_FUNDING_MISSING = "payment_funding_missing", 422, "The payment has no funding"
+    CHECKOUT_ORDER_REF_REUSED = ("checkout_order_ref_reused", 409,
+                                 "The order reference is used with other fields")
+    REFUND_ID_INVALID = "refund_id_invalid", 422, "The refund id is invalid"
+    REFUND_ID_REUSED = "refund_id_reused", 409, "The refund id is used with another amount"
+    AMOUNT_MISMATCH = "amount_mismatch", 422, "The items do not add up to the amount"
+    CARD_TOKEN_REQUIRED = "card_token_required", 422, "A card payment names a card"
+    LIMIT_INVALID = "limit_invalid", 422, "The limit is invalid"
+
+
+class Cards(ProblemCode):
+    """Stored cards and their issuer (domain/cards.py, services/cards)."""
+
+    CARD_NUMBER_INVALID = "card_number_invalid", 422, "The card number is invalid"
+    CARD_BRAND_UNKNOWN = "card_brand_unknown", 422, "The card's brand is not supported"
+    CARD_LENGTH_INVALID = "card_length_invalid", 422, "The card number's length is invalid"
+    CARD_CHECKSUM_INVALID = "card_checksum_invalid", 422, "The card number's check digit"
+    CARD_EXPIRY_INVALID = "card_expiry_invalid", 422, "The card's expiry is invalid"
+    CARD_EXPIRED = "card_expired", 422, "The card has expired"
+    CARD_HOLDER_INVALID = "card_holder_invalid", 422, "The card holder's name is invalid"
+    CARD_DECLINED = "card_declined", 402, "The card was declined"
+
+
+class Identity(ProblemCode):
+    """Users, sign-up, sign-in, passwords and second factors (services/identity)."""
+
+    SIGN_IN_FAILED = "sign_in_failed", 401, "Sign-in failed"
+    TOO_MANY_ATTEMPTS = "too_many_attempts", 429, "Too many failed attempts"
+    BUSY = "busy", 503, "Too many sign-ins at once"
+    USERNAME_INVALID = "username_invalid", 422, "The username is invalid"
+    USERNAME_TAKEN = "username_taken", 409, "The username is taken"
+    USERNAME_CONFUSABLE = "username_confusable", 409, "The username looks like another"
+    USERNAME_MIXED_SCRIPT = "username_mixed_script", 422, "The username mixes scripts"
+    EMAIL_INVALID = "email_invalid", 422, "The email address is invalid"
+    DISPLAY_NAME_INVALID = "display_name_invalid", 422, "The display name is invalid"
+    ROLE_INVALID = "role_invalid", 422, "The roles are invalid"
+    ROLE_UNKNOWN = "role_unknown", 422, "Unknown role"
+    MERCHANT_INVALID = "merchant_invalid", 422, "The merchant is invalid for this user"
+    TTL_INVALID = "ttl_invalid", 422, "The lifetime is invalid"
+    PASSWORD_TOO_SHORT = "password_too_short", 422, "The password is too short"
+    PASSWORD_TOO_LONG = "password_too_long", 422, "The password is too long"
+    PASSWORD_COMMON = "password_common", 422, "The password is common"
+    PASSWORD_REPETITIVE = "password_repetitive", 422, "The password is repetitive"
+    PASSWORD_SEQUENCE = "password_sequence", 422, "The password is a sequence"
+    PASSWORD_PERSONAL = "password_personal", 422, "The password holds the account's names"
+    PASSWORD_DATE = "password_date", 422, "The password is a date"
+    TOTP_EXISTS = "totp_exists", 409, "A TOTP factor exists"
+    TOTP_CODE_INVALID = "totp_code_invalid", 422, "The code does not confirm the enrolment"
+    PHRASE_INVALID = "phrase_invalid", 422, "The anti-phishing phrase is invalid"
+    SECOND_FACTOR_MISSING = "second_factor_missing", 422, "A second factor is missing"
+    SECOND_FACTOR_REQUIRED = "second_factor_required", 409, "A second factor is required"
+    LAST_SECOND_FACTOR = "last_second_factor", 409, "The last second factor"
+    REAUTHENTICATION_FAILED = "reauthentication_failed", 403, "Reauthentication failed"
+    REAUTHENTICATION_REQUIRED = ("reauthentication_required", 403,
+                                 "Reauthentication required")
+
+
+class Passkeys(ProblemCode):
+    """Passkeys and step-up confirmation of operations (decision 0005, 0022)."""
+
+    PASSKEY_REFUSED = "passkey_refused", 401, "The passkey response was not accepted"
+    PASSKEY_REQUIRED = "passkey_required", 409, "A passkey is required"
+    PASSKEYS_TOO_MANY = "passkeys_too_many", 409, "Too many passkeys"
+    NAME_INVALID = "name_invalid", 422, "The passkey name is invalid"
+    OPERATION_INVALID = "operation_invalid", 422, "The operation is invalid"
+    STEP_UP_REQUIRED = "step_up_required", 403, "Confirm with your passkey"
+    STEP_UP_MISMATCH = ("step_up_mismatch", 403,
+                        "The passkey confirmed another operation")
+
+
+class Merchants(ProblemCode):
+    """Merchants and their signing keys (services/merchants)."""
+
+    MERCHANT_NAME_INVALID = "merchant_name_invalid", 422, "The merchant name is invalid"
+    MERCHANT_STATUS_INVALID = "merchant_status_invalid", 422, "The status is invalid"
+    MERCHANT_STATUS_UNCHANGED = ("merchant_status_unchanged", 409,
+                                 "The merchant has this status already")
+    PUBLIC_KEY_INVALID = "public_key_invalid", 422, "The public key is invalid"
+    PUBLIC_KEY_REGISTERED = "public_key_registered", 409, "The public key is registered"
+    KEY_LABEL_INVALID = "key_label_invalid", 422, "The key label is invalid"
+    KEY_ALREADY_REVOKED = "key_already_revoked", 409, "The key is already revoked"
+    KEY_LAST_ACTIVE = "key_last_active", 409, "The merchant's last active key"
+
+
+class Certification(ProblemCode):
+    """Merchant certification and who may sell (services/certification)."""
+
+    APPLICATION_INVALID = "application_invalid", 422, "The application is invalid"
+    APPLICATION_NOT_PENDING = "application_not_pending", 409, "The application is decided"
+    ALREADY_CERTIFIED = "already_certified", 409, "The merchant is already certified"
+    DOMAIN_INVALID = "domain_invalid", 422, "The domain is invalid"
+    DOMAINS_NOT_VERIFIED = "domains_not_verified", 409, "The domains are not verified"
+    DOMAIN_TOKEN_MISMATCH = "domain_token_mismatch", 422, "The domain's token does not match"
+    DOMAIN_UNREACHABLE = "domain_unreachable", 422, "The domain is unreachable"
+    DOMAIN_ADDRESS_REFUSED = "domain_address_refused", 422, "The domain's address is refused"
+    DOMAIN_REDIRECT_REFUSED = "domain_redirect_refused", 422, "The domain redirected"
+    DOMAIN_BODY_TOO_LARGE = "domain_body_too_large", 422, "The domain answered too much"
+    MERCHANT_NOT_ACTIVE = "merchant_not_active", 409, "The merchant is not active"
+    MERCHANT_KEY_MISSING = "merchant_key_missing", 409, "The merchant has no active key"
+    REASON_INVALID = "reason_invalid", 422, "The reason is invalid"
+    CERTIFICATE_STATUS_UNCHANGED = ("certificate_status_unchanged", 409,
+                                    "The certificate has this status already")
+    CERTIFICATE_NOT_LIVE = "certificate_not_live", 409, "The certificate is not live"
+    MERCHANT_SUSPENDED = "merchant_suspended", 403, "The merchant is suspended"
+    MERCHANT_REVOKED = "merchant_revoked", 403, "The merchant's certification is revoked"
+    MERCHANT_NOT_CERTIFIED = "merchant_not_certified", 403, "The merchant is not certified"
+    RETURN_URL_OFF_DOMAIN = ("return_url_off_domain", 422,
+                             "The return URL is off the merchant's domains")
+
+
+class Webhooks(ProblemCode):
+    """Webhook endpoints and events (services/webhooks)."""
+
+    URL_INVALID = "url_invalid", 422, "The URL is invalid"
+    URL_SCHEME_REFUSED = "url_scheme_refused", 422, "The URL's scheme is refused"
+    URL_HOST_NOT_CANONICAL = "url_host_not_canonical", 422, "The URL's host is not canonical"
+    URL_ADDRESS_REFUSED = "url_address_refused", 422, "The URL's address is refused"
+    URL_UNRESOLVED = "url_unresolved", 422, "The URL's host does not resolve"
+    PAYLOAD_INVALID = "payload_invalid", 422, "The payload is invalid"
+    EVENT_TYPE_INVALID = "event_type_invalid", 422, "The event type is invalid"
+    NO_ENDPOINT = "no_endpoint", 422, "No webhook endpoint"
+
+
+class Keys(ProblemCode):
+    """The platform's keyring (services/keys)."""
+
+    KEY_PURPOSE_UNKNOWN = "key_purpose_unknown", 422, "Unknown key purpose"
+    KEY_NOT_USABLE = "key_not_usable", 422, "The key cannot be used so"
+    KEY_IN_USE = "key_in_use", 422, "The key is in use"
+    KEY_ROTATION_REFUSED = "key_rotation_refused", 422, "The rotation is refused"
+
+
+class Records(ProblemCode):
+    """Receipts and the audit log."""
+
+    RECEIPT_CLAIMS_INVALID = "receipt_claims_invalid", 422, "The receipt claims are invalid"
+    RECEIPT_INVALID = "receipt_invalid", 422, "The receipt is invalid"
+    AUDIT_RANGE_INVALID = "audit_range_invalid", 400, "The audit range is invalid"
+
+
+FEATURES: tuple[type[ProblemCode], ...] = (
+    Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
+    Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records)
+REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
+                                    for member in feature}
+
+
+def code_of(code: str) -> ProblemCode | None:
+    """The registered member for a code string, or None."""
+    return REGISTRY.get(code)
+
+
+def status_of(code: str) -> int:
+    """The HTTP status a code is answered with; 422 for a code no enum defines."""
+    member = REGISTRY.get(code)
+    return REFUSED_STATUS if member is None else member.status
