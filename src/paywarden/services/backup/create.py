@@ -13,11 +13,11 @@ import contextlib
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ... import __version__
+from ...domain.timestamps import rfc3339
 from . import auditing
 from .archive import header_bytes, temp_path, write_archive
 from .errors import BackupError
@@ -44,10 +44,6 @@ class BackupResult:
                 "tree_size": self.manifest.tree_size, "rows": self.manifest.rows}
 
 
-def rfc3339(ns: int) -> str:
-    seconds, rest = divmod(ns, 1_000_000_000)
-    moment = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{moment}.{rest:09d}Z"
 
 
 def new_backup_id() -> str:
