@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from ..adapters.store.schema import step_up_evidence
@@ -57,7 +56,15 @@ from .deps import PlatformDep
 from .idempotency import Answer
 from .ids import rfc3339
 from .problems import Problem
-from .text import Line, Prose, UrlText
+from .schemas.payments import (
+    AnswerIn,
+    CheckoutIn,
+    DecisionIn,
+    DisputeIn,
+    PayIn,
+    RefundIn,
+    ShipmentIn,
+)
 
 router = APIRouter(prefix="/v1", tags=["payments"])
 PaymentId = Annotated[str, Path(pattern=r"^pay_[0-9a-f]{24}$")]
@@ -68,66 +75,7 @@ _STATUS = {"not_found": 404, "payment_sender_not_allowed": 403, "insufficient_fu
            "merchant_revoked": 403, "merchant_not_certified": 403, "card_declined": 402,
            "checkout_order_ref_reused": 409, "refund_id_reused": 409,
            "idempotency_claim_lost": 409}
-REFUND_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
 PARKED_CURSOR = r"^\d{1,20}\.pay_[0-9a-f]{24}$"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class ItemIn(_Strict):
-    name: Line = Field(min_length=1, max_length=200)
-    quantity: int = Field(ge=1, le=10_000)
-    unit_amount: int = Field(ge=0, le=10**15)
-
-
-class TermsIn(_Strict):
-    days_to_ship: int = Field(ge=1, le=90)
-    release_after_days: int = Field(ge=1, le=60)
-
-
-class CheckoutIn(_Strict):
-    order_ref: Line = Field(min_length=1, max_length=128)
-    items: list[ItemIn] = Field(min_length=1, max_length=100)
-    amount: int = Field(ge=1, le=10**15)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    return_url: UrlText = Field(min_length=8, max_length=2048)
-    escrow: TermsIn
-
-
-class PayIn(_Strict):
-    method: Literal["wallet", "card", "bank"]
-    evidence_id: str = Field(max_length=32, description="step-up evidence over this order")
-    card_token: str | None = Field(default=None, max_length=64)
-
-
-class ShipmentIn(_Strict):
-    carrier: Line = Field(min_length=1, max_length=64)
-    tracking: Line = Field(min_length=1, max_length=128)
-
-
-class RefundIn(_Strict):
-    amount: int = Field(ge=1, le=10**15)
-    refund_id: str = Field(pattern=REFUND_ID, description="chosen by the client, unique per "
-                           "payment: a retry with the same refund_id returns the first refund")
-
-
-class DisputeIn(_Strict):
-    reason: Line = Field(max_length=32)
-    detail: Prose = Field(default="", max_length=2000)
-    evidence_refs: list[Line] = Field(default_factory=list, max_length=10)
-
-
-class AnswerIn(_Strict):
-    statement: Prose = Field(min_length=1, max_length=2000)
-    evidence_refs: list[Line] = Field(default_factory=list, max_length=10)
-
-
-class DecisionIn(_Strict):
-    resolution: Literal["release", "refund", "split"]
-    refund: int | None = Field(default=None, ge=1)
-    release: int | None = Field(default=None, ge=1)
 
 
 @contextmanager
