@@ -35,21 +35,22 @@ from ..domain.escrow import (
     DisputeReason,
     EscrowTerms,
     OpenDispute,
+    PartyRole,
     Pay,
     Ship,
 )
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..domain.identity.stepup import parse_operation
+from ..domain.ledger.chart import AccountKind
 from ..domain.money import Money
 from ..services import receipts
+from ..services.ledger.accounts import AccountRef, platform_account
 from ..services.ledger.currencies import currency
 from ..services.payments import (
-    AccountRef,
     Checkout,
     Party,
     PaymentView,
     RefundDone,
-    platform_account,
 )
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
@@ -88,10 +89,10 @@ def _refusals() -> Iterator[None]:
 
 def _party(principal: Principal) -> Party:
     if principal.kind is Kind.MERCHANT and principal.owner:
-        return Party("merchant", principal.owner)
+        return Party(PartyRole.MERCHANT, principal.owner)
     if principal.kind is Kind.CUSTOMER and principal.owner:
-        return Party("buyer", principal.owner)
-    return Party("staff", principal.actor)
+        return Party(PartyRole.BUYER, principal.owner)
+    return Party(PartyRole.STAFF, principal.actor)
 
 
 def _out(view: PaymentView) -> dict[str, Any]:
@@ -214,7 +215,7 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
     answer = _payment_answer(platform, 200, return_url=session.return_url)
     with _refusals():
         platform.payments.apply(session.payment_id, Pay(session.amount),
-                                party=Party("buyer", buyer), funding=funding,
+                                party=Party(PartyRole.BUYER, buyer), funding=funding,
                                 method=body.method, precondition=confirmed,
                                 finish=answer.record)
     return answer.response
@@ -222,14 +223,14 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
 
 def _funding(platform: Platform, buyer: str, body: PayIn, amount: Money) -> AccountRef:
     if body.method == "wallet":
-        return AccountRef("wallet", buyer, amount.currency)
+        return AccountRef(AccountKind.WALLET, buyer, amount.currency)
     if body.method == "bank":
-        return AccountRef("bank", buyer, amount.currency)
+        return AccountRef(AccountKind.BANK, buyer, amount.currency)
     if not body.card_token:
         raise Problem(422, "card_token_required", "a card payment names a stored card")
     with _refusals():
         platform.card_issuer.authorise(body.card_token, owner=buyer, amount=amount)
-    return platform_account("card_issuer", amount.currency)
+    return platform_account(AccountKind.CARD_ISSUER, amount.currency)
 
 
 def _evidence_operation(conn: Connection, user: str, evidence_id: str) -> Any:
