@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from paywarden.domain.escrow import SENDERS, Pay, PartyRole
+from paywarden.domain.escrow import SENDERS, PartyRole, Pay
 from paywarden.domain.ledger import AccountFlags
 from paywarden.domain.ledger.chart import AccountKind, TransferCode
 from paywarden.services.ledger.accounts import AccountRef, new_account, platform_account

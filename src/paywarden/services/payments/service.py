@@ -50,7 +50,7 @@ from ...domain.escrow import (
 from ...domain.ledger.chart import AccountKind
 from ...domain.money import Money
 from .. import audit
-from ..keys import Keys, register_sealed_column
+from ..keys import Keys
 from ..ledger import LedgerEngine
 from ..ledger.accounts import AccountRef, new_account, platform_account
 from ..writepath import GroupWriter
@@ -61,7 +61,6 @@ from .recent import RecentPayments
 from .timers import TIMER_BATCH_SIZE_MAX, TIMER_BATCHES_PER_RUN_MAX, ParkedPayment
 from .units import CheckoutUnit, Finish, RefundDone, Stale, TransitionUnit, may_receive
 
-SEALED = register_sealed_column("payments", "escrow")
 STALE_RETRIES_MAX = 8  # a payment changed between read and batch: prepare again, this often
 log = structlog.get_logger(__name__)
 Notify = Callable[[Later, "PaymentView", str, int, bool, dict[str, Any]], None]

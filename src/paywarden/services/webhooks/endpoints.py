@@ -10,7 +10,6 @@ from sqlalchemy import Connection, insert, select, update
 from ...adapters.store.schema import webhook_endpoints
 from ...domain.errors import InvariantViolation
 from .. import audit
-from ..keys import register_sealed_column
 from .urls import check_url
 
 if TYPE_CHECKING:
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
 
 TABLE = "webhook_endpoints"
 URL_COLUMN = "url_sealed"
-register_sealed_column(TABLE, URL_COLUMN, key=("merchant_id",))
 
 
 @dataclass(frozen=True)
