@@ -16,13 +16,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .bootstrap import Platform
-from .domain.escrow import ConfirmReceipt, EscrowTerms, Pay, Ship
+from .domain.escrow import ConfirmReceipt, EscrowTerms, PartyRole, Pay, Ship
 from .domain.identity import Kind
 from .domain.ledger import Transfer, TransferResult
+from .domain.ledger.chart import AccountKind
 from .domain.money import Money
 from .services.identity.users import create_user
-from .services.payments import AccountRef, Party, platform_account
-from .services.payments.accounts import ensure
+from .services.ledger.accounts import AccountRef, ensure, platform_account
+from .services.payments import Party
 
 ACTOR = "cli:demo"
 PRICE = Money(25_00, "EUR")
@@ -33,7 +34,7 @@ def demo_payment(platform: Platform) -> dict[str, Any]:
     suffix = secrets.token_hex(3)
     merchant_id, key_id, key_file = _merchant(platform, suffix)
     buyer = _buyer(platform, suffix)
-    wallet = AccountRef("wallet", buyer, PRICE.currency)
+    wallet = AccountRef(AccountKind.WALLET, buyer, PRICE.currency)
     _deposit(platform, wallet, 100_00)
     made = platform.payments.create_checkout(
         merchant_id=merchant_id, order_ref=f"demo-{suffix}",
@@ -41,11 +42,11 @@ def demo_payment(platform: Platform) -> dict[str, Any]:
         amount=PRICE, return_url=f"https://{DOMAIN}/thanks",
         terms=EscrowTerms(days_to_ship=5, release_after_days=14), actor=merchant_id)
     payments = platform.payments
-    payments.apply(made.payment_id, Pay(PRICE), party=Party("buyer", buyer), funding=wallet,
-                   method="wallet")
+    payments.apply(made.payment_id, Pay(PRICE), party=Party(PartyRole.BUYER, buyer),
+                   funding=wallet, method="wallet")
     payments.apply(made.payment_id, Ship("Demo Post", f"DP{suffix.upper()}"),
-                   party=Party("merchant", merchant_id))
-    done = payments.apply(made.payment_id, ConfirmReceipt(), party=Party("buyer", buyer))
+                   party=Party(PartyRole.MERCHANT, merchant_id))
+    done = payments.apply(made.payment_id, ConfirmReceipt(), party=Party(PartyRole.BUYER, buyer))
     return {"merchant_id": merchant_id, "merchant_key_id": key_id,
             "merchant_private_key_file": str(key_file), "buyer_id": buyer,
             "checkout_session_id": made.id, "payment_id": made.payment_id,
@@ -93,7 +94,7 @@ def _buyer(platform: Platform, suffix: str) -> str:
 def _deposit(platform: Platform, wallet: AccountRef, amount: int) -> None:
     if platform.queries.ledger_by_currency(wallet.currency) is None:
         platform.queries.create_ledger(wallet.currency, now_ns=platform.clock.now_ns())
-    clearing = platform_account("bank_clearing", wallet.currency)
+    clearing = platform_account(AccountKind.BANK_CLEARING, wallet.currency)
     ensure(platform.engine, [wallet, clearing])
     result = platform.engine.execute([Transfer(f"demo-deposit-{wallet.owner}", clearing.id,
                                                wallet.id, amount, wallet.ledger, 1)])

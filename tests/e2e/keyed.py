@@ -17,8 +17,8 @@ from paywarden.client.signing import RequestSigner
 from paywarden.domain.escrow import EscrowTerms, Pay
 from paywarden.domain.ledger import Transfer, TransferResult
 from paywarden.domain.money import Money
-from paywarden.services.payments import AccountRef, Party, platform_account
-from paywarden.services.payments.accounts import ensure
+from paywarden.services.ledger.accounts import AccountRef, ensure, platform_account
+from paywarden.services.payments import Party
 from paywarden.settings import Settings
 
 from ..support.certify import certify

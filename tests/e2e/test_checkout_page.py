@@ -19,8 +19,7 @@ from playwright.sync_api import expect
 from paywarden.bootstrap import build
 from paywarden.client import PayWardenClient
 from paywarden.domain.ledger import Transfer, TransferResult
-from paywarden.services.payments import AccountRef, platform_account
-from paywarden.services.payments.accounts import ensure
+from paywarden.services.ledger.accounts import AccountRef, ensure, platform_account
 from paywarden.settings import Settings
 from tests.support.browser import VirtualAuthenticator
 

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from paywarden.adapters.store import open_database
 from paywarden.adapters.store.schema import checkout_sessions, payment_refunds
+from paywarden.services.ledger.accounts import AccountRef
 from paywarden.services.ledger.queries import LedgerQueries
-from paywarden.services.payments import AccountRef
 
 from .keyed import (
     BUYER,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, select, update
@@ -13,23 +12,22 @@ from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.crypto import LocalMasterKey, kek_version_of
 from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import audit_entries
+from paywarden.adapters.store.schema.base import SEALED
 from paywarden.services.keys import (
     KeyInUse,
     KeyNotUsable,
     Keys,
     RotationRefused,
-    register_sealed_column,
     rewrap,
 )
-from paywarden.services.keys.rewrap import unregister_sealed_column
 
 MASTER = os.urandom(32)
 DAY_S = 86_400
 test_meta = MetaData()
 notes = Table("test_notes", test_meta, Column("id", Integer, primary_key=True),
-              Column("body", LargeBinary, nullable=True))
+              Column("body", LargeBinary, nullable=True, info=SEALED))
 pairs = Table("test_pairs", test_meta, Column("a", String(8), primary_key=True),
-              Column("b", Integer, primary_key=True), Column("secret", LargeBinary))
+              Column("b", Integer, primary_key=True), Column("secret", LargeBinary, info=SEALED))
 
 
 def make_keys(database: Database, clock: FakeClock) -> Keys:
@@ -38,24 +36,15 @@ def make_keys(database: Database, clock: FakeClock) -> Keys:
 
 
 @pytest.fixture
-def only_test_columns() -> Iterator[None]:
-    """The platform's own sealed columns (users, cards, …) registered at import are set
-    aside, so that these tests see only their own."""
-    saved = dict(rewrap._REGISTRY)
-    rewrap._REGISTRY.clear()
-    yield
-    rewrap._REGISTRY.clear()
-    rewrap._REGISTRY.update(saved)
+def only_test_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rewrap walks these tests' own tables, not the platform's (users, cards, …)."""
+    monkeypatch.setattr(rewrap, "metadata", test_meta)
 
 
 @pytest.fixture
-def keys(database: Database, clock: FakeClock, only_test_columns: None) -> Iterator[Keys]:
+def keys(database: Database, clock: FakeClock, only_test_columns: None) -> Keys:
     test_meta.create_all(database.engine)
-    register_sealed_column("test_notes", "body", key=("id",))
-    register_sealed_column("test_pairs", "secret", key=("a", "b"))
-    yield make_keys(database, clock)
-    unregister_sealed_column("test_notes", "body")
-    unregister_sealed_column("test_pairs", "secret")
+    return make_keys(database, clock)
 
 
 def write_notes(keys: Keys, n: int, *, start: int = 0) -> None:
@@ -170,8 +159,9 @@ def test_a_retired_data_version_is_destroyed_only_once_no_record_uses_it(keys: K
         keys.destroy(keys.current("data")[0].kid, actor="cli:alice")  # active
 
 
-def test_a_data_version_is_not_destroyed_when_no_sealed_column_is_registered(
-        database: Database, clock: FakeClock, only_test_columns: None) -> None:
+def test_a_data_version_is_not_destroyed_when_no_sealed_column_is_declared(
+        database: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rewrap, "metadata", MetaData())  # no table declares a sealed column
     keys = make_keys(database, clock)
     keys.seal(b"x", table="t", column="c", row_id=1)
     old = keys.current("data")[0]

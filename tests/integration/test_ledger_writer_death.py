@@ -24,8 +24,8 @@ from paywarden.services.ledger import (
     LedgerEngine,
     NewAccount,
 )
+from paywarden.services.ledger import accounts as payment_accounts
 from paywarden.services.ledger.queries import LedgerQueries
-from paywarden.services.payments import accounts as payment_accounts
 
 EUR = 978
 BANK, ALICE = 1, 2

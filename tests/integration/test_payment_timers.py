@@ -22,8 +22,9 @@ from paywarden.cli import app as cli_app
 from paywarden.domain.escrow import NS_PER_DAY, EscrowTerms, Pay, Ship, State
 from paywarden.domain.money import Money
 from paywarden.services.audit.verify import verify_audit
+from paywarden.services.ledger.accounts import AccountRef
 from paywarden.services.ledger.verify import verify_ledger
-from paywarden.services.payments import AccountRef, Party
+from paywarden.services.payments import Party
 from paywarden.services.payments.timers import (
     TIMER_BACKOFF_S_BASE,
     TIMER_BACKOFF_S_MAX,

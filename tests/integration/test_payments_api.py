@@ -20,9 +20,8 @@ from paywarden.api import create_app
 from paywarden.bootstrap import Platform
 from paywarden.domain.ledger import Transfer, TransferResult
 from paywarden.services import receipts
+from paywarden.services.ledger.accounts import AccountRef, ensure, platform_account
 from paywarden.services.ledger.queries import LedgerQueries
-from paywarden.services.payments import AccountRef, platform_account
-from paywarden.services.payments.accounts import ensure
 
 from ..support.authenticator import SoftAuthenticator
 from ..support.certify import certify

@@ -30,10 +30,10 @@ from paywarden.domain.escrow import (
 from paywarden.domain.ledger import Transfer, TransferResult
 from paywarden.domain.money import Money
 from paywarden.services.audit.verify import verify_audit
+from paywarden.services.ledger.accounts import AccountRef, ensure, platform_account
 from paywarden.services.ledger.queries import LedgerQueries
 from paywarden.services.ledger.verify import verify_ledger
-from paywarden.services.payments import AccountRef, Party, platform_account
-from paywarden.services.payments.accounts import ensure
+from paywarden.services.payments import Party
 from paywarden.settings import Settings
 
 BUYER, OTHER = "usr_buyer", "usr_other"

@@ -16,8 +16,9 @@ from paywarden.bootstrap import Platform, build
 from paywarden.domain.escrow import ConfirmReceipt, EscrowError, Pay, Ship, State
 from paywarden.domain.money import Money
 from paywarden.services.audit.verify import verify_audit
+from paywarden.services.ledger.accounts import AccountRef
 from paywarden.services.ledger.verify import verify_ledger
-from paywarden.services.payments import AccountRef, Party
+from paywarden.services.payments import Party
 from paywarden.settings import Settings
 
 from .test_payments_service import BUYER, EUR, balance, checkout, merchant, wallet

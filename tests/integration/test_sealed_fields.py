@@ -18,6 +18,7 @@ from paywarden.adapters.store.database import _alembic_config
 from paywarden.adapters.store.schema import (
     audit_entries,
     cards,
+    metadata,
     notifications,
     sealing_backlog,
     sessions,
@@ -65,9 +66,33 @@ def user_row(platform: Platform, user_id: str) -> dict[str, object]:
         return dict(conn.execute(select(users).where(users.c.id == user_id)).mappings().one())
 
 
-def test_every_sealed_column_is_registered_for_rewrap() -> None:
-    registered = {(c.table, c.column) for c in sealed_columns()}
-    assert {(c.table, c.column) for c in SEALED_COLUMNS} <= registered
+DECLARED = {  # what the tables declared sealed when the keyring's rewrap began walking them
+    ("cards", "holder_name_sealed", ("id",)), ("cards", "number_sealed", ("id",)),
+    ("idempotency_keys", "response_body_sealed", ("principal", "key")),
+    ("merchant_applications", "address_sealed", ("merchant_id",)),
+    ("merchant_applications", "contact_email_sealed", ("merchant_id",)),
+    ("merchant_applications", "legal_name_sealed", ("merchant_id",)),
+    ("merchant_applications", "registration_number_sealed", ("merchant_id",)),
+    ("notifications", "body_sealed", ("id",)), ("notifications", "subject_sealed", ("id",)),
+    ("payments", "escrow", ("id",)),
+    ("sessions", "address_sealed", ("id",)), ("sessions", "label_sealed", ("id",)),
+    ("sessions", "user_agent_sealed", ("id",)), ("totp_factors", "secret_sealed", ("user_id",)),
+    ("users", "anti_phishing_phrase_sealed", ("id",)), ("users", "display_name_sealed", ("id",)),
+    ("users", "email_sealed", ("id",)), ("users", "username_sealed", ("id",)),
+    ("webhook_endpoints", "url_sealed", ("merchant_id",)),
+}
+
+
+def test_every_sealed_column_is_declared_on_its_table_and_walked_by_the_rewrap() -> None:
+    walked = {(c.table, c.column, c.key) for c in sealed_columns()}
+    assert walked == DECLARED
+    assert {(c.table, c.column, c.key) for c in SEALED_COLUMNS} == walked
+
+
+def test_every_column_named_sealed_is_declared_sealed() -> None:
+    named = {(t.name, c.name) for t in metadata.tables.values() for c in t.columns
+             if c.name.endswith("_sealed")}
+    assert named <= {(table, column) for table, column, _ in DECLARED}
 
 
 def test_a_user_row_holds_no_personal_data_in_clear(platform: Platform) -> None:

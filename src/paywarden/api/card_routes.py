@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
@@ -20,19 +19,10 @@ from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem, Refusals
-from .text import Line
+from .schemas.cards import CardIn
 
 router = APIRouter(prefix="/v1/me/cards", tags=["cards"])
 _refusals = Refusals(codes.Cards)
-
-
-class CardIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    number: str = Field(max_length=40, description="digits, spaces or dashes allowed")
-    exp_month: int = Field(ge=1, le=12)
-    exp_year: int = Field(ge=2000, le=2100)
-    holder_name: Line = Field(max_length=128)
 
 
 def _buyer(platform: Platform, principal: Principal, access: Access) -> str:

@@ -20,7 +20,6 @@ from typing import Annotated
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
@@ -37,7 +36,17 @@ from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem, Refusals
-from .text import Line, Prose
+from .schemas.certification import (
+    ApplicationIn,
+    ApplicationOut,
+    CertificateOut,
+    DomainOut,
+    ReasonIn,
+    RegistryEntryOut,
+    RegistryPage,
+    RevocationOut,
+    RevocationsOut,
+)
 
 router = APIRouter(tags=["certification"])
 
@@ -46,82 +55,6 @@ DomainName = Annotated[str, Path(max_length=253)]
 PEM_TYPE = "application/x-pem-file"
 CRL_TYPE = "application/pkix-crl"
 REGISTRY_MAX_AGE_S = 60
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class ApplicationIn(_Strict):
-    legal_name: Line = Field(max_length=64)
-    registration_number: Line = Field(max_length=64)
-    address: Prose = Field(max_length=500)
-    contact_email: Line = Field(max_length=254)
-    domains: list[Line] = Field(min_length=1, max_length=10)
-
-
-class ReasonIn(_Strict):
-    reason: Line = Field(max_length=32)
-
-
-class DomainOut(BaseModel):
-    id: str
-    domain: str
-    token: str
-    verified_at: str | None
-    checked_at: str | None
-    check_error: str | None
-
-
-class ApplicationOut(BaseModel):
-    merchant_id: str
-    status: str
-    legal_name: str
-    registration_number: str
-    address: str
-    contact_email: str
-    domains: list[DomainOut]
-    submitted_at: str
-    decided_at: str | None
-    reason: str | None
-
-
-class CertificateOut(BaseModel):
-    serial: str
-    status: str
-    fingerprint: str  # SHA-256 of the DER, hex
-    not_before: str
-    not_after: str
-    suspended_at: str | None
-    revoked_at: str | None
-    reason: str | None
-    pem: str
-
-
-class RegistryEntryOut(BaseModel):
-    merchant_id: str
-    legal_name: str
-    domains: list[str]
-    status: str
-    certificate: CertificateOut
-
-
-class RegistryPage(BaseModel):
-    data: list[RegistryEntryOut]
-    next_after: str | None
-
-
-class RevocationOut(BaseModel):
-    serial: str
-    merchant_id: str
-    status: str  # revoked | suspended (on hold)
-    reason: str | None
-    revoked_at: str
-
-
-class RevocationsOut(BaseModel):
-    data: list[RevocationOut]
-    crl: str  # PEM, signed by the CA
 
 
 def _certification(request: Request) -> Certification:

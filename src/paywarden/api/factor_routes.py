@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import Field
 
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..services import audit
@@ -21,38 +20,16 @@ from ..services.identity.sessions import NewSession
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
+from .schemas.identity import CodeIn, FreshIn, PasswordIn, PhraseIn
 from .signin_routes import (
-    CODE_CHARS_MAX,
-    PASSWORD_CHARS_MAX,
-    Body,
     refusals,
     request_meta,
     session_out,
 )
-from .text import Line
 
 router = APIRouter(prefix="/v1", tags=["factors"])
 PAGE_SIZE_DEFAULT = 50
 UserId = Annotated[str, Path(pattern=r"^usr_[0-9a-f]{16}$")]
-
-
-class PasswordIn(Body):
-    new_password: str = Field(min_length=1, max_length=PASSWORD_CHARS_MAX)
-    current_password: str | None = Field(default=None, min_length=1,
-                                         max_length=PASSWORD_CHARS_MAX)
-    totp: str | None = Field(default=None, min_length=1, max_length=CODE_CHARS_MAX)
-
-
-class CodeIn(Body):
-    code: str = Field(min_length=1, max_length=CODE_CHARS_MAX)
-
-
-class FreshIn(Body):
-    totp: str | None = Field(default=None, min_length=1, max_length=CODE_CHARS_MAX)
-
-
-class PhraseIn(Body):
-    phrase: Line = Field(max_length=256)
 
 
 def _new_token(platform: PlatformDep, new: NewSession | None,

@@ -1,14 +1,18 @@
-"""Public ids and times: ``acct_`` + 16 hex digits; RFC 3339 UTC timestamps."""
+"""Public ids and times: ``acct_`` + 16 hex digits; RFC 3339 UTC timestamps (the one
+helper, :mod:`paywarden.domain.timestamps`, re-exported for the routes)."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+
+from ..domain.timestamps import parse_rfc3339, rfc3339
+
+__all__ = ["ACCOUNT_ID_PATTERN", "ACCOUNT_PREFIX", "account_id_from_str", "account_id_to_str",
+           "parse_rfc3339", "rfc3339"]
 
 ACCOUNT_PREFIX = "acct_"
 ACCOUNT_ID_PATTERN = r"^acct_[0-9a-f]{16}$"
 _ACCOUNT_RE = re.compile(ACCOUNT_ID_PATTERN)
-_NS = 1_000_000_000
 
 
 def account_id_to_str(account_id: int) -> str:
@@ -20,23 +24,3 @@ def account_id_from_str(value: str) -> int | None:
         return None
     number = int(value[len(ACCOUNT_PREFIX):], 16)
     return number if 0 < number < 2**63 else None
-
-
-def rfc3339(ns: int) -> str:
-    seconds, rest = divmod(ns, _NS)
-    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{rest:09d}Z"
-
-
-def parse_rfc3339(value: str) -> int | None:
-    """Nanoseconds since the epoch, or None if ``value`` is no RFC 3339 time with a zone."""
-    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})",
-                         value)
-    if match is None:
-        return None
-    whole, fraction, zone = match.groups()
-    try:
-        moment = datetime.fromisoformat(whole + ("+00:00" if zone == "Z" else zone))
-    except ValueError:
-        return None
-    return int(moment.timestamp()) * _NS + int((fraction or "0").ljust(9, "0"))

@@ -23,12 +23,12 @@ from ..services.ledger import EngineUnresponsive, NewAccount
 from ..services.ledger.currencies import currency
 from ..services.ledger.queries import AccountView, Balances, Ledger, TransferView
 from . import problem_codes as codes
-from . import schemas as s
 from .auth import require, require_by_method
 from .defences import enforce
 from .deps import PlatformDep
 from .ids import account_id_from_str, account_id_to_str, parse_rfc3339, rfc3339
 from .problems import RETRY_AFTER_S, Problem
+from .schemas import ledger as s
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_by_method(Resource.LEDGER))])
 

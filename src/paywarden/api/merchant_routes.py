@@ -17,7 +17,6 @@ from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
@@ -28,50 +27,12 @@ from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem, Refusals
-from .text import Line
+from .schemas.merchants import KeyIn, KeyOut, MerchantIn, MerchantOut, NewMerchantOut
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
 MerchantId = Annotated[str, Path(pattern=r"^mer_[0-9a-f]{16}$")]
 KeyId = Annotated[str, Path(pattern=r"^key_[0-9a-f]{24}$")]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class KeyIn(_Strict):
-    public_key: str = Field(max_length=4096, description="PEM of an Ed25519 public key")
-    label: Line = Field(default="", max_length=64)
-
-
-class MerchantIn(_Strict):
-    name: Line = Field(min_length=1, max_length=128)
-    public_key: str = Field(max_length=4096, description="PEM of an Ed25519 public key")
-    key_label: Line = Field(default="", max_length=64)
-
-
-class KeyOut(BaseModel):
-    id: str
-    label: str
-    status: str  # active | revoked
-    public_key: str  # raw Ed25519, base64url
-    created_at: str
-    revoked_at: str | None
-
-
-class MerchantOut(BaseModel):
-    id: str
-    name: str
-    status: str
-    created_at: str
-    keys: list[KeyOut]
-
-
-class NewMerchantOut(BaseModel):
-    merchant_id: str
-    key_id: str
-    merchant: MerchantOut
 
 
 _refusals = Refusals(codes.Merchants)

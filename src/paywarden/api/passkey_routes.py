@@ -7,10 +7,9 @@ with the browser's credential (``PublicKeyCredential.toJSON()``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
 from webauthn.helpers import bytes_to_base64url
 
 from ..domain.identity import Access, Resource
@@ -22,39 +21,11 @@ from . import problem_codes as codes
 from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem
-from .text import Line
+from .schemas.identity import CredentialIn, RegisterIn, SignInOptionsIn, StepUpOptionsIn
 
 router = APIRouter(prefix="/v1", tags=["passkeys"])
 DEVICE_COOKIE = "__Host-pw_device"
 DEVICE_ID_CHARS_MAX = 64
-
-
-CeremonyId = Annotated[str, Field(pattern=r"^chl_[0-9a-f]{16}$")]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class CredentialIn(Body):
-    ceremony_id: CeremonyId
-    credential: dict[str, Any] = Field(description="PublicKeyCredential.toJSON() of the browser")
-
-
-class RegisterIn(CredentialIn):
-    name: Line = Field(default="passkey", min_length=1, max_length=64)
-
-
-class SignInOptionsIn(Body):
-    username: str | None = Field(default=None, min_length=1, max_length=64)
-
-
-class StepUpOptionsIn(Body):
-    type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", examples=["payment"])
-    amount: int = Field(ge=0, le=2**53 - 1, description="minor units, e.g. 10000 = 100.00 EUR")
-    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])
-    payee: Line = Field(min_length=1, max_length=128)
-    reference: Line = Field(default="", max_length=140)
 
 
 def _options(options: Options) -> dict[str, Any]:

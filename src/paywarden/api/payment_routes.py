@@ -16,11 +16,10 @@ one for something else under the same id is refused (409).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from ..adapters.store.schema import step_up_evidence
@@ -34,21 +33,22 @@ from ..domain.escrow import (
     DisputeReason,
     EscrowTerms,
     OpenDispute,
+    PartyRole,
     Pay,
     Ship,
 )
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..domain.identity.stepup import parse_operation
+from ..domain.ledger.chart import AccountKind
 from ..domain.money import Money
 from ..services import receipts
+from ..services.ledger.accounts import AccountRef, platform_account
 from ..services.ledger.currencies import currency
 from ..services.payments import (
-    AccountRef,
     Checkout,
     Party,
     PaymentView,
     RefundDone,
-    platform_account,
 )
 from . import problem_codes as codes
 from .auth import CurrentPrincipal
@@ -56,71 +56,20 @@ from .deps import PlatformDep
 from .idempotency import Answer
 from .ids import rfc3339
 from .problems import Problem, Refusals
-from .text import Line, Prose, UrlText
+from .schemas.payments import (
+    AnswerIn,
+    CheckoutIn,
+    DecisionIn,
+    DisputeIn,
+    PayIn,
+    RefundIn,
+    ShipmentIn,
+)
 
 router = APIRouter(prefix="/v1", tags=["payments"])
 PaymentId = Annotated[str, Path(pattern=r"^pay_[0-9a-f]{24}$")]
 SessionId = Annotated[str, Path(pattern=r"^cs_[0-9a-f]{24}$")]
-REFUND_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
 PARKED_CURSOR = r"^\d{1,20}\.pay_[0-9a-f]{24}$"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class ItemIn(_Strict):
-    name: Line = Field(min_length=1, max_length=200)
-    quantity: int = Field(ge=1, le=10_000)
-    unit_amount: int = Field(ge=0, le=10**15)
-
-
-class TermsIn(_Strict):
-    days_to_ship: int = Field(ge=1, le=90)
-    release_after_days: int = Field(ge=1, le=60)
-
-
-class CheckoutIn(_Strict):
-    order_ref: Line = Field(min_length=1, max_length=128)
-    items: list[ItemIn] = Field(min_length=1, max_length=100)
-    amount: int = Field(ge=1, le=10**15)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    return_url: UrlText = Field(min_length=8, max_length=2048)
-    escrow: TermsIn
-
-
-class PayIn(_Strict):
-    method: Literal["wallet", "card", "bank"]
-    evidence_id: str = Field(max_length=32, description="step-up evidence over this order")
-    card_token: str | None = Field(default=None, max_length=64)
-
-
-class ShipmentIn(_Strict):
-    carrier: Line = Field(min_length=1, max_length=64)
-    tracking: Line = Field(min_length=1, max_length=128)
-
-
-class RefundIn(_Strict):
-    amount: int = Field(ge=1, le=10**15)
-    refund_id: str = Field(pattern=REFUND_ID, description="chosen by the client, unique per "
-                           "payment: a retry with the same refund_id returns the first refund")
-
-
-class DisputeIn(_Strict):
-    reason: Line = Field(max_length=32)
-    detail: Prose = Field(default="", max_length=2000)
-    evidence_refs: list[Line] = Field(default_factory=list, max_length=10)
-
-
-class AnswerIn(_Strict):
-    statement: Prose = Field(min_length=1, max_length=2000)
-    evidence_refs: list[Line] = Field(default_factory=list, max_length=10)
-
-
-class DecisionIn(_Strict):
-    resolution: Literal["release", "refund", "split"]
-    refund: int | None = Field(default=None, ge=1)
-    release: int | None = Field(default=None, ge=1)
 
 
 _refusals = Refusals(codes.Payments, codes.Escrow, codes.Money, codes.Cards,
@@ -129,10 +78,10 @@ _refusals = Refusals(codes.Payments, codes.Escrow, codes.Money, codes.Cards,
 
 def _party(principal: Principal) -> Party:
     if principal.kind is Kind.MERCHANT and principal.owner:
-        return Party("merchant", principal.owner)
+        return Party(PartyRole.MERCHANT, principal.owner)
     if principal.kind is Kind.CUSTOMER and principal.owner:
-        return Party("buyer", principal.owner)
-    return Party("staff", principal.actor)
+        return Party(PartyRole.BUYER, principal.owner)
+    return Party(PartyRole.STAFF, principal.actor)
 
 
 def _out(view: PaymentView) -> dict[str, Any]:
@@ -248,7 +197,7 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
     answer = _payment_answer(platform, 200, return_url=session.return_url)
     with _refusals():
         platform.payments.apply(session.payment_id, Pay(session.amount),
-                                party=Party("buyer", buyer), funding=funding,
+                                party=Party(PartyRole.BUYER, buyer), funding=funding,
                                 method=body.method, precondition=confirmed,
                                 finish=answer.record)
     return answer.response
@@ -256,14 +205,14 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
 
 def _funding(platform: Platform, buyer: str, body: PayIn, amount: Money) -> AccountRef:
     if body.method == "wallet":
-        return AccountRef("wallet", buyer, amount.currency)
+        return AccountRef(AccountKind.WALLET, buyer, amount.currency)
     if body.method == "bank":
-        return AccountRef("bank", buyer, amount.currency)
+        return AccountRef(AccountKind.BANK, buyer, amount.currency)
     if not body.card_token:
         raise Problem(codes.Payments.CARD_TOKEN_REQUIRED, "a card payment names a stored card")
     with _refusals():
         platform.card_issuer.authorise(body.card_token, owner=buyer, amount=amount)
-    return platform_account("card_issuer", amount.currency)
+    return platform_account(AccountKind.CARD_ISSUER, amount.currency)
 
 
 def _evidence_operation(conn: Connection, user: str, evidence_id: str) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
@@ -26,39 +25,11 @@ from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem
+from .schemas.sessions import MeOut, RevokedOut, SessionListOut, SessionOut
 
 router = APIRouter(prefix="/v1", tags=["sessions"])
 SessionId = Annotated[str, Path(pattern=r"^ses_[0-9a-f]{16}$")]
 UserId = Annotated[str, Path(min_length=1, max_length=32)]
-
-
-class MeOut(BaseModel):
-    kind: str
-    id: str
-    roles: list[str]
-    owner: str | None
-    session_id: str | None
-    key_id: str | None
-    auth_methods: list[str]
-
-
-class SessionOut(BaseModel):
-    id: str
-    created: str
-    last_seen: str
-    expires: str
-    user_agent: str
-    address: str
-    auth_methods: list[str]
-    current: bool
-
-
-class SessionListOut(BaseModel):
-    data: list[SessionOut]
-
-
-class RevokedOut(BaseModel):
-    revoked: int
 
 
 def _out(info: SessionInfo, principal: Principal) -> SessionOut:

@@ -20,12 +20,11 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..bootstrap import Platform
 from ..services.identity import enrolment, password_signin, resets
 from ..services.identity.guessing import TooManyAttempts
-from ..services.identity.password_signin import SecondFactor, SignInFailed
+from ..services.identity.password_signin import SignInFailed
 from ..services.identity.passwords import HashingBusy
 from ..services.identity.sessions import NewSession
 from ..services.identity.signin import RequestMeta
@@ -34,50 +33,13 @@ from .addresses import client_address
 from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem
-from .text import Line
+from .schemas.identity import PasswordSignInIn, ResetIn, SecondFactorIn, SignUpIn
 
 router = APIRouter(prefix="/v1", tags=["sign-in"])
 DEVICE_COOKIE = "__Host-pw_device"  # the same cookie passkey sign-in reads
 DEVICE_ID_BYTES = 16
 DEVICE_ID_CHARS_MAX = 64
 DEVICE_COOKIE_MAX_AGE_S = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
-PASSWORD_CHARS_MAX = 1024  # the policy allows 256; beyond this the request is malformed
-CODE_CHARS_MAX = 64
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class SecondFactorIn(Body):
-    totp: str | None = Field(default=None, min_length=1, max_length=CODE_CHARS_MAX)
-    recovery_code: str | None = Field(default=None, min_length=1, max_length=CODE_CHARS_MAX)
-
-    @model_validator(mode="after")
-    def _one_at_most(self) -> SecondFactorIn:
-        if self.totp is not None and self.recovery_code is not None:
-            raise ValueError("give a totp code or a recovery code, not both")
-        return self
-
-    def factor(self) -> SecondFactor:
-        return SecondFactor(totp=self.totp, recovery_code=self.recovery_code)
-
-
-class PasswordSignInIn(SecondFactorIn):
-    username: str = Field(min_length=1, max_length=256)
-    password: str = Field(min_length=1, max_length=PASSWORD_CHARS_MAX)
-
-
-class ResetIn(SecondFactorIn):
-    username: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=1, max_length=PASSWORD_CHARS_MAX)
-
-
-class SignUpIn(Body):
-    username: Line = Field(min_length=1, max_length=256)
-    display_name: Line = Field(min_length=1, max_length=256)
-    email: Line | None = Field(default=None, max_length=254)
-    password: str | None = Field(default=None, min_length=1, max_length=PASSWORD_CHARS_MAX)
 
 
 @contextmanager

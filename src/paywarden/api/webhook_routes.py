@@ -13,10 +13,9 @@ Another merchant's event answers 404.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
@@ -26,53 +25,13 @@ from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem, Refusals
-from .text import UrlText
+from .schemas.webhooks import DeliveryOut, EndpointIn, EndpointOut, EventOut, EventPage
 
 router = APIRouter(prefix="/v1/merchants/me", tags=["webhooks"])
 
 PAGE_SIZE_DEFAULT = 20
 EventId = Annotated[str, Path(pattern=webhooks.EVENT_ID_PATTERN)]
 _refusals = Refusals(codes.Webhooks)
-
-
-class EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    url: UrlText = Field(min_length=1, max_length=2048, description="https URL that receives "
-                     "the merchant's events")
-
-
-class EndpointOut(BaseModel):
-    url: str
-    status: str  # active | disabled
-    created_at: str
-    updated_at: str
-
-
-class DeliveryOut(BaseModel):
-    attempt: int
-    at: str
-    status_code: int | None
-    error: str | None
-    duration_ms: int
-    state: str
-    next_attempt_at: str | None
-
-
-class EventOut(BaseModel):
-    id: str
-    type: str
-    created_at: str
-    audit_index: int | None
-    state: str  # pending | delivered | failed
-    attempts: int
-    next_attempt_at: str | None
-    data: dict[str, Any]
-    deliveries: list[DeliveryOut]
-
-
-class EventPage(BaseModel):
-    data: list[EventOut]
-    next_cursor: str | None
 
 
 def _merchant(platform: Platform, principal: Principal, resource: Resource,

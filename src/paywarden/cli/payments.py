@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ..api.ids import rfc3339
+from ..domain.timestamps import rfc3339
 from ..services.ledger.currencies import currency
 from ..services.payments import ParkedPayment
 from ..services.payments.timers import PARKED_PAGE_SIZE_MAX

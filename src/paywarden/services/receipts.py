@@ -32,7 +32,6 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from joserfc import jws
@@ -43,6 +42,7 @@ from sqlalchemy import Connection, insert, select
 
 from ..adapters.store.schema import receipts
 from ..domain.errors import DomainError
+from ..domain.timestamps import NS, rfc3339
 from .keys import Keys
 
 ALGORITHM = "Ed25519"
@@ -56,7 +56,6 @@ RESERVED = frozenset({"jti", "sub", "iss", "iat", "time", "audience", "audit_ind
                       "payment_id", "aud", "exp", "nbf"})
 CLAIMS_BYTES_MAX = 8 * 1024
 _CURRENCY = re.compile(r"[A-Z]{3}")
-NS = 1_000_000_000
 
 
 class ReceiptRefused(DomainError):
@@ -104,9 +103,6 @@ def _json(value: dict[str, Any]) -> bytes:
                       allow_nan=False).encode()
 
 
-def rfc3339(ns: int) -> str:
-    seconds, rest = divmod(ns, NS)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{rest:09d}Z"
 
 
 def issue(conn: Connection, keys: Keys, *, payment_id: str, audience: str,

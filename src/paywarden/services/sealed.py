@@ -8,7 +8,8 @@ returned. Exact-match lookups go through keyed blind indexes
 (``users.username_index``), never through the plaintext.
 
 :data:`SEALED_COLUMNS` lists every sealed column with the primary-key columns
-its row id is made of, registered with the keyring so that its rewrap walks it;
+its row id is made of, as declared on its table (``Column.info``; see
+adapters/store/schema/base.py), which is also what the keyring's rewrap walks;
 :data:`BLIND_INDEXES` says which sealed column each blind index is computed
 from (what a new blind-index key has to recompute).
 
@@ -29,7 +30,7 @@ from sqlalchemy import and_, delete, select, update
 from ..adapters.store import Database
 from ..adapters.store.schema import metadata, sealing_backlog
 from ..domain.errors import InvariantViolation
-from .keys.rewrap import SealedColumn, register_sealed_column
+from .keys.rewrap import SealedColumn, sealed_columns
 
 log = structlog.get_logger(__name__)
 BACKLOG_BATCH_SIZE_MAX = 500
@@ -52,20 +53,7 @@ class BlindIndex:
     source: str  # the sealed column whose plaintext it indexes
 
 
-def _register(table: str, key: tuple[str, ...], *columns: str) -> tuple[SealedColumn, ...]:
-    return tuple(register_sealed_column(table, column, key=key) for column in columns)
-
-
-# Registered with the keyring at import, so that its rewrap covers every column.
-SEALED_COLUMNS: tuple[SealedColumn, ...] = (
-    *_register("users", ("id",), "username_sealed", "display_name_sealed", "email_sealed",
-               "anti_phishing_phrase_sealed"),
-    *_register("totp_factors", ("user_id",), "secret_sealed"),
-    *_register("sessions", ("id",), "label_sealed", "user_agent_sealed", "address_sealed"),
-    *_register("notifications", ("id",), "subject_sealed", "body_sealed"),
-    *_register("idempotency_keys", ("principal", "key"), "response_body_sealed"),
-    *_register("cards", ("id",), "number_sealed", "holder_name_sealed"),
-)
+SEALED_COLUMNS: tuple[SealedColumn, ...] = tuple(sealed_columns())
 BLIND_INDEXES: tuple[BlindIndex, ...] = (
     BlindIndex("users", "username_index", "username_sealed"),
     # cards.fingerprint indexes owner + number: services/cards/vault.py computes it.
@@ -78,7 +66,7 @@ def sealed_column(table: str, column: str) -> SealedColumn:
     try:
         return _BY_NAME[(table, column)]
     except KeyError:
-        raise InvariantViolation(f"{table}.{column} is not a registered sealed column") from None
+        raise InvariantViolation(f"{table}.{column} is not a declared sealed column") from None
 
 
 def row_id(*key: object) -> str:

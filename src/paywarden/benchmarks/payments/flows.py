@@ -16,7 +16,7 @@ import httpx
 
 from ...bootstrap import Platform
 from ...client import PayWardenClient
-from ...domain.escrow import ConfirmReceipt, EscrowTerms, Pay, Ship, State
+from ...domain.escrow import ConfirmReceipt, EscrowTerms, PartyRole, Pay, Ship, State
 from ...domain.money import Money
 from ...services.payments import Party
 from .load import Recorder, Unit
@@ -37,8 +37,8 @@ def _items() -> list[dict[str, Any]]:
 
 def service_flow(platform: Platform, shopper: Shopper) -> Unit:
     payments = platform.payments
-    buyer = Party("buyer", shopper.buyer_id)
-    merchant = Party("merchant", shopper.merchant_id)
+    buyer = Party(PartyRole.BUYER, shopper.buyer_id)
+    merchant = Party(PartyRole.MERCHANT, shopper.merchant_id)
 
     def flow(rec: Recorder) -> None:
         ref = _order_ref()

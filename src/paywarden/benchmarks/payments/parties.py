@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ...bootstrap import Platform
 from ...domain.identity import Kind
 from ...domain.ledger import Transfer, TransferResult
+from ...domain.ledger.chart import AccountKind
 from ...services.certification import BusinessDetails
 from ...services.identity.users import create_user
-from ...services.payments import AccountRef, platform_account
-from ...services.payments.accounts import ensure
+from ...services.ledger.accounts import AccountRef, ensure, platform_account
 from ...testing.authenticator import SoftAuthenticator
 
 ACTOR = "cli:bench"
@@ -47,7 +47,7 @@ def make_shoppers(platform: Platform, count: int) -> list[Shopper]:
         platform.queries.create_ledger(CURRENCY, now_ns=platform.clock.now_ns())
     run = secrets.token_hex(4)
     shoppers = [_shopper(platform, f"{run}-{i}") for i in range(count)]
-    clearing = platform_account("bank_clearing", CURRENCY)
+    clearing = platform_account(AccountKind.BANK_CLEARING, CURRENCY)
     ensure(platform.engine, [clearing, *(s.wallet for s in shoppers)])
     deposits = [Transfer(f"bench-deposit-{s.buyer_id}", clearing.id, s.wallet.id, WALLET_MINOR,
                          s.wallet.ledger, 1) for s in shoppers]
@@ -75,7 +75,7 @@ def _shopper(platform: Platform, tag: str) -> Shopper:
                             display_name="Bench Buyer", roles=frozenset({"customer"}),
                             now_ns=platform.clock.now_ns())
     return Shopper(made.merchant.id, made.key_id, key, domain, buyer.id, username,
-                   AccountRef("wallet", buyer.id, CURRENCY))
+                   AccountRef(AccountKind.WALLET, buyer.id, CURRENCY))
 
 
 def enrolment_token(platform: Platform, shopper: Shopper) -> str:

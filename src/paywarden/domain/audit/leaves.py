@@ -15,10 +15,11 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
+
+from ..timestamps import rfc3339
 
 LEAF_VERSION = 1
 TREE_HEAD_CONTEXT = b"PayWarden tree head v1\n"
@@ -87,16 +88,8 @@ def state_digest(state: Any) -> str | None:
     return hashlib.sha256(canonical(jsonable(state))).hexdigest()
 
 
-def rfc3339_ns(at_ns: int) -> str:
-    seconds, nanos = divmod(at_ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{nanos:09d}Z"
 
 
-def parse_rfc3339_ns(text: str) -> int:
-    stamp, _, frac = text.removesuffix("Z").partition(".")
-    seconds = int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp())
-    return seconds * 1_000_000_000 + int(frac.ljust(9, "0"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +108,7 @@ def leaf(seq: int, event: Event) -> bytes:
     return canonical({
         "v": LEAF_VERSION,
         "seq": seq,
-        "time": rfc3339_ns(event.at_ns),
+        "time": rfc3339(event.at_ns),
         "actor": event.actor,
         "action": event.action,
         "object": event.object_id,

@@ -46,6 +46,7 @@ from .events import (
 )
 from .legs import Leg, Outcome, Role, check_outcome
 from .machine import ALLOWED, due, transition
+from .parties import SENDERS, PartyRole
 from .terms import (
     BPS_PER_UNIT,
     DAYS_TO_SHIP_MAX,
@@ -65,6 +66,7 @@ __all__ = [
     "HOLDING_STATES",
     "NS_PER_DAY",
     "RELEASE_AFTER_DAYS_MAX",
+    "SENDERS",
     "SESSION_TTL_NS_MAX",
     "TEXT_CHARS_MAX",
     "TIMER_EVENT_TYPES",
@@ -87,6 +89,7 @@ __all__ = [
     "Leg",
     "OpenDispute",
     "Outcome",
+    "PartyRole",
     "Pay",
     "Refund",
     "Resolution",

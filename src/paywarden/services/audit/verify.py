@@ -37,6 +37,7 @@ from ...domain.ledger.digests import (
     rows_digest,
     transfers_digest,
 )
+from ...domain.timestamps import rfc3339
 from . import tree_heads
 
 CHUNK = 5_000
@@ -150,7 +151,7 @@ class _Checker:
         if not canonical or not isinstance(body, dict):
             self.fail("audit_leaf_invalid", f"entry {seq}: the leaf is not canonical JSON")
             return
-        columns = {"seq": seq, "time": leaves.rfc3339_ns(int(row.at)), "actor": row.actor,
+        columns = {"seq": seq, "time": rfc3339(int(row.at)), "actor": row.actor,
                    "action": row.action, "object": row.object, "outcome": row.outcome,
                    "detail": json.loads(row.detail)}
         differs = sorted(k for k, v in columns.items() if body.get(k) != v)

@@ -13,13 +13,13 @@ import contextlib
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ... import __version__
 from ...adapters.clock import Clock
 from ...adapters.store import Database
+from ...domain.timestamps import rfc3339
 from ..audit.tree_heads import TreeHeads
 from ..keys import Keys
 from . import auditing
@@ -45,10 +45,6 @@ class BackupResult:
                 "tree_size": self.manifest.tree_size, "rows": self.manifest.rows}
 
 
-def rfc3339(ns: int) -> str:
-    seconds, rest = divmod(ns, 1_000_000_000)
-    moment = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{moment}.{rest:09d}Z"
 
 
 def new_backup_id() -> str:

@@ -21,7 +21,6 @@ from ...adapters.store.schema import (
     merchants,
 )
 from ...domain.errors import DomainError
-from ..keys import register_sealed_column
 from ..sealed import FieldKeys
 from .hostnames import normalise_domain
 
@@ -36,9 +35,6 @@ DOMAIN_ID_PREFIX = "dom_"
 SUBMITTED, APPROVED, REJECTED = "submitted", "approved", "rejected"
 LIVE_CERTIFICATE = ("active", "suspended")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-
-SEALED = tuple(register_sealed_column(TABLE, f"{name}_sealed", key=("merchant_id",))
-               for name in DETAILS)
 
 
 @dataclass(frozen=True)

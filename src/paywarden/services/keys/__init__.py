@@ -8,7 +8,7 @@ rewrap), ``jwks`` (the published public keys), ``signer``.
 
 from .errors import KeyInUse, KeyNotUsable, KeyringError, RotationRefused, UnknownPurpose
 from .keyring import Keys
-from .rewrap import RewrapReport, SealedColumn, register_sealed_column, sealed_columns
+from .rewrap import RewrapReport, SealedColumn, sealed_columns
 from .signer import Signer
 from .store import KeyVersion
 
@@ -23,6 +23,5 @@ __all__ = [
     "SealedColumn",
     "Signer",
     "UnknownPurpose",
-    "register_sealed_column",
     "sealed_columns",
 ]

@@ -1,10 +1,11 @@
 """Sealed columns and the rewrap that moves their records to the active data key.
 
-Modules that store sealed values register each column once, at import time::
+A sealed column is declared next to its table (adapters/store/schema), with
+``info=SEALED``; its row id is the table's primary key::
 
-    register_sealed_column("users", "email_sealed", key=("id",))
+    Column("email_sealed", LargeBinary, info=SEALED)
 
-The rewrap walks every registered column in primary-key order, in batches: a record
+The rewrap walks every declared column in primary-key order, in batches: a record
 whose data key is wrapped under an older ``data`` version gets its data key
 re-wrapped under the active version (the record's ciphertext is not touched).
 Each batch is one transaction that compares-and-sets the value it read, and that
@@ -19,9 +20,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, column, func, select, table, tuple_, update
+from sqlalchemy import (
+    Connection,
+    MetaData,
+    and_,
+    column,
+    func,
+    select,
+    table,
+    tuple_,
+    update,
+)
 
 from ...adapters import crypto
+from ...adapters.store.schema import metadata
 from .. import audit
 from .purposes import DATA, RETIRED
 
@@ -46,28 +58,16 @@ class SealedColumn:
         return parts[0] if len(parts) == 1 else tuple_(*parts)
 
 
-_REGISTRY: dict[tuple[str, str], SealedColumn] = {}
-
-
-def register_sealed_column(table_name: str, column_name: str, *,
-                           key: tuple[str, ...] = ("id",)) -> SealedColumn:
-    if not key:
-        raise ValueError(f"{table_name}.{column_name}: a sealed column needs a key")
-    found = SealedColumn(table_name, column_name, tuple(key))
-    existing = _REGISTRY.setdefault((table_name, column_name), found)
-    if existing != found:
-        raise ValueError(f"{table_name}.{column_name} is already registered with key "
-                         f"{existing.key!r}")
-    return found
-
-
-def unregister_sealed_column(table_name: str, column_name: str) -> None:
-    """For tests."""
-    _REGISTRY.pop((table_name, column_name), None)
-
-
-def sealed_columns() -> list[SealedColumn]:
-    return sorted(_REGISTRY.values(), key=lambda c: (c.table, c.column))
+def sealed_columns(meta: MetaData | None = None) -> list[SealedColumn]:
+    """Every column of ``meta`` (the platform's tables) declared sealed, keyed by its table's
+    primary key."""
+    found = [SealedColumn(t.name, c.name, tuple(k.name for k in t.primary_key.columns))
+             for t in (metadata if meta is None else meta).tables.values()
+             for c in t.columns if c.info.get("sealed")]
+    for sealed in found:
+        if not sealed.key:
+            raise ValueError(f"{sealed.table}.{sealed.column}: a sealed column needs a key")
+    return sorted(found, key=lambda c: (c.table, c.column))
 
 
 @dataclass

@@ -3,7 +3,7 @@
 ``rotate`` retires the active version (it keeps decrypting and verifying, never
 encrypts or signs again) and starts the next one, in one transaction.
 ``destroy`` deletes a retired version's secret: for ``data`` only once no
-registered sealed column holds a record under it and it has been retired longer
+declared sealed column holds a record under it and it has been retired longer
 than the keyring's cache window (no process can still be encrypting with it).
 ``blind_index`` never rotates: the indexes would all have to be recomputed from
 the plaintexts, which this module does not do (a known limit).
@@ -78,7 +78,7 @@ def destroy(keys: Keys, kid: str, *, actor: str) -> KeyVersion:
             raise KeyNotUsable(kid, "recently retired", "be destroyed yet (another process "
                                "may still encrypt with it until its cache expires)")
         if not rewrap_.sealed_columns():
-            # Nothing registered says where records are: unused cannot be proven.
+            # Nothing declared says where records are: unused cannot be proven.
             raise KeyNotUsable(kid, RETIRED, "be destroyed while no sealed column is "
                                "registered (nothing shows it unused)")
         in_use = rewrap_.first_use(keys, version.version)

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from ...domain.errors import DomainError
 from ...domain.escrow import Escrow, Leg, Role
 from ...domain.ledger import Transfer, TransferFlags
-from .accounts import AccountRef
-
-TRANSFER_CODE = 20  # ledger transfer code of payment movements
+from ...domain.ledger.chart import AccountKind, TransferCode
+from ..ledger.accounts import AccountRef
 
 
 def chain(payment_id: str, version: int, legs: Sequence[Leg],
@@ -22,14 +21,14 @@ def chain(payment_id: str, version: int, legs: Sequence[Leg],
     try:
         linked = [Transfer(f"{payment_id}.{version}.{i}", refs[leg.from_role].id,
                            refs[leg.to_role].id, leg.amount.amount_minor,
-                           refs[leg.to_role].ledger, TRANSFER_CODE,
+                           refs[leg.to_role].ledger, int(TransferCode.PAYMENT),
                            int(TransferFlags.LINKED) if i < len(legs) - 1 else 0)
                   for i, leg in enumerate(legs)]
     except KeyError:
         raise DomainError("payment_funding_missing",
                           "the payment has no funding source to move money from") from None
     funding = refs.get(Role.BUYER_FUNDING)
-    if funding is not None and funding.kind == "card_issuer":
+    if funding is not None and funding.kind is AccountKind.CARD_ISSUER:
         grouped = [_authorise_and_capture(t) if t.debit_account_id == funding.id else [t]
                    for t in linked]
         linked = _relink([t for group in grouped for t in group])
@@ -57,6 +56,3 @@ def timer_at(escrow: Escrow) -> int | None:
     found = [v for v in (t.expires_at_ns, t.ship_by_ns, t.release_at_ns) if v is not None]
     return min(found) if found else None
 
-
-def funding_of(ref: AccountRef) -> str:
-    return f"{ref.kind}:{ref.owner}"

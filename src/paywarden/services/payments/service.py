@@ -34,50 +34,34 @@ from ...adapters.store import Database
 from ...adapters.store.schema import payments
 from ...domain.errors import DomainError, InvariantViolation
 from ...domain.escrow import (
-    AnswerDispute,
-    AutoRefund,
-    AutoRelease,
-    Cancel,
-    ConfirmReceipt,
-    DecideDispute,
+    SENDERS,
     Escrow,
     EscrowTerms,
     Event,
-    Expire,
     FeeSchedule,
-    OpenDispute,
+    PartyRole,
     Pay,
     Refund,
     Role,
-    Ship,
     due,
     new_escrow,
     transition,
 )
+from ...domain.ledger.chart import AccountKind
 from ...domain.money import Money
 from .. import audit
-from ..keys import Keys, register_sealed_column
+from ..keys import Keys
 from ..ledger import LedgerEngine
+from ..ledger.accounts import AccountRef, new_account, platform_account
 from ..writepath import GroupWriter
 from . import checkouts, codec, legs, refunds, timers
-from .accounts import AccountRef, new_account, platform_account
 from .checkouts import Checkout
 from .notices import Later, notifier, outbox
 from .recent import RecentPayments
 from .timers import TIMER_BATCH_SIZE_MAX, TIMER_BATCHES_PER_RUN_MAX, ParkedPayment
 from .units import CheckoutUnit, Finish, RefundDone, Stale, TransitionUnit, may_receive
 
-SEALED = register_sealed_column("payments", "escrow")
-SENDERS: dict[type, frozenset[str]] = {
-    Pay: frozenset({"buyer"}), Cancel: frozenset({"buyer", "merchant", "staff"}),
-    Ship: frozenset({"merchant"}), ConfirmReceipt: frozenset({"buyer"}),
-    OpenDispute: frozenset({"buyer"}), AnswerDispute: frozenset({"merchant"}),
-    DecideDispute: frozenset({"staff"}), Refund: frozenset({"merchant", "staff"}),
-    Expire: frozenset({"system"}), AutoRefund: frozenset({"system"}),
-    AutoRelease: frozenset({"system"}),
-}
 STALE_RETRIES_MAX = 8  # a payment changed between read and batch: prepare again, this often
-SYSTEM_PARTY_ROLE = "system"
 log = structlog.get_logger(__name__)
 Notify = Callable[[Later, "PaymentView", str, int, bool, dict[str, Any]], None]
 __all__ = ["Checkout", "Finish", "Party", "PaymentView", "Payments", "RefundDone"]
@@ -87,8 +71,11 @@ __all__ = ["Checkout", "Finish", "Party", "PaymentView", "Payments", "RefundDone
 class Party:
     """Who sends an event: buyer (usr_…), merchant (mer_…), staff or system (an actor)."""
 
-    role: str
+    role: PartyRole
     id: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", PartyRole(self.role))  # "buyer" -> BUYER, or ValueError
 
     @property
     def actor(self) -> str:
@@ -274,7 +261,7 @@ class Payments:
             "updated_at": now, "buyer_id": buyer,
             "parked_reason": None, "parked_at": None, "timer_attempts": 0}
         if paid:
-            values |= {"method": method, "funding": legs.funding_of(refs[Role.BUYER_FUNDING])}
+            values |= {"method": method, "funding": refs[Role.BUYER_FUNDING].name}
         used = {t.debit_account_id for t in chain} | {t.credit_account_id for t in chain}
         receives = any(leg.to_role is Role.MERCHANT for leg in outcome.legs)
         view = PaymentView(payment_id, before.merchant_id, buyer,
@@ -317,7 +304,7 @@ class Payments:
             reason = "timer_out_of_sync"  # parked only if its row still says it is due
         else:
             try:
-                self.apply(payment_id, event, party=Party(SYSTEM_PARTY_ROLE, audit.SYSTEM))
+                self.apply(payment_id, event, party=Party(PartyRole.SYSTEM, audit.SYSTEM))
                 return True
             except InvariantViolation:
                 raise
@@ -342,20 +329,19 @@ class Payments:
     # -- helpers ------------------------------------------------------------------------
 
     def _check_party(self, payment: PaymentView, party: Party, event: Event) -> None:
-        if party.role == "merchant" and party.id != payment.merchant_id:
+        if party.role is PartyRole.MERCHANT and party.id != payment.merchant_id:
             raise DomainError("not_found", f"no payment {payment.id}")
-        if party.role == "buyer" and not isinstance(event, Pay) and party.id != payment.buyer_id:
+        if party.role is PartyRole.BUYER and not isinstance(event, Pay) and party.id != payment.buyer_id:
             raise DomainError("not_found", f"no payment {payment.id}")
 
     def _accounts(self, payment: PaymentView, funding: AccountRef | None
                   ) -> dict[Role, AccountRef]:
         cur = payment.escrow.currency
-        refs = {Role.ESCROW: platform_account("escrow", cur),
-                Role.PLATFORM_FEE: platform_account("fee_income", cur),
-                Role.MERCHANT: AccountRef("merchant", payment.merchant_id, cur)}
+        refs = {Role.ESCROW: platform_account(AccountKind.ESCROW, cur),
+                Role.PLATFORM_FEE: platform_account(AccountKind.FEE_INCOME, cur),
+                Role.MERCHANT: AccountRef(AccountKind.MERCHANT, payment.merchant_id, cur)}
         if funding is None and payment.funding:
-            kind, owner = payment.funding.split(":", 1)
-            funding = AccountRef(kind, owner, cur)
+            funding = AccountRef.from_name(payment.funding, cur)
         if funding is not None:
             refs[Role.BUYER_FUNDING] = funding
         return refs

@@ -11,12 +11,11 @@ from ...adapters.store import Database
 from ...adapters.store.schema import webhook_endpoints
 from ...domain.errors import InvariantViolation
 from .. import audit
-from ..keys import Keys, register_sealed_column
+from ..keys import Keys
 from .urls import check_url
 
 TABLE = "webhook_endpoints"
 URL_COLUMN = "url_sealed"
-register_sealed_column(TABLE, URL_COLUMN, key=("merchant_id",))
 
 
 @dataclass(frozen=True)

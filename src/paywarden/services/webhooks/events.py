@@ -16,13 +16,13 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select
 
 from ...adapters.store.schema import webhook_deliveries, webhook_events
 from ...domain.errors import InvariantViolation
+from ...domain.timestamps import rfc3339
 from .. import audit
 from .errors import WebhookRefused
 
@@ -36,7 +36,6 @@ DELIVERIES_SHOWN_MAX = 20  # per event in the log; the newest
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
-NS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -72,9 +71,6 @@ class Event:
                                "data": json.loads(self.payload)}).encode()
 
 
-def rfc3339(ns: int) -> str:
-    seconds, rest = divmod(ns, NS)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{rest:09d}Z"
 
 
 def _no_floats(value: Any, path: str = "payload") -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .base import metadata
+from .base import SEALED, metadata
 
 cards = Table(
     "cards",
@@ -31,8 +31,8 @@ cards = Table(
     Column("last4", String(4), nullable=False),
     Column("exp_month", Integer, nullable=False),
     Column("exp_year", Integer, nullable=False),
-    Column("number_sealed", LargeBinary, nullable=False),
-    Column("holder_name_sealed", LargeBinary, nullable=False),
+    Column("number_sealed", LargeBinary, info=SEALED, nullable=False),
+    Column("holder_name_sealed", LargeBinary, info=SEALED, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     UniqueConstraint("owner", "fingerprint", name="uq_cards_owner_fingerprint"),

@@ -20,17 +20,17 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .base import metadata
+from .base import SEALED, metadata
 
 merchant_applications = Table(
     "merchant_applications",
     metadata,
     Column("merchant_id", String(32), ForeignKey("merchants.id"), primary_key=True),
     Column("status", String(16), nullable=False),  # submitted | approved | rejected
-    Column("legal_name_sealed", LargeBinary, nullable=False),
-    Column("registration_number_sealed", LargeBinary, nullable=False),
-    Column("address_sealed", LargeBinary, nullable=False),
-    Column("contact_email_sealed", LargeBinary, nullable=False),
+    Column("legal_name_sealed", LargeBinary, info=SEALED, nullable=False),
+    Column("registration_number_sealed", LargeBinary, info=SEALED, nullable=False),
+    Column("address_sealed", LargeBinary, info=SEALED, nullable=False),
+    Column("contact_email_sealed", LargeBinary, info=SEALED, nullable=False),
     Column("submitted_at", BigInteger, nullable=False),
     Column("decided_at", BigInteger),
     Column("decided_by", String(128)),

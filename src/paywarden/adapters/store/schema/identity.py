@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-from .base import metadata
+from .base import SEALED, metadata
 
 users = Table(
     "users",
@@ -34,12 +34,12 @@ users = Table(
     Column("merchant_id", String(32), ForeignKey("merchants.id")),  # merchant users only
     # Blind index of the NFKC, case-folded username: every exact-match lookup uses it.
     Column("username_index", String(64), nullable=False, unique=True),
-    Column("username_sealed", LargeBinary),
-    Column("display_name_sealed", LargeBinary),
-    Column("email_sealed", LargeBinary),  # for notifications only, never a sign-in factor
+    Column("username_sealed", LargeBinary, info=SEALED),
+    Column("display_name_sealed", LargeBinary, info=SEALED),
+    Column("email_sealed", LargeBinary, info=SEALED),  # for notifications only, never a sign-in factor
     Column("roles", String(256), nullable=False),  # comma-separated role names
     Column("status", String(16), nullable=False),  # active | disabled
-    Column("anti_phishing_phrase_sealed", LargeBinary),
+    Column("anti_phishing_phrase_sealed", LargeBinary, info=SEALED),
     Column("password_hash", String(256)),
     Column("password_changed_at", BigInteger),
     Column("failed_signins", Integer, nullable=False),
@@ -69,7 +69,7 @@ totp_factors = Table(
     "totp_factors",
     metadata,
     Column("user_id", String(32), ForeignKey("users.id"), primary_key=True),
-    Column("secret_sealed", LargeBinary),
+    Column("secret_sealed", LargeBinary, info=SEALED),
     Column("last_step", BigInteger),  # the last accepted time step: each code works once
     Column("created_at", BigInteger, nullable=False),
     Column("confirmed_at", BigInteger),
@@ -97,9 +97,9 @@ sessions = Table(
     Column("kind", String(16), nullable=False),  # customer | staff | merchant
     Column("roles", String(256), nullable=False),
     Column("auth_methods", String(64), nullable=False),  # passkey | password+totp | cli …
-    Column("label_sealed", LargeBinary),  # the username, or the actor of a CLI token
-    Column("user_agent_sealed", LargeBinary),
-    Column("address_sealed", LargeBinary),
+    Column("label_sealed", LargeBinary, info=SEALED),  # the username, or the actor of a CLI token
+    Column("user_agent_sealed", LargeBinary, info=SEALED),
+    Column("address_sealed", LargeBinary, info=SEALED),
     Column("created_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
     Column("idle_expires_at", BigInteger, nullable=False),
@@ -125,8 +125,8 @@ notifications = Table(
     Column("id", String(32), primary_key=True),  # ntf_…
     Column("user_id", String(32), ForeignKey("users.id"), nullable=False),
     Column("kind", String(32), nullable=False),  # new_device | factor_changed | locked | …
-    Column("subject_sealed", LargeBinary),
-    Column("body_sealed", LargeBinary),
+    Column("subject_sealed", LargeBinary, info=SEALED),
+    Column("body_sealed", LargeBinary, info=SEALED),
     Column("created_at", BigInteger, nullable=False),
     Column("sent_at", BigInteger),
     Column("read_at", BigInteger),

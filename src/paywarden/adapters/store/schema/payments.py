@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Table, Text
 
-from .base import metadata
+from .base import SEALED, metadata
 
 checkout_sessions = Table(
     "checkout_sessions",
@@ -48,7 +48,7 @@ payments = Table(
     Column("currency", String(3), nullable=False),
     Column("method", String(8)),  # wallet | card | bank, when paid
     Column("funding", String(64)),  # the buyer_funding account: kind:owner
-    Column("escrow", LargeBinary, nullable=False),  # sealed codec.dumps(Escrow)
+    Column("escrow", LargeBinary, info=SEALED, nullable=False),  # sealed codec.dumps(Escrow)
     Column("timer_at", BigInteger),  # the next timer (expiry, ship-by, release), if any
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, String, Table, Text
 
-from .base import metadata
+from .base import SEALED, metadata
 
 # A nonce is refused if seen for the same key within the replay window.
 request_nonces = Table(
@@ -24,7 +24,7 @@ idempotency_keys = Table(
     Column("state", String(8), nullable=False),  # running | done
     Column("status_code", Integer),
     Column("response_headers", Text),  # JSON
-    Column("response_body_sealed", LargeBinary),  # may echo personal data: sealed
+    Column("response_body_sealed", LargeBinary, info=SEALED),  # may echo personal data: sealed
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False, index=True),
 )

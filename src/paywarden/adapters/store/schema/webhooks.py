@@ -22,13 +22,13 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .base import metadata
+from .base import SEALED, metadata
 
 webhook_endpoints = Table(
     "webhook_endpoints",
     metadata,
     Column("merchant_id", String(32), ForeignKey("merchants.id"), primary_key=True),
-    Column("url_sealed", LargeBinary, nullable=False),
+    Column("url_sealed", LargeBinary, info=SEALED, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("disabled_at", BigInteger),

@@ -1,17 +1,14 @@
-"""Request and response bodies of the ledger API. Strict: no coercion of types.
-
-A float, a string of digits or a boolean is never an amount; anything the
-schema refuses fails the whole request with 422 and applies nothing.
-"""
+"""Request and response bodies of the ledger API (api/ledger_routes.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from ..domain.ledger import AMOUNT_MAX, model
-from .ids import ACCOUNT_ID_PATTERN
+from ...domain.ledger import AMOUNT_MAX, model
+from ..ids import ACCOUNT_ID_PATTERN
+from . import Strict
 
 AccountId = Annotated[str, Field(pattern=ACCOUNT_ID_PATTERN, examples=["acct_0123456789abcdef"])]
 TransferId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")]
@@ -21,10 +18,6 @@ Code = Annotated[int, Field(ge=1, le=model.CODE_MAX)]
 UserData = Annotated[str, Field(pattern=r"^[\x20-\x7e]*$", max_length=model.USER_DATA_LENGTH_MAX)]
 TransferFlagName = Literal["linked", "pending", "post_pending", "void_pending"]
 AccountFlagName = Literal["debits_must_not_exceed_credits", "credits_must_not_exceed_debits"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LedgerIn(Strict):
