@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 ACCOUNT_PREFIX = "acct_"
 ACCOUNT_ID_PATTERN = r"^acct_[0-9a-f]{16}$"
 _ACCOUNT_RE = re.compile(ACCOUNT_ID_PATTERN)
+# A page cursor's time part: nanoseconds since the epoch that fit the signed 64-bit column
+# it is compared with (to the year 2255); a longer number would overflow the driver (500).
+CURSOR_NS_PATTERN = r"(?:\d{1,18}|[1-8]\d{18})"
 _NS = 1_000_000_000
 
 

@@ -55,7 +55,7 @@ from ..services.payments import (
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .idempotency import Answer
-from .ids import rfc3339
+from .ids import CURSOR_NS_PATTERN, rfc3339
 from .problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["payments"])
@@ -68,7 +68,7 @@ _STATUS = {"not_found": 404, "payment_sender_not_allowed": 403, "insufficient_fu
            "checkout_order_ref_reused": 409, "refund_id_reused": 409,
            "idempotency_claim_lost": 409}
 REFUND_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
-PARKED_CURSOR = r"^\d{1,20}\.pay_[0-9a-f]{24}$"
+PARKED_CURSOR = rf"^{CURSOR_NS_PATTERN}\.pay_[0-9a-f]{{24}}$"
 
 
 class _Strict(BaseModel):
