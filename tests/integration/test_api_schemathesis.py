@@ -47,6 +47,7 @@ from ..support.identity import new_customer, signed_in_token
 from ..support.merchants import Creds, make_merchant, now_s, signature_headers
 from ..support.platform import bearer, staff_token
 
+Case = schemathesis.Case[Any]
 PUBLIC_URL = "https://pay.example"
 EXAMPLES_PER_OPERATION_MAX = 30
 FAILURE_CHARS_MAX = 2_000  # of each operation's report
@@ -119,7 +120,7 @@ class Api:
     platform: Platform
     customer: User
 
-    def send(self, case: schemathesis.Case) -> httpx.Response:
+    def send(self, case: Case) -> httpx.Response:
         kwargs = case.as_transport_kwargs(base_url=PUBLIC_URL)
         if "json" in kwargs:
             content: bytes | None = json.dumps(kwargs.pop("json")).encode()
@@ -132,10 +133,11 @@ class Api:
             headers.update(bearer(signed_in_token(self.platform, self.customer)))
         elif caller in self.tokens:
             headers.update(bearer(self.tokens[caller]))
-        return self.client.request(
+        response: httpx.Response = self.client.request(
             case.method, kwargs["url"], params=kwargs.get("params"), content=content,
             headers=headers, cookies=kwargs.get("cookies") or None,
             auth=self.merchant if caller == MERCHANT else httpx.USE_CLIENT_DEFAULT)
+        return response
 
 
 @pytest.fixture
@@ -179,7 +181,7 @@ def failure_of(operation: Any, api: Api) -> str | None:
     @given(case=operation.as_strategy())
     @settings(max_examples=EXAMPLES_PER_OPERATION_MAX, deadline=None, derandomize=True,
               database=None, suppress_health_check=list(HealthCheck), phases=PHASES)
-    def examples(case: schemathesis.Case) -> None:
+    def examples(case: Case) -> None:
         case.validate_response(api.send(case), checks=CHECKS)
 
     try:
@@ -210,11 +212,11 @@ def test_linked_operations_use_each_others_answers_without_a_server_error_or_a_s
     steps: list[str] = []
 
     class Linked(api_schema(api).as_state_machine()):  # type: ignore[misc]
-        def call(self, case: schemathesis.Case, **kwargs: Any) -> Response:
+        def call(self, case: Case, **kwargs: Any) -> Response:
             steps.append(case.operation.label)
             return Response.from_any(api.send(case))
 
-        def validate_response(self, response: Response, case: schemathesis.Case,
+        def validate_response(self, response: Response, case: Case,
                               additional_checks: Any = None, **kwargs: Any) -> None:
             try:
                 case.validate_response(response, checks=CHECKS)
