@@ -64,4 +64,5 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> Non
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
+    proc.wait(timeout=30)  # reaped here, or its ResourceWarning fails whichever test runs next
     pytest.fail(log_path.read_text())
