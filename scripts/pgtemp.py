@@ -115,7 +115,7 @@ def ensure_postgres_installed() -> None:
         raise PgTempError(f"postgresql-15 installed but {_bin('postgres')} is still missing")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -237,7 +237,7 @@ class _Server:
 
     def start(self) -> None:
         for attempt in range(1, _PORT_ATTEMPTS + 1):
-            self.port = _free_port()
+            self.port = free_port()
             proc = self._run(
                 [
                     _bin("pg_ctl"),
@@ -399,7 +399,7 @@ class _Terminated(SystemExit):
 
 
 @contextlib.contextmanager
-def _exit_on_signals() -> Iterator[None]:
+def exit_on_signals() -> Iterator[None]:
     """Turn SIGTERM/SIGHUP into SystemExit so that cleanup runs.
 
     Only in the main thread, and only for signals nobody else handles."""
@@ -443,7 +443,7 @@ def temporary_postgres() -> Iterator[str]:
     ``paywarden`` database exists.  On exit (normal, exception, SIGTERM) the
     server is stopped with ``pg_ctl stop -m fast`` and its directory removed.
     """
-    with _exit_on_signals():
+    with exit_on_signals():
         ensure_postgres_installed()
         server = _Server()
         try:
@@ -458,7 +458,11 @@ def temporary_postgres() -> Iterator[str]:
             server.stop()
 
 
-def _run_command(cmd: list[str], env: dict[str, str]) -> int:
+def run_command(cmd: list[str], env: dict[str, str]) -> int:
+    """Run ``cmd`` to its end and return its exit code (128+N for a signal N).
+
+    If this process is interrupted first, the child is stopped before the
+    caller's server goes away (redistemp.py shares this)."""
     try:
         proc = subprocess.Popen(cmd, env=env)
     except FileNotFoundError:
@@ -496,7 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args and os.environ.get(ENV_VAR):
         _log(f"{ENV_VAR} is already set; not starting a server")
-        return _run_command(args, dict(os.environ))
+        return run_command(args, dict(os.environ))
 
     try:
         with temporary_postgres() as url:
@@ -507,7 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     while True:
                         time.sleep(3600)
                 return 0
-            return _run_command(args, dict(os.environ, **{ENV_VAR: url}))
+            return run_command(args, dict(os.environ, **{ENV_VAR: url}))
     except PgTempError as exc:
         _log(f"error: {exc}")
         return 1

@@ -1,8 +1,9 @@
 """Shared fixtures: every storage test runs on SQLite and on a real PostgreSQL.
 
-``make test`` starts a throwaway PostgreSQL and sets PAYWARDEN_TEST_PG_URL.
-Run pytest by hand without it and the PostgreSQL half is skipped — except in
-CI, where a missing PostgreSQL is a failure, not a skip.
+``make test`` starts a throwaway PostgreSQL and sets PAYWARDEN_TEST_PG_URL, and a
+throwaway Redis for the shared rate limits (PAYWARDEN_TEST_REDIS_URL). Run pytest
+by hand without them and those tests are skipped — except in CI, where a missing
+server is a failure, not a skip.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from paywarden.adapters.store import Database, open_database
 from paywarden.services.ledger import LedgerEngine
 
 PG_URL = os.environ.get("PAYWARDEN_TEST_PG_URL")
+REDIS_URL = os.environ.get("PAYWARDEN_TEST_REDIS_URL")
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -52,6 +54,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[s
     url, name = _fresh_pg_database()
     yield url
     _drop_pg_database(name)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The throwaway Redis of scripts/redistemp.py; tests share it, so keys must be unique."""
+    if not REDIS_URL:
+        if os.environ.get("CI"):
+            pytest.fail("PAYWARDEN_TEST_REDIS_URL is not set: CI must test the shared limits")
+        pytest.skip("no Redis: run the suite through `make test`")
+    return REDIS_URL
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys
@@ -323,10 +322,7 @@ def test_a_saturated_ledger_queue_sheds_transfers_with_503_and_retry_after(
 # -- shared across processes ------------------------------------------------------------
 
 
-def test_with_redis_the_count_is_shared_by_every_api_process() -> None:
-    url = os.environ.get("PAYWARDEN_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("no Redis: set PAYWARDEN_TEST_REDIS_URL to test shared limits")
+def test_with_redis_the_count_is_shared_by_every_api_process(redis_url: str) -> None:
     from paywarden.services.ratelimit import RateLimits
 
     key = f"203.0.113.{secrets.randbelow(250)}-{secrets.token_hex(4)}"
@@ -334,23 +330,21 @@ def test_with_redis_the_count_is_shared_by_every_api_process() -> None:
         "import sys\nfrom paywarden.services.ratelimit import RateLimits\n"
         "rl = RateLimits(storage_uri=sys.argv[1], limits={'address': '3/minute', "
         "'merchant_key': '3/minute', 'account': '3/minute'})\n"
-        "print([rl.hit('address', sys.argv[2]) for _ in range(3)])"), url, key],
+        "print([rl.hit('address', sys.argv[2]) for _ in range(3)])"), redis_url, key],
         capture_output=True, text=True, timeout=60, check=False)
     assert other_process.stdout.strip() == "[None, None, None]", other_process.stderr
-    here = RateLimits(storage_uri=url, limits={"address": "3/minute",
-                                               "merchant_key": "3/minute",
-                                               "account": "3/minute"})
+    here = RateLimits(storage_uri=redis_url, limits={"address": "3/minute",
+                                                     "merchant_key": "3/minute",
+                                                     "account": "3/minute"})
     assert here.shared
     wait = here.hit("address", key)
     assert wait is not None and 1 <= wait <= 60
 
 
-def test_with_redis_the_app_refuses_a_burst_from_one_address(serve: Serve) -> None:
-    url = os.environ.get("PAYWARDEN_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("no Redis: set PAYWARDEN_TEST_REDIS_URL to test shared limits")
+def test_with_redis_the_app_refuses_a_burst_from_one_address(serve: Serve,
+                                                             redis_url: str) -> None:
     address = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
-    client, platform = serve(rate_limit_address="3/minute", redis_url=url,
+    client, platform = serve(rate_limit_address="3/minute", redis_url=redis_url,
                              client=(address, 40000))
     assert platform.rate_limits.shared
     assert [client.get("/v1/ledgers").status_code for _ in range(3)] == [200] * 3

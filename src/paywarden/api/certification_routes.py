@@ -325,20 +325,28 @@ def revocations(cert: CertificationDep, response: Response) -> RevocationsOut:
     return RevocationsOut(data=data, crl=crl)
 
 
-@router.get("/v1/registry/revocations.crl")
+class _CrlResponse(Response):
+    media_type = CRL_TYPE
+
+
+class _PemResponse(Response):
+    media_type = PEM_TYPE
+
+
+# The document names the media types these send, not application/json.
+@router.get("/v1/registry/revocations.crl", response_class=_CrlResponse)
 def crl(cert: CertificationDep) -> Response:
     """Certificate revocation list (DER).
 
     The CRL signed by the platform CA. Public.
     """
-    return Response(cert.crl().public_bytes(serialization.Encoding.DER), media_type=CRL_TYPE,
-                    headers=_PUBLIC)
+    return _CrlResponse(cert.crl().public_bytes(serialization.Encoding.DER), headers=_PUBLIC)
 
 
-@router.get("/v1/registry/ca.pem")
+@router.get("/v1/registry/ca.pem", response_class=_PemResponse)
 def ca_pem(cert: CertificationDep) -> Response:
     """The platform CA certificate.
 
     The CA that issues merchant certificates, in PEM. Public.
     """
-    return Response(cert.ca().pem, media_type=PEM_TYPE, headers=_PUBLIC)
+    return _PemResponse(cert.ca().pem, headers=_PUBLIC)

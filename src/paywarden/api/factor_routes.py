@@ -19,7 +19,7 @@ from ..services.identity import factors, notifications, resets, second_factors
 from ..services.identity.sessions import NewSession
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
-from .ids import rfc3339
+from .ids import CURSOR_NS_PATTERN, rfc3339
 from .schemas.identity import CodeIn, FreshIn, PasswordIn, PhraseIn
 from .signin_routes import (
     refusals,
@@ -28,6 +28,7 @@ from .signin_routes import (
 )
 
 router = APIRouter(prefix="/v1", tags=["factors"])
+NOTIFICATION_CURSOR = rf"^{CURSOR_NS_PATTERN}\.ntf_[0-9a-f]{{16}}$"
 PAGE_SIZE_DEFAULT = 50
 UserId = Annotated[str, Path(pattern=r"^usr_[0-9a-f]{16}$")]
 
@@ -112,7 +113,7 @@ def set_phrase(body: PhraseIn, principal: CurrentPrincipal, platform: PlatformDe
 def my_notifications(principal: CurrentPrincipal, platform: PlatformDep,
                      limit: Annotated[int, Query(ge=1, le=notifications.PAGE_SIZE_MAX)]
                      = PAGE_SIZE_DEFAULT,
-                     cursor: Annotated[str | None, Query(pattern=r"^\d{1,20}\.ntf_[0-9a-f]{16}$")]
+                     cursor: Annotated[str | None, Query(pattern=NOTIFICATION_CURSOR)]
                      = None) -> dict[str, Any]:
     """List my notifications.
 

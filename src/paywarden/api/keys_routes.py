@@ -16,14 +16,21 @@ JWKS_MAX_AGE_S = 300  # a rotation reaches verifiers within this (they refetch o
 JWK_SET_JSON = "application/jwk-set+json"
 
 
-@router.get("/.well-known/jwks.json", include_in_schema=True, tags=["keys"])
+class JwkSetResponse(JSONResponse):
+    """JSON under its RFC 7517 media type, so that the document names the type sent."""
+
+    media_type = JWK_SET_JSON
+
+
+@router.get("/.well-known/jwks.json", include_in_schema=True, tags=["keys"],
+            response_class=JwkSetResponse)
 def jwks(request: Request) -> JSONResponse:
     """Published signing keys (JWKS).
 
     The platform's public keys, to check signed receipts and signed tree heads.
     """
     document = request.app.state.platform.keys.jwks()
-    return JSONResponse(document, media_type=JWK_SET_JSON, headers={
+    return JwkSetResponse(document, headers={
         "Cache-Control": f"public, max-age={JWKS_MAX_AGE_S}",
         "Access-Control-Allow-Origin": "*",
     })

@@ -54,7 +54,7 @@ from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .idempotency import Answer
-from .ids import rfc3339
+from .ids import CURSOR_NS_PATTERN, rfc3339
 from .problems import Problem, Refusals
 from .schemas.payments import (
     AnswerIn,
@@ -69,7 +69,7 @@ from .schemas.payments import (
 router = APIRouter(prefix="/v1", tags=["payments"])
 PaymentId = Annotated[str, Path(pattern=r"^pay_[0-9a-f]{24}$")]
 SessionId = Annotated[str, Path(pattern=r"^cs_[0-9a-f]{24}$")]
-PARKED_CURSOR = r"^\d{1,20}\.pay_[0-9a-f]{24}$"
+PARKED_CURSOR = rf"^{CURSOR_NS_PATTERN}\.pay_[0-9a-f]{{24}}$"
 
 
 _refusals = Refusals(codes.Payments, codes.Escrow, codes.Money, codes.Cards,

@@ -23,11 +23,12 @@ from ..services import webhooks
 from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
-from .ids import rfc3339
+from .ids import CURSOR_NS_PATTERN, rfc3339
 from .problems import Problem, Refusals
 from .schemas.webhooks import DeliveryOut, EndpointIn, EndpointOut, EventOut, EventPage
 
 router = APIRouter(prefix="/v1/merchants/me", tags=["webhooks"])
+EVENT_CURSOR = rf"^{CURSOR_NS_PATTERN}\.evt_[0-9a-f]{{24}}$"
 
 PAGE_SIZE_DEFAULT = 20
 EventId = Annotated[str, Path(pattern=webhooks.EVENT_ID_PATTERN)]
@@ -97,7 +98,7 @@ def get_endpoint(platform: PlatformDep, principal: CurrentPrincipal) -> Endpoint
 @router.get("/webhook-events", response_model=EventPage)
 def list_events(platform: PlatformDep, principal: CurrentPrincipal,
                 limit: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE_DEFAULT,
-                cursor: Annotated[str | None, Query(pattern=r"^\d{1,20}\.evt_[0-9a-f]{24}$")]
+                cursor: Annotated[str | None, Query(pattern=EVENT_CURSOR)]
                 = None) -> EventPage:
     """List webhook events.
 
