@@ -65,7 +65,11 @@ def claim(settings: Settings) -> Claimed:
 
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # The protocol must be named: asyncio sets TCP_NODELAY on an accepted connection only
+    # when its socket says IPPROTO_TCP (base_events._set_nodelay), and uvicorn's own bind
+    # gets that from getaddrinfo. With proto 0, every small answer waited for the client's
+    # delayed ACK (about 40 ms): /health/live fell from 1,200 to 175 requests/s.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
     try:
         sock.bind((host.strip("[]"), port))
