@@ -9,8 +9,10 @@ The signed bytes are :func:`paywarden.domain.audit.leaves.tree_head_message`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Row, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ...adapters.clock import Clock
@@ -24,10 +26,10 @@ PURPOSE = "tree_heads"
 _log = structlog.get_logger(__name__)
 
 
-def _head(row: object) -> TreeHead:
-    return TreeHead(tree_size=int(row.tree_size), root_hash=bytes(row.root_hash),  # type: ignore[attr-defined]
-                    timestamp=int(row.timestamp), key_id=row.key_id,  # type: ignore[attr-defined]
-                    signature=bytes(row.signature))  # type: ignore[attr-defined]
+def _head(row: Row[Any]) -> TreeHead:
+    return TreeHead(tree_size=int(row.tree_size), root_hash=bytes(row.root_hash),
+                    timestamp=int(row.timestamp), key_id=row.key_id,
+                    signature=bytes(row.signature))
 
 
 def latest(conn: Connection) -> TreeHead | None:

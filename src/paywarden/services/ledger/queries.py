@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ...adapters.store import Database
@@ -175,20 +176,20 @@ class LedgerQueries:
         return TransferView(*row[: Row.DEBIT_PREV]) if row else None
 
 
-def _walk(conn: object, account_id: int, start: int, steps_max: int) -> Iterator[tuple]:  # type: ignore[type-arg]
+def _walk(conn: Connection, account_id: int, start: int, steps_max: int) -> Iterator[tuple[Any, ...]]:
     query = select(*_T).where(transfers.c.timestamp == bindparam("ts"))
     ts = start
     for _ in range(steps_max):
         if not ts:
             return
-        row = conn.execute(query, {"ts": ts}).first()  # type: ignore[attr-defined]
+        row = conn.execute(query, {"ts": ts}).first()
         if row is None:
             raise DomainError("history_broken", f"transfer at {ts} of account {account_id} is missing")
         yield tuple(row)
         ts = row[Row.DEBIT_PREV] if row[Row.DEBIT] == account_id else row[Row.CREDIT_PREV]
 
 
-def _lapsed(conn: object, account_id: int, at_ns: int, *, swept_after: int | None = None
+def _lapsed(conn: Connection, account_id: int, at_ns: int, *, swept_after: int | None = None
             ) -> tuple[int, int]:
     """Pending amounts of ``account_id`` timed out by ``at_ns`` but not yet swept.
 
@@ -206,11 +207,11 @@ def _lapsed(conn: object, account_id: int, at_ns: int, *, swept_after: int | Non
                or_(p.c.debit_account_id == account_id, p.c.credit_account_id == account_id))
     )
     debit = credit = 0
-    for ts, debit_id, amount, state in conn.execute(query):  # type: ignore[attr-defined]
+    for ts, debit_id, amount, state in conn.execute(query):
         if state == PendingState.EXPIRED:
-            pending_id = conn.execute(select(transfers.c.id).where(  # type: ignore[attr-defined]
+            pending_id = conn.execute(select(transfers.c.id).where(
                 transfers.c.timestamp == ts)).scalar_one()
-            swept_at = conn.execute(select(transfers.c.timestamp).where(  # type: ignore[attr-defined]
+            swept_at = conn.execute(select(transfers.c.timestamp).where(
                 and_(transfers.c.id == SYSTEM_ID_PREFIX + pending_id))).scalar_one()
             if swept_at <= at_ns:
                 continue

@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from ...adapters.store import Database
 from ...domain.ledger import AMOUNT_MAX, TRANSFER_COLUMNS, AccountFlags, PendingState, Row
@@ -69,8 +70,8 @@ def _cap(violations: list[Violation]) -> list[Violation]:
     return violations[:VIOLATIONS_PER_CHECK_MAX]
 
 
-def _ledgers_balance(conn: object) -> list[Violation]:
-    rows = conn.execute(text(  # type: ignore[attr-defined]
+def _ledgers_balance(conn: Connection) -> list[Violation]:
+    rows = conn.execute(text(
         "SELECT ledger, sum(debits_pending), sum(credits_pending), sum(debits_posted), "
         "sum(credits_posted) FROM accounts GROUP BY ledger"))
     out = []
@@ -81,21 +82,21 @@ def _ledgers_balance(conn: object) -> list[Violation]:
     return out
 
 
-def _balances_equal_sums(conn: object) -> list[Violation]:
+def _balances_equal_sums(conn: Connection) -> list[Violation]:
     posted_only = int(F.PENDING | F.VOID_PENDING)
     sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for side, index in (("debit", 1), ("credit", 3)):
-        for account_id, total in conn.execute(text(  # type: ignore[attr-defined]
+        for account_id, total in conn.execute(text(
             f"SELECT {side}_account_id, sum(amount) FROM transfers "
             f"WHERE (flags & {posted_only}) = 0 GROUP BY {side}_account_id")):
             sums[account_id][index] = total
-        for account_id, total in conn.execute(text(  # type: ignore[attr-defined]
+        for account_id, total in conn.execute(text(
             f"SELECT {side}_account_id, sum(amount) FROM pending_transfers "
             f"WHERE state = {int(PendingState.PENDING)} GROUP BY {side}_account_id")):
             sums[account_id][index - 1] = total
     out = []
     names = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
-    for account_id, *balances in conn.execute(text(  # type: ignore[attr-defined]
+    for account_id, *balances in conn.execute(text(
             "SELECT id, debits_pending, debits_posted, credits_pending, credits_posted "
             "FROM accounts ORDER BY id")):
         expected = sums.pop(account_id, [0, 0, 0, 0])
@@ -109,10 +110,10 @@ def _balances_equal_sums(conn: object) -> list[Violation]:
     return _cap(out)
 
 
-def _flags(conn: object) -> list[Violation]:
+def _flags(conn: Connection) -> list[Violation]:
     dmnec, cmned = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS), int(
         AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
-    rows = conn.execute(text(  # type: ignore[attr-defined]
+    rows = conn.execute(text(
         f"SELECT id, flags FROM accounts WHERE "
         f"((flags & {dmnec}) <> 0 AND debits_pending + debits_posted > credits_posted) OR "
         f"((flags & {cmned}) <> 0 AND credits_pending + credits_posted > debits_posted) OR "
@@ -121,15 +122,15 @@ def _flags(conn: object) -> list[Violation]:
                  for a, f in rows])
 
 
-def _pendings(conn: object) -> list[Violation]:
+def _pendings(conn: Connection) -> list[Violation]:
     out = []
     resolve = int(F.POST_PENDING | F.VOID_PENDING)
-    for pending_id, n in conn.execute(text(  # type: ignore[attr-defined]
+    for pending_id, n in conn.execute(text(
             f"SELECT pending_id, count(*) FROM transfers WHERE (flags & {resolve}) <> 0 "
             f"GROUP BY pending_id HAVING count(*) > 1")):
         out.append(Violation("pending_resolved_twice", f"{pending_id!r} resolved {n} times"))
     post, void, expiry = int(F.POST_PENDING), int(F.VOID_PENDING), int(F.EXPIRY)
-    rows = conn.execute(text(  # type: ignore[attr-defined]
+    rows = conn.execute(text(
         "SELECT t.id, p.state, r.flags, p.amount, t.amount, p.debit_account_id, "
         "t.debit_account_id, p.credit_account_id, t.credit_account_id, t.flags "
         "FROM pending_transfers p JOIN transfers t ON t.timestamp = p.timestamp "
@@ -152,33 +153,33 @@ def _pendings(conn: object) -> list[Violation]:
     return _cap(out)
 
 
-def _clock(conn: object) -> list[Violation]:
-    last = conn.execute(text("SELECT last_timestamp FROM ledger_state WHERE id = 1")).scalar_one()  # type: ignore[attr-defined]
+def _clock(conn: Connection) -> list[Violation]:
+    last = conn.execute(text("SELECT last_timestamp FROM ledger_state WHERE id = 1")).scalar_one()
     out = []
     for table in ("transfers", "transfers_failed"):
-        newest = conn.execute(text(f"SELECT max(timestamp) FROM {table}")).scalar_one()  # type: ignore[attr-defined]
+        newest = conn.execute(text(f"SELECT max(timestamp) FROM {table}")).scalar_one()
         if newest is not None and newest > last:
             out.append(Violation("clock_behind", f"{table} row at {newest} is newer than the "
                                  f"ledger's last timestamp {last}"))
     return out
 
 
-def _failed(conn: object) -> list[Violation]:
-    rows = conn.execute(text(  # type: ignore[attr-defined]
+def _failed(conn: Connection) -> list[Violation]:
+    rows = conn.execute(text(
         f"SELECT f.id FROM transfers_failed f JOIN transfers t ON t.id = f.id "
         f"LIMIT {VIOLATIONS_PER_CHECK_MAX}"))
     return [Violation("failed_id_applied", f"{tid!r} failed for good, yet a transfer has "
                       f"that id") for (tid,) in rows]
 
 
-def _replay(conn: object, total: int, progress: Progress | None) -> list[Violation]:
+def _replay(conn: Connection, total: int, progress: Progress | None) -> list[Violation]:
     """Re-apply every transfer in order and compare each recorded running balance."""
     balances: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     last_seen: dict[int, int] = {}
     open_amounts: dict[str, int] = {}
     out: list[Violation] = []
     done = 0
-    result = conn.execution_options(yield_per=REPLAY_FETCH_ROWS).execute(text(  # type: ignore[attr-defined]
+    result = conn.execution_options(yield_per=REPLAY_FETCH_ROWS).execute(text(
         f"SELECT {', '.join(TRANSFER_COLUMNS)} FROM transfers ORDER BY timestamp"))
     for row in result:
         out += _replay_one(row, balances, last_seen, open_amounts)
@@ -189,7 +190,7 @@ def _replay(conn: object, total: int, progress: Progress | None) -> list[Violati
             break
     if progress is not None:
         progress(done, total)
-    for account_id, *stored in conn.execute(text(  # type: ignore[attr-defined]
+    for account_id, *stored in conn.execute(text(
             "SELECT id, debits_pending, debits_posted, credits_pending, credits_posted, "
             "last_transfer FROM accounts")):
         replayed = balances.get(account_id, [0, 0, 0, 0])
@@ -200,7 +201,7 @@ def _replay(conn: object, total: int, progress: Progress | None) -> list[Violati
     return _cap(out)
 
 
-def _replay_one(row: tuple, balances: dict[int, list[int]], last_seen: dict[int, int],  # type: ignore[type-arg]
+def _replay_one(row: tuple[Any, ...], balances: dict[int, list[int]], last_seen: dict[int, int],
                 open_amounts: dict[str, int]) -> list[Violation]:
     ts, tid, dr_id, cr_id, amount, flags = (row[Row.TIMESTAMP], row[Row.ID], row[Row.DEBIT],
                                             row[Row.CREDIT], row[Row.AMOUNT], row[Row.FLAGS])
