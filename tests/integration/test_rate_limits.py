@@ -21,6 +21,7 @@ from starlette.types import Message
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.api import create_app
+from paywarden.api import problem_codes as codes
 from paywarden.api.defences import BodyCap
 from paywarden.api.problems import Problem
 from paywarden.bootstrap import Platform, build
@@ -123,7 +124,7 @@ def fake_signatures(app: Any) -> None:
 
     async def verify(request: Request) -> Principal:
         if request.headers["signature"] != "good":
-            raise Problem(401, "signature_invalid", "the signature does not verify")
+            raise Problem(codes.Signatures.SIGNATURE_INVALID, "the signature does not verify")
         return Principal(kind=Kind.MERCHANT, id="mer_1", roles=frozenset({"merchant"}),
                          owner="mer_1", key_id=request.headers["x-key"])
 
