@@ -115,6 +115,16 @@ def ensure_postgres_installed() -> None:
         raise PgTempError(f"postgresql-15 installed but {_bin('postgres')} is still missing")
 
 
+def log_tail(path: str, lines: int) -> str:
+    """The last ``lines`` of a server's log, headed for an error message; "" if none."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            tail = f.readlines()[-lines:]
+    except OSError:
+        return ""
+    return "\n--- server.log (tail) ---\n" + "".join(tail) if tail else ""
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -206,12 +216,7 @@ class _Server:
         return proc
 
     def _log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.logfile, encoding="utf-8", errors="replace") as f:
-                tail = f.readlines()[-lines:]
-        except OSError:
-            return ""
-        return "\n--- server.log (tail) ---\n" + "".join(tail) if tail else ""
+        return log_tail(self.logfile, lines)
 
     # -- lifecycle -------------------------------------------------------
     def init(self) -> None:

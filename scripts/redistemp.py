@@ -35,7 +35,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 
-from pgtemp import exit_on_signals, free_port, run_command
+from pgtemp import exit_on_signals, free_port, log_tail, run_command
 
 ENV_VAR = "PAYWARDEN_TEST_REDIS_URL"
 PACKAGE = "redis-server"
@@ -93,12 +93,7 @@ class _Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def _log_tail(self, lines: int = 20) -> str:
-        try:
-            with open(self.logfile, encoding="utf-8", errors="replace") as f:
-                tail = f.readlines()[-lines:]
-        except OSError:
-            return ""
-        return "\n--- server.log (tail) ---\n" + "".join(tail) if tail else ""
+        return log_tail(self.logfile, lines)
 
     def start(self) -> None:
         for attempt in range(1, _PORT_ATTEMPTS + 1):
