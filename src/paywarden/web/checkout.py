@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -47,10 +48,29 @@ def checkout_page(session_id: str, request: Request) -> Response:
         return to_sign_in(f"/pay/{session_id}")
     payment = platform.payments.get(session.payment_id)
     cards = platform.cards.list_for(user.id)
+    accounts = _funding_accounts(platform, user.id, session.amount.currency)
     items = [{**i, "total": display(i["quantity"] * i["unit_amount"],
                                      session.amount.currency)} for i in session.items]
     return render_page(
         "checkout.html", title=f"Pay {legal_name}", user=user, session=session,
         legal_name=legal_name, domain=domains[0] if domains else "", items=items,
         amount=display(session.amount.amount_minor, session.amount.currency),
-        state=str(payment.escrow.state) if payment else "unknown", cards=cards)
+        state=str(payment.escrow.state) if payment else "unknown", cards=cards,
+        wallet=accounts["wallet"], current_accounts=accounts["current"])
+
+
+def _funding_accounts(platform: Any, user_id: str, code: str) -> dict[str, Any]:
+    """The buyer's open wallet and current accounts in the order's currency, with what
+    each has available, for the "Pay with" choice."""
+    found: dict[str, Any] = {"wallet": None, "current": []}
+    for account in platform.banking.accounts.list_for(user_id):
+        if account.currency != code or str(account.state) != "open":
+            continue
+        shown = {"id": account.id, "name": account.name, "iban_end": account.iban[-4:],
+                 "available": display(platform.banking.accounts.balance(account)["available"],
+                                      code)}
+        if str(account.product) == "wallet":
+            found["wallet"] = shown
+        elif str(account.product) == "current":
+            found["current"].append(shown)
+    return found
