@@ -306,3 +306,24 @@ def test_a_malformed_credential_is_refused_without_a_server_error(api: TestClien
     r = api.post("/v1/auth/passkeys/signin/verify", json={"ceremony_id": "nope",
                                                           "credential": {}})
     assert r.status_code == 422 and r.json()["code"] == "validation_failed"
+
+
+def test_a_customer_renames_their_own_passkey_and_no_one_else_s(api: TestClient) -> None:
+    _, token, authenticator = passkey_customer(api, "alice")
+    _, bob_token, _ = passkey_customer(api, "bob")
+    r = api.patch(f"/v1/auth/passkeys/{authenticator.id}", headers=bearer(token),
+                  json={"name": "  work laptop "})
+    assert r.status_code == 200 and r.json()["name"] == "work laptop", r.text
+    assert [p["name"] for p in api.get("/v1/auth/passkeys", headers=bearer(token)).json()[
+        "data"]] == ["work laptop"]
+    r = api.patch(f"/v1/auth/passkeys/{authenticator.id}", headers=bearer(bob_token),
+                  json={"name": "mine now"})
+    assert r.status_code == 404
+    for bad in ({"name": ""}, {"name": "x" * 65}, {"name": "tab\there"}, {}):
+        r = api.patch(f"/v1/auth/passkeys/{authenticator.id}", headers=bearer(token), json=bad)
+        assert r.status_code == 422, (bad, r.text)
+    assert api.delete(f"/v1/auth/passkeys/{authenticator.id}",
+                      headers=bearer(token)).status_code == 204
+    r = api.patch(f"/v1/auth/passkeys/{authenticator.id}", headers=bearer(token),
+                  json={"name": "revoked"})
+    assert r.status_code == 404  # a revoked passkey is gone, name and all

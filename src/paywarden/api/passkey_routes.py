@@ -21,7 +21,13 @@ from . import problem_codes as codes
 from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem
-from .schemas.identity import CredentialIn, RegisterIn, SignInOptionsIn, StepUpOptionsIn
+from .schemas.identity import (
+    CredentialIn,
+    RegisterIn,
+    RenameIn,
+    SignInOptionsIn,
+    StepUpOptionsIn,
+)
 
 router = APIRouter(prefix="/v1", tags=["passkeys"])
 DEVICE_COOKIE = "__Host-pw_device"
@@ -85,6 +91,18 @@ def revoke_passkey(credential_id: str, platform: PlatformDep,
         raise Problem(codes.Edge.NOT_FOUND, "no such passkey")
     platform.passkeys.revoke(principal, credential_id)
     return Response(status_code=204)
+
+
+@router.patch("/auth/passkeys/{credential_id}")
+def rename_passkey(credential_id: str, body: RenameIn, platform: PlatformDep,
+                   principal: CurrentPrincipal) -> dict[str, Any]:
+    """Rename a passkey.
+
+    Give one of my passkeys a name I recognise it by (the device it lives on).
+    """
+    if len(credential_id) > 1024:
+        raise Problem(codes.Edge.NOT_FOUND, "no such passkey")
+    return _passkey(platform.passkeys.rename(principal, credential_id, body.name))
 
 
 @router.post("/auth/passkeys/signin/options")
