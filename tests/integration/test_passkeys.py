@@ -74,7 +74,8 @@ def test_a_customer_registers_a_passkey_and_signs_in_with_it(api: TestClient) ->
     assert r.status_code == 200, r.text
     token = r.json()["token"]
     assert r.json()["user_id"] == user.id and token.startswith("pws_")
-    cookie = r.headers["set-cookie"]
+    cookie = next(c for c in r.headers.get_list("set-cookie")
+                  if c.startswith("__Host-pw_session="))
     assert cookie.startswith(f"__Host-pw_session={token}")
     for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Path=/"):
         assert attribute.lower() in cookie.lower()
@@ -327,3 +328,19 @@ def test_a_customer_renames_their_own_passkey_and_no_one_else_s(api: TestClient)
     r = api.patch(f"/v1/auth/passkeys/{authenticator.id}", headers=bearer(token),
                   json={"name": "revoked"})
     assert r.status_code == 404  # a revoked passkey is gone, name and all
+
+
+def test_a_passkey_sign_in_gives_the_device_an_id_and_a_new_device_is_told_to_the_owner(
+        api: TestClient) -> None:
+    user, _, authenticator = passkey_customer(api, "alice")
+    api.cookies.clear()  # another browser: no device id yet
+    r = sign_in(api, authenticator, "alice")
+    assert r.status_code == 200, r.text
+    device = next(c for c in r.headers.get_list("set-cookie")
+                  if c.startswith("__Host-pw_device="))
+    assert {"HttpOnly", "Secure", "SameSite=strict", "Path=/"} <= {
+        part.strip() for part in device.split(";")}
+    with platform_of(api).database.engine.connect() as conn:
+        kinds = conn.execute(select(notifications.c.kind).where(
+            notifications.c.user_id == user.id)).scalars().all()
+    assert kinds.count("new_sign_in_origin") == 1
