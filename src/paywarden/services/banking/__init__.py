@@ -1,0 +1,1 @@
+"""Online banking (issue 11)."""
