@@ -178,15 +178,14 @@ def history(conn: Connection, account_id: int, side: Side, *, now_ns: int,
     from_ns = day_start_ns(filters.from_date) if filters.from_date else None
     to_ns = day_end_ns(filters.to_date) if filters.to_date else None
     items: list[HistoryItem] = []
-    scanned, last_ts, more = 0, None, False
+    last_ts, more = None, False
     chunk: list[tuple[Any, ...]] = []
-    for row in _walk(conn, account_id, start):
+    for scanned, row in enumerate(_walk(conn, account_id, start)):
         if from_ns is not None and row[Row.TIMESTAMP] < from_ns:
             break
         if len(items) >= limit or scanned == SCAN_STEPS_MAX:
             more = True
             break
-        scanned += 1
         last_ts = row[Row.TIMESTAMP]
         if (to_ns is None or row[Row.TIMESTAMP] <= to_ns) and _shown(conn, row, now_ns):
             chunk.append(row)
