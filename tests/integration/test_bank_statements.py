@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xmlschema
@@ -228,3 +229,54 @@ def test_a_counterparty_named_like_a_formula_is_text_in_the_csv() -> None:
     assert csv_format._text("=HYPERLINK(\"http://evil\")").startswith("'=")
     assert csv_format._text("-1+2") == "'-1+2"
     assert csv_format._text("Bob") == "Bob"
+
+
+# -- the command a customer runs ---------------------------------------------------------
+
+
+def _cli(platform: Platform, tmp_path: Path, *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from paywarden.cli import app as cli
+
+    env = {"PAYWARDEN_DATABASE_URL": platform.settings.database,
+           "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_PUBLIC_URL": "https://pay.example",
+           "PAYWARDEN_WEBAUTHN_RP_ID": "pay.example", "PAYWARDEN_LOG_JSON": "true"}
+    return CliRunner().invoke(cli, ["banking", "verify-statement", *args], env=env)
+
+
+@pytest.mark.parametrize("kind", ["csv", "camt053", "pdf"])
+def test_verify_statement_accepts_an_issued_file_against_a_saved_jwks_and_refuses_a_forged_one(
+        platform: Platform, tmp_path: Path, kind: str) -> None:
+    module = FORMATS[kind]
+    path = tmp_path / f"statement.{module.EXTENSION}"
+    path.write_bytes(module.render(issued(platform)))
+    keys = tmp_path / "jwks.json"
+    keys.write_text(json.dumps(platform.keys.jwks()))
+    result = _cli(platform, tmp_path, str(path), "--jwks", str(keys), "--json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["verified"] is True and body["failed"] == []
+    assert body["audit"]["tree_size"] > body["audit"]["leaf_index"]
+    damaged = bytearray(path.read_bytes())
+    if kind == "csv":
+        damaged = bytearray(bytes(damaged).replace(b"-30.00", b"-31.00"))
+    elif kind == "camt053":
+        damaged = bytearray(bytes(damaged).replace(b">30.00<", b">31.00<"))
+    else:  # flip one bit inside the attached seal's signature
+        seal = pdf.read_seal(bytes(damaged)).encode()
+        at = bytes(damaged).index(seal) + len(seal) - 5
+        damaged[at] = ord("A") if damaged[at] != ord("A") else ord("B")
+    path.write_bytes(bytes(damaged))
+    result = _cli(platform, tmp_path, str(path), "--jwks", str(keys), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["verified"] is False
+
+
+def test_verify_statement_uses_the_platforms_own_keys_on_its_host(platform: Platform,
+                                                                  tmp_path: Path) -> None:
+    path = tmp_path / "statement.xml"
+    path.write_bytes(camt053.render(issued(platform)))
+    result = _cli(platform, tmp_path, str(path))
+    assert result.exit_code == 0, result.output
+    assert "VERIFIED statement stm_" in result.stdout

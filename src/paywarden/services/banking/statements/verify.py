@@ -28,7 +28,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from joserfc.util import urlsafe_b64decode
 
+from ....adapters.store import Database
 from ....domain.audit import merkle
+from ...keys import store as key_store
+from ...keys.purposes import DOCUMENTS, TREE_HEADS
 from . import FORMATS, format_of
 from .seal import ALGORITHM, AUDIT_ACTION, TYPE, Sealed, unverified
 
@@ -91,6 +94,19 @@ def keys_from_jwks(jwks: dict[str, Any]) -> KeyLookup:
             except ValueError:
                 continue
     return found.get
+
+
+def keys_from_store(database: Database) -> KeyLookup:
+    """The platform's own ``documents`` and ``tree_heads`` public keys, every version ever
+    made (active, retired or destroyed: a statement outlives its key's cryptoperiod)."""
+    def lookup(kid: str) -> Ed25519PublicKey | None:
+        with database.engine.connect() as conn:
+            version = key_store.by_kid(conn, kid)
+        if (version is None or version.public_key is None
+                or version.purpose not in (DOCUMENTS, TREE_HEADS)):
+            return None
+        return Ed25519PublicKey.from_public_bytes(version.public_key)
+    return lookup
 
 
 def _signature_ok(token: str, keys: KeyLookup) -> tuple[bool, str]:
