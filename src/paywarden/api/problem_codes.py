@@ -335,6 +335,7 @@ class Statements(ProblemCode):
 
     HISTORY_FILTER_INVALID = "history_filter_invalid", 400, "The history filter is invalid"
     STATEMENT_PERIOD_INVALID = "statement_period_invalid", 400, "The statement period is invalid"
+    STATEMENT_FORMAT_INVALID = "statement_format_invalid", 400, "The statement format is unknown"
 
 
 FEATURES: tuple[type[ProblemCode], ...] = (

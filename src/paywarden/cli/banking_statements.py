@@ -1,5 +1,11 @@
 """``paywarden banking``: statements, and checking a statement file.
 
+    paywarden banking statement ACCOUNT_ID --from YYYY-MM-DD --to YYYY-MM-DD
+                                --format camt053|csv|pdf [--out FILE]
+
+issues a statement of any account (an operator on the platform's host: the audit entry
+names them) and writes it to stdout, or to ``--out``.
+
     paywarden banking verify-statement FILE [--jwks FILE | --url URL] [--json]
 
 checks a statement (CSV, camt.053 XML or PDF) against the platform's published keys:
@@ -11,6 +17,8 @@ check holds; 1: one fails (named); 2: the keys or the file could not be read.
 from __future__ import annotations
 
 import json
+import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +26,7 @@ import httpx
 import typer
 from rich.markup import escape
 
-from .common import app, err, open_store, settings_from_env
+from .common import app, err, open_platform, open_store, operator_actor, settings_from_env
 
 banking_app = typer.Typer(help="Online banking: statements.", no_args_is_help=True)
 app.add_typer(banking_app, name="banking")
@@ -94,3 +102,51 @@ def verify_statement(
         else:
             print(f"{file}: NOT VERIFIED; failed: {', '.join(report.failed)}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _date(value: str, name: str) -> date:
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"--{name} {value!r} is not a date YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
+@banking_app.command("statement")
+def statement(
+    account_id: Annotated[str, typer.Argument(help="the account's acc_… id")],
+    from_: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (UTC)")],
+    to: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD (UTC), inclusive")],
+    format: Annotated[str, typer.Option("--format", help="camt053, csv or pdf")] = "camt053",
+    out: Annotated[Path | None, typer.Option("--out", help="write here, not stdout")] = None,
+) -> None:
+    """Issue a signed statement of an account, recorded in the audit log."""
+    from ..domain.errors import DomainError
+    from ..services.banking.statements import FORMATS
+    from ..services.banking.statements.service import Statements
+
+    module = FORMATS.get(format)
+    if module is None:
+        err.print(f"--format is one of {', '.join(sorted(FORMATS))}")
+        raise typer.Exit(2)
+    first, last = _date(from_, "from"), _date(to, "to")
+    platform = open_platform(settings_from_env())
+    try:
+        statements = Statements(platform.database, clock=platform.clock, keys=platform.keys,
+                                tree_heads=platform.tree_heads)
+        sealed = statements.issue_any(account_id, first, last, actor=operator_actor())
+    except DomainError as exc:
+        err.print(f"paywarden: {exc.code}: {exc.detail}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        platform.database.dispose()
+    data = module.render(sealed)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        out.write_bytes(data)
+        err.print(f"wrote {out}: statement {sealed.statement.statement_id}, "
+                  f"{len(sealed.statement.entries)} entries", highlight=False)
