@@ -1,0 +1,1 @@
+"""Online banking rules (issue 11): pure, no I/O."""
