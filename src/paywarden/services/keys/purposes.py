@@ -8,12 +8,13 @@ TREE_HEADS = "tree_heads"
 RECEIPTS = "receipts"
 WEBHOOKS = "webhooks"
 BACKUPS = "backups"
+CHEQUES = "cheques"  # electronic cheques (decision 0026)
 CA = "ca"
 
 SYMMETRIC = frozenset({DATA, BLIND_INDEX})
-SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, CA})
+SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, CHEQUES, CA})
 PURPOSES = SYMMETRIC | SIGNING
-PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS})  # in the JWKS; never CA
+PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, CHEQUES})  # in the JWKS; never CA
 ROTATABLE = PURPOSES - {BLIND_INDEX}
 
 ACTIVE = "active"  # encrypts / signs, and decrypts / verifies
