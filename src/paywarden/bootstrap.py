@@ -19,6 +19,7 @@ from .domain.escrow import FeeSchedule
 from .services.access import Guard
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
+from .services.banking import Banking
 from .services.cards import CardVault
 from .services.cards.issuer import CardIssuer
 from .services.certification import Certification
@@ -38,6 +39,7 @@ from .services.merchants import Merchants, Nonces, SignatureVerifier
 from .services.payments import Payments
 from .services.ratelimit import MEMORY_URI, RateLimits
 from .services.webhooks import Dispatcher, Policy, Webhooks
+from .services.writepath import GroupWriter
 from .settings import Settings
 
 
@@ -66,6 +68,7 @@ class Platform:
     webhooks: Webhooks  # merchants' endpoints, signed deliveries
     certification: Certification  # merchant certificates, the CA, check_can_sell
     backups: Backups  # `paywarden backup` and `restore`
+    banking: Banking  # accounts, transfers, the rail (services/banking)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -100,7 +103,8 @@ class Platform:
                 Chore("keys.maintain", s.key_maintenance_interval_s, keys),
                 Chore("webhooks.deliver", s.webhook_dispatch_interval_s,
                       Dispatcher(self.webhooks.deliver_due).kick),
-                Chore("payments.timers", s.payment_timer_interval_s, self.payments.run_due)]
+                Chore("payments.timers", s.payment_timer_interval_s, self.payments.run_due),
+                Chore("banking.rail", s.rail_interval_s, self.banking.rail.run_due)]
 
     def stop(self) -> None:
         if self._background is not None:
@@ -137,10 +141,12 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                   lease_s=settings.idempotency_lease_s)
     cards = CardVault(database, clock=clock, keys=keys)
     tree_heads = TreeHeads(database, clock=clock, keys=keys)
+    writer = GroupWriter(database, clock=clock, on_fatal=failstop.crash)  # the one write path
+    queries = LedgerQueries(database)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
-                    queries=LedgerQueries(database), sessions=sessions,
+                    queries=queries, sessions=sessions,
                     guard=Guard(database, clock=clock), credentials=credentials,
                     rate_limits=build_rate_limits(settings),
                     keys=keys, cards=cards, card_issuer=CardIssuer(cards, clock=clock),
@@ -154,7 +160,23 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                       fee=FeeSchedule(settings.payment_fee_bps,
                                                       settings.payment_fee_fixed_minor),
                                       session_ttl_s=settings.checkout_session_ttl_s,
-                                      on_fatal=failstop.crash))
+                                      writer=writer),
+                    banking=build_banking(settings, database=database, clock=clock,
+                                          engine=engine, queries=queries, writer=writer))
+
+
+def build_banking(settings: Settings, *, database: Database, clock: Clock,
+                  engine: LedgerEngine, queries: LedgerQueries, writer: GroupWriter) -> Banking:
+    from .adapters.rail import SimulatedRail
+    from .services.banking import BankAccounts, Movements, RailLink
+    from .services.banking.ibans import BankCode
+
+    movements = Movements(clock=clock, writer=writer, database=database)
+    return Banking(database=database,
+                   accounts=BankAccounts(database, clock=clock, engine=engine, queries=queries,
+                                         bank=BankCode(settings.bank_country, settings.bank_code)),
+                   movements=movements,
+                   rail=RailLink(database, rail=SimulatedRail(), movements=movements))
 
 
 def build_engine(settings: Settings, *, database: Database, clock: Clock,

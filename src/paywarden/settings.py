@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     checkout_session_ttl_s: int = Field(default=3600, ge=60, le=24 * 3600)
     payment_timer_interval_s: float = Field(default=5.0, gt=0, le=3600, description=
         "How often a serving process applies due payment timers")
+
+    # Online banking (issue 11)
+    bank_country: str = Field(default="NL", pattern=r"^[A-Z]{2}$", description="The country "
+                              "of the bank's IBANs (ISO 3166 alpha-2)")
+    bank_code: str = Field(default="PAYW", pattern=r"^[A-Z0-9]{1,11}$", description="The "
+                           "bank code inside the bank's IBANs")
+    rail_interval_s: float = Field(default=2.0, gt=0, le=3600, description="How often "
+                                   "pending transfers to other banks go to the rail")
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65_535)
     smtp_from: str = "PayWarden <no-reply@localhost>"

@@ -12,6 +12,7 @@ from .. import __version__, web
 from ..bootstrap import Platform
 from . import (
     audit_routes,
+    banking_routes,
     card_routes,
     certification_routes,
     defences,
@@ -56,6 +57,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(health.router)
     app.include_router(audit_routes.router)
     app.include_router(payment_routes.router)
+    app.include_router(banking_routes.router)
     app.include_router(card_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)

@@ -20,9 +20,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from ..adapters.store.schema import step_up_evidence
 from ..bootstrap import Platform
 from ..domain.errors import DomainError
 from ..domain.escrow import (
@@ -38,10 +37,10 @@ from ..domain.escrow import (
     Ship,
 )
 from ..domain.identity import Access, Kind, Principal, Resource
-from ..domain.identity.stepup import parse_operation
 from ..domain.ledger.chart import AccountKind
 from ..domain.money import Money
 from ..services import receipts
+from ..services.identity.stepup import approved_operation
 from ..services.ledger.accounts import AccountRef, platform_account
 from ..services.ledger.currencies import currency
 from ..services.payments import (
@@ -177,7 +176,7 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
 
     def approved(conn: Connection) -> Any:
         """The operation the buyer's passkey confirmed, if it is exactly this order."""
-        operation = _evidence_operation(conn, buyer, body.evidence_id)
+        operation = approved_operation(conn, buyer, body.evidence_id)
         if (operation is None or operation.type != "payment"
                 or operation.amount != session.amount.amount_minor
                 or operation.currency != session.amount.currency
@@ -213,14 +212,6 @@ def _funding(platform: Platform, buyer: str, body: PayIn, amount: Money) -> Acco
     with _refusals():
         platform.card_issuer.authorise(body.card_token, owner=buyer, amount=amount)
     return platform_account(AccountKind.CARD_ISSUER, amount.currency)
-
-
-def _evidence_operation(conn: Connection, user: str, evidence_id: str) -> Any:
-    row = conn.execute(select(step_up_evidence.c.operation).where(
-        step_up_evidence.c.id == evidence_id, step_up_evidence.c.user_id == user)).first()
-    if row is None:
-        raise DomainError(codes.Passkeys.STEP_UP_REQUIRED, "confirm this order with your passkey")
-    return parse_operation(row.operation)
 
 
 @router.post("/payments/{payment_id}/confirm")

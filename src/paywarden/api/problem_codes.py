@@ -301,6 +301,27 @@ class Keys(ProblemCode):
     KEY_ROTATION_REFUSED = "key_rotation_refused", 422, "The rotation is refused"
 
 
+class Banking(ProblemCode):
+    """Bank accounts and the bank's movements (services/banking)."""
+
+    IBAN_INVALID = "iban_invalid", 422, "The IBAN is invalid"
+    ACCOUNT_NAME_INVALID = "account_name_invalid", 422, "The account's name is invalid"
+    ACCOUNT_OPEN_FAILED = "account_open_failed", 503, "The account could not be opened"
+    WALLET_EXISTS = "wallet_exists", 409, "A wallet in this currency exists"
+    ACCOUNT_STATE_INVALID = "account_state_invalid", 409, "The account's state forbids this"
+    ACCOUNT_NOT_EMPTY = "account_not_empty", 409, "The account is not empty"
+    ACCOUNT_FROZEN = "account_frozen", 409, "The account is frozen"
+    ACCOUNT_CLOSED = "account_closed", 409, "The account is closed"
+    MOVEMENT_ID_INVALID = "movement_id_invalid", 422, "The transfer id is invalid"
+    MOVEMENT_INVALID = "movement_invalid", 422, "The transfer is invalid"
+    REFERENCE_INVALID = "reference_invalid", 422, "The reference is invalid"
+    TRANSFER_EXISTS = ("transfer_exists_with_different_fields", 409,
+                       "The transfer id is used with other fields")
+    TRANSFER_IN_PROGRESS = "transfer_in_progress", 409, "The transfer is in progress"
+    MOVEMENT_DECLINED = "movement_declined", 422, "The transfer was declined"
+    TOP_UP_TARGET_INVALID = "top_up_target_invalid", 422, "Only a wallet is topped up"
+
+
 class Records(ProblemCode):
     """Receipts and the audit log."""
 
@@ -311,7 +332,9 @@ class Records(ProblemCode):
 
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
-    Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records)
+    Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
+    Banking,
+)
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}
 

@@ -30,6 +30,7 @@ class Access(IntEnum):
 class Resource(StrEnum):
     LEDGER = "ledger"  # ledgers, ledger accounts and transfers, at the raw level
     PAYMENTS = "payments"
+    BANKING = "banking"  # bank accounts, transfers, payees, cheques, statements
     CUSTOMERS = "customers"  # profiles, factors (never their secrets)
     SESSIONS = "sessions"
     NOTIFICATIONS = "notifications"
@@ -50,7 +51,7 @@ ROLES: dict[str, dict[Resource, Access]] = {
     # A customer, over their own objects only.
     "customer": {
         Resource.PAYMENTS: W, Resource.CUSTOMERS: M, Resource.SESSIONS: F,
-        Resource.NOTIFICATIONS: M, Resource.EVIDENCE: R,
+        Resource.NOTIFICATIONS: M, Resource.EVIDENCE: R, Resource.BANKING: W,
     },
     # A merchant's backend or user, over the merchant's own objects only.
     "merchant": {
@@ -58,13 +59,13 @@ ROLES: dict[str, dict[Resource, Access]] = {
         Resource.CERTIFICATION: W,
     },
     # Staff: least privilege, one job each.
-    "operator": {Resource.LEDGER: M, Resource.PAYMENTS: R},
+    "operator": {Resource.LEDGER: M, Resource.PAYMENTS: R, Resource.BANKING: R},
     "support": {
         Resource.CUSTOMERS: M, Resource.SESSIONS: M, Resource.PAYMENTS: R,
-        Resource.MERCHANTS: R,
+        Resource.MERCHANTS: R, Resource.BANKING: M,
     },
     "risk": {Resource.PAYMENTS: M, Resource.CUSTOMERS: R, Resource.MERCHANTS: R,
-             Resource.LEDGER: R, Resource.EVIDENCE: R},
+             Resource.LEDGER: R, Resource.EVIDENCE: R, Resource.BANKING: M},
     "merchant_admin": {Resource.MERCHANTS: F, Resource.MERCHANT_KEYS: F,
                        Resource.CERTIFICATION: F},
     "security_admin": {Resource.STAFF: F, Resource.TOKENS: F, Resource.SESSIONS: F,

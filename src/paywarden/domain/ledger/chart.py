@@ -26,7 +26,12 @@ class AccountKind(enum.StrEnum):
     BANK_CLEARING = "bank_clearing"  # inter-bank transfers in and out: money from outside
     MERCHANT = "merchant"  # a merchant's balance
     WALLET = "wallet"  # a buyer's wallet
-    BANK = "bank"  # a customer's bank account
+    BANK = "bank"  # a buyer's bank account (escrow's "bank" method)
+    CURRENT = "current"  # a bank customer's current account, owned by its acc_… id
+    SAVINGS = "savings"  # a bank customer's savings account, owned by its acc_… id
+    SAFEGUARDING = "safeguarding"  # e-money safeguarded for wallet holders (one per currency)
+    SAFEGUARDING_BANK = "safeguarding_bank"  # the bank that holds it: money from outside
+    INTEREST_EXPENSE = "interest_expense"  # interest the bank pays on savings
 
     @property
     def code(self) -> int:
@@ -46,9 +51,19 @@ class AccountKind(enum.StrEnum):
 
 _CODES = {AccountKind.ESCROW: 100, AccountKind.FEE_INCOME: 101, AccountKind.CARD_ISSUER: 102,
           AccountKind.BANK_CLEARING: 103, AccountKind.MERCHANT: 200, AccountKind.WALLET: 300,
-          AccountKind.BANK: 301}
-_UNLIMITED = frozenset({AccountKind.CARD_ISSUER, AccountKind.BANK_CLEARING})
+          AccountKind.BANK: 301, AccountKind.SAFEGUARDING: 104,
+          AccountKind.SAFEGUARDING_BANK: 105, AccountKind.INTEREST_EXPENSE: 106,
+          AccountKind.CURRENT: 302, AccountKind.SAVINGS: 303}
+_UNLIMITED = frozenset({AccountKind.CARD_ISSUER, AccountKind.BANK_CLEARING,
+                        AccountKind.SAFEGUARDING_BANK, AccountKind.INTEREST_EXPENSE})
 
 
 class TransferCode(enum.IntEnum):
     PAYMENT = 20  # a movement of an escrow payment (its legs, authorisation and capture)
+    BANK_TRANSFER = 30  # a bank customer's transfer (own accounts, another customer, out)
+    DEPOSIT = 31  # money in from another bank through the rail
+    WITHDRAWAL = 32  # money out through the rail (pending until the rail confirms)
+    TOP_UP = 33  # a wallet topped up from a current account or a card
+    CHEQUE = 34  # an electronic cheque paid
+    INTEREST = 35  # interest posted to a savings account
+    SAFEGUARD = 36  # e-money issued or redeemed: the safeguarded amount follows

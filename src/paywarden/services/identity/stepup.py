@@ -83,6 +83,17 @@ def require_step_up(conn: Connection, user: str, operation: Operation, evidence_
         raise DomainError("step_up_required", "the confirmation was already used")
 
 
+def approved_operation(conn: Connection, user: str, evidence_id: str) -> Operation:
+    """The operation ``user``'s step-up evidence approved (not yet consumed: see
+    :func:`require_step_up`); ``step_up_required`` if there is no such evidence."""
+    row = conn.execute(select(step_up_evidence.c.operation).where(
+        step_up_evidence.c.id == evidence_id, step_up_evidence.c.user_id == user)).first() \
+        if isinstance(evidence_id, str) and len(evidence_id) <= 32 else None
+    if row is None:
+        raise DomainError("step_up_required", "confirm this operation with your passkey")
+    return parse_operation(row.operation)
+
+
 class StepUp:
     def __init__(self, database: Database, *, clock: Clock, passkeys: Passkeys,
                  amount_min: int) -> None:

@@ -1,6 +1,7 @@
 """The tables, as SQLAlchemy Core metadata. Changed only together with a migration."""
 
 from .audit import audit_entries, audit_head, audit_nodes, audit_tree_heads
+from .banking import bank_accounts, bank_transfers
 from .base import metadata
 from .cards import cards
 from .certification import (
@@ -35,6 +36,8 @@ __all__ = [
     "audit_head",
     "audit_nodes",
     "audit_tree_heads",
+    "bank_accounts",
+    "bank_transfers",
     "ca_certificates",
     "cards",
     "checkout_sessions",

@@ -1,0 +1,43 @@
+"""The interrupt hook: before money leaves an account, a screening answers.
+
+``allow`` lets the movement run; ``step_up`` asks for a fresh passkey assertion over it
+(refused unless the caller brought one); ``hold`` reserves the money as a pending ledger
+transfer that waits for review; ``decline`` refuses it with the reasons. The risk issue
+fills the hook with real rules; until then :class:`AllowAll` answers.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .movements import Movement
+
+
+class Decision(enum.StrEnum):
+    ALLOW = "allow"
+    STEP_UP = "step_up"
+    HOLD = "hold"
+    DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class Screen:
+    decision: Decision
+    reasons: tuple[str, ...] = field(default=())
+
+
+ALLOWED = Screen(Decision.ALLOW)
+
+
+class Screening(Protocol):
+    def screen(self, movement: Movement) -> Screen: ...
+
+
+class AllowAll:
+    """The default hook: every movement is allowed."""
+
+    def screen(self, movement: Movement) -> Screen:
+        return ALLOWED
