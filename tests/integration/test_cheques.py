@@ -139,7 +139,7 @@ def test_a_cheque_written_after_a_step_up_is_paid_to_the_payee_once(
     assert balance_of(api, bob.token, bob.account["id"]) == 12_345
     assert balance_of(api, ada.token, ada.account["id"]) == 50_000 - 12_345
     assert state_of(api, ada, cheque["id"]) == "paid"
-    assert verify_ledger(platform_of(api).database).ok
+    assert verify_ledger(platform_of(api).database) == []
 
 
 def test_the_payee_checks_the_cheque_offline_against_the_published_keys(
@@ -156,9 +156,13 @@ def test_the_payee_checks_the_cheque_offline_against_the_published_keys(
     assert claims["evidence_id"].startswith("evd_")
 
 
-def test_serials_follow_each_other_on_an_account(api: TestClient, ada: Customer,
-                                                 bob: Customer) -> None:
-    assert [write(api, ada, bob, 100)["serial"] for _ in range(3)] == [1, 2, 3]
+def test_serials_follow_each_other_on_an_account(api: TestClient, clock: FakeClock,
+                                                 ada: Customer, bob: Customer) -> None:
+    serials = []
+    for _ in range(3):
+        serials.append(write(api, ada, bob, 100)["serial"])
+        clock.advance(1)  # newest first: by the time written
+    assert serials == [1, 2, 3]
     listed = api.get("/v1/me/cheques?limit=2", headers=bearer(ada.token)).json()
     assert [c["serial"] for c in listed["data"]] == [3, 2]
     rest = api.get(f"/v1/me/cheques?limit=2&cursor={listed['next_cursor']}",
@@ -308,7 +312,7 @@ def test_a_cheque_the_drawer_cannot_cover_bounces_and_moves_nothing(
     assert balance_of(api, bob.token, bob.account["id"]) == 0
     assert balance_of(api, poor.token, poor.account["id"]) == 1_000
     bounced(present(api, bob, cheque["jws"]), "duplicate")
-    assert verify_ledger(platform_of(api).database).ok
+    assert verify_ledger(platform_of(api).database) == []
 
 
 def test_a_cheque_presented_before_its_date_is_refused_and_paid_on_its_date(

@@ -94,7 +94,8 @@ def write_cheque(body: ChequeIn, platform: PlatformDep,
 
     201 with the cheque and its ``jws``: the signed cheque to hand to the payee."""
     user = customer(platform, principal, Access.WRITE)
-    answer = Answer(platform, lambda view: JSONResponse(_out(platform, view), status_code=201))
+    answer: Answer[ChequeView] = Answer(
+        platform, lambda view: JSONResponse(_out(platform, view), status_code=201))
     with refusals():
         currency(body.currency)
         platform.cheques.write(user, _terms(body, body.serial), body.evidence_id,
@@ -148,7 +149,7 @@ def present_cheque(body: PresentIn, platform: PlatformDep,
             return JSONResponse({"outcome": "paid", "presentation": presentation,
                                  "cheque": cheque, "transfer": done.transfer.public()},
                                 status_code=201)
-        reason = BounceReason(done.presentation.reason)
+        reason = BounceReason(done.presentation.reason or BounceReason.ALTERED)
         return problem_response(Problem(codes.Cheques.CHEQUE_BOUNCED, BOUNCED[reason],
                                         outcome="bounced", reason=str(reason),
                                         presentation=presentation, cheque=cheque))
@@ -165,7 +166,8 @@ def stop_cheque(cheque_id: ChequeId, platform: PlatformDep,
                 principal: CurrentPrincipal) -> JSONResponse:
     """Stop a cheque you wrote, until it is presented: it will bounce ``stopped``."""
     user = customer(platform, principal, Access.WRITE)
-    answer = Answer(platform, lambda view: JSONResponse(_out(platform, view)))
+    answer: Answer[ChequeView] = Answer(platform,
+                                        lambda view: JSONResponse(_out(platform, view)))
     with refusals():
         platform.cheques.stop(user, cheque_id, actor=principal.actor, finish=answer.record)
     return answer.response
