@@ -35,7 +35,16 @@ from .deps import PlatformDep
 from .idempotency import Answer
 from .ids import CURSOR_NS_PATTERN
 from .problems import Problem, Refusals, problem_response
-from .schemas.cheques import ChequeDraftIn, ChequeIn, ChequeTermsIn, PresentIn
+from .schemas.cheques import (
+    ChequeDraftIn,
+    ChequeIn,
+    ChequeOut,
+    ChequesOut,
+    ChequeTermsIn,
+    DraftOut,
+    PaidOut,
+    PresentIn,
+)
 
 router = APIRouter(prefix="/v1", tags=["cheques"])
 ChequeId = Annotated[str, Path(pattern=r"^chq_[0-9a-f]{24}$")]
@@ -73,7 +82,7 @@ def _out(platform: Platform, view: ChequeView) -> dict[str, Any]:
     return view.public(today=platform.cheques.today())
 
 
-@router.post("/me/cheques/drafts")
+@router.post("/me/cheques/drafts", response_model=DraftOut)
 def draft_cheque(body: ChequeDraftIn, platform: PlatformDep,
                  principal: CurrentPrincipal) -> dict[str, Any]:
     """Prepare a cheque: its serial, and the operation to approve with your passkey.
@@ -87,7 +96,7 @@ def draft_cheque(body: ChequeDraftIn, platform: PlatformDep,
     return {"serial": made.serial, "step_up": made.step_up}
 
 
-@router.post("/me/cheques", status_code=201)
+@router.post("/me/cheques", status_code=201, response_model=ChequeOut)
 def write_cheque(body: ChequeIn, platform: PlatformDep,
                  principal: CurrentPrincipal) -> JSONResponse:
     """Write a cheque approved with your passkey.
@@ -103,7 +112,7 @@ def write_cheque(body: ChequeIn, platform: PlatformDep,
     return answer.response
 
 
-@router.get("/me/cheques")
+@router.get("/me/cheques", response_model=ChequesOut)
 def list_cheques(platform: PlatformDep, principal: CurrentPrincipal,
                  role: Annotated[str, Query(pattern="^(written|received)$")] = "written",
                  limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -122,16 +131,19 @@ def list_cheques(platform: PlatformDep, principal: CurrentPrincipal,
             if len(found) == limit else None}
 
 
-@router.get("/me/cheques/{cheque_id}")
+@router.get("/me/cheques/{cheque_id}", response_model=ChequeOut)
 def get_cheque(cheque_id: ChequeId, platform: PlatformDep,
                principal: CurrentPrincipal) -> dict[str, Any]:
-    """One cheque you wrote or received, with its presentations."""
+    """Read a cheque.
+
+    One cheque you wrote or that names your account as payee, with its JWS, what you may
+    do next (``can_stop``, ``can_present``) and its latest presentations."""
     user = customer(platform, principal, Access.READ)
     with refusals():
         return _out(platform, platform.cheques.get_for(user, cheque_id))
 
 
-@router.post("/me/cheques/present", status_code=201)
+@router.post("/me/cheques/present", status_code=201, response_model=PaidOut)
 def present_cheque(body: PresentIn, platform: PlatformDep,
                    principal: CurrentPrincipal) -> JSONResponse:
     """Present a cheque made out to you.
@@ -161,10 +173,13 @@ def present_cheque(body: PresentIn, platform: PlatformDep,
     return answer.response
 
 
-@router.post("/me/cheques/{cheque_id}/stop")
+@router.post("/me/cheques/{cheque_id}/stop", response_model=ChequeOut)
 def stop_cheque(cheque_id: ChequeId, platform: PlatformDep,
                 principal: CurrentPrincipal) -> JSONResponse:
-    """Stop a cheque you wrote, until it is presented: it will bounce ``stopped``."""
+    """Stop a cheque.
+
+    The drawer stops a cheque until it is presented; presented later, it bounces
+    ``stopped``. 409 ``cheque_not_stoppable`` once it is paid, bounced or expired."""
     user = customer(platform, principal, Access.WRITE)
     answer: Answer[ChequeView] = Answer(platform,
                                         lambda view: JSONResponse(_out(platform, view)))
