@@ -148,7 +148,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
     banking = build_banking(settings, database=database, clock=clock, engine=engine,
                             queries=queries, writer=writer)
     cheques = Cheques(database, clock=clock, keys=keys, step_up=step_up,
-                      movements=banking.movements, bank=banking.accounts.bank,
+                      movements=banking.movements, rail=banking.rail.rail,
+                      bank=banking.accounts.bank,
                       issuer=settings.public_url, rp_id=settings.webauthn_rp_id)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from joserfc import jws
 from joserfc.jwk import KeySet
 from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
+from schwifty import IBAN
 from sqlalchemy import func, select
 
 from paywarden.adapters.clock import FakeClock
@@ -362,3 +363,55 @@ def test_every_presentation_is_recorded(api: TestClient, ada: Customer, bob: Cus
                                 .order_by(cheque_presentations.c.created_at)).all()
     assert sorted(tuple(o) for o in outcomes) == sorted(
         [("bounced", "altered"), ("paid", None), ("bounced", "duplicate")])
+
+
+# -- cheques drawn on another bank: presented through the rail ------------------------------
+
+
+def foreign_cheque(api: TestClient, payee: Customer, amount: int, *, serial: int = 1,
+                   account_code: str = "0532013000") -> str:
+    """A cheque of another bank, signed with that bank's key (unknown to this one)."""
+    drawer = str(IBAN.generate("DE", bank_code="37040044", account_code=account_code))
+    date = today(api)
+    claims = {"jti": "chq_" + "e" * 24, "drawer_iban": drawer,
+              "payee_iban": payee.account["iban"], "payee_name": "Bob Builder",
+              "amount_minor": amount, "currency": "EUR", "date": date.isoformat(),
+              "expires_on": (date + dt.timedelta(days=30)).isoformat(), "serial": serial,
+              "evidence_id": "evd_" + "e" * 16}
+    header = urlsafe_b64encode(b'{"alg":"Ed25519","typ":"paywarden-cheque+jwt"}').decode()
+    payload = urlsafe_b64encode(json.dumps(claims).encode()).decode()
+    signature = Ed25519PrivateKey.generate().sign(f"{header}.{payload}".encode())
+    return f"{header}.{payload}.{urlsafe_b64encode(signature).decode()}"
+
+
+def rail_cheques(api: TestClient) -> list[Any]:
+    return platform_of(api).banking.rail.rail.cheques  # type: ignore[no-any-return]
+
+
+def test_a_cheque_drawn_on_another_bank_is_paid_through_the_rail_once(
+        api: TestClient, bob: Customer) -> None:
+    text = foreign_cheque(api, bob, 7_000)
+    r = present(api, bob, text)
+    assert r.status_code == 201, r.text
+    assert r.json()["cheque"]["state"] == "paid" and r.json()["cheque"]["role"] == "payee"
+    assert balance_of(api, bob.token, bob.account["id"]) == 7_000
+    bounced(present(api, bob, text), "duplicate")
+    assert balance_of(api, bob.token, bob.account["id"]) == 7_000
+    assert len(rail_cheques(api)) == 1 and movements(api) == 1
+    assert verify_ledger(platform_of(api).database) == []
+
+
+def test_a_cheque_the_other_bank_bounces_moves_nothing(api: TestClient, bob: Customer) -> None:
+    text = foreign_cheque(api, bob, 7_000, account_code="9990000001")
+    body = bounced(present(api, bob, text), "insufficient_funds")
+    assert body["cheque"]["state"] == "bounced"
+    assert balance_of(api, bob.token, bob.account["id"]) == 0 and movements(api) == 0
+    bounced(present(api, bob, text), "duplicate")
+    assert len(rail_cheques(api)) == 1
+
+
+def test_another_banks_cheque_presented_by_someone_else_never_reaches_the_rail(
+        api: TestClient, bob: Customer) -> None:
+    carol = Customer(api, "carol")
+    bounced(present(api, carol, foreign_cheque(api, bob, 7_000)), "not_payee")
+    assert rail_cheques(api) == [] and movements(api) == 0

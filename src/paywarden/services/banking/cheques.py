@@ -23,16 +23,18 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...adapters.clock import Clock
+from ...adapters.rail import ChequeItem, Rail
 from ...adapters.store import Database
 from ...adapters.store.schema import bank_accounts, cheque_presentations, cheques
 from ...domain.banking.cheques import (
+    IBAN_SHAPE,
     OUTSTANDING_MAX,
     SERIAL_MAX,
     BounceReason,
@@ -41,6 +43,7 @@ from ...domain.banking.cheques import (
     Judgement,
     approved_fields,
     check_dated,
+    from_claims,
     judge,
     step_up_fields,
 )
@@ -100,13 +103,15 @@ def today_of(now_ns: int) -> dt.date:
 
 class Cheques:
     def __init__(self, database: Database, *, clock: Clock, keys: Keys, step_up: StepUp,
-                 movements: Movements, bank: BankCode, issuer: str, rp_id: str) -> None:
+                 movements: Movements, rail: Rail, bank: BankCode, issuer: str,
+                 rp_id: str) -> None:
         self._database = database
         self._clock = clock
         self._keys = keys
         self._step_up = step_up
         self._movements = movements
         self._bank = bank
+        self._rail = rail
         self._issuer = issuer
         self._rp_id = rp_id
 
@@ -276,11 +281,23 @@ class Cheques:
         """Pay the cheque ``text`` into the presenter's account, or bounce it (recorded)."""
         with self._database.engine.connect() as conn:
             credit = owned_account(conn, user_id, account_id) if account_id else None
+            found = documents.unverified(text) or {}
+            drawer = found.get("drawer_iban")
+            foreign = isinstance(drawer, str) and IBAN_SHAPE.fullmatch(drawer) is not None \
+                and not self._bank.owns(drawer)
             try:
+                if foreign:
+                    return self._present_foreign(conn, user_id, text, found, credit,
+                                                 actor=actor, finish=finish)
                 cheque, row = self._genuine(conn, text)
             except documents.NotACheque:
                 return self._bounce(user_id, text, None, credit, Judgement.bounce(
                     BounceReason.ALTERED), actor=actor, finish=finish)
+            except DomainError as exc:
+                if exc.code != "cheque_changed":
+                    raise
+                return self.present(user_id, text, account_id=account_id, actor=actor,
+                                    finish=finish)  # presented meanwhile: a duplicate now
             if credit is None:
                 credit = by_iban(conn, cheque.payee_iban)
                 credit = credit if credit is not None and credit.user_id == user_id else None
@@ -302,6 +319,61 @@ class Cheques:
                                     finish=finish)
             raise
 
+    def _present_foreign(self, conn: Connection, user_id: str, text: str,
+                         found: dict[str, Any], credit: BankAccount | None, *, actor: str,
+                         finish: Finish | None) -> Presented:
+        """A cheque drawn on another bank: judged here as far as we can (the payee, the
+        dates, not paid here before), then presented through the rail, whose answer —
+        paid, or a bounce reason — is the drawer's bank's."""
+        try:
+            cheque = from_claims(found)
+        except DomainError:
+            return self._bounce(user_id, text, None, credit, Judgement.bounce(
+                BounceReason.ALTERED), actor=actor, finish=finish)
+        if credit is None:
+            credit = by_iban(conn, cheque.payee_iban)
+            credit = credit if credit is not None and credit.user_id == user_id else None
+        seen = conn.execute(select(cheques.c.state).where(
+            cheques.c.drawer_iban == cheque.drawer_iban,
+            cheques.c.serial == cheque.serial)).scalar()
+        judgement = judge(cheque, ChequeState(seen or ChequeState.ISSUED),
+                          presenter_is_payee=credit is not None
+                          and credit.iban == cheque.payee_iban, today=self.today())
+        if not judgement.pay or credit is None:
+            return self._bounce(user_id, text, None, credit, judgement, actor=actor,
+                                finish=finish)
+        key = hashlib.sha256(f"{cheque.drawer_iban}|{cheque.serial}".encode()).hexdigest()[:32]
+        answer = self._rail.present_cheque(ChequeItem(
+            key, text, cheque.drawer_iban, cheque.serial, cheque.payee_iban,
+            cheque.amount_minor, cheque.currency))
+        row_id = "chq_" + secrets.token_hex(12)
+
+        def record(conn: Connection, state: ChequeState, reason: str | None) -> None:
+            now = self._clock.now_ns()
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(cheques).values(
+                        id=row_id, drawer_iban=cheque.drawer_iban, serial=cheque.serial,
+                        payee_iban=cheque.payee_iban, payee_account_id=credit.id,
+                        amount=cheque.amount_minor, currency=cheque.currency,
+                        date=cheque.date.isoformat(), expires_on=cheque.expires_on.isoformat(),
+                        jws=text, state=str(state), bounce_reason=reason, presented_by=user_id,
+                        presented_at=now, transfer_id=MOVEMENT_PREFIX + key
+                        if state is ChequeState.PAID else None, created_at=now,
+                        updated_at=now))
+            except IntegrityError:
+                raise DomainError("cheque_changed", "presented meanwhile") from None
+
+        if not answer.accepted:
+            reason = answer.reason if answer.reason in set(BounceReason) else "altered"
+            state = ChequeState.STOPPED if reason == "stopped" else ChequeState.BOUNCED
+            return self._bounce(user_id, text, replace(cheque, id=row_id), credit,
+                                Judgement.bounce(BounceReason(reason)), actor=actor,
+                                finish=finish, before=lambda tx: record(tx, state, reason))
+        return self._pay(user_id, text, cheque, None, credit, actor=actor, finish=finish,
+                         movement_id=MOVEMENT_PREFIX + key, row_id=row_id,
+                         mark=lambda tx: record(tx, ChequeState.PAID, None))
+
     def _genuine(self, conn: Connection, text: str) -> tuple[Cheque, Any]:
         """The cheque and its row, if ``text`` is exactly what this bank issued and the
         drawer's passkey evidence still proves it; :class:`NotACheque` otherwise."""
@@ -319,41 +391,50 @@ class Cheques:
         return cheque, row
 
     def _pay(self, user_id: str, text: str, cheque: Cheque, row: Any, credit: BankAccount, *,
-             actor: str, finish: Finish | None) -> Presented:
-        movement_id = MOVEMENT_PREFIX + cheque.id
+             actor: str, finish: Finish | None, movement_id: str | None = None,
+             row_id: str | None = None,
+             mark: Callable[[Connection], None] | None = None) -> Presented:
+        """Move the money; ``row`` None: a cheque of another bank, its money from the
+        clearing account, its row written by ``mark``."""
+        movement_id = movement_id or MOVEMENT_PREFIX + cheque.id
+        row_id = row_id or cheque.id
         presentation_id = "prs_" + secrets.token_hex(12)
         outcome: dict[str, Presented] = {}
 
         def mark_paid(conn: Connection) -> None:
             now = self._clock.now_ns()
-            done = conn.execute(update(cheques).where(
-                cheques.c.id == cheque.id, cheques.c.state == str(ChequeState.ISSUED),
+            if mark is not None:
+                mark(conn)
+            elif conn.execute(update(cheques).where(
+                    cheques.c.id == cheque.id, cheques.c.state == str(ChequeState.ISSUED),
             ).values(state=str(ChequeState.PAID), presented_by=user_id, presented_at=now,
-                     transfer_id=movement_id, updated_at=now)).rowcount
-            if done != 1:
+                     transfer_id=movement_id, updated_at=now)).rowcount != 1:
                 raise DomainError("cheque_changed", "the cheque changed while presented")
             conn.execute(insert(cheque_presentations).values(
-                id=presentation_id, cheque_id=cheque.id, presenter_user_id=user_id,
+                id=presentation_id, cheque_id=row_id, presenter_user_id=user_id,
                 account_id=credit.id, outcome="paid", reason=None,
                 text_sha256=_digest(text), created_at=now))
 
         def answer(conn: Connection, result: MovementResult) -> None:
             if not result.created:  # paid by a presentation that raced this one
                 raise DomainError("cheque_changed", f"cheque {cheque.id} was paid already")
-            view = view_of(row_of(conn, cheque.id), "payee",  # type: ignore[arg-type]
-                           presentations_of(conn, cheque.id))
-            done = Presented(PresentationView(presentation_id, cheque.id, "paid", None,
+            view = view_of(row_of(conn, row_id), "payee",  # type: ignore[arg-type]
+                           presentations_of(conn, row_id))
+            done = Presented(PresentationView(presentation_id, row_id, "paid", None,
                                               credit.id, view.updated_at_ns), view, result)
             outcome["done"] = done
             if finish is not None:
                 finish(conn, done)
 
         result = self._movements.execute(Movement(
-            id=movement_id, kind=MovementKind.CHEQUE, user_id=row["drawer_user_id"],
-            from_account=row["drawer_account_id"], to_account=credit.id,
-            amount=Money(cheque.amount_minor, cheque.currency),
-            reference=f"cheque {cheque.serial}", counterparty_iban=cheque.payee_iban,
-            counterparty_name=cheque.payee_name), precondition=mark_paid, finish=answer,
+            id=movement_id, kind=MovementKind.CHEQUE,
+            user_id=row["drawer_user_id"] if row is not None else user_id,
+            from_account=row["drawer_account_id"] if row is not None else None,
+            to_account=credit.id, amount=Money(cheque.amount_minor, cheque.currency),
+            reference=f"cheque {cheque.serial}",
+            counterparty_iban=cheque.payee_iban if row is not None else cheque.drawer_iban,
+            counterparty_name=cheque.payee_name if row is not None else None),
+            precondition=mark_paid, finish=answer,
             stepped_up=True, actor=actor)
         if "done" not in outcome:
             raise InvariantViolation(f"movement {result.id} ran without its answer")
@@ -361,10 +442,13 @@ class Cheques:
 
     def _bounce(self, user_id: str, text: str, cheque: Cheque | None,
                 credit: BankAccount | None, judgement: Judgement, *, actor: str,
-                finish: Finish | None) -> Presented:
+                finish: Finish | None,
+                before: Callable[[Connection], None] | None = None) -> Presented:
         now = self._clock.now_ns()
         reason = judgement.reason or BounceReason.ALTERED
         with self._database.engine.begin() as conn:
+            if before is not None:
+                before(conn)
             row = row_of(conn, cheque.id) if cheque is not None else None
             if row is not None and judgement.state is not None:
                 conn.execute(update(cheques).where(
