@@ -23,6 +23,7 @@ from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import bank_transfers, cheque_presentations
 from paywarden.api import create_app
+from paywarden.services.banking import Decision, Screen
 from paywarden.services.ledger.verify import verify_ledger
 
 from ..support.banking import balance_of, deposit, open_account, step_up
@@ -415,3 +416,17 @@ def test_another_banks_cheque_presented_by_someone_else_never_reaches_the_rail(
     carol = Customer(api, "carol")
     bounced(present(api, carol, foreign_cheque(api, bob, 7_000)), "not_payee")
     assert rail_cheques(api) == [] and movements(api) == 0
+
+
+class Declines:
+    def screen(self, movement: Any) -> Screen:
+        return Screen(Decision.DECLINE, ("test",))
+
+
+def test_a_cheque_the_screening_declines_is_not_paid_and_stays_issued(
+        api: TestClient, ada: Customer, bob: Customer) -> None:
+    cheque = write(api, ada, bob, 3_000)
+    platform_of(api).banking.movements.screening = Declines()
+    r = present(api, bob, cheque["jws"])
+    assert r.status_code == 422 and r.json()["code"] == "movement_declined"
+    assert state_of(api, ada, cheque["id"]) == "issued" and movements(api) == 0
