@@ -13,17 +13,20 @@ from paywarden.services.ledger.accounts import AccountRef, new_account, platform
 from paywarden.services.payments import Party
 
 STORED_CODES = {"escrow": 100, "fee_income": 101, "card_issuer": 102, "bank_clearing": 103,
-                "merchant": 200, "wallet": 300, "bank": 301}
+                "safeguarding": 104, "safeguarding_bank": 105, "interest_expense": 106,
+                "merchant": 200, "wallet": 300, "bank": 301, "current": 302, "savings": 303}
 
 
 def test_every_kind_keeps_the_string_and_code_the_database_holds() -> None:
     assert {k.value: k.code for k in AccountKind} == STORED_CODES
     assert int(TransferCode.PAYMENT) == 20
+    assert [int(c) for c in TransferCode][1:] == list(range(30, 37))  # the bank's, issue 11
 
 
 def test_only_accounts_where_money_enters_from_outside_may_go_negative() -> None:
     negative = {k for k in AccountKind if k.flags == 0}
-    assert negative == {AccountKind.CARD_ISSUER, AccountKind.BANK_CLEARING}
+    assert negative == {AccountKind.CARD_ISSUER, AccountKind.BANK_CLEARING,
+                        AccountKind.SAFEGUARDING_BANK, AccountKind.INTEREST_EXPENSE}
     assert AccountKind.WALLET.flags == int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
 
 
@@ -48,7 +51,7 @@ def test_a_stored_funding_name_reads_back_as_the_same_account() -> None:
 
 def test_a_kind_or_role_outside_the_chart_is_refused() -> None:
     with pytest.raises(ValueError):
-        AccountRef("savings", "usr_0123456789abcdef", "EUR")  # type: ignore[arg-type]
+        AccountRef("loan", "usr_0123456789abcdef", "EUR")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         Party("auditor", "usr_0123456789abcdef")  # type: ignore[arg-type]
 
