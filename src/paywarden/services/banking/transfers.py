@@ -19,15 +19,17 @@ answers. Any refusal undoes all of it: nothing moves and the evidence stays unus
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, and_, or_, select, tuple_
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
+from ...adapters.store.schema import bank_transfers
 from ...domain.errors import DomainError
 from ...domain.money import Money
 from ..identity.stepup import StepUp
-from .accounts import BankAccount, by_iban, owned_account
+from .accounts import BankAccount, accounts_of, by_iban, owned_account
 from .confirm import Expected, confirm
 from .limits import BankMaxima, check_and_count, used
 from .movements import Finish, Movement, MovementKind, MovementResult, Movements
@@ -74,6 +76,20 @@ class Transfers:
 
         return self._movements.execute(movement, precondition=checked, finish=finish,
                                        stepped_up=True, actor=actor)
+
+    def history(self, user_id: str, *, limit: int, before: tuple[int, str] | None
+                ) -> tuple[list[Any], set[str]]:
+        """Movements into or out of the user's accounts, newest first, before the cursor
+        ``(created_at, id)``; and the user's account ids (to tell in from out)."""
+        t = bank_transfers
+        with self._database.engine.connect() as conn:
+            mine = {a.id for a in accounts_of(conn, user_id)}
+            where = [or_(t.c.from_account.in_(mine), t.c.to_account.in_(mine))]
+            if before is not None:
+                where.append(tuple_(t.c.created_at, t.c.id) < tuple_(*before))
+            rows = conn.execute(select(t).where(and_(*where)).order_by(
+                t.c.created_at.desc(), t.c.id.desc()).limit(limit)).mappings().all()
+        return list(rows), mine
 
     def _movement(self, conn: Connection, order: Order, source: BankAccount,
                   payee: Payee) -> Movement:
