@@ -16,7 +16,7 @@ from paywarden.api import create_app
 
 from .authenticator import SoftAuthenticator
 from .banking import deposit, open_account, step_up
-from .identity import passkey_customer
+from .identity import passkey_customer, sign_in
 from .merchants import client_for, platform_for
 from .platform import bearer
 
@@ -25,9 +25,10 @@ COOLING_S = 3600  # the tests' payee cooling-off and limit raise delay
 ELSEWHERE = "DE89370400440532013000"  # a valid IBAN at another bank
 
 
-@dataclass(frozen=True)
+@dataclass
 class Customer:
-    token: str
+    username: str
+    token: str  # signed in again by ``wait``
     authenticator: SoftAuthenticator
     account: dict[str, Any]  # a EUR current account
 
@@ -38,11 +39,12 @@ class Customer:
 
 def transfer_api(database: Database, clock: FakeClock, tmp_path: Path,
                  **settings: Any) -> Iterator[TestClient]:
-    """An API whose sessions outlive the days the tests let pass (``wait``)."""
+    """An API whose sessions outlive the cooling-off (customers sign in again after
+    longer waits: ``wait``)."""
     platform = platform_for(database, clock, tmp_path, rate_limit_account="100000/minute",
-                            rate_limit_address="100000/minute", session_idle_s=DAY_S,
-                            session_absolute_s=7 * DAY_S, payee_cooling_off_s=COOLING_S,
-                            limit_raise_delay_s=COOLING_S, **settings)
+                            rate_limit_address="100000/minute", payee_cooling_off_s=COOLING_S,
+                            limit_raise_delay_s=COOLING_S, session_idle_s=4 * COOLING_S,
+                            **settings)
     with client_for(create_app(platform)) as client:
         yield client
 
@@ -52,7 +54,7 @@ def customer(api: TestClient, username: str, funds: int = 0) -> Customer:
     account = open_account(api, token)
     if funds:
         deposit(api, account["iban"], funds)
-    return Customer(token, authenticator, account)
+    return Customer(username, token, authenticator, account)
 
 
 def confirm(api: TestClient, who: Customer, type: str, amount: int, payee: str,
@@ -79,14 +81,12 @@ def send(api: TestClient, who: Customer, payee: dict[str, Any], amount: int,
 
 
 def wait(api: TestClient, seconds: int, *awake: Customer) -> None:
-    """Let ``seconds`` pass, in steps the customers' sessions stay alive through."""
-    clock = api.app.state.platform.clock  # type: ignore[attr-defined]
-    step_s = 6 * 3600
-    while seconds > 0:
-        clock.advance(min(seconds, step_s))
-        seconds -= step_s
-        for who in awake:
-            assert api.get("/v1/me/accounts", headers=who.headers).status_code == 200
+    """Let ``seconds`` pass; the ``awake`` customers sign in again with their passkeys."""
+    api.app.state.platform.clock.advance(seconds)  # type: ignore[attr-defined]
+    for who in awake:
+        r = sign_in(api, who.authenticator, who.username)
+        assert r.status_code == 200, r.text
+        who.token = r.json()["token"]
 
 
 def balances(api: TestClient, who: Customer) -> tuple[int, int]:
