@@ -60,7 +60,6 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(payment_routes.router)
     app.include_router(banking_routes.router)
     app.include_router(transfer_routes.router)
-    app.include_router(transfer_routes.router)
     app.include_router(card_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)
