@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
+from paywarden.adapters.store.schema import bank_payees
 from paywarden.services.banking import Decision, Screen
 from paywarden.services.banking.movements import Movement
 from paywarden.services.ledger.verify import verify_ledger
@@ -121,9 +123,6 @@ def test_a_payee_with_a_forged_altered_or_replayed_step_up_is_not_added(
     payee = add_payee(api, ada, "Bob", iban)
     api.delete(f"/v1/me/payees/{payee['id']}", headers=ada.headers)
     with platform_of(api).database.engine.connect() as conn:
-        from sqlalchemy import select
-
-        from paywarden.adapters.store.schema import bank_payees
         used = conn.execute(select(bank_payees.c.evidence_id)).scalar_one()
     replayed = api.post("/v1/me/payees", headers=ada.headers, json={**body, "evidence_id": used})
     assert replayed.status_code == 403 and replayed.json()["code"] == "step_up_required"

@@ -5,6 +5,7 @@ their reason, and a closed account ends the order."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +142,6 @@ def test_running_the_chore_twice_pays_each_occurrence_once(
 def test_a_crash_between_the_money_and_the_record_never_pays_twice(
         api: TestClient, ada: Customer, bob: Customer, payee: dict[str, Any]) -> None:
     made = order(api, ada, payee).json()
-    from datetime import date
-
     banking = platform_of(api).banking
     user = banking.accounts.get(ada.account["id"])
     assert user is not None
