@@ -94,7 +94,8 @@ class Platform:
 
     def chores(self) -> list[Chore]:
         """Watch the database file, sign tree heads, rotate and rewrap keys, deliver
-        webhooks, fire payment timers: each on its period (services/maintenance.py)."""
+        webhooks, fire payment timers, send to the rail, run standing orders: each on its
+        period (services/maintenance.py)."""
         def keys() -> None:
             self.keys.rotate_due()
             self.keys.rewrap_step(REWRAP_BATCH)
@@ -106,7 +107,9 @@ class Platform:
                 Chore("webhooks.deliver", s.webhook_dispatch_interval_s,
                       Dispatcher(self.webhooks.deliver_due).kick),
                 Chore("payments.timers", s.payment_timer_interval_s, self.payments.run_due),
-                Chore("banking.rail", s.rail_interval_s, self.banking.rail.run_due)]
+                Chore("banking.rail", s.rail_interval_s, self.banking.rail.run_due),
+                Chore("banking.standing_orders", s.standing_order_interval_s,
+                      self.banking.standing_orders.run_due)]
 
     def stop(self) -> None:
         if self._background is not None:
@@ -146,7 +149,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
     writer = GroupWriter(database, clock=clock, on_fatal=failstop.crash)  # the one write path
     queries = LedgerQueries(database)
     banking = build_banking(settings, database=database, clock=clock, engine=engine,
-                            queries=queries, writer=writer)
+                            queries=queries, writer=writer, keys=keys, step_up=step_up)
     cheques = Cheques(database, clock=clock, keys=keys, step_up=step_up,
                       movements=banking.movements, rail=banking.rail.rail,
                       bank=banking.accounts.bank,
@@ -173,17 +176,36 @@ def build(settings: Settings, *, clock: Clock | None = None,
 
 
 def build_banking(settings: Settings, *, database: Database, clock: Clock,
-                  engine: LedgerEngine, queries: LedgerQueries, writer: GroupWriter) -> Banking:
+                  engine: LedgerEngine, queries: LedgerQueries, writer: GroupWriter,
+                  keys: Keys, step_up: StepUp) -> Banking:
     from .adapters.rail import SimulatedRail
     from .services.banking import BankAccounts, Movements, RailLink
     from .services.banking.ibans import BankCode
+    from .services.banking.limits import BankMaxima, Limits
+    from .services.banking.payees import Payees
+    from .services.banking.standing_orders import StandingOrders
+    from .services.banking.transfers import Transfers
 
+    bank = BankCode(settings.bank_country, settings.bank_code)
     movements = Movements(clock=clock, writer=writer, database=database)
+    payees = Payees(database, clock=clock, keys=keys, bank=bank, step_up=step_up,
+                    cooling_off_s=settings.payee_cooling_off_s,
+                    cooling_amount_max=settings.payee_cooling_amount_max)
+    maxima = BankMaxima(settings.limit_per_transfer_max, settings.limit_per_day_max,
+                        settings.limit_per_payee_max)
+    transfers = Transfers(database, clock=clock, movements=movements, payees=payees,
+                          step_up=step_up, maxima=maxima)
     return Banking(database=database,
                    accounts=BankAccounts(database, clock=clock, engine=engine, queries=queries,
-                                         bank=BankCode(settings.bank_country, settings.bank_code)),
+                                         bank=bank),
                    movements=movements,
-                   rail=RailLink(database, rail=SimulatedRail(), movements=movements))
+                   rail=RailLink(database, rail=SimulatedRail(), movements=movements),
+                   payees=payees,
+                   limits=Limits(database, clock=clock, keys=keys, step_up=step_up,
+                                 maxima=maxima, raise_delay_s=settings.limit_raise_delay_s),
+                   transfers=transfers,
+                   standing_orders=StandingOrders(database, clock=clock, transfers=transfers,
+                                                  step_up=step_up))
 
 
 def build_engine(settings: Settings, *, database: Database, clock: Clock,

@@ -97,6 +97,21 @@ class Settings(BaseSettings):
                            "bank code inside the bank's IBANs")
     rail_interval_s: float = Field(default=2.0, gt=0, le=3600, description="How often "
                                    "pending transfers to other banks go to the rail")
+    payee_cooling_off_s: int = Field(default=24 * 3600, ge=0, le=30 * 24 * 3600, description=
+        "A new payee receives at most payee_cooling_amount_max for this long")
+    payee_cooling_amount_max: int = Field(default=50_00, ge=0, description="Minor units a "
+                                          "cooling payee may receive in all")
+    limit_raise_delay_s: int = Field(default=24 * 3600, ge=0, le=30 * 24 * 3600, description=
+        "A raised transfer limit takes effect this long after the raise")
+    limit_per_transfer_max: int = Field(default=10_000_00, ge=0, description="The bank's "
+                                        "maximum for one transfer to another party, minor units")
+    limit_per_day_max: int = Field(default=25_000_00, ge=0, description="The bank's maximum "
+                                   "sent to other parties in 24 hours, minor units")
+    limit_per_payee_max: int = Field(default=10_000_00, ge=0, description="The bank's maximum "
+                                     "sent to one payee in 24 hours, minor units")
+    standing_order_interval_s: float = Field(default=60.0, gt=0, le=3600, description="How "
+                                             "often due standing orders and scheduled "
+                                             "transfers run")
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65_535)
     smtp_from: str = "PayWarden <no-reply@localhost>"

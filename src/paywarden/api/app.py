@@ -30,6 +30,7 @@ from . import (
     signed,
     signin_routes,
     statement_routes,
+    transfer_routes,
     webhook_routes,
 )
 from . import idempotency as idempotency_layer
@@ -62,6 +63,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(banking_routes.router)
     app.include_router(statement_routes.router)
     app.include_router(cheque_routes.router)
+    app.include_router(transfer_routes.router)
     app.include_router(card_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)

@@ -356,12 +356,30 @@ class Statements(ProblemCode):
     STATEMENT_FORMAT_INVALID = "statement_format_invalid", 400, "The statement format is unknown"
 
 
+class Transfers(ProblemCode):
+    """Transfers to other parties: payees, limits, standing orders (services/banking)."""
+
+    PAYEE_NAME_INVALID = "payee_name_invalid", 422, "The payee's name is invalid"
+    PAYEE_EXISTS = "payee_exists", 409, "A payee with this IBAN exists"
+    PAYEES_TOO_MANY = "payees_too_many", 409, "Too many payees"
+    PAYEE_ACCOUNT_UNKNOWN = "payee_account_unknown", 422, "No account has the payee's IBAN"
+    PAYEE_COOLING_OFF = "payee_cooling_off", 409, "The payee is still cooling off"
+    LIMIT_PER_TRANSFER_EXCEEDED = ("limit_per_transfer_exceeded", 422,
+                                   "Over your limit per transfer")
+    LIMIT_PER_DAY_EXCEEDED = "limit_per_day_exceeded", 422, "Over your limit per day"
+    LIMIT_PER_PAYEE_EXCEEDED = "limit_per_payee_exceeded", 422, "Over your limit per payee"
+    LIMIT_ABOVE_BANK_MAX = "limit_above_bank_max", 422, "Above the bank's maximum"
+    SCHEDULE_INVALID = "schedule_invalid", 422, "The schedule is invalid"
+    STANDING_ORDERS_TOO_MANY = "standing_orders_too_many", 409, "Too many standing orders"
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
     Banking,
     Statements,
     Cheques,
+    Transfers,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -2,8 +2,8 @@
 
 ``Banking`` holds the parts (accounts, movements, the rail link) and the use cases that
 combine them for a customer: a transfer between their own accounts and a wallet top-up.
-Transfers to others (payees, limits, step-up), cheques, statements and interest build
-on the same parts.
+Transfers to others (payees, limits, step-up, standing orders: :mod:`.transfers`),
+cheques, statements and interest build on the same parts.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ from ...domain.errors import DomainError
 from ...domain.ledger.chart import AccountKind
 from ...domain.money import Money
 from .accounts import BankAccounts, Product, owned_account
+from .limits import Limits
 from .movements import Finish, Movement, MovementKind, MovementResult, Movements
+from .payees import Payees
 from .rail import RailLink
+from .standing_orders import StandingOrders
+from .transfers import Transfers
 
 
 @dataclass
@@ -28,6 +32,10 @@ class Banking:
     accounts: BankAccounts
     movements: Movements
     rail: RailLink
+    payees: Payees  # transfers to other parties: payees, limits, standing orders
+    limits: Limits
+    transfers: Transfers
+    standing_orders: StandingOrders
 
     def transfer_own(self, user_id: str, *, movement_id: str, from_account: str,
                      to_account: str, amount: Money, reference: str,

@@ -25,6 +25,13 @@ from .identity import (
 from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
 from .merchants import merchant_keys, merchants
+from .payees import (
+    bank_limits,
+    bank_payees,
+    standing_order_runs,
+    standing_orders,
+    transfer_limit_uses,
+)
 from .payments import checkout_sessions, payment_refunds, payments
 from .requests import idempotency_keys, request_nonces
 from .sealing import sealing_backlog
@@ -37,6 +44,8 @@ __all__ = [
     "audit_nodes",
     "audit_tree_heads",
     "bank_accounts",
+    "bank_limits",
+    "bank_payees",
     "bank_transfers",
     "ca_certificates",
     "cards",
@@ -63,8 +72,11 @@ __all__ = [
     "sealing_backlog",
     "sessions",
     "sign_in_origins",
+    "standing_order_runs",
+    "standing_orders",
     "step_up_evidence",
     "totp_factors",
+    "transfer_limit_uses",
     "transfers",
     "users",
     "webauthn_challenges",
