@@ -21,6 +21,7 @@ from .identity import (
     webauthn_challenges,
     webauthn_credentials,
 )
+from .interest import interest_accruals, staff_alerts
 from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
 from .merchants import merchant_keys, merchants
@@ -41,6 +42,7 @@ __all__ = [
     "cards",
     "checkout_sessions",
     "idempotency_keys",
+    "interest_accruals",
     "key_versions",
     "ledger_state",
     "ledgers",
@@ -58,6 +60,7 @@ __all__ = [
     "recovery_codes",
     "request_nonces",
     "sealing_backlog",
+    "staff_alerts",
     "sessions",
     "sign_in_origins",
     "step_up_evidence",
