@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__, web
 from ..bootstrap import Platform
 from . import (
+    alert_routes,
     audit_routes,
     banking_routes,
     card_routes,
@@ -58,6 +59,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(audit_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(banking_routes.router)
+    app.include_router(alert_routes.router)
     app.include_router(card_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)

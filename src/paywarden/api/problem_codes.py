@@ -322,6 +322,17 @@ class Banking(ProblemCode):
     TOP_UP_TARGET_INVALID = "top_up_target_invalid", 422, "Only a wallet is topped up"
 
 
+class BankJobs(ProblemCode):
+    """Interest on savings, the safeguarding reconciliation and staff alerts (decision 0027)."""
+
+    INTEREST_DAY_OPEN = "interest_day_open", 409, "The day has not ended yet"
+    INTEREST_RATE_INVALID = "interest_rate_invalid", 422, "The interest rate is invalid"
+    INTEREST_ACCRUAL_INVALID = "interest_accrual_invalid", 422, "The accrual is invalid"
+    ALERT_INVALID = "alert_invalid", 422, "The alert is invalid"
+    ALERT_ALREADY_ACKNOWLEDGED = ("alert_already_acknowledged", 409,
+                                  "The alert was acknowledged already")
+
+
 class Records(ProblemCode):
     """Receipts and the audit log."""
 
@@ -334,6 +345,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
     Banking,
+    BankJobs,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}
