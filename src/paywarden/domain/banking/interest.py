@@ -49,6 +49,9 @@ def daily_accrual_micro(balance_minor: int, rate_bps: int) -> int:
     """One day's interest on ``balance_minor`` at ``rate_bps`` a year, in whole micro-units
     (truncated); nothing on a balance below zero."""
     check_rate(rate_bps)
+    if isinstance(balance_minor, bool) or not isinstance(balance_minor, int):
+        raise DomainError("interest_accrual_invalid",
+                          f"balance {balance_minor!r} is not an integer of minor units")
     if balance_minor <= 0:
         return 0
     return balance_minor * rate_bps * MICRO_PER_MINOR // (BPS_PER_UNIT * DAYS_PER_YEAR)
