@@ -16,8 +16,8 @@ as a warning: someone must explain it. Wallets *below* the safeguarded amount is
 wallet total, but the money stays safeguarded until the platform pays it out (the
 escrow side is not e-money any more, yet is not redeemed through the bank either).
 
-Each run is one audit entry with every currency's figures, in the transaction that
-raises its alerts.
+Each run is one audit entry with every currency's figures (outcome ``failed`` on a
+shortfall), in the transaction that raises its alerts.
 
 What it cannot prove: that the bank's figure is true (it is what the bank says), nor
 anything between runs; the books side only shows that the ledger agrees with itself.
@@ -146,8 +146,8 @@ class Safeguarding:
         raised: list[Alert] = []
         with self._database.engine.begin() as conn:
             index = audit.record(conn, at_ns=now, actor=actor, action="safeguarding.reconcile",
-                                 object_id=f"safeguarding:{day}", outcome="ok" if not any(
-                                     line.shortfall_minor for line in lines) else "shortfall",
+                                 object_id=f"safeguarding:{day}", outcome="failed" if any(
+                                     line.shortfall_minor for line in lines) else "ok",
                                  detail={"currencies": [line.public() for line in lines]})
             for line in lines:
                 alert = _alert_for(conn, line, day=day, at_ns=now, actor=actor)
