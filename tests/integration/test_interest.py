@@ -96,3 +96,11 @@ def test_an_account_without_a_rate_earns_nothing_and_a_closed_one_is_left_alone(
     move_to(clock, at(JAN_1 + dt.timedelta(days=3), 1))
     assert platform.interest.run().accounts == 0
     assert accruals(platform.database) == {}
+
+
+def test_a_serving_process_runs_interest_and_safeguarding_on_their_settings_periods(
+        database: Database, clock: FakeClock, tmp_path: Path) -> None:
+    made = platform_for(database, clock, tmp_path, interest_interval_s=600,
+                        safeguarding_interval_s=3600)
+    chores = {c.name: c.interval_s for c in made.chores()}
+    assert (chores["banking.interest"], chores["banking.safeguarding"]) == (600, 3600)
