@@ -5,13 +5,16 @@ from the next month."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
+from paywarden.adapters.store.schema import audit_entries
 from paywarden.bootstrap import Platform
 from paywarden.domain.banking import interest as rules
 from paywarden.domain.errors import DomainError
@@ -54,6 +57,10 @@ def test_a_day_run_twice_accrues_once(platform: Platform, clock: FakeClock) -> N
         platform.interest.run(JAN_1 + dt.timedelta(days=2))  # today: not over yet
     assert refused.value.code == "interest_day_open"
     assert len(accruals(platform.database)["Rainy day"]) == 2
+    with platform.database.engine.connect() as conn:
+        runs = conn.execute(select(audit_entries.c.detail).where(
+            audit_entries.c.action == "interest.run")).scalars().all()
+    assert [json.loads(d)["days_accrued"] for d in runs] == [2]  # idle runs leave no entry
 
 
 def test_a_month_is_posted_once_and_earns_interest_from_the_next_month(

@@ -19,7 +19,8 @@ next month, whenever the job actually ran, so a late, interrupted or caught-up r
 accrues exactly what a punctual one would (decision 0027).
 
 Only days that have ended (``interest_day_grace_s`` after 00:00 UTC) are accrued: a day
-still open could gain or lose money after its balance was read.
+still open could gain or lose money after its balance was read. A run that accrued or
+posted anything is an audit entry with its totals; each posting is one of its own.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from ...domain.banking import interest as rules
 from ...domain.errors import DomainError
 from ...domain.ledger.chart import AccountKind
 from ...domain.money import Money
+from .. import audit
 from ..ledger.queries import LedgerQueries
 from .accounts import BankAccount, Product, State, get_account
 from .movements import Movement, MovementKind, Movements
@@ -133,8 +135,19 @@ class Interest:
             report.accounts += 1
             if progress is not None:
                 progress(done, len(accounts))
+        made = [p for p in report.postings if p.created]
+        if report.days_accrued or made:  # a run that found nothing to do leaves no entry
+            with self._database.engine.begin() as conn:
+                audit.record(conn, at_ns=self._clock.now_ns(), actor=ACTOR,
+                             action="interest.run", object_id=f"interest:{through}",
+                             detail={"accounts": report.accounts,
+                                     "days_accrued": report.days_accrued,
+                                     "accrued_micro": report.accrued_micro,
+                                     "postings": len(made),
+                                     "posted_minor": sum(p.amount_minor for p in made),
+                                     "refused": len(report.refused)})
         log.info("interest.run", through=through.isoformat(), accounts=report.accounts,
-                 days=report.days_accrued, postings=sum(p.created for p in report.postings))
+                 days=report.days_accrued, postings=len(made))
         return report
 
     # -- one account ----------------------------------------------------------------------
