@@ -17,10 +17,13 @@ from .adapters.clock import Clock, SystemClock
 from .adapters.store import Database, open_database
 from .domain.escrow import FeeSchedule
 from .services.access import Guard
+from .services.alerts import Alerts, Mailer
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
 from .services.banking import Banking
 from .services.banking.cheques import Cheques
+from .services.banking.interest import Interest
+from .services.banking.safeguarding import Safeguarding
 from .services.cards import CardVault
 from .services.cards.issuer import CardIssuer
 from .services.certification import Certification
@@ -71,6 +74,9 @@ class Platform:
     backups: Backups  # `paywarden backup` and `restore`
     banking: Banking  # accounts, transfers, the rail (services/banking)
     cheques: Cheques  # electronic cheques (services/banking/cheques.py, decision 0026)
+    alerts: Alerts  # staff alerts (services/alerts.py)
+    interest: Interest  # interest on savings: daily accrual, monthly posting
+    safeguarding: Safeguarding  # the e-money safeguarding reconciliation
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -94,8 +100,8 @@ class Platform:
 
     def chores(self) -> list[Chore]:
         """Watch the database file, sign tree heads, rotate and rewrap keys, deliver
-        webhooks, fire payment timers, send to the rail, run standing orders: each on its
-        period (services/maintenance.py)."""
+        webhooks, fire payment timers, send to the rail, run standing orders, accrue and
+        post interest, reconcile safeguarding: each on its period (services/maintenance.py)."""
         def keys() -> None:
             self.keys.rotate_due()
             self.keys.rewrap_step(REWRAP_BATCH)
@@ -109,7 +115,10 @@ class Platform:
                 Chore("payments.timers", s.payment_timer_interval_s, self.payments.run_due),
                 Chore("banking.rail", s.rail_interval_s, self.banking.rail.run_due),
                 Chore("banking.standing_orders", s.standing_order_interval_s,
-                      self.banking.standing_orders.run_due)]
+                      self.banking.standing_orders.run_due),
+                Chore("banking.interest", s.interest_interval_s, self.interest.run),
+                Chore("banking.safeguarding", s.safeguarding_interval_s,
+                      self.safeguarding.reconcile)]
 
     def stop(self) -> None:
         if self._background is not None:
@@ -154,6 +163,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
                       movements=banking.movements, rail=banking.rail.rail,
                       bank=banking.accounts.bank,
                       issuer=settings.public_url, rp_id=settings.webauthn_rp_id)
+    alerts = Alerts(database, clock=clock, mailer=alert_mailer(settings))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -172,7 +182,14 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                                       settings.payment_fee_fixed_minor),
                                       session_ttl_s=settings.checkout_session_ttl_s,
                                       writer=writer),
-                    banking=banking, cheques=cheques)
+                    banking=banking, cheques=cheques, alerts=alerts,
+                    interest=Interest(database, clock=clock, movements=banking.movements,
+                                      queries=queries, rates_bps=settings.interest_rates_bps,
+                                      grace_s=settings.interest_day_grace_s,
+                                      days_per_run_max=settings.interest_days_per_run_max,
+                                      crash_at=settings.crash_at),
+                    safeguarding=build_safeguarding(database=database, clock=clock,
+                                                    alerts=alerts))
 
 
 def build_banking(settings: Settings, *, database: Database, clock: Clock,
@@ -206,6 +223,32 @@ def build_banking(settings: Settings, *, database: Database, clock: Clock,
                    transfers=transfers,
                    standing_orders=StandingOrders(database, clock=clock, transfers=transfers,
                                                   step_up=step_up))
+
+
+def build_safeguarding(*, database: Database, clock: Clock, alerts: Alerts) -> Safeguarding:
+    """The reconciliation, against the simulated safeguarding bank until a real one."""
+    from .adapters.safeguarding import SimulatedSafeguardingBank
+    from .services.banking.safeguarding import ledger_mirror
+
+    bank = SimulatedSafeguardingBank(lambda currency: ledger_mirror(database, currency))
+    return Safeguarding(database, clock=clock, bank=bank, alerts=alerts)
+
+
+def alert_mailer(settings: Settings) -> Mailer | None:
+    """Staff alerts by e-mail too, when SMTP and ``alerts_email_to`` are both set."""
+    if settings.smtp_host is None or settings.alerts_email_to is None:
+        return None
+    from .adapters.notify.smtp import SmtpSender, SmtpSettings
+    from .services.alerts import smtp_mailer
+
+    smtp = SmtpSettings(host=settings.smtp_host, port=settings.smtp_port,
+                        sender=settings.smtp_from, starttls=settings.smtp_starttls)
+
+    def send(to: str, subject: str, body: str) -> None:
+        with SmtpSender(smtp) as sender:
+            sender.send(to=to, subject=subject, body=body)
+
+    return smtp_mailer(send, to=settings.alerts_email_to)
 
 
 def build_engine(settings: Settings, *, database: Database, clock: Clock,

@@ -116,6 +116,21 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=587, ge=1, le=65_535)
     smtp_from: str = "PayWarden <no-reply@localhost>"
     smtp_starttls: bool = Field(default=True, description="Off only for a local relay")
+    # Interest on savings, e-money safeguarding, staff alerts (issue 11; decision 0027)
+    interest_rates_bps: dict[str, int] = Field(
+        default={"savings": 100}, description="Annual interest per product (current, "
+        "savings) in basis points, ACT/365: 150 is 1.50 % a year; a product absent earns none")
+    interest_interval_s: float = Field(default=3600.0, gt=0, le=24 * 3600, description=
+        "How often a serving process accrues the days that ended (and posts months)")
+    interest_day_grace_s: int = Field(default=300, ge=0, le=6 * 3600, description="How long "
+                                      "after 00:00 UTC a day's balances are taken as final")
+    interest_days_per_run_max: int = Field(default=400, ge=1, le=10_000, description=
+        "The most days one run accrues per account (a longer catch-up goes on next run)")
+    safeguarding_interval_s: float = Field(default=24 * 3600.0, gt=0, le=7 * 24 * 3600,
+                                           description="How often the safeguarding "
+                                           "reconciliation runs in a serving process")
+    alerts_email_to: str | None = Field(default=None, max_length=254, description="Staff "
+                                        "alerts are also e-mailed here when smtp_host is set")
 
     # Keys and encryption at rest (issue 4)
     master_key: SecretStr | None = Field(
@@ -158,6 +173,17 @@ class Settings(BaseSettings):
     domain_verification_allow_private: bool = Field(
         default=False, description="Allow loopback, private and IP-literal domains (tests only)")
     certificate_validity_days: int = Field(default=365, ge=1, le=825)
+
+    @field_validator("interest_rates_bps")
+    @classmethod
+    def _rates_of_products(cls, rates: dict[str, int]) -> dict[str, int]:
+        for product, bps in rates.items():
+            if product not in ("current", "savings"):
+                raise ValueError(f"interest is paid on current and savings accounts, "
+                                 f"not {product!r}")
+            if not 0 <= bps <= 10_000:
+                raise ValueError(f"{product}: {bps} basis points is not 0 to 10000")
+        return rates
 
     @field_validator("database_url")
     @classmethod

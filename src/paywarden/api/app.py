@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__, web
 from ..bootstrap import Platform
 from . import (
+    alert_routes,
     audit_routes,
     banking_routes,
     card_routes,
@@ -64,6 +65,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(statement_routes.router)
     app.include_router(cheque_routes.router)
     app.include_router(transfer_routes.router)
+    app.include_router(alert_routes.router)
     app.include_router(card_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)

@@ -340,6 +340,17 @@ class Cheques(ProblemCode):
     CHEQUE_BOUNCED = "cheque_bounced", 422, "The cheque bounced"
 
 
+class BankJobs(ProblemCode):
+    """Interest on savings, the safeguarding reconciliation and staff alerts (decision 0027)."""
+
+    INTEREST_DAY_OPEN = "interest_day_open", 409, "The day has not ended yet"
+    INTEREST_RATE_INVALID = "interest_rate_invalid", 422, "The interest rate is invalid"
+    INTEREST_ACCRUAL_INVALID = "interest_accrual_invalid", 422, "The accrual is invalid"
+    ALERT_INVALID = "alert_invalid", 422, "The alert is invalid"
+    ALERT_ALREADY_ACKNOWLEDGED = ("alert_already_acknowledged", 409,
+                                  "The alert was acknowledged already")
+
+
 class Records(ProblemCode):
     """Receipts and the audit log."""
 
@@ -380,6 +391,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Statements,
     Cheques,
     Transfers,
+    BankJobs,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

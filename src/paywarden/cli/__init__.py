@@ -6,8 +6,11 @@ import os
 import sys
 
 from . import (  # noqa: F401 - registers the commands
+    alerts,
     audit,
     backup,
+    banking,
+    banking_jobs,
     banking_statements,
     certification,
     evidence,

@@ -26,10 +26,8 @@ import httpx
 import typer
 from rich.markup import escape
 
-from .common import app, err, open_platform, open_store, operator_actor, settings_from_env
-
-banking_app = typer.Typer(help="Online banking: statements.", no_args_is_help=True)
-app.add_typer(banking_app, name="banking")
+from .banking import banking_app
+from .common import err, open_platform, open_store, operator_actor, settings_from_env
 
 STATEMENT_BYTES_MAX = 64 * 1024 * 1024
 JWKS_BYTES_MAX = 1024 * 1024

@@ -42,6 +42,7 @@ class Resource(StrEnum):
     TOKENS = "tokens"  # staff and supervisor tokens
     AUDIT = "audit"
     SETTINGS = "settings"
+    ALERTS = "alerts"  # staff alerts: read them, acknowledge (modify) them
 
 
 R, W, M, F = Access.READ, Access.WRITE, Access.MODIFY, Access.FULL_CONTROL
@@ -59,13 +60,15 @@ ROLES: dict[str, dict[Resource, Access]] = {
         Resource.CERTIFICATION: W,
     },
     # Staff: least privilege, one job each.
-    "operator": {Resource.LEDGER: M, Resource.PAYMENTS: R, Resource.BANKING: R},
+    "operator": {Resource.LEDGER: M, Resource.PAYMENTS: R, Resource.BANKING: R,
+                 Resource.ALERTS: M},
     "support": {
         Resource.CUSTOMERS: M, Resource.SESSIONS: M, Resource.PAYMENTS: R,
-        Resource.MERCHANTS: R, Resource.BANKING: M,
+        Resource.MERCHANTS: R, Resource.BANKING: M, Resource.ALERTS: R,
     },
     "risk": {Resource.PAYMENTS: M, Resource.CUSTOMERS: R, Resource.MERCHANTS: R,
-             Resource.LEDGER: R, Resource.EVIDENCE: R, Resource.BANKING: M},
+             Resource.LEDGER: R, Resource.EVIDENCE: R, Resource.BANKING: M,
+             Resource.ALERTS: M},
     "merchant_admin": {Resource.MERCHANTS: F, Resource.MERCHANT_KEYS: F,
                        Resource.CERTIFICATION: F},
     "security_admin": {Resource.STAFF: F, Resource.TOKENS: F, Resource.SESSIONS: F,

@@ -22,6 +22,7 @@ from .identity import (
     webauthn_challenges,
     webauthn_credentials,
 )
+from .interest import interest_accruals, staff_alerts
 from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
 from .merchants import merchant_keys, merchants
@@ -53,6 +54,7 @@ __all__ = [
     "cheque_presentations",
     "cheques",
     "idempotency_keys",
+    "interest_accruals",
     "key_versions",
     "ledger_state",
     "ledgers",
@@ -72,6 +74,7 @@ __all__ = [
     "sealing_backlog",
     "sessions",
     "sign_in_origins",
+    "staff_alerts",
     "standing_order_runs",
     "standing_orders",
     "step_up_evidence",
