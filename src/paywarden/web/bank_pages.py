@@ -1,0 +1,114 @@
+"""The customer's bank pages: accounts, an account's details, moving money, wallet top-up.
+
+Like the other pages these are thin: the server renders what the customer owns from the
+session cookie, and one small module script per page (``static/bank_*.js``) calls the
+same JSON API any client uses (``/v1/me/accounts``, ``/v1/me/transfers/own``,
+``/v1/me/wallet/top-ups`` with a passkey step-up over the exact top-up), so every check
+the API makes applies to the pages unchanged. Another customer's account id is the same
+404 page as a missing one, as in the API.
+
+Amounts reach the scripts as integer minor units with the currency's exponent in
+``data-*`` attributes; a script turns the customer's "12.34" into minor units by
+splitting on the decimal point, never through floating point.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from ..domain.errors import DomainError
+from ..services.banking import BankAccount, Product
+from ..services.ledger.currencies import currency
+from .pages import signed_in_user, to_sign_in
+from .render import render_page
+
+router = APIRouter(include_in_schema=False)
+ACCOUNT_ID = re.compile(r"acc_[0-9a-f]{24}")
+IBAN_GROUP_CHARS = 4
+# Offered when opening an account; any other ISO 4217 code may be typed.
+CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY")
+PRODUCT_LABELS = {Product.CURRENT: "Current account", Product.SAVINGS: "Savings account",
+                  Product.WALLET: "PayWarden wallet"}
+
+
+def money(amount_minor: int, code: str) -> str:
+    """``1234, "EUR"`` -> ``"12.34 EUR"``: exact (Decimal), grouped thousands.
+
+    The one place the bank pages format money, until the portal's babel filter replaces it.
+    """
+    exponent = currency(code).exponent
+    return f"{Decimal(amount_minor).scaleb(-exponent):,.{exponent}f} {code}"
+
+
+def grouped_iban(iban: str) -> str:
+    """An IBAN as it is printed: groups of four characters."""
+    return " ".join(iban[i:i + IBAN_GROUP_CHARS] for i in range(0, len(iban), IBAN_GROUP_CHARS))
+
+
+def account_view(platform: Any, account: BankAccount) -> dict[str, Any]:
+    """What a page shows of an account: its fields, balances, labels and the exponent."""
+    balance = platform.banking.accounts.balance(account)
+    return {**account.public(), **balance, "label": PRODUCT_LABELS[account.product],
+            "iban_grouped": grouped_iban(account.iban),
+            "exponent": currency(account.currency).exponent}
+
+
+def _accounts(request: Request, user_id: str) -> list[dict[str, Any]]:
+    platform = request.app.state.platform
+    return [account_view(platform, a) for a in platform.banking.accounts.list_for(user_id)]
+
+
+@router.get("/bank")
+def overview_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in("/bank")
+    return render_page("bank.html", title="Your accounts", user=user, wide=True,
+                       accounts=_accounts(request, user.id), currencies=CURRENCIES,
+                       money=money, section="overview")
+
+
+@router.get("/bank/accounts/{account_id}")
+def account_page(account_id: str, request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in(f"/bank/accounts/{account_id}")
+    platform = request.app.state.platform
+    try:
+        if not ACCOUNT_ID.fullmatch(account_id):
+            raise DomainError("not_found", "no such account")
+        account = platform.banking.accounts.get_for(user.id, account_id)
+    except DomainError:  # missing, or someone else's: the same answer
+        return render_page("bank_missing.html", status_code=404, title="No such account",
+                           user=user, section="")
+    return render_page("bank_account.html", title=account.name, user=user, wide=True,
+                       account=account_view(platform, account), money=money,
+                       section="overview")
+
+
+@router.get("/bank/move")
+def move_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in("/bank/move")
+    accounts = [a for a in _accounts(request, user.id) if a["state"] != "closed"]
+    return render_page("bank_move.html", title="Move money between your accounts", user=user,
+                       accounts=accounts, money=money, section="move")
+
+
+@router.get("/bank/top-up")
+def top_up_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in("/bank/top-up")
+    platform = request.app.state.platform
+    accounts = [a for a in _accounts(request, user.id) if a["state"] != "closed"]
+    wallets = [a for a in accounts if a["product"] == "wallet"]
+    sources = [a for a in accounts if a["product"] != "wallet"]
+    return render_page("bank_topup.html", title="Top up your wallet", user=user,
+                       wallets=wallets, sources=sources, cards=platform.cards.list_for(user.id),
+                       money=money, section="top-up")

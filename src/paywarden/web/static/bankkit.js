@@ -1,0 +1,120 @@
+// What every bank page needs: amounts typed as text -> integer minor units, a fresh
+// transfer id, and refusals in plain words.
+//
+// Amounts never pass through floating point: "12.34" is split on its decimal point and
+// the parts are joined as digits (BigInt), with the currency's exponent from the page.
+import { ApiError, api, describeError, showStatus } from "./webauthn.js";
+
+export const AMOUNT_MINOR_MAX = 10n ** 15n;  // the API's bound
+
+export class InputError extends Error {}
+
+// "12.34" (or "12,34") in a currency with `exponent` minor digits -> 1234 (a Number).
+// Throws InputError with a sentence for the customer.
+export function toMinor(text, exponent) {
+  const cleaned = String(text).trim().replace(/[\s\u00a0']/g, "");
+  const unit = exponent === 0 ? "whole units" : `up to ${exponent} decimals`;
+  if (cleaned === "") throw new InputError("Enter an amount.");
+  const match = /^(\d+)(?:[.,](\d*))?$/.exec(cleaned);
+  if (!match) {
+    throw new InputError(`Enter the amount as digits with ${unit}, for example `
+      + `${exponent === 0 ? "1200" : "12." + "5".padEnd(exponent, "0")}.`);
+  }
+  const whole = match[1];
+  const fraction = match[2] || "";
+  if (fraction.length > exponent) {
+    throw new InputError(exponent === 0 ? "This currency has no decimals: enter whole units."
+      : `This currency has ${exponent} decimals at most.`);
+  }
+  const minor = BigInt(whole) * 10n ** BigInt(exponent)
+    + BigInt(fraction.padEnd(exponent, "0") || "0");
+  if (minor <= 0n) throw new InputError("Enter an amount greater than zero.");
+  if (minor > AMOUNT_MINOR_MAX) throw new InputError("This amount is too large.");
+  return Number(minor);
+}
+
+// 1234, 2, "EUR" -> "12.34 EUR" (exact: string arithmetic, grouped thousands).
+export function formatMinor(minor, exponent, code) {
+  const negative = minor < 0;
+  const digits = String(negative ? -minor : minor).padStart(exponent + 1, "0");
+  const whole = digits.slice(0, digits.length - exponent).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const fraction = exponent ? "." + digits.slice(digits.length - exponent) : "";
+  return `${negative ? "-" : ""}${whole}${fraction} ${code}`;
+}
+
+// A transfer id for one attempt: a retry of the same attempt (a lost answer) is answered
+// with the first result by the API, never applied twice.
+export function newTransferId(prefix = "web") {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return prefix + "-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const PLAIN = {
+  insufficient_funds: "There is not enough money in the account for this, so nothing moved.",
+  account_frozen: "This account is frozen: it cannot send money. Nothing moved. Contact "
+    + "PayWarden to find out why.",
+  account_closed: "This account is closed, so nothing moved.",
+  wallet_exists: "You already have a wallet in this currency.",
+  currency_unknown: "That is not a currency code we know. Use a three-letter ISO code such "
+    + "as EUR, USD or GBP.",
+  account_name_invalid: "Give the account a name of 1 to 64 characters.",
+  card_declined: "The card was declined by its bank, so nothing moved. Try another card.",
+  step_up_required: "The passkey confirmation was missing or has expired. Try again and "
+    + "confirm with your passkey.",
+  step_up_mismatch: "Your passkey confirmed something other than this. Nothing moved; try "
+    + "again.",
+  passkey_refused: "Your passkey confirmation was refused, so nothing moved.",
+  rate_limited: "Too many attempts in a short time. Wait a minute, then try again.",
+  transfer_exists_with_different_fields: "This form was already used for another transfer. "
+    + "Reload the page and try again.",
+  movement_declined: "The bank declined this transfer, so nothing moved.",
+  not_found: "That account or card is not one of yours. Reload the page and try again.",
+  validation_failed: "Some of the details are not valid. Check them and try again.",
+};
+
+// A sentence for the customer: ours for known codes, else the API's own `detail`.
+export function explain(error) {
+  if (error instanceof InputError) return error.message;
+  if (error instanceof ApiError) {
+    if (PLAIN[error.code]) return PLAIN[error.code];
+    if (error.status >= 500) {
+      return "PayWarden could not finish this just now. Reload the page to see whether it "
+        + "went through before you try again.";
+    }
+    const detail = error.detail || "";
+    return detail ? detail.charAt(0).toUpperCase() + detail.slice(1) + "." : "It did not work.";
+  }
+  return describeError(error);
+}
+
+export function fail(status, error) {
+  showStatus(status, explain(error), "error");
+  status.dataset.code = error instanceof ApiError ? error.code
+    : error instanceof InputError ? "input_invalid" : (error && error.name) || "error";
+}
+
+// Run `work` with `button` disabled (no double submit); errors are shown in `status`.
+export async function busy(button, status, work) {
+  button.disabled = true;
+  try {
+    await work();
+  } catch (error) {
+    fail(status, error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// After money moved: rewrite each <option data-label="…"> of the page's account selects
+// with the account's fresh available balance (from the API, written as text).
+export async function refreshBalances() {
+  const { data } = await api("/v1/me/accounts");
+  const byId = new Map(data.map((a) => [a.id, a]));
+  for (const option of document.querySelectorAll("option[data-exponent]")) {
+    const account = byId.get(option.value);
+    if (!account) continue;
+    const shown = formatMinor(account.available, Number(option.dataset.exponent),
+      account.currency);
+    option.textContent = `${account.name} · ${shown} available`;
+  }
+}
