@@ -1,0 +1,109 @@
+"""Issue 11's "done when", from the pages alone: a new customer signs up in the browser,
+opens accounts, tops up their wallet, and pays a certified merchant's checkout with it.
+
+Only the money that arrives from another bank (the simulated rail's inbound side) and
+the merchant's side of the checkout (its SDK) are not pages. Every effect is checked
+through the API; the screenshots are taken at desktop and phone widths.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from paywarden.client import PayWardenClient
+from tests.support.bank_browser import (
+    accounts,
+    add_card,
+    csp_violations,
+    deposit,
+    shoot,
+    shots_dir,
+    sign_up,
+)
+from tests.support.browser import VirtualAuthenticator
+
+from .server import free_port, paywarden, serving
+from .test_checkout_page import certified_merchant
+
+ORDER = {"order_ref": "J-1", "items": [{"name": "Teapot", "quantity": 1, "unit_amount": 3_450}],
+         "amount": 3_450, "currency": "EUR", "return_url": "https://tea.example/thanks",
+         "escrow": {"days_to_ship": 3, "release_after_days": 7}}
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
+           "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true",
+           "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
+           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost"}
+    paywarden(env, "init")
+    with serving(env, port, tmp_path / "server.log"):
+        yield f"http://localhost:{port}", env
+
+
+def open_account(page: Any, product: str, name: str) -> None:
+    before = page.locator("#accounts > li").count()
+    page.select_option("#open-product", product)
+    page.fill("#open-name", name)
+    page.click("#open")
+    expect(page.locator("#accounts > li")).to_have_count(before + 1)
+
+
+def booked(page: Any) -> dict[str, int]:
+    return {name: a["booked"] for name, a in accounts(page).items()}
+
+
+def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
+        site: tuple[str, dict[str, str]], passkey_page: tuple[Any, VirtualAuthenticator],
+        tmp_path: Path) -> None:
+    base, env = site
+    page, _ = passkey_page
+    violations = csp_violations(page)
+    shots = shots_dir(tmp_path)
+    key, key_id, _merchant = certified_merchant(env, tmp_path)
+
+    # Sign up, open a current account and a wallet.
+    sign_up(page, base, "journey")
+    page.goto(f"{base}/bank")
+    open_account(page, "current", "Everyday")
+    open_account(page, "wallet", "Wallet")
+    mine = accounts(page)
+    deposit(env, mine["Everyday"]["iban"], 100_000)  # a salary from another bank
+    page.reload()
+    shoot(page, shots, "journey-1-accounts")
+
+    # Top up the wallet: by card with a passkey, and from the current account.
+    add_card(page, base)
+    page.goto(f"{base}/bank/top-up")
+    page.fill("#card-amount", "20.00")
+    page.click("#top-up-card")
+    expect(page.locator("#status[data-kind='ok']")).to_have_text(
+        "Your wallet was topped up with 20.00 EUR.")
+    page.fill("#account-amount", "30")
+    page.click("#top-up-account")
+    expect(page.locator("#status[data-kind='ok']")).to_have_text(
+        "Your wallet was topped up with 30.00 EUR.")
+    shoot(page, shots, "journey-2-topped-up")
+    assert booked(page) == {"Everyday": 97_000, "Wallet": 5_000}
+
+    # Pay a certified merchant's checkout from the wallet.
+    with PayWardenClient(base, key_id, key, timeout_s=30) as sdk:
+        session = sdk.request("POST", "/v1/checkout/sessions", json=ORDER)
+        page.goto(session["url"])
+        page.check("input[name=method][value=wallet]")
+        page.click("#pay")
+        expect(page.locator("#status")).to_have_attribute("data-kind", "ok")
+        assert sdk.request("GET", f"/v1/payments/{session['payment_id']}")["state"] == "held"
+    shoot(page, shots, "journey-3-paid")
+    assert booked(page) == {"Everyday": 97_000, "Wallet": 5_000 - 3_450}
+    page.goto(f"{base}/bank")
+    wallet = page.locator(f"li[data-account='{mine['Wallet']['id']}']")
+    expect(wallet.locator(".booked")).to_have_text("15.50 EUR")
+    assert violations == []
