@@ -40,6 +40,7 @@ from ..domain.identity import Access, Kind, Principal, Resource
 from ..domain.ledger.chart import AccountKind
 from ..domain.money import Money
 from ..services import receipts
+from ..services.banking import Product, State
 from ..services.identity.stepup import approved_operation
 from ..services.ledger.accounts import AccountRef, platform_account
 from ..services.ledger.currencies import currency
@@ -71,7 +72,7 @@ SessionId = Annotated[str, Path(pattern=r"^cs_[0-9a-f]{24}$")]
 PARKED_CURSOR = rf"^{CURSOR_NS_PATTERN}\.pay_[0-9a-f]{{24}}$"
 
 
-_refusals = Refusals(codes.Payments, codes.Escrow, codes.Money, codes.Cards,
+_refusals = Refusals(codes.Payments, codes.Escrow, codes.Money, codes.Cards, codes.Banking,
                      codes.Certification, codes.Passkeys, codes.Idempotency)
 
 
@@ -202,11 +203,28 @@ def pay(session_id: SessionId, body: PayIn, platform: PlatformDep,
     return answer.response
 
 
+def _bank_account(platform: Platform, buyer: str, account_id: str | None,
+                  amount: Money) -> AccountRef:
+    """The buyer's own open current account in the order's currency."""
+    if account_id is None:
+        raise Problem(codes.Payments.PAYMENT_FUNDING_MISSING,
+                      "a bank payment names your current account (account_id)")
+    with _refusals():
+        account = platform.banking.accounts.get_for(buyer, account_id)
+    if account.product is not Product.CURRENT or account.currency != amount.currency:
+        raise Problem(codes.Payments.PAYMENT_FUNDING_MISSING,
+                      f"pay from a current account in {amount.currency}")
+    if account.state is not State.OPEN:
+        raise Problem(codes.Banking.ACCOUNT_FROZEN if account.state is State.FROZEN
+                      else codes.Banking.ACCOUNT_CLOSED, f"the account is {account.state}")
+    return account.ref
+
+
 def _funding(platform: Platform, buyer: str, body: PayIn, amount: Money) -> AccountRef:
     if body.method == "wallet":
         return AccountRef(AccountKind.WALLET, buyer, amount.currency)
     if body.method == "bank":
-        return AccountRef(AccountKind.BANK, buyer, amount.currency)
+        return _bank_account(platform, buyer, body.account_id, amount)
     if not body.card_token:
         raise Problem(codes.Payments.CARD_TOKEN_REQUIRED, "a card payment names a stored card")
     with _refusals():

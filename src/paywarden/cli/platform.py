@@ -60,7 +60,8 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
 def demo(as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False
          ) -> None:
     """Load the demo ledgers and accounts (idempotent), then a certified demo merchant, a
-    buyer and one escrow payment taken all the way to released (new each run)."""
+    buyer and one escrow payment taken all the way to released, and a bank customer with
+    accounts and a month's kind of activity (new each run)."""
     platform = open_platform(settings_from_env())
     platform.start()
     try:
@@ -75,9 +76,10 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="machine-readable 
 
 def _demo(platform: Platform) -> tuple[list[DemoAccount], dict[str, Any]]:
     from ..demo import load_demo
+    from ..demo_bank import demo_bank
     from ..demo_escrow import demo_payment
 
-    return load_demo(platform), demo_payment(platform)
+    return load_demo(platform), {**demo_payment(platform), **demo_bank(platform)}
 
 
 def _print_demo(accounts: list[DemoAccount], made: dict[str, Any]) -> None:

@@ -36,6 +36,8 @@ class PayIn(Strict):
     method: Literal["wallet", "card", "bank"]
     evidence_id: str = Field(max_length=32, description="step-up evidence over this order")
     card_token: str | None = Field(default=None, max_length=64)
+    account_id: str | None = Field(default=None, pattern=r"^acc_[0-9a-f]{24}$",
+                                   description="method bank: your current account to pay from")
 
 
 class ShipmentIn(Strict):
