@@ -1,5 +1,6 @@
 """Issue 11's "done when", from the pages alone: a new customer signs up in the browser,
-opens accounts, tops up their wallet, and pays a certified merchant's checkout with it.
+opens accounts, tops up their wallet, and pays a certified merchant's checkouts with it
+and from their current account.
 
 Only the money that arrives from another bank (the simulated rail's inbound side) and
 the merchant's side of the checkout (its SDK) are not pages. Every effect is checked
@@ -101,8 +102,15 @@ def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
         page.click("#pay")
         expect(page.locator("#status")).to_have_attribute("data-kind", "ok")
         assert sdk.request("GET", f"/v1/payments/{session['payment_id']}")["state"] == "held"
+        # And a second order from the current account, named on the checkout page.
+        second = sdk.request("POST", "/v1/checkout/sessions", json={**ORDER, "order_ref": "J-2"})
+        page.goto(second["url"])
+        page.check(f"input[name=method][data-account='{mine['Everyday']['id']}']")
+        page.click("#pay")
+        expect(page.locator("#status")).to_have_attribute("data-kind", "ok")
+        assert sdk.request("GET", f"/v1/payments/{second['payment_id']}")["state"] == "held"
     shoot(page, shots, "journey-3-paid")
-    assert booked(page) == {"Everyday": 97_000, "Wallet": 5_000 - 3_450}
+    assert booked(page) == {"Everyday": 97_000 - 3_450, "Wallet": 5_000 - 3_450}
     page.goto(f"{base}/bank")
     wallet = page.locator(f"li[data-account='{mine['Wallet']['id']}']")
     expect(wallet.locator(".booked")).to_have_text("15.50 EUR")

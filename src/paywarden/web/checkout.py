@@ -16,6 +16,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Request, Response
 
 from ..domain.errors import DomainError
+from ..services.banking import Product, State
 from ..services.ledger.currencies import currency
 from .pages import signed_in_user, to_sign_in
 from .render import render_page
@@ -47,10 +48,15 @@ def checkout_page(session_id: str, request: Request) -> Response:
         return to_sign_in(f"/pay/{session_id}")
     payment = platform.payments.get(session.payment_id)
     cards = platform.cards.list_for(user.id)
+    # Method "bank" pays from an open current account in the order's currency (one is named).
+    bank_accounts = [a for a in platform.banking.accounts.list_for(user.id)
+                     if a.product is Product.CURRENT and a.state is State.OPEN
+                     and a.currency == session.amount.currency]
     items = [{**i, "total": display(i["quantity"] * i["unit_amount"],
                                      session.amount.currency)} for i in session.items]
     return render_page(
         "checkout.html", title=f"Pay {legal_name}", user=user, session=session,
         legal_name=legal_name, domain=domains[0] if domains else "", items=items,
         amount=display(session.amount.amount_minor, session.amount.currency),
-        state=str(payment.escrow.state) if payment else "unknown", cards=cards)
+        state=str(payment.escrow.state) if payment else "unknown", cards=cards,
+        bank_accounts=bank_accounts)

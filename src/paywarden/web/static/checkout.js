@@ -98,6 +98,7 @@ form.addEventListener("submit", async (event) => {
   const choice = form.querySelector("input[name=method]:checked");
   const body = { method: choice.value, evidence_id: "" };
   if (choice.dataset.card) body.card_token = choice.dataset.card;
+  if (choice.dataset.account) body.account_id = choice.dataset.account;
   try {
     showStatus(status, "Confirm the payment with your passkey…", "info");
     const approved = await confirmOperation(undefined, undefined, {
