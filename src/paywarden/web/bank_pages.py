@@ -15,6 +15,7 @@ splitting on the decimal point, never through floating point.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,8 @@ ACCOUNT_ID = re.compile(r"acc_[0-9a-f]{24}")
 IBAN_GROUP_CHARS = 4
 # Offered when opening an account; any other ISO 4217 code may be typed.
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY")
+HISTORY = "/v1/me/accounts/{account_id}/transactions"
+STATEMENTS = "/v1/me/accounts/{account_id}/statements"
 PRODUCT_LABELS = {Product.CURRENT: "Current account", Product.SAVINGS: "Savings account",
                   Product.WALLET: "PayWarden wallet"}
 
@@ -85,9 +88,17 @@ def account_page(account_id: str, request: Request) -> Response:
     except DomainError:  # missing, or someone else's: the same answer
         return render_page("bank_missing.html", status_code=404, title="No such account",
                            user=user, section="")
+    today = datetime.now(UTC).date()
     return render_page("bank_account.html", title=account.name, user=user, wide=True,
                        account=account_view(platform, account), money=money,
-                       section="overview")
+                       section="overview", today=today.isoformat(),
+                       month_start=today.replace(day=1).isoformat(),
+                       history=_serves(request, HISTORY), statements=_serves(request, STATEMENTS))
+
+
+def _serves(request: Request, path: str) -> bool:
+    """Whether the app has the API route ``path`` (history and statements, until they land)."""
+    return any(getattr(r, "path", None) == path for r in request.app.routes)
 
 
 @router.get("/bank/move")
