@@ -15,7 +15,7 @@ splitting on the decimal point, never through floating point.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -123,3 +123,50 @@ def top_up_page(request: Request) -> Response:
     return render_page("bank_topup.html", title="Top up your wallet", user=user,
                        wallets=wallets, sources=sources, cards=platform.cards.list_for(user.id),
                        money=money, section="top-up")
+
+
+def _senders(request: Request, user_id: str) -> list[dict[str, Any]]:
+    """The accounts that send money to others: open current and savings accounts."""
+    return [a for a in _accounts(request, user_id)
+            if a["state"] == "open" and a["product"] != "wallet"]
+
+
+@router.get("/bank/transfers")
+def transfers_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in("/bank/transfers")
+    return render_page("bank_transfers.html", title="Send money", user=user, wide=True,
+                       sources=_senders(request, user.id), money=money, section="transfers")
+
+
+@router.get("/bank/payees")
+def payees_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in("/bank/payees")
+    senders = _senders(request, user.id)
+    pay_currency = senders[0]["currency"] if senders else "EUR"
+    return render_page("bank_payees.html", title="Your payees", user=user, section="payees",
+                       pay_currency=pay_currency, pay_exponent=currency(pay_currency).exponent)
+
+
+@router.get("/bank/limits")
+def limits_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in("/bank/limits")
+    codes = sorted({a["currency"] for a in _accounts(request, user.id)})
+    return render_page("bank_limits.html", title="Your transfer limits", user=user,
+                       section="limits", exponents={c: currency(c).exponent for c in codes})
+
+
+@router.get("/bank/standing-orders")
+def standing_orders_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in("/bank/standing-orders")
+    today = datetime.now(UTC).date()
+    return render_page("bank_orders.html", title="Standing orders", user=user, wide=True,
+                       sources=_senders(request, user.id), section="orders",
+                       today=today.isoformat(), tomorrow=(today + timedelta(days=1)).isoformat())

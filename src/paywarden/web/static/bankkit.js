@@ -70,6 +70,24 @@ const PLAIN = {
   movement_declined: "The bank declined this transfer, so nothing moved.",
   not_found: "That account or card is not one of yours. Reload the page and try again.",
   validation_failed: "Some of the details are not valid. Check them and try again.",
+  iban_invalid: "This IBAN is not valid: check it for a typing mistake.",
+  payee_name_invalid: "Enter the payee's name as their account is held, up to 70 characters.",
+  payee_exists: "You already have a payee with this IBAN.",
+  payees_too_many: "You have as many payees as an account can hold. Delete one you no longer "
+    + "pay first.",
+  payee_account_unknown: "No PayWarden account has this IBAN. Check it with the payee.",
+  payee_cooling_off: "This payee is new and still cooling off: until then it can receive only "
+    + "a small amount in all. Nothing moved. Send less now, or wait until the cooling-off ends.",
+  limit_per_transfer_exceeded: "This is more than your limit per transfer, so nothing moved. "
+    + "Send less, or raise the limit (a raise starts after a delay).",
+  limit_per_day_exceeded: "This would take you over your daily limit, so nothing moved. Send "
+    + "less, wait until tomorrow, or raise the limit (a raise starts after a delay).",
+  limit_per_payee_exceeded: "This would take you over your daily limit for this payee, so "
+    + "nothing moved.",
+  limit_above_bank_max: "That is more than the bank allows for this limit.",
+  schedule_invalid: "The dates do not make a schedule: check the first and last dates.",
+  standing_orders_too_many: "You have as many standing orders as an account can hold. "
+    + "Cancel one first.",
 };
 
 // A sentence for the customer: ours for known codes, else the API's own `detail`.
@@ -117,4 +135,14 @@ export async function refreshBalances() {
       account.currency);
     option.textContent = `${account.name} · ${shown} available`;
   }
+}
+
+// "NL91ABNA0417164300" -> "NL91 ABNA 0417 1643 00", as IBANs are printed.
+export function groupIban(iban) {
+  return iban.replace(/(.{4})(?=.)/g, "$1 ");
+}
+
+// "2026-12-01T12:00:00Z" -> "2026-12-01 12:00 UTC": the same words on every device.
+export function when(rfc3339) {
+  return `${rfc3339.slice(0, 10)} ${rfc3339.slice(11, 16)} UTC`;
 }
