@@ -151,7 +151,7 @@ def test_a_buyer_who_cannot_pay_reads_what_happened_and_what_to_do_in_plain_word
         shown = status.text_content() or ""
         page.screenshot(path=str(tmp_path / "insufficient-funds.png"), full_page=True)
         assert "balance is too low" in shown and "nothing was taken" in shown
-        assert "Add money to your wallet, or choose another way to pay." in shown
+        assert "Top up your wallet on your bank page (/bank), or choose another way to pay." in shown
         assert not [w for w in INTERNAL_WORDS if w in shown], shown
 
         small = sdk.request("POST", "/v1/checkout/sessions", json={

@@ -74,7 +74,8 @@ def test_a_customer_registers_a_passkey_and_signs_in_with_it(api: TestClient) ->
     assert r.status_code == 200, r.text
     token = r.json()["token"]
     assert r.json()["user_id"] == user.id and token.startswith("pws_")
-    cookie = r.headers["set-cookie"]
+    cookie = next(c for c in r.headers.get_list("set-cookie")
+                  if c.startswith("__Host-pw_session="))
     assert cookie.startswith(f"__Host-pw_session={token}")
     for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Path=/"):
         assert attribute.lower() in cookie.lower()
@@ -306,3 +307,40 @@ def test_a_malformed_credential_is_refused_without_a_server_error(api: TestClien
     r = api.post("/v1/auth/passkeys/signin/verify", json={"ceremony_id": "nope",
                                                           "credential": {}})
     assert r.status_code == 422 and r.json()["code"] == "validation_failed"
+
+
+def test_a_customer_renames_their_own_passkey_and_no_one_else_s(api: TestClient) -> None:
+    _, token, authenticator = passkey_customer(api, "alice")
+    _, bob_token, _ = passkey_customer(api, "bob")
+    r = api.patch(f"/v1/auth/passkeys/{authenticator.id}", headers=bearer(token),
+                  json={"name": "  work laptop "})
+    assert r.status_code == 200 and r.json()["name"] == "work laptop", r.text
+    assert [p["name"] for p in api.get("/v1/auth/passkeys", headers=bearer(token)).json()[
+        "data"]] == ["work laptop"]
+    r = api.patch(f"/v1/auth/passkeys/{authenticator.id}", headers=bearer(bob_token),
+                  json={"name": "mine now"})
+    assert r.status_code == 404
+    for bad in ({"name": ""}, {"name": "x" * 65}, {"name": "tab\there"}, {}):
+        r = api.patch(f"/v1/auth/passkeys/{authenticator.id}", headers=bearer(token), json=bad)
+        assert r.status_code == 422, (bad, r.text)
+    assert api.delete(f"/v1/auth/passkeys/{authenticator.id}",
+                      headers=bearer(token)).status_code == 204
+    r = api.patch(f"/v1/auth/passkeys/{authenticator.id}", headers=bearer(token),
+                  json={"name": "revoked"})
+    assert r.status_code == 404  # a revoked passkey is gone, name and all
+
+
+def test_a_passkey_sign_in_gives_the_device_an_id_and_a_new_device_is_told_to_the_owner(
+        api: TestClient) -> None:
+    user, _, authenticator = passkey_customer(api, "alice")
+    api.cookies.clear()  # another browser: no device id yet
+    r = sign_in(api, authenticator, "alice")
+    assert r.status_code == 200, r.text
+    device = next(c for c in r.headers.get_list("set-cookie")
+                  if c.startswith("__Host-pw_device="))
+    assert {"HttpOnly", "Secure", "SameSite=strict", "Path=/"} <= {
+        part.strip() for part in device.split(";")}
+    with platform_of(api).database.engine.connect() as conn:
+        kinds = conn.execute(select(notifications.c.kind).where(
+            notifications.c.user_id == user.id)).scalars().all()
+    assert kinds.count("new_sign_in_origin") == 1

@@ -15,17 +15,21 @@ from webauthn.helpers import bytes_to_base64url
 from ..domain.identity import Access, Resource
 from ..services.identity import evidence as evidence_service
 from ..services.identity.passkeys import Options, PasskeyInfo
-from ..services.identity.signin import RequestMeta
 from ..services.identity.stepup import StepUpOptions
 from . import problem_codes as codes
 from .auth import SESSION_COOKIE, CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem
-from .schemas.identity import CredentialIn, RegisterIn, SignInOptionsIn, StepUpOptionsIn
+from .schemas.identity import (
+    CredentialIn,
+    RegisterIn,
+    RenameIn,
+    SignInOptionsIn,
+    StepUpOptionsIn,
+)
+from .signin_routes import request_meta
 
 router = APIRouter(prefix="/v1", tags=["passkeys"])
-DEVICE_COOKIE = "__Host-pw_device"
-DEVICE_ID_CHARS_MAX = 64
 
 
 def _options(options: Options) -> dict[str, Any]:
@@ -36,13 +40,6 @@ def _passkey(info: PasskeyInfo) -> dict[str, Any]:
     return {"id": info.id, "name": info.name, "aaguid": info.aaguid,
             "transports": list(info.transports), "backed_up": info.backed_up,
             "created_at_ns": info.created_at, "last_used_at_ns": info.last_used_at}
-
-
-def _meta(request: Request) -> RequestMeta:
-    device = request.cookies.get(DEVICE_COOKIE, "")
-    return RequestMeta(address=request.client.host if request.client else "",
-                       user_agent=request.headers.get("user-agent", "")[:256],
-                       device_id=device if len(device) <= DEVICE_ID_CHARS_MAX else "")
 
 
 @router.post("/auth/passkeys/register/options")
@@ -87,6 +84,18 @@ def revoke_passkey(credential_id: str, platform: PlatformDep,
     return Response(status_code=204)
 
 
+@router.patch("/auth/passkeys/{credential_id}")
+def rename_passkey(credential_id: str, body: RenameIn, platform: PlatformDep,
+                   principal: CurrentPrincipal) -> dict[str, Any]:
+    """Rename a passkey.
+
+    Give one of my passkeys a name I recognise it by (the device it lives on).
+    """
+    if len(credential_id) > 1024:
+        raise Problem(codes.Edge.NOT_FOUND, "no such passkey")
+    return _passkey(platform.passkeys.rename(principal, credential_id, body.name))
+
+
 @router.post("/auth/passkeys/signin/options")
 def sign_in_options(body: SignInOptionsIn, platform: PlatformDep) -> dict[str, Any]:
     """Start a passkey sign-in.
@@ -104,8 +113,11 @@ def sign_in_verify(body: CredentialIn, request: Request, response: Response,
 
     Send the assertion; a session cookie and a token come back.
     """
+    # request_meta gives a device without one its id cookie, so that a sign-in from a new
+    # device is noticed (and its owner told) with passkeys as with passwords.
     new, user = platform.passkeys.sign_in(body.ceremony_id, body.credential,
-                                          meta=_meta(request), origin_key=platform.origin_key)
+                                          meta=request_meta(request, response),
+                                          origin_key=platform.origin_key)
     response.set_cookie(SESSION_COOKIE, new.token, max_age=platform.settings.session_absolute_s,
                         path="/", secure=True, httponly=True, samesite="strict")
     response.headers["Cache-Control"] = "no-store"

@@ -49,6 +49,7 @@ from ..services.payments import (
     Party,
     PaymentView,
     RefundDone,
+    buyers,
 )
 from . import problem_codes as codes
 from .auth import CurrentPrincipal
@@ -70,6 +71,7 @@ router = APIRouter(prefix="/v1", tags=["payments"])
 PaymentId = Annotated[str, Path(pattern=r"^pay_[0-9a-f]{24}$")]
 SessionId = Annotated[str, Path(pattern=r"^cs_[0-9a-f]{24}$")]
 PARKED_CURSOR = rf"^{CURSOR_NS_PATTERN}\.pay_[0-9a-f]{{24}}$"
+BUYER_CURSOR = PARKED_CURSOR  # (created_at, id) of the last payment of the page before
 
 
 _refusals = Refusals(codes.Payments, codes.Escrow, codes.Money, codes.Cards, codes.Banking,
@@ -257,6 +259,46 @@ def open_dispute(payment_id: PaymentId, body: DisputeIn, platform: PlatformDep,
                               "unknown dispute reason") from None
         event = OpenDispute(reason, body.detail, tuple(body.evidence_refs))
     return _apply(platform, principal, payment_id, event, status=201)
+
+
+@router.get("/me/payments")
+def my_payments(platform: PlatformDep, principal: CurrentPrincipal,
+                limit: Annotated[int, Query(ge=1, le=buyers.PAGE_SIZE_MAX)] = 20,
+                cursor: Annotated[str | None, Query(pattern=BUYER_CURSOR)] = None
+                ) -> dict[str, Any]:
+    """List my payments.
+
+    The signed-in buyer's escrow payments, newest first: state, amounts, deadlines and the
+    certified merchant's legal name. ``next_cursor`` fetches the next (older) page."""
+    if principal.kind is not Kind.CUSTOMER or not principal.owner:
+        raise Problem(codes.Callers.NO_USER, "only a signed-in buyer has payments")
+    platform.guard.authorize(principal, Resource.PAYMENTS, Access.READ, owner=principal.owner,
+                             object_id=principal.owner)
+    before = None
+    if cursor is not None:
+        at, _, last_id = cursor.partition(".")
+        before = (int(at), last_id)
+    found = platform.payments.for_buyer(principal.owner, limit=limit, before=before)
+    return {"data": [{**_out(view), **_dates(view), "merchant": merchant}
+                     for view, merchant in zip(found, merchants_of(platform, found),
+                                               strict=True)],
+            "next_cursor": f"{found[-1].escrow.created_at_ns}.{found[-1].id}"
+            if len(found) == limit else None}
+
+
+def _dates(view: PaymentView) -> dict[str, str]:
+    return {"created": rfc3339(view.escrow.created_at_ns),
+            "updated": rfc3339(view.escrow.updated_at_ns or view.escrow.created_at_ns)}
+
+
+def merchants_of(platform: Platform, views: list[PaymentView]) -> list[dict[str, Any]]:
+    """Each payment's merchant as the registry names it (one look-up per merchant)."""
+    named: dict[str, dict[str, Any]] = {}
+    for mid in {v.merchant_id for v in views}:
+        entry = platform.certification.registry_entry(mid)
+        named[mid] = {"id": mid, "name": entry.legal_name if entry else None,
+                      "domain": entry.domains[0] if entry and entry.domains else None}
+    return [named[v.merchant_id] for v in views]
 
 
 # -- merchants and staff ------------------------------------------------------------------------

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from ..domain.errors import DomainError
-from ..services.banking import Product, State
 from ..services.ledger.currencies import currency
 from .pages import signed_in_user, to_sign_in
 from .render import render_page
@@ -48,10 +48,7 @@ def checkout_page(session_id: str, request: Request) -> Response:
         return to_sign_in(f"/pay/{session_id}")
     payment = platform.payments.get(session.payment_id)
     cards = platform.cards.list_for(user.id)
-    # Method "bank" pays from an open current account in the order's currency (one is named).
-    bank_accounts = [a for a in platform.banking.accounts.list_for(user.id)
-                     if a.product is Product.CURRENT and a.state is State.OPEN
-                     and a.currency == session.amount.currency]
+    accounts = _funding_accounts(platform, user.id, session.amount.currency)
     items = [{**i, "total": display(i["quantity"] * i["unit_amount"],
                                      session.amount.currency)} for i in session.items]
     return render_page(
@@ -59,4 +56,21 @@ def checkout_page(session_id: str, request: Request) -> Response:
         legal_name=legal_name, domain=domains[0] if domains else "", items=items,
         amount=display(session.amount.amount_minor, session.amount.currency),
         state=str(payment.escrow.state) if payment else "unknown", cards=cards,
-        bank_accounts=bank_accounts)
+        wallet=accounts["wallet"], current_accounts=accounts["current"])
+
+
+def _funding_accounts(platform: Any, user_id: str, code: str) -> dict[str, Any]:
+    """The buyer's open wallet and current accounts in the order's currency, with what
+    each has available, for the "Pay with" choice."""
+    found: dict[str, Any] = {"wallet": None, "current": []}
+    for account in platform.banking.accounts.list_for(user_id):
+        if account.currency != code or str(account.state) != "open":
+            continue
+        shown = {"id": account.id, "name": account.name, "iban_end": account.iban[-4:],
+                 "available": display(platform.banking.accounts.balance(account)["available"],
+                                      code)}
+        if str(account.product) == "wallet":
+            found["wallet"] = shown
+        elif str(account.product) == "current":
+            found["current"].append(shown)
+    return found

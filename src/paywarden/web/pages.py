@@ -16,11 +16,13 @@ from fastapi.responses import RedirectResponse
 
 from ..services.identity.credentials import ENROLMENT, FIRST_FACTOR
 from ..services.identity.users import User, get_user
+from .portal import portal_page
 from .render import page_headers, page_principal, render_page, static_file
 
 router = APIRouter(include_in_schema=False)
 NOT_FULL = frozenset({ENROLMENT, FIRST_FACTOR})
 # Where /signin may send the buyer back to: a path on this site, never another host.
+OVERVIEW_PAYMENTS_MAX = 50  # the overview counts shipped orders among the latest this many
 LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~-]{0,200}")
 
 
@@ -57,16 +59,20 @@ def account_page(request: Request) -> Response:
     user = signed_in_user(request)
     if user is None:
         return to_sign_in("/account")
-    cards = request.app.state.platform.cards.list_for(user.id)
-    return render_page("account.html", title="Your PayWarden account", user=user, cards=cards)
+    platform = request.app.state.platform
+    cards = platform.cards.list_for(user.id)
+    recent = platform.payments.for_buyer(user.id, limit=OVERVIEW_PAYMENTS_MAX)
+    to_confirm = sum(1 for view in recent if str(view.escrow.state) == "shipped")
+    return portal_page(request, "account.html", section="overview",
+                       title="Your PayWarden account", user=user, cards=cards,
+                       to_confirm=to_confirm)
 
 
 @router.get("/account/passkeys")
-def passkeys_page(request: Request) -> Response:
-    user = signed_in_user(request)
-    if user is None:
-        return to_sign_in("/account/passkeys")
-    return render_page("passkeys.html", title="Your passkeys", user=user)
+def passkeys_page() -> Response:
+    """Passkeys are managed in the security centre now; old links still land there."""
+    return RedirectResponse("/account/security#passkeys", status_code=303,
+                            headers=page_headers(personal=True))
 
 
 @router.get("/static/{name}")

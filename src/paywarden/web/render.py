@@ -13,10 +13,18 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 
 from ..api.auth import SESSION_COOKIE
 from ..domain.identity import Principal
+from .money import DEFAULT_LOCALE, format_moment, format_money
 
 PACKAGE = resources.files("paywarden.web")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -40,6 +48,22 @@ _templates = Environment(
     loader=FileSystemLoader(str(PACKAGE / "templates")),
     autoescape=select_autoescape(default=True, default_for_string=True),
     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+@pass_context
+def _money(context: Context, amount_minor: int, code: str) -> str:
+    """``{{ amount | money(currency) }}``: in the page's ``locale`` (English by default)."""
+    return format_money(amount_minor, code, context.get("locale", DEFAULT_LOCALE))
+
+
+@pass_context
+def _moment(context: Context, at_ns: int) -> str:
+    """``{{ created_at_ns | moment }}``: a date and time in UTC."""
+    return format_moment(at_ns, context.get("locale", DEFAULT_LOCALE))
+
+
+_templates.filters["money"] = _money
+_templates.filters["moment"] = _moment
 
 
 def page_headers(*, personal: bool) -> dict[str, str]:

@@ -75,6 +75,10 @@ class RegisterIn(CredentialIn):
     name: Line = Field(default="passkey", min_length=1, max_length=64)
 
 
+class RenameIn(Strict):
+    name: Line = Field(min_length=1, max_length=64)
+
+
 class SignInOptionsIn(Strict):
     username: str | None = Field(default=None, min_length=1, max_length=64)
 

@@ -139,9 +139,7 @@ class Passkeys:
     def register(self, principal: Principal, ceremony_id: str, credential: Any, *,
                  name: str = "passkey") -> PasskeyInfo:
         now = self._clock.now_ns()
-        label = name.strip()[:NAME_CHARS_MAX] or "passkey"
-        if not label.isprintable():
-            raise DomainError("name_invalid", "a passkey name is printable text")
+        label = _label(name)
         with self._database.engine.begin() as conn:
             user = subject(conn, principal, keys=self._keys, enrolment_ok=True)
             ceremony = take_ceremony(conn, ceremony_id, purposes={Purpose.REGISTER}, now_ns=now)
@@ -206,6 +204,23 @@ class Passkeys:
                         "did not do this, sign in and review your factors and sessions.")
             audit.record(conn, at_ns=now, actor=principal.actor, action="passkey.revoke",
                          object_id=credential_id[:128], detail={"user": user.id})
+
+    def rename(self, principal: Principal, credential_id: str, name: str) -> PasskeyInfo:
+        """Give a passkey a name its owner recognises it by ("work laptop", "phone")."""
+        label = _label(name)
+        with self._database.engine.begin() as conn:
+            user = subject(conn, principal, keys=self._keys, enrolment_ok=False)
+            mine = (webauthn_credentials.c.id == credential_id,
+                    webauthn_credentials.c.user_id == user.id,
+                    webauthn_credentials.c.revoked_at.is_(None))
+            if conn.execute(update(webauthn_credentials).where(*mine).values(
+                    name=label)).rowcount != 1:
+                raise DomainError("not_found", "no such passkey")
+            audit.record(conn, at_ns=self._clock.now_ns(), actor=principal.actor,
+                         action="passkey.rename", object_id=credential_id[:128],
+                         detail={"user": user.id})
+            row = conn.execute(select(webauthn_credentials).where(*mine)).mappings().one()
+        return _info(row)
 
     # Sign-in
 
@@ -287,6 +302,13 @@ def live_rows(conn: Connection, user_id: str) -> list[Any]:
     return list(conn.execute(select(webauthn_credentials).where(
         webauthn_credentials.c.user_id == user_id, webauthn_credentials.c.revoked_at.is_(None),
     ).order_by(webauthn_credentials.c.created_at)).mappings().all())
+
+
+def _label(name: str) -> str:
+    label = name.strip()[:NAME_CHARS_MAX] or "passkey"
+    if not label.isprintable():
+        raise DomainError("name_invalid", "a passkey name is printable text")
+    return label
 
 
 def _info(row: Any) -> PasskeyInfo:

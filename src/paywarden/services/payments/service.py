@@ -54,7 +54,7 @@ from ..keys import Keys
 from ..ledger import LedgerEngine
 from ..ledger.accounts import AccountRef, new_account, platform_account
 from ..writepath import GroupWriter
-from . import checkouts, codec, legs, refunds, timers
+from . import buyers, checkouts, codec, legs, refunds, timers
 from .checkouts import Checkout
 from .notices import Later, notifier, outbox
 from .recent import RecentPayments
@@ -169,12 +169,20 @@ class Payments:
 
     def _load(self, conn: Connection, payment_id: str) -> PaymentView | None:
         row = conn.execute(_BY_ID, {"id": payment_id}).mappings().first()
-        if row is None:
-            return None
+        return None if row is None else self._view(row)
+
+    def _view(self, row: Any) -> PaymentView:
         escrow = codec.loads(self._keys.open(row["escrow"], table="payments", column="escrow",
-                                             row_id=payment_id))
-        return PaymentView(payment_id, row["merchant_id"], row["buyer_id"], row["method"], escrow,
+                                             row_id=row["id"]))
+        return PaymentView(row["id"], row["merchant_id"], row["buyer_id"], row["method"], escrow,
                            funding=row["funding"], parked_reason=row["parked_reason"])
+
+    def for_buyer(self, buyer_id: str, *, limit: int,
+                  before: tuple[int, str] | None = None) -> list[PaymentView]:
+        """The buyer's payments, newest first, from before ``before`` (created_at, id)."""
+        with self._database.engine.connect() as conn:
+            return [self._view(row) for row in buyers.page(conn, buyer_id, limit=limit,
+                                                           before=before)]
 
     # -- transitions --------------------------------------------------------------------
 

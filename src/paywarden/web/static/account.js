@@ -1,48 +1,45 @@
-// The account page: change the anti-phishing phrase, add a card, sign out.
+// The overview: change the anti-phishing phrase, add a card, sign out.
 import { api, showError, signOut } from "./webauthn.js";
+import { busy, clearFormError, showFormError } from "./portal.js";
 
 const status = document.getElementById("status");
 
-function failed(error) {
-  showError(status, error);
+function onSubmit(formId, errorId, buttonId, send) {
+  const form = document.getElementById(formId);
+  const error = document.getElementById(errorId);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFormError(error);
+    try {
+      await busy(document.getElementById(buttonId), send);
+      window.location.reload();
+    } catch (failure) {
+      showFormError(error, failure);
+    }
+  });
 }
 
-document.getElementById("phrase-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const phrase = document.getElementById("new-phrase").value.trim();
-  try {
-    await api("/v1/me/phrase", { method: "PUT", body: { phrase } });
-    window.location.reload();
-  } catch (error) {
-    failed(error);
-  }
-});
+const value = (id) => document.getElementById(id).value.trim();
+
+onSubmit("phrase-form", "phrase-error", "set-phrase",
+  () => api("/v1/me/phrase", { method: "PUT", body: { phrase: value("new-phrase") } }));
 
 // The number goes to the vault and never comes back: the list shows brand and last four.
-document.getElementById("card-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const value = (id) => document.getElementById(id).value.trim();
-  try {
-    await api("/v1/me/cards", {
-      method: "POST",
-      body: {
-        number: value("card-number"),
-        exp_month: Number(value("card-exp-month")),
-        exp_year: Number(value("card-exp-year")),
-        holder_name: value("card-holder"),
-      },
-    });
-    window.location.reload();
-  } catch (error) {
-    failed(error);
-  }
-});
+onSubmit("card-form", "card-error", "add-card", () => api("/v1/me/cards", {
+  method: "POST",
+  body: {
+    number: value("card-number"),
+    exp_month: Number(value("card-exp-month")),
+    exp_year: Number(value("card-exp-year")),
+    holder_name: value("card-holder"),
+  },
+}));
 
 document.getElementById("sign-out").addEventListener("click", async () => {
   try {
     await signOut();
     window.location.assign("/signin");
   } catch (error) {
-    failed(error);
+    showError(status, error);
   }
 });

@@ -11,8 +11,10 @@ const order = form.dataset;
 
 // Why a payment did not go through, by the API's code, and what the buyer can do.
 const REFUSALS = {
-  insufficient_funds: "Your PayWarden balance is too low for this payment, so nothing was "
-    + "taken. Add money to your wallet, or choose another way to pay.",
+  insufficient_funds: "That balance is too low for this payment, so nothing was taken. Top "
+    + "up your wallet on your bank page (/bank), or choose another way to pay.",
+  account_frozen: "That account is frozen, so nothing was taken. Choose another way to pay, "
+    + "or contact us.",
   card_declined: "Your card was declined by its bank, so nothing was taken. Choose another "
     + "card or another way to pay.",
   card_token_required: "Choose the card to pay with, then try again.",

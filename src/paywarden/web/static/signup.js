@@ -1,5 +1,6 @@
 // Sign-up: create the customer, set their phrase, register a first passkey with the
-// enrolment token (kept in memory only), then sign in with that passkey.
+// enrolment token (kept in memory only), end that enrolment session, then sign in with
+// the passkey.
 import { api, registerPasskey, showError, showStatus, signInWithPasskey } from "./webauthn.js";
 
 const form = document.getElementById("signup");
@@ -22,6 +23,9 @@ form.addEventListener("submit", async (event) => {
     if (phrase) await api("/v1/me/phrase", { method: "PUT", token, body: { phrase } });
     showStatus(status, "Follow your browser's prompt to create a passkey…");
     await registerPasskey({ token, name });
+    // The enrolment session's work is done: end it, so it is not left live (and listed
+    // among the devices) until it times out. The passkey sign-in below starts the real one.
+    await api("/v1/auth/sign-out", { method: "POST", token });
     showStatus(status, "Passkey created. Confirm it once more to sign in…");
     await signInWithPasskey({ username: created.username });
     showStatus(status, "Signed in.", "ok");
