@@ -6,20 +6,13 @@ top of this package use :func:`render.render_page` and ``static/webauthn.js``.
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-from . import bank_pages, checkout, docs, guides, home
+from . import bank_pages, checkout, docs, guides, home, payments, security
 from .pages import router
 
 router.include_router(checkout.router)
 router.include_router(bank_pages.router)
-=======
-from . import checkout, docs, guides, home, payments, security
-from .pages import router
-
-router.include_router(checkout.router)
 router.include_router(security.router)
 router.include_router(payments.router)
->>>>>>> main
 router.include_router(home.router)
 router.include_router(guides.router)  # before docs: /docs/merchant-quickstart
 router.include_router(docs.router)
