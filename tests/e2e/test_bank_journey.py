@@ -86,11 +86,11 @@ def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
     page.fill("#card-amount", "20.00")
     page.click("#top-up-card")
     expect(page.locator("#status[data-kind='ok']")).to_have_text(
-        "Your wallet was topped up with 20.00 EUR.")
+        "Your wallet was topped up with €20.00.")
     page.fill("#account-amount", "30")
     page.click("#top-up-account")
     expect(page.locator("#status[data-kind='ok']")).to_have_text(
-        "Your wallet was topped up with 30.00 EUR.")
+        "Your wallet was topped up with €30.00.")
     shoot(page, shots, "journey-2-topped-up")
     assert booked(page) == {"Everyday": 97_000, "Wallet": 5_000}
 
@@ -113,5 +113,5 @@ def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
     assert booked(page) == {"Everyday": 97_000 - 3_450, "Wallet": 5_000 - 3_450}
     page.goto(f"{base}/bank")
     wallet = page.locator(f"li[data-account='{mine['Wallet']['id']}']")
-    expect(wallet.locator(".booked")).to_have_text("15.50 EUR")
+    expect(wallet.locator(".booked")).to_have_text("€15.50")
     assert violations == []

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from paywarden.bootstrap import build
 from paywarden.domain.money import Money
@@ -83,12 +84,14 @@ def deposit(env: dict[str, str], iban: str, amount: int, currency: str = "EUR") 
 def add_card(page: Any, base: str, number: str = "4242424242424242") -> None:
     """A card added on the account page, as a customer does."""
     page.goto(f"{base}/account")
+    before = page.locator("#card-list li:not(#no-cards)").count()
+    page.locator("#cards details").evaluate("d => { d.open = true; }")
     page.fill("#card-number", number)
     page.fill("#card-exp-month", "12")
     page.fill("#card-exp-year", "2035")
     page.fill("#card-holder", "Ada Lovelace")
     page.click("#add-card")
-    page.wait_for_selector("#card-list li:not(#no-cards)")
+    expect(page.locator("#card-list li:not(#no-cards)")).to_have_count(before + 1)
 
 
 def shots_dir(tmp_path: Path) -> Path:

@@ -7,7 +7,9 @@ same JSON API any client uses (``/v1/me/accounts``, ``/v1/me/transfers/own``,
 the API makes applies to the pages unchanged. Another customer's account id is the same
 404 page as a missing one, as in the API.
 
-Amounts reach the scripts as integer minor units with the currency's exponent in
+Each page joins the portal (``portal.portal_page``: the section navigation) in its
+section — accounts, transfers or payees — and shows its own tabs within it. Amounts
+are shown with the portal's ``money`` filter. Amounts reach the scripts as integer minor units with the currency's exponent in
 ``data-*`` attributes; a script turns the customer's "12.34" into minor units by
 splitting on the decimal point, never through floating point.
 """
@@ -16,35 +18,30 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from ..domain.errors import DomainError
 from ..services.banking import BankAccount, Product
+from ..services.identity.users import User
 from ..services.ledger.currencies import currency
 from .pages import signed_in_user, to_sign_in
-from .render import render_page
+from .portal import portal_page
 
 router = APIRouter(include_in_schema=False)
 ACCOUNT_ID = re.compile(r"acc_[0-9a-f]{24}")
 IBAN_GROUP_CHARS = 4
 # Offered when opening an account; any other ISO 4217 code may be typed.
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY")
+# The portal section (portal.SECTIONS) each bank page's tab belongs to.
+SECTION_OF_TAB = {"overview": "accounts", "move": "accounts", "top-up": "accounts",
+                  "transfers": "transfers", "orders": "transfers", "limits": "transfers",
+                  "payees": "payees"}
 HISTORY = "/v1/me/accounts/{account_id}/transactions"
 STATEMENTS = "/v1/me/accounts/{account_id}/statements"
 PRODUCT_LABELS = {Product.CURRENT: "Current account", Product.SAVINGS: "Savings account",
                   Product.WALLET: "PayWarden wallet"}
-
-
-def money(amount_minor: int, code: str) -> str:
-    """``1234, "EUR"`` -> ``"12.34 EUR"``: exact (Decimal), grouped thousands.
-
-    The one place the bank pages format money, until the portal's babel filter replaces it.
-    """
-    exponent = currency(code).exponent
-    return f"{Decimal(amount_minor).scaleb(-exponent):,.{exponent}f} {code}"
 
 
 def grouped_iban(iban: str) -> str:
@@ -65,14 +62,31 @@ def _accounts(request: Request, user_id: str) -> list[dict[str, Any]]:
     return [account_view(platform, a) for a in platform.banking.accounts.list_for(user_id)]
 
 
+def _senders(request: Request, user_id: str) -> list[dict[str, Any]]:
+    """The accounts that send money to others: open current and savings accounts."""
+    return [a for a in _accounts(request, user_id)
+            if a["state"] == "open" and a["product"] != "wallet"]
+
+
+def _page(request: Request, user: User, template: str, *, title: str, tab: str,
+          **context: Any) -> Response:
+    """A bank page in its portal section, with its tab marked."""
+    return portal_page(request, template, section=SECTION_OF_TAB[tab], tab=tab, title=title,
+                       user=user, **context)
+
+
+def _serves(request: Request, path: str) -> bool:
+    """Whether the app has the API route ``path`` (history and statements, until they land)."""
+    return any(getattr(r, "path", None) == path for r in request.app.routes)
+
+
 @router.get("/bank")
 def overview_page(request: Request) -> Response:
     user = signed_in_user(request)
     if user is None:
         return to_sign_in("/bank")
-    return render_page("bank.html", title="Your accounts", user=user, wide=True,
-                       accounts=_accounts(request, user.id), currencies=CURRENCIES,
-                       money=money, section="overview")
+    return _page(request, user, "bank.html", title="Your accounts", tab="overview",
+                 accounts=_accounts(request, user.id), currencies=CURRENCIES)
 
 
 @router.get("/bank/accounts/{account_id}")
@@ -86,19 +100,13 @@ def account_page(account_id: str, request: Request) -> Response:
             raise DomainError("not_found", "no such account")
         account = platform.banking.accounts.get_for(user.id, account_id)
     except DomainError:  # missing, or someone else's: the same answer
-        return render_page("bank_missing.html", status_code=404, title="No such account",
-                           user=user, section="")
+        return _page(request, user, "bank_missing.html", title="No such account",
+                     tab="overview", status_code=404)
     today = datetime.now(UTC).date()
-    return render_page("bank_account.html", title=account.name, user=user, wide=True,
-                       account=account_view(platform, account), money=money,
-                       section="overview", today=today.isoformat(),
-                       month_start=today.replace(day=1).isoformat(),
-                       history=_serves(request, HISTORY), statements=_serves(request, STATEMENTS))
-
-
-def _serves(request: Request, path: str) -> bool:
-    """Whether the app has the API route ``path`` (history and statements, until they land)."""
-    return any(getattr(r, "path", None) == path for r in request.app.routes)
+    return _page(request, user, "bank_account.html", title=account.name, tab="overview",
+                 account=account_view(platform, account), today=today.isoformat(),
+                 month_start=today.replace(day=1).isoformat(),
+                 history=_serves(request, HISTORY), statements=_serves(request, STATEMENTS))
 
 
 @router.get("/bank/move")
@@ -107,8 +115,8 @@ def move_page(request: Request) -> Response:
     if user is None:
         return to_sign_in("/bank/move")
     accounts = [a for a in _accounts(request, user.id) if a["state"] != "closed"]
-    return render_page("bank_move.html", title="Move money between your accounts", user=user,
-                       accounts=accounts, money=money, section="move")
+    return _page(request, user, "bank_move.html", title="Move money between your accounts",
+                 tab="move", accounts=accounts)
 
 
 @router.get("/bank/top-up")
@@ -116,19 +124,11 @@ def top_up_page(request: Request) -> Response:
     user = signed_in_user(request)
     if user is None:
         return to_sign_in("/bank/top-up")
-    platform = request.app.state.platform
     accounts = [a for a in _accounts(request, user.id) if a["state"] != "closed"]
-    wallets = [a for a in accounts if a["product"] == "wallet"]
-    sources = [a for a in accounts if a["product"] != "wallet"]
-    return render_page("bank_topup.html", title="Top up your wallet", user=user,
-                       wallets=wallets, sources=sources, cards=platform.cards.list_for(user.id),
-                       money=money, section="top-up")
-
-
-def _senders(request: Request, user_id: str) -> list[dict[str, Any]]:
-    """The accounts that send money to others: open current and savings accounts."""
-    return [a for a in _accounts(request, user_id)
-            if a["state"] == "open" and a["product"] != "wallet"]
+    return _page(request, user, "bank_topup.html", title="Top up your wallet", tab="top-up",
+                 wallets=[a for a in accounts if a["product"] == "wallet"],
+                 sources=[a for a in accounts if a["product"] != "wallet"],
+                 cards=request.app.state.platform.cards.list_for(user.id))
 
 
 @router.get("/bank/transfers")
@@ -136,8 +136,8 @@ def transfers_page(request: Request) -> Response:
     user = signed_in_user(request)
     if user is None:
         return to_sign_in("/bank/transfers")
-    return render_page("bank_transfers.html", title="Send money", user=user, wide=True,
-                       sources=_senders(request, user.id), money=money, section="transfers")
+    return _page(request, user, "bank_transfers.html", title="Send money", tab="transfers",
+                 sources=_senders(request, user.id))
 
 
 @router.get("/bank/payees")
@@ -147,8 +147,8 @@ def payees_page(request: Request) -> Response:
         return to_sign_in("/bank/payees")
     senders = _senders(request, user.id)
     pay_currency = senders[0]["currency"] if senders else "EUR"
-    return render_page("bank_payees.html", title="Your payees", user=user, section="payees",
-                       pay_currency=pay_currency, pay_exponent=currency(pay_currency).exponent)
+    return _page(request, user, "bank_payees.html", title="Your payees", tab="payees",
+                 pay_currency=pay_currency, pay_exponent=currency(pay_currency).exponent)
 
 
 @router.get("/bank/limits")
@@ -157,8 +157,8 @@ def limits_page(request: Request) -> Response:
     if user is None:
         return to_sign_in("/bank/limits")
     codes = sorted({a["currency"] for a in _accounts(request, user.id)})
-    return render_page("bank_limits.html", title="Your transfer limits", user=user,
-                       section="limits", exponents={c: currency(c).exponent for c in codes})
+    return _page(request, user, "bank_limits.html", title="Your transfer limits", tab="limits",
+                 exponents={c: currency(c).exponent for c in codes})
 
 
 @router.get("/bank/standing-orders")
@@ -167,6 +167,6 @@ def standing_orders_page(request: Request) -> Response:
     if user is None:
         return to_sign_in("/bank/standing-orders")
     today = datetime.now(UTC).date()
-    return render_page("bank_orders.html", title="Standing orders", user=user, wide=True,
-                       sources=_senders(request, user.id), section="orders",
-                       today=today.isoformat(), tomorrow=(today + timedelta(days=1)).isoformat())
+    return _page(request, user, "bank_orders.html", title="Standing orders", tab="orders",
+                 sources=_senders(request, user.id), today=today.isoformat(),
+                 tomorrow=(today + timedelta(days=1)).isoformat())

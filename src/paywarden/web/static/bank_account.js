@@ -75,13 +75,13 @@ if (historyForm) {
         }
         if (item.state === "pending") {
           const badge = document.createElement("span");
-          badge.className = "badge";
+          badge.className = "badge badge-warn";
           badge.textContent = "Pending";
           details.append(" ", badge);
         }
         cell(row, formatMinor(item.amount, exponent, account.currency),
-          `amount ${item.amount < 0 ? "out" : "in"}`, "Amount");
-        cell(row, formatMinor(item.balance_after, exponent, account.currency), "amount",
+          `num ${item.amount < 0 ? "out" : "in"}`, "Amount");
+        cell(row, formatMinor(item.balance_after, exponent, account.currency), "num",
           "Balance");
       }
       cursor = page.next_cursor;

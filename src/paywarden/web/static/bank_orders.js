@@ -22,7 +22,7 @@ function orderItem(order) {
   const schedule = document.createElement("small");
   schedule.textContent = order.schedule;
   const state = document.createElement("span");
-  state.className = `badge state-${order.state}`;
+  state.className = order.state === "active" ? "badge badge-ok" : "badge badge-neutral";
   state.textContent = order.state === "active" && order.next_on
     ? `Next on ${order.next_on}` : STATES[order.state] || order.state;
   li.append(what, " ", state, schedule);
@@ -34,7 +34,7 @@ function orderItem(order) {
   if (order.state === "active") {
     const cancel = document.createElement("button");
     cancel.type = "button";
-    cancel.className = "secondary cancel-order";
+    cancel.className = "button secondary small cancel-order";
     cancel.textContent = "Cancel";
     cancel.addEventListener("click", () => busy(cancel, status, async () => {
       await api(`/v1/me/standing-orders/${order.id}`, { method: "DELETE" });

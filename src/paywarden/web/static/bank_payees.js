@@ -41,12 +41,12 @@ export function payeeItem(payee) {
   iban.className = "mono";
   iban.textContent = groupIban(payee.iban);
   const state = document.createElement("span");
-  state.className = `badge state-${payee.state}`;
+  state.className = payee.state === "cooling" ? "badge badge-warn" : "badge badge-ok";
   state.textContent = payee.state === "cooling"
     ? `Cooling off until ${when(payee.cooling_off_until)}` : "Active";
   const remove = document.createElement("button");
   remove.type = "button";
-  remove.className = "secondary delete-payee";
+  remove.className = "button secondary small delete-payee";
   remove.textContent = "Delete";
   remove.addEventListener("click", () => busy(remove, status, async () => {
     await api(`/v1/me/payees/${payee.id}`, { method: "DELETE" });

@@ -47,7 +47,7 @@ async function loadTransfers(fresh) {
     cell(STATES[t.state] || t.state, "state", "State");
     const exponent = EXPONENTS[t.currency] ?? 2;
     const signed = t.direction === "out" ? -t.amount : t.amount;
-    cell(formatMinor(signed, exponent, t.currency), "amount", "Amount");
+    cell(formatMinor(signed, exponent, t.currency), "num", "Amount");
   }
   cursor = page.next_cursor;
   more.hidden = !cursor;

@@ -33,13 +33,21 @@ export function toMinor(text, exponent) {
   return Number(minor);
 }
 
-// 1234, 2, "EUR" -> "12.34 EUR" (exact: string arithmetic, grouped thousands).
+// 1234, 2, "EUR" -> "€12.34", as the pages' `money` filter (Babel) writes it in English.
+// Exact: the digits are placed around the decimal point as text, and Intl formats that
+// decimal string (never a float); without Intl support for the code, "12.34 EUR".
 export function formatMinor(minor, exponent, code) {
   const negative = minor < 0;
   const digits = String(negative ? -minor : minor).padStart(exponent + 1, "0");
-  const whole = digits.slice(0, digits.length - exponent).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const fraction = exponent ? "." + digits.slice(digits.length - exponent) : "";
-  return `${negative ? "-" : ""}${whole}${fraction} ${code}`;
+  const whole = digits.slice(0, digits.length - exponent);
+  const decimal = `${negative ? "-" : ""}${whole}${exponent ? "." : ""}`
+    + digits.slice(digits.length - exponent);
+  try {
+    return new Intl.NumberFormat("en", { style: "currency", currency: code,
+      minimumFractionDigits: exponent, maximumFractionDigits: exponent }).format(decimal);
+  } catch {
+    return `${decimal.replace(/\B(?=(\d{3})+(?!\d))/g, ",")} ${code}`;
+  }
 }
 
 // A transfer id for one attempt: a retry of the same attempt (a lost answer) is answered
@@ -120,6 +128,7 @@ export async function busy(button, status, work) {
     fail(status, error);
   } finally {
     button.disabled = false;
+    if (status.textContent) status.scrollIntoView({ block: "nearest" });
   }
 }
 
