@@ -28,6 +28,7 @@ from . import (
     session_routes,
     signed,
     signin_routes,
+    statement_routes,
     webhook_routes,
 )
 from . import idempotency as idempotency_layer
@@ -58,6 +59,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(audit_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(banking_routes.router)
+    app.include_router(statement_routes.router)
     app.include_router(card_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)

@@ -330,10 +330,19 @@ class Records(ProblemCode):
     AUDIT_RANGE_INVALID = "audit_range_invalid", 400, "The audit range is invalid"
 
 
+class Statements(ProblemCode):
+    """An account's history and statements (services/banking/history, statements)."""
+
+    HISTORY_FILTER_INVALID = "history_filter_invalid", 400, "The history filter is invalid"
+    STATEMENT_PERIOD_INVALID = "statement_period_invalid", 400, "The statement period is invalid"
+    STATEMENT_FORMAT_INVALID = "statement_format_invalid", 400, "The statement format is unknown"
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
     Banking,
+    Statements,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

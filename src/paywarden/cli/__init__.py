@@ -8,6 +8,7 @@ import sys
 from . import (  # noqa: F401 - registers the commands
     audit,
     backup,
+    banking_statements,
     certification,
     evidence,
     keys,

@@ -8,12 +8,13 @@ TREE_HEADS = "tree_heads"
 RECEIPTS = "receipts"
 WEBHOOKS = "webhooks"
 BACKUPS = "backups"
+DOCUMENTS = "documents"  # documents the platform issues to customers: bank statements
 CA = "ca"
 
 SYMMETRIC = frozenset({DATA, BLIND_INDEX})
-SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, CA})
+SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CA})
 PURPOSES = SYMMETRIC | SIGNING
-PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS})  # in the JWKS; never CA
+PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS})  # in the JWKS; never CA
 ROTATABLE = PURPOSES - {BLIND_INDEX}
 
 ACTIVE = "active"  # encrypts / signs, and decrypts / verifies

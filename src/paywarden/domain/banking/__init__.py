@@ -1,0 +1,1 @@
+"""Online banking's pure rules (issue 11)."""
