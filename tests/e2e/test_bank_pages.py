@@ -304,3 +304,82 @@ def test_bank_pages_need_a_session_and_carry_strict_headers(site: Site) -> None:
         assert r.status_code == 200 and "unsafe-inline" not in r.headers[
             "content-security-policy"]
         assert "innerHTML" not in r.text and "eval(" not in r.text
+
+
+def test_history_filters_and_pages_and_a_statement_downloads_that_verifies_and_reconciles(
+        site: Site, passkey_page: tuple[Any, VirtualAuthenticator], tmp_path: Path) -> None:
+    base, env = site
+    page, _ = passkey_page
+    shots = shots_dir(tmp_path)
+    sign_up(page, base, "historian")
+    page.goto(f"{base}/bank")
+    open_account(page, "current", "Everyday")
+    open_account(page, "savings", "Rainy day")
+    mine = accounts(page)
+    current, savings = mine["Everyday"], mine["Rainy day"]
+    deposit(env, current["iban"], 100_000)
+    for n in range(24):
+        moved = api_in_page(page, "POST", "/v1/me/transfers/own", {
+            "from_account": current["id"], "to_account": savings["id"], "amount": 100 + n,
+            "currency": "EUR", "reference": f"jar {n}"})
+        assert moved["status"] == 201, moved
+
+    page.goto(f"{base}/bank/accounts/{current['id']}")
+    rows = page.locator("#history tbody tr")
+    expect(rows).to_have_count(20)  # one page
+    booked_now = accounts(page)["Everyday"]["booked"]
+    assert booked_now == 100_000 - sum(100 + n for n in range(24))
+    expect(rows.first.locator("td").nth(3)).to_have_text("€973.24")  # the running balance
+    expect(rows.first.locator("td.details small")).to_have_text("jar 23")
+    page.click("#history-more")
+    expect(rows).to_have_count(25)  # and the rest: 24 moves and the deposit
+    expect(page.locator("#history-more")).to_be_hidden()
+    shoot(page, shots, "bank-history")
+
+    page.fill("#history-text", "employer")
+    page.click("#history-search")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("td.num").first).to_have_text("€1,000.00")
+    page.click("#history-clear")
+    expect(rows).to_have_count(20)
+    page.fill("#history-min", "1.2")  # 1.20 EUR and more: jar 20 to 23, and the deposit
+    page.click("#history-search")
+    expect(rows).to_have_count(5)
+    page.fill("#history-min", "1.234")
+    page.click("#history-search")
+    expect(page.locator("#history-error")).to_have_attribute("data-code", "input_invalid")
+    page.fill("#history-min", "")
+    page.fill("#history-from", "2099-01-01")
+    page.click("#history-search")
+    expect(page.locator("#history-empty")).to_be_visible()
+
+    from paywarden.adapters.iso20022 import CAMT_053, schema
+    from paywarden.services.banking.statements.verify import keys_from_jwks, verify
+
+    jwks = keys_from_jwks(httpx.get(f"{base}/.well-known/jwks.json").json())
+    for fmt in ("camt053", "csv", "pdf"):
+        page.select_option("#statement-format", fmt)
+        with page.expect_download() as caught:
+            page.click("#statement-download")
+        saved = tmp_path / caught.value.suggested_filename
+        caught.value.save_as(saved)
+        assert saved.name.startswith(f"statement-{current['id']}-")
+        content = saved.read_bytes()
+        report = verify(content, jwks)
+        assert report.ok, report.checks
+        assert report.sealed is not None
+        s = report.sealed.statement
+        assert s.opening_balance_minor + sum(e.amount_minor for e in s.entries) == (
+            s.closing_balance_minor) == booked_now
+        if fmt == "camt053":
+            schema(CAMT_053).validate(content)
+    expect(ok(page)).to_contain_text("was downloaded")
+
+    page.fill("#statement-from", "2020-01-01")  # more than a year: a plain refusal
+    page.click("#statement-download")
+    assert "at most a year" in refused(page, "statement_period_invalid")
+    page.fill("#statement-from", "2099-01-02")
+    page.fill("#statement-to", "2099-01-01")
+    page.click("#statement-download")
+    assert "must not be after" in refused(page, "input_invalid")
+    shoot(page, shots, "bank-statement-refused")

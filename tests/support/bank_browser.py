@@ -109,6 +109,7 @@ def shoot(page: Any, directory: Path, name: str) -> list[Path]:
     taken = []
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
+        page.evaluate("window.scrollTo(0, 0)")  # the portal's sticky navigation at the top
         path = directory / f"{name}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
         taken.append(path)

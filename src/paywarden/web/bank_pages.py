@@ -37,9 +37,7 @@ CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY")
 # The portal section (portal.SECTIONS) each bank page's tab belongs to.
 SECTION_OF_TAB = {"overview": "accounts", "move": "accounts", "top-up": "accounts",
                   "transfers": "transfers", "orders": "transfers", "limits": "transfers",
-                  "payees": "payees"}
-HISTORY = "/v1/me/accounts/{account_id}/transactions"
-STATEMENTS = "/v1/me/accounts/{account_id}/statements"
+                  "payees": "payees", "statements": "statements"}
 PRODUCT_LABELS = {Product.CURRENT: "Current account", Product.SAVINGS: "Savings account",
                   Product.WALLET: "PayWarden wallet"}
 
@@ -75,11 +73,6 @@ def _page(request: Request, user: User, template: str, *, title: str, tab: str,
                        user=user, **context)
 
 
-def _serves(request: Request, path: str) -> bool:
-    """Whether the app has the API route ``path`` (history and statements, until they land)."""
-    return any(getattr(r, "path", None) == path for r in request.app.routes)
-
-
 @router.get("/bank")
 def overview_page(request: Request) -> Response:
     user = signed_in_user(request)
@@ -105,8 +98,7 @@ def account_page(account_id: str, request: Request) -> Response:
     today = datetime.now(UTC).date()
     return _page(request, user, "bank_account.html", title=account.name, tab="overview",
                  account=account_view(platform, account), today=today.isoformat(),
-                 month_start=today.replace(day=1).isoformat(),
-                 history=_serves(request, HISTORY), statements=_serves(request, STATEMENTS))
+                 month_start=today.replace(day=1).isoformat())
 
 
 @router.get("/bank/move")
@@ -170,3 +162,14 @@ def standing_orders_page(request: Request) -> Response:
     return _page(request, user, "bank_orders.html", title="Standing orders", tab="orders",
                  sources=_senders(request, user.id), today=today.isoformat(),
                  tomorrow=(today + timedelta(days=1)).isoformat())
+
+
+@router.get("/bank/statements")
+def statements_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in("/bank/statements")
+    today = datetime.now(UTC).date()
+    return _page(request, user, "bank_statements.html", title="Statements", tab="statements",
+                 accounts=_accounts(request, user.id), today=today.isoformat(),
+                 month_start=today.replace(day=1).isoformat())

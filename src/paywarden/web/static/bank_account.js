@@ -1,12 +1,13 @@
 // An account's details: copy the IBAN, its history (filters, older pages by cursor) and
 // statement downloads. Every value is written as text (textContent), never as HTML.
 import { ApiError, api, showStatus } from "./webauthn.js";
-import { InputError, explain, fail, formatMinor, toMinor } from "./bankkit.js";
+import { InputError, explain, formatMinor, statementForm, toMinor } from "./bankkit.js";
 
 const status = document.getElementById("status");
 const copy = document.getElementById("copy-iban");
 const account = document.getElementById("account").dataset;
 const exponent = Number(account.exponent);
+const HISTORY_PAGE_SIZE = "20";
 
 copy.addEventListener("click", async () => {
   try {
@@ -59,6 +60,7 @@ if (historyForm) {
         cursor = null;
       }
       const q = new URLSearchParams(query);
+      q.set("limit", HISTORY_PAGE_SIZE);
       if (cursor) q.set("cursor", cursor);
       const page = await api(`/v1/me/accounts/${account.account}/transactions?${q}`);
       if (fresh) body.replaceChildren();
@@ -105,43 +107,4 @@ if (historyForm) {
 
 // --- statements ------------------------------------------------------------------------
 
-const statementForm = document.getElementById("statement-form");
-if (statementForm) {
-  const button = document.getElementById("statement-download");
-  statementForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    button.disabled = true;
-    try {
-      const from = document.getElementById("statement-from").value;
-      const to = document.getElementById("statement-to").value;
-      if (!from || !to) throw new InputError("Choose the first and the last day.");
-      if (from > to) throw new InputError("The first day must not be after the last day.");
-      const q = new URLSearchParams({
-        from, to, format: document.getElementById("statement-format").value,
-      });
-      const response = await fetch(`/v1/me/accounts/${account.account}/statements?${q}`, {
-        credentials: "same-origin", cache: "no-store", redirect: "error",
-      });
-      if (!response.ok) {
-        let problem = {};
-        try { problem = await response.json(); } catch { problem = {}; }
-        throw new ApiError(response.status, problem.code || `http_${response.status}`,
-          problem.detail || "the statement could not be made");
-      }
-      const disposition = response.headers.get("Content-Disposition") || "";
-      const named = /filename="([A-Za-z0-9._-]+)"/.exec(disposition);
-      const link = document.createElement("a");
-      link.href = URL.createObjectURL(await response.blob());
-      link.download = named ? named[1] : "statement";
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-      showStatus(status, `Your statement ${link.download} was downloaded.`, "ok");
-    } catch (error) {
-      fail(status, error);
-    } finally {
-      button.disabled = false;
-    }
-  });
-}
+statementForm(document.getElementById("statement-form"), status, () => account.account);

@@ -77,6 +77,9 @@ const PLAIN = {
     + "Reload the page and try again.",
   movement_declined: "The bank declined this transfer, so nothing moved.",
   not_found: "That account or card is not one of yours. Reload the page and try again.",
+  statement_period_invalid: "Choose a period of at most a year (366 days) that ends today "
+    + "at the latest.",
+  history_filter_invalid: "Check the dates and amounts you filter by.",
   validation_failed: "Some of the details are not valid. Check them and try again.",
   iban_invalid: "This IBAN is not valid: check it for a typing mistake.",
   payee_name_invalid: "Enter the payee's name as their account is held, up to 70 characters.",
@@ -154,4 +157,42 @@ export function groupIban(iban) {
 // "2026-12-01T12:00:00Z" -> "2026-12-01 12:00 UTC": the same words on every device.
 export function when(rfc3339) {
   return `${rfc3339.slice(0, 10)} ${rfc3339.slice(11, 16)} UTC`;
+}
+
+// Wire a statement form (_statement_form.html): the file for the chosen account, dates and
+// format is fetched, then saved under the name the API gives it; a refusal is shown in
+// plain words instead of leaving the page for a JSON problem.
+export function statementForm(form, status, accountOf) {
+  const button = document.getElementById("statement-download");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(button, status, async () => {
+      const from = document.getElementById("statement-from").value;
+      const to = document.getElementById("statement-to").value;
+      if (!from || !to) throw new InputError("Choose the first and the last day.");
+      if (from > to) throw new InputError("The first day must not be after the last day.");
+      const q = new URLSearchParams({
+        from, to, format: document.getElementById("statement-format").value,
+      });
+      const response = await fetch(`/v1/me/accounts/${accountOf()}/statements?${q}`, {
+        credentials: "same-origin", cache: "no-store", redirect: "error",
+      });
+      if (!response.ok) {
+        let problem = {};
+        try { problem = await response.json(); } catch { problem = {}; }
+        throw new ApiError(response.status, problem.code || `http_${response.status}`,
+          problem.detail || "the statement could not be made");
+      }
+      const named = /filename="([A-Za-z0-9._-]+)"/.exec(
+        response.headers.get("Content-Disposition") || "");
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(await response.blob());
+      link.download = named ? named[1] : "statement";
+      document.body.append(link);
+      link.click();
+      link.remove();
+      window.setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      showStatus(status, `Your statement ${link.download} was downloaded.`, "ok");
+    });
+  });
 }
