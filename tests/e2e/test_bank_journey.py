@@ -1,6 +1,7 @@
 """Issue 11's "done when", from the pages alone: a new customer signs up in the browser,
-opens accounts, tops up their wallet, and pays a certified merchant's checkouts with it
-and from their current account.
+opens accounts, tops up their wallet, pays a certified merchant's checkouts with it and
+from their current account, and downloads a camt.053 statement that validates and
+reconciles.
 
 Only the money that arrives from another bank (the simulated rail's inbound side) and
 the merchant's side of the checkout (its SDK) are not pages. Every effect is checked
@@ -14,10 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
+from paywarden.adapters.iso20022 import CAMT_053, schema
 from paywarden.client import PayWardenClient
+from paywarden.services.banking.statements.verify import keys_from_jwks, verify
 from tests.support.bank_browser import (
     accounts,
     add_card,
@@ -114,4 +118,24 @@ def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
     page.goto(f"{base}/bank")
     wallet = page.locator(f"li[data-account='{mine['Wallet']['id']}']")
     expect(wallet.locator(".booked")).to_have_text("€15.50")
+
+    # Download a camt.053 statement of the current account from the statements page: it
+    # validates against the official schema and reconciles with the account's balance.
+    page.click("nav.portal-nav a[data-section='statements']")
+    page.wait_for_url(f"{base}/bank/statements")
+    page.select_option("#statement-account", mine["Everyday"]["id"])
+    page.select_option("#statement-format", "camt053")
+    with page.expect_download() as caught:
+        page.click("#statement-download")
+    saved = tmp_path / caught.value.suggested_filename
+    caught.value.save_as(saved)
+    schema(CAMT_053).validate(saved.read_bytes())
+    report = verify(saved.read_bytes(),
+                    keys_from_jwks(httpx.get(f"{base}/.well-known/jwks.json").json()))
+    assert report.ok and report.sealed is not None, report.checks
+    s = report.sealed.statement
+    assert s.iban == mine["Everyday"]["iban"]
+    assert s.opening_balance_minor + sum(e.amount_minor for e in s.entries) == (
+        s.closing_balance_minor) == booked(page)["Everyday"]
+    shoot(page, shots, "journey-4-statement")
     assert violations == []
