@@ -20,6 +20,7 @@ from .services.access import Guard
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
 from .services.banking import Banking
+from .services.banking.cheques import Cheques
 from .services.cards import CardVault
 from .services.cards.issuer import CardIssuer
 from .services.certification import Certification
@@ -69,6 +70,7 @@ class Platform:
     certification: Certification  # merchant certificates, the CA, check_can_sell
     backups: Backups  # `paywarden backup` and `restore`
     banking: Banking  # accounts, transfers, the rail (services/banking)
+    cheques: Cheques  # electronic cheques (services/banking/cheques.py, decision 0026)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -143,6 +145,12 @@ def build(settings: Settings, *, clock: Clock | None = None,
     tree_heads = TreeHeads(database, clock=clock, keys=keys)
     writer = GroupWriter(database, clock=clock, on_fatal=failstop.crash)  # the one write path
     queries = LedgerQueries(database)
+    banking = build_banking(settings, database=database, clock=clock, engine=engine,
+                            queries=queries, writer=writer)
+    cheques = Cheques(database, clock=clock, keys=keys, step_up=step_up,
+                      movements=banking.movements, rail=banking.rail.rail,
+                      bank=banking.accounts.bank,
+                      issuer=settings.public_url, rp_id=settings.webauthn_rp_id)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -161,8 +169,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                                       settings.payment_fee_fixed_minor),
                                       session_ttl_s=settings.checkout_session_ttl_s,
                                       writer=writer),
-                    banking=build_banking(settings, database=database, clock=clock,
-                                          engine=engine, queries=queries, writer=writer))
+                    banking=banking, cheques=cheques)
 
 
 def build_banking(settings: Settings, *, database: Database, clock: Clock,

@@ -94,12 +94,12 @@ def test_data_and_blind_index_are_not_signing_purposes(keys: Keys) -> None:
 
 def test_the_jwks_has_the_published_signing_keys_and_never_a_private_part(keys: Keys) -> None:
     kids = {p: keys.signer(p).key_id for p in ("tree_heads", "receipts", "webhooks",
-                                                "backups", "documents", "ca")}
+                                                "backups", "cheques", "documents", "ca")}
     keys.seal(b"x", table="t", column="c", row_id=1)
     document = keys.jwks()
     published = {k["kid"]: k for k in document["keys"]}
     assert set(published) == {kids[p] for p in ("tree_heads", "receipts", "webhooks", "backups",
-                                                "documents")}
+                                                "cheques", "documents")}
     for jwk in published.values():
         assert jwk.keys() == {"kty", "crv", "x", "kid", "use", "alg"}
         assert (jwk["kty"], jwk["crv"], jwk["use"], jwk["alg"]) == ("OKP", "Ed25519", "sig",
@@ -146,5 +146,6 @@ def test_ensure_creates_every_purpose_once(database: Database, keys: Keys) -> No
     keys.ensure()
     keys.ensure()
     assert sorted(v.purpose for v in keys.versions()) == sorted(
-        ["backups", "blind_index", "ca", "data", "documents", "receipts", "tree_heads",
+        ["backups", "blind_index", "ca", "cheques", "data", "documents", "receipts",
+         "tree_heads",
          "webhooks"])

@@ -15,6 +15,7 @@ from . import (
     banking_routes,
     card_routes,
     certification_routes,
+    cheque_routes,
     defences,
     factor_routes,
     health,
@@ -60,6 +61,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(payment_routes.router)
     app.include_router(banking_routes.router)
     app.include_router(statement_routes.router)
+    app.include_router(cheque_routes.router)
     app.include_router(card_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)

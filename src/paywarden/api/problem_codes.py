@@ -322,6 +322,24 @@ class Banking(ProblemCode):
     TOP_UP_TARGET_INVALID = "top_up_target_invalid", 422, "Only a wallet is topped up"
 
 
+class Cheques(ProblemCode):
+    """Electronic cheques (services/banking/cheques.py, decision 0026)."""
+
+    CHEQUE_INVALID = "cheque_invalid", 422, "The cheque is invalid"
+    CHEQUE_ACCOUNT_NOT_CHEQUING = ("cheque_account_not_chequing", 422,
+                                   "Cheques are drawn on a current account")
+    CHEQUE_CURRENCY_MISMATCH = ("cheque_currency_mismatch", 422,
+                                "The cheque's currency is not the account's")
+    CHEQUE_SERIAL_TAKEN = "cheque_serial_taken", 409, "The cheque's serial is used"
+    CHEQUE_OUTSTANDING_MAX = ("cheque_outstanding_max", 409,
+                              "Too many cheques are outstanding on the account")
+    CHEQUE_NOT_YET_DUE = "cheque_not_yet_due", 422, "The cheque is dated later"
+    CHEQUE_NOT_STOPPABLE = "cheque_not_stoppable", 409, "The cheque can no longer be stopped"
+    CHEQUE_STATE_INVALID = "cheque_state_invalid", 409, "The cheque's state forbids this"
+    CHEQUE_CHANGED = "cheque_changed", 409, "The cheque changed meanwhile; try again"
+    CHEQUE_BOUNCED = "cheque_bounced", 422, "The cheque bounced"
+
+
 class Records(ProblemCode):
     """Receipts and the audit log."""
 
@@ -343,6 +361,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
     Banking,
     Statements,
+    Cheques,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -4,6 +4,6 @@ Until the settlement issue replaces it with ISO 20022 messages to a hub, the ban
 to :class:`SimulatedRail`, which answers every instruction at once by a fixed rule.
 """
 
-from .simulated import Instruction, Rail, RailAnswer, SimulatedRail
+from .simulated import ChequeItem, Instruction, Rail, RailAnswer, SimulatedRail
 
-__all__ = ["Instruction", "Rail", "RailAnswer", "SimulatedRail"]
+__all__ = ["ChequeItem", "Instruction", "Rail", "RailAnswer", "SimulatedRail"]

@@ -1,1 +1,1 @@
-"""Online banking's pure rules (issue 11)."""
+"""Online banking's pure rules (issue 11): no I/O."""

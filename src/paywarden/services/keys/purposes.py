@@ -9,12 +9,14 @@ RECEIPTS = "receipts"
 WEBHOOKS = "webhooks"
 BACKUPS = "backups"
 DOCUMENTS = "documents"  # documents the platform issues to customers: bank statements
+CHEQUES = "cheques"  # electronic cheques (decision 0026)
 CA = "ca"
 
 SYMMETRIC = frozenset({DATA, BLIND_INDEX})
-SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CA})
+SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CHEQUES, CA})
 PURPOSES = SYMMETRIC | SIGNING
-PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS})  # in the JWKS; never CA
+# In the JWKS; never CA.
+PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CHEQUES})
 ROTATABLE = PURPOSES - {BLIND_INDEX}
 
 ACTIVE = "active"  # encrypts / signs, and decrypts / verifies

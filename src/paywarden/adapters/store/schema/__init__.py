@@ -10,6 +10,7 @@ from .certification import (
     merchant_certificates,
     merchant_domains,
 )
+from .cheques import cheque_presentations, cheques
 from .identity import (
     notifications,
     recovery_codes,
@@ -40,6 +41,8 @@ __all__ = [
     "ca_certificates",
     "cards",
     "checkout_sessions",
+    "cheque_presentations",
+    "cheques",
     "idempotency_keys",
     "key_versions",
     "ledger_state",
