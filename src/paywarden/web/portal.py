@@ -33,11 +33,11 @@ class Section:
 
 SECTIONS = (
     Section("overview", "Overview", "/account"),
-    Section("accounts", "Accounts", "/account/accounts"),
-    Section("transfers", "Transfers", "/account/transfers"),
-    Section("payees", "Payees", "/account/payees"),
-    Section("cheques", "Cheques", "/account/cheques"),
-    Section("statements", "Statements", "/account/statements"),
+    Section("accounts", "Accounts", "/bank"),
+    Section("transfers", "Transfers", "/bank/transfers"),
+    Section("payees", "Payees", "/bank/payees"),
+    Section("cheques", "Cheques", "/bank/cheques"),
+    Section("statements", "Statements", "/bank/statements"),
     Section("payments", "Payments", "/account/payments"),
     Section("security", "Security", "/account/security"),
 )

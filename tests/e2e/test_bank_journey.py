@@ -1,0 +1,141 @@
+"""Issue 11's "done when", from the pages alone: a new customer signs up in the browser,
+opens accounts, tops up their wallet, pays a certified merchant's checkouts with it and
+from their current account, and downloads a camt.053 statement that validates and
+reconciles.
+
+Only the money that arrives from another bank (the simulated rail's inbound side) and
+the merchant's side of the checkout (its SDK) are not pages. Every effect is checked
+through the API; the screenshots are taken at desktop and phone widths.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from paywarden.adapters.iso20022 import CAMT_053, schema
+from paywarden.client import PayWardenClient
+from paywarden.services.banking.statements.verify import keys_from_jwks, verify
+from tests.support.bank_browser import (
+    accounts,
+    add_card,
+    csp_violations,
+    deposit,
+    shoot,
+    shots_dir,
+    sign_up,
+)
+from tests.support.browser import VirtualAuthenticator
+
+from .server import free_port, paywarden, serving
+from .test_checkout_page import certified_merchant
+
+ORDER = {"order_ref": "J-1", "items": [{"name": "Teapot", "quantity": 1, "unit_amount": 3_450}],
+         "amount": 3_450, "currency": "EUR", "return_url": "https://tea.example/thanks",
+         "escrow": {"days_to_ship": 3, "release_after_days": 7}}
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
+           "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true",
+           "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
+           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost"}
+    paywarden(env, "init")
+    with serving(env, port, tmp_path / "server.log"):
+        yield f"http://localhost:{port}", env
+
+
+def open_account(page: Any, product: str, name: str) -> None:
+    before = page.locator("#accounts > li").count()
+    page.select_option("#open-product", product)
+    page.fill("#open-name", name)
+    page.click("#open")
+    expect(page.locator("#accounts > li")).to_have_count(before + 1)
+
+
+def booked(page: Any) -> dict[str, int]:
+    return {name: a["booked"] for name, a in accounts(page).items()}
+
+
+def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
+        site: tuple[str, dict[str, str]], passkey_page: tuple[Any, VirtualAuthenticator],
+        tmp_path: Path) -> None:
+    base, env = site
+    page, _ = passkey_page
+    violations = csp_violations(page)
+    shots = shots_dir(tmp_path)
+    key, key_id, _merchant = certified_merchant(env, tmp_path)
+
+    # Sign up, open a current account and a wallet.
+    sign_up(page, base, "journey")
+    page.goto(f"{base}/bank")
+    open_account(page, "current", "Everyday")
+    open_account(page, "wallet", "Wallet")
+    mine = accounts(page)
+    deposit(env, mine["Everyday"]["iban"], 100_000)  # a salary from another bank
+    page.reload()
+    shoot(page, shots, "journey-1-accounts")
+
+    # Top up the wallet: by card with a passkey, and from the current account.
+    add_card(page, base)
+    page.goto(f"{base}/bank/top-up")
+    page.fill("#card-amount", "20.00")
+    page.click("#top-up-card")
+    expect(page.locator("#status[data-kind='ok']")).to_have_text(
+        "Your wallet was topped up with €20.00.")
+    page.fill("#account-amount", "30")
+    page.click("#top-up-account")
+    expect(page.locator("#status[data-kind='ok']")).to_have_text(
+        "Your wallet was topped up with €30.00.")
+    shoot(page, shots, "journey-2-topped-up")
+    assert booked(page) == {"Everyday": 97_000, "Wallet": 5_000}
+
+    # Pay a certified merchant's checkout from the wallet.
+    with PayWardenClient(base, key_id, key, timeout_s=30) as sdk:
+        session = sdk.request("POST", "/v1/checkout/sessions", json=ORDER)
+        page.goto(session["url"])
+        page.check("input[name=method][value=wallet]")
+        page.click("#pay")
+        expect(page.locator("#status")).to_have_attribute("data-kind", "ok")
+        assert sdk.request("GET", f"/v1/payments/{session['payment_id']}")["state"] == "held"
+        # And a second order from the current account, named on the checkout page.
+        second = sdk.request("POST", "/v1/checkout/sessions", json={**ORDER, "order_ref": "J-2"})
+        page.goto(second["url"])
+        page.check(f"input[name=method][data-account='{mine['Everyday']['id']}']")
+        page.click("#pay")
+        expect(page.locator("#status")).to_have_attribute("data-kind", "ok")
+        assert sdk.request("GET", f"/v1/payments/{second['payment_id']}")["state"] == "held"
+    shoot(page, shots, "journey-3-paid")
+    assert booked(page) == {"Everyday": 97_000 - 3_450, "Wallet": 5_000 - 3_450}
+    page.goto(f"{base}/bank")
+    wallet = page.locator(f"li[data-account='{mine['Wallet']['id']}']")
+    expect(wallet.locator(".booked")).to_have_text("€15.50")
+
+    # Download a camt.053 statement of the current account from the statements page: it
+    # validates against the official schema and reconciles with the account's balance.
+    page.click("nav.portal-nav a[data-section='statements']")
+    page.wait_for_url(f"{base}/bank/statements")
+    page.select_option("#statement-account", mine["Everyday"]["id"])
+    page.select_option("#statement-format", "camt053")
+    with page.expect_download() as caught:
+        page.click("#statement-download")
+    saved = tmp_path / caught.value.suggested_filename
+    caught.value.save_as(saved)
+    schema(CAMT_053).validate(saved.read_bytes())
+    report = verify(saved.read_bytes(),
+                    keys_from_jwks(httpx.get(f"{base}/.well-known/jwks.json").json()))
+    assert report.ok and report.sealed is not None, report.checks
+    s = report.sealed.statement
+    assert s.iban == mine["Everyday"]["iban"]
+    assert s.opening_balance_minor + sum(e.amount_minor for e in s.entries) == (
+        s.closing_balance_minor) == booked(page)["Everyday"]
+    shoot(page, shots, "journey-4-statement")
+    assert violations == []
