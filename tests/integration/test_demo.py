@@ -40,11 +40,16 @@ def test_demo_json_makes_a_released_payment_that_verifies(database_url: str,
     assert made["bank_customer_id"].startswith("usr_")
     assert made["current_account_id"].startswith("acc_")
     # salary 2,500.00 in; rent 900.00 out (the rail confirmed it), 300.00 saved, 50.00 to the
-    # wallet, 42.50 to a friend
+    # wallet, 42.50 to a friend, a 15.00 cheque the friend presented
     with open_platform_at(database_url, tmp_path) as platform:
         current = platform.banking.accounts.get(made["current_account_id"])
         assert current is not None and current.user_id == made["bank_customer_id"]
-        assert platform.banking.accounts.balance(current) == {"booked": 1_207_50,
-                                                              "available": 1_207_50}
+        assert platform.banking.accounts.balance(current) == {"booked": 1_192_50,
+                                                              "available": 1_192_50}
+        cheque = platform.cheques.get_for(made["bank_customer_id"], made["cheque_id"])
+        assert str(cheque.state) == "paid"
+        order, _ = platform.banking.standing_orders.get_for(made["bank_customer_id"],
+                                                            made["standing_order_id"])
+        assert order.state == "active" and order.amount.amount_minor == 25_00
     verified = runner.invoke(cli, ["verify", "--json"], env=env)
     assert verified.exit_code == 0, verified.stdout
