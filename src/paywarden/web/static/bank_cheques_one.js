@@ -6,11 +6,14 @@ const status = document.getElementById("status");
 const cheque = document.getElementById("cheque").dataset.cheque;
 const copy = document.getElementById("copy-cheque");
 const text = document.getElementById("cheque-text");
+const COPIED_SHOWN_MS = 3000;
 
 copy.addEventListener("click", async () => {
   try {
     await navigator.clipboard.writeText(text.textContent.trim());
     sayCheque(status, "The cheque's text is copied: paste it into your message to the payee.");
+    copy.textContent = "Copied";
+    window.setTimeout(() => { copy.textContent = "Copy the text"; }, COPIED_SHOWN_MS);
   } catch {
     const range = document.createRange();  // no clipboard: select it for the customer
     range.selectNodeContents(text);

@@ -24,6 +24,16 @@ export function readCheque(text) {
   }
 }
 
+// The currency's decimals as the browser knows them (ISO 4217), for the preview only.
+function exponentOf(code) {
+  try {
+    return new Intl.NumberFormat("en", { style: "currency", currency: code })
+      .resolvedOptions().maximumFractionDigits;
+  } catch {
+    return null;
+  }
+}
+
 if (form) {
   const input = document.getElementById("present-text");
   const select = document.getElementById("present-account");
@@ -39,7 +49,7 @@ if (form) {
     preview.hidden = !claims;
     if (!claims) return;
     const mine = optionFor(claims.payee_iban);
-    const exponent = mine ? Number(mine.dataset.exponent) : null;
+    const exponent = mine ? Number(mine.dataset.exponent) : exponentOf(claims.currency);
     const amount = exponent === null ? `${claims.amount_minor} minor units of ${claims.currency}`
       : formatMinor(claims.amount_minor, exponent, claims.currency);
     summary.textContent = `Cheque no. ${claims.serial} for ${amount} from `
