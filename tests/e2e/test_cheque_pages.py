@@ -310,6 +310,60 @@ def test_stopped_altered_foreign_early_and_uncovered_cheques_move_nothing(
     assert seen == [[], [], []]
 
 
+def lose_the_next_answer(page: Any, path: str) -> list[int]:
+    """The next POST to ``path`` reaches the server, but its answer never reaches the page
+    (the connection drops); the statuses the server answered are collected."""
+    answered: list[int] = []
+
+    def handle(route: Any) -> None:
+        if route.request.method == "POST" and not answered:
+            answered.append(route.fetch().status)  # the server does the work
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(f"**{path}", handle)
+    return answered
+
+
+def test_a_lost_answer_retried_writes_one_cheque_and_pays_it_once(
+        site: Site, passkey_page: tuple[Any, VirtualAuthenticator], second_context: Any) -> None:
+    base, env = site
+    ada, authenticator = passkey_page
+    bob = second_context()
+    mine = customer(ada, base, "ada-retries", "Ada Lovelace")
+    theirs = customer(bob, base, "bob-retries", "Bob Builder")
+    deposit(env, mine["iban"], 10_000)
+
+    ada.goto(f"{base}/bank/cheques/write")
+    lost = lose_the_next_answer(ada, "/v1/me/cheques")
+    ada.fill("#write-payee-name", "Bob Builder")
+    ada.fill("#write-payee-iban", theirs["iban"])
+    ada.fill("#write-amount", "20")
+    ada.click("#write")
+    expect(ada.locator("#status[data-code='TypeError']")).to_contain_text("nothing is done twice")
+    assert lost == [201]  # written, though the page never heard so
+    signed = authenticator.credentials()[0]["signCount"]
+    ada.click("#write")  # the same request again, under the same Idempotency-Key
+    ada.wait_for_url(CHEQUE_PAGE)
+    assert authenticator.credentials()[0]["signCount"] == signed  # no second approval
+    written = api_in_page(ada, "GET", "/v1/me/cheques")["body"]["data"]
+    assert [c["serial"] for c in written] == [1]
+
+    bob.goto(f"{base}/bank/cheques/present")
+    lost = lose_the_next_answer(bob, "/v1/me/cheques/present")
+    bob.fill("#present-text", written[0]["jws"])
+    bob.click("#present")
+    expect(bob.locator("#status[data-code='TypeError']")).to_be_visible()
+    assert lost == [201]  # paid, though the page never heard so
+    bob.click("#present")  # replayed: paid, not a duplicate
+    expect(bob.locator("#status[data-kind='ok']")).to_contain_text("The cheque is paid")
+    expect(bob.locator("#present-balance")).to_have_text("€20.00")
+    assert (booked(ada), booked(bob)) == (8_000, 2_000)
+    cheque = api_in_page(ada, "GET", f"/v1/me/cheques/{written[0]['id']}")["body"]
+    assert [p["outcome"] for p in cheque["presentations"]] == ["paid"]
+
+
 def test_cheque_pages_need_a_session_and_carry_strict_headers(site: Site) -> None:
     base, _ = site
     for path in ("/bank/cheques", "/bank/cheques/write", "/bank/cheques/present",

@@ -49,12 +49,14 @@ export class Refused extends ApiError {
   }
 }
 
-// POST `body` as JSON to the API with the session cookie; the answer, or throws Refused.
-export async function post(path, body) {
+// POST `body` as JSON to the API with the session cookie, under `key` (an Idempotency-Key)
+// if given; the answer, or throws Refused. A lost answer throws a TypeError instead.
+export async function post(path, body, key) {
+  const headers = { Accept: "application/json", "Content-Type": "application/json" };
+  if (key) headers["Idempotency-Key"] = key;
   const response = await fetch(path, {
-    method: "POST", headers: { Accept: "application/json", "Content-Type": "application/json" },
-    body: JSON.stringify(body), credentials: "same-origin", cache: "no-store",
-    redirect: "error",
+    method: "POST", headers, body: JSON.stringify(body), credentials: "same-origin",
+    cache: "no-store", redirect: "error",
   });
   let data = null;
   try { data = await response.json(); } catch { data = null; }
@@ -67,6 +69,10 @@ export function chequeWords(error) {
     return BOUNCES[error.problem.reason] || "The cheque bounced, so nothing was paid.";
   }
   if (error instanceof ApiError && WORDS[error.code]) return WORDS[error.code];
+  if (error instanceof TypeError) {  // fetch: no answer (the connection failed)
+    return "The connection failed before PayWarden answered. Press the button again: if "
+      + "the first attempt went through, you see its outcome, and nothing is done twice.";
+  }
   return explain(error);
 }
 

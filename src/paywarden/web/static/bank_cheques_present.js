@@ -1,13 +1,17 @@
 // Present a cheque: the pasted text is read (not trusted: only to preview it and to choose
 // the account it names), then presented to the API, which verifies everything. Paid: the
 // account's new balance; bounced: the reason in plain words (nothing was paid).
-import { api, b64urlToBuffer } from "./webauthn.js";
-import { InputError, formatMinor, groupIban } from "./bankkit.js";
+import { ApiError, api, b64urlToBuffer } from "./webauthn.js";
+import { InputError, formatMinor, groupIban, newTransferId } from "./bankkit.js";
 import { chequeBusy, post, sayCheque } from "./bank_cheques_kit.js";
 
 const status = document.getElementById("status");
 const form = document.getElementById("present-form");
 const TEXT_CHARS_MAX = 4096;
+// A presentation whose answer was lost: presenting the same text into the same account again
+// sends it under the same Idempotency-Key, so the API replays its answer (paid) rather than
+// judging a second presentation (a duplicate).
+let lost = null;
 
 // The claims the text says it holds, or null when it does not look like a cheque. Unverified:
 // the bank checks the signatures when it is presented.
@@ -58,7 +62,7 @@ if (form) {
     if (mine) {
       select.value = mine.value;
       payee.textContent = `Made out to ${claims.payee_name}: your account `
-        + `${mine.textContent.split(" · ")[0]}.`;
+        + `${mine.dataset.name}.`;
       payee.dataset.mine = "true";
     } else {
       payee.textContent = `Made out to ${claims.payee_name} at `
@@ -78,7 +82,18 @@ if (form) {
       if (text.length > TEXT_CHARS_MAX) {
         throw new InputError("This is longer than any cheque: paste only the cheque's text.");
       }
-      const paid = await post("/v1/me/cheques/present", { cheque: text, account_id: select.value });
+      const attempt = { cheque: text, account_id: select.value };
+      if (!lost || JSON.stringify(lost.body) !== JSON.stringify(attempt)) {
+        lost = { body: attempt, key: newTransferId("prs") };
+      }
+      let paid;
+      try {
+        paid = await post("/v1/me/cheques/present", lost.body, lost.key);
+        lost = null;
+      } catch (error) {
+        if (error instanceof ApiError) lost = null;  // answered: a new attempt next time
+        throw error;
+      }
       const account = await api(`/v1/me/accounts/${select.value}`);
       const exponent = Number(select.options[select.selectedIndex].dataset.exponent);
       const amount = formatMinor(paid.cheque.amount, exponent, paid.cheque.currency);

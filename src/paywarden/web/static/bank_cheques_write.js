@@ -2,8 +2,8 @@
 // {type: "cheque", amount, currency, payee: "<IBAN> <name>", reference: "cheque <serial> on
 // <drawer IBAN> dated <day> until <day>"}; the drawer approves it with a passkey, the cheque
 // is written with the evidence id, and its page opens (its text, to hand to the payee).
-import { confirmOperation } from "./webauthn.js";
-import { InputError, formatMinor, groupIban, toMinor } from "./bankkit.js";
+import { ApiError, confirmOperation } from "./webauthn.js";
+import { InputError, formatMinor, groupIban, newTransferId, toMinor } from "./bankkit.js";
 import { chequeBusy, post, sayCheque } from "./bank_cheques_kit.js";
 
 const status = document.getElementById("status");
@@ -11,6 +11,10 @@ const form = document.getElementById("write-form");
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const VALIDITY_DAYS_MAX = 180;
 const DAY_MS = 86_400_000;
+// A write whose answer was lost (the network failed): the next click with the same terms
+// sends the very same request under the same Idempotency-Key, so the API answers with the
+// cheque it wrote instead of a second cheque (and the passkey is not asked again).
+let lost = null;
 
 const days = (from, to) => Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS);
 
@@ -57,14 +61,24 @@ if (form) {
     event.preventDefault();
     chequeBusy(document.getElementById("write"), status, async () => {
       const { body, shown } = terms();
-      const draft = await post("/v1/me/cheques/drafts", body);
-      sayCheque(status, `Confirm cheque no. ${draft.serial} for ${shown} to `
-        + `${body.payee_name} (${groupIban(body.payee_iban)}), dated ${body.date} and valid `
-        + `until ${body.expires_on}, with your passkey…`, "info");
-      const approved = await confirmOperation(undefined, undefined, draft.step_up);
-      const cheque = await post("/v1/me/cheques", {
-        ...body, serial: draft.serial, evidence_id: approved.evidence_id,
-      });
+      let attempt = lost && lost.terms === JSON.stringify(body) ? lost : null;
+      if (attempt === null) {
+        const draft = await post("/v1/me/cheques/drafts", body);
+        sayCheque(status, `Confirm cheque no. ${draft.serial} for ${shown} to `
+          + `${body.payee_name} (${groupIban(body.payee_iban)}), dated ${body.date} and `
+          + `valid until ${body.expires_on}, with your passkey…`, "info");
+        const approved = await confirmOperation(undefined, undefined, draft.step_up);
+        attempt = { terms: JSON.stringify(body), key: newTransferId("chq"),
+          body: { ...body, serial: draft.serial, evidence_id: approved.evidence_id } };
+      }
+      let cheque;
+      try {
+        cheque = await post("/v1/me/cheques", attempt.body, attempt.key);
+        lost = null;
+      } catch (error) {
+        lost = error instanceof ApiError ? null : attempt;  // no answer: retry the same
+        throw error;
+      }
       sayCheque(status, `Cheque no. ${cheque.serial} is written.`);
       window.location.assign(`/bank/cheques/${cheque.id}?done=written`);
     });
