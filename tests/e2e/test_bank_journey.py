@@ -31,7 +31,7 @@ from tests.support.bank_browser import (
     shots_dir,
     sign_up,
 )
-from tests.support.browser import VirtualAuthenticator
+from tests.support.browser import VirtualAuthenticator, add_virtual_authenticator
 
 from .server import free_port, paywarden, serving
 from .test_checkout_page import certified_merchant
@@ -119,6 +119,10 @@ def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
     wallet = page.locator(f"li[data-account='{mine['Wallet']['id']}']")
     expect(wallet.locator(".booked")).to_have_text("€15.50")
 
+    # -- cheque step: writes a cheque that another customer presents ---------------------
+    writes_a_cheque_that_another_customer_presents(page, base, shots)
+    # -- end of the cheque step ----------------------------------------------------------
+
     # Download a camt.053 statement of the current account from the statements page: it
     # validates against the official schema and reconciles with the account's balance.
     page.click("nav.portal-nav a[data-section='statements']")
@@ -139,3 +143,54 @@ def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
         s.closing_balance_minor) == booked(page)["Everyday"]
     shoot(page, shots, "journey-4-statement")
     assert violations == []
+
+
+# -- the cheque step (issue 11, "done when": writes a cheque that another customer presents)
+
+CHEQUE_MINOR = 2_500
+
+
+def writes_a_cheque_that_another_customer_presents(page: Any, base: str, shots: Path) -> None:
+    """From the pages alone: the journey's customer writes a cheque on their current
+    account (a passkey step-up over the exact cheque) to a second customer, who signs up
+    in their own browser, pastes the cheque's text and presents it. The money moves once,
+    from the drawer's Everyday to the payee's."""
+    context = page.context.browser.new_context()
+    try:
+        payee = context.new_page()
+        add_virtual_authenticator(payee)
+        payee_violations = csp_violations(payee)
+        sign_up(payee, base, "journey-cheque-payee", "Grace Hopper")
+        payee.goto(f"{base}/bank")
+        open_account(payee, "current", "Everyday")
+        theirs = accounts(payee)["Everyday"]
+        drawer_before = booked(page)["Everyday"]
+
+        page.click("nav.portal-nav a[data-section='cheques']")
+        page.wait_for_url(f"{base}/bank/cheques")
+        page.click("nav.bank-nav a[href='/bank/cheques/write']")
+        page.fill("#write-payee-name", "Grace Hopper")
+        page.fill("#write-payee-iban", theirs["iban"])
+        page.fill("#write-amount", "25")
+        page.click("#write")
+        page.wait_for_url(f"{base}/bank/cheques/chq_*?done=written")
+        expect(page.locator("#cheque-state")).to_have_text("Issued")
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page.click("#copy-cheque")
+        text = page.evaluate("navigator.clipboard.readText()")  # what the drawer sends
+        shoot(page, shots, "journey-5-cheque-written")
+
+        payee.goto(f"{base}/bank/cheques/present")
+        payee.fill("#present-text", text)
+        payee.click("#present")
+        expect(payee.locator("#status[data-kind='ok']")).to_have_text(
+            "The cheque is paid: €25.00 is in your account Everyday.")
+        expect(payee.locator("#present-balance")).to_have_text("€25.00")
+        shoot(payee, shots, "journey-6-cheque-presented")
+        assert booked(payee) == {"Everyday": CHEQUE_MINOR}
+        assert booked(page)["Everyday"] == drawer_before - CHEQUE_MINOR
+        page.reload()
+        expect(page.locator("#cheque-state")).to_have_text("Paid")
+        assert payee_violations == []
+    finally:
+        context.close()
