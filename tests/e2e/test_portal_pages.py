@@ -94,6 +94,10 @@ def test_a_customer_signs_out_a_strange_device_and_manages_their_passkeys(
 
         page.goto(f"{base}/account/security")
         expect(page.locator("nav.portal-nav a[aria-current='page']")).to_have_text("Security")
+        site_links = page.locator("header nav a")  # signed in: no sign-in or sign-up offered
+        expect(site_links.filter(has_text="Sign in")).to_have_count(0)
+        expect(site_links.filter(has_text="Create an account")).to_have_count(0)
+        expect(site_links.filter(has_text="Your bank")).to_have_count(1)
         rows = page.locator("tr.session")
         expect(rows).to_have_count(2)
         expect(rows.first).to_contain_text("This device")
