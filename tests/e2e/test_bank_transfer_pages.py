@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -133,7 +134,7 @@ def send(page: Any, payee_id: str, amount: str, reference: str = "") -> None:
 
 def wait_until(rfc3339: str) -> None:
     """Sleep past a moment the API named (its clock is this machine's)."""
-    at = datetime.fromisoformat(rfc3339.replace("Z", "+00:00"))
+    at = datetime.fromisoformat(rfc3339)
     time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()) + 0.5)
 
 
@@ -264,8 +265,15 @@ def test_a_transfer_to_a_payee_is_confirmed_with_a_passkey_and_each_refusal_move
     wait_until(payee["cooling_off_until"])
     page.reload()
     expect(page.locator("#payee-cooling")).to_be_hidden()
+    sent: list[dict[str, Any]] = []
+    page.on("request", lambda r: sent.append(json.loads(r.post_data or "{}"))
+            if r.method == "POST" and r.url.endswith("/v1/me/transfers") else None)
     send(page, payee["id"], "120.50", "Invoice 42")
     expect(ok(page)).to_have_text("Sent €120.50 to Bob Builder.")
+    assert booked(page) == 98_000 - 12_050
+    # Its passkey evidence replayed under a new transfer id (a trojan's second helping).
+    replayed = api_in_page(page, "POST", "/v1/me/transfers", {**sent[-1], "id": "replayed-1"})
+    assert replayed["status"] == 403 and replayed["body"]["code"] == "step_up_required"
     assert booked(page) == 98_000 - 12_050
     assert accounts(bob_page)["Everyday"]["booked"] == 2_000 + 12_050
     rows = page.locator("#transfers tbody tr")
@@ -308,6 +316,8 @@ def test_a_transfer_to_a_payee_is_confirmed_with_a_passkey_and_each_refusal_move
     shoot(page, shots, "transfer-frozen-refused")
     assert booked(page) == 98_000 - 12_050
     assert accounts(bob_page)["Everyday"]["booked"] == 2_000 + 12_050
+    page.reload()  # the page now says why nothing can be sent
+    expect(page.locator("#no-source")).to_contain_text("Everyday cannot send money just now")
     other.close()
     assert violations == [] and crashes == []
 
@@ -430,3 +440,16 @@ def test_a_standing_order_is_previewed_in_words_confirmed_run_listed_and_cancell
     assert "first and last dates" in refused(page, "schedule_invalid")
     shoot(page, shots, "orders-cancelled")
     assert violations == [] and crashes == []
+
+
+def test_the_transfer_pages_need_a_session_and_their_scripts_write_only_text(site: Site) -> None:
+    base, _ = site
+    for path in ("/bank/transfers", "/bank/payees", "/bank/limits", "/bank/standing-orders"):
+        r = httpx.get(f"{base}{path}")
+        assert r.status_code == 303 and r.headers["location"] == f"/signin?next={path}"
+        assert r.headers["cache-control"] == "no-store"
+    for name in ("bank_transfers.js", "bank_payees.js", "bank_limits.js", "bank_orders.js"):
+        r = httpx.get(f"{base}/static/{name}")
+        assert r.status_code == 200 and "unsafe-inline" not in r.headers[
+            "content-security-policy"]
+        assert "innerHTML" not in r.text and "eval(" not in r.text

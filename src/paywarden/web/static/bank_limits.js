@@ -9,8 +9,8 @@ const box = document.getElementById("limits");
 const tip = document.getElementById("limit-tip");
 const exponents = Object.fromEntries(box.dataset.exponents.trim().split(/\s+/).filter(Boolean)
   .map((pair) => { const [c, e] = pair.split(":"); return [c, Number(e)]; }));
-const KINDS = { per_transfer: "Per transfer", per_day: "Per day (24 hours)",
-  per_payee: "Per payee per day" };
+const KINDS = { per_transfer: "Per transfer", per_day: "Per 24 hours",
+  per_payee: "Per payee, 24 hours" };
 
 function text(tag, content, className = "") {
   const element = document.createElement(tag);
