@@ -1,6 +1,7 @@
 """Issue 11's "done when", from the pages alone: a new customer signs up in the browser,
 opens accounts, tops up their wallet, pays a certified merchant's checkouts with it and
-from their current account, and downloads a camt.053 statement that validates and
+from their current account, adds another customer as a payee and pays them after the
+payee's (short) cooling-off, and downloads a camt.053 statement that validates and
 reconciles.
 
 Only the money that arrives from another bank (the simulated rail's inbound side) and
@@ -11,6 +12,7 @@ through the API; the screenshots are taken at desktop and phone widths.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ from tests.support.browser import VirtualAuthenticator, add_virtual_authenticato
 from .server import free_port, paywarden, serving
 from .test_checkout_page import certified_merchant
 
+COOLING_OFF_S = 3  # a new payee's, shortened so the journey can wait through it
 ORDER = {"order_ref": "J-1", "items": [{"name": "Teapot", "quantity": 1, "unit_amount": 3_450}],
          "amount": 3_450, "currency": "EUR", "return_url": "https://tea.example/thanks",
          "escrow": {"days_to_ship": 3, "release_after_days": 7}}
@@ -47,7 +50,8 @@ def site(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str
     env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
            "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true",
            "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
-           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost"}
+           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost",
+           "PAYWARDEN_PAYEE_COOLING_OFF_S": str(COOLING_OFF_S)}
     paywarden(env, "init")
     with serving(env, port, tmp_path / "server.log"):
         yield f"http://localhost:{port}", env
@@ -67,7 +71,7 @@ def booked(page: Any) -> dict[str, int]:
 
 def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
         site: tuple[str, dict[str, str]], passkey_page: tuple[Any, VirtualAuthenticator],
-        tmp_path: Path) -> None:
+        browser: Any, tmp_path: Path) -> None:
     base, env = site
     page, _ = passkey_page
     violations = csp_violations(page)
@@ -119,6 +123,43 @@ def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
     wallet = page.locator(f"li[data-account='{mine['Wallet']['id']}']")
     expect(wallet.locator(".booked")).to_have_text("€15.50")
 
+    # Add a friend, another PayWarden customer, as a payee (confirmation of payee, a
+    # passkey), wait through the cooling-off, and pay them more than a cooling payee may
+    # receive.
+    friend_context = browser.new_context()
+    try:
+        friend_page = friend_context.new_page()
+        add_virtual_authenticator(friend_page)
+        sign_up(friend_page, base, "journey-friend", "Grace Hopper")
+        friend_page.goto(f"{base}/bank")
+        open_account(friend_page, "current", "Everyday")
+        friend = accounts(friend_page)["Everyday"]
+        page.goto(f"{base}/bank/payees")
+        page.fill("#payee-name", "Grace Hopper")
+        page.fill("#payee-iban", friend["iban"])
+        expect(page.locator("#cop")).to_have_attribute("data-result", "match")
+        page.click("#add-payee")
+        expect(page.locator("#status")).to_have_attribute("data-kind", "ok")
+        payee_id = page.locator("#status").get_attribute("data-payee")
+        shoot(page, shots, "journey-4-payee-added")
+        page.click(f"li[data-payee='{payee_id}'] a")  # Send money
+        page.wait_for_url(f"{base}/bank/transfers?payee={payee_id}")
+        expect(page.locator("#payee-cooling")).to_be_visible()
+        time.sleep(COOLING_OFF_S + 0.5)
+        page.reload()
+        expect(page.locator("#payee-cooling")).to_be_hidden()
+        expect(page.locator("#transfer-payee")).to_have_value(str(payee_id))
+        page.fill("#transfer-amount", "75.25")
+        page.fill("#transfer-reference", "Concert tickets")
+        page.click("#send")
+        expect(page.locator("#status[data-kind='ok']")).to_have_text(
+            "Sent €75.25 to Grace Hopper.")
+        shoot(page, shots, "journey-5-transferred")
+        assert booked(page) == {"Everyday": 97_000 - 3_450 - 7_525, "Wallet": 5_000 - 3_450}
+        assert accounts(friend_page)["Everyday"]["booked"] == 7_525
+    finally:
+        friend_context.close()
+
     # -- cheque step: writes a cheque that another customer presents ---------------------
     writes_a_cheque_that_another_customer_presents(page, base, shots)
     # -- end of the cheque step ----------------------------------------------------------
@@ -141,7 +182,7 @@ def test_a_new_customer_banks_and_pays_a_checkout_from_the_pages_alone(
     assert s.iban == mine["Everyday"]["iban"]
     assert s.opening_balance_minor + sum(e.amount_minor for e in s.entries) == (
         s.closing_balance_minor) == booked(page)["Everyday"]
-    shoot(page, shots, "journey-4-statement")
+    shoot(page, shots, "journey-6-statement")
     assert violations == []
 
 

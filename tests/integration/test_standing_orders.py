@@ -162,6 +162,22 @@ def test_a_catch_up_runs_every_missed_occurrence_once(
     assert balances(api, bob)[0] == 30_00
 
 
+def test_the_list_of_orders_shows_each_ones_latest_three_occurrences(
+        api: TestClient, ada: Customer, bob: Customer, payee: dict[str, Any]) -> None:
+    weekly = order(api, ada, payee, frequency="weekly", amount=10_00,
+                   end_on="2026-01-31").json()
+    quiet = order(api, ada, payee, start_on="2026-03-01", end_on="2026-05-31").json()
+    wait(api, 27 * DAY_S, ada, bob)  # the 1st, 8th, 15th and 22nd are due
+    assert run_due(api) == 4
+    listed = {o["id"]: o for o in api.get("/v1/me/standing-orders",
+                                          headers=ada.headers).json()["data"]}
+    assert [r["on"] for r in listed[weekly["id"]]["runs"]] == [
+        "2026-01-22", "2026-01-15", "2026-01-08"]
+    assert all(r["state"] == "posted" for r in listed[weekly["id"]]["runs"])
+    assert listed[quiet["id"]]["runs"] == []
+    assert len(detail(api, ada, weekly["id"])["runs"]) == 4
+
+
 def test_a_failed_occurrence_is_kept_with_its_reason_and_the_order_goes_on(
         api: TestClient, ada: Customer, bob: Customer, payee: dict[str, Any]) -> None:
     made = order(api, ada, payee, amount=600_00).json()

@@ -78,6 +78,10 @@ def test_bad_schedules_are_refused(start: date, end: date, frequency: Frequency)
     ("José Núñez", "Jose Nunez", Answer.MATCH),
     ("A Lovelace", "Ada Lovelace", Answer.CLOSE_MATCH),
     ("Ada Lovelase", "Ada Lovelace", Answer.CLOSE_MATCH),
+    ("Bob Bilder", "Bob Builder", Answer.CLOSE_MATCH),  # the slip moves it when sorted
+    ("Rob Builder", "Bob Builder", Answer.CLOSE_MATCH),
+    ("Builder Bob", "Bob Builder", Answer.MATCH),
+    ("Bob", "Bob Builder", Answer.NO_MATCH),
     ("Bob Smith", "Ada Lovelace", Answer.NO_MATCH),
     ("Ada", "Ada Lovelace", Answer.NO_MATCH),
     ("...", "Ada Lovelace", Answer.NO_MATCH),

@@ -326,9 +326,11 @@ def create_standing_order(body: StandingOrderIn, platform: PlatformDep,
 def list_standing_orders(platform: PlatformDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """Your standing orders and scheduled transfers.
 
-    Active, ended and cancelled, newest first; each with its next date and its state."""
+    Active, ended and cancelled, newest first; each with its next date, its state and its
+    latest three occurrences (``GET`` one order for more)."""
     user = customer(platform, principal, Access.READ)
-    return {"data": [order_out(o) for o in platform.banking.standing_orders.list_for(user)]}
+    return {"data": [order_out(o, runs)
+                     for o, runs in platform.banking.standing_orders.list_for(user)]}
 
 
 @router.get("/me/standing-orders/{order_id}", response_model=StandingOrderOut)

@@ -47,6 +47,15 @@ def grouped_iban(iban: str) -> str:
     return " ".join(iban[i:i + IBAN_GROUP_CHARS] for i in range(0, len(iban), IBAN_GROUP_CHARS))
 
 
+def duration_words(seconds: int) -> str:
+    """A configured wait as a customer reads it: 86400 -> "24 hours", 90 -> "90 seconds"."""
+    for unit_s, unit in ((3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds >= unit_s and seconds % unit_s == 0:
+            count = seconds // unit_s
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return "0 seconds"
+
+
 def account_view(platform: Any, account: BankAccount) -> dict[str, Any]:
     """What a page shows of an account: its fields, balances, labels and the exponent."""
     balance = platform.banking.accounts.balance(account)
@@ -128,8 +137,10 @@ def transfers_page(request: Request) -> Response:
     user = signed_in_user(request)
     if user is None:
         return to_sign_in("/bank/transfers")
+    frozen = [a["name"] for a in _accounts(request, user.id)
+              if a["state"] == "frozen" and a["product"] != "wallet"]
     return _page(request, user, "bank_transfers.html", title="Send money", tab="transfers",
-                 sources=_senders(request, user.id))
+                 sources=_senders(request, user.id), frozen=frozen)
 
 
 @router.get("/bank/payees")
@@ -139,8 +150,11 @@ def payees_page(request: Request) -> Response:
         return to_sign_in("/bank/payees")
     senders = _senders(request, user.id)
     pay_currency = senders[0]["currency"] if senders else "EUR"
+    book = request.app.state.platform.banking.payees
     return _page(request, user, "bank_payees.html", title="Your payees", tab="payees",
-                 pay_currency=pay_currency, pay_exponent=currency(pay_currency).exponent)
+                 pay_currency=pay_currency, pay_exponent=currency(pay_currency).exponent,
+                 cooling_words=duration_words(book.cooling_off_s),
+                 cooling_amount_max=book.cooling_amount_max)
 
 
 @router.get("/bank/limits")
@@ -149,8 +163,10 @@ def limits_page(request: Request) -> Response:
     if user is None:
         return to_sign_in("/bank/limits")
     codes = sorted({a["currency"] for a in _accounts(request, user.id)})
+    delay_s = request.app.state.platform.banking.limits.raise_delay_s
     return _page(request, user, "bank_limits.html", title="Your transfer limits", tab="limits",
-                 exponents={c: currency(c).exponent for c in codes})
+                 exponents={c: currency(c).exponent for c in codes},
+                 raise_words=duration_words(delay_s))
 
 
 @router.get("/bank/standing-orders")

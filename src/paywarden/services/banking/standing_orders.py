@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
@@ -45,6 +45,7 @@ from .transfers import Order, Transfers
 REFERENCE_CHARS_MAX = 70  # the schedule in words must fit a step-up's 140
 ORDERS_MAX = 100  # live orders per customer
 RUNS_SHOWN_MAX = 24  # an order's latest occurrences in its answer
+RUNS_LISTED_MAX = 3  # each order's latest occurrences in the list of orders
 PASS_ORDERS_MAX = 100  # orders read per query of a pass
 PASS_OCCURRENCES_MAX = 1_000  # occurrences one chore pass runs, then the next pass
 FAILURES = frozenset({"insufficient_funds", "account_frozen", "limit_per_transfer_exceeded",
@@ -167,13 +168,25 @@ class StandingOrders:
                                                  "currency": o.amount.currency})
         return o
 
-    def list_for(self, user_id: str) -> list[StandingOrder]:
+    def list_for(self, user_id: str) -> list[tuple[StandingOrder, list[Run]]]:
+        """The user's orders, newest first, each with its latest ``RUNS_LISTED_MAX``
+        occurrences (newest first): what the portal lists, in two queries."""
         with self._database.engine.connect() as conn:
-            rows = conn.execute(select(standing_orders).where(
+            orders = [_from_row(r) for r in conn.execute(select(standing_orders).where(
                 standing_orders.c.user_id == user_id)
                 .order_by(standing_orders.c.created_at.desc(), standing_orders.c.id)
-                .limit(ORDERS_MAX * 2))
-            return [_from_row(r) for r in rows]
+                .limit(ORDERS_MAX * 2))]
+            runs: dict[str, list[Run]] = {o.id: [] for o in orders}
+            if orders:
+                r = standing_order_runs
+                rank = func.row_number().over(partition_by=r.c.order_id,
+                                              order_by=r.c.on_date.desc()).label("rank")
+                latest = select(r, rank).where(r.c.order_id.in_(list(runs))).subquery()
+                for row in conn.execute(select(latest).where(latest.c.rank <= RUNS_LISTED_MAX)
+                                        .order_by(latest.c.order_id, latest.c.on_date.desc())):
+                    runs[row.order_id].append(Run(date.fromisoformat(row.on_date),
+                                                  row.movement_id, row.state, row.reason))
+        return [(o, runs[o.id]) for o in orders]
 
     def get_for(self, user_id: str, order_id: str) -> tuple[StandingOrder, list[Run]]:
         """The order and its latest occurrences, newest first; another's is not found."""

@@ -9,8 +9,8 @@ const box = document.getElementById("limits");
 const tip = document.getElementById("limit-tip");
 const exponents = Object.fromEntries(box.dataset.exponents.trim().split(/\s+/).filter(Boolean)
   .map((pair) => { const [c, e] = pair.split(":"); return [c, Number(e)]; }));
-const KINDS = { per_transfer: "Per transfer", per_day: "Per day (24 hours)",
-  per_payee: "Per payee per day" };
+const KINDS = { per_transfer: "Per transfer", per_day: "Per 24 hours",
+  per_payee: "Per payee, 24 hours" };
 
 function text(tag, content, className = "") {
   const element = document.createElement(tag);
@@ -28,11 +28,12 @@ function limitCard(limit) {
   form.dataset.kind = limit.kind;
   form.dataset.currency = limit.currency;
   form.append(text("h2", `${KINDS[limit.kind]} · ${limit.currency}`));
-  const now = text("p", `Now: ${money(limit.amount)}`, "limit-now");
-  now.append(text("small", `The bank allows up to ${money(limit.bank_max)}.`));
+  const now = text("p", "", "limit-now");
+  now.append(text("span", "In force now", "limit-label"), text("strong", money(limit.amount)),
+    text("small", `The bank allows up to ${money(limit.bank_max)}.`));
   form.append(now);
   if (limit.pending_amount !== null) {
-    form.append(text("p", `Raise to ${money(limit.pending_amount)} takes effect at `
+    form.append(text("p", `Raise to ${money(limit.pending_amount)} from `
       + `${when(limit.pending_from)}.`, "notice limit-pending"));
   }
   const label = text("label", "New limit ");
@@ -40,6 +41,7 @@ function limitCard(limit) {
   input.inputMode = "decimal";
   input.autocomplete = "off";
   input.className = "limit-amount";
+  input.placeholder = "0.00";
   label.append(input);
   const button = text("button", "Change limit", "limit-change");
   button.type = "submit";
@@ -47,7 +49,8 @@ function limitCard(limit) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(button, status, async () => {
-      const amount = input.value.trim() === "0" ? 0 : toMinor(input.value, exponent);
+      const zero = /^0+(?:[.,]0*)?$/.test(input.value.trim());  // a limit of 0 stops all
+      const amount = zero ? 0 : toMinor(input.value, exponent);
       const body = { currency: limit.currency, amount };
       if (amount > limit.amount) {
         showStatus(status, `Confirm the raise to ${money(amount)} with your passkey…`, "info");
@@ -58,7 +61,7 @@ function limitCard(limit) {
         body.evidence_id = approved.evidence_id;
       }
       const made = await api(`/v1/me/limits/${limit.kind}`, { method: "PUT", body });
-      tip.textContent = made.tip || "";
+      document.getElementById("limit-tip-text").textContent = made.tip || "";
       tip.hidden = !made.tip;
       showStatus(status, made.pending_amount !== null
         ? `The raise to ${money(made.pending_amount)} takes effect at ${when(made.pending_from)}.`

@@ -35,19 +35,29 @@ async function loadTransfers(fresh) {
       return td;
     };
     cell(when(t.created_at), "when", "Date");
-    const who = t.direction === "own" ? "Between your accounts"
-      : t.direction === "in" ? "Received" : `${t.counterparty_name || ""} `
-        + `${t.counterparty_iban ? groupIban(t.counterparty_iban) : ""}`.trim();
-    const details = cell(who, "details", "Details");
-    if (t.reference) {
-      const ref = document.createElement("small");
-      ref.textContent = t.reference;
-      details.append(ref);
+    const details = cell("", "details", "Details");
+    const lines = document.createElement("span");  // one block, also when stacked
+    const who = document.createElement("span");
+    who.textContent = t.direction === "own" ? "Between your accounts"
+      : t.direction === "in" ? "Received" : t.counterparty_name || "";
+    lines.append(who);
+    for (const [text, className] of [
+      [t.direction === "out" && t.counterparty_iban ? groupIban(t.counterparty_iban) : "",
+        "mono"],
+      [t.reference, ""],
+    ]) {
+      if (!text) continue;
+      const small = document.createElement("small");
+      small.textContent = text;
+      if (className) small.className = className;
+      lines.append(small);
     }
+    details.append(lines);
     cell(STATES[t.state] || t.state, "state", "State");
     const exponent = EXPONENTS[t.currency] ?? 2;
     const signed = t.direction === "out" ? -t.amount : t.amount;
-    cell(formatMinor(signed, exponent, t.currency), "num", "Amount");
+    cell(formatMinor(signed, exponent, t.currency), t.direction === "in" ? "num in" : "num",
+      "Amount");
   }
   cursor = page.next_cursor;
   more.hidden = !cursor;
@@ -89,12 +99,14 @@ if (form) {
       const option = document.createElement("option");
       option.value = p.id;
       option.textContent = `${p.name} · ${groupIban(p.iban)}`
-        + (p.state === "cooling" ? " (new)" : "");
+        + (p.state === "cooling" ? " (cooling off)" : "");
       return option;
     }));
     const wanted = new URLSearchParams(window.location.search).get("payee");
     if (wanted && payees.has(wanted)) payeeSelect.value = wanted;
     document.getElementById("no-payee").hidden = data.length > 0;
+    document.getElementById("payee-field").hidden = data.length === 0;
+    document.getElementById("send").disabled = data.length === 0;
     showPayee();
   };
 
