@@ -1,8 +1,8 @@
 """Issue 11's "done when", from the pages alone: a new customer signs up in the browser,
 opens accounts, tops up their wallet, pays a certified merchant's checkouts with it and
 from their current account, adds another customer as a payee and pays them after the
-payee's (short) cooling-off, and downloads a camt.053 statement that validates and
-reconciles.
+payee's (short) cooling-off, writes a cheque that a third customer presents, and downloads
+a camt.053 statement that validates and reconciles.
 
 Only the money that arrives from another bank (the simulated rail's inbound side) and
 the merchant's side of the checkout (its SDK) are not pages. Every effect is checked
