@@ -61,11 +61,6 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(health.router)
     app.include_router(audit_routes.router)
     app.include_router(payment_routes.router)
-    app.include_router(banking_routes.router)
-    app.include_router(statement_routes.router)
-    app.include_router(cheque_routes.router)
-    app.include_router(transfer_routes.router)
-    app.include_router(alert_routes.router)
     app.include_router(card_routes.router)
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)
@@ -76,6 +71,13 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(signin_routes.router)
     app.include_router(factor_routes.router)
     app.include_router(webhook_routes.router)
+    # The bank's routes after the merchants' and the sessions': Starlette tries routes in
+    # order, so the payment path's requests do not pay for the bank's ~40 routes.
+    app.include_router(banking_routes.router)
+    app.include_router(statement_routes.router)
+    app.include_router(cheque_routes.router)
+    app.include_router(transfer_routes.router)
+    app.include_router(alert_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app
