@@ -35,6 +35,14 @@ from .payees import (
 )
 from .payments import checkout_sessions, payment_refunds, payments
 from .requests import idempotency_keys, request_nonces
+from .risk_controls import (
+    risk_breaker_counts,
+    risk_breaker_resets,
+    risk_breakers,
+    sanctions_entities,
+    sanctions_lists,
+    sanctions_reviews,
+)
 from .sealing import sealing_backlog
 from .webhooks import receipts, webhook_deliveries, webhook_endpoints, webhook_events
 
@@ -71,6 +79,12 @@ __all__ = [
     "receipts",
     "recovery_codes",
     "request_nonces",
+    "risk_breaker_counts",
+    "risk_breaker_resets",
+    "risk_breakers",
+    "sanctions_entities",
+    "sanctions_lists",
+    "sanctions_reviews",
     "sealing_backlog",
     "sessions",
     "sign_in_origins",

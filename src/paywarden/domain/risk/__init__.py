@@ -1,0 +1,1 @@
+"""Risk rules: pure, no I/O (sanctions name matching, circuit breakers)."""

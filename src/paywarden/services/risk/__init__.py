@@ -1,0 +1,1 @@
+"""Risk screening services: sanctions (:mod:`.sanctions`), circuit breakers (:mod:`.breakers`)."""
