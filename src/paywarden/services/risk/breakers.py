@@ -1,0 +1,314 @@
+"""Circuit breakers over merchants, card BINs, payee banks, corridors and the platform.
+
+    record(scope, outcome)   count it in the scope's window (one transaction):
+                             upsert the bucket → read the breaker → the domain's
+                             transition (domain/risk/breakers.py) → write it, its audit
+                             leaf and, on a trip, a staff alert
+    check(scopes)            one read: the state and the action for each scope
+    request_reset / approve_reset
+                             a manual reset: requested by one member of staff,
+                             approved by another (never the requester), audited
+
+A scope with no row is closed: only scopes that tripped have a row, so ``check`` is one
+indexed read of a handful of rows. Every change of a row is a compare-and-set on its
+``version``; a process that loses the race leaves the winner's transition standing.
+
+Errors (``DomainError`` codes): ``breaker_not_found``, ``breaker_not_open``,
+``breaker_reset_not_found``, ``breaker_reset_pending``, ``breaker_reset_not_pending``,
+``breaker_reset_same_staff``, ``breaker_reset_reason_invalid``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...adapters.clock import Clock
+from ...adapters.store import Database
+from ...adapters.store.schema import risk_breaker_counts, risk_breaker_resets, risk_breakers
+from ...domain.errors import DomainError
+from ...domain.risk import breakers as rules
+from ...domain.risk.breakers import PPM, Action, Breaker, Outcome, Policy, Scope, ScopeKind, State
+from .. import audit
+from ..alerts import Alert, Alerts, Severity, raise_alert
+
+ID_PREFIX = "brk_"
+RESET_PREFIX = "brr_"
+REASON_CHARS_MAX = 500
+LIST_SIZE_MAX = 200
+SCOPES_PER_CHECK_MAX = 16
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class BreakerState:
+    """What the risk engine reads for one scope of a movement."""
+
+    scope: str
+    state: State
+    action: Action
+    breaker_id: str | None
+    tripped_on: Outcome | None
+    rate_ppm: int | None
+
+
+@dataclass(frozen=True)
+class ResetRequest:
+    id: str
+    breaker_id: str
+    requested_by: str
+    reason: str
+    requested_at_ns: int
+    approved_by: str | None
+    approved_at_ns: int | None
+    state: str  # pending | approved | superseded
+
+
+@dataclass(frozen=True)
+class BreakerView:
+    id: str
+    breaker: Breaker
+    updated_at_ns: int
+    pending_reset: ResetRequest | None
+
+
+def _breaker(row: Any) -> Breaker:
+    return Breaker(Scope.parse(row["scope"]), State(row["state"]),
+                   None if row["tripped_on"] is None else Outcome(row["tripped_on"]),
+                   row["rate_ppm"], row["movements"], row["opened_at"], row["half_open_at"],
+                   row["probes"], row["probes_bad"], row["counts_since"], row["trips"])
+
+
+def _values(b: Breaker) -> dict[str, Any]:
+    return {"state": str(b.state), "tripped_on": None if b.tripped_on is None
+            else str(b.tripped_on), "rate_ppm": b.rate_ppm, "movements": b.movements,
+            "opened_at": b.opened_at_ns, "half_open_at": b.half_open_at_ns,
+            "probes": b.probes, "probes_bad": b.probes_bad, "counts_since": b.counts_since_ns,
+            "trips": b.trips}
+
+
+def _reset(row: Any) -> ResetRequest:
+    return ResetRequest(row["id"], row["breaker_id"], row["requested_by"], row["reason"],
+                        row["requested_at"], row["approved_by"], row["approved_at"],
+                        row["state"])
+
+
+class Breakers:
+    def __init__(self, database: Database, *, clock: Clock, alerts: Alerts,
+                 policies: dict[ScopeKind, Policy] | None = None,
+                 draw_ppm: Callable[[], int] | None = None) -> None:
+        self._database = database
+        self._clock = clock
+        self._alerts = alerts
+        self._policies = dict(rules.POLICIES if policies is None else policies)
+        self._draw_ppm = draw_ppm or (lambda: secrets.randbelow(PPM))
+
+    def policy(self, kind: ScopeKind) -> Policy:
+        return self._policies[kind]
+
+    def record(self, scope: Scope, outcome: Outcome) -> Breaker:
+        """Count one outcome in the scope; trip, probe or close the breaker as it says."""
+        policy = self._policies[scope.kind]
+        now = self._clock.now_ns()
+        bucket = now - now % (policy.bucket_s * NS)
+        raised: list[Alert] = []
+        with self._database.engine.begin() as conn:
+            _count(conn, str(scope), bucket, Outcome(outcome), keep_ns=2 * policy.window_s * NS)
+            row = conn.execute(select(risk_breakers).where(
+                risk_breakers.c.scope == str(scope))).mappings().first()
+            before = rules.closed(scope) if row is None else _breaker(row)
+            after = rules.after_time(before, policy, now_ns=now)
+            if after.state is State.CLOSED and outcome in policy.watched:
+                counts = _window(conn, str(scope), max(after.counts_since_ns,
+                                                       now - policy.window_s * NS))
+                after = rules.after_counts(after, counts, policy, now_ns=now)
+            else:
+                after = rules.after_probe(after, Outcome(outcome), policy, now_ns=now)
+            if after != before:
+                self._save(conn, row, after, now, raised)
+        for alert in raised:
+            self._alerts.mail(alert)
+        return after
+
+    def check(self, scopes: Sequence[Scope]) -> list[BreakerState]:
+        """The breaker's state and action for each scope, in the order given."""
+        if len(scopes) > SCOPES_PER_CHECK_MAX:
+            raise DomainError("breaker_scope_invalid",
+                              f"at most {SCOPES_PER_CHECK_MAX} scopes per check")
+        names = [str(s) for s in scopes]
+        now = self._clock.now_ns()
+        with self._database.engine.connect() as conn:
+            rows = {r["scope"]: r for r in conn.execute(select(risk_breakers).where(
+                risk_breakers.c.scope.in_(names))).mappings().all()}
+        found: list[BreakerState] = []
+        for scope in scopes:
+            row = rows.get(str(scope))
+            if row is None:
+                found.append(BreakerState(str(scope), State.CLOSED, Action.PASS, None, None,
+                                          None))
+                continue
+            policy = self._policies[scope.kind]
+            breaker = _breaker(row)
+            if rules.after_time(breaker, policy, now_ns=now) != breaker:
+                breaker = self._half_open(row, policy, now)
+            act = rules.action(breaker, policy, draw_ppm=self._draw_ppm())
+            found.append(BreakerState(str(scope), breaker.state, act, row["id"],
+                                      breaker.tripped_on, breaker.rate_ppm))
+        return found
+
+    def _half_open(self, row: Any, policy: Policy, now: int) -> Breaker:
+        with self._database.engine.begin() as conn:
+            after = rules.after_time(_breaker(row), policy, now_ns=now)
+            self._save(conn, row, after, now, [])
+        return after
+
+    def _save(self, conn: Connection, row: Any, after: Breaker, now: int,
+              raised: list[Alert]) -> None:
+        """Write the transition (compare-and-set), its audit leaf, and on a trip an alert."""
+        if row is None:
+            breaker_id = ID_PREFIX + secrets.token_hex(12)
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(risk_breakers).values(
+                        id=breaker_id, scope=str(after.scope), version=1, updated_at=now,
+                        **_values(after)))
+            except IntegrityError:
+                return  # another process tripped it first: its row stands
+            before_state = State.CLOSED
+        else:
+            breaker_id = row["id"]
+            changed = conn.execute(update(risk_breakers).where(
+                risk_breakers.c.id == breaker_id, risk_breakers.c.version == row["version"],
+            ).values(version=row["version"] + 1, updated_at=now, **_values(after))).rowcount
+            if changed != 1:
+                return
+            before_state = State(row["state"])
+        if before_state is after.state:
+            return
+        action = {State.OPEN: "breaker.trip", State.HALF_OPEN: "breaker.half_open",
+                  State.CLOSED: "breaker.close"}[after.state]
+        detail = {"scope": str(after.scope)[:64], "from": str(before_state),
+                  "tripped_on": None if after.tripped_on is None else str(after.tripped_on),
+                  "rate_ppm": after.rate_ppm, "movements": after.movements,
+                  "trips": after.trips}
+        audit.record(conn, at_ns=now, actor=audit.SYSTEM, action=action,
+                     object_id=breaker_id, detail=detail)
+        if after.state is State.OPEN:
+            made = raise_alert(
+                conn, at_ns=now, kind="risk.breaker_tripped", severity=Severity.CRITICAL,
+                subject=f"Circuit breaker tripped on {after.scope.kind}: "
+                        f"{after.tripped_on} rate {(after.rate_ppm or 0) / 10_000:.1f}%",
+                detail={"breaker": breaker_id, **detail},
+                dedupe_key=f"{breaker_id}:{after.trips}")
+            if made is not None:
+                raised.append(made)
+
+    def list(self, *, actor: str) -> list[BreakerView]:
+        """Every breaker that ever tripped, most recently changed first (audited read)."""
+        with self._database.engine.begin() as conn:
+            rows = conn.execute(select(risk_breakers).order_by(
+                risk_breakers.c.updated_at.desc(), risk_breakers.c.id).limit(LIST_SIZE_MAX)
+            ).mappings().all()
+            pending = {r["breaker_id"]: _reset(r) for r in conn.execute(
+                select(risk_breaker_resets).where(risk_breaker_resets.c.state == "pending")
+            ).mappings().all()}
+            audit.record(conn, at_ns=self._clock.now_ns(), actor=actor, action="breaker.list",
+                         object_id="risk_breakers", detail={"count": len(rows)})
+        return [BreakerView(r["id"], _breaker(r), r["updated_at"], pending.get(r["id"]))
+                for r in rows]
+
+    def request_reset(self, breaker_id: str, *, actor: str, reason: str) -> ResetRequest:
+        """The first half of a manual reset; the breaker stays as it is until approved."""
+        if not isinstance(reason, str) or not 0 < len(reason.strip()) <= REASON_CHARS_MAX \
+                or not reason.isprintable():
+            raise DomainError("breaker_reset_reason_invalid",
+                              f"a reason is printable text of 1 to {REASON_CHARS_MAX} chars")
+        now = self._clock.now_ns()
+        request = ResetRequest(RESET_PREFIX + secrets.token_hex(12), breaker_id, actor[:128],
+                               reason.strip(), now, None, None, "pending")
+        with self._database.engine.begin() as conn:
+            row = _locked(conn, breaker_id)
+            if State(row["state"]) is State.CLOSED:
+                raise DomainError("breaker_not_open", f"breaker {breaker_id} is closed")
+            if conn.execute(select(func.count()).select_from(risk_breaker_resets).where(
+                    risk_breaker_resets.c.breaker_id == breaker_id,
+                    risk_breaker_resets.c.state == "pending")).scalar_one():
+                raise DomainError("breaker_reset_pending",
+                                  f"a reset of breaker {breaker_id} awaits approval")
+            conn.execute(insert(risk_breaker_resets).values(
+                id=request.id, breaker_id=breaker_id, requested_by=request.requested_by,
+                reason=request.reason, requested_at=now, state="pending"))
+            audit.record(conn, at_ns=now, actor=actor, action="breaker.reset_request",
+                         object_id=request.id, detail={"breaker": breaker_id})
+        return request
+
+    def approve_reset(self, request_id: str, *, actor: str) -> Breaker:
+        """The second half: another member of staff approves, and the breaker closes."""
+        now = self._clock.now_ns()
+        with self._database.engine.begin() as conn:
+            found = conn.execute(select(risk_breaker_resets).where(
+                risk_breaker_resets.c.id == request_id)).mappings().first()
+            if found is None:
+                raise DomainError("breaker_reset_not_found", f"no reset request {request_id}")
+            request = _reset(found)
+            if request.state != "pending":
+                raise DomainError("breaker_reset_not_pending",
+                                  f"reset request {request_id} is {request.state}")
+            if request.requested_by == actor[:128]:
+                raise DomainError("breaker_reset_same_staff",
+                                  "a reset is approved by another member of staff than "
+                                  "the one who requested it")
+            row = _locked(conn, request.breaker_id)
+            closed = rules.reset(_breaker(row), now_ns=now)
+            conn.execute(update(risk_breaker_resets).where(
+                risk_breaker_resets.c.id == request_id,
+                risk_breaker_resets.c.state == "pending",
+            ).values(state="approved", approved_by=actor[:128], approved_at=now))
+            conn.execute(update(risk_breakers).where(risk_breakers.c.id == row["id"]).values(
+                version=row["version"] + 1, updated_at=now, **_values(closed)))
+            audit.record(conn, at_ns=now, actor=actor, action="breaker.reset",
+                         object_id=row["id"],
+                         detail={"request": request_id, "requested_by": request.requested_by,
+                                 "from": row["state"]})
+        return closed
+
+
+def _locked(conn: Connection, breaker_id: str) -> Any:
+    row = conn.execute(select(risk_breakers).where(risk_breakers.c.id == breaker_id)
+                       .with_for_update()).mappings().first()
+    if row is None:
+        raise DomainError("breaker_not_found", f"no breaker {breaker_id}")
+    return row
+
+
+def _count(conn: Connection, scope: str, bucket: int, outcome: Outcome, *, keep_ns: int
+           ) -> None:
+    """Add one to the bucket's count: update, else insert (a racing insert updates)."""
+    key = (risk_breaker_counts.c.scope == scope, risk_breaker_counts.c.bucket == bucket,
+           risk_breaker_counts.c.outcome == str(outcome))
+    bump = update(risk_breaker_counts).where(*key).values(count=risk_breaker_counts.c.count + 1)
+    if conn.execute(bump).rowcount == 1:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(risk_breaker_counts).values(
+                scope=scope, bucket=bucket, outcome=str(outcome), count=1))
+    except IntegrityError:
+        conn.execute(bump)
+        return
+    # A new bucket: the scope's buckets past any window go, so the table stays bounded.
+    conn.execute(delete(risk_breaker_counts).where(
+        risk_breaker_counts.c.scope == scope, risk_breaker_counts.c.bucket < bucket - keep_ns))
+
+
+def _window(conn: Connection, scope: str, since_ns: int) -> dict[Outcome, int]:
+    rows: Iterable[Any] = conn.execute(select(
+        risk_breaker_counts.c.outcome, func.sum(risk_breaker_counts.c.count)).where(
+        risk_breaker_counts.c.scope == scope, risk_breaker_counts.c.bucket >= since_ns,
+    ).group_by(risk_breaker_counts.c.outcome)).all()
+    return {Outcome(outcome): int(total) for outcome, total in rows}
