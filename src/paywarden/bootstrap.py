@@ -42,6 +42,8 @@ from .services.maintenance import DATABASE_WATCH_INTERVAL_S, REWRAP_BATCH, Chore
 from .services.merchants import Merchants, Nonces, SignatureVerifier
 from .services.payments import Payments
 from .services.ratelimit import MEMORY_URI, RateLimits
+from .services.risk.breakers import Breakers
+from .services.risk.sanctions import Sanctions
 from .services.webhooks import Dispatcher, Policy, Webhooks
 from .services.writepath import GroupWriter
 from .settings import Settings
@@ -77,6 +79,8 @@ class Platform:
     alerts: Alerts  # staff alerts (services/alerts.py)
     interest: Interest  # interest on savings: daily accrual, monthly posting
     safeguarding: Safeguarding  # the e-money safeguarding reconciliation
+    sanctions: Sanctions  # sanctions screening (services/risk/sanctions.py, decision 0032)
+    breakers: Breakers  # circuit breakers (services/risk/breakers.py, decision 0032)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -189,7 +193,9 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                       days_per_run_max=settings.interest_days_per_run_max,
                                       crash_at=settings.crash_at),
                     safeguarding=build_safeguarding(database=database, clock=clock,
-                                                    alerts=alerts))
+                                                    alerts=alerts),
+                    sanctions=Sanctions(database, clock=clock),
+                    breakers=Breakers(database, clock=clock, alerts=alerts))
 
 
 def build_banking(settings: Settings, *, database: Database, clock: Clock,

@@ -14,6 +14,7 @@ from . import (
     alert_routes,
     audit_routes,
     banking_routes,
+    breaker_routes,
     card_routes,
     certification_routes,
     cheque_routes,
@@ -78,6 +79,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(cheque_routes.router)
     app.include_router(transfer_routes.router)
     app.include_router(alert_routes.router)
+    app.include_router(breaker_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

@@ -384,6 +384,25 @@ class Transfers(ProblemCode):
     STANDING_ORDERS_TOO_MANY = "standing_orders_too_many", 409, "Too many standing orders"
 
 
+class RiskControls(ProblemCode):
+    """Sanctions screening and circuit breakers (services/risk, decision 0032)."""
+
+    SANCTIONS_LIST_INVALID = "sanctions_list_invalid", 422, "The sanctions list is invalid"
+    SANCTIONS_NAME_INVALID = "sanctions_name_invalid", 422, "The screened name is invalid"
+    BREAKER_SCOPE_INVALID = "breaker_scope_invalid", 422, "The breaker's scope is invalid"
+    BREAKER_NOT_FOUND = "breaker_not_found", 404, "No such breaker"
+    BREAKER_NOT_OPEN = "breaker_not_open", 409, "The breaker is closed"
+    BREAKER_RESET_NOT_FOUND = "breaker_reset_not_found", 404, "No such reset request"
+    BREAKER_RESET_PENDING = ("breaker_reset_pending", 409,
+                             "A reset of this breaker awaits approval")
+    BREAKER_RESET_NOT_PENDING = ("breaker_reset_not_pending", 409,
+                                 "The reset request was decided already")
+    BREAKER_RESET_SAME_STAFF = ("breaker_reset_same_staff", 403,
+                                "Another member of staff must approve the reset")
+    BREAKER_RESET_REASON_INVALID = ("breaker_reset_reason_invalid", 422,
+                                    "The reset's reason is invalid")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -392,6 +411,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Cheques,
     Transfers,
     BankJobs,
+    RiskControls,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -247,6 +247,12 @@ class Breakers:
                          object_id=request.id, detail={"breaker": breaker_id})
         return request
 
+    def reset_request(self, request_id: str) -> ResetRequest | None:
+        with self._database.engine.connect() as conn:
+            row = conn.execute(select(risk_breaker_resets).where(
+                risk_breaker_resets.c.id == request_id)).mappings().first()
+        return None if row is None else _reset(row)
+
     def approve_reset(self, request_id: str, *, actor: str) -> Breaker:
         """The second half: another member of staff approves, and the breaker closes."""
         now = self._clock.now_ns()
