@@ -22,7 +22,7 @@ from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem, Refusals
-from .schemas.breakers import BreakerOut, BreakersOut, ResetRequestIn, ResetRequestOut
+from .schemas.breakers import BreakersOut, ResetRequestIn, ResetRequestOut
 
 router = APIRouter(prefix="/v1", tags=["risk"])
 BreakerId = Annotated[str, Path(pattern=r"^brk_[0-9a-f]{24}$")]

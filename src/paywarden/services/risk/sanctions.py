@@ -131,7 +131,7 @@ class Sanctions:
         """Screen against these entities (a benchmark's generated list), not the stored."""
         self._index = _Index(list_id, entities)
 
-    def refresh(self) -> None:
+    def refresh(self) -> _Index:
         """Read the current list from the database (after another process loaded one)."""
         with self._database.engine.connect() as conn:
             current = conn.execute(select(sanctions_lists.c.id).order_by(
@@ -142,12 +142,10 @@ class Sanctions:
             ListedEntity(r["entity_id"], r["schema"], tuple(json.loads(r["names"])),
                          tuple(json.loads(r["birth_dates"])), tuple(json.loads(r["countries"])))
             for r in rows])
+        return self._index
 
     def _current(self) -> _Index:
-        if self._index is None:
-            self.refresh()
-        assert self._index is not None  # noqa: S101 - set just above; for mypy
-        return self._index
+        return self.refresh() if self._index is None else self._index
 
     def screen_name(self, name: str, kind: NameKind) -> list[SanctionsHit]:
         """The listed entities this name matches, best first (at most :data:`HITS_MAX`)."""
