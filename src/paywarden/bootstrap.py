@@ -18,6 +18,7 @@ from .adapters.store import Database, open_database
 from .domain.escrow import FeeSchedule
 from .services.access import Guard
 from .services.alerts import Alerts, Mailer
+from .services.registry import Registry
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
 from .services.banking import Banking
@@ -75,6 +76,7 @@ class Platform:
     banking: Banking  # accounts, transfers, the rail (services/banking)
     cheques: Cheques  # electronic cheques (services/banking/cheques.py, decision 0026)
     alerts: Alerts  # staff alerts (services/alerts.py)
+    registry: Registry  # the credit registry of dishonest parties (decision 0031)
     interest: Interest  # interest on savings: daily accrual, monthly posting
     safeguarding: Safeguarding  # the e-money safeguarding reconciliation
     _background: Maintenance | None = field(default=None, init=False, repr=False)
@@ -189,7 +191,13 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                       days_per_run_max=settings.interest_days_per_run_max,
                                       crash_at=settings.crash_at),
                     safeguarding=build_safeguarding(database=database, clock=clock,
-                                                    alerts=alerts))
+                                                    alerts=alerts),
+                    registry=Registry(database, clock=clock, keys=keys,
+                                      issuer=settings.registry_issuer or settings.public_url,
+                                      region=settings.registry_region or settings.bank_country,
+                                      request_ttl_s=settings.registry_request_ttl_s,
+                                      appeal_deadline_s=settings.registry_appeal_deadline_s,
+                                      feed_entries_max=settings.registry_feed_entries_max))
 
 
 def build_banking(settings: Settings, *, database: Database, clock: Clock,
