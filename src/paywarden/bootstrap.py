@@ -18,7 +18,6 @@ from .adapters.store import Database, open_database
 from .domain.escrow import FeeSchedule
 from .services.access import Guard
 from .services.alerts import Alerts, Mailer
-from .services.registry import Registry
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
 from .services.banking import Banking
@@ -43,6 +42,7 @@ from .services.maintenance import DATABASE_WATCH_INTERVAL_S, REWRAP_BATCH, Chore
 from .services.merchants import Merchants, Nonces, SignatureVerifier
 from .services.payments import Payments
 from .services.ratelimit import MEMORY_URI, RateLimits
+from .services.registry import Registry
 from .services.webhooks import Dispatcher, Policy, Webhooks
 from .services.writepath import GroupWriter
 from .settings import Settings
