@@ -10,7 +10,8 @@ a request is approved once (the update from "pending" decides a race). Actions:
     create        identifiers (kind, digest), reason, evidence reference, expiry
     change        a new reason, evidence reference or expiry of a local entry
     remove        a local entry stops matching (kept, state "removed", for the record)
-    trust_source  another institution's issuer and JWKS: its feeds may be imported
+    trust_source  another institution's issuer and JWKS: its feeds may be imported (again
+                  for a source that rotated its keys: the JWKS is replaced, the sequence kept)
 
 Imported entries are written by the feed (services/registry/feed.py), never here.
 """
@@ -205,10 +206,13 @@ def _apply(conn: Connection, found: Request, *, approver: str, now_ns: int) -> s
             approved_by=approver, created_at=now_ns, expires_at=body["expires_at"],
             identifiers=[(k, d) for k, d in body["identifiers"]])
         return entry_id
-    if action is Action.TRUST_SOURCE:
-        conn.execute(insert(registry_sources).values(
-            issuer=body["issuer"], jwks=json.dumps(body["jwks"]), last_sequence=0,
-            trusted_by=found.requested_by, approved_by=approver, trusted_at=now_ns))
+    if action is Action.TRUST_SOURCE:  # new, or its keys after a rotation at the source
+        values = {"jwks": json.dumps(body["jwks"]), "trusted_by": found.requested_by,
+                  "approved_by": approver, "trusted_at": now_ns}
+        if conn.execute(update(registry_sources).where(
+                registry_sources.c.issuer == body["issuer"]).values(**values)).rowcount == 0:
+            conn.execute(insert(registry_sources).values(issuer=body["issuer"],
+                                                         last_sequence=0, **values))
         return str(body["issuer"])[:64]
     entry_id = str(found.entry_id)
     values: dict[str, Any] = {"changed_at": now_ns}
