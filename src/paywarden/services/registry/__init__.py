@@ -174,4 +174,4 @@ class Registry:
                                 * FEED_CHARS_PER_ENTRY_MAX)
 
 
-__all__ = ["Appeal", "Entry", "Hit", "Imported", "Registry", "Request", "SubjectEntry"]
+__all__ = ["LIST_SIZE_MAX", "Appeal", "Entry", "Hit", "Imported", "Registry", "Request", "SubjectEntry"]

@@ -207,12 +207,12 @@ def _apply(conn: Connection, found: Request, *, approver: str, now_ns: int) -> s
             identifiers=[(k, d) for k, d in body["identifiers"]])
         return entry_id
     if action is Action.TRUST_SOURCE:  # new, or its keys after a rotation at the source
-        values = {"jwks": json.dumps(body["jwks"]), "trusted_by": found.requested_by,
+        source = {"jwks": json.dumps(body["jwks"]), "trusted_by": found.requested_by,
                   "approved_by": approver, "trusted_at": now_ns}
         if conn.execute(update(registry_sources).where(
-                registry_sources.c.issuer == body["issuer"]).values(**values)).rowcount == 0:
+                registry_sources.c.issuer == body["issuer"]).values(**source)).rowcount == 0:
             conn.execute(insert(registry_sources).values(issuer=body["issuer"],
-                                                         last_sequence=0, **values))
+                                                         last_sequence=0, **source))
         return str(body["issuer"])[:64]
     entry_id = str(found.entry_id)
     values: dict[str, Any] = {"changed_at": now_ns}
