@@ -82,9 +82,10 @@ class Registry:
             except DomainError:
                 log.info("registry.identifier_skipped", kind=str(kind)[:32])
         with self._database.engine.connect() as conn:
-            found = entries.matching(conn, list(wanted), now_ns=self._clock.now_ns())
-        return sorted((Hit(wanted[d], e.id, e.reason, e.source, e.expires_at_ns)
-                       for d, e in found), key=lambda h: (h.kind, h.entry_id))
+            found = entries.hit_rows(conn, list(wanted), now_ns=self._clock.now_ns())
+        return sorted((Hit(wanted[d], entry, reason, source, expires)
+                       for d, entry, reason, source, expires in found),
+                      key=lambda h: (h.kind, h.entry_id))
 
     # -- writing: a request, then another member of staff's approval ----------------
 

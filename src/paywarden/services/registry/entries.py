@@ -280,3 +280,17 @@ def matching(conn: Connection, digests: list[str], *, now_ns: int) -> list[tuple
             registry_entries.c.expires_at > now_ns)).mappings().all()
     entries = {e.id: e for e in _entries(conn, [r for r in rows])}
     return [(r["digest"], entries[r["id"]]) for r in rows]
+
+
+def hit_rows(conn: Connection, digests: list[str], *, now_ns: int
+             ) -> list[tuple[str, str, str, str, int]]:
+    """(digest, entry id, reason, source, expires_at) of live, unexpired entries holding
+    one of ``digests``: the risk engine's lookup, one indexed query, one round trip."""
+    if not digests:
+        return []
+    e, i = registry_entries, registry_identifiers
+    rows = conn.execute(select(i.c.digest, e.c.id, e.c.reason, e.c.source, e.c.expires_at)
+                        .join(e, e.c.id == i.c.entry_id)
+                        .where(i.c.digest.in_(digests), e.c.state == LIVE,
+                               e.c.expires_at > now_ns))
+    return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
