@@ -42,6 +42,7 @@ from .services.maintenance import DATABASE_WATCH_INTERVAL_S, REWRAP_BATCH, Chore
 from .services.merchants import Merchants, Nonces, SignatureVerifier
 from .services.payments import Payments
 from .services.ratelimit import MEMORY_URI, RateLimits
+from .services.registry import Registry
 from .services.risk.breakers import Breakers
 from .services.risk.sanctions import Sanctions
 from .services.webhooks import Dispatcher, Policy, Webhooks
@@ -77,6 +78,7 @@ class Platform:
     banking: Banking  # accounts, transfers, the rail (services/banking)
     cheques: Cheques  # electronic cheques (services/banking/cheques.py, decision 0026)
     alerts: Alerts  # staff alerts (services/alerts.py)
+    registry: Registry  # the credit registry of dishonest parties (decision 0031)
     interest: Interest  # interest on savings: daily accrual, monthly posting
     safeguarding: Safeguarding  # the e-money safeguarding reconciliation
     sanctions: Sanctions  # sanctions screening (services/risk/sanctions.py, decision 0032)
@@ -195,7 +197,13 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     safeguarding=build_safeguarding(database=database, clock=clock,
                                                     alerts=alerts),
                     sanctions=Sanctions(database, clock=clock),
-                    breakers=Breakers(database, clock=clock, alerts=alerts))
+                    breakers=Breakers(database, clock=clock, alerts=alerts),
+                    registry=Registry(database, clock=clock, keys=keys,
+                                      issuer=settings.registry_issuer or settings.public_url,
+                                      region=settings.registry_region or settings.bank_country,
+                                      request_ttl_s=settings.registry_request_ttl_s,
+                                      appeal_deadline_s=settings.registry_appeal_deadline_s,
+                                      feed_entries_max=settings.registry_feed_entries_max))
 
 
 def build_banking(settings: Settings, *, database: Database, clock: Clock,

@@ -131,6 +131,19 @@ class Settings(BaseSettings):
                                            "reconciliation runs in a serving process")
     alerts_email_to: str | None = Field(default=None, max_length=254, description="Staff "
                                         "alerts are also e-mailed here when smtp_host is set")
+    # The credit registry of dishonest parties (issue 12; decision 0031)
+    registry_issuer: str | None = Field(default=None, max_length=200, description="The "
+                                        "issuer our registry feed names; default: public_url")
+    registry_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description=
+        "Where a phone number without + is read; default: bank_country")
+    registry_request_ttl_s: int = Field(default=7 * 24 * 3600, ge=60, le=90 * 24 * 3600,
+                                        description="A registry request not approved within "
+                                        "this is asked again")
+    registry_appeal_deadline_s: int = Field(default=30 * 24 * 3600, ge=24 * 3600,
+                                            le=180 * 24 * 3600, description="An appeal "
+                                            "against a registry entry is decided within this")
+    registry_feed_entries_max: int = Field(default=100_000, ge=1, le=10_000_000, description=
+        "The most entries one registry feed carries, out or in")
 
     # Keys and encryption at rest (issue 4)
     master_key: SecretStr | None = Field(

@@ -218,8 +218,8 @@ def test_rotate_due_rotates_what_is_past_its_cryptoperiod(keys: Keys, clock: Fak
     assert keys.rotate_due() == []
     clock.advance(10 * DAY_S)
     rotated = sorted(v.purpose for v in keys.rotate_due())
-    assert rotated == ["backups", "ca", "cheques", "documents", "receipts", "tree_heads",
-                       "webhooks"]
+    assert rotated == ["backups", "ca", "cheques", "documents", "receipts", "registry",
+                       "tree_heads", "webhooks"]
     clock.advance(20 * DAY_S)  # data's 30 days are up; the signing keys' second 10 as well
     assert sorted(v.purpose for v in keys.rotate_due()) == sorted([*rotated, "data"])
     assert keys.rotate_due() == []
@@ -261,3 +261,9 @@ def test_a_concurrent_change_of_a_record_is_not_overwritten_by_the_rewrap(keys: 
         conn.execute(update(notes).where(notes.c.id == 0).values(body=fresh))
     assert keys.rewrap(actor="cli:alice").moved == 0
     assert read_notes(keys)[0][1] == b"changed"
+
+
+def test_the_registry_hashing_key_does_not_rotate(keys: Keys) -> None:
+    keys.current("registry_index")
+    with pytest.raises(RotationRefused):
+        keys.rotate("registry_index", actor="cli:alice")

@@ -147,5 +147,5 @@ def test_ensure_creates_every_purpose_once(database: Database, keys: Keys) -> No
     keys.ensure()
     assert sorted(v.purpose for v in keys.versions()) == sorted(
         ["backups", "blind_index", "ca", "cheques", "data", "documents", "receipts",
-         "tree_heads",
+         "registry", "registry_index", "tree_heads",
          "webhooks"])

@@ -28,6 +28,7 @@ from . import (
     passkey_routes,
     payment_routes,
     problems,
+    registry_routes,
     session_routes,
     signed,
     signin_routes,
@@ -80,6 +81,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(transfer_routes.router)
     app.include_router(alert_routes.router)
     app.include_router(breaker_routes.router)
+    app.include_router(registry_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

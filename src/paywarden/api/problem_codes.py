@@ -403,6 +403,38 @@ class RiskControls(ProblemCode):
                                     "The reset's reason is invalid")
 
 
+class Registry(ProblemCode):
+    """The credit registry of dishonest parties (services/registry, decision 0031)."""
+
+    IDENTIFIER_INVALID = ("registry_identifier_invalid", 422,
+                          "An identifier is not valid for its kind")
+    REASON_INVALID = "registry_reason_invalid", 422, "The reason category is unknown"
+    EVIDENCE_INVALID = "registry_evidence_invalid", 422, "The evidence reference is invalid"
+    EXPIRY_INVALID = "registry_expiry_invalid", 422, "The expiry is not in the future"
+    CHANGE_EMPTY = "registry_change_empty", 422, "The change changes nothing"
+    SOURCE_INVALID = "registry_source_invalid", 422, "The source's issuer or JWKS is invalid"
+    REQUEST_INVALID = "registry_request_invalid", 422, "The request is invalid"
+    ENTRY_NOT_LOCAL = ("registry_entry_not_local", 409,
+                       "The entry is not a live entry of this registry")
+    SELF_APPROVAL = ("registry_self_approval", 403,
+                     "A request is approved by another member of staff")
+    REQUEST_DECIDED = "registry_request_decided", 409, "The request was decided already"
+    REQUEST_EXPIRED = "registry_request_expired", 409, "The request is too old to approve"
+    APPEAL_OPEN = "registry_appeal_open", 409, "The entry has an open appeal"
+    KEY_INVALID = "registry_key_invalid", 422, "The shared hashing key is invalid"
+    KEY_EXISTS = ("registry_key_exists", 409,
+                  "Digests are stored under this registry's hashing key already")
+    FEED_TOO_LARGE = "registry_feed_too_large", 422, "The feed has too many entries"
+    FEED_INVALID = "registry_feed_invalid", 422, "The feed is malformed"
+    FEED_SIGNATURE_INVALID = ("registry_feed_signature_invalid", 422,
+                              "The feed's signature does not verify")
+    FEED_UNKNOWN_ISSUER = ("registry_feed_unknown_issuer", 422,
+                           "The feed's issuer is not a trusted source")
+    FEED_KEY_MISMATCH = ("registry_feed_key_mismatch", 422,
+                         "The feed is hashed under another key")
+    FEED_REPLAYED = "registry_feed_replayed", 409, "The feed was imported already"
+    FEED_GAP = "registry_feed_gap", 409, "The feed skips a sequence number"
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -412,6 +444,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Transfers,
     BankJobs,
     RiskControls,
+    Registry,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -44,6 +44,8 @@ class Resource(StrEnum):
     SETTINGS = "settings"
     ALERTS = "alerts"  # staff alerts: read them, acknowledge (modify) them
     RISK = "risk"  # risk controls: circuit breakers (read; modify: reset requests, approvals)
+    REGISTRY = "registry"  # credit registry entries and requests: ask (write), approve (modify)
+    REGISTRY_SUBJECTS = "registry_subjects"  # a subject's entries without evidence; appeals
 
 
 R, W, M, F = Access.READ, Access.WRITE, Access.MODIFY, Access.FULL_CONTROL
@@ -66,10 +68,12 @@ ROLES: dict[str, dict[Resource, Access]] = {
     "support": {
         Resource.CUSTOMERS: M, Resource.SESSIONS: M, Resource.PAYMENTS: R,
         Resource.MERCHANTS: R, Resource.BANKING: M, Resource.ALERTS: R,
+        Resource.REGISTRY_SUBJECTS: W,
     },
     "risk": {Resource.PAYMENTS: M, Resource.CUSTOMERS: R, Resource.MERCHANTS: R,
              Resource.LEDGER: R, Resource.EVIDENCE: R, Resource.BANKING: M,
-             Resource.ALERTS: M, Resource.RISK: M},
+             Resource.ALERTS: M, Resource.RISK: M, Resource.REGISTRY: M,
+             Resource.REGISTRY_SUBJECTS: R},
     "merchant_admin": {Resource.MERCHANTS: F, Resource.MERCHANT_KEYS: F,
                        Resource.CERTIFICATION: F},
     "security_admin": {Resource.STAFF: F, Resource.TOKENS: F, Resource.SESSIONS: F,

@@ -10,14 +10,19 @@ WEBHOOKS = "webhooks"
 BACKUPS = "backups"
 DOCUMENTS = "documents"  # documents the platform issues to customers: bank statements
 CHEQUES = "cheques"  # electronic cheques (decision 0026)
+# Keys the registry's identifier hashes; shared by the institutions of a feed (0031).
+REGISTRY_INDEX = "registry_index"
+REGISTRY = "registry"  # signs the registry's feed (decision 0031)
 CA = "ca"
 
-SYMMETRIC = frozenset({DATA, BLIND_INDEX})
-SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CHEQUES, CA})
+SYMMETRIC = frozenset({DATA, BLIND_INDEX, REGISTRY_INDEX})
+SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CHEQUES, REGISTRY,
+                     CA})
 PURPOSES = SYMMETRIC | SIGNING
 # In the JWKS; never CA.
-PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CHEQUES})
-ROTATABLE = PURPOSES - {BLIND_INDEX}
+PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CHEQUES,
+                       REGISTRY})
+ROTATABLE = PURPOSES - {BLIND_INDEX, REGISTRY_INDEX}
 
 ACTIVE = "active"  # encrypts / signs, and decrypts / verifies
 RETIRED = "retired"  # decrypts / verifies only

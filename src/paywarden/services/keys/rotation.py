@@ -18,7 +18,7 @@ from .. import audit
 from . import rewrap as rewrap_
 from . import store
 from .errors import KeyInUse, KeyNotUsable, RotationRefused, UnknownPurpose
-from .purposes import BLIND_INDEX, DATA, PURPOSES, RETIRED, ROTATABLE
+from .purposes import DATA, PURPOSES, RETIRED, ROTATABLE
 from .store import KeyVersion
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 def rotate(keys: Keys, purpose: str, *, actor: str) -> KeyVersion:
     if purpose not in PURPOSES:
         raise UnknownPurpose(purpose)
-    if purpose == BLIND_INDEX:
-        raise RotationRefused(purpose, "blind indexes would all need recomputing; "
+    if purpose not in ROTATABLE:  # blind_index, registry_index
+        raise RotationRefused(purpose, "every index under it would need recomputing; "
                                        "this key has one version")
     keys.current(purpose)  # the first version, if there is none yet
     now = keys.clock.now_ns()

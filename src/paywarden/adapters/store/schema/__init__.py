@@ -34,6 +34,14 @@ from .payees import (
     transfer_limit_uses,
 )
 from .payments import checkout_sessions, payment_refunds, payments
+from .registry import (
+    registry_appeals,
+    registry_entries,
+    registry_exports,
+    registry_identifiers,
+    registry_requests,
+    registry_sources,
+)
 from .requests import idempotency_keys, request_nonces
 from .risk_controls import (
     risk_breaker_counts,
@@ -78,6 +86,12 @@ __all__ = [
     "pending_transfers",
     "receipts",
     "recovery_codes",
+    "registry_appeals",
+    "registry_entries",
+    "registry_exports",
+    "registry_identifiers",
+    "registry_requests",
+    "registry_sources",
     "request_nonces",
     "risk_breaker_counts",
     "risk_breaker_resets",

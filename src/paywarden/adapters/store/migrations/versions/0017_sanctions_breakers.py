@@ -1,7 +1,7 @@
 """Sanctions lists and reviews; circuit breakers, their counts and manual resets.
 
 Revision ID: 0017
-Revises: 0014 (the integrator relinks the chain after 0015 and 0016 at merge)
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

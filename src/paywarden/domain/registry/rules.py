@@ -1,0 +1,57 @@
+"""The registry's fixed vocabularies and the two-person rule.
+
+    reason categories  what a subject is told (never the evidence)
+    actions            what a request asks: create, change or remove an entry, or
+                       trust another institution's feed
+
+Every action needs a request by one member of staff and an approval by a different
+one (:func:`check_approver`). The back-office approval engine replaces this later;
+until then it is enforced here, so one insider alone writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from ..errors import DomainError
+
+EVIDENCE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+
+
+class Reason(StrEnum):
+    CONFIRMED_FRAUD = "confirmed_fraud"
+    IDENTITY_THEFT = "identity_theft"
+    MONEY_MULE = "money_mule"
+    ACCOUNT_TAKEOVER = "account_takeover"
+    CHARGEBACK_ABUSE = "chargeback_abuse"
+    REFUND_ABUSE = "refund_abuse"
+    SYNTHETIC_IDENTITY = "synthetic_identity"
+    INSIDER_FRAUD = "insider_fraud"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    CHANGE = "change"
+    REMOVE = "remove"
+    TRUST_SOURCE = "trust_source"
+
+
+REASONS = frozenset(Reason)
+ACTIONS = frozenset(Action)
+
+
+def check_approver(*, requested_by: str, approver: str) -> None:
+    """The approver is another person than the requester (compared by staff id)."""
+    if requested_by == approver:
+        raise DomainError("registry_self_approval", "a request is approved by another member "
+                          "of staff than the one who made it")
+
+
+def check_evidence_ref(ref: object) -> str:
+    """An evidence reference is an id (a case, a document), never free text: it is kept,
+    but the subject and other institutions never see it."""
+    if not isinstance(ref, str) or not EVIDENCE_REF.match(ref):
+        raise DomainError("registry_evidence_invalid", "an evidence reference is an id of "
+                          "at most 128 letters, digits and ._:/-")
+    return ref
