@@ -18,6 +18,7 @@ from . import (  # noqa: F401 - registers the commands
     merchants,
     payments,
     platform,
+    risk_model,
     staff,
     tokens,
 )

@@ -8,4 +8,4 @@ from .events import PATTERNS, Txn
 from .featurize import featurize
 from .simulate import Simulation, simulate
 
-__all__ = ["PATTERNS", "Txn", "Simulation", "featurize", "simulate"]
+__all__ = ["PATTERNS", "Simulation", "Txn", "featurize", "simulate"]

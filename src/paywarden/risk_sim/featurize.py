@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..services.risk_model.features import (
-    CHAIN_GAP_S_MAX, FEATURES, INFLOW_AGE_S_MAX, PAYEE_AGE_H_MAX, RATIO_MAX,
+    CHAIN_GAP_S_MAX,
+    FEATURES,
+    INFLOW_AGE_S_MAX,
+    PAYEE_AGE_H_MAX,
+    RATIO_MAX,
 )
 from .events import CARD, DISPUTE, REFUND, STAFF, TRANSFER, Txn
 

@@ -4,10 +4,21 @@ card fraud later causes). Counts scale with the number of customers."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 from .events import (
-    ACCOUNT_TAKEOVER, CARD, CARD_TESTING, DISPUTE, INSIDER, MULE_CHAIN, REFUND, REFUND_ABUSE,
-    STAFF, TRANSFER, TRIANGULATION, Txn,
+    ACCOUNT_TAKEOVER,
+    CARD,
+    CARD_TESTING,
+    DISPUTE,
+    INSIDER,
+    MULE_CHAIN,
+    REFUND,
+    REFUND_ABUSE,
+    STAFF,
+    TRANSFER,
+    TRIANGULATION,
+    Txn,
 )
 from .world import DAY_S, HOUR_S, World
 
@@ -79,7 +90,7 @@ def mule_chains(world: World, n: int) -> list[Txn]:
             range(len(world.customers)))
         chain = [int(x) for x in rng.choice(pool, size=hops + 1, replace=False)]
         ts, amount = _start(world), world.amount(world.customers[chain[0]], 15.0)
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in pairwise(chain):
             ca = world.customers[a]
             ts += float(rng.uniform(300, 3600))
             out.append(Txn(ts, TRANSFER, a, amount, ca.devices[0], ca.addresses[0],
@@ -149,12 +160,12 @@ def insider(world: World, n: int) -> list[Txn]:
 
 # pattern, its maker, and how many per 1,000 customers
 INJECTIONS: tuple[tuple[str, Callable[[World, int], list[Txn]], float], ...] = (
-    (ACCOUNT_TAKEOVER, account_takeover, 12.0),
-    (CARD_TESTING, card_testing, 4.0),
-    (MULE_CHAIN, mule_chains, 5.0),
-    (REFUND_ABUSE, refund_abuse, 5.0),
-    (TRIANGULATION, triangulation, 16.0),
-    (INSIDER, insider, 6.0),
+    (ACCOUNT_TAKEOVER, account_takeover, 25.0),
+    (CARD_TESTING, card_testing, 6.0),
+    (MULE_CHAIN, mule_chains, 10.0),
+    (REFUND_ABUSE, refund_abuse, 10.0),
+    (TRIANGULATION, triangulation, 30.0),
+    (INSIDER, insider, 12.0),
 )
 
 __all__ = ["INJECTIONS", "REFUND", "STAFF"]
