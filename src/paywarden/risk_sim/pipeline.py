@@ -40,10 +40,10 @@ def read_feedback(path: Path) -> dict[int, int]:
     """``tx_id,label`` rows (label ``fraud`` or ``false_positive``) -> {tx_id: 0|1}."""
     out: dict[int, int] = {}
     with path.open(newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
+        for line, row in enumerate(csv.DictReader(f), start=2):
             label = LABELS.get((row.get("label") or "").strip().lower())
             if label is None or not (row.get("tx_id") or "").strip().isdigit():
-                raise ValueError(f"line {f.tell()}: need tx_id and fraud|false_positive")
+                raise ValueError(f"line {line}: need tx_id and fraud|false_positive")
             out[int(row["tx_id"])] = label
     return out
 
