@@ -10,13 +10,12 @@ import pytest
 
 pytest.importorskip("lightgbm")
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from paywarden.risk_sim import PATTERNS, featurize, simulate  # noqa: E402
-from paywarden.risk_sim import pipeline, release_key  # noqa: E402
-from paywarden.services.risk_model import artifact  # noqa: E402
-from paywarden.services.risk_model.features import FEATURES  # noqa: E402
-from paywarden.services.risk_model.scorer import Model  # noqa: E402
+from paywarden.risk_sim import PATTERNS, featurize, pipeline, release_key, simulate
+from paywarden.services.risk_model import artifact
+from paywarden.services.risk_model.features import FEATURES
+from paywarden.services.risk_model.scorer import Model
 
 CUSTOMERS = 600
 
