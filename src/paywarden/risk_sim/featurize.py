@@ -88,7 +88,7 @@ def _bin(card: str) -> str:
     return card.split("-", 1)[0]
 
 
-LONG = ("mpay:", "mref:", "mdisp:", "buy:", "refund:")  # 30-day windows; the rest 24 h
+LONG = ("mpay:", "mref:", "mdisp:", "buy:", "refund:", "cmbuy:", "cmref:")  # 30-day windows; the rest 24 h
 
 
 def _w(state: _State, key: str) -> _Window:
@@ -120,6 +120,10 @@ def _row(s: _State, t: Txn, opened_s: float) -> list[float]:
     refunded = _w(s, f"refund:{c}").total(now, 30 * DAY_S)
     inflow = s.last_in.get(c)
     inflow_age = INFLOW_AGE_S_MAX if inflow is None else min(INFLOW_AGE_S_MAX, now - inflow[0])
+    refund = t.op == REFUND
+    pair = f"{c}:{t.merchant}"
+    pair_refunds = _w(s, f"cmref:{pair}").total(now, 30 * DAY_S) if refund else 0.0
+    pair_bought = _w(s, f"cmbuy:{pair}").total(now, 30 * DAY_S) if refund else 0.0
     received = _w(s, f"in:{c}").total(now, DAY_S) if t.op == TRANSFER else 0.0
     card_devices = {tag for ts, _, tag in _w(s, f"carddev:{t.card}").items
                     if ts > now - DAY_S} if t.card else set()
@@ -148,6 +152,11 @@ def _row(s: _State, t: Txn, opened_s: float) -> list[float]:
         "customer_refunds_30d": _w(s, f"refund:{c}").count(now, 30 * DAY_S),
         "customer_refund_ratio_30d": min(RATIO_MAX, refunded / bought) if bought else (
             RATIO_MAX if refunded else 0.0),
+        "merchant_refunds_to_customer_30d":
+            _w(s, f"cmref:{pair}").count(now, 30 * DAY_S) if refund else 0,
+        "refund_vs_purchases_30d": 0.0 if not refund else (
+            min(RATIO_MAX, (pair_refunds + t.amount_minor) / pair_bought) if pair_bought
+            else RATIO_MAX),
         "device_customers": len(s.seen[f"devc:{t.device}"]),
         "address_customers": len(s.seen[f"addrc:{t.address}"]),
         "card_devices_24h": len(card_devices),
@@ -177,6 +186,7 @@ def _record(s: _State, t: Txn) -> None:
     if t.op == REFUND:
         _w(s, f"refund:{c}").add(now, t.amount_minor)
         _w(s, f"mref:{t.merchant}").add(now)
+        _w(s, f"cmref:{c}:{t.merchant}").add(now, t.amount_minor)
         return
     s.amounts[c].append(t.amount_minor)
     angle = math.radians(((now % DAY_S) / HOUR_S) * 15.0)
@@ -193,6 +203,7 @@ def _record(s: _State, t: Txn) -> None:
     if t.op == CARD:
         _w(s, f"buy:{c}").add(now, t.amount_minor)
         _w(s, f"mpay:{t.merchant}").add(now)
+        _w(s, f"cmbuy:{c}:{t.merchant}").add(now, t.amount_minor)
     if t.payee:
         _w(s, f"payee:{t.payee}").add(now)
         s.payee_first.setdefault((c, t.payee), now)

@@ -37,6 +37,12 @@ merchant_dispute_rate_30d     the merchant's disputes / card payments over 30 d
 customer_refunds_30d          refunds the customer received in 30 d
 customer_refund_ratio_30d     refunded / purchased amount for the customer over 30 d
                               (capped at 10)
+merchant_refunds_to_customer_30d
+                              earlier refunds from this merchant to this customer in 30 d
+                              (0 unless op_refund)
+refund_vs_purchases_30d       (this refund + earlier ones from this merchant to this
+                              customer in 30 d) / the customer's purchases there in 30 d;
+                              0 unless op_refund; 10 (the cap) if nothing was bought there
 device_customers              distinct customers seen on this device ever
 address_customers             distinct customers seen at this address ever
 card_devices_24h              distinct devices using this card fingerprint in 24 h
@@ -64,6 +70,7 @@ FEATURES: tuple[str, ...] = (
     "account_age_d", "hour_of_day", "hour_vs_habit_h",
     "merchant_refund_rate_30d", "merchant_dispute_rate_30d",
     "customer_refunds_30d", "customer_refund_ratio_30d",
+    "merchant_refunds_to_customer_30d", "refund_vs_purchases_30d",
     "device_customers", "address_customers", "card_devices_24h", "payee_customers",
     "inflow_age_s", "passthrough_ratio_24h", "chain_depth",
     "staff_moves_24h",
