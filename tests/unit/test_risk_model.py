@@ -74,10 +74,15 @@ def test_a_signed_model_loads_and_scores_with_reasons_that_are_real_features(
     sim = simulate(9, customers=200)
     x, y, _ = featurize(sim.txns, sim.opened_s)
     row = x[int(np.argmax(y))]
-    scored = model.score(dict(zip(FEATURES, row.tolist(), strict=True)))
+    features = dict(zip(FEATURES, row.tolist(), strict=True))
+    scored = model.score(features, explain=True)
     assert 0.0 <= scored.score <= 1.0 and scored.model_version == "1"
     assert scored.reasons and all(r.feature in FEATURES for r in scored.reasons)
     assert all(r.contribution > 0 for r in scored.reasons)
+    assert model.score(features).score == pytest.approx(scored.score)
+    del features["new_payee"]
+    with pytest.raises(KeyError, match="new_payee"):
+        model.score(features)
 
 
 def test_a_model_file_with_one_changed_byte_is_refused(saved: Path,

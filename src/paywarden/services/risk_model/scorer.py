@@ -2,6 +2,11 @@
 
 Reasons are the features that pushed the score up most for *this* movement: LightGBM's
 ``pred_contrib`` (exact TreeSHAP values for a tree ensemble), largest positive first.
+
+Cost, CPU per call on this machine (300 trees): the score alone ~0.06 ms; with reasons
+~2 ms. So reasons are computed for a movement scoring at least ``EXPLAIN_FROM`` times
+the operating point (or when asked), not for the great mass of plain allows. Prediction
+runs on one thread: LightGBM's OpenMP start-up alone costs ~0.9 ms a call.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from .artifact import Artifact, ModelRefused
 from .features import FEATURES
 
 REASONS_MAX = 3
+EXPLAIN_FROM = 0.5  # reasons for scores at or above this fraction of the threshold
 
 
 @dataclass(frozen=True)
@@ -46,17 +52,19 @@ class Model:
     def score_rows(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.booster.predict(x))
 
-    def score(self, features: Mapping[str, float]) -> Scored:
+    def score(self, features: Mapping[str, float], *, explain: bool = False) -> Scored:
         """Missing features are refused, not defaulted: a silent 0 would score wrong."""
         missing = [name for name in FEATURES if name not in features]
         if missing:
             raise KeyError(f"features missing: {', '.join(missing)}")
         row = np.asarray([[float(features[name]) for name in FEATURES]], dtype=np.float64)
-        contrib = np.asarray(self.booster.predict(row, pred_contrib=True))[0]
-        logit = float(contrib.sum())
-        score = float(1.0 / (1.0 + np.exp(-logit)))
+        score = float(np.asarray(self.booster.predict(row, num_threads=1))[0])
+        flagged = score >= self.threshold
+        if not (explain or score >= self.threshold * EXPLAIN_FROM):
+            return Scored(score=score, flagged=flagged, reasons=(),
+                          model_version=self.version)
+        contrib = np.asarray(self.booster.predict(row, pred_contrib=True, num_threads=1))[0]
         top = np.argsort(-contrib[:-1], kind="mergesort")[:REASONS_MAX]
         reasons = tuple(Reason(FEATURES[i], float(row[0, i]), float(contrib[i]))
                         for i in top if contrib[i] > 0)
-        return Scored(score=score, flagged=score >= self.threshold, reasons=reasons,
-                      model_version=self.version)
+        return Scored(score=score, flagged=flagged, reasons=reasons, model_version=self.version)
