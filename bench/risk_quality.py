@@ -4,7 +4,8 @@
 
 ``precision``, ``recall``, ``auc``, ``false_positive_rate`` at the model's operating point
 on the simulator's held-out customers; ``external`` the same for a model trained the same
-way on synthfin-aml's transactions. bench/risk.py (latency) can merge these keys.
+way on synthfin-aml's transactions (and under ``as_is`` the simulator's model applied
+to them unchanged). bench/risk.py (latency) can merge these keys.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 
 from paywarden.benchmarks.risk.external import measure
 from paywarden.risk_sim import pipeline
+from paywarden.services.risk_model.scorer import Model
 
 
 def main() -> None:
@@ -27,7 +29,8 @@ def main() -> None:
     out = {**test, "dataset": f"paywarden risk_sim(seed={args.seed}, customers="
                               f"{args.customers}, days=30), 30% of customers held out",
            "operating_point": built.metadata["operating_point"],
-           "external": measure(args.seed, agents=args.agents)}
+           "external": measure(args.seed, agents=args.agents,
+                               simulator_model=Model(built))}
     print(json.dumps(out, indent=2))
 
 
