@@ -54,5 +54,5 @@ $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/pip
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/pip
-	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[test,redis]'
+	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[test,redis,risk]'
 	@touch $@

@@ -130,3 +130,31 @@ def test_analyst_labels_become_the_next_version_for_review(tmp_path: Path) -> No
     labels.write_text("tx_id,label\n1,maybe\n")
     with pytest.raises(ValueError):
         pipeline.read_feedback(labels)
+
+
+def test_the_cli_trains_verifies_retrains_and_refuses_a_tampered_model(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from paywarden.cli import app
+
+    runner = CliRunner()
+    model, key = tmp_path / "m.json", tmp_path / "k.pem"
+    trained = runner.invoke(app, ["risk", "model", "train", "--seed", "4", "--customers", "300",
+                                  "--out", str(model), "--key", str(key)])
+    assert trained.exit_code == 0, trained.output
+    pub = str(key) + ".pub"
+    verified = runner.invoke(app, ["risk", "model", "verify", str(model), "--public-key", pub])
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["version"] == "1"
+    labels = tmp_path / "labels.csv"
+    labels.write_text("tx_id,label\n5,false_positive\n")
+    nxt = tmp_path / "m2.json"
+    retrained = runner.invoke(app, ["risk", "model", "retrain", str(model), "--labels",
+                                    str(labels), "--public-key", pub, "--out", str(nxt),
+                                    "--key", str(key)])
+    assert retrained.exit_code == 0, retrained.output
+    meta = json.loads(runner.invoke(app, ["risk", "model", "verify", str(nxt), "--public-key",
+                                          pub]).stdout)
+    assert (meta["version"], meta["parent"], meta["status"]) == ("2", "1", "for_review")
+    model.write_bytes(model.read_bytes().replace(b'"version":"1"', b'"version":"7"'))
+    refused = runner.invoke(app, ["risk", "model", "verify", str(model), "--public-key", pub])
+    assert refused.exit_code == 2

@@ -21,17 +21,20 @@ risk_app.add_typer(model_app, name="model")
 app.add_typer(risk_app, name="risk")
 
 KeyOpt = Annotated[Path, typer.Option("--key", help="Ed25519 release key (PEM); made if absent")]
+CustomersOpt = Annotated[int, typer.Option(help="the simulated world's customers")]
+DEFAULT_CUSTOMERS = 3000  # risk_sim.pipeline.CUSTOMERS, without importing numpy here
 
 
 def _build(seed: int, out: Path, key: Path, version: str, feedback: Path | None,
-           parent: str | None) -> None:
+           parent: str | None, customers: int) -> None:
     from ..risk_sim import pipeline, release_key
     from ..services.risk_model import artifact
 
     private = (release_key.load_private(key) if key.exists()
                else release_key.create_private(key))
     labels = pipeline.read_feedback(feedback) if feedback else None
-    built = pipeline.build(seed, version, feedback=labels, parent=parent)
+    built = pipeline.build(seed, version, customers=customers, feedback=labels,
+                           parent=parent)
     sig = artifact.save(built, out, release_key.signer(private))
     print(json.dumps({"model": str(out), "signature": str(sig), "version": version,
                       "metrics": built.metadata["metrics"]["test"]}))
@@ -41,9 +44,10 @@ def _build(seed: int, out: Path, key: Path, version: str, feedback: Path | None,
 def train(seed: Annotated[int, typer.Option(help="the simulator's seed")] = 7,
           out: Annotated[Path, typer.Option(help="the model file")] = Path("risk-model.json"),
           key: KeyOpt = Path("risk-model-key.pem"),
-          version: Annotated[str, typer.Option(help="the model's version")] = "1") -> None:
+          version: Annotated[str, typer.Option(help="the model's version")] = "1",
+          customers: CustomersOpt = DEFAULT_CUSTOMERS) -> None:
     """Simulate, train, measure on held-out customers, and write the signed model."""
-    _build(seed, out, key, version, None, None)
+    _build(seed, out, key, version, None, None, customers)
 
 
 @model_app.command("retrain")
@@ -54,8 +58,9 @@ def retrain(base: Annotated[Path, typer.Argument(help="the current model file")]
             key: KeyOpt = Path("risk-model-key.pem")) -> None:
     """Fold analysts' labels into the next version, marked ``for_review``."""
     current = _verified(base, public_key)
-    seed = int(current.metadata["seed"])
-    _build(seed, out, key, str(int(current.version) + 1), labels, current.version)
+    meta = current.metadata
+    _build(int(meta["seed"]), out, key, str(int(current.version) + 1), labels,
+           current.version, int(meta["customers"]))
 
 
 @model_app.command("verify")
