@@ -35,6 +35,9 @@ test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/mypy src
 	$(PYTHON) scripts/chromium.py >/dev/null  # the page tests' browser (apt-get as root)
+	@# LightGBM (the risk model, extra `risk`) links OpenMP's libgomp, which a bare Debian lacks.
+	@{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q 'libgomp\.so\.1' || { echo "make: installing libgomp1 with apt-get" >&2; \
+	  apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y libgomp1 >&2; }
 	$(PYTHON) scripts/redistemp.py -- $(VENV_PY) scripts/pgtemp.py -- \
 	  $(VENV_PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
@@ -54,5 +57,5 @@ $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/pip
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/pip
-	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[test,redis]'
+	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[test,redis,risk]'
 	@touch $@
