@@ -35,6 +35,7 @@ from .payees import (
 )
 from .payments import checkout_sessions, payment_refunds, payments
 from .requests import idempotency_keys, request_nonces
+from .risk import risk_decisions, risk_events, risk_rule_requests, risk_rule_sets
 from .sealing import sealing_backlog
 from .webhooks import receipts, webhook_deliveries, webhook_endpoints, webhook_events
 
@@ -71,6 +72,10 @@ __all__ = [
     "receipts",
     "recovery_codes",
     "request_nonces",
+    "risk_decisions",
+    "risk_events",
+    "risk_rule_requests",
+    "risk_rule_sets",
     "sealing_backlog",
     "sessions",
     "sign_in_origins",
