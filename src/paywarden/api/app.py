@@ -27,6 +27,7 @@ from . import (
     passkey_routes,
     payment_routes,
     problems,
+    risk_routes,
     session_routes,
     signed,
     signin_routes,
@@ -78,6 +79,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(cheque_routes.router)
     app.include_router(transfer_routes.router)
     app.include_router(alert_routes.router)
+    app.include_router(risk_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

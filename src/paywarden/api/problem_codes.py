@@ -384,6 +384,21 @@ class Transfers(ProblemCode):
     STANDING_ORDERS_TOO_MANY = "standing_orders_too_many", 409, "Too many standing orders"
 
 
+class Risk(ProblemCode):
+    """Risk screening: rules, rule requests, decisions (services/risk, decision 0030)."""
+
+    RISK_RULE_INVALID = "risk_rule_invalid", 422, "The rule is invalid"
+    RISK_RULE_NOT_SHADOW = ("risk_rule_not_shadow", 409,
+                            "A new or changed rule starts in shadow")
+    RISK_FOUR_EYES = "risk_four_eyes", 403, "A second staff member must approve"
+    RISK_REQUEST_DECIDED = "risk_request_decided", 409, "The request was decided already"
+    RISK_REQUEST_STALE = "risk_request_stale", 409, "The rules changed since the request"
+    RISK_RERUN_FALLBACK = ("risk_rerun_fallback", 409,
+                           "The decision was a fallback: nothing to re-run")
+    RISK_FEATURE_INVALID = "risk_feature_invalid", 422, "A feature is invalid"
+    RISK_THRESHOLDS_INVALID = "risk_thresholds_invalid", 422, "The thresholds are invalid"
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -392,6 +407,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Cheques,
     Transfers,
     BankJobs,
+    Risk,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -43,6 +43,7 @@ class Resource(StrEnum):
     AUDIT = "audit"
     SETTINGS = "settings"
     ALERTS = "alerts"  # staff alerts: read them, acknowledge (modify) them
+    RISK = "risk"  # risk decisions: read them, re-run them (modify); rules (full_control)
 
 
 R, W, M, F = Access.READ, Access.WRITE, Access.MODIFY, Access.FULL_CONTROL
@@ -68,7 +69,7 @@ ROLES: dict[str, dict[Resource, Access]] = {
     },
     "risk": {Resource.PAYMENTS: M, Resource.CUSTOMERS: R, Resource.MERCHANTS: R,
              Resource.LEDGER: R, Resource.EVIDENCE: R, Resource.BANKING: M,
-             Resource.ALERTS: M},
+             Resource.ALERTS: M, Resource.RISK: M},
     "merchant_admin": {Resource.MERCHANTS: F, Resource.MERCHANT_KEYS: F,
                        Resource.CERTIFICATION: F},
     "security_admin": {Resource.STAFF: F, Resource.TOKENS: F, Resource.SESSIONS: F,

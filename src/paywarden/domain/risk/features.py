@@ -33,7 +33,7 @@ def _checked(name: str, value: Any) -> Value:
         raise DomainError("risk_feature_invalid", f"feature {name} is over "
                           f"{STRING_CHARS_MAX} characters")
     if value is None or isinstance(value, bool | int | str):
-        return value  # type: ignore[no-any-return]
+        return value
     raise DomainError("risk_feature_invalid", f"feature {name} is a {type(value).__name__}")
 
 

@@ -29,7 +29,7 @@ risk_decisions = Table(
     Column("model_version", String(64)),
     Column("score", Float),
     Column("reasons", Text, nullable=False),  # JSON array
-    Column("shadow", Text, nullable=False),  # JSON array: shadow rules that matched
+    Column("detail", Text, nullable=False),  # JSON: shadow rules matched, score reasons
     Column("decision", String(16), nullable=False),  # allow | step_up | review | decline
     Column("engine", String(16), nullable=False),  # ok | timeout | error (fallback applied)
     Column("elapsed_us", Integer, nullable=False),

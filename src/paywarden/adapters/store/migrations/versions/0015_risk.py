@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("model_version", sa.String(length=64), nullable=True),
         sa.Column("score", sa.Float(), nullable=True),
         sa.Column("reasons", sa.Text(), nullable=False),
-        sa.Column("shadow", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("decision", sa.String(length=16), nullable=False),
         sa.Column("engine", sa.String(length=16), nullable=False),
         sa.Column("elapsed_us", sa.Integer(), nullable=False),
