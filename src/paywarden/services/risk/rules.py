@@ -108,7 +108,7 @@ DAY_S = 86_400
 # The shipped first version, reviewed with the code: active from the start (a published
 # change to it goes through shadow and a second staff member, services/risk/store.py).
 BUILT_IN: Sequence[Rule] = (
-    _r("velocity_customer", "velocity_customer_1m >= 5", Decision.REVIEW, "velocity_customer"),
+    _r("velocity_customer", "velocity_customer_1m >= 10", Decision.REVIEW, "velocity_customer"),
     _r("velocity_payee", "velocity_payee_1h >= 10", Decision.REVIEW, "velocity_payee"),
     _r("takeover", f"new_device and payee_age_s < {DAY_S} and amount_ratio_90d >= 3",
        Decision.REVIEW, "takeover_pattern"),
