@@ -66,13 +66,6 @@ class Features(Mapping[str, Value]):
     def __hash__(self) -> int:
         return hash(self.canonical())
 
-    def merged(self, more: Mapping[str, Any]) -> Features:
-        """These features and ``more``; a name given twice is a provider bug."""
-        clash = set(self._values) & set(more)
-        if clash:
-            raise DomainError("risk_feature_invalid", f"features given twice: {sorted(clash)}")
-        return Features({**self._values, **more})
-
     def canonical(self) -> str:
         return json.dumps(self._values, sort_keys=True, separators=(",", ":"),
                           ensure_ascii=True, allow_nan=False)

@@ -30,8 +30,16 @@ from sqlalchemy import insert
 from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.schema import risk_decisions, risk_events
-from ...domain.errors import InvariantViolation
-from ...domain.risk import Decision, Features, Proposal, Thresholds, Verdict, combine
+from ...domain.errors import DomainError, InvariantViolation
+from ...domain.risk import (
+    Decision,
+    Features,
+    Proposal,
+    Thresholds,
+    Value,
+    Verdict,
+    combine,
+)
 from .. import audit
 from ..banking.movements import Movement
 from ..banking.screening import Decision as BankDecision
@@ -158,9 +166,14 @@ class RiskEngine:
         compiled = self.rules.compiled()
         with self._database.engine.connect() as conn:
             ctx = Context(conn, subject, now)
-            features = Features()
+            values: dict[str, Value] = {}
             for provider in self.providers:
-                features = features.merged(provider.compute(ctx))
+                given = provider.compute(ctx)
+                if values.keys() & given.keys():
+                    raise DomainError("risk_feature_invalid", "features given twice: "
+                                      f"{sorted(values.keys() & given.keys())}")
+                values.update(given)
+            features = Features(values)
         proposals, shadow = compiled.evaluate(features)
         score = self.scorer.score(features)
         verdict = verdict_of(features, proposals, score, thresholds=self.thresholds,
