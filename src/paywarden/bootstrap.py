@@ -43,6 +43,7 @@ from .services.merchants import Merchants, Nonces, SignatureVerifier
 from .services.payments import Payments
 from .services.ratelimit import MEMORY_URI, RateLimits
 from .services.registry import Registry
+from .services.risk import Decisions, RiskEngine
 from .services.risk.breakers import Breakers
 from .services.risk.sanctions import Sanctions
 from .services.webhooks import Dispatcher, Policy, Webhooks
@@ -83,6 +84,8 @@ class Platform:
     safeguarding: Safeguarding  # the e-money safeguarding reconciliation
     sanctions: Sanctions  # sanctions screening (services/risk/sanctions.py, decision 0032)
     breakers: Breakers  # circuit breakers (services/risk/breakers.py, decision 0032)
+    risk: RiskEngine  # screens every banking movement (services/risk, decision 0030)
+    risk_decisions: Decisions  # reading and re-running recorded decisions
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -131,6 +134,7 @@ class Platform:
             self._background.stop()
             self._background = None
         self.payments.stop()
+        self.risk.close()
         self.engine.stop()
         self.database.dispose()
 
@@ -170,6 +174,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                       bank=banking.accounts.bank,
                       issuer=settings.public_url, rp_id=settings.webauthn_rp_id)
     alerts = Alerts(database, clock=clock, mailer=alert_mailer(settings))
+    risk = build_risk(settings, database=database, clock=clock)
+    banking.movements.screening = risk  # every banking movement is screened
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -203,7 +209,23 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                       region=settings.registry_region or settings.bank_country,
                                       request_ttl_s=settings.registry_request_ttl_s,
                                       appeal_deadline_s=settings.registry_appeal_deadline_s,
-                                      feed_entries_max=settings.registry_feed_entries_max))
+                                      feed_entries_max=settings.registry_feed_entries_max),
+                    risk=risk, risk_decisions=Decisions(database, clock=clock, engine=risk))
+
+
+def build_risk(settings: Settings, *, database: Database, clock: Clock) -> RiskEngine:
+    """The engine with the built-in feature providers; the registry, sanctions, breakers
+    and the model add providers (and a scorer) here."""
+    from .services.risk import RuleStore, built_in, catalogue
+
+    providers = built_in(
+        key=local_secrets.load_or_create(settings.data_dir / "keys" / "risk.key"),
+        new_origin_s=settings.risk_new_origin_s, floor_minor=settings.risk_amount_floor_minor)
+    rules = RuleStore(database, clock=clock, catalogue=catalogue(providers),
+                      cache_s=settings.risk_rules_cache_s)
+    return RiskEngine(database, clock=clock, rules=rules, providers=providers,
+                      deadline_ms=settings.risk_deadline_ms,
+                      workers_max=settings.risk_workers_max)
 
 
 def build_banking(settings: Settings, *, database: Database, clock: Clock,

@@ -29,6 +29,7 @@ from . import (
     payment_routes,
     problems,
     registry_routes,
+    risk_routes,
     session_routes,
     signed,
     signin_routes,
@@ -82,6 +83,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(alert_routes.router)
     app.include_router(breaker_routes.router)
     app.include_router(registry_routes.router)
+    app.include_router(risk_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

@@ -435,6 +435,22 @@ class Registry(ProblemCode):
     FEED_REPLAYED = "registry_feed_replayed", 409, "The feed was imported already"
     FEED_GAP = "registry_feed_gap", 409, "The feed skips a sequence number"
 
+
+class Risk(ProblemCode):
+    """Risk screening: rules, rule requests, decisions (services/risk, decision 0030)."""
+
+    RISK_RULE_INVALID = "risk_rule_invalid", 422, "The rule is invalid"
+    RISK_RULE_NOT_SHADOW = ("risk_rule_not_shadow", 409,
+                            "A new or changed rule starts in shadow")
+    RISK_FOUR_EYES = "risk_four_eyes", 403, "A second staff member must approve"
+    RISK_REQUEST_DECIDED = "risk_request_decided", 409, "The request was decided already"
+    RISK_REQUEST_STALE = "risk_request_stale", 409, "The rules changed since the request"
+    RISK_RERUN_FALLBACK = ("risk_rerun_fallback", 409,
+                           "The decision was a fallback: nothing to re-run")
+    RISK_FEATURE_INVALID = "risk_feature_invalid", 422, "A feature is invalid"
+    RISK_THRESHOLDS_INVALID = "risk_thresholds_invalid", 422, "The thresholds are invalid"
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -445,6 +461,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     BankJobs,
     RiskControls,
     Registry,
+    Risk,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -1,0 +1,137 @@
+"""Risk screening benchmark: ``python bench/risk.py [--quick] [--database URL]``.
+
+Measures ``RiskEngine.decide`` — the banking hook's whole cost: the worker hand-off under
+the deadline, every built-in feature (velocity over ``risk_events``, origins, payee,
+amount history, account age), the rule set, and the recording (decision row, velocity
+events, audit leaf) — one screening after another from one caller, on a database seeded
+with customers, their sign-in origins, payees and 90 days of history.
+
+Prints one JSON object (the last line of stdout): wall-clock ``screen_p50_ms``,
+``screen_p99_ms``, ``screen_p100_ms``, ``screens_s``, and ``cpu_ms_per_screen`` (process
+CPU time, every thread, divided by the screenings: the figure to compare on a loaded
+machine). The quality fields (``precision``, ``recall``, ``auc``,
+``false_positive_rate``, ``dataset``) belong to the learned model and are null until it
+exists (``note``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from ...adapters.clock import FakeClock
+from ...adapters.store import Database, open_database
+from ...adapters.store.schema import bank_payees, bank_transfers, sign_in_origins, users
+from ...bootstrap import build
+from ...services.risk import Subject
+from ...settings import Settings
+
+NS = 1_000_000_000
+DAY_NS = 86_400 * NS
+START_NS = 1_800_000_000 * NS
+KINDS = ("internal", "external", "own", "withdrawal", "top_up")
+
+
+def _seed(database: Database, customers: int, history: int, rng: random.Random) -> None:
+    now = START_NS
+    with database.engine.begin() as conn:
+        for c in range(customers):
+            user, account = f"usr_b{c:015d}", f"acc_b{c:015d}"
+            conn.execute(insert(users).values(
+                id=user, kind="customer", username_index=f"bench{c:059d}", roles="customer",
+                status="active", failed_signins=0,
+                created_at=now - rng.randint(2, 900) * DAY_NS))
+            conn.execute(insert(sign_in_origins), [
+                {"user_id": user, "kind": kind, "digest": f"{kind[0]}{c:063d}",
+                 "first_seen_at": now - 30 * DAY_NS, "last_seen_at": now - DAY_NS}
+                for kind in ("device", "address")])
+            conn.execute(insert(bank_payees), [
+                {"id": f"pye_b{c:011d}{p}", "user_id": user, "name": "Payee",
+                 "iban": f"NL{p:02d}PAYW{c:010d}", "cop": "match", "evidence_id": "evd_b",
+                 "cooling_until": now - 20 * DAY_NS, "created_at": now - 21 * DAY_NS}
+                for p in range(3)])
+            conn.execute(insert(bank_transfers), [
+                {"id": f"bt-{c}-{h}", "kind": "internal", "user_id": user,
+                 "from_account": account, "to_account": None, "counterparty_iban": None,
+                 "counterparty_name": None, "amount": rng.randint(5_00, 200_00),
+                 "currency": "EUR", "reference": "", "state": "posted", "reason": None,
+                 "created_at": now - rng.randint(1, 89) * DAY_NS,
+                 "updated_at": now} for h in range(history)])
+
+
+def _subject(i: int, customers: int, rng: random.Random) -> Subject:
+    c = rng.randrange(customers)
+    kind = KINDS[i % len(KINDS)]
+    return Subject(f"bank.{kind}", f"bench-{i}", kind, f"usr_b{c:015d}",
+                   rng.randint(1_00, 2_000_00), "EUR", account_id=f"acc_b{c:015d}",
+                   counterparty=f"NL{rng.randrange(4):02d}PAYW{c:010d}")
+
+
+def run(url: str | None, *, screens: int, customers: int, history: int,
+        data_dir: Path) -> dict[str, Any]:
+    url = url or f"sqlite:///{data_dir / 'risk.db'}"
+    database = open_database(url)
+    database.migrate()
+    clock = FakeClock(START_NS)
+    platform = build(Settings(database_url=url, data_dir=data_dir), clock=clock,
+                     database=database)
+    rng = random.Random(12)
+    _seed(database, customers, history, rng)
+    risk = platform.risk
+    try:
+        for i in range(min(200, screens)):  # warm: the rule set, prepared statements
+            risk.decide(_subject(-i - 1, customers, rng))
+        times_ns: list[int] = []
+        decisions: dict[str, int] = {}
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for i in range(screens):
+            clock.advance(ns=50_000_000)  # 20 screenings a simulated second
+            t0 = time.perf_counter_ns()
+            done = risk.decide(_subject(i, customers, rng))
+            times_ns.append(time.perf_counter_ns() - t0)
+            decisions[str(done.verdict.decision)] = decisions.get(
+                str(done.verdict.decision), 0) + 1
+        wall = time.perf_counter() - wall0
+        cpu = time.process_time() - cpu0
+    finally:
+        platform.stop()
+    times_ns.sort()
+
+    def pct(p: float) -> float:
+        return round(times_ns[min(len(times_ns) - 1, int(p * len(times_ns)))] / 1e6, 3)
+
+    return {"screen_p50_ms": pct(0.50), "screen_p99_ms": pct(0.99),
+            "screen_p100_ms": round(times_ns[-1] / 1e6, 3),
+            "screens_s": round(screens / wall, 1),
+            "cpu_ms_per_screen": round(cpu * 1000 / screens, 3),
+            "screen_mean_ms": round(statistics.fmean(times_ns) / 1e6, 3),
+            "screens": screens, "customers": customers, "decisions": decisions,
+            "database": url.split(":", 1)[0],
+            "precision": None, "recall": None, "auc": None, "false_positive_rate": None,
+            "dataset": None,
+            "note": "quality fields are the learned model's (issue 12), null until it exists"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/risk.py", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="500 screenings")
+    parser.add_argument("--screens", type=int, default=5_000)
+    parser.add_argument("--customers", type=int, default=500)
+    parser.add_argument("--history", type=int, default=20)
+    parser.add_argument("--database", default=None, help="a database URL (default: a "
+                        "fresh SQLite file); PostgreSQL: a database of your own")
+    args = parser.parse_args(argv)
+    screens = 500 if args.quick else args.screens
+    with tempfile.TemporaryDirectory(prefix="paywarden-risk-bench-") as tmp:
+        result = run(args.database, screens=screens, customers=args.customers,
+                     history=args.history, data_dir=Path(tmp))
+    print(json.dumps(result, sort_keys=True))
+    return 0

@@ -43,7 +43,7 @@ class Resource(StrEnum):
     AUDIT = "audit"
     SETTINGS = "settings"
     ALERTS = "alerts"  # staff alerts: read them, acknowledge (modify) them
-    RISK = "risk"  # risk controls: circuit breakers (read; modify: reset requests, approvals)
+    RISK = "risk"  # risk decisions (read, re-run: modify), rules; circuit breakers
     REGISTRY = "registry"  # credit registry entries and requests: ask (write), approve (modify)
     REGISTRY_SUBJECTS = "registry_subjects"  # a subject's entries without evidence; appeals
 

@@ -43,6 +43,7 @@ from .registry import (
     registry_sources,
 )
 from .requests import idempotency_keys, request_nonces
+from .risk import risk_decisions, risk_events, risk_rule_requests, risk_rule_sets
 from .risk_controls import (
     risk_breaker_counts,
     risk_breaker_resets,
@@ -96,6 +97,10 @@ __all__ = [
     "risk_breaker_counts",
     "risk_breaker_resets",
     "risk_breakers",
+    "risk_decisions",
+    "risk_events",
+    "risk_rule_requests",
+    "risk_rule_sets",
     "sanctions_entities",
     "sanctions_lists",
     "sanctions_reviews",

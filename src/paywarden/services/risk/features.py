@@ -1,0 +1,209 @@
+"""Features, computed on one connection within the screening's deadline.
+
+A :class:`FeatureProvider` declares the features it gives (name → ``number``, ``boolean``
+or ``string``: the rules are compiled against these declarations) and computes them for
+a :class:`Subject`. The engine runs its providers in order on one read connection; a
+provider may leave notes for later ones in ``Context.notes`` (the origins provider leaves
+the device and address digests the velocity provider counts). The credit registry,
+sanctions, circuit breakers and the learned score plug in as more providers.
+
+Velocity is a range count over ``risk_events`` — one row per key per screening, written
+with the decision — in one query for every key and both windows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from sqlalchemy import Connection, and_, case, func, select
+
+from ...adapters.store.schema import (
+    bank_payees,
+    bank_transfers,
+    risk_events,
+    sign_in_origins,
+    users,
+)
+from ...domain.risk import Value
+
+NS = 1_000_000_000
+MINUTE_NS, HOUR_NS, DAY_NS = 60 * NS, 3600 * NS, 86_400 * NS
+HISTORY_DAYS = 90
+HISTORY_ROWS_MAX = 200  # the median of the last 200 movements in 90 days
+VELOCITY_KEYS = ("customer", "account", "payee", "device", "address", "merchant")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What is screened, in terms that are not banking's or payments' own."""
+
+    operation: str  # bank.internal, bank.external, payment.pay …
+    object_id: str  # the movement's or payment's id
+    kind: str  # the movement kind: what the fallback is chosen by
+    user_id: str | None
+    amount_minor: int
+    currency: str
+    account_id: str | None = None  # the account money leaves
+    counterparty: str | None = None  # the payee's IBAN
+    merchant_id: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return self.user_id or self.merchant_id or "-"
+
+
+@dataclass
+class Context:
+    conn: Connection
+    subject: Subject
+    now_ns: int
+    notes: dict[str, Any] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)  # velocity keys this screening counts in
+
+
+class FeatureProvider(Protocol):
+    @property
+    def provides(self) -> Mapping[str, str]:
+        """The features given: name → ``number``, ``boolean`` or ``string``."""
+
+
+    def compute(self, ctx: Context) -> Mapping[str, Value]: ...
+
+
+def catalogue(providers: Sequence[FeatureProvider]) -> dict[str, str]:
+    every: dict[str, str] = {}
+    for p in providers:
+        every.update(p.provides)
+    return every
+
+
+class Basics:
+    provides: ClassVar[Mapping[str, str]] = {"amount_minor": "number", "kind": "string", "hour_utc": "number",
+                "account_age_s": "number"}
+
+    def compute(self, ctx: Context) -> Mapping[str, Value]:
+        s = ctx.subject
+        created = None if s.user_id is None else ctx.conn.execute(
+            select(users.c.created_at).where(users.c.id == s.user_id)).scalar()
+        age = (ctx.now_ns - created) // NS if created is not None else 0
+        return {"amount_minor": s.amount_minor, "kind": s.kind,
+                "hour_utc": (ctx.now_ns // HOUR_NS) % 24, "account_age_s": max(age, 0)}
+
+
+class Origins:
+    """A device or address first seen within ``new_s``, when the user had others before:
+    someone signed in from somewhere new (the latest origin is the session's)."""
+
+    provides: ClassVar[Mapping[str, str]] = {"new_device": "boolean", "new_address": "boolean"}
+
+    def __init__(self, *, new_s: int) -> None:
+        self._new_ns = new_s * NS
+
+    def compute(self, ctx: Context) -> Mapping[str, Value]:
+        out: dict[str, Value] = {"new_device": False, "new_address": False}
+        if ctx.subject.user_id is None:
+            return out
+        rows = ctx.conn.execute(select(
+            sign_in_origins.c.kind, sign_in_origins.c.digest, sign_in_origins.c.first_seen_at,
+            sign_in_origins.c.last_seen_at).where(
+            sign_in_origins.c.user_id == ctx.subject.user_id)).all()
+        for kind in ("device", "address"):
+            mine = [r for r in rows if r[0] == kind]
+            if not mine:
+                continue
+            latest = max(mine, key=lambda r: r[3])
+            ctx.notes[kind] = latest[1]
+            older = any(r[2] < latest[2] for r in mine)
+            out[f"new_{kind}"] = older and ctx.now_ns - latest[2] < self._new_ns
+        return out
+
+
+class Velocity:
+    """Screenings per key in the last minute and hour (``velocity_<key>_1m`` / ``_1h``).
+
+    The payee is counted under a keyed digest of its IBAN, so the table names no IBAN."""
+
+    provides: ClassVar[Mapping[str, str]] = {f"velocity_{k}_{w}": "number" for k in VELOCITY_KEYS for w in ("1m", "1h")}
+
+    def __init__(self, *, key: bytes) -> None:
+        self._key = key
+
+    def digest(self, value: str) -> str:
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def compute(self, ctx: Context) -> Mapping[str, Value]:
+        s = ctx.subject
+        named = {"customer": s.user_id, "account": s.account_id,
+                 "payee": self.digest(s.counterparty) if s.counterparty else None,
+                 "device": ctx.notes.get("device"), "address": ctx.notes.get("address"),
+                 "merchant": s.merchant_id}
+        keys = {f"{k}:{v}"[:80]: k for k, v in named.items() if v}
+        ctx.keys.extend(keys)
+        out: dict[str, Value] = {name: 0 for name in self.provides}
+        if not keys:
+            return out
+        minute = ctx.now_ns - MINUTE_NS
+        rows = ctx.conn.execute(select(
+            risk_events.c.key, func.sum(case((risk_events.c.at >= minute, 1), else_=0)),
+            func.count()).where(and_(risk_events.c.key.in_(list(keys)),
+                                     risk_events.c.at >= ctx.now_ns - HOUR_NS)).group_by(
+            risk_events.c.key)).all()
+        for key, in_minute, in_hour in rows:
+            out[f"velocity_{keys[key]}_1m"] = int(in_minute or 0)
+            out[f"velocity_{keys[key]}_1h"] = int(in_hour)
+        return out
+
+
+class AmountHistory:
+    """The amount against the customer's own: the median of what left the account in the
+    last 90 days, never below ``floor_minor`` (no history is not a licence)."""
+
+    provides: ClassVar[Mapping[str, str]] = {"history_n_90d": "number", "median_90d_minor": "number",
+                "amount_ratio_90d": "number"}
+
+    def __init__(self, *, floor_minor: int) -> None:
+        self._floor = floor_minor
+
+    def compute(self, ctx: Context) -> Mapping[str, Value]:
+        s = ctx.subject
+        amounts: list[int] = []
+        if s.account_id is not None:
+            amounts = list(ctx.conn.execute(select(bank_transfers.c.amount).where(
+                bank_transfers.c.from_account == s.account_id,
+                bank_transfers.c.created_at >= ctx.now_ns - HISTORY_DAYS * DAY_NS).order_by(
+                bank_transfers.c.created_at.desc()).limit(HISTORY_ROWS_MAX)).scalars())
+        median = int(statistics.median(amounts)) if amounts else 0
+        return {"history_n_90d": len(amounts), "median_90d_minor": median,
+                "amount_ratio_90d": s.amount_minor / max(median, self._floor)}
+
+
+class Payee:
+    """Is the counterparty a payee the customer confirmed, since when, still cooling off?"""
+
+    provides: ClassVar[Mapping[str, str]] = {"payee_known": "boolean", "payee_age_s": "number", "payee_cooling": "boolean"}
+
+    def compute(self, ctx: Context) -> Mapping[str, Value]:
+        s = ctx.subject
+        out: dict[str, Value] = {"payee_known": False, "payee_age_s": 0,
+                                 "payee_cooling": False}
+        if s.user_id is None or s.counterparty is None:
+            return out
+        row = ctx.conn.execute(select(bank_payees.c.created_at, bank_payees.c.cooling_until)
+                               .where(bank_payees.c.user_id == s.user_id,
+                                      bank_payees.c.iban == s.counterparty,
+                                      bank_payees.c.deleted_at.is_(None))
+                               .order_by(bank_payees.c.created_at).limit(1)).first()
+        if row is not None:
+            out = {"payee_known": True, "payee_age_s": (ctx.now_ns - row[0]) // NS,
+                   "payee_cooling": row[1] > ctx.now_ns}
+        return out
+
+
+def built_in(*, key: bytes, new_origin_s: int, floor_minor: int) -> list[FeatureProvider]:
+    return [Basics(), Origins(new_s=new_origin_s), Velocity(key=key), Payee(),
+            AmountHistory(floor_minor=floor_minor)]
