@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from ..text import Prose
+from . import Strict
 
 
 class ResetRequestOut(BaseModel):
@@ -40,8 +43,6 @@ class BreakersOut(BaseModel):
     data: list[BreakerOut]
 
 
-class ResetRequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=1, max_length=500,
+class ResetRequestIn(Strict):
+    reason: Prose = Field(min_length=1, max_length=500,
                         examples=["issuer outage explained the declines"])
