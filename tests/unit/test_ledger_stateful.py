@@ -56,10 +56,10 @@ ID_LENGTH_MAX = 64
 # Late enough that the longest timeout runs past AMOUNT_MAX (overflows_timeout).
 T0 = 7_100_000_000 * NS_PER_S
 
-# The failures a retry could otherwise turn into a success, which the ledger records.
+# The failures a retry could otherwise turn into another answer, which the ledger records.
 RECORDED = {R.DEBIT_ACCOUNT_NOT_FOUND, R.CREDIT_ACCOUNT_NOT_FOUND, R.PENDING_NOT_FOUND,
             R.ACCOUNT_CLOSED, R.EXCEEDS_CREDITS, R.EXCEEDS_DEBITS, R.OVERFLOWS_DEBITS,
-            R.OVERFLOWS_CREDITS}  # fmt: skip
+            R.OVERFLOWS_CREDITS, R.OVERFLOWS_TIMEOUT}  # fmt: skip
 
 # id -> (ledger, flags). Account 5 and 14 are closed from the start.
 ACCOUNTS = {
