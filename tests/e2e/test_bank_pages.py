@@ -7,7 +7,6 @@ the API: the money moved, or on a refusal nothing moved.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from playwright.sync_api import expect
 
 from paywarden.bootstrap import build
 from paywarden.settings import Settings
-from tests.conftest import BACKENDS, _drop_pg_database, _fresh_pg_database
+from tests.conftest import BACKENDS
 from tests.support.bank_browser import (
     PHRASE,
     accounts,
@@ -32,9 +31,8 @@ from tests.support.bank_browser import (
 )
 from tests.support.browser import VirtualAuthenticator
 
-from .server import free_port, paywarden, serving
+from .bank_site import Site, bank_site
 
-Site = tuple[str, dict[str, str]]
 DECLINED_CARD = "4000000000000002"  # the simulated issuer: insufficient funds
 
 
@@ -42,24 +40,8 @@ DECLINED_CARD = "4000000000000002"  # the simulated issuer: insufficient funds
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[Site]:
     """One server per backend for the module (each test signs up its own customer)."""
-    data = tmp_path_factory.mktemp(f"bank-{request.param}")
-    pg_name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{data}/paywarden.db"
-    else:
-        url, pg_name = _fresh_pg_database()
-    port = free_port()
-    env = {**os.environ, "PAYWARDEN_DATABASE_URL": url,
-           "PAYWARDEN_DATA_DIR": str(data), "PAYWARDEN_LOG_JSON": "true",
-           "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
-           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost"}
-    try:
-        paywarden(env, "init")
-        with serving(env, port, data / "server.log"):
-            yield f"http://localhost:{port}", env
-    finally:
-        if pg_name is not None:
-            _drop_pg_database(pg_name)
+    with bank_site(request.param, tmp_path_factory.mktemp(f"bank-{request.param}")) as site:
+        yield site
 
 
 def open_account(page: Any, product: str, name: str, currency: str = "EUR") -> None:

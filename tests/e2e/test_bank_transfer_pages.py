@@ -11,7 +11,6 @@ through the API: on every refusal, nothing moved.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from playwright.sync_api import expect
 
 from paywarden.bootstrap import build
 from paywarden.settings import Settings
-from tests.conftest import BACKENDS, _drop_pg_database, _fresh_pg_database
+from tests.conftest import BACKENDS
 from tests.support.bank_browser import (
     accounts,
     api_in_page,
@@ -36,9 +35,8 @@ from tests.support.bank_browser import (
 )
 from tests.support.browser import VirtualAuthenticator, add_virtual_authenticator
 
-from .server import free_port, paywarden, serving
+from .bank_site import Site, bank_site
 
-Site = tuple[str, dict[str, str]]
 COOLING_OFF_S = 6  # long enough to be refused while cooling on a slow machine
 RAISE_DELAY_S = 3
 ELSEWHERE = "DE89370400440532013000"  # a valid IBAN at another bank
@@ -49,27 +47,11 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
          ) -> Iterator[Site]:
     """One server per backend for the module, with short cooling-off and raise delays and
     standing orders run every second."""
-    data = tmp_path_factory.mktemp(f"transfers-{request.param}")
-    pg_name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{data}/paywarden.db"
-    else:
-        url, pg_name = _fresh_pg_database()
-    port = free_port()
-    env = {**os.environ, "PAYWARDEN_DATABASE_URL": url,
-           "PAYWARDEN_DATA_DIR": str(data), "PAYWARDEN_LOG_JSON": "true",
-           "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
-           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost",
-           "PAYWARDEN_PAYEE_COOLING_OFF_S": str(COOLING_OFF_S),
-           "PAYWARDEN_LIMIT_RAISE_DELAY_S": str(RAISE_DELAY_S),
-           "PAYWARDEN_STANDING_ORDER_INTERVAL_S": "1"}
-    try:
-        paywarden(env, "init")
-        with serving(env, port, data / "server.log"):
-            yield f"http://localhost:{port}", env
-    finally:
-        if pg_name is not None:
-            _drop_pg_database(pg_name)
+    with bank_site(request.param, tmp_path_factory.mktemp(f"transfers-{request.param}"),
+                   payee_cooling_off_s=str(COOLING_OFF_S),
+                   limit_raise_delay_s=str(RAISE_DELAY_S),
+                   standing_order_interval_s="1") as site:
+        yield site
 
 
 # --- helpers ---------------------------------------------------------------------------

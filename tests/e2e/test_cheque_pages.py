@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 from playwright.sync_api import expect
 
-from tests.conftest import BACKENDS, _drop_pg_database, _fresh_pg_database
+from tests.conftest import BACKENDS
 from tests.support.bank_browser import (
     accounts,
     api_in_page,
@@ -34,9 +33,8 @@ from tests.support.bank_browser import (
 )
 from tests.support.browser import VirtualAuthenticator, add_virtual_authenticator
 
-from .server import free_port, paywarden, serving
+from .bank_site import Site, bank_site
 
-Site = tuple[str, dict[str, str]]
 CHEQUE_PAGE = re.compile(r".*/bank/cheques/(chq_[0-9a-f]{24})\?done=written$")
 
 
@@ -44,24 +42,8 @@ CHEQUE_PAGE = re.compile(r".*/bank/cheques/(chq_[0-9a-f]{24})\?done=written$")
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[Site]:
     """One server per backend for the module (each test signs up its own customers)."""
-    data = tmp_path_factory.mktemp(f"cheques-{request.param}")
-    pg_name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{data}/paywarden.db"
-    else:
-        url, pg_name = _fresh_pg_database()
-    port = free_port()
-    env = {**os.environ, "PAYWARDEN_DATABASE_URL": url,
-           "PAYWARDEN_DATA_DIR": str(data), "PAYWARDEN_LOG_JSON": "true",
-           "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
-           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost"}
-    try:
-        paywarden(env, "init")
-        with serving(env, port, data / "server.log"):
-            yield f"http://localhost:{port}", env
-    finally:
-        if pg_name is not None:
-            _drop_pg_database(pg_name)
+    with bank_site(request.param, tmp_path_factory.mktemp(f"cheques-{request.param}")) as site:
+        yield site
 
 
 @pytest.fixture
