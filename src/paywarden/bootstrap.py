@@ -174,7 +174,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
                       bank=banking.accounts.bank,
                       issuer=settings.public_url, rp_id=settings.webauthn_rp_id)
     alerts = Alerts(database, clock=clock, mailer=alert_mailer(settings))
-    risk = build_risk(settings, database=database, clock=clock)
+    risk = build_risk(settings, database=database, clock=clock, writer=writer)
     banking.movements.screening = risk  # every banking movement is screened
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
@@ -213,7 +213,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     risk=risk, risk_decisions=Decisions(database, clock=clock, engine=risk))
 
 
-def build_risk(settings: Settings, *, database: Database, clock: Clock) -> RiskEngine:
+def build_risk(settings: Settings, *, database: Database, clock: Clock,
+               writer: GroupWriter) -> RiskEngine:
     """The engine with the built-in feature providers; the registry, sanctions, breakers
     and the model add providers (and a scorer) here."""
     from .services.risk import RuleStore, built_in, catalogue
@@ -223,9 +224,8 @@ def build_risk(settings: Settings, *, database: Database, clock: Clock) -> RiskE
         new_origin_s=settings.risk_new_origin_s, floor_minor=settings.risk_amount_floor_minor)
     rules = RuleStore(database, clock=clock, catalogue=catalogue(providers),
                       cache_s=settings.risk_rules_cache_s)
-    return RiskEngine(database, clock=clock, rules=rules, providers=providers,
-                      deadline_ms=settings.risk_deadline_ms,
-                      workers_max=settings.risk_workers_max)
+    return RiskEngine(database, clock=clock, writer=writer, rules=rules, providers=providers,
+                      deadline_ms=settings.risk_deadline_ms)
 
 
 def build_banking(settings: Settings, *, database: Database, clock: Clock,

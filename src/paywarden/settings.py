@@ -177,11 +177,9 @@ class Settings(BaseSettings):
         "(local tests only); otherwise refused, so a webhook cannot probe the platform's network")
 
     # Risk screening (issue 12, decision 0030)
-    risk_deadline_ms: int = Field(default=1_000, ge=1, le=5_000, description="How long a "
-                                  "movement waits for the risk engine before its kind's "
-                                  "written fallback applies (fail open or closed)")
-    risk_workers_max: int = Field(default=4, ge=1, le=64,
-                                  description="Threads computing screenings")
+    risk_deadline_ms: int = Field(default=1_000, ge=1, le=5_000, description="A screening "
+                                  "later than this gives way to its kind's written fallback "
+                                  "(fail open or closed); also the feature reads' timeout")
     risk_rules_cache_s: float = Field(default=5.0, ge=0, le=300, description="How long a "
                                       "process keeps the current rule set before re-reading")
     risk_new_origin_s: int = Field(default=24 * 3600, ge=60, le=90 * 24 * 3600,

@@ -167,6 +167,7 @@ def test_each_movement_kind_falls_back_as_written_when_the_engine_fails_or_is_la
     from ..support.merchants import platform_for
 
     platform = platform_for(database, clock, tmp_path, risk_deadline_ms=300)
+    platform.payments.writer.start()  # the write path the decision is recorded through
     try:
         platform.risk.rules.compiled()  # the first version written and compiled: warm
         platform.risk.providers.append(provider)
@@ -175,6 +176,7 @@ def test_each_movement_kind_falls_back_as_written_when_the_engine_fails_or_is_la
         assert (done.verdict.decision, done.engine) == (FALLBACKS[kind], engine)
         assert done.verdict.reasons == (f"risk_engine_{engine}",)
     finally:
+        platform.payments.writer.stop()
         platform.risk.close()
 
 

@@ -42,9 +42,9 @@ from ...domain.money import Money
 from .. import audit
 from ..ledger.accounts import AccountRef, new_account, platform_account
 from ..ledger.engine import NewAccount
-from ..writepath import Batch, GroupWriter
+from ..writepath import Batch, GroupWriter, Records, WriterStopped
 from .accounts import BankAccount, Product, State, get_account
-from .screening import AllowAll, Decision, Screening
+from .screening import AllowAll, Decision, Recording, Screening
 
 ID_CHARS_MAX = 60  # a ledger transfer id is the movement's id and a short suffix
 REFERENCE_CHARS_MAX = 140
@@ -159,6 +159,7 @@ class MovementUnit:
     reason: str | None = None
     precondition: Callable[[Connection], None] | None = None
     finish: Finish | None = None
+    record: Recording | None = None  # the screening's decision, committed with the money
     _result: MovementResult | None = field(default=None, init=False)
 
     @property
@@ -181,6 +182,8 @@ class MovementUnit:
         _check_accounts(batch.conn, m)
         if self.precondition is not None:
             self.precondition(batch.conn)
+        if self.record is not None:
+            self.record.write(batch)
         batch.post(self.chain)
         seen[m.id] = m
         now = batch.now_ns
@@ -293,12 +296,15 @@ class Movements:
             source = get_account(conn, movement.from_account) if movement.from_account else None
             target = get_account(conn, movement.to_account) if movement.to_account else None
         screen = self.screening.screen(movement) if source is not None else None
+        record = screen.record if screen is not None else None
         held = False
         reason = None
         if screen is not None and screen.decision is Decision.DECLINE:
+            self._write_alone(record)
             raise DomainError("movement_declined",
                               "this transfer was declined: " + ", ".join(screen.reasons))
         if screen is not None and screen.decision is Decision.STEP_UP and not stepped_up:
+            self._write_alone(record)
             raise DomainError("step_up_required", "confirm this transfer with your passkey")
         if screen is not None and screen.decision is Decision.HOLD:
             held, reason = True, ("review:" + ",".join(screen.reasons))[:64]
@@ -313,10 +319,19 @@ class Movements:
                                     "currency": movement.amount.currency,
                                     "from": movement.from_account, "to": movement.to_account,
                                     "state": str(state)})
-        result: MovementResult = self._writer.execute(MovementUnit(
-            movement, chain, [new_account(r) for r in refs], state, event, reason,
-            precondition, finish))
+        try:
+            result: MovementResult = self._writer.execute(MovementUnit(
+                movement, chain, [new_account(r) for r in refs], state, event, reason,
+                precondition, finish, record))
+        except DomainError as refused:  # the unit and its record were undone together
+            if record is not None and not isinstance(refused, WriterStopped):
+                self._write_alone(record)  # a refused attempt is still a decision
+            raise
         return result
+
+    def _write_alone(self, record: Recording | None) -> None:
+        if record is not None:
+            self._writer.execute(Records(record.write))
 
     def settle(self, movement_id: str, *, post: bool, reason: str | None = None,
                actor: str = audit.SYSTEM) -> MovementResult:

@@ -2,8 +2,13 @@
 
 ``allow`` lets the movement run; ``step_up`` asks for a fresh passkey assertion over it
 (refused unless the caller brought one); ``hold`` reserves the money as a pending ledger
-transfer that waits for review; ``decline`` refuses it with the reasons. The risk issue
-fills the hook with real rules; until then :class:`AllowAll` answers.
+transfer that waits for review; ``decline`` refuses it with the reasons. The risk
+engine (services/risk) fills the hook; :class:`AllowAll` answers in tests that want no
+screening.
+
+A screening that must be written (the risk engine's decision) hands back its
+``record``: the movement queues it in its own unit, so it commits with the money; a
+movement that is declined, asks for a step-up or is refused writes it on its own.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ..writepath import Batch
     from .movements import Movement
 
 
@@ -23,10 +29,16 @@ class Decision(enum.StrEnum):
     DECLINE = "decline"
 
 
+class Recording(Protocol):
+    def write(self, batch: Batch) -> None:
+        """Queue the screening's rows and audit entry in ``batch``."""
+
+
 @dataclass(frozen=True)
 class Screen:
     decision: Decision
     reasons: tuple[str, ...] = field(default=())
+    record: Recording | None = None
 
 
 ALLOWED = Screen(Decision.ALLOW)

@@ -1,16 +1,24 @@
 """The risk engine: the banking hook (``Screening``) and the payments path's screening.
 
-``decide(subject)`` computes the features (:mod:`.features`), evaluates the current rule
-set and the score, combines them (worst wins, domain/risk/verdict.py) and records the
-decision — a ``risk_decisions`` row, its velocity events and an audit leaf whose
-``after`` digest covers the row — in one transaction.
+``evaluate(subject)`` computes the features (:mod:`.features`), evaluates the current
+rule set and the score and combines them (worst wins, domain/risk/verdict.py) into a
+:class:`Pending` decision: its ``risk_decisions`` row, its velocity events and an audit
+entry whose ``after`` digest covers the row, not yet written. ``decide(subject)`` writes
+it as a unit of the group-commit write path (a ``Records`` unit) and waits for the
+commit. The banking hook does better: the decision rides in the movement's own unit, so
+it commits with the money and the movement waits for one commit, not two
+(``Screen.record``, services/banking/movements.py); a declined or refused movement's
+decision is written on its own.
 
-**The deadline.** Features, rules and score run on a small worker pool; the caller waits
-at most ``deadline_ms``. When the work raises or is late, the movement kind's written
-fallback (:data:`FALLBACKS`, decision 0030) is applied and recorded with ``engine`` =
-``error`` or ``timeout``; the late work's answer is dropped. Recording is not optional:
-if the decision cannot be written the screening raises and the movement does not run (a
-decision nobody can inspect is not a decision).
+**The deadline.** Features, rules and score run on the caller's thread. When the work
+raises, or finishes after ``deadline_ms``, the movement kind's written fallback
+(:data:`FALLBACKS`, decision 0030) is applied and recorded with ``engine`` = ``error`` or
+``timeout``; the late work's answer is dropped. What bounds the wait is the reads' own
+timeout (PostgreSQL ``statement_timeout`` = the deadline; SQLite readers never wait
+under WAL): a hand-off to a worker pool per screening cost more CPU than the features
+themselves and doubled the thread switches under load (decision 0030). Recording is not optional:
+if the decision cannot be written the movement does not run (a decision nobody can
+inspect is not a decision).
 """
 
 from __future__ import annotations
@@ -20,8 +28,6 @@ import logging
 import secrets
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +36,7 @@ from sqlalchemy import insert
 from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.schema import risk_decisions, risk_events
+from ...domain.audit.leaves import Event
 from ...domain.errors import DomainError, InvariantViolation
 from ...domain.risk import (
     Decision,
@@ -44,7 +51,9 @@ from .. import audit
 from ..banking.movements import Movement
 from ..banking.screening import Decision as BankDecision
 from ..banking.screening import Screen
+from ..writepath import Batch, GroupWriter, Records
 from .features import Context, FeatureProvider, Subject
+from .reads import Reads
 from .store import RuleStore
 
 log = logging.getLogger(__name__)
@@ -124,56 +133,84 @@ def verdict_of(features: Features, proposals: Sequence[Proposal], score: Score, 
                    rules_version=rules_version, model_version=model_version, shadow=shadow)
 
 
+INSERT_DECISION = insert(risk_decisions)
+INSERT_EVENT = insert(risk_events)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A decision made and not yet written: what ``write`` queues in a batch."""
+
+    recorded: Recorded
+    row: dict[str, object]
+    events: tuple[dict[str, object], ...]
+    entry: Event
+
+    def write(self, batch: Batch) -> None:
+        batch.later(INSERT_DECISION, self.row)
+        for event in self.events:
+            batch.later(INSERT_EVENT, event)
+        batch.audit(self.entry)
+
+
 class RiskEngine:
-    def __init__(self, database: Database, *, clock: Clock, rules: RuleStore,
+    def __init__(self, database: Database, *, clock: Clock, writer: GroupWriter,
+                 rules: RuleStore,
                  providers: Sequence[FeatureProvider], scorer: Scorer | None = None,
-                 thresholds: Thresholds | None = None, deadline_ms: int,
-                 workers_max: int = 4) -> None:
+                 thresholds: Thresholds | None = None, deadline_ms: int) -> None:
         self._database = database
         self._clock = clock
+        self._writer = writer
         self.rules = rules
         self.providers = list(providers)
         self.scorer: Scorer = scorer or NoModel()
         self.thresholds = thresholds or Thresholds()
-        self._deadline_s = deadline_ms / 1000
-        self._pool = ThreadPoolExecutor(max_workers=workers_max,
-                                        thread_name_prefix="risk")
+        self._deadline_ns = deadline_ms * 1_000_000
+        self._reads = Reads(database, deadline_ms=deadline_ms)
 
     def screen(self, movement: Movement) -> Screen:
-        """The banking hook: review is a hold."""
-        done = self.decide(subject_of(movement))
-        return Screen(_BANK[done.verdict.decision], done.verdict.reasons)
+        """The banking hook: review is a hold; the decision is written by the movement."""
+        pending = self.evaluate(subject_of(movement))
+        verdict = pending.recorded.verdict
+        return Screen(_BANK[verdict.decision], verdict.reasons, record=pending)
 
     def decide(self, subject: Subject, *, actor: str | None = None) -> Recorded:
+        """Evaluate and write the decision; the answer once it has committed."""
+        pending = self.evaluate(subject, actor=actor)
+        self._writer.execute(Records(pending.write))
+        return pending.recorded
+
+    def evaluate(self, subject: Subject, *, actor: str | None = None) -> Pending:
         started = time.perf_counter_ns()
         now = self._clock.now_ns()
-        future = self._pool.submit(self._work, subject, now)
         engine = "ok"
         try:
-            work = future.result(timeout=self._deadline_s)
+            work = self._work(subject, now)
         except InvariantViolation:
             raise
-        except FutureTimeout:
-            future.cancel()
-            engine, work = "timeout", self._fallback(subject, "risk_engine_timeout")
         except Exception:
             log.exception("risk engine failed on %s", subject.operation)
             engine, work = "error", self._fallback(subject, "risk_engine_error")
+        if engine == "ok" and time.perf_counter_ns() - started > self._deadline_ns:
+            engine, work = "timeout", self._fallback(subject, "risk_engine_timeout")
         elapsed_us = (time.perf_counter_ns() - started) // 1000
-        return self._record(subject, work, engine, now, elapsed_us, actor)
+        return self._pending(subject, work, engine, now, elapsed_us, actor)
 
     def _work(self, subject: Subject, now: int) -> _Work:
         compiled = self.rules.compiled()
-        with self._database.engine.connect() as conn:
-            ctx = Context(conn, subject, now)
-            values: dict[str, Value] = {}
-            for provider in self.providers:
-                given = provider.compute(ctx)
-                if values.keys() & given.keys():
-                    raise DomainError("risk_feature_invalid", "features given twice: "
-                                      f"{sorted(values.keys() & given.keys())}")
-                values.update(given)
+        ctx = Context(self._reads, subject, now, self._database)
+        try:
+            with self._reads.lent():
+                values: dict[str, Value] = {}
+                for provider in self.providers:
+                    given = provider.compute(ctx)
+                    if values.keys() & given.keys():
+                        raise DomainError("risk_feature_invalid", "features given twice: "
+                                          f"{sorted(values.keys() & given.keys())}")
+                    values.update(given)
             features = Features(values)
+        finally:
+            ctx.close()
         proposals, shadow = compiled.evaluate(features)
         score = self.scorer.score(features)
         verdict = verdict_of(features, proposals, score, thresholds=self.thresholds,
@@ -187,37 +224,33 @@ class RiskEngine:
         return _Work(verdict, Features({"amount_minor": subject.amount_minor,
                                         "kind": subject.kind}), keys, ())
 
-    def _record(self, subject: Subject, work: _Work, engine: str, now: int,
-                elapsed_us: int, actor: str | None) -> Recorded:
+    def _pending(self, subject: Subject, work: _Work, engine: str, now: int,
+                 elapsed_us: int, actor: str | None) -> Pending:
         v = work.verdict
         made = Recorded("rsk_" + secrets.token_hex(12), v, work.features, engine)
-        row = {"id": made.id, "subject": subject.subject[:32],
-               "operation": subject.operation[:64], "object_id": subject.object_id[:64],
-               "features": work.features.canonical(), "rules_version": v.rules_version,
-               "model_version": v.model_version, "score": v.score,
-               "reasons": json.dumps(list(v.reasons)),
-               "detail": json.dumps({"shadow": list(v.shadow),
-                                     "score_reasons": list(work.score_reasons)},
-                                    sort_keys=True),
-               "decision": str(v.decision), "engine": engine,
-               "elapsed_us": min(elapsed_us, 2**31 - 1), "at": now}
-        with self._database.engine.begin() as conn:
-            conn.execute(insert(risk_decisions), row)
-            if work.keys:
-                conn.execute(insert(risk_events), [
-                    {"key": k, "decision_id": made.id, "at": now,
-                     "amount": subject.amount_minor} for k in work.keys])
-            audit.record(conn, at_ns=now, actor=actor or subject.user_id or audit.SYSTEM,
-                         action="risk.decision", object_id=made.id,
-                         detail={"operation": row["operation"], "object": row["object_id"],
-                                 "decision": row["decision"], "engine": engine,
-                                 "rules_version": v.rules_version,
-                                 "model_version": v.model_version},
-                         after={k: row[k] for k in DIGESTED})
-        return made
+        row: dict[str, object] = {
+            "id": made.id, "subject": subject.subject[:32],
+            "operation": subject.operation[:64], "object_id": subject.object_id[:64],
+            "features": work.features.canonical(), "rules_version": v.rules_version,
+            "model_version": v.model_version, "score": v.score,
+            "reasons": json.dumps(list(v.reasons)),
+            "detail": json.dumps({"shadow": list(v.shadow),
+                                  "score_reasons": list(work.score_reasons)}, sort_keys=True),
+            "decision": str(v.decision), "engine": engine,
+            "elapsed_us": min(elapsed_us, 2**31 - 1), "at": now}
+        events = tuple({"key": k, "decision_id": made.id, "at": now,
+                        "amount": subject.amount_minor} for k in work.keys)
+        entry = audit.entry(at_ns=now, actor=actor or subject.user_id or audit.SYSTEM,
+                            action="risk.decision", object_id=made.id,
+                            detail={"operation": row["operation"], "object": row["object_id"],
+                                    "decision": row["decision"], "engine": engine,
+                                    "rules_version": v.rules_version,
+                                    "model_version": v.model_version},
+                            after={k: row[k] for k in DIGESTED})
+        return Pending(made, row, events, entry)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._reads.close()
 
 
 # What the audit leaf's ``after`` digest covers: everything but the timing.

@@ -2,10 +2,16 @@
 
 A :class:`FeatureProvider` declares the features it gives (name → ``number``, ``boolean``
 or ``string``: the rules are compiled against these declarations) and computes them for
-a :class:`Subject`. The engine runs its providers in order on one read connection; a
-provider may leave notes for later ones in ``Context.notes`` (the origins provider leaves
-the device and address digests the velocity provider counts). The credit registry,
-sanctions, circuit breakers and the learned score plug in as more providers.
+a :class:`Subject`. The engine runs its providers in order; a provider may leave notes
+for later ones in ``Context.notes`` (the origins provider leaves the device and address
+digests the velocity provider counts). The credit registry, sanctions, circuit breakers
+and the learned score plug in as more providers.
+
+Providers read through ``Context.reads`` (:mod:`.reads`): statements built once at import
+with named bind parameters, compiled once, run on the worker's own connection — a
+screening's budget is a fraction of a millisecond and SQLAlchemy's per-call set-up alone
+would spend it. ``Context.conn`` (a SQLAlchemy connection, opened on first use) remains
+for a provider that needs more than a SELECT.
 
 Velocity is a range count over ``risk_events`` — one row per key per screening, written
 with the decision — in one query for every key and both windows.
@@ -20,8 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, and_, bindparam, case, func, select
 
+from ...adapters.store import Database
 from ...adapters.store.schema import (
     bank_payees,
     bank_transfers,
@@ -30,12 +37,14 @@ from ...adapters.store.schema import (
     users,
 )
 from ...domain.risk import Value
+from .reads import Reads
 
 NS = 1_000_000_000
 MINUTE_NS, HOUR_NS, DAY_NS = 60 * NS, 3600 * NS, 86_400 * NS
 HISTORY_DAYS = 90
 HISTORY_ROWS_MAX = 200  # the median of the last 200 movements in 90 days
 VELOCITY_KEYS = ("customer", "account", "payee", "device", "address", "merchant")
+_KEY_PARAMS = tuple(f"key{i}" for i in range(len(VELOCITY_KEYS)))  # unused ones are NULL
 
 
 @dataclass(frozen=True)
@@ -59,11 +68,27 @@ class Subject:
 
 @dataclass
 class Context:
-    conn: Connection
+    reads: Reads
     subject: Subject
     now_ns: int
+    database: Database | None = None
     notes: dict[str, Any] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # velocity keys this screening counts in
+    _conn: Connection | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """A SQLAlchemy connection, opened on first use and closed with the screening."""
+        if self._conn is None:
+            if self.database is None:
+                raise RuntimeError("this screening has no database connection to open")
+            self._conn = self.database.engine.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class FeatureProvider(Protocol):
@@ -86,10 +111,12 @@ class Basics:
     provides: ClassVar[Mapping[str, str]] = {"amount_minor": "number", "kind": "string", "hour_utc": "number",
                 "account_age_s": "number"}
 
+    CREATED = select(users.c.created_at).where(users.c.id == bindparam("user"))
+
     def compute(self, ctx: Context) -> Mapping[str, Value]:
         s = ctx.subject
-        created = None if s.user_id is None else ctx.conn.execute(
-            select(users.c.created_at).where(users.c.id == s.user_id)).scalar()
+        created = None if s.user_id is None else ctx.reads.scalar(self.CREATED,
+                                                                   {"user": s.user_id})
         age = (ctx.now_ns - created) // NS if created is not None else 0
         return {"amount_minor": s.amount_minor, "kind": s.kind,
                 "hour_utc": (ctx.now_ns // HOUR_NS) % 24, "account_age_s": max(age, 0)}
@@ -104,14 +131,15 @@ class Origins:
     def __init__(self, *, new_s: int) -> None:
         self._new_ns = new_s * NS
 
+    SEEN = select(sign_in_origins.c.kind, sign_in_origins.c.digest,
+                  sign_in_origins.c.first_seen_at, sign_in_origins.c.last_seen_at).where(
+        sign_in_origins.c.user_id == bindparam("user"))
+
     def compute(self, ctx: Context) -> Mapping[str, Value]:
         out: dict[str, Value] = {"new_device": False, "new_address": False}
         if ctx.subject.user_id is None:
             return out
-        rows = ctx.conn.execute(select(
-            sign_in_origins.c.kind, sign_in_origins.c.digest, sign_in_origins.c.first_seen_at,
-            sign_in_origins.c.last_seen_at).where(
-            sign_in_origins.c.user_id == ctx.subject.user_id)).all()
+        rows = ctx.reads.rows(self.SEEN, {"user": ctx.subject.user_id})
         for kind in ("device", "address"):
             mine = [r for r in rows if r[0] == kind]
             if not mine:
@@ -130,6 +158,13 @@ class Velocity:
 
     provides: ClassVar[Mapping[str, str]] = {f"velocity_{k}_{w}": "number" for k in VELOCITY_KEYS for w in ("1m", "1h")}
 
+    COUNTS = select(
+        risk_events.c.key,
+        func.sum(case((risk_events.c.at >= bindparam("minute"), 1), else_=0)),
+        func.count()).where(and_(risk_events.c.key.in_([bindparam(p) for p in _KEY_PARAMS]),
+                                 risk_events.c.at >= bindparam("hour"))).group_by(
+        risk_events.c.key)
+
     def __init__(self, *, key: bytes) -> None:
         self._key = key
 
@@ -147,12 +182,10 @@ class Velocity:
         out: dict[str, Value] = {name: 0 for name in self.provides}
         if not keys:
             return out
-        minute = ctx.now_ns - MINUTE_NS
-        rows = ctx.conn.execute(select(
-            risk_events.c.key, func.sum(case((risk_events.c.at >= minute, 1), else_=0)),
-            func.count()).where(and_(risk_events.c.key.in_(list(keys)),
-                                     risk_events.c.at >= ctx.now_ns - HOUR_NS)).group_by(
-            risk_events.c.key)).all()
+        params: dict[str, Any] = dict.fromkeys(_KEY_PARAMS)
+        params.update(zip(_KEY_PARAMS, keys, strict=False))
+        params.update(minute=ctx.now_ns - MINUTE_NS, hour=ctx.now_ns - HOUR_NS)
+        rows = ctx.reads.rows(self.COUNTS, params)
         for key, in_minute, in_hour in rows:
             out[f"velocity_{keys[key]}_1m"] = int(in_minute or 0)
             out[f"velocity_{keys[key]}_1h"] = int(in_hour)
@@ -166,6 +199,11 @@ class AmountHistory:
     provides: ClassVar[Mapping[str, str]] = {"history_n_90d": "number", "median_90d_minor": "number",
                 "amount_ratio_90d": "number"}
 
+    AMOUNTS = select(bank_transfers.c.amount).where(
+        bank_transfers.c.from_account == bindparam("account"),
+        bank_transfers.c.created_at >= bindparam("since")).order_by(
+        bank_transfers.c.created_at.desc()).limit(HISTORY_ROWS_MAX)
+
     def __init__(self, *, floor_minor: int) -> None:
         self._floor = floor_minor
 
@@ -173,10 +211,8 @@ class AmountHistory:
         s = ctx.subject
         amounts: list[int] = []
         if s.account_id is not None:
-            amounts = list(ctx.conn.execute(select(bank_transfers.c.amount).where(
-                bank_transfers.c.from_account == s.account_id,
-                bank_transfers.c.created_at >= ctx.now_ns - HISTORY_DAYS * DAY_NS).order_by(
-                bank_transfers.c.created_at.desc()).limit(HISTORY_ROWS_MAX)).scalars())
+            amounts = [r[0] for r in ctx.reads.rows(self.AMOUNTS, {
+                "account": s.account_id, "since": ctx.now_ns - HISTORY_DAYS * DAY_NS})]
         median = int(statistics.median(amounts)) if amounts else 0
         return {"history_n_90d": len(amounts), "median_90d_minor": median,
                 "amount_ratio_90d": s.amount_minor / max(median, self._floor)}
@@ -187,17 +223,18 @@ class Payee:
 
     provides: ClassVar[Mapping[str, str]] = {"payee_known": "boolean", "payee_age_s": "number", "payee_cooling": "boolean"}
 
+    CONFIRMED = select(bank_payees.c.created_at, bank_payees.c.cooling_until).where(
+        bank_payees.c.user_id == bindparam("user"), bank_payees.c.iban == bindparam("iban"),
+        bank_payees.c.deleted_at.is_(None)).order_by(bank_payees.c.created_at).limit(1)
+
     def compute(self, ctx: Context) -> Mapping[str, Value]:
         s = ctx.subject
         out: dict[str, Value] = {"payee_known": False, "payee_age_s": 0,
                                  "payee_cooling": False}
         if s.user_id is None or s.counterparty is None:
             return out
-        row = ctx.conn.execute(select(bank_payees.c.created_at, bank_payees.c.cooling_until)
-                               .where(bank_payees.c.user_id == s.user_id,
-                                      bank_payees.c.iban == s.counterparty,
-                                      bank_payees.c.deleted_at.is_(None))
-                               .order_by(bank_payees.c.created_at).limit(1)).first()
+        found = ctx.reads.rows(self.CONFIRMED, {"user": s.user_id, "iban": s.counterparty})
+        row = found[0] if found else None
         if row is not None:
             out = {"payee_known": True, "payee_age_s": (ctx.now_ns - row[0]) // NS,
                    "payee_cooling": row[1] > ctx.now_ns}

@@ -68,6 +68,23 @@ class Unit(Protocol):
 
 
 @dataclass
+class Records:
+    """A unit that moves no money: ``write`` queues rows and audit entries only (a risk
+    decision written on its own). Its result is ``None`` once the batch has committed."""
+
+    write: Callable[[Batch], None]
+    chain: tuple[()] = ()
+    accounts: tuple[NewAccount, ...] = ()
+    savepoint: bool = False
+
+    def run(self, batch: Batch) -> None:
+        self.write(batch)
+
+    def result(self) -> None:
+        return None
+
+
+@dataclass
 class _Job:
     unit: Unit
     future: Future[Any] = field(default_factory=Future)
