@@ -1,4 +1,4 @@
-"""The analysts' queue: case outcomes and analysts' labels of risk decisions.
+"""The analysts' queue: case outcomes, analysts' labels, reviews indexed by age.
 
 Revision ID: 0018
 Revises: 0017
@@ -35,9 +35,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("decision_id"),
     )
     op.create_index("ix_risk_labels_at", "risk_labels", ["labelled_at"])
+    op.create_index("ix_risk_decisions_review", "risk_decisions", ["decision", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_risk_decisions_review", table_name="risk_decisions")
     op.drop_index("ix_risk_labels_at", table_name="risk_labels")
     op.drop_table("risk_labels")
     op.drop_table("risk_case_outcomes")
