@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Index, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...adapters.clock import Clock
@@ -41,8 +41,6 @@ QUEUE_CASES_MAX = 500  # the oldest open cases the queue shows at once
 HISTORY_MAX = 50  # the subject's latest decisions shown with a case
 REASON_CHARS_MAX = 200
 RELEASE, DECLINE = "release", "decline"
-# The queue reads reviews by age: without this it scans every decision ever made.
-Index("ix_risk_decisions_review", risk_decisions.c.decision, risk_decisions.c.at)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, String, Table
 
 from .base import metadata
+from .risk import risk_decisions
 
 risk_case_outcomes = Table(
     "risk_case_outcomes",
@@ -35,3 +36,6 @@ risk_labels = Table(
     Column("labelled_at", BigInteger, nullable=False),
     Index("ix_risk_labels_at", "labelled_at"),
 )
+
+# The queue reads open reviews by age: without this it scans every decision ever made.
+Index("ix_risk_decisions_review", risk_decisions.c.decision, risk_decisions.c.at)
