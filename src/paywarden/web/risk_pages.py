@@ -50,7 +50,7 @@ def _analyst(request: Request) -> Principal | Response:
 def _view(platform: Any, principal: Principal) -> dict[str, Any]:
     from ..domain.identity import decide
 
-    return {"staff": True, "wide": True, "actor": principal.actor,
+    return {"staff": True, "wide": True, "actor": principal.id,
             "may_act": bool(decide(principal, Resource.RISK, Access.MODIFY)),
             "now_ns": platform.clock.now_ns()}
 
