@@ -45,6 +45,9 @@ from .services.ratelimit import MEMORY_URI, RateLimits
 from .services.registry import Registry
 from .services.risk import Decisions, RiskEngine
 from .services.risk.breakers import Breakers
+from .services.risk.cases import Cases
+from .services.risk.labels import Labels
+from .services.risk.resolvers import BankResolver
 from .services.risk.sanctions import Sanctions
 from .services.webhooks import Dispatcher, Policy, Webhooks
 from .services.writepath import GroupWriter
@@ -86,6 +89,8 @@ class Platform:
     breakers: Breakers  # circuit breakers (services/risk/breakers.py, decision 0032)
     risk: RiskEngine  # screens every banking movement (services/risk, decision 0030)
     risk_decisions: Decisions  # reading and re-running recorded decisions
+    risk_cases: Cases  # the analysts' queue: review cases, outcomes (decision 0034)
+    risk_labels: Labels  # analysts' labels of decisions, exported for the retrain
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -210,7 +215,11 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                       request_ttl_s=settings.registry_request_ttl_s,
                                       appeal_deadline_s=settings.registry_appeal_deadline_s,
                                       feed_entries_max=settings.registry_feed_entries_max),
-                    risk=risk, risk_decisions=Decisions(database, clock=clock, engine=risk))
+                    risk=risk, risk_decisions=Decisions(database, clock=clock, engine=risk),
+                    risk_cases=Cases(database, clock=clock, keys=keys,
+                                     sla_s=settings.risk_case_sla_s, resolvers={
+                                         "bank.": BankResolver(database, banking.movements)}),
+                    risk_labels=Labels(database, clock=clock))
 
 
 def build_risk(settings: Settings, *, database: Database, clock: Clock,

@@ -187,6 +187,9 @@ class Settings(BaseSettings):
                                    "is new (when the customer had others before)")
     risk_amount_floor_minor: int = Field(default=10_00, ge=1, description="The amount history "
                                          "median is never taken below this")
+    risk_case_sla_s: int = Field(default=4 * 3600, ge=60, le=30 * 24 * 3600,
+                                 description="How long an analyst has to answer a review "
+                                 "case before the queue shows it overdue")
 
     # Merchant certification (issue 5)
     domain_verification_scheme: Literal["https", "http"] = Field(

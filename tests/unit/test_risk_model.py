@@ -158,3 +158,59 @@ def test_the_cli_trains_verifies_retrains_and_refuses_a_tampered_model(tmp_path:
     model.write_bytes(model.read_bytes().replace(b'"version":"1"', b'"version":"7"'))
     refused = runner.invoke(app, ["risk", "model", "verify", str(model), "--public-key", pub])
     assert refused.exit_code == 2
+
+
+def export_rows(tmp_path: Path) -> Path:
+    """A labels export as ``paywarden risk labels export`` writes it: recorded features,
+    empty where the decision recorded none."""
+    from paywarden.services.risk.labels import EXPORT_COLUMNS
+    from paywarden.services.risk_model.recorded import model_row
+
+    recorded = {"amount_minor": 2_000_00, "kind": "external", "hour_utc": 3,
+                "account_age_s": 10 * 86_400, "new_device": True, "new_address": True,
+                "velocity_customer_1h": 4, "velocity_device_1h": 4, "median_90d_minor": 20_00,
+                "payee_known": True, "payee_age_s": 3_600, "payee_cooling": False}
+    lines = [",".join(EXPORT_COLUMNS)]
+    for i, label in enumerate(["fraud", "false_positive", "fraud"]):
+        row = model_row("bank.external", recorded)
+        lines.append(",".join([f"rsk_{i:024d}", f"usr_{i}", "bank.external", "1", label,
+                               *("" if v is None else str(v) for v in row)]))
+    path = tmp_path / "decisions.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_recorded_features_map_onto_the_model_and_unrecorded_ones_stay_missing(
+        tmp_path: Path) -> None:
+    decided = pipeline.read_decisions(export_rows(tmp_path))
+    assert decided.x.shape == (3, len(FEATURES)) and list(decided.y) == [1, 0, 1]
+    names = list(FEATURES)
+    assert decided.x[0, names.index("op_transfer")] == 1.0
+    assert decided.x[0, names.index("amount_vs_median")] == 100.0
+    assert decided.x[0, names.index("new_payee")] == 1.0
+    assert np.isnan(decided.x[0, names.index("velocity_card_1h")])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("tx_id,label\n5,fraud\n")
+    with pytest.raises(ValueError):
+        pipeline.read_decisions(bad)
+
+
+def test_the_retrain_takes_real_decisions_labels_export(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from paywarden.cli import app
+
+    runner = CliRunner()
+    model, key = tmp_path / "m.json", tmp_path / "k.pem"
+    trained = runner.invoke(app, ["risk", "model", "train", "--seed", "4", "--customers", "300",
+                                  "--out", str(model), "--key", str(key)])
+    assert trained.exit_code == 0, trained.output
+    pub = str(key) + ".pub"
+    nxt = tmp_path / "m2.json"
+    retrained = runner.invoke(app, ["risk", "model", "retrain", str(model), "--decisions",
+                                    str(export_rows(tmp_path)), "--public-key", pub,
+                                    "--out", str(nxt), "--key", str(key)])
+    assert retrained.exit_code == 0, retrained.output
+    meta = json.loads(runner.invoke(app, ["risk", "model", "verify", str(nxt), "--public-key",
+                                          pub]).stdout)
+    assert (meta["version"], meta["decision_labels"], meta["status"]) == ("2", 3, "for_review")

@@ -16,6 +16,7 @@ from . import (
     banking_routes,
     breaker_routes,
     card_routes,
+    case_routes,
     certification_routes,
     cheque_routes,
     defences,
@@ -84,6 +85,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(breaker_routes.router)
     app.include_router(registry_routes.router)
     app.include_router(risk_routes.router)
+    app.include_router(case_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

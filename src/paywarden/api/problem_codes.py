@@ -451,6 +451,18 @@ class Risk(ProblemCode):
     RISK_THRESHOLDS_INVALID = "risk_thresholds_invalid", 422, "The thresholds are invalid"
 
 
+class RiskCases(ProblemCode):
+    """The analysts' queue and their labels (services/risk/cases.py, decision 0034)."""
+
+    RISK_CASE_NOT_FOUND = "risk_case_not_found", 404, "No such review case"
+    RISK_CASE_NO_RESOLVER = ("risk_case_no_resolver", 409,
+                             "Nothing can release or decline this kind of hold yet")
+    RISK_CASE_REASON_INVALID = "risk_case_reason_invalid", 422, "The reason is invalid"
+    RISK_CASE_OUTCOME_INVALID = ("risk_case_outcome_invalid", 422,
+                                 "An outcome is release or decline")
+    RISK_LABEL_INVALID = "risk_label_invalid", 422, "A label is fraud or false_positive"
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -462,6 +474,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     RiskControls,
     Registry,
     Risk,
+    RiskCases,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -20,6 +20,7 @@ from . import (  # noqa: F401 - registers the commands
     platform,
     registry,
     risk,
+    risk_labels,
     risk_model,
     staff,
     tokens,

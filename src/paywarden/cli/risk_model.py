@@ -25,15 +25,20 @@ DEFAULT_CUSTOMERS = 3000  # risk_sim.pipeline.CUSTOMERS, without importing numpy
 
 
 def _build(seed: int, out: Path, key: Path, version: str, feedback: Path | None,
-           parent: str | None, customers: int) -> None:
+           parent: str | None, customers: int, decisions: Path | None = None) -> None:
     from ..risk_sim import pipeline, release_key
     from ..services.risk_model import artifact
 
     private = (release_key.load_private(key) if key.exists()
                else release_key.create_private(key))
-    labels = pipeline.read_feedback(feedback) if feedback else None
+    try:
+        labels = pipeline.read_feedback(feedback) if feedback else None
+        decided = pipeline.read_decisions(decisions) if decisions else None
+    except ValueError as exc:
+        err.print(f"[red]refused: {exc}[/red]")
+        raise typer.Exit(2) from None
     built = pipeline.build(seed, version, customers=customers, feedback=labels,
-                           parent=parent)
+                           parent=parent, decided=decided)
     sig = artifact.save(built, out, release_key.signer(private))
     print(json.dumps({"model": str(out), "signature": str(sig), "version": version,
                       "metrics": built.metadata["metrics"]["test"]}))
@@ -51,15 +56,23 @@ def train(seed: Annotated[int, typer.Option(help="the simulator's seed")] = 7,
 
 @model_app.command("retrain")
 def retrain(base: Annotated[Path, typer.Argument(help="the current model file")],
-            labels: Annotated[Path, typer.Option(help="CSV: tx_id,label (fraud|false_positive)")],
             public_key: Annotated[Path, typer.Option(help="the release key's public PEM")],
             out: Annotated[Path, typer.Option(help="the next model file")],
+            labels: Annotated[Path | None, typer.Option(
+                help="CSV: tx_id,label (fraud|false_positive) over simulated movements")]
+            = None,
+            decisions: Annotated[Path | None, typer.Option(
+                help="`paywarden risk labels export`'s CSV: real decisions' recorded "
+                     "features and analysts' labels")] = None,
             key: KeyOpt = Path("risk-model-key.pem")) -> None:
     """Fold analysts' labels into the next version, marked ``for_review``."""
+    if labels is None and decisions is None:
+        err.print("[red]give --labels, --decisions or both[/red]")
+        raise typer.Exit(2)
     current = _verified(base, public_key)
     meta = current.metadata
     _build(int(meta["seed"]), out, key, str(int(current.version) + 1), labels,
-           current.version, int(meta["customers"]))
+           current.version, int(meta["customers"]), decisions)
 
 
 @model_app.command("verify")

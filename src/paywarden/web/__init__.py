@@ -6,13 +6,24 @@ top of this package use :func:`render.render_page` and ``static/webauthn.js``.
 
 from __future__ import annotations
 
-from . import bank_pages, checkout, cheque_pages, docs, guides, home, payments, security
+from . import (
+    bank_pages,
+    checkout,
+    cheque_pages,
+    docs,
+    guides,
+    home,
+    payments,
+    risk_pages,
+    security,
+)
 from .pages import router
 
 router.include_router(checkout.router)
 router.include_router(bank_pages.router)
 router.include_router(cheque_pages.router)
 router.include_router(security.router)
+router.include_router(risk_pages.router)
 router.include_router(payments.router)
 router.include_router(home.router)
 router.include_router(guides.router)  # before docs: /docs/merchant-quickstart

@@ -44,6 +44,7 @@ from .registry import (
 )
 from .requests import idempotency_keys, request_nonces
 from .risk import risk_decisions, risk_events, risk_rule_requests, risk_rule_sets
+from .risk_cases import risk_case_outcomes, risk_labels
 from .risk_controls import (
     risk_breaker_counts,
     risk_breaker_resets,
@@ -97,8 +98,10 @@ __all__ = [
     "risk_breaker_counts",
     "risk_breaker_resets",
     "risk_breakers",
+    "risk_case_outcomes",
     "risk_decisions",
     "risk_events",
+    "risk_labels",
     "risk_rule_requests",
     "risk_rule_sets",
     "sanctions_entities",
