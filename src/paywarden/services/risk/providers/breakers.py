@@ -112,12 +112,16 @@ class BreakerFeed:
         if subject.kind in OWN_KINDS or made.engine != "ok" \
                 or BREAKER_REASON in verdict.reasons:
             return
-        outcomes = _OUTCOMES[verdict.decision]
+        self.count(subject, *_OUTCOMES[verdict.decision])
+
+    def count(self, subject: Subject, *outcomes: Outcome) -> None:
+        """Count outcomes learnt after the screening in the movement's scopes: an issuer's
+        decline, a dispute, a chargeback (the payments path calls this)."""
         scopes = scopes_of(subject)
         with self._lock:
             for scope in scopes:
                 for outcome in outcomes:
-                    self._pending[(scope, outcome)] += 1
+                    self._pending[(scope, Outcome(outcome))] += 1
             self._outcomes += 1
             full = self._outcomes >= self._batch_size_max
         if full:
