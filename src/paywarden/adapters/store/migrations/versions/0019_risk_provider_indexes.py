@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"  # TEMP: 0018 at commit
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
