@@ -48,6 +48,7 @@ from .services.risk.breakers import Breakers
 from .services.risk.cases import Cases
 from .services.risk.labels import Labels
 from .services.risk.resolvers import BankResolver
+from .services.risk.providers import BreakerFeed, FedScreening
 from .services.risk.sanctions import Sanctions
 from .services.webhooks import Dispatcher, Policy, Webhooks
 from .services.writepath import GroupWriter
@@ -87,6 +88,7 @@ class Platform:
     safeguarding: Safeguarding  # the e-money safeguarding reconciliation
     sanctions: Sanctions  # sanctions screening (services/risk/sanctions.py, decision 0032)
     breakers: Breakers  # circuit breakers (services/risk/breakers.py, decision 0032)
+    breaker_feed: BreakerFeed  # screenings' outcomes to the breakers, batched (0035)
     risk: RiskEngine  # screens every banking movement (services/risk, decision 0030)
     risk_decisions: Decisions  # reading and re-running recorded decisions
     risk_cases: Cases  # the analysts' queue: review cases, outcomes (decision 0034)
@@ -132,13 +134,16 @@ class Platform:
                       self.banking.standing_orders.run_due),
                 Chore("banking.interest", s.interest_interval_s, self.interest.run),
                 Chore("banking.safeguarding", s.safeguarding_interval_s,
-                      self.safeguarding.reconcile)]
+                      self.safeguarding.reconcile),
+                Chore("risk.breaker_feed", s.risk_breaker_feed_interval_s,
+                      self.breaker_feed.run)]
 
     def stop(self) -> None:
         if self._background is not None:
             self._background.stop()
             self._background = None
         self.payments.stop()
+        self.breaker_feed.flush()  # the last counts, before the database goes
         self.risk.close()
         self.engine.stop()
         self.database.dispose()
@@ -179,8 +184,20 @@ def build(settings: Settings, *, clock: Clock | None = None,
                       bank=banking.accounts.bank,
                       issuer=settings.public_url, rp_id=settings.webauthn_rp_id)
     alerts = Alerts(database, clock=clock, mailer=alert_mailer(settings))
-    risk = build_risk(settings, database=database, clock=clock, writer=writer)
-    banking.movements.screening = risk  # every banking movement is screened
+    sanctions = Sanctions(database, clock=clock)
+    breakers = Breakers(database, clock=clock, alerts=alerts)
+    registry = Registry(database, clock=clock, keys=keys,
+                        issuer=settings.registry_issuer or settings.public_url,
+                        region=settings.registry_region or settings.bank_country,
+                        request_ttl_s=settings.registry_request_ttl_s,
+                        appeal_deadline_s=settings.registry_appeal_deadline_s,
+                        feed_entries_max=settings.registry_feed_entries_max)
+    risk = build_risk(settings, database=database, clock=clock, keys=keys, registry=registry,
+                      sanctions=sanctions, breakers=breakers, writer=writer)
+    breaker_feed = BreakerFeed(breakers, batch_size_max=settings.risk_breaker_feed_batch_max,
+                               interval_s=settings.risk_breaker_feed_interval_s)
+    # every banking movement is screened, and its outcome feeds the breakers
+    banking.movements.screening = FedScreening(risk, breaker_feed)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -207,14 +224,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                       crash_at=settings.crash_at),
                     safeguarding=build_safeguarding(database=database, clock=clock,
                                                     alerts=alerts),
-                    sanctions=Sanctions(database, clock=clock),
-                    breakers=Breakers(database, clock=clock, alerts=alerts),
-                    registry=Registry(database, clock=clock, keys=keys,
-                                      issuer=settings.registry_issuer or settings.public_url,
-                                      region=settings.registry_region or settings.bank_country,
-                                      request_ttl_s=settings.registry_request_ttl_s,
-                                      appeal_deadline_s=settings.registry_appeal_deadline_s,
-                                      feed_entries_max=settings.registry_feed_entries_max),
+                    sanctions=sanctions, breakers=breakers, breaker_feed=breaker_feed,
+                    registry=registry,
                     risk=risk, risk_decisions=Decisions(database, clock=clock, engine=risk),
                     risk_cases=Cases(database, clock=clock, keys=keys,
                                      sla_s=settings.risk_case_sla_s, resolvers={
@@ -222,18 +233,27 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     risk_labels=Labels(database, clock=clock))
 
 
-def build_risk(settings: Settings, *, database: Database, clock: Clock,
+def build_risk(settings: Settings, *, database: Database, clock: Clock, keys: Keys,
+               registry: Registry, sanctions: Sanctions, breakers: Breakers,
                writer: GroupWriter) -> RiskEngine:
-    """The engine with the built-in feature providers; the registry, sanctions, breakers
-    and the model add providers (and a scorer) here."""
-    from .services.risk import RuleStore, built_in, catalogue
+    """The engine with the built-in feature providers, then the registry, sanctions,
+    breakers, graph, merchant and model-input providers (decision 0035), and the learned
+    score when a signed model file is configured."""
+    from .services.risk import FeatureProvider, RuleStore, built_in, catalogue
+    from .services.risk import providers as extra
 
-    providers = built_in(
-        key=local_secrets.load_or_create(settings.data_dir / "keys" / "risk.key"),
-        new_origin_s=settings.risk_new_origin_s, floor_minor=settings.risk_amount_floor_minor)
+    providers: list[FeatureProvider] = [
+        *built_in(key=local_secrets.load_or_create(settings.data_dir / "keys" / "risk.key"),
+                  new_origin_s=settings.risk_new_origin_s,
+                  floor_minor=settings.risk_amount_floor_minor),
+        extra.RegistryHits(registry, keys=keys, email_cache_s=settings.risk_email_cache_s),
+        extra.SanctionsHits(sanctions), extra.BreakerCheck(breakers), extra.Graph(),
+        extra.MerchantRates(cache_s=settings.risk_merchant_cache_s), extra.ModelInputs()]
     rules = RuleStore(database, clock=clock, catalogue=catalogue(providers),
                       cache_s=settings.risk_rules_cache_s)
     return RiskEngine(database, clock=clock, writer=writer, rules=rules, providers=providers,
+                      scorer=extra.load_scorer(settings.risk_model_path,
+                                               settings.risk_model_public_key_path),
                       deadline_ms=settings.risk_deadline_ms)
 
 

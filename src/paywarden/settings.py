@@ -190,6 +190,19 @@ class Settings(BaseSettings):
     risk_case_sla_s: int = Field(default=4 * 3600, ge=60, le=30 * 24 * 3600,
                                  description="How long an analyst has to answer a review "
                                  "case before the queue shows it overdue")
+    risk_model_path: Path | None = Field(default=None, description="The signed model file "
+                                         "(model.json beside model.json.jws); none: no score")
+    risk_model_public_key_path: Path | None = Field(
+        default=None, description="The Ed25519 public key (PEM) the model file is verified "
+        "with; required with risk_model_path")
+    risk_email_cache_s: int = Field(default=300, ge=0, le=86_400, description="How long a "
+                                    "customer's e-mail is kept for the registry lookup")
+    risk_merchant_cache_s: int = Field(default=60, ge=0, le=3_600, description="How long a "
+                                       "merchant's 30-day dispute and refund rates are kept")
+    risk_breaker_feed_batch_max: int = Field(default=500, ge=1, le=100_000, description="Outcomes "
+                                             "counted in memory before a screening writes them")
+    risk_breaker_feed_interval_s: float = Field(default=1.0, gt=0, le=60, description="How "
+                                                "often the breaker feed writes its counts")
 
     # Merchant certification (issue 5)
     domain_verification_scheme: Literal["https", "http"] = Field(

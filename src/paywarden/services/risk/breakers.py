@@ -42,6 +42,7 @@ RESET_PREFIX = "brr_"
 REASON_CHARS_MAX = 500
 LIST_SIZE_MAX = 200
 SCOPES_PER_CHECK_MAX = 16
+RECORD_COUNT_MAX = 100_000  # outcomes one record may count (a feed's batch)
 NS = 1_000_000_000
 
 
@@ -111,14 +112,19 @@ class Breakers:
     def policy(self, kind: ScopeKind) -> Policy:
         return self._policies[kind]
 
-    def record(self, scope: Scope, outcome: Outcome) -> Breaker:
-        """Count one outcome in the scope; trip, probe or close the breaker as it says."""
+    def record(self, scope: Scope, outcome: Outcome, *, count: int = 1) -> Breaker:
+        """Count ``count`` outcomes in the scope (a batch of screenings' outcomes, one
+        transaction); trip, probe or close the breaker as it says."""
+        if not 0 < count <= RECORD_COUNT_MAX:
+            raise DomainError("breaker_count_invalid",
+                              f"a record counts 1 to {RECORD_COUNT_MAX} outcomes")
         policy = self._policies[scope.kind]
         now = self._clock.now_ns()
         bucket = now - now % (policy.bucket_s * NS)
         raised: list[Alert] = []
         with self._database.engine.begin() as conn:
-            _count(conn, str(scope), bucket, Outcome(outcome), keep_ns=2 * policy.window_s * NS)
+            _count(conn, str(scope), bucket, Outcome(outcome), count,
+                   keep_ns=2 * policy.window_s * NS)
             row = conn.execute(select(risk_breakers).where(
                 risk_breakers.c.scope == str(scope))).mappings().first()
             before = rules.closed(scope) if row is None else _breaker(row)
@@ -128,23 +134,31 @@ class Breakers:
                                                        now - policy.window_s * NS))
                 after = rules.after_counts(after, counts, policy, now_ns=now)
             else:
-                after = rules.after_probe(after, Outcome(outcome), policy, now_ns=now)
+                for _ in range(count):
+                    after = rules.after_probe(after, Outcome(outcome), policy, now_ns=now)
+                    if after.state is not State.HALF_OPEN:
+                        break
             if after != before:
                 self._save(conn, row, after, now, raised)
         for alert in raised:
             self._alerts.mail(alert)
         return after
 
-    def check(self, scopes: Sequence[Scope]) -> list[BreakerState]:
-        """The breaker's state and action for each scope, in the order given."""
+    def check(self, scopes: Sequence[Scope], *, conn: Connection | None = None
+              ) -> list[BreakerState]:
+        """The breaker's state and action for each scope, in the order given; the read
+        runs on ``conn`` when given (the risk engine's: no second connection)."""
         if len(scopes) > SCOPES_PER_CHECK_MAX:
             raise DomainError("breaker_scope_invalid",
                               f"at most {SCOPES_PER_CHECK_MAX} scopes per check")
         names = [str(s) for s in scopes]
         now = self._clock.now_ns()
-        with self._database.engine.connect() as conn:
-            rows = {r["scope"]: r for r in conn.execute(select(risk_breakers).where(
-                risk_breakers.c.scope.in_(names))).mappings().all()}
+        query = select(risk_breakers).where(risk_breakers.c.scope.in_(names))
+        if conn is None:
+            with self._database.engine.connect() as own:
+                rows = {r["scope"]: r for r in own.execute(query).mappings().all()}
+        else:
+            rows = {r["scope"]: r for r in conn.execute(query).mappings().all()}
         found: list[BreakerState] = []
         for scope in scopes:
             row = rows.get(str(scope))
@@ -292,18 +306,18 @@ def _locked(conn: Connection, breaker_id: str) -> Any:
     return row
 
 
-def _count(conn: Connection, scope: str, bucket: int, outcome: Outcome, *, keep_ns: int
-           ) -> None:
-    """Add one to the bucket's count: update, else insert (a racing insert updates)."""
+def _count(conn: Connection, scope: str, bucket: int, outcome: Outcome, n: int, *,
+           keep_ns: int) -> None:
+    """Add ``n`` to the bucket's count: update, else insert (a racing insert updates)."""
     key = (risk_breaker_counts.c.scope == scope, risk_breaker_counts.c.bucket == bucket,
            risk_breaker_counts.c.outcome == str(outcome))
-    bump = update(risk_breaker_counts).where(*key).values(count=risk_breaker_counts.c.count + 1)
+    bump = update(risk_breaker_counts).where(*key).values(count=risk_breaker_counts.c.count + n)
     if conn.execute(bump).rowcount == 1:
         return
     try:
         with conn.begin_nested():
             conn.execute(insert(risk_breaker_counts).values(
-                scope=scope, bucket=bucket, outcome=str(outcome), count=1))
+                scope=scope, bucket=bucket, outcome=str(outcome), count=n))
     except IntegrityError:
         conn.execute(bump)
         return

@@ -119,7 +119,8 @@ def subject_of(movement: Movement) -> Subject:
                    kind=str(movement.kind), user_id=movement.user_id,
                    amount_minor=movement.amount.amount_minor,
                    currency=movement.amount.currency, account_id=movement.from_account,
-                   counterparty=movement.counterparty_iban)
+                   counterparty=movement.counterparty_iban,
+                   counterparty_name=movement.counterparty_name)
 
 
 def verdict_of(features: Features, proposals: Sequence[Proposal], score: Score, *,

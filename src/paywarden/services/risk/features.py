@@ -60,6 +60,14 @@ class Subject:
     account_id: str | None = None  # the account money leaves
     counterparty: str | None = None  # the payee's IBAN
     merchant_id: str | None = None
+    # What the registry, sanctions, breakers and graph providers read when the caller
+    # knows it (services/risk/providers); none is required.
+    counterparty_name: str | None = None  # the payee's name as the customer gave it
+    merchant_name: str | None = None
+    device_id: str | None = None  # the raw device identifier (registry kind device_id)
+    card_fingerprint: str | None = None
+    card_bin: str | None = None  # the card's first six to eight digits
+    identifiers: tuple[tuple[str, str], ...] = ()  # more (registry kind, raw value) pairs
 
     @property
     def subject(self) -> str:

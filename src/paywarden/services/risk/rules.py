@@ -124,4 +124,18 @@ BUILT_IN: Sequence[Rule] = (
        Decision.STEP_UP, "cooling_payee_large"),
     _r("new_account_large", f"{THEIRS} and account_age_s < {DAY_S} "
        "and amount_minor >= 100000", Decision.STEP_UP, "new_account_large"),
+    # The providers of services/risk/providers (decision 0035): a registry or sanctions
+    # hit is a reason for an analyst, never a decline by itself; an open breaker's action
+    # is the breaker policy's (decision 0032).
+    _r("registry_hit", f"{THEIRS} and registry_hit", Decision.REVIEW, "registry_hit"),
+    _r("sanctions_hit", f"{THEIRS} and sanctions_hit", Decision.REVIEW, "sanctions_hit"),
+    _r("breaker_review", f'{THEIRS} and breaker_action == "review"', Decision.REVIEW,
+       "breaker_open"),
+    _r("breaker_decline", f'{THEIRS} and breaker_action == "decline"', Decision.DECLINE,
+       "breaker_open"),
+    _r("mule_chain", f"{THEIRS} and chain_depth >= 2", Decision.REVIEW, "mule_chain"),
+    _r("shared_device", f"{THEIRS} and device_customers >= 5 and not payee_known",
+       Decision.STEP_UP, "shared_device"),
+    _r("merchant_disputes", f"{THEIRS} and merchant_payments_30d >= 50 "
+       "and merchant_dispute_rate_30d >= 0.05", Decision.REVIEW, "merchant_disputes"),
 )

@@ -117,6 +117,7 @@ sign_in_origins = Table(
     Column("digest", String(64), primary_key=True),
     Column("first_seen_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
+    Index("ix_sign_in_origins_digest", "kind", "digest"),  # customers per device (risk)
 )
 
 notifications = Table(

@@ -36,6 +36,7 @@ bank_payees = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("deleted_at", BigInteger),
     Index("ix_bank_payees_user", "user_id", "created_at"),
+    Index("ix_bank_payees_iban", "iban"),  # customers per payee (risk)
 )
 
 bank_limits = Table(

@@ -57,6 +57,7 @@ payments = Table(
     Column("timer_attempts", Integer, nullable=False, server_default="0"),  # refused in a row
     Index("ix_payments_timer_at", "timer_at"),
     Index("ix_payments_parked_at", "parked_at"),
+    Index("ix_payments_merchant_created", "merchant_id", "created_at"),  # merchant rates
 )
 
 # A refund as its sender named it: a retry with the same refund_id finds it here.
