@@ -45,6 +45,7 @@ from .services.ratelimit import MEMORY_URI, RateLimits
 from .services.registry import Registry
 from .services.risk import Decisions, RiskEngine
 from .services.risk.breakers import Breakers
+from .services.risk.coverage import Coverage
 from .services.risk.sanctions import Sanctions
 from .services.webhooks import Dispatcher, Policy, Webhooks
 from .services.writepath import GroupWriter
@@ -176,6 +177,13 @@ def build(settings: Settings, *, clock: Clock | None = None,
     alerts = Alerts(database, clock=clock, mailer=alert_mailer(settings))
     risk = build_risk(settings, database=database, clock=clock)
     banking.movements.screening = risk  # every banking movement is screened
+    coverage = Coverage(risk, database=database)  # and the rest (decision 0036)
+    banking.payees.screening = coverage
+    payments = Payments(database, clock=clock, keys=keys, engine=engine,
+                        fee=FeeSchedule(settings.payment_fee_bps,
+                                        settings.payment_fee_fixed_minor),
+                        session_ttl_s=settings.checkout_session_ttl_s, writer=writer)
+    payments.screening = coverage
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -189,11 +197,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     certification=build_certification(settings, database=database,
                                                       clock=clock, keys=keys),
                     backups=Backups(database, clock=clock, keys=keys, tree_heads=tree_heads),
-                    payments=Payments(database, clock=clock, keys=keys, engine=engine,
-                                      fee=FeeSchedule(settings.payment_fee_bps,
-                                                      settings.payment_fee_fixed_minor),
-                                      session_ttl_s=settings.checkout_session_ttl_s,
-                                      writer=writer),
+                    payments=payments,
                     banking=banking, cheques=cheques, alerts=alerts,
                     interest=Interest(database, clock=clock, movements=banking.movements,
                                       queries=queries, rates_bps=settings.interest_rates_bps,

@@ -3,7 +3,8 @@
 ``allow`` lets the movement run; ``step_up`` asks for a fresh passkey assertion over it
 (refused unless the caller brought one); ``hold`` reserves the money as a pending ledger
 transfer that waits for review; ``decline`` refuses it with the reasons. The risk issue
-fills the hook with real rules; until then :class:`AllowAll` answers.
+fills the hook with real rules; until then :class:`AllowAll` answers. Adding a payee has
+its own hook, :class:`PayeeScreening`.
 """
 
 from __future__ import annotations
@@ -40,4 +41,18 @@ class AllowAll:
     """The default hook: every movement is allowed."""
 
     def screen(self, movement: Movement) -> Screen:
+        return ALLOWED
+
+
+class PayeeScreening(Protocol):
+    """Adding a payee (services/banking/payees.py): ``hold`` and ``decline`` refuse it;
+    ``step_up`` is given already (a payee is added with a passkey over its details)."""
+
+    def screen_payee(self, user_id: str, *, payee_id: str, iban: str, currency: str,
+                     actor: str) -> Screen: ...
+
+
+class AllowAllPayees:
+    def screen_payee(self, user_id: str, *, payee_id: str, iban: str, currency: str,
+                     actor: str) -> Screen:
         return ALLOWED

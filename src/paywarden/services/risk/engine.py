@@ -31,6 +31,7 @@ from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.schema import risk_decisions, risk_events
 from ...domain.errors import DomainError, InvariantViolation
+from ...domain.ledger.chart import AccountKind
 from ...domain.risk import (
     Decision,
     Features,
@@ -49,15 +50,18 @@ from .store import RuleStore
 
 log = logging.getLogger(__name__)
 
-# The written fallback per kind of movement (decision 0030): money that stays with the
-# customer fails open; money that reaches someone else fails closed — reserved for review
-# (banking) or declined (a checkout cannot wait for an analyst). Unknown kinds: closed.
+# The written fallback per kind of movement (decisions 0030, 0036): money that stays with
+# the customer fails open; money that reaches someone else fails closed — reserved for
+# review (banking) or declined (a checkout cannot wait for an analyst). A refund returns
+# at most what was paid to where it came from, and a payee receives nothing until a
+# (screened) transfer: both fail open. A card's money into a wallet may be a stolen
+# card's: closed. Unknown kinds: closed.
 FALLBACKS: dict[str, Decision] = {
     "own": Decision.ALLOW, "top_up": Decision.ALLOW, "deposit": Decision.ALLOW,
-    "interest": Decision.ALLOW,
+    "interest": Decision.ALLOW, "refund": Decision.ALLOW, "payee": Decision.ALLOW,
     "internal": Decision.REVIEW, "external": Decision.REVIEW, "withdrawal": Decision.REVIEW,
     "cheque": Decision.REVIEW, "standing_order": Decision.REVIEW,
-    "pay": Decision.DECLINE,
+    "pay": Decision.DECLINE, "card_top_up": Decision.DECLINE,
 }
 FALLBACK_UNKNOWN = Decision.REVIEW
 _BANK = {Decision.ALLOW: BankDecision.ALLOW, Decision.STEP_UP: BankDecision.STEP_UP,
@@ -106,8 +110,13 @@ def fallback(kind: str) -> Decision:
 
 
 def subject_of(movement: Movement) -> Subject:
-    return Subject(operation=f"bank.{movement.kind}", object_id=movement.id,
-                   kind=str(movement.kind), user_id=movement.user_id,
+    """A banking movement as screened; a top-up from a card is its own kind
+    (``card_top_up``): it brings outside money in, and fails closed."""
+    kind = str(movement.kind)
+    if movement.from_account is None and movement.outside is AccountKind.CARD_ISSUER:
+        kind = "card_top_up"
+    return Subject(operation=f"bank.{kind}", object_id=movement.id,
+                   kind=kind, user_id=movement.user_id,
                    amount_minor=movement.amount.amount_minor,
                    currency=movement.amount.currency, account_id=movement.from_account,
                    counterparty=movement.counterparty_iban)
