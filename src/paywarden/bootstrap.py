@@ -44,6 +44,7 @@ from .services.payments import Payments
 from .services.ratelimit import MEMORY_URI, RateLimits
 from .services.registry import Registry
 from .services.risk import Decisions, RiskEngine
+from .services.risk.backtest import Backtests
 from .services.risk.breakers import Breakers
 from .services.risk.coverage import Coverage
 from .services.risk.sanctions import Sanctions
@@ -87,6 +88,7 @@ class Platform:
     breakers: Breakers  # circuit breakers (services/risk/breakers.py, decision 0032)
     risk: RiskEngine  # screens every banking movement (services/risk, decision 0030)
     risk_decisions: Decisions  # reading and re-running recorded decisions
+    risk_backtests: Backtests  # a rule set version against the recorded past (0036)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -214,7 +216,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                       request_ttl_s=settings.registry_request_ttl_s,
                                       appeal_deadline_s=settings.registry_appeal_deadline_s,
                                       feed_entries_max=settings.registry_feed_entries_max),
-                    risk=risk, risk_decisions=Decisions(database, clock=clock, engine=risk))
+                    risk=risk, risk_decisions=Decisions(database, clock=clock, engine=risk),
+                    risk_backtests=Backtests(database, clock=clock, rules=risk.rules))
 
 
 def build_risk(settings: Settings, *, database: Database, clock: Clock) -> RiskEngine:

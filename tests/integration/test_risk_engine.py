@@ -138,6 +138,10 @@ def test_a_shadow_rule_is_recorded_but_never_acts_until_a_second_staff_member_en
     with pytest.raises(DomainError) as alone:
         risk.rules.approve(request.id, actor="ann")
     assert alone.value.code == "risk_four_eyes"
+    with pytest.raises(DomainError) as untested:
+        risk.rules.approve(request.id, actor="ben")
+    assert untested.value.code == "risk_backtest_required"
+    platform_of(api).risk_backtests.run(request.version, days=7, actor="ann")
     assert risk.rules.approve(request.id, actor="ben").get("decline_all").state == "active"
     platform_of(api).clock.advance(10)  # past the rule cache
     r = send(api, ada, payee, 5_00, "two")

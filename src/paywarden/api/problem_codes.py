@@ -452,6 +452,9 @@ class Risk(ProblemCode):
                            "The decision was a fallback: nothing to re-run")
     RISK_FEATURE_INVALID = "risk_feature_invalid", 422, "A feature is invalid"
     RISK_THRESHOLDS_INVALID = "risk_thresholds_invalid", 422, "The thresholds are invalid"
+    RISK_BACKTEST_REQUIRED = ("risk_backtest_required", 409,
+                              "Back-test the rule set version before approving")
+    RISK_BACKTEST_INVALID = "risk_backtest_invalid", 422, "The back-test's window is invalid"
 
 
 FEATURES: tuple[type[ProblemCode], ...] = (
