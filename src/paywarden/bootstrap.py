@@ -44,11 +44,13 @@ from .services.payments import Payments
 from .services.ratelimit import MEMORY_URI, RateLimits
 from .services.registry import Registry
 from .services.risk import Decisions, RiskEngine
+from .services.risk.backtest import Backtests
 from .services.risk.breakers import Breakers
 from .services.risk.cases import Cases
+from .services.risk.coverage import Coverage
 from .services.risk.labels import Labels
+from .services.risk.providers import BreakerFeed
 from .services.risk.resolvers import BankResolver
-from .services.risk.providers import BreakerFeed, FedScreening
 from .services.risk.sanctions import Sanctions
 from .services.webhooks import Dispatcher, Policy, Webhooks
 from .services.writepath import GroupWriter
@@ -93,6 +95,7 @@ class Platform:
     risk_decisions: Decisions  # reading and re-running recorded decisions
     risk_cases: Cases  # the analysts' queue: review cases, outcomes (decision 0034)
     risk_labels: Labels  # analysts' labels of decisions, exported for the retrain
+    risk_backtests: Backtests  # a rule set version against the recorded past (0036)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -196,8 +199,15 @@ def build(settings: Settings, *, clock: Clock | None = None,
                       sanctions=sanctions, breakers=breakers, writer=writer)
     breaker_feed = BreakerFeed(breakers, batch_size_max=settings.risk_breaker_feed_batch_max,
                                interval_s=settings.risk_breaker_feed_interval_s)
-    # every banking movement is screened, and its outcome feeds the breakers
-    banking.movements.screening = FedScreening(risk, breaker_feed)
+    risk.observers.append(breaker_feed.observe)  # every decision's outcome feeds the breakers
+    banking.movements.screening = risk  # every banking movement is screened
+    coverage = Coverage(risk, database=database)  # and the rest (decision 0036)
+    banking.payees.screening = coverage
+    payments = Payments(database, clock=clock, keys=keys, engine=engine,
+                        fee=FeeSchedule(settings.payment_fee_bps,
+                                        settings.payment_fee_fixed_minor),
+                        session_ttl_s=settings.checkout_session_ttl_s, writer=writer)
+    payments.screening = coverage
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -211,11 +221,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     certification=build_certification(settings, database=database,
                                                       clock=clock, keys=keys),
                     backups=Backups(database, clock=clock, keys=keys, tree_heads=tree_heads),
-                    payments=Payments(database, clock=clock, keys=keys, engine=engine,
-                                      fee=FeeSchedule(settings.payment_fee_bps,
-                                                      settings.payment_fee_fixed_minor),
-                                      session_ttl_s=settings.checkout_session_ttl_s,
-                                      writer=writer),
+                    payments=payments,
                     banking=banking, cheques=cheques, alerts=alerts,
                     interest=Interest(database, clock=clock, movements=banking.movements,
                                       queries=queries, rates_bps=settings.interest_rates_bps,
@@ -230,7 +236,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     risk_cases=Cases(database, clock=clock, keys=keys,
                                      sla_s=settings.risk_case_sla_s, resolvers={
                                          "bank.": BankResolver(database, banking.movements)}),
-                    risk_labels=Labels(database, clock=clock))
+                    risk_labels=Labels(database, clock=clock),
+                    risk_backtests=Backtests(database, clock=clock, rules=risk.rules))
 
 
 def build_risk(settings: Settings, *, database: Database, clock: Clock, keys: Keys,

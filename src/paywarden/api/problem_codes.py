@@ -177,6 +177,8 @@ class Payments(ProblemCode):
     AMOUNT_MISMATCH = "amount_mismatch", 422, "The items do not add up to the amount"
     CARD_TOKEN_REQUIRED = "card_token_required", 422, "A card payment names a card"
     LIMIT_INVALID = "limit_invalid", 422, "The limit is invalid"
+    PAYMENT_DECLINED = "payment_declined", 422, "The payment was declined"
+    REFUND_DECLINED = "refund_declined", 422, "The refund was declined"
 
 
 class Cards(ProblemCode):
@@ -375,6 +377,7 @@ class Transfers(ProblemCode):
     PAYEES_TOO_MANY = "payees_too_many", 409, "Too many payees"
     PAYEE_ACCOUNT_UNKNOWN = "payee_account_unknown", 422, "No account has the payee's IBAN"
     PAYEE_COOLING_OFF = "payee_cooling_off", 409, "The payee is still cooling off"
+    PAYEE_DECLINED = "payee_declined", 422, "The payee was not added"
     LIMIT_PER_TRANSFER_EXCEEDED = ("limit_per_transfer_exceeded", 422,
                                    "Over your limit per transfer")
     LIMIT_PER_DAY_EXCEEDED = "limit_per_day_exceeded", 422, "Over your limit per day"
@@ -449,6 +452,9 @@ class Risk(ProblemCode):
                            "The decision was a fallback: nothing to re-run")
     RISK_FEATURE_INVALID = "risk_feature_invalid", 422, "A feature is invalid"
     RISK_THRESHOLDS_INVALID = "risk_thresholds_invalid", 422, "The thresholds are invalid"
+    RISK_BACKTEST_REQUIRED = ("risk_backtest_required", 409,
+                              "Back-test the rule set version before approving")
+    RISK_BACKTEST_INVALID = "risk_backtest_invalid", 422, "The back-test's window is invalid"
 
 
 class RiskCases(ProblemCode):

@@ -18,7 +18,7 @@ from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem, Refusals
-from .schemas.risk import DecisionsOut, RerunOut
+from .schemas.risk import BacktestOut, DecisionsOut, RerunOut
 
 router = APIRouter(prefix="/v1", tags=["risk"])
 DecisionId = Annotated[str, Path(pattern=r"^rsk_[0-9a-f]{24}$")]
@@ -55,3 +55,20 @@ def rerun(decision_id: DecisionId, platform: PlatformDep,
     with refusals():
         done = platform.risk_decisions.rerun(decision_id, actor=principal.actor)
     return {"id": done.id, "same": done.same, "recorded": done.recorded, "rerun": done.rerun}
+
+
+@router.post("/risk/rules/{version}/backtest", response_model=BacktestOut)
+def backtest(version: Annotated[int, Path(ge=1, le=2**31 - 1)], platform: PlatformDep,
+             principal: CurrentPrincipal,
+             days: Annotated[int, Query(ge=1, le=90)] = 30) -> dict[str, Any]:
+    """Back-test a rule set version over the last ``days`` days of recorded decisions.
+
+    Every rule of the version, shadow or active, runs as if active on the features
+    recorded with each decision; per rule: how many it matches, by the decision recorded,
+    and which verdicts it would have changed. Stored and audited: enabling a rule needs
+    a back-test of the version its request was made against."""
+    _staff(platform, principal, Access.MODIFY)
+    with refusals():
+        done = platform.risk_backtests.run(version, days=days, actor=principal.actor)
+    body = done.public()
+    return {**body, "since": rfc3339(body["since"]), "at": rfc3339(body["at"])}

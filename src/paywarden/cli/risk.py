@@ -17,6 +17,8 @@ risk_app = typer.Typer(help="Risk screening.", no_args_is_help=True)
 sanctions_app = typer.Typer(help="Sanctions lists and screening.", no_args_is_help=True)
 app.add_typer(risk_app, name="risk")
 risk_app.add_typer(sanctions_app, name="sanctions")
+rules_app = typer.Typer(help="Rule set versions.", no_args_is_help=True)
+risk_app.add_typer(rules_app, name="rules")
 EXIT_REFUSED = 2
 
 
@@ -68,3 +70,31 @@ def screen(
         print("no hits")
     for r in rows:
         print(f"{r['score']:5.1f}  {r['entity_id']}  {r['schema']}  {r['matched_name']}")
+
+
+@rules_app.command("backtest")
+def backtest(
+    version: Annotated[int, typer.Argument(help="the rule set version to back-test")],
+    days: Annotated[int, typer.Option(help="how many days of decisions, 1 to 90")] = 30,
+) -> None:
+    """Run every rule of VERSION, as if active, over the last DAYS days of recorded
+    decisions; print the report (JSON) and store it (needed before an approval)."""
+    from ..adapters.clock import SystemClock
+    from ..services.risk import RuleStore, built_in, catalogue
+    from ..services.risk.backtest import Backtests
+
+    settings = settings_from_env()
+    database = open_store(settings)
+    try:
+        providers = built_in(key=b"-", new_origin_s=settings.risk_new_origin_s,
+                             floor_minor=settings.risk_amount_floor_minor)
+        rules = RuleStore(database, clock=SystemClock(), catalogue=catalogue(providers),
+                          cache_s=0)
+        done = Backtests(database, clock=SystemClock(), rules=rules).run(
+            version, days=days, actor=operator_actor())
+    except DomainError as exc:
+        typer.echo(f"refused: {exc.detail}", err=True)
+        raise typer.Exit(EXIT_REFUSED) from None
+    finally:
+        database.dispose()
+    print(json.dumps(done.public(), sort_keys=True))

@@ -29,3 +29,26 @@ class RerunOut(BaseModel):
     same: bool = Field(description="The re-run gave the recorded answer")
     recorded: dict[str, object]
     rerun: dict[str, object]
+
+
+class BacktestRuleOut(BaseModel):
+    rule_id: str
+    state: Literal["active", "shadow"]
+    action: DecisionName
+    matched: int = Field(description="Recorded decisions the rule would have matched")
+    by_recorded: dict[str, int] = Field(description="Matched, by the decision recorded then")
+    changed: dict[str, int] = Field(description="Verdicts it would have made worse, "
+                                    "e.g. {\"allow->review\": 3}")
+    unevaluable: int = Field(description="Decisions recorded without a feature it names")
+
+
+class BacktestOut(BaseModel):
+    id: str = Field(examples=["rbt_5f0c9a7d2b1e4c8a9d3f6e21"])
+    version: int
+    days: int
+    since: str
+    evaluated: int = Field(description="Decisions the rules ran on (fallbacks skipped)")
+    truncated: bool = Field(description="More decisions were in the window than were read")
+    run_by: str
+    at: str
+    rules: list[BacktestRuleOut]

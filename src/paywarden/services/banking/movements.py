@@ -295,7 +295,11 @@ class Movements:
                 return done
             source = get_account(conn, movement.from_account) if movement.from_account else None
             target = get_account(conn, movement.to_account) if movement.to_account else None
-        screen = self.screening.screen(movement) if source is not None else None
+        # Money leaving an account is screened, and so is a customer's card top-up (money
+        # in from a card that may not be theirs); the rail's deposits and interest are not.
+        inbound_card = movement.user_id is not None and movement.outside is AccountKind.CARD_ISSUER
+        screened = source is not None or (movement.from_account is None and inbound_card)
+        screen = self.screening.screen(movement) if screened else None
         record = screen.record if screen is not None else None
         held = False
         reason = None

@@ -7,7 +7,9 @@ what it signs. Then it cools off for ``cooling_off_s``: until then all transfers
 together stay within ``cooling_amount_max`` (checked in the movement's transaction:
 :mod:`.transfers`). The customer is notified of every new payee.
 
-Before adding, confirmation of payee (:mod:`.cop`) says whether the name fits the IBAN.
+Before adding, confirmation of payee (:mod:`.cop`) says whether the name fits the IBAN,
+and the risk screening answers (:class:`~.screening.PayeeScreening`): a review or a
+decline refuses the payee (there is no money to hold), a step-up is the one given.
 Deleting a payee cancels its standing orders in the same transaction; its row stays
 (``deleted_at``) so the history that names it stays readable.
 """
@@ -34,6 +36,7 @@ from .accounts import by_iban
 from .confirm import Expected, confirm
 from .cop import Answer, Confirmation, compare
 from .ibans import BankCode, normalise
+from .screening import AllowAllPayees, Decision, PayeeScreening
 
 NAME_CHARS_MAX = 70  # a SEPA creditor name
 PAYEES_MAX = 200  # live payees per customer
@@ -97,6 +100,7 @@ class Payees:
         self.bank = bank
         self.cooling_off_s = cooling_off_s
         self.cooling_amount_max = cooling_amount_max
+        self.screening: PayeeScreening = AllowAllPayees()  # the risk engine, at bootstrap
 
     def check(self, name: str, iban: str) -> tuple[str, str, Confirmation]:
         """Confirmation of payee for a typed name and IBAN: (the IBAN in electronic form,
@@ -119,6 +123,11 @@ class Payees:
         now = self._clock.now_ns()
         payee = Payee("pye_" + secrets.token_hex(12), user_id, name, iban, Answer.NO_MATCH,
                       now + self.cooling_off_s * 1_000_000_000, now, None)
+        screen = self.screening.screen_payee(user_id, payee_id=payee.id, iban=iban,
+                                             currency=currency, actor=actor)
+        if screen.decision in (Decision.HOLD, Decision.DECLINE):
+            raise DomainError("payee_declined", "this payee was not added: "
+                              + (", ".join(screen.reasons) or str(screen.decision)))
         with self._database.engine.begin() as conn:
             live = list(conn.execute(select(bank_payees.c.iban).where(
                 bank_payees.c.user_id == user_id, bank_payees.c.deleted_at.is_(None))).scalars())

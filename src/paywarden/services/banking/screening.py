@@ -4,7 +4,7 @@
 (refused unless the caller brought one); ``hold`` reserves the money as a pending ledger
 transfer that waits for review; ``decline`` refuses it with the reasons. The risk
 engine (services/risk) fills the hook; :class:`AllowAll` answers in tests that want no
-screening.
+screening. Adding a payee has its own hook, :class:`PayeeScreening`.
 
 A screening that must be written (the risk engine's decision) hands back its
 ``record``: the movement queues it in its own unit, so it commits with the money; a
@@ -52,4 +52,18 @@ class AllowAll:
     """The default hook: every movement is allowed."""
 
     def screen(self, movement: Movement) -> Screen:
+        return ALLOWED
+
+
+class PayeeScreening(Protocol):
+    """Adding a payee (services/banking/payees.py): ``hold`` and ``decline`` refuse it;
+    ``step_up`` is given already (a payee is added with a passkey over its details)."""
+
+    def screen_payee(self, user_id: str, *, payee_id: str, iban: str, currency: str,
+                     actor: str) -> Screen: ...
+
+
+class AllowAllPayees:
+    def screen_payee(self, user_id: str, *, payee_id: str, iban: str, currency: str,
+                     actor: str) -> Screen:
         return ALLOWED

@@ -58,6 +58,7 @@ from . import buyers, checkouts, codec, legs, refunds, timers
 from .checkouts import Checkout
 from .notices import Later, notifier, outbox
 from .recent import RecentPayments
+from .screening import AllowAll, Operation, PaymentScreening, Screened, refusal
 from .timers import TIMER_BATCH_SIZE_MAX, TIMER_BATCHES_PER_RUN_MAX, ParkedPayment
 from .units import CheckoutUnit, Finish, RefundDone, Stale, TransitionUnit, may_receive
 
@@ -121,6 +122,7 @@ class Payments:
         self.notify = notify or notifier(keys)  # webhooks, receipts: in the same transaction
         self.writer = writer or GroupWriter(database, clock=clock, on_fatal=on_fatal)
         self._recent = RecentPayments()
+        self.screening: PaymentScreening = AllowAll()  # the risk engine, at bootstrap
 
     def start(self) -> None:
         self.writer.start()
@@ -211,6 +213,7 @@ class Payments:
         if party.role not in SENDERS[type(event)]:
             raise DomainError("payment_sender_not_allowed",
                               f"a {party.role} cannot {event.name} a payment")
+        self._screen(payment_id, event, party, unit)
         fresh = False
         for _ in range(STALE_RETRIES_MAX):
             before = None if fresh else self._recent.get(payment_id)
@@ -287,6 +290,41 @@ class Payments:
             receiver=before.merchant_id if receives else None, may_receive=may_receive,
             finish=finish, refund=refund, load=self._load)
 
+    def _screen(self, payment_id: str, event: Event, party: Party,
+                unit: dict[str, Any]) -> None:
+        """Screen a pay or a refund before it is prepared (see :mod:`.screening`).
+
+        Only a transition the machine would take is screened, and a refund_id already
+        used is not screened again: its first answer stands (an id's outcome never
+        changes), and a refusal the machine gives stays the machine's."""
+        if not isinstance(event, Pay | Refund):
+            return
+        before = self.get(payment_id)
+        if before is None:
+            raise DomainError("not_found", f"no payment {payment_id}")
+        try:
+            transition(before.escrow, event, now_ns=self._clock.now_ns())
+        except DomainError:
+            return  # _prepare gives the machine's refusal
+        funding: AccountRef | None = unit.get("funding")
+        refund: tuple[str, Money] | None = unit.get("refund")
+        if refund is not None:
+            with self._database.engine.connect() as conn:
+                if refunds.find(conn, payment_id, refund[0]) is not None:
+                    return
+        paid = isinstance(event, Pay)
+        screened = Screened(
+            Operation.PAY if paid else Operation.REFUND, payment_id, before.merchant_id,
+            party.id if paid else before.buyer_id, event.amount, party.actor,
+            method=unit.get("method") if paid else before.method,
+            account_id=funding.owner if paid and funding is not None
+            and funding.kind not in _NOT_BANK else None,
+            refund_id=refund[0] if refund is not None else None)
+        refused = refusal(screened, self.screening.screen_payment(screened))
+        if refused is not None:
+            log.info("payment.screen_refused", payment=payment_id, operation=event.name)
+            raise refused
+
     # -- timers -------------------------------------------------------------------------
 
     def run_due(self, *, batch_size_max: int = TIMER_BATCH_SIZE_MAX) -> int:
@@ -359,4 +397,5 @@ class Payments:
                                row_id=payment_id)
 
 
+_NOT_BANK = frozenset({AccountKind.WALLET, AccountKind.CARD_ISSUER})
 _BY_ID = select(payments).where(payments.c.id == bindparam("id"))

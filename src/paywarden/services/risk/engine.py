@@ -27,7 +27,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,6 +38,7 @@ from ...adapters.store import Database
 from ...adapters.store.schema import risk_decisions, risk_events
 from ...domain.audit.leaves import Event
 from ...domain.errors import DomainError, InvariantViolation
+from ...domain.ledger.chart import AccountKind
 from ...domain.risk import (
     Decision,
     Features,
@@ -58,15 +59,18 @@ from .store import RuleStore
 
 log = logging.getLogger(__name__)
 
-# The written fallback per kind of movement (decision 0030): money that stays with the
-# customer fails open; money that reaches someone else fails closed — reserved for review
-# (banking) or declined (a checkout cannot wait for an analyst). Unknown kinds: closed.
+# The written fallback per kind of movement (decisions 0030, 0036): money that stays with
+# the customer fails open; money that reaches someone else fails closed — reserved for
+# review (banking) or declined (a checkout cannot wait for an analyst). A refund returns
+# at most what was paid to where it came from, and a payee receives nothing until a
+# (screened) transfer: both fail open. A card's money into a wallet may be a stolen
+# card's: closed. Unknown kinds: closed.
 FALLBACKS: dict[str, Decision] = {
     "own": Decision.ALLOW, "top_up": Decision.ALLOW, "deposit": Decision.ALLOW,
-    "interest": Decision.ALLOW,
+    "interest": Decision.ALLOW, "refund": Decision.ALLOW, "payee": Decision.ALLOW,
     "internal": Decision.REVIEW, "external": Decision.REVIEW, "withdrawal": Decision.REVIEW,
     "cheque": Decision.REVIEW, "standing_order": Decision.REVIEW,
-    "pay": Decision.DECLINE,
+    "pay": Decision.DECLINE, "card_top_up": Decision.DECLINE,
 }
 FALLBACK_UNKNOWN = Decision.REVIEW
 _BANK = {Decision.ALLOW: BankDecision.ALLOW, Decision.STEP_UP: BankDecision.STEP_UP,
@@ -115,8 +119,13 @@ def fallback(kind: str) -> Decision:
 
 
 def subject_of(movement: Movement) -> Subject:
-    return Subject(operation=f"bank.{movement.kind}", object_id=movement.id,
-                   kind=str(movement.kind), user_id=movement.user_id,
+    """A banking movement as screened; a top-up from a card is its own kind
+    (``card_top_up``): it brings outside money in, and fails closed."""
+    kind = str(movement.kind)
+    if movement.from_account is None and movement.outside is AccountKind.CARD_ISSUER:
+        kind = "card_top_up"
+    return Subject(operation=f"bank.{kind}", object_id=movement.id,
+                   kind=kind, user_id=movement.user_id,
                    amount_minor=movement.amount.amount_minor,
                    currency=movement.amount.currency, account_id=movement.from_account,
                    counterparty=movement.counterparty_iban,
@@ -167,6 +176,9 @@ class RiskEngine:
         self.scorer: Scorer = scorer or NoModel()
         self.thresholds = thresholds or Thresholds()
         self._deadline_ns = deadline_ms * 1_000_000
+        # Told of every decision once it is made (the breaker feed's counts); an observer
+        # must be cheap and must not raise.
+        self.observers: list[Callable[[Subject, Recorded], None]] = []
         self._reads = Reads(database, deadline_ms=deadline_ms)
 
     def screen(self, movement: Movement) -> Screen:
@@ -195,7 +207,10 @@ class RiskEngine:
         if engine == "ok" and time.perf_counter_ns() - started > self._deadline_ns:
             engine, work = "timeout", self._fallback(subject, "risk_engine_timeout")
         elapsed_us = (time.perf_counter_ns() - started) // 1000
-        return self._pending(subject, work, engine, now, elapsed_us, actor)
+        pending = self._pending(subject, work, engine, now, elapsed_us, actor)
+        for observe in self.observers:
+            observe(subject, pending.recorded)
+        return pending
 
     def _work(self, subject: Subject, now: int) -> _Work:
         compiled = self.rules.compiled()

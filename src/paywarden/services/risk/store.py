@@ -3,7 +3,8 @@ and the compiled current version, cached for ``cache_s``.
 
 Publishing a version checks that new or changed rules start in shadow; enabling a rule is
 a request (:meth:`RuleStore.request`) and an approval by another staff member
-(:meth:`RuleStore.approve`), which publishes the next version. Both are audited. Until
+(:meth:`RuleStore.approve`), after a back-test of the version was run (decision 0036),
+which publishes the next version. Both are audited. Until
 anything is published, the built-in version 1 (services/risk/rules.py) is written on
 first use.
 """
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
-from ...adapters.store.schema import risk_rule_requests, risk_rule_sets
+from ...adapters.store.schema import risk_backtests, risk_rule_requests, risk_rule_sets
 from ...domain.errors import DomainError
 from ...domain.risk import Rule, RuleSet, RuleState, check_approver, check_successor
 from .. import audit
@@ -109,7 +110,9 @@ class RuleStore:
         return made
 
     def approve(self, request_id: str, *, actor: str) -> RuleSet:
-        """Publish the next version with the requested state; by another staff member."""
+        """Publish the next version with the requested state; by another staff member,
+        once a back-test of the version the request was made against was run
+        (services/risk/backtest.py); the back-test approved on is recorded."""
         with self._database.engine.connect() as conn:
             row = conn.execute(select(risk_rule_requests).where(
                 risk_rule_requests.c.id == request_id)).first()
@@ -126,24 +129,31 @@ class RuleStore:
         made = current.with_state(r["rule_id"], RuleState(r["to_state"]))
         now = self._clock.now_ns()
         with self._database.engine.begin() as conn:
+            tested = conn.execute(select(risk_backtests.c.id).where(
+                risk_backtests.c.version == r["version"]).order_by(
+                risk_backtests.c.run_at.desc()).limit(1)).scalar()
+            if tested is None:
+                raise DomainError("risk_backtest_required", f"run a back-test of version "
+                                  f"{r['version']} before approving request {request_id}")
             done = conn.execute(update(risk_rule_requests).where(
                 risk_rule_requests.c.id == request_id,
                 risk_rule_requests.c.approved_by.is_(None)).values(
                 approved_by=actor, approved_at=now, result_version=made.version)).rowcount
             if done != 1:
                 raise DomainError("risk_request_decided", f"request {request_id} was approved")
-            self._insert(conn, made, actor, request=request_id)
+            self._insert(conn, made, actor, request=request_id, backtest=str(tested))
         self._current = None
         return made
 
     def _insert(self, conn: Connection, made: RuleSet, actor: str,
-                request: str | None = None) -> None:
+                request: str | None = None, backtest: str | None = None) -> None:
         now = self._clock.now_ns()
         text = made.canonical()
         conn.execute(insert(risk_rule_sets).values(version=made.version, rules=text,
                                                     created_by=actor, created_at=now))
         audit.record(conn, at_ns=now, actor=actor, action="risk.rules_published",
-                     object_id=f"rules:{made.version}", detail={"request": request},
+                     object_id=f"rules:{made.version}",
+                     detail={"request": request, "backtest": backtest},
                      after=text)
 
 

@@ -43,7 +43,13 @@ from .registry import (
     registry_sources,
 )
 from .requests import idempotency_keys, request_nonces
-from .risk import risk_decisions, risk_events, risk_rule_requests, risk_rule_sets
+from .risk import (
+    risk_backtests,
+    risk_decisions,
+    risk_events,
+    risk_rule_requests,
+    risk_rule_sets,
+)
 from .risk_cases import risk_case_outcomes, risk_labels
 from .risk_controls import (
     risk_breaker_counts,
@@ -95,6 +101,7 @@ __all__ = [
     "registry_requests",
     "registry_sources",
     "request_nonces",
+    "risk_backtests",
     "risk_breaker_counts",
     "risk_breaker_resets",
     "risk_breakers",

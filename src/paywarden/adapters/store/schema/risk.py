@@ -8,7 +8,8 @@ an audit leaf whose ``after`` digest covers the row, so a changed row no longer 
 ``risk_events`` is one row per velocity key per screening (``customer:usr_…``,
 ``payee:<keyed digest>``, ``device:<digest>``…): a sliding window is a range count on
 ``(key, at)``. ``risk_rule_sets`` keeps every version ever published;
-``risk_rule_requests`` the requests to change a rule's state and who approved them.
+``risk_rule_requests`` the requests to change a rule's state and who approved them;
+``risk_backtests`` the back-tests run of a version (one is needed before an approval).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ risk_decisions = Table(
     Column("elapsed_us", Integer, nullable=False),
     Column("at", BigInteger, nullable=False),
     Index("ix_risk_decisions_subject", "subject", "at"),
+    Index("ix_risk_decisions_object", "object_id", "operation"),  # a refused id stays so
+    Index("ix_risk_decisions_at", "at", "id"),  # back-tests page through the last N days
 )
 
 risk_events = Table(
@@ -68,4 +71,17 @@ risk_rule_requests = Table(
     Column("approved_by", String(128)),
     Column("approved_at", BigInteger),
     Column("result_version", Integer),  # the version the approval published
+)
+
+risk_backtests = Table(
+    "risk_backtests",
+    metadata,
+    Column("id", String(32), primary_key=True),  # rbt_…
+    Column("version", Integer, nullable=False),  # the rule set version tested
+    Column("days", Integer, nullable=False),
+    Column("evaluated", Integer, nullable=False),  # decisions the rules ran on
+    Column("report", Text, nullable=False),  # JSON: per rule matched, by recorded, changed
+    Column("run_by", String(128), nullable=False),
+    Column("run_at", BigInteger, nullable=False),
+    Index("ix_risk_backtests_version", "version", "run_at"),
 )

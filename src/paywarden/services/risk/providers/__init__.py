@@ -4,12 +4,12 @@ features (:mod:`.graph`), merchant rates (:mod:`.merchants`) and the learned sco
 inputs and scorer (:mod:`.model`). ``bootstrap.build_risk`` wires them after the built-in
 providers, whose notes (the device digest) and velocity keys they read."""
 
-from .breakers import BREAKER_REASON, BreakerCheck, BreakerFeed, FedScreening, scopes_of
+from .breakers import BREAKER_REASON, BreakerCheck, BreakerFeed, scopes_of
 from .graph import Graph
 from .lists import RegistryHits, SanctionsHits
 from .merchants import MerchantRates
 from .model import LearnedScorer, ModelInputs, load_scorer, model_features
 
-__all__ = ["BREAKER_REASON", "BreakerCheck", "BreakerFeed", "FedScreening", "Graph",
+__all__ = ["BREAKER_REASON", "BreakerCheck", "BreakerFeed", "Graph",
            "LearnedScorer", "MerchantRates", "ModelInputs", "RegistryHits", "SanctionsHits",
            "load_scorer", "model_features", "scopes_of"]

@@ -17,7 +17,8 @@ a transaction per scope. Outcomes (decision 0035): ``allow`` and ``step_up`` are
 decision the breaker itself made is not fed back (an open breaker's own reviews would keep
 it open for ever), nor is money that stays the customer's.
 
-:class:`FedScreening` is the banking hook: the engine's decision, then the feed.
+The feed is one of the engine's observers (``RiskEngine.observers``): every screening,
+banking's and the payments path's, reaches it.
 """
 
 from __future__ import annotations
@@ -34,18 +35,13 @@ from schwifty.exceptions import SchwiftyException
 from ....domain.errors import DomainError
 from ....domain.risk import Decision, Value
 from ....domain.risk.breakers import PLATFORM, Action, Outcome, Scope, ScopeKind
-from ...banking.movements import Movement
-from ...banking.screening import Decision as BankDecision
-from ...banking.screening import Screen
 from ..breakers import Breakers
-from ..engine import Recorded, RiskEngine, subject_of
+from ..engine import Recorded
 from ..features import Context, Subject
 
 SEVERITY = {Action.PASS: 0, Action.PROBE: 0, Action.REVIEW: 1, Action.DECLINE: 2}
 OWN_KINDS = frozenset({"own", "top_up", "deposit", "interest"})
 BREAKER_REASON = "breaker_open"  # the built-in rules' reason for an open breaker
-_BANK = {Decision.ALLOW: BankDecision.ALLOW, Decision.STEP_UP: BankDecision.STEP_UP,
-         Decision.REVIEW: BankDecision.HOLD, Decision.DECLINE: BankDecision.DECLINE}
 _OUTCOMES = {Decision.ALLOW: (Outcome.APPROVED,), Decision.STEP_UP: (Outcome.APPROVED,),
              Decision.REVIEW: (Outcome.APPROVED, Outcome.ANOMALY),
              Decision.DECLINE: (Outcome.DECLINED,)}
@@ -145,19 +141,3 @@ class BreakerFeed:
     @property
     def interval_s(self) -> float:
         return self._interval_s
-
-
-class FedScreening:
-    """The banking hook: the engine decides, the breaker feed counts the outcome."""
-
-    def __init__(self, engine: RiskEngine, feed: BreakerFeed) -> None:
-        self.engine = engine
-        self.feed = feed
-
-    def screen(self, movement: Movement) -> Screen:
-        subject = subject_of(movement)
-        made = self.engine.decide(subject)
-        self.feed.observe(subject, made)
-        return Screen(_BANK[made.verdict.decision], made.verdict.reasons)
-
-

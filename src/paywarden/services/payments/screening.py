@@ -1,0 +1,83 @@
+"""The interrupt hook of the payments path: before a buyer's money enters escrow, or a
+refund leaves it, a screening answers (issue 12, decision 0036).
+
+Payments knows nothing of the risk engine; the engine (services/risk/coverage.py) fills
+this hook at bootstrap, as it fills banking's (services/banking/screening.py). What each
+answer does to a payment is decided here, in :func:`refusal`:
+
+- ``allow`` lets the transition run;
+- ``step_up`` asks for a fresh passkey assertion over the operation. A pay always carries
+  one — the buyer's passkey over this exact order, consumed in the payment's transaction —
+  so it is already given. A refund has nobody to ask (a merchant signs its requests with a
+  key, staff have no passkey over the refund), and it only returns at most what the buyer
+  paid, to where it came from: it runs;
+- ``review`` and ``decline`` refuse the transition with the reasons. The escrow machine
+  has no state for a payment waiting for an analyst (see decision 0036 for why it was
+  not added now); a checkout cannot wait for one either.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ...domain.errors import DomainError
+from ...domain.money import Money
+
+
+class Verdict(enum.StrEnum):
+    ALLOW = "allow"
+    STEP_UP = "step_up"
+    REVIEW = "review"
+    DECLINE = "decline"
+
+
+class Operation(enum.StrEnum):
+    PAY = "pay"
+    REFUND = "refund"
+
+
+@dataclass(frozen=True)
+class Screened:
+    """What is screened: a payment's money about to move."""
+
+    operation: Operation
+    payment_id: str
+    merchant_id: str
+    buyer_id: str | None
+    amount: Money
+    actor: str
+    method: str | None = None  # wallet | bank | card, for a pay
+    account_id: str | None = None  # the buyer's bank account a pay is funded from
+    refund_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Screen:
+    verdict: Verdict
+    reasons: tuple[str, ...] = field(default=())
+
+
+ALLOWED = Screen(Verdict.ALLOW)
+
+
+class PaymentScreening(Protocol):
+    def screen_payment(self, screened: Screened) -> Screen: ...
+
+
+class AllowAll:
+    """The default hook: every payment is allowed."""
+
+    def screen_payment(self, screened: Screened) -> Screen:
+        return ALLOWED
+
+
+def refusal(screened: Screened, screen: Screen) -> DomainError | None:
+    """The refusal a screening's answer means for this operation, or None: it runs."""
+    if screen.verdict in (Verdict.ALLOW, Verdict.STEP_UP):
+        return None
+    reasons = ", ".join(screen.reasons) or str(screen.verdict)
+    if screened.operation is Operation.PAY:
+        return DomainError("payment_declined", "this payment was declined: " + reasons)
+    return DomainError("refund_declined", "this refund was declined: " + reasons)

@@ -1,0 +1,96 @@
+"""The engine in the movements that are not banking's own transfers: escrow pay, merchant
+and staff refunds, payee additions (decision 0036). Banking's movements — card top-ups
+included — go through :meth:`RiskEngine.screen`.
+
+Each screening is a :meth:`RiskEngine.decide` on a :class:`Subject` named after the
+operation (``payment.pay``, ``payment.refund``, ``bank.payee``), so the decision is
+recorded, audited and listed like every other. What an answer does is the caller's
+(services/payments/screening.py, services/banking/payees.py).
+
+**An id's outcome never changes.** A pay or refund the engine refused (``engine`` = ok,
+decision review or decline) is refused again, with the same reasons, when it is retried —
+under the same Idempotency-Key or not — without a new screening: a second try must not
+be a second chance at the rules. A fallback's refusal (engine late or down) is not kept:
+the next try is screened afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy import select
+
+from ...adapters.store import Database
+from ...adapters.store.schema import risk_decisions
+from ...domain.risk import Decision
+from ..banking.screening import Decision as BankDecision
+from ..banking.screening import Screen as BankScreen
+from ..payments.screening import Operation, Screen, Screened, Verdict
+from .engine import RiskEngine
+from .features import Subject
+
+OBJECT_ID_CHARS_MAX = 64  # risk_decisions.object_id
+_REFUSED = (str(Decision.REVIEW), str(Decision.DECLINE))
+_BANK = {Decision.ALLOW: BankDecision.ALLOW, Decision.STEP_UP: BankDecision.STEP_UP,
+         Decision.REVIEW: BankDecision.HOLD, Decision.DECLINE: BankDecision.DECLINE}
+
+
+def object_id(screened: Screened) -> str:
+    """The payment's id for a pay; the payment and the refund_id for a refund (hashed when
+    together they pass the column's width)."""
+    if screened.operation is Operation.PAY or screened.refund_id is None:
+        return screened.payment_id
+    made = f"{screened.payment_id}:{screened.refund_id}"
+    if len(made) <= OBJECT_ID_CHARS_MAX:
+        return made
+    digest = hashlib.sha256(screened.refund_id.encode()).hexdigest()[:24]
+    return f"{screened.payment_id}:#{digest}"
+
+
+def subject_of_payment(screened: Screened) -> Subject:
+    """A pay is the buyer's (their velocity, devices, history, account); a refund the
+    merchant's: the buyer receives it and did not ask for it."""
+    op = screened.operation
+    return Subject(operation=f"payment.{op}", object_id=object_id(screened), kind=str(op),
+                   user_id=screened.buyer_id if op is Operation.PAY else None,
+                   amount_minor=screened.amount.amount_minor,
+                   currency=screened.amount.currency,
+                   account_id=screened.account_id if op is Operation.PAY else None,
+                   merchant_id=screened.merchant_id)
+
+
+class Coverage:
+    def __init__(self, engine: RiskEngine, *, database: Database) -> None:
+        self._engine = engine
+        self._database = database
+
+    def screen_payment(self, screened: Screened) -> Screen:
+        subject = subject_of_payment(screened)
+        first = self._refused_before(subject)
+        if first is not None:
+            return first
+        done = self._engine.decide(subject, actor=screened.actor)
+        return Screen(Verdict(str(done.verdict.decision)), done.verdict.reasons)
+
+    def screen_payee(self, user_id: str, *, payee_id: str, iban: str, currency: str,
+                     actor: str) -> BankScreen:
+        """Adding a payee: who (the customer), to whom (the IBAN: velocity per payee,
+        registry and sanctions providers see it), no amount."""
+        done = self._engine.decide(Subject(
+            operation="bank.payee", object_id=payee_id,
+            kind="payee", user_id=user_id, amount_minor=0, currency=currency,
+            counterparty=iban), actor=actor)
+        return BankScreen(_BANK[done.verdict.decision], done.verdict.reasons)
+
+    def _refused_before(self, subject: Subject) -> Screen | None:
+        with self._database.engine.connect() as conn:
+            row = conn.execute(select(risk_decisions.c.decision, risk_decisions.c.reasons)
+                               .where(risk_decisions.c.object_id == subject.object_id,
+                                      risk_decisions.c.operation == subject.operation,
+                                      risk_decisions.c.engine == "ok",
+                                      risk_decisions.c.decision.in_(_REFUSED))
+                               .order_by(risk_decisions.c.at).limit(1)).first()
+        if row is None:
+            return None
+        return Screen(Verdict(row[0]), tuple(json.loads(row[1])))
