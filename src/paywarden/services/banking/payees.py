@@ -8,8 +8,10 @@ together stay within ``cooling_amount_max`` (checked in the movement's transacti
 :mod:`.transfers`). The customer is notified of every new payee.
 
 Before adding, confirmation of payee (:mod:`.cop`) says whether the name fits the IBAN,
-and the risk screening answers (:class:`~.screening.PayeeScreening`): a review or a
-decline refuses the payee (there is no money to hold), a step-up is the one given.
+and the risk screening answers (:class:`~.screening.PayeeScreening`): a decline refuses
+the payee; a review adds it (there is no money to hold yet: what is sent to it is
+screened again, and the same reasons hold the money for an analyst); a step-up is the
+one given.
 Deleting a payee cancels its standing orders in the same transaction; its row stays
 (``deleted_at``) so the history that names it stays readable.
 """
@@ -125,7 +127,7 @@ class Payees:
                       now + self.cooling_off_s * 1_000_000_000, now, None)
         screen = self.screening.screen_payee(user_id, payee_id=payee.id, iban=iban,
                                              currency=currency, actor=actor)
-        if screen.decision in (Decision.HOLD, Decision.DECLINE):
+        if screen.decision is Decision.DECLINE:
             raise DomainError("payee_declined", "this payee was not added: "
                               + (", ".join(screen.reasons) or str(screen.decision)))
         with self._database.engine.begin() as conn:

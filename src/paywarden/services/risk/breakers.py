@@ -116,8 +116,7 @@ class Breakers:
         """Count ``count`` outcomes in the scope (a batch of screenings' outcomes, one
         transaction); trip, probe or close the breaker as it says."""
         if not 0 < count <= RECORD_COUNT_MAX:
-            raise DomainError("breaker_count_invalid",
-                              f"a record counts 1 to {RECORD_COUNT_MAX} outcomes")
+            raise ValueError(f"a record counts 1 to {RECORD_COUNT_MAX} outcomes")  # a caller's bug
         policy = self._policies[scope.kind]
         now = self._clock.now_ns()
         bucket = now - now % (policy.bucket_s * NS)
