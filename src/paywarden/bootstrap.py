@@ -255,7 +255,7 @@ def build_risk(settings: Settings, *, database: Database, clock: Clock, keys: Ke
                   floor_minor=settings.risk_amount_floor_minor),
         extra.RegistryHits(registry, keys=keys, email_cache_s=settings.risk_email_cache_s),
         extra.SanctionsHits(sanctions), extra.BreakerCheck(breakers), extra.Graph(),
-        extra.MerchantRates(cache_s=settings.risk_merchant_cache_s), extra.ModelInputs()]
+        extra.MerchantRates(cache_s=settings.risk_merchant_cache_s)]
     rules = RuleStore(database, clock=clock, catalogue=catalogue(providers),
                       cache_s=settings.risk_rules_cache_s)
     return RiskEngine(database, clock=clock, writer=writer, rules=rules, providers=providers,

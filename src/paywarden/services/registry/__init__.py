@@ -14,7 +14,7 @@ analyst sees the reason category and source. Nothing here declines anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +79,16 @@ class Registry:
 
     def hits_in(self, conn: Connection, identifiers: Mapping[Kind | str, str] | Iterable[
             tuple[Kind | str, str]], *, region: str | None = None) -> list[Hit]:
-        """:meth:`hits` on the caller's connection (the risk engine's, one round trip);
-        pairs may repeat a kind (a customer's e-mail and a payee's IBAN and another)."""
+        """:meth:`hits` on the caller's connection; pairs may repeat a kind (a customer's
+        e-mail and a payee's IBAN and another)."""
+        wanted = self.wanted(identifiers, region=region)
+        return self.hits_of(entries.hit_rows(conn, list(wanted), now_ns=self._clock.now_ns()),
+                            wanted)
+
+    def wanted(self, identifiers: Mapping[Kind | str, str] | Iterable[tuple[Kind | str, str]],
+               *, region: str | None = None) -> dict[str, str]:
+        """digest → kind of each identifier that is a valid one of its kind (the risk
+        engine runs ``entries.HITS`` with them on its own reads)."""
         pairs = identifiers.items() if isinstance(identifiers, Mapping) else identifiers
         wanted: dict[str, str] = {}
         for kind, value in pairs:
@@ -90,9 +98,12 @@ class Registry:
                 wanted[digest] = str(Kind(kind))
             except DomainError:
                 log.info("registry.identifier_skipped", kind=str(kind)[:32])
-        found = entries.hit_rows(conn, list(wanted), now_ns=self._clock.now_ns())
-        return sorted((Hit(wanted[d], entry, reason, source, expires)
-                       for d, entry, reason, source, expires in found),
+        return wanted
+
+    @staticmethod
+    def hits_of(rows: Iterable[Sequence[Any]], wanted: Mapping[str, str]) -> list[Hit]:
+        return sorted((Hit(wanted[d], entry, reason, source, int(expires))
+                       for d, entry, reason, source, expires in rows),
                       key=lambda h: (h.kind, h.entry_id))
 
     # -- writing: a request, then another member of staff's approval ----------------

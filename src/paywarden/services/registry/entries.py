@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ...adapters.store.schema import (
     registry_entries,
@@ -282,15 +282,25 @@ def matching(conn: Connection, digests: list[str], *, now_ns: int) -> list[tuple
     return [(r["digest"], entries[r["id"]]) for r in rows]
 
 
+HIT_DIGESTS_MAX = 8  # digests per lookup statement; more are looked up in chunks
+HITS = select(registry_identifiers.c.digest, registry_entries.c.id, registry_entries.c.reason,
+              registry_entries.c.source, registry_entries.c.expires_at).join(
+    registry_entries, registry_entries.c.id == registry_identifiers.c.entry_id).where(
+    registry_identifiers.c.digest.in_([bindparam(f"d{k}") for k in range(HIT_DIGESTS_MAX)]),
+    registry_entries.c.state == LIVE, registry_entries.c.expires_at > bindparam("now"))
+
+
+def hit_params(digests: list[str], *, now_ns: int) -> list[dict[str, Any]]:
+    """:data:`HITS`' parameters for ``digests``, a chunk of at most HIT_DIGESTS_MAX each
+    (the unused ones NULL: they match nothing)."""
+    chunks = [digests[k:k + HIT_DIGESTS_MAX] for k in range(0, len(digests), HIT_DIGESTS_MAX)]
+    return [{"now": now_ns, **{f"d{k}": (chunk[k] if k < len(chunk) else None)
+                               for k in range(HIT_DIGESTS_MAX)}} for chunk in chunks]
+
+
 def hit_rows(conn: Connection, digests: list[str], *, now_ns: int
              ) -> list[tuple[str, str, str, str, int]]:
     """(digest, entry id, reason, source, expires_at) of live, unexpired entries holding
-    one of ``digests``: the risk engine's lookup, one indexed query, one round trip."""
-    if not digests:
-        return []
-    e, i = registry_entries, registry_identifiers
-    rows = conn.execute(select(i.c.digest, e.c.id, e.c.reason, e.c.source, e.c.expires_at)
-                        .join(e, e.c.id == i.c.entry_id)
-                        .where(i.c.digest.in_(digests), e.c.state == LIVE,
-                               e.c.expires_at > now_ns))
-    return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+    one of ``digests``: one indexed query per chunk of digests."""
+    return [(r[0], r[1], r[2], r[3], int(r[4])) for params in hit_params(digests, now_ns=now_ns)
+            for r in conn.execute(HITS, params)]

@@ -40,10 +40,13 @@ from ...domain.risk import Value
 from .reads import Reads
 
 NS = 1_000_000_000
+OWN_MONEY = frozenset({"own", "top_up"})  # money that stays the customer's: ``theirs`` false
 MINUTE_NS, HOUR_NS, DAY_NS = 60 * NS, 3600 * NS, 86_400 * NS
 HISTORY_DAYS = 90
 HISTORY_ROWS_MAX = 200  # the median of the last 200 movements in 90 days
-VELOCITY_KEYS = ("customer", "account", "payee", "device", "address", "merchant")
+VELOCITY_KEYS = ("customer", "account", "payee", "device", "address", "merchant", "card",
+                 "bin")
+WINDOWS = ("1m", "1h", "24h")
 _KEY_PARAMS = tuple(f"key{i}" for i in range(len(VELOCITY_KEYS)))  # unused ones are NULL
 
 
@@ -116,8 +119,9 @@ def catalogue(providers: Sequence[FeatureProvider]) -> dict[str, str]:
 
 
 class Basics:
-    provides: ClassVar[Mapping[str, str]] = {"amount_minor": "number", "kind": "string", "hour_utc": "number",
-                "account_age_s": "number"}
+    provides: ClassVar[Mapping[str, str]] = {
+        "amount_minor": "number", "kind": "string", "theirs": "boolean", "hour_utc": "number",
+        "account_age_s": "number"}
 
     CREATED = select(users.c.created_at).where(users.c.id == bindparam("user"))
 
@@ -127,6 +131,7 @@ class Basics:
                                                                    {"user": s.user_id})
         age = (ctx.now_ns - created) // NS if created is not None else 0
         return {"amount_minor": s.amount_minor, "kind": s.kind,
+                "theirs": s.kind not in OWN_MONEY,
                 "hour_utc": (ctx.now_ns // HOUR_NS) % 24, "account_age_s": max(age, 0)}
 
 
@@ -160,17 +165,21 @@ class Origins:
 
 
 class Velocity:
-    """Screenings per key in the last minute and hour (``velocity_<key>_1m`` / ``_1h``).
+    """Screenings per key in the last minute, hour and day (``velocity_<key>_1m`` /
+    ``_1h`` / ``_24h``), every key and window in one query.
 
-    The payee is counted under a keyed digest of its IBAN, so the table names no IBAN."""
+    The payee is counted under a keyed digest of its IBAN, so the table names no IBAN; a
+    card under its fingerprint (already a digest), a BIN as it is."""
 
-    provides: ClassVar[Mapping[str, str]] = {f"velocity_{k}_{w}": "number" for k in VELOCITY_KEYS for w in ("1m", "1h")}
+    provides: ClassVar[Mapping[str, str]] = {
+        f"velocity_{k}_{w}": "number" for k in VELOCITY_KEYS for w in WINDOWS}
 
     COUNTS = select(
         risk_events.c.key,
         func.sum(case((risk_events.c.at >= bindparam("minute"), 1), else_=0)),
+        func.sum(case((risk_events.c.at >= bindparam("hour"), 1), else_=0)),
         func.count()).where(and_(risk_events.c.key.in_([bindparam(p) for p in _KEY_PARAMS]),
-                                 risk_events.c.at >= bindparam("hour"))).group_by(
+                                 risk_events.c.at >= bindparam("day"))).group_by(
         risk_events.c.key)
 
     def __init__(self, *, key: bytes) -> None:
@@ -184,7 +193,7 @@ class Velocity:
         named = {"customer": s.user_id, "account": s.account_id,
                  "payee": self.digest(s.counterparty) if s.counterparty else None,
                  "device": ctx.notes.get("device"), "address": ctx.notes.get("address"),
-                 "merchant": s.merchant_id}
+                 "merchant": s.merchant_id, "card": s.card_fingerprint, "bin": s.card_bin}
         keys = {f"{k}:{v}"[:80]: k for k, v in named.items() if v}
         ctx.keys.extend(keys)
         out: dict[str, Value] = {name: 0 for name in self.provides}
@@ -192,11 +201,12 @@ class Velocity:
             return out
         params: dict[str, Any] = dict.fromkeys(_KEY_PARAMS)
         params.update(zip(_KEY_PARAMS, keys, strict=False))
-        params.update(minute=ctx.now_ns - MINUTE_NS, hour=ctx.now_ns - HOUR_NS)
-        rows = ctx.reads.rows(self.COUNTS, params)
-        for key, in_minute, in_hour in rows:
+        params.update(minute=ctx.now_ns - MINUTE_NS, hour=ctx.now_ns - HOUR_NS,
+                      day=ctx.now_ns - DAY_NS)
+        for key, in_minute, in_hour, in_day in ctx.reads.rows(self.COUNTS, params):
             out[f"velocity_{keys[key]}_1m"] = int(in_minute or 0)
-            out[f"velocity_{keys[key]}_1h"] = int(in_hour)
+            out[f"velocity_{keys[key]}_1h"] = int(in_hour or 0)
+            out[f"velocity_{keys[key]}_24h"] = int(in_day)
         return out
 
 

@@ -24,14 +24,22 @@ Reads only: a statement that is not a SELECT is refused when it is compiled.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import Select
+from sqlalchemy import BindParameter, Select, literal
 
 from ...adapters.store import Database
 from ...domain.errors import InvariantViolation
+
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+
+
+def one_of(values: Iterable[Any]) -> list[BindParameter[Any]]:
+    """A literal list for ``column.in_(...)`` in a compiled read: one bound value each (a
+    plain ``in_(tuple)`` is an *expanding* parameter, which is rendered per execution)."""
+    return [literal(v) for v in values]
 
 
 class _Compiled:
@@ -58,14 +66,14 @@ class Reads:
         self._engine = database.engine
         self._postgres = database.engine.dialect.name == "postgresql"
         self._deadline_ms = max(int(deadline_ms), 1)
-        self._compiled: dict[Select[Any], _Compiled] = {}
+        self._compiled: dict[AnySelect, _Compiled] = {}
         self._free: list[Any] = []  # idle connections, the most recently used last
         self._slots = threading.BoundedSemaphore(connections_max)
         self._lock = threading.Lock()
         self._local = threading.local()  # the connection lent to this thread, if any
         self._closed = False
 
-    def rows(self, statement: Select[Any], params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def rows(self, statement: AnySelect, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run ``statement`` (bind parameters by name) and return its rows as tuples."""
         compiled = self._compiled.get(statement) or self._compile(statement)
         given = {**compiled.defaults, **params} if compiled.defaults else params
@@ -83,14 +91,17 @@ class Reads:
             self._drop(conn)  # the next read reconnects: a restarted server is not fatal
             raise
 
-    def scalar(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    def scalar(self, statement: AnySelect, params: Mapping[str, Any]) -> Any:
         found = self.rows(statement, params)
         return found[0][0] if found else None
 
-    def _compile(self, statement: Select[Any]) -> _Compiled:
+    def _compile(self, statement: AnySelect) -> _Compiled:
         if not isinstance(statement, Select):
             raise InvariantViolation("feature reads are SELECTs only")
         done = statement.compile(dialect=self._engine.dialect)
+        if "POSTCOMPILE" in str(done):
+            raise InvariantViolation("a compiled read cannot expand a list per execution: "
+                                     "write column.in_(one_of(values))")
         positional = bool(done.positional)
         names = tuple(done.positiontup or ()) if positional else ()
         defaults = {k: v for k, v in done.params.items() if v is not None}

@@ -8,8 +8,8 @@ from .breakers import BREAKER_REASON, BreakerCheck, BreakerFeed, scopes_of
 from .graph import Graph
 from .lists import RegistryHits, SanctionsHits
 from .merchants import MerchantRates
-from .model import LearnedScorer, ModelInputs, load_scorer, model_features
+from .model import LearnedScorer, load_scorer, model_features
 
 __all__ = ["BREAKER_REASON", "BreakerCheck", "BreakerFeed", "Graph",
-           "LearnedScorer", "MerchantRates", "ModelInputs", "RegistryHits", "SanctionsHits",
+           "LearnedScorer", "MerchantRates", "RegistryHits", "SanctionsHits",
            "load_scorer", "model_features", "scopes_of"]

@@ -85,7 +85,7 @@ class BreakerCheck:
 
     def compute(self, ctx: Context) -> Mapping[str, Value]:
         worst = (Action.PASS, "")
-        for state in self._breakers.check(scopes_of(ctx.subject), conn=ctx.conn):
+        for state in self._breakers.check(scopes_of(ctx.subject), read=ctx.reads.rows):
             if SEVERITY[state.action] > SEVERITY[worst[0]]:
                 worst = (state.action, state.scope.partition(":")[0])
         return {"breaker_open": SEVERITY[worst[0]] > 0, "breaker_action": str(worst[0]),

@@ -2,7 +2,8 @@
 
 ``device_customers`` (customers who ever signed in from the screening's device) and
 ``payee_customers`` (customers holding this payee) are two indexed counts in one round
-trip (indexes of migration 0019). The customer base is small around one device or payee,
+trip (indexes of migration 0019). Every statement is built once (per frontier width for
+the chain's hops) and run through the engine's compiled reads. The customer base is small around one device or payee,
 so a count is the whole neighbourhood; no graph library is needed for a degree.
 
 ``chain_depth`` walks quick in-then-out transfers backwards from the sender: depth 1 if
@@ -17,14 +18,16 @@ Transfers between a customer's own accounts and interest are not hops.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from functools import lru_cache
+from typing import Any, ClassVar
 
-from sqlalchemy import ScalarSelect, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 
 from ....adapters.store.schema import bank_payees, bank_transfers, sign_in_origins
 from ....domain.risk import Value
 from ...risk_model.features import CHAIN_GAP_S_MAX
 from ..features import Context
+from ..reads import one_of
 
 NS = 1_000_000_000
 CHAIN_DEPTH_MAX = 4
@@ -33,41 +36,57 @@ _HOPS = ("internal", "external", "deposit", "cheque", "standing_order", "withdra
 _ARRIVED = ("posted", "pending")
 
 
+def _degree() -> Select[Any]:
+    """Customers on the device and holding the payee, in one round trip (a NULL digest
+    or IBAN counts nobody)."""
+    return select(
+        select(func.count(func.distinct(sign_in_origins.c.user_id))).where(
+            sign_in_origins.c.kind == "device",
+            sign_in_origins.c.digest == bindparam("device")).scalar_subquery(),
+        select(func.count(func.distinct(bank_payees.c.user_id))).where(
+            bank_payees.c.iban == bindparam("iban"),
+            bank_payees.c.deleted_at.is_(None)).scalar_subquery())
+
+
+@lru_cache(maxsize=CHAIN_FANOUT_MAX)
+def _hop(width: int) -> Select[Any]:
+    """Transfers that arrived at any of ``width`` accounts within the gap before each
+    account's own moment (bind parameters ``a<i>``, ``at<i>``, ``since<i>``)."""
+    t = bank_transfers.c
+    return select(t.from_account, t.created_at).where(
+        or_(*[and_(t.to_account == bindparam(f"a{i}"), t.created_at > bindparam(f"since{i}"),
+                   t.created_at <= bindparam(f"at{i}")) for i in range(width)]),
+        t.kind.in_(one_of(_HOPS)), t.state.in_(one_of(_ARRIVED))).order_by(
+        t.created_at.desc()).limit(CHAIN_FANOUT_MAX)
+
+
 class Graph:
     provides: ClassVar[Mapping[str, str]] = {
         "device_customers": "number", "payee_customers": "number", "chain_depth": "number"}
 
+    DEGREE = _degree()
+
     def compute(self, ctx: Context) -> Mapping[str, Value]:
         s = ctx.subject
         device = ctx.notes.get("device")
-        counts: list[ScalarSelect[int]] = []
-        if device is not None:
-            counts.append(select(func.count(func.distinct(sign_in_origins.c.user_id))).where(
-                sign_in_origins.c.kind == "device",
-                sign_in_origins.c.digest == device).scalar_subquery())
-        if s.counterparty is not None:
-            counts.append(select(func.count(func.distinct(bank_payees.c.user_id))).where(
-                bank_payees.c.iban == s.counterparty,
-                bank_payees.c.deleted_at.is_(None)).scalar_subquery())
-        found = list(ctx.conn.execute(select(*counts)).one()) if counts else []
-        device_n = int(found.pop(0)) if device is not None else 0
-        payee_n = int(found.pop(0)) if s.counterparty is not None else 0
-        return {"device_customers": device_n, "payee_customers": payee_n,
+        device_n = payee_n = 0
+        if device is not None or s.counterparty is not None:
+            device_n, payee_n = ctx.reads.rows(self.DEGREE, {"device": device,
+                                                             "iban": s.counterparty})[0]
+        return {"device_customers": int(device_n or 0), "payee_customers": int(payee_n or 0),
                 "chain_depth": self._chain(ctx)}
 
     def _chain(self, ctx: Context) -> int:
         if ctx.subject.account_id is None:
             return 0
-        t = bank_transfers.c
         gap_ns = CHAIN_GAP_S_MAX * NS
         frontier = [(ctx.subject.account_id, ctx.now_ns)]
         depth = 0
         for _ in range(CHAIN_DEPTH_MAX):
-            rows = ctx.conn.execute(select(t.from_account, t.created_at).where(
-                or_(*[and_(t.to_account == account, t.created_at > at - gap_ns,
-                           t.created_at <= at) for account, at in frontier]),
-                t.kind.in_(_HOPS), t.state.in_(_ARRIVED)).order_by(
-                t.created_at.desc()).limit(CHAIN_FANOUT_MAX)).all()
+            params: dict[str, Any] = {}
+            for i, (account, at) in enumerate(frontier):
+                params.update({f"a{i}": account, f"at{i}": at, f"since{i}": at - gap_ns})
+            rows = ctx.reads.rows(_hop(len(frontier)), params)
             if not rows:
                 break
             depth += 1

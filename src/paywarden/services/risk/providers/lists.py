@@ -22,19 +22,22 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ....adapters.store.schema import users
 from ....domain.errors import DomainError
 from ....domain.risk import Value
 from ....domain.risk.names import NAME_CHARS_MAX, NameKind
-from ...registry import Registry
+from ...registry import Registry, entries
 from ...sealed import FieldKeys, open_text
 from ..features import Context
 from ..sanctions import Sanctions
 
 NS = 1_000_000_000
 EMAIL_CACHE_SIZE_MAX = 10_000
+
+
+EMAIL = select(users.c.email_sealed).where(users.c.id == bindparam("user"))
 
 
 class _Emails:
@@ -55,8 +58,7 @@ class _Emails:
             if held is not None and ctx.now_ns - held[0] < self._ttl_ns:
                 self._held.move_to_end(user_id)
                 return held[1]
-        sealed = ctx.conn.execute(select(users.c.email_sealed).where(
-            users.c.id == user_id)).scalar()
+        sealed = ctx.reads.scalar(EMAIL, {"user": user_id})
         email = open_text(self._keys, sealed, table="users", column="email_sealed",
                           row=user_id)
         with self._lock:
@@ -90,7 +92,10 @@ class RegistryHits:
         return found
 
     def compute(self, ctx: Context) -> Mapping[str, Value]:
-        hits = self._registry.hits_in(ctx.conn, self.identifiers(ctx))
+        wanted = self._registry.wanted(self.identifiers(ctx))
+        rows = [r for params in entries.hit_params(list(wanted), now_ns=ctx.now_ns)
+                for r in ctx.reads.rows(entries.HITS, params)]
+        hits = self._registry.hits_of(rows, wanted)
         first = hits[0] if hits else None
         return {"registry_hit": first is not None, "registry_hits": len(hits),
                 "registry_reason": first.reason if first else "",

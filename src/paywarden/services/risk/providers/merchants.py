@@ -16,11 +16,12 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import ClassVar
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import bindparam, case, exists, func, select
 
 from ....adapters.store.schema import payment_refunds, payments
 from ....domain.risk import Value
 from ..features import Context
+from ..reads import one_of
 
 NS = 1_000_000_000
 WINDOW_NS = 30 * 86_400 * NS
@@ -33,6 +34,13 @@ class MerchantRates:
     provides: ClassVar[Mapping[str, str]] = {
         "merchant_refund_rate_30d": "number", "merchant_dispute_rate_30d": "number",
         "merchant_payments_30d": "number"}
+
+    RATES = select(
+        func.count(), func.sum(case((payments.c.state.in_(one_of(_DISPUTED)), 1), else_=0)),
+        func.sum(case((exists().where(payment_refunds.c.payment_id == payments.c.id), 1),
+                      else_=0))).where(
+        payments.c.merchant_id == bindparam("merchant"),
+        payments.c.created_at >= bindparam("since"), payments.c.state.not_in(one_of(_UNPAID)))
 
     def __init__(self, *, cache_s: int) -> None:
         self._cache_ns = cache_s * NS
@@ -47,13 +55,8 @@ class MerchantRates:
             held = self._held.get(merchant)
             if held is not None and ctx.now_ns - held[0] < self._cache_ns:
                 return held[1]
-        p = payments.c
-        refunded = exists().where(payment_refunds.c.payment_id == p.id)
-        paid, disputed, refunds = ctx.conn.execute(select(
-            func.count(), func.sum(case((p.state.in_(_DISPUTED), 1), else_=0)),
-            func.sum(case((refunded, 1), else_=0))).where(
-            p.merchant_id == merchant, p.created_at >= ctx.now_ns - WINDOW_NS,
-            p.state.not_in(_UNPAID))).one()
+        paid, disputed, refunds = ctx.reads.rows(self.RATES, {
+            "merchant": merchant, "since": ctx.now_ns - WINDOW_NS})[0]
         n = int(paid or 0)
         rates: dict[str, Value] = {
             "merchant_refund_rate_30d": int(refunds or 0) / n if n else 0.0,

@@ -3,9 +3,8 @@
 
 The scorer receives every feature the providers computed and maps them onto the model's
 36 (services/risk_model/features.py). Most are the engine's own features in the model's
-units (seconds to hours or days, a ratio, booleans to 0/1); :class:`ModelInputs` adds the
-24-hour velocities in one indexed query over ``risk_events`` (the keys the velocity
-provider named). What a banking movement does not have — a card, a refund, a staff
+units (seconds to hours or days, a ratio, booleans to 0/1); the velocity provider gives
+the 24-hour windows and the card's and BIN's counts in its one query. What a banking movement does not have — a card, a refund, a staff
 member's moves — is 0, as the simulator gives a movement without one. Approximations,
 written down (decision 0035): ``amount_vs_median`` is the engine's 90-day median ratio,
 ``new_payee`` is a payee known under a day, ``hour_vs_habit_h`` is 0 (no habit kept yet),
@@ -18,41 +17,19 @@ A model file is loaded only if its signature verifies under the configured publi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from sqlalchemy import and_, func, select
 
-from ....adapters.store.schema import risk_events
-from ....domain.risk import Features, Value
+from ....domain.risk import Features
 from ...risk_model import artifact
 from ...risk_model.artifact import ModelRefused
 from ...risk_model.features import FEATURES, PAYEE_AGE_H_MAX
 from ...risk_model.scorer import Model
 from ..engine import NoModel, Score, Scorer
-from ..features import DAY_NS, Context
 
-_DAY_KEYS = ("customer", "address", "payee")
 _CARD_KINDS = ("pay", "top_up")
-
-
-class ModelInputs:
-    provides: ClassVar[Mapping[str, str]] = {f"velocity_{k}_24h": "number" for k in _DAY_KEYS}
-
-    def compute(self, ctx: Context) -> Mapping[str, Value]:
-        out: dict[str, Value] = {name: 0 for name in self.provides}
-        keys = {k: k.partition(":")[0] for k in ctx.keys}
-        wanted = [k for k, kind in keys.items() if kind in _DAY_KEYS]
-        if not wanted:
-            return out
-        for key, n in ctx.conn.execute(select(risk_events.c.key, func.count()).where(and_(
-                risk_events.c.key.in_(wanted), risk_events.c.at >= ctx.now_ns - DAY_NS))
-                .group_by(risk_events.c.key)).all():
-            out[f"velocity_{keys[key]}_24h"] = int(n)
-        return out
 
 
 def _num(features: Features, name: str) -> float:
@@ -73,6 +50,8 @@ def model_features(f: Features) -> dict[str, float]:
         "velocity_customer_1h": _num(f, "velocity_customer_1h"),
         "velocity_customer_24h": _num(f, "velocity_customer_24h"),
         "velocity_device_1h": _num(f, "velocity_device_1h"),
+        "velocity_card_1h": _num(f, "velocity_card_1h"),
+        "velocity_bin_1h": _num(f, "velocity_bin_1h"),
         "velocity_address_24h": _num(f, "velocity_address_24h"),
         "velocity_payee_24h": _num(f, "velocity_payee_24h"),
         "new_device": float(bool(f.get("new_device"))),
