@@ -172,7 +172,7 @@ def export_rows(tmp_path: Path) -> Path:
                 "payee_known": True, "payee_age_s": 3_600, "payee_cooling": False}
     lines = [",".join(EXPORT_COLUMNS)]
     for i, label in enumerate(["fraud", "false_positive", "fraud"]):
-        row = model_row("bank.external", recorded)
+        row = model_row(recorded)
         lines.append(",".join([f"rsk_{i:024d}", f"usr_{i}", "bank.external", "1", label,
                                *("" if v is None else str(v) for v in row)]))
     path = tmp_path / "decisions.csv"
@@ -214,3 +214,41 @@ def test_the_retrain_takes_real_decisions_labels_export(tmp_path: Path) -> None:
     meta = json.loads(runner.invoke(app, ["risk", "model", "verify", str(nxt), "--public-key",
                                           pub]).stdout)
     assert (meta["version"], meta["decision_labels"], meta["status"]) == ("2", 3, "for_review")
+
+
+def test_the_engine_scores_live_features_with_a_configured_signed_model(
+        saved: Path, key: Ed25519PrivateKey, tmp_path: Path) -> None:
+    """load_scorer verifies the file under the configured key; the scorer maps the engine's
+    features with the retrain's own mapping, and a stolen-looking transfer scores higher
+    than an everyday one."""
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        PublicFormat,
+    )
+
+    from paywarden.domain.risk import Features
+    from paywarden.services.risk.providers import load_scorer, model_features
+    from paywarden.services.risk_model.recorded import model_row
+
+    pem = tmp_path / "model.pub"
+    pem.write_bytes(key.public_key().public_bytes(Encoding.PEM,
+                                                  PublicFormat.SubjectPublicKeyInfo))
+    scorer = load_scorer(saved, pem)
+    assert scorer.version == "1"
+    usual = {"kind": "internal", "theirs": True, "amount_minor": 40_00,
+             "amount_ratio_90d": 1.0, "history_n_90d": 30, "account_age_s": 400 * 86_400,
+             "hour_utc": 14, "new_device": False, "new_address": False, "payee_known": True,
+             "payee_age_s": 200 * 86_400, "payee_cooling": False, "velocity_customer_1h": 1,
+             "velocity_customer_24h": 2, "device_customers": 1, "payee_customers": 3}
+    taken = {**usual, "amount_minor": 4_000_00, "amount_ratio_90d": 100.0,
+             "new_device": True, "new_address": True, "payee_known": False, "payee_age_s": 0,
+             "hour_utc": 3, "velocity_customer_1h": 4, "device_customers": 6}
+    low, high = scorer.score(Features(usual)), scorer.score(Features(taken))
+    assert low.value is not None and high.value is not None and high.value > low.value
+    live = model_features(Features(taken))
+    assert [live[name] for name in FEATURES] == [0.0 if v is None else v
+                                                 for v in model_row(taken)]
+    other = Ed25519PrivateKey.generate().public_key()
+    pem.write_bytes(other.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    with pytest.raises(artifact.ModelRefused):
+        load_scorer(saved, pem)

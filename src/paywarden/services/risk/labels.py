@@ -88,7 +88,7 @@ class Labels:
             with self._database.engine.connect() as conn:
                 batch = conn.execute(query).mappings().all()
             for r in batch:
-                mapped = model_row(r["operation"], json.loads(r["features"]))
+                mapped = model_row(json.loads(r["features"]))
                 yield {"decision_id": r["decision_id"], "subject": r["subject"],
                        "operation": r["operation"], "at": r["at"], "label": r["label"],
                        **{name: ("" if value is None else value)

@@ -1,12 +1,17 @@
-"""A recorded decision's features, as the learned model's features (for the retrain).
+"""The engine's features as the learned model's: one mapping for scoring a live movement and
+for retraining on recorded decisions, so the model never sees one thing in training and
+another in service.
 
-The engine records the features its rules were written against (services/risk/features.py),
-not the model's 36 (:data:`.features.FEATURES`). Where a model feature follows from what was
-recorded it is derived here; where it does not (24-hour windows, card, BIN and graph
-features, merchant rates, refunds) it is ``None`` — missing, which LightGBM routes down
-each split's learned default branch, not zero, which would claim a fact nobody saw. A few
-derivations are approximate and are named in decision 0034: ``hour_of_day`` is UTC (no time
-zone was recorded) and ``payee_age_h`` counts from when the payee was added, not first paid.
+The engine's features (services/risk/features.py and the providers) are those its rules
+are written against, not the model's 36 (:data:`.features.FEATURES`). :func:`derived` maps
+what is present; a model feature whose inputs are absent is left out. Scoring a live
+movement fills those with 0 — what the simulator gives a movement without that fact (a
+bank transfer has no card) — and the retrain with ``None``, *missing*, which LightGBM
+routes down each split's learned default branch: an old decision recorded fewer features,
+and a zero would claim a fact nobody saw. Approximations, named in decisions 0034 and
+0035: ``hour_of_day`` is UTC, ``payee_age_h`` counts from when the payee was added, not
+first paid, ``amount_vs_median`` is against the engine's floored 90-day median, and
+``hour_vs_habit_h`` and the staff and refund-history features are not computed yet.
 """
 
 from __future__ import annotations
@@ -16,9 +21,13 @@ from collections.abc import Mapping
 
 from .features import FEATURES, PAYEE_AGE_H_MAX
 
-TRANSFER_KINDS = frozenset({"internal", "external", "withdrawal", "cheque", "standing_order",
-                            "own"})
+CARD_KINDS = frozenset({"pay", "card_top_up"})
+REFUND_KINDS = frozenset({"refund"})
 HOUR_S, DAY_S = 3600, 86_400
+COPIED = ("velocity_customer_1h", "velocity_customer_24h", "velocity_device_1h",
+          "velocity_card_1h", "velocity_bin_1h", "velocity_address_24h", "velocity_payee_24h",
+          "new_device", "new_address", "merchant_refund_rate_30d", "merchant_dispute_rate_30d",
+          "device_customers", "payee_customers", "chain_depth")
 
 
 def _number(features: Mapping[str, object], name: str) -> float | None:
@@ -28,22 +37,25 @@ def _number(features: Mapping[str, object], name: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def derived(operation: str, features: Mapping[str, object]) -> dict[str, float]:
-    """The model features that follow from the recorded ones (the rest are missing)."""
+def derived(features: Mapping[str, object]) -> dict[str, float]:
+    """The model features that follow from the engine's (the rest are absent)."""
     out: dict[str, float] = {}
     kind = features.get("kind")
-    if operation.startswith("bank.") and isinstance(kind, str):
-        out["op_card"] = 0.0
-        out["op_transfer"] = float(kind in TRANSFER_KINDS)
-        out["op_refund"] = 0.0
+    if isinstance(kind, str):
+        out["op_card"] = float(kind in CARD_KINDS)
+        out["op_refund"] = float(kind in REFUND_KINDS)
+        out["op_transfer"] = float(kind not in CARD_KINDS | REFUND_KINDS)
         out["op_staff"] = 0.0
     amount = _number(features, "amount_minor")
     if amount is not None:
         out["amount_log"] = math.log1p(amount)
-        median = _number(features, "median_90d_minor")
-        if median is not None:
-            out["amount_vs_median"] = amount / median if median > 0 else 1.0
-    for name in ("velocity_customer_1h", "velocity_device_1h", "new_device", "new_address"):
+    ratio, history = _number(features, "amount_ratio_90d"), _number(features, "history_n_90d")
+    median = _number(features, "median_90d_minor")
+    if ratio is not None and history is not None:
+        out["amount_vs_median"] = ratio if history else 1.0
+    elif amount is not None and median is not None:  # decisions recorded before the ratio
+        out["amount_vs_median"] = amount / median if median > 0 else 1.0
+    for name in COPIED:
         value = _number(features, name)
         if value is not None:
             out[name] = value
@@ -61,7 +73,13 @@ def derived(operation: str, features: Mapping[str, object]) -> dict[str, float]:
     return out
 
 
-def model_row(operation: str, features: Mapping[str, object]) -> list[float | None]:
+def model_row(features: Mapping[str, object]) -> list[float | None]:
     """The model's feature vector in :data:`FEATURES` order, ``None`` where not recorded."""
-    found = derived(operation, features)
+    found = derived(features)
     return [found.get(name) for name in FEATURES]
+
+
+def live_row(features: Mapping[str, object]) -> dict[str, float]:
+    """A live movement's model features: what the engine did not compute is 0."""
+    found = derived(features)
+    return {name: found.get(name, 0.0) for name in FEATURES}
