@@ -179,7 +179,7 @@ class RiskEngine:
         # Told of every decision once it is made (the breaker feed's counts); an observer
         # must be cheap and must not raise.
         self.observers: list[Callable[[Subject, Recorded], None]] = []
-        self._reads = Reads(database, deadline_ms=deadline_ms)
+        self.reads = Reads(database, deadline_ms=deadline_ms)
 
     def screen(self, movement: Movement) -> Screen:
         """The banking hook: review is a hold; the decision is written by the movement."""
@@ -214,9 +214,9 @@ class RiskEngine:
 
     def _work(self, subject: Subject, now: int) -> _Work:
         compiled = self.rules.compiled()
-        ctx = Context(self._reads, subject, now, self._database)
+        ctx = Context(self.reads, subject, now, self._database)
         try:
-            with self._reads.lent():
+            with self.reads.lent():
                 values: dict[str, Value] = {}
                 for provider in self.providers:
                     given = provider.compute(ctx)
@@ -266,7 +266,7 @@ class RiskEngine:
         return Pending(made, row, events, entry)
 
     def close(self) -> None:
-        self._reads.close()
+        self.reads.close()
 
 
 # What the audit leaf's ``after`` digest covers: everything but the timing.
