@@ -25,6 +25,7 @@ from paywarden.services.audit.verify import verify_audit
 from paywarden.services.ledger.accounts import AccountRef
 from paywarden.services.ledger.verify import verify_ledger
 from paywarden.services.payments import Party
+from paywarden.services.payments.screening import AllowAll
 from paywarden.services.payments.timers import (
     TIMER_BACKOFF_S_BASE,
     TIMER_BACKOFF_S_MAX,
@@ -89,6 +90,9 @@ def test_150_parked_payments_do_not_stop_an_ordinary_due_payment(
         api: TestClient, clock: FakeClock, tmp_path: Path, database: Database,
         monkeypatch: pytest.MonkeyPatch) -> None:
     platform = _platform(api)
+    # 151 payments by one buyer in a minute is what velocity rules stop; the timers are
+    # under test here, not the screening (tests/integration/test_risk_coverage.py)
+    platform.payments.screening = AllowAll()
     suspended, ordinary = make_merchant(platform, "Gone"), make_merchant(platform, "Fine")
     certify(platform, suspended.merchant_id)
     fund(platform, AccountRef("wallet", BUYER, EUR), 100 * (PARKED + 1))
