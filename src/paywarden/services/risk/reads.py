@@ -18,7 +18,8 @@ that finds none free within the deadline raises, and its kind's fallback applies
   the screening's deadline: a read stuck behind a lock gives up rather than hang a
   worker.
 
-Reads only: a statement that is not a SELECT is refused when it is compiled.
+Reads only: a statement that is not a SELECT is refused when it is compiled (a
+``TypeError``: the screening falls back, and the log names the bug).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from typing import Any, TypeAlias
 from sqlalchemy import BindParameter, Select, literal
 
 from ...adapters.store import Database
-from ...domain.errors import InvariantViolation
 
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
@@ -79,7 +79,9 @@ class Reads:
         given = {**compiled.defaults, **params} if compiled.defaults else params
         values: Any = (tuple(given[n] for n in compiled.names) if compiled.positional
                        else given)
-        conn = self._local.conn
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            raise RuntimeError("a feature read outside Reads.lent(): no connection is lent")
         try:
             cursor = conn.cursor()
             try:
@@ -97,11 +99,11 @@ class Reads:
 
     def _compile(self, statement: AnySelect) -> _Compiled:
         if not isinstance(statement, Select):
-            raise InvariantViolation("feature reads are SELECTs only")
+            raise TypeError("feature reads are SELECTs only")
         done = statement.compile(dialect=self._engine.dialect)
         if "POSTCOMPILE" in str(done):
-            raise InvariantViolation("a compiled read cannot expand a list per execution: "
-                                     "write column.in_(one_of(values))")
+            raise TypeError("a compiled read cannot expand a list per execution: write "
+                            "column.in_(one_of(values))")
         positional = bool(done.positional)
         names = tuple(done.positiontup or ()) if positional else ()
         defaults = {k: v for k, v in done.params.items() if v is not None}
