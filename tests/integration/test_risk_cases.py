@@ -280,4 +280,4 @@ def test_labels_are_stored_audited_and_exported_with_the_recorded_features(
     row = rows[0]
     assert row["decision_id"] == case["id"] and row["label"] == "false_positive"
     assert float(row["velocity_customer_1h"]) >= 10 and row["op_transfer"] == "1.0"
-    assert row["velocity_card_1h"] == ""  # not recorded: missing, not zero
+    assert row["hour_vs_habit_h"] == ""  # never computed: missing, not zero
