@@ -143,6 +143,7 @@ def test_an_analyst_works_the_queue_from_the_pages(browser: Any, site: Site,
     page.click("#label-fp")
     expect(page.locator("#status[data-kind='ok']")).to_contain_text("false positive")
     shoot(page, shots, "risk-case")
+    expect(page.locator("html[data-ready='true']")).to_have_count(1)  # buttons wired
     page.fill("#reason", "customer confirmed by phone")
     page.click("#release")
     expect(page.locator("#outcome")).to_contain_text("Released", timeout=10_000)
@@ -153,6 +154,7 @@ def test_an_analyst_works_the_queue_from_the_pages(browser: Any, site: Site,
     page.goto(f"{base}/risk")
     expect(group.locator("tbody tr")).to_have_count(1)
     group.locator("a.open-case").first.click()
+    expect(page.locator("html[data-ready='true']")).to_have_count(1)  # buttons wired
     page.fill("#reason", "pattern matches a mule chain")
     page.click("#decline")
     expect(page.locator("#outcome")).to_contain_text("Declined", timeout=10_000)
