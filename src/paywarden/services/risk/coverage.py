@@ -24,16 +24,13 @@ from sqlalchemy import select
 from ...adapters.store import Database
 from ...adapters.store.schema import risk_decisions
 from ...domain.risk import Decision
-from ..banking.screening import Decision as BankDecision
 from ..banking.screening import Screen as BankScreen
 from ..payments.screening import Operation, Screen, Screened, Verdict
-from .engine import RiskEngine
+from .engine import BANK_DECISION, RiskEngine
 from .features import Subject
 
 OBJECT_ID_CHARS_MAX = 64  # risk_decisions.object_id
 _REFUSED = (str(Decision.REVIEW), str(Decision.DECLINE))
-_BANK = {Decision.ALLOW: BankDecision.ALLOW, Decision.STEP_UP: BankDecision.STEP_UP,
-         Decision.REVIEW: BankDecision.HOLD, Decision.DECLINE: BankDecision.DECLINE}
 
 
 def object_id(screened: Screened) -> str:
@@ -81,7 +78,7 @@ class Coverage:
             operation="bank.payee", object_id=payee_id,
             kind="payee", user_id=user_id, amount_minor=0, currency=currency,
             counterparty=iban), actor=actor)
-        return BankScreen(_BANK[done.verdict.decision], done.verdict.reasons)
+        return BankScreen(BANK_DECISION[done.verdict.decision], done.verdict.reasons)
 
     def _refused_before(self, subject: Subject) -> Screen | None:
         with self._database.engine.connect() as conn:

@@ -73,7 +73,8 @@ FALLBACKS: dict[str, Decision] = {
     "pay": Decision.DECLINE, "card_top_up": Decision.DECLINE,
 }
 FALLBACK_UNKNOWN = Decision.REVIEW
-_BANK = {Decision.ALLOW: BankDecision.ALLOW, Decision.STEP_UP: BankDecision.STEP_UP,
+# A risk decision as banking's hook answers it: review is a hold.
+BANK_DECISION = {Decision.ALLOW: BankDecision.ALLOW, Decision.STEP_UP: BankDecision.STEP_UP,
          Decision.REVIEW: BankDecision.HOLD, Decision.DECLINE: BankDecision.DECLINE}
 
 
@@ -185,7 +186,7 @@ class RiskEngine:
         """The banking hook: review is a hold; the decision is written by the movement."""
         pending = self.evaluate(subject_of(movement))
         verdict = pending.recorded.verdict
-        return Screen(_BANK[verdict.decision], verdict.reasons, record=pending)
+        return Screen(BANK_DECISION[verdict.decision], verdict.reasons, record=pending)
 
     def decide(self, subject: Subject, *, actor: str | None = None) -> Recorded:
         """Evaluate and write the decision; the answer once it has committed."""
