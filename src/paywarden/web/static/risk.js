@@ -54,6 +54,3 @@ on("sign-out", async () => {
   await signOut();
   window.location.assign("/staff/signin");
 });
-// The buttons answer from here on (a module runs after the page is parsed; a click
-// before this line would do nothing).
-document.documentElement.dataset.ready = "true";
