@@ -22,9 +22,22 @@ STRING_CHARS_MAX = 64
 FEATURES_MAX = 256
 
 
+# Names already matched against NAME: every screening repeats the same few dozen, and the
+# regular expression was a tenth of a screening's CPU. Bounded, in case names ever vary.
+_NAMES_CHECKED: set[str] = set()
+_NAMES_CHECKED_MAX = 4_096
+
+
 def _checked(name: str, value: Any) -> Value:
-    if not isinstance(name, str) or not NAME.match(name):
-        raise DomainError("risk_feature_invalid", f"feature name {name!r} is not an identifier")
+    if name not in _NAMES_CHECKED:
+        if not isinstance(name, str) or not NAME.match(name):
+            raise DomainError("risk_feature_invalid",
+                              f"feature name {name!r} is not an identifier")
+        if len(_NAMES_CHECKED) < _NAMES_CHECKED_MAX:
+            _NAMES_CHECKED.add(name)
+    kind = type(value)
+    if value is None or kind is bool or kind is int:
+        return value  # type: ignore[no-any-return] - its type was just checked
     if isinstance(value, float):
         if not math.isfinite(value):
             raise DomainError("risk_feature_invalid", f"feature {name} is {value!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -46,6 +47,14 @@ def normalise(text: str) -> str:
     ``iban_invalid`` when its country, length or check digits are wrong."""
     if not isinstance(text, str) or len(text) > IBAN_CHARS_MAX + 8:
         raise DomainError("iban_invalid", "that is not an IBAN")
+    return _parsed(text)
+
+
+# schwifty's parse (its registry lookups, the mod-97 check) was a tenth of a screening's
+# CPU, and a screening normalises the payee's IBAN every time; a valid one is remembered
+# (an invalid one raises, and is not).
+@lru_cache(maxsize=16_384)
+def _parsed(text: str) -> str:
     try:
         return str(IBAN(text))
     except SchwiftyException:

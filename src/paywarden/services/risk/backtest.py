@@ -100,9 +100,10 @@ class Backtests:
                 after = (at, decision_id)
                 features = Features.parse(text)
                 evaluated += 1
+                values = compiled.bound(features)
                 for c in compiled.rules:
                     try:
-                        hit = c.matcher.matches(features)
+                        hit = compiled.matches(c, values)
                     except rule_engine.errors.EngineError:
                         unevaluable[c.rule.id] += 1
                         continue

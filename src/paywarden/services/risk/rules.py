@@ -11,8 +11,9 @@ providers declare, with its type: a typo is refused at load, not ignored in prod
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import rule_engine
@@ -20,6 +21,7 @@ from rule_engine import ast
 
 from ...domain.errors import DomainError
 from ...domain.risk import Decision, Features, Proposal, Rule, RuleSet, RuleState
+from .closures import Node, bind, compile_node, symbols
 
 _ALLOWED = (
     ast.LogicExpression, ast.UnaryExpression, ast.ComparisonExpression,
@@ -32,6 +34,8 @@ _CHILDREN = ("left", "right", "condition", "case_true", "case_false", "container
              "expression", "value")
 _TYPES = {"number": rule_engine.DataType.FLOAT, "boolean": rule_engine.DataType.BOOLEAN,
           "string": rule_engine.DataType.STRING}
+# The Python type of each kind once coerced as rule-engine coerces it (numbers: Decimal).
+_PYTHON = {"number": decimal.Decimal, "boolean": bool, "string": str}
 
 
 def _children(node: Any) -> Iterator[Any]:
@@ -56,8 +60,13 @@ def _check(node: Any, rule_id: str) -> None:
 
 @dataclass(frozen=True)
 class Compiled:
+    """A rule as parsed and checked by rule-engine (``matcher``, the reference) and as it
+    runs (``test``: services/risk/closures.py's translation of the same tree)."""
+
     rule: Rule
     matcher: rule_engine.Rule
+    test: Node
+    names: frozenset[str]
 
 
 def compile_rule(rule: Rule, catalogue: Mapping[str, str]) -> Compiled:
@@ -72,21 +81,44 @@ def compile_rule(rule: Rule, catalogue: Mapping[str, str]) -> Compiled:
     except rule_engine.errors.EngineError as exc:
         raise DomainError("risk_rule_invalid", f"rule {rule.id}: "
                           f"{type(exc).__name__}: {exc}"[:300]) from None
-    _check(matcher.statement.expression, rule.id)
-    return Compiled(rule, matcher)
+    tree = matcher.statement.expression
+    _check(tree, rule.id)
+    types = {name: _PYTHON[kind] for name, kind in catalogue.items()}
+    return Compiled(rule, matcher, compile_node(tree, types), symbols(tree))
 
 
 @dataclass(frozen=True)
 class CompiledSet:
     version: int
     rules: tuple[Compiled, ...]
+    names: frozenset[str] = field(init=False)
+    # rule-engine evaluates in the decimal context of the thread that made its Context;
+    # the closures run in the same one, whichever thread screens.
+    _decimals: decimal.Context = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", frozenset().union(*(c.names for c in self.rules)))
+        object.__setattr__(self, "_decimals", decimal.Context())
+
+    def bound(self, features: Features) -> dict[str, Any]:
+        """The features the rules read, coerced once for every rule."""
+        return bind(features, self.names)
+
+    def matches(self, compiled: Compiled, values: Mapping[str, Any]) -> bool:
+        """One rule on :meth:`bound` values; rule-engine's errors when it cannot be
+        evaluated (a missing feature, a type mismatch, a division by zero)."""
+        with decimal.localcontext(self._decimals):
+            return bool(compiled.test(values))
 
     def evaluate(self, features: Features) -> tuple[list[Proposal], list[str]]:
         """The active rules' proposals and the ids of the shadow rules that matched."""
         proposals: list[Proposal] = []
         shadow: list[str] = []
-        for c in self.rules:
-            if not c.matcher.matches(features):
+        values = self.bound(features)
+        with decimal.localcontext(self._decimals):
+            hits = [bool(c.test(values)) for c in self.rules]
+        for c, hit in zip(self.rules, hits):
+            if not hit:
                 continue
             if c.rule.state is RuleState.ACTIVE:
                 proposals.append(Proposal(c.rule.action, c.rule.reason))
