@@ -37,7 +37,7 @@ def _checked(name: str, value: Any) -> Value:
             _NAMES_CHECKED.add(name)
     kind = type(value)
     if value is None or kind is bool or kind is int:
-        return value  # type: ignore[no-any-return] - its type was just checked
+        return value  # type: ignore[no-any-return]  # its type was just checked
     if isinstance(value, float):
         if not math.isfinite(value):
             raise DomainError("risk_feature_invalid", f"feature {name} is {value!r}")
