@@ -235,7 +235,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     risk=risk, risk_decisions=Decisions(database, clock=clock, engine=risk),
                     risk_cases=Cases(database, clock=clock, keys=keys,
                                      sla_s=settings.risk_case_sla_s, resolvers={
-                                         "bank.": BankResolver(database, banking.movements)}),
+                                         "bank.": BankResolver(database, banking.movements)},
+                                     crash_at=settings.crash_at),
                     risk_labels=Labels(database, clock=clock),
                     risk_backtests=Backtests(database, clock=clock, rules=risk.rules))
 

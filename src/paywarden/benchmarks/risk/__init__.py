@@ -17,7 +17,9 @@ submitted), ``recorded_p99_ms`` (from the call to the commit of the decision),
 to compare on a loaded machine), ``engines`` (decisions by ``decision/engine``: a
 fallback is not a fast screening) and the learned model's quality on held-out data
 (``precision``, ``recall``, ``auc``, ``false_positive_rate``, ``dataset``: from
-bench/risk_quality.py's method, see ``--quality``).
+bench/risk_quality.py's method). That model is trained first, signed with a throwaway
+release key and loaded, so every screening is scored by it (``model_version``);
+``--no-quality`` screens without a model.
 """
 
 from __future__ import annotations
@@ -95,12 +97,15 @@ def _subject(i: int, customers: int, rng: random.Random) -> Subject:
 
 
 def run(url: str | None, *, screens: int, customers: int, history: int, callers: int,
-        in_flight: int, data_dir: Path) -> dict[str, Any]:
+        in_flight: int, data_dir: Path, model: tuple[Path, Path] | None = None
+        ) -> dict[str, Any]:
     url = url or f"sqlite:///{data_dir / 'risk.db'}"
     database = open_database(url)
     database.migrate()
     clock = FakeClock(START_NS)
-    platform = build(Settings(database_url=url, data_dir=data_dir), clock=clock,
+    scoring: dict[str, Any] = ({"risk_model_path": model[0],
+                                "risk_model_public_key_path": model[1]} if model else {})
+    platform = build(Settings(database_url=url, data_dir=data_dir, **scoring), clock=clock,
                      database=database)
     rng = random.Random(12)
     _seed(database, customers, history, rng)
@@ -171,22 +176,30 @@ def run(url: str | None, *, screens: int, customers: int, history: int, callers:
             "recorded_p50_ms": round(recorded_ns[len(recorded_ns) // 2] / 1e6, 3),
             "recorded_p99_ms": round(recorded_ns[int(0.99 * len(recorded_ns))] / 1e6, 3),
             "screens": screens, "callers": callers, "in_flight": in_flight,
-            "customers": customers, "engines": decisions, "database": url.split(":", 1)[0]}
+            "customers": customers, "engines": decisions, "database": url.split(":", 1)[0],
+            "model_version": platform.risk.scorer.version}
 
 
-def quality(seed: int, customers: int) -> dict[str, Any]:
+def quality(seed: int, customers: int, data_dir: Path) -> tuple[dict[str, Any],
+                                                                 tuple[Path, Path]]:
     """The learned model's figures on held-out data: trained on the simulator's world
     (risk_sim) and graded at its operating point on the 30 % of customers it never saw
-    (decision 0033; bench/risk_quality.py adds the external data set)."""
-    from ...risk_sim import pipeline
+    (decision 0033; bench/risk_quality.py adds the external data set). The model is also
+    signed with a throwaway release key and saved, so the screenings score with it."""
+    from ...risk_sim import pipeline, release_key
+    from ...services.risk_model import artifact
 
     built = pipeline.build(seed, "bench", customers=customers)
+    key = data_dir / "release-key.pem"
+    private = release_key.create_private(key)
+    artifact.save(built, data_dir / "model.json", release_key.signer(private))
     test = built.metadata["metrics"]["test"]
-    return {"precision": test["precision"], "recall": test["recall"], "auc": test["auc"],
-            "false_positive_rate": test["false_positive_rate"],
-            "operating_point": built.metadata["operating_point"],
-            "dataset": f"paywarden risk_sim(seed={seed}, customers={customers}, days=30), "
-                       "30% of customers held out"}
+    return ({"precision": test["precision"], "recall": test["recall"], "auc": test["auc"],
+             "false_positive_rate": test["false_positive_rate"],
+             "operating_point": built.metadata["operating_point"],
+             "dataset": f"paywarden risk_sim(seed={seed}, customers={customers}, days=30), "
+                        "30% of customers held out"},
+            (data_dir / "model.json", key.with_name(key.name + ".pub")))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-flight", type=int, default=16, help="records each caller has "
                         "waiting for their commit (a movement's requests in flight)")
     parser.add_argument("--no-quality", action="store_true", help="skip training the model "
-                        "for the quality fields (they are then null)")
+                        "(the quality fields are then null, and screenings run unscored)")
     parser.add_argument("--seed", type=int, default=7, help="the simulated world's seed")
     parser.add_argument("--quality-customers", type=int, default=None, help="customers in "
                         "the simulated world (default 3,000; --quick 1,000)")
@@ -207,12 +220,16 @@ def main(argv: list[str] | None = None) -> int:
                         "fresh SQLite file); PostgreSQL: a database of your own")
     args = parser.parse_args(argv)
     screens = 500 if args.quick else args.screens
+    world = args.quality_customers or (1_000 if args.quick else 3_000)
     with tempfile.TemporaryDirectory(prefix="paywarden-risk-bench-") as tmp:
+        graded: dict[str, Any] = dict.fromkeys(
+            ("precision", "recall", "auc", "false_positive_rate", "dataset"))
+        model = None
+        if not args.no_quality:
+            graded, model = quality(args.seed, world, Path(tmp))
         result = run(args.database, screens=screens, customers=args.customers,
                      history=args.history, callers=args.callers,
-                     in_flight=args.in_flight, data_dir=Path(tmp))
-    nulls = dict.fromkeys(("precision", "recall", "auc", "false_positive_rate", "dataset"))
-    world = args.quality_customers or (1_000 if args.quick else 3_000)
-    result.update(nulls if args.no_quality else quality(args.seed, world))
+                     in_flight=args.in_flight, data_dir=Path(tmp), model=model)
+    result.update(graded)
     print(json.dumps(result, sort_keys=True))
     return 0

@@ -26,8 +26,6 @@ posted anything is an audit entry with its totals; each posting is one of its ow
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +42,7 @@ from ...domain.errors import DomainError
 from ...domain.ledger.chart import AccountKind
 from ...domain.money import Money
 from .. import audit
+from ..crashpoints import CrashPoints
 from ..ledger.queries import LedgerQueries
 from .accounts import BankAccount, Product, State, get_account
 from .movements import Movement, MovementKind, Movements
@@ -84,23 +83,6 @@ class Report:
                 "postings": [p.public() for p in self.postings], "refused": self.refused}
 
 
-class CrashPoints:
-    """Tests only: SIGKILL this process at the n-th time a named point is reached
-    (``crash_at`` = ``"interest.accrued:5"``), to prove a killed run resumes."""
-
-    def __init__(self, spec: str | None) -> None:
-        name, _, nth = (spec or "").partition(":")
-        self._name = name if name.startswith("interest.") and nth.isdigit() else None
-        self._nth = int(nth) if self._name else 0
-        self._seen = 0
-
-    def reached(self, name: str) -> None:
-        if name == self._name:
-            self._seen += 1
-            if self._seen == self._nth:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-
 class Interest:
     def __init__(self, database: Database, *, clock: Clock, movements: Movements,
                  queries: LedgerQueries, rates_bps: Mapping[str, int], grace_s: int,
@@ -112,7 +94,7 @@ class Interest:
         self.rates_bps = {Product(p): rules.check_rate(r) for p, r in rates_bps.items()}
         self._grace_ns = grace_s * 10**9
         self._days_max = days_per_run_max
-        self._crash = CrashPoints(crash_at)
+        self._crash = CrashPoints(crash_at, prefix="interest.")
 
     def last_complete_day(self) -> dt.date:
         """The latest day whose balances are final."""

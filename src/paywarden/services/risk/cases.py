@@ -32,6 +32,7 @@ from ...adapters.store import Database
 from ...adapters.store.schema import risk_case_outcomes, risk_decisions, risk_labels
 from ...domain.errors import DomainError
 from .. import audit
+from ..crashpoints import CrashPoints
 from ..identity.notices import notify
 from ..sealed import FieldKeys
 from .resolvers import ABSENT, Describer, Resolver
@@ -85,8 +86,11 @@ def _outcome(r: Any, *, created: bool) -> Outcome:
 
 class Cases:
     def __init__(self, database: Database, *, clock: Clock, keys: FieldKeys, sla_s: int,
-                 resolvers: Mapping[str, Resolver] | None = None) -> None:
+                 resolvers: Mapping[str, Resolver] | None = None,
+                 crash_at: str | None = None) -> None:
         self._database = database
+        # Tests kill the process after each step (tests/integration/test_risk_case_crash.py).
+        self._crash = CrashPoints(crash_at, prefix="risk_case.")
         self._clock = clock
         self._keys = keys
         self.sla_s = sla_s
@@ -169,11 +173,14 @@ class Cases:
         claimed, decision = self._claim(case_id, outcome, reason, actor)
         if claimed.result is not None:
             return claimed
+        self._crash.reached("risk_case.claimed")
         resolver = self._resolver(decision["operation"], required=True)
         assert resolver is not None
         result = resolver.resolve(decision["object_id"], release=claimed.outcome == RELEASE,
                                   reason=claimed.reason, actor=claimed.actor)
+        self._crash.reached("risk_case.resolved")
         self._complete(claimed, decision, result)
+        self._crash.reached("risk_case.completed")
         return Outcome(**{**claimed.__dict__, "result": result})
 
     def _claim(self, case_id: str, outcome: str, reason: str, actor: str
