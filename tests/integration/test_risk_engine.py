@@ -27,7 +27,7 @@ from paywarden.domain.audit.leaves import state_digest
 from paywarden.domain.errors import DomainError
 from paywarden.domain.risk import Decision, Rule, RuleState, Value
 from paywarden.services.risk import FALLBACKS, Context, Subject
-from paywarden.services.risk.engine import DIGESTED
+from paywarden.services.risk.engine import digested
 
 from ..support.platform import bearer, platform_of, staff_token
 from ..support.transfers import (
@@ -209,7 +209,7 @@ def test_every_decision_is_an_audit_leaf_whose_digest_covers_the_row(
         leaf = conn.execute(select(audit_entries).where(
             audit_entries.c.action == "risk.decision",
             audit_entries.c.object == row["id"])).one()._mapping
-    assert json.loads(leaf["leaf"])["after"] == state_digest({k: row[k] for k in DIGESTED})
+    assert json.loads(leaf["leaf"])["after"] == state_digest(digested(row))
 
 
 def test_the_decisions_api_answers_risk_and_supervisor_in_its_stable_shape_and_refuses_others(
