@@ -228,7 +228,7 @@ def test_the_engine_scores_live_features_with_a_configured_signed_model(
 
     from paywarden.domain.risk import Features
     from paywarden.services.risk.providers import load_scorer, model_features
-    from paywarden.services.risk_model.recorded import model_row
+    from paywarden.services.risk_model.recorded import LIVE_ABSENT, model_row
 
     pem = tmp_path / "model.pub"
     pem.write_bytes(key.public_key().public_bytes(Encoding.PEM,
@@ -246,8 +246,12 @@ def test_the_engine_scores_live_features_with_a_configured_signed_model(
     low, high = scorer.score(Features(usual)), scorer.score(Features(taken))
     assert low.value is not None and high.value is not None and high.value > low.value
     live = model_features(Features(taken))
-    assert [live[name] for name in FEATURES] == [0.0 if v is None else v
-                                                 for v in model_row(taken)]
+    assert [live[name] for name in FEATURES] == [LIVE_ABSENT.get(name, 0.0) if v is None else v
+                                                 for name, v in zip(FEATURES, model_row(taken))]
+    assert live["inflow_age_s"] > 86_400  # not seen: no inflow, not one this instant
+    card = model_features(Features({**usual, "kind": "pay", "payee_present": False,
+                                    "payee_known": False, "payee_age_s": 0}))
+    assert (card["new_payee"], card["payee_age_h"]) == (0.0, 720.0)  # no payee, not a new one
     other = Ed25519PrivateKey.generate().public_key()
     pem.write_bytes(other.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
     with pytest.raises(artifact.ModelRefused):

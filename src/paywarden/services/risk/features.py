@@ -237,9 +237,13 @@ class AmountHistory:
 
 
 class Payee:
-    """Is the counterparty a payee the customer confirmed, since when, still cooling off?"""
+    """Is the counterparty a payee the customer confirmed, since when, still cooling off?
+    ``payee_present``: the movement names a counterparty at all (a card pay or a top-up
+    does not; the model must not read that as a brand-new payee)."""
 
-    provides: ClassVar[Mapping[str, str]] = {"payee_known": "boolean", "payee_age_s": "number", "payee_cooling": "boolean"}
+    provides: ClassVar[Mapping[str, str]] = {
+        "payee_known": "boolean", "payee_age_s": "number", "payee_cooling": "boolean",
+        "payee_present": "boolean"}
 
     CONFIRMED = select(bank_payees.c.created_at, bank_payees.c.cooling_until).where(
         bank_payees.c.user_id == bindparam("user"), bank_payees.c.iban == bindparam("iban"),
@@ -248,14 +252,15 @@ class Payee:
     def compute(self, ctx: Context) -> Mapping[str, Value]:
         s = ctx.subject
         out: dict[str, Value] = {"payee_known": False, "payee_age_s": 0,
-                                 "payee_cooling": False}
+                                 "payee_cooling": False,
+                                 "payee_present": s.counterparty is not None}
         if s.user_id is None or s.counterparty is None:
             return out
         found = ctx.reads.rows(self.CONFIRMED, {"user": s.user_id, "iban": s.counterparty})
         row = found[0] if found else None
         if row is not None:
-            out = {"payee_known": True, "payee_age_s": (ctx.now_ns - row[0]) // NS,
-                   "payee_cooling": row[1] > ctx.now_ns}
+            out.update(payee_known=True, payee_age_s=(ctx.now_ns - row[0]) // NS,
+                       payee_cooling=row[1] > ctx.now_ns)
         return out
 
 

@@ -11,7 +11,9 @@ routes down each split's learned default branch: an old decision recorded fewer 
 and a zero would claim a fact nobody saw. Approximations, named in decisions 0034 and
 0035: ``hour_of_day`` is UTC, ``payee_age_h`` counts from when the payee was added, not
 first paid, ``amount_vs_median`` is against the engine's floored 90-day median, and
-``hour_vs_habit_h`` and the staff and refund-history features are not computed yet.
+``hour_vs_habit_h``, ``inflow_age_s`` and the staff and refund-history features are not
+computed yet. A movement without a counterparty (``payee_present`` false: a card pay, a
+top-up) has no payee, as in the simulator, not a brand-new one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from .features import FEATURES, PAYEE_AGE_H_MAX
+from .features import FEATURES, INFLOW_AGE_S_MAX, PAYEE_AGE_H_MAX
 
 CARD_KINDS = frozenset({"pay", "card_top_up"})
 REFUND_KINDS = frozenset({"refund"})
@@ -61,7 +63,9 @@ def derived(features: Mapping[str, object]) -> dict[str, float]:
             out[name] = value
     known, cooling = features.get("payee_known"), features.get("payee_cooling")
     age_s = _number(features, "payee_age_s")
-    if isinstance(known, bool) and age_s is not None:
+    if features.get("payee_present") is False:  # no counterparty: the simulator's no-payee
+        out["new_payee"], out["payee_age_h"] = 0.0, PAYEE_AGE_H_MAX
+    elif isinstance(known, bool) and age_s is not None:
         out["new_payee"] = float(not known or bool(cooling) or age_s < DAY_S)
         out["payee_age_h"] = min(age_s / HOUR_S, PAYEE_AGE_H_MAX) if known else 0.0
     account_age_s = _number(features, "account_age_s")
@@ -79,7 +83,15 @@ def model_row(features: Mapping[str, object]) -> list[float | None]:
     return [found.get(name) for name in FEATURES]
 
 
+# What a live movement's model feature is when the engine did not compute it: the
+# simulator's value for the fact being absent. Mostly 0 (no card, no refund history), but
+# an inflow's age is the largest one: 0 would say money arrived this very second — a
+# mule's sign — on every movement, and the model flagged ordinary transfers for it.
+LIVE_ABSENT = {"inflow_age_s": INFLOW_AGE_S_MAX}
+
+
 def live_row(features: Mapping[str, object]) -> dict[str, float]:
-    """A live movement's model features: what the engine did not compute is 0."""
+    """A live movement's model features: what the engine did not compute is the
+    simulator's absent value (:data:`LIVE_ABSENT`, else 0)."""
     found = derived(features)
-    return {name: found.get(name, 0.0) for name in FEATURES}
+    return {name: found.get(name, LIVE_ABSENT.get(name, 0.0)) for name in FEATURES}
