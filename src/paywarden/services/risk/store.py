@@ -51,16 +51,28 @@ class RuleStore:
         self._compiled: dict[int, CompiledSet] = {}
 
     def compiled(self) -> CompiledSet:
-        """The current version, compiled; reloaded at most every ``cache_s``."""
+        """The current version, compiled; looked up at most every ``cache_s``. One thread
+        looks while the others screen on with the set they hold (a moment staler); only
+        a new version is loaded and compiled."""
         now = self._clock.now_ns()
         held = self._current
         if held is not None and now - held[0] < self._cache_ns:
             return held[1]
-        with self._lock:
-            current = self.current()
-            done = self.compiled_at(current.version, current)
+        if held is not None and not self._lock.acquire(blocking=False):
+            return held[1]
+        if held is None:
+            self._lock.acquire()
+        try:
+            with self._database.engine.connect() as conn:
+                latest = conn.execute(select(func.max(risk_rule_sets.c.version))).scalar()
+            done = self._compiled.get(latest) if latest is not None else None
+            if done is None:
+                current = self.current()
+                done = self.compiled_at(current.version, current)
             self._current = (now, done)
             return done
+        finally:
+            self._lock.release()
 
     def compiled_at(self, version: int, rule_set: RuleSet | None = None) -> CompiledSet:
         done = self._compiled.get(version)
