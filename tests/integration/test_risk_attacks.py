@@ -135,7 +135,11 @@ def test_a_mule_chain_of_three_accounts_is_detected_at_its_third_hop(
     assert r.json()["state"] == "held", r.text
     made = last_decision(api, user_of(api, cid))
     assert "mule_chain" in json.loads(made["reasons"])
-    assert '"chain_depth":2' in made["features"].replace(" ", "")
+    features = json.loads(made["features"])
+    assert features["chain_depth"] == 2
+    assert features["inflow_age_s"] == 600  # Bob's money reached Cid ten minutes before
+    first = json.loads(last_decision(api, user_of(api, ada))["features"])
+    assert first["inflow_age_s"] == 604_800  # Ada's deposit is long past: none lately
 
 
 def test_card_testing_trips_the_bins_breaker_and_the_large_payment_is_declined(

@@ -11,8 +11,8 @@ routes down each split's learned default branch: an old decision recorded fewer 
 and a zero would claim a fact nobody saw. Approximations, named in decisions 0034 and
 0035: ``hour_of_day`` is UTC, ``payee_age_h`` counts from when the payee was added, not
 first paid, ``amount_vs_median`` is against the engine's floored 90-day median, and
-``hour_vs_habit_h``, ``inflow_age_s`` and the staff and refund-history features are not
-computed yet. A movement without a counterparty (``payee_present`` false: a card pay, a
+``inflow_age_s`` reads an inflow older than the chain gap as none, and ``hour_vs_habit_h``
+and the staff and refund-history features are not computed yet. A movement without a counterparty (``payee_present`` false: a card pay, a
 top-up) has no payee, as in the simulator, not a brand-new one.
 """
 
@@ -29,7 +29,7 @@ HOUR_S, DAY_S = 3600, 86_400
 COPIED = ("velocity_customer_1h", "velocity_customer_24h", "velocity_device_1h",
           "velocity_card_1h", "velocity_bin_1h", "velocity_address_24h", "velocity_payee_24h",
           "new_device", "new_address", "merchant_refund_rate_30d", "merchant_dispute_rate_30d",
-          "device_customers", "payee_customers", "chain_depth")
+          "device_customers", "payee_customers", "chain_depth", "inflow_age_s")
 
 
 def _number(features: Mapping[str, object], name: str) -> float | None:
@@ -86,7 +86,8 @@ def model_row(features: Mapping[str, object]) -> list[float | None]:
 # What a live movement's model feature is when the engine did not compute it: the
 # simulator's value for the fact being absent. Mostly 0 (no card, no refund history), but
 # an inflow's age is the largest one: 0 would say money arrived this very second — a
-# mule's sign — on every movement, and the model flagged ordinary transfers for it.
+# mule's sign — on every movement without an account (a card pay), and on decisions
+# recorded before the graph provider gave it, and the model flagged them for it.
 LIVE_ABSENT = {"inflow_age_s": INFLOW_AGE_S_MAX}
 
 

@@ -13,6 +13,11 @@ money within that gap before sending, and so on, up to :data:`CHAIN_DEPTH_MAX`. 
 is one query on ``ix_bank_transfers_to`` over at most :data:`CHAIN_FANOUT_MAX` senders;
 an ordinary customer with no recent inflow costs one query, which finds nothing.
 Transfers between a customer's own accounts and interest are not hops.
+
+``inflow_age_s`` comes from the same first hop: seconds since money last reached the
+sending account, when that was within the chain's gap; otherwise the model's cap
+(:data:`INFLOW_AGE_S_MAX`, "none lately") — an inflow older than the gap reads as none,
+the approximation named in decision 0038.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select
 
 from ....adapters.store.schema import bank_payees, bank_transfers, sign_in_origins
 from ....domain.risk import Value
-from ...risk_model.features import CHAIN_GAP_S_MAX
+from ...risk_model.features import CHAIN_GAP_S_MAX, INFLOW_AGE_S_MAX
 from ..features import Context
 from ..reads import one_of
 
@@ -62,7 +67,8 @@ def _hop(width: int) -> Select[Any]:
 
 class Graph:
     provides: ClassVar[Mapping[str, str]] = {
-        "device_customers": "number", "payee_customers": "number", "chain_depth": "number"}
+        "device_customers": "number", "payee_customers": "number", "chain_depth": "number",
+        "inflow_age_s": "number"}
 
     DEGREE = _degree()
 
@@ -73,15 +79,19 @@ class Graph:
         if device is not None or s.counterparty is not None:
             device_n, payee_n = ctx.reads.rows(self.DEGREE, {"device": device,
                                                              "iban": s.counterparty})[0]
+        depth, inflow_at = self._chain(ctx)
+        age_s = INFLOW_AGE_S_MAX if inflow_at is None else (ctx.now_ns - inflow_at) // NS
         return {"device_customers": int(device_n or 0), "payee_customers": int(payee_n or 0),
-                "chain_depth": self._chain(ctx)}
+                "chain_depth": depth, "inflow_age_s": age_s}
 
-    def _chain(self, ctx: Context) -> int:
+    def _chain(self, ctx: Context) -> tuple[int, int | None]:
+        """The chain's depth, and when money last reached the sender (None: not within
+        the gap)."""
         if ctx.subject.account_id is None:
-            return 0
+            return 0, None
         gap_ns = CHAIN_GAP_S_MAX * NS
         frontier = [(ctx.subject.account_id, ctx.now_ns)]
-        depth = 0
+        depth, inflow_at = 0, None
         for _ in range(CHAIN_DEPTH_MAX):
             params: dict[str, Any] = {}
             for i, (account, at) in enumerate(frontier):
@@ -89,8 +99,10 @@ class Graph:
             rows = ctx.reads.rows(_hop(len(frontier)), params)
             if not rows:
                 break
+            if depth == 0:
+                inflow_at = max(int(r[1]) for r in rows)
             depth += 1
             frontier = [(r[0], r[1]) for r in rows if r[0] is not None]
             if not frontier:
                 break
-        return depth
+        return depth, inflow_at
