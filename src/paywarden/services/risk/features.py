@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from .reads import Reads
 NS = 1_000_000_000
 OWN_MONEY = frozenset({"own", "top_up"})  # money that stays the customer's: ``theirs`` false
 MINUTE_NS, HOUR_NS, DAY_NS = 60 * NS, 3600 * NS, 86_400 * NS
+DAY_S = 86_400
 HISTORY_DAYS = 90
 HISTORY_ROWS_MAX = 200  # the median of the last 200 movements in 90 days
 VELOCITY_KEYS = ("customer", "account", "payee", "device", "address", "merchant", "card",
@@ -210,14 +212,30 @@ class Velocity:
         return out
 
 
+def hour_gap_h(now_ns: int, past_ns: Sequence[int]) -> float:
+    """Hours between this movement's time of day (UTC) and the customer's habit — the
+    circular mean of the past movements' times of day, as the simulator computes it
+    (risk_sim/featurize.py); 0 without a past."""
+    if not past_ns:
+        return 0.0
+    day_h = 24.0
+    angles = [2 * math.pi * ((t // NS) % DAY_S) / DAY_S for t in past_ns]
+    habit = (math.degrees(math.atan2(sum(map(math.sin, angles)),
+                                     sum(map(math.cos, angles)))) % 360.0) / 15.0
+    gap = abs(((now_ns // NS) % DAY_S) / 3600 - habit) % day_h
+    return round(min(gap, day_h - gap), 3)
+
+
 class AmountHistory:
     """The amount against the customer's own: the median of what left the account in the
-    last 90 days, never below ``floor_minor`` (no history is not a licence)."""
+    last 90 days, never below ``floor_minor`` (no history is not a licence); and the time
+    of day against the same movements' habit (``hour_vs_habit_h``)."""
 
-    provides: ClassVar[Mapping[str, str]] = {"history_n_90d": "number", "median_90d_minor": "number",
-                "amount_ratio_90d": "number"}
+    provides: ClassVar[Mapping[str, str]] = {
+        "history_n_90d": "number", "median_90d_minor": "number", "amount_ratio_90d": "number",
+        "hour_vs_habit_h": "number"}
 
-    AMOUNTS = select(bank_transfers.c.amount).where(
+    AMOUNTS = select(bank_transfers.c.amount, bank_transfers.c.created_at).where(
         bank_transfers.c.from_account == bindparam("account"),
         bank_transfers.c.created_at >= bindparam("since")).order_by(
         bank_transfers.c.created_at.desc()).limit(HISTORY_ROWS_MAX)
@@ -227,13 +245,15 @@ class AmountHistory:
 
     def compute(self, ctx: Context) -> Mapping[str, Value]:
         s = ctx.subject
-        amounts: list[int] = []
+        rows: list[tuple[Any, ...]] = []
         if s.account_id is not None:
-            amounts = [r[0] for r in ctx.reads.rows(self.AMOUNTS, {
-                "account": s.account_id, "since": ctx.now_ns - HISTORY_DAYS * DAY_NS})]
+            rows = ctx.reads.rows(self.AMOUNTS, {
+                "account": s.account_id, "since": ctx.now_ns - HISTORY_DAYS * DAY_NS})
+        amounts = [r[0] for r in rows]
         median = int(statistics.median(amounts)) if amounts else 0
         return {"history_n_90d": len(amounts), "median_90d_minor": median,
-                "amount_ratio_90d": s.amount_minor / max(median, self._floor)}
+                "amount_ratio_90d": s.amount_minor / max(median, self._floor),
+                "hour_vs_habit_h": hour_gap_h(ctx.now_ns, [int(r[1]) for r in rows])}
 
 
 class Payee:

@@ -11,8 +11,9 @@ routes down each split's learned default branch: an old decision recorded fewer 
 and a zero would claim a fact nobody saw. Approximations, named in decisions 0034 and
 0035: ``hour_of_day`` is UTC, ``payee_age_h`` counts from when the payee was added, not
 first paid, ``amount_vs_median`` is against the engine's floored 90-day median, and
-``inflow_age_s`` reads an inflow older than the chain gap as none, and ``hour_vs_habit_h``
-and the staff and refund-history features are not computed yet. A movement without a counterparty (``payee_present`` false: a card pay, a
+``inflow_age_s`` reads an inflow older than the chain gap as none, ``hour_vs_habit_h`` is
+against the account's outgoing movements of 90 days, and the staff and refund-history
+features are not computed yet. A movement without a counterparty (``payee_present`` false: a card pay, a
 top-up) has no payee, as in the simulator, not a brand-new one.
 """
 
@@ -29,7 +30,8 @@ HOUR_S, DAY_S = 3600, 86_400
 COPIED = ("velocity_customer_1h", "velocity_customer_24h", "velocity_device_1h",
           "velocity_card_1h", "velocity_bin_1h", "velocity_address_24h", "velocity_payee_24h",
           "new_device", "new_address", "merchant_refund_rate_30d", "merchant_dispute_rate_30d",
-          "device_customers", "payee_customers", "chain_depth", "inflow_age_s")
+          "device_customers", "payee_customers", "chain_depth", "inflow_age_s",
+          "hour_vs_habit_h")
 
 
 def _number(features: Mapping[str, object], name: str) -> float | None:
