@@ -50,7 +50,7 @@ from .services.risk.cases import Cases
 from .services.risk.coverage import Coverage
 from .services.risk.labels import Labels
 from .services.risk.providers import BreakerFeed
-from .services.risk.resolvers import BankResolver
+from .services.risk.resolvers import BankResolver, PaymentResolver
 from .services.risk.sanctions import Sanctions
 from .services.webhooks import Dispatcher, Policy, Webhooks
 from .services.writepath import GroupWriter
@@ -235,7 +235,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     risk=risk, risk_decisions=Decisions(database, clock=clock, engine=risk),
                     risk_cases=Cases(database, clock=clock, keys=keys,
                                      sla_s=settings.risk_case_sla_s, resolvers={
-                                         "bank.": BankResolver(database, banking.movements)},
+                                         "bank.": BankResolver(database, banking.movements),
+                                         "payment.": PaymentResolver(payments)},
                                      crash_at=settings.crash_at),
                     risk_labels=Labels(database, clock=clock),
                     risk_backtests=Backtests(database, clock=clock, rules=risk.rules))

@@ -12,6 +12,7 @@ from paywarden.domain.escrow import (
     Cancel,
     ConfirmReceipt,
     DecideDispute,
+    DeclineReview,
     DisputeReason,
     Escrow,
     EscrowTerms,
@@ -21,6 +22,7 @@ from paywarden.domain.escrow import (
     OpenDispute,
     Pay,
     Refund,
+    ReleaseReview,
     Ship,
     State,
     new_escrow,
@@ -56,6 +58,12 @@ def held(**kwargs: object) -> Escrow:
     return step(e, Pay(e.amount), T0 + 60_000_000_000)
 
 
+def under_review(**kwargs: object) -> Escrow:
+    """Paid, the screening answered review: reserved in escrow, waiting for an analyst."""
+    e = created(**kwargs)  # type: ignore[arg-type]
+    return step(e, Pay(e.amount, review=True), T0 + 60_000_000_000)
+
+
 def shipped(**kwargs: object) -> Escrow:
     return step(held(**kwargs), Ship("DHL", "JJD0001"), T0 + NS_PER_DAY)
 
@@ -70,6 +78,7 @@ def in_state(state: State) -> Escrow:
     later = T0 + 3 * NS_PER_DAY
     builders: dict[State, Callable[[], Escrow]] = {
         State.CREATED: created,
+        State.UNDER_REVIEW: under_review,
         State.HELD: held,
         State.SHIPPED: shipped,
         State.DISPUTED: disputed,
@@ -79,6 +88,7 @@ def in_state(state: State) -> Escrow:
                                                                   release=eur(6_000)), later),
         State.CANCELLED: lambda: step(held(), Cancel(), T0 + HOUR_NS),
         State.EXPIRED: lambda: step(created(), Expire(), T0 + TTL_NS),
+        State.DECLINED: lambda: step(under_review(), DeclineReview(), T0 + HOUR_NS),
     }
     escrow = builders[state]()
     assert escrow.state is state
@@ -88,7 +98,7 @@ def in_state(state: State) -> Escrow:
 def sample_events() -> list[Event]:
     """One well-formed event of every type, in the currency of the test payments."""
     return [
-        Pay(eur(AMOUNT_MINOR)), Cancel(), Ship("DHL", "JJD0001"), ConfirmReceipt(),
+        Pay(eur(AMOUNT_MINOR)), ReleaseReview(), DeclineReview(), Cancel(), Ship("DHL", "JJD0001"), ConfirmReceipt(),
         OpenDispute(DisputeReason.DAMAGED), AnswerDispute("shipped intact", ("ev_2",)),
         DecideDispute.release(), Refund(eur(1)), Expire(), AutoRefund(), AutoRelease(),
     ]

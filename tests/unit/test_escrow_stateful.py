@@ -1,7 +1,7 @@
 """Random event sequences at random times through the escrow machine and a small model.
 
-The model below is written from the rules of issue 5 and decision 0012, not from
-the machine: plain counters and deadlines. After every step the machine and the
+The model below is written from the rules of issue 5 and decisions 0012 and 0039 (a pay
+the risk screening sends to review), not from the machine: plain counters and deadlines. After every step the machine and the
 model agree on acceptance (and on the refusal code), on the state and on every
 money counter; the legs posted so far add up to what escrow holds; a refused
 event changed nothing; money is conserved.
@@ -31,6 +31,7 @@ from paywarden.domain.escrow import (
     Cancel,
     ConfirmReceipt,
     DecideDispute,
+    DeclineReview,
     DisputeReason,
     Escrow,
     EscrowError,
@@ -41,6 +42,7 @@ from paywarden.domain.escrow import (
     OpenDispute,
     Pay,
     Refund,
+    ReleaseReview,
     Role,
     Ship,
     State,
@@ -54,7 +56,7 @@ from paywarden.domain.money import Money
 
 T0 = 1_700_000_000 * 10**9
 HOUR_NS = 3_600 * 10**9
-FINAL = {"released", "refunded", "split", "cancelled", "expired"}
+FINAL = {"released", "refunded", "split", "cancelled", "expired", "declined"}
 
 
 @dataclass
@@ -85,7 +87,9 @@ class Model:
 
 
 ALLOWED = {
-    "pay": {"created"}, "cancel": {"created", "held"}, "ship": {"held"},
+    "pay": {"created"}, "review_release": {"under_review"},
+    "review_decline": {"under_review"}, "cancel": {"created", "under_review", "held"},
+    "ship": {"held"},
     "confirm_receipt": {"shipped"}, "open_dispute": {"shipped"},
     "answer_dispute": {"disputed"}, "decide_dispute": {"disputed"},
     "refund": {"held", "shipped", "disputed"}, "expire": {"created"},
@@ -106,8 +110,15 @@ def predict(m: Model, event: Event, now: int) -> str | None:
             return "currency_mismatch"
         if event.amount.amount_minor != m.amount:
             return "escrow_amount_mismatch"
-        m.state, m.funded, m.held = "held", m.amount, m.amount
-        m.ship_by = now + m.ship_days * NS_PER_DAY
+        m.funded, m.held = m.amount, m.amount
+        if event.review:  # reserved; the shop's clock waits for the analyst
+            m.state = "under_review"
+        else:
+            m.state, m.ship_by = "held", now + m.ship_days * NS_PER_DAY
+    elif isinstance(event, ReleaseReview):
+        m.state, m.ship_by = "held", now + m.ship_days * NS_PER_DAY
+    elif isinstance(event, DeclineReview):
+        m.pay_out("declined", m.held, 0)
     elif isinstance(event, Cancel):
         m.pay_out("cancelled", m.held, 0)
     elif isinstance(event, Ship):
@@ -180,7 +191,7 @@ def events(draw: st.DrawFn, m: Model) -> Event:
     currency = draw(st.sampled_from(["EUR"] * 9 + ["USD"]))
     if kind == "pay":
         paid = draw(st.sampled_from([m.amount] * 4 + [m.amount - 1, m.amount + 1]))
-        return Pay(Money(min(paid, AMOUNT_MAX), currency))
+        return Pay(Money(min(paid, AMOUNT_MAX), currency), review=draw(st.booleans()))
     if kind == "refund":
         return Refund(Money(draw(amounts(m)), currency))
     if kind == "ship":
@@ -199,6 +210,7 @@ def events(draw: st.DrawFn, m: Model) -> Event:
                                    release=Money(min(max(release, 0), AMOUNT_MAX), "EUR"))
     simple: dict[str, Callable[[], Event]] = {
         "cancel": Cancel, "confirm_receipt": ConfirmReceipt, "expire": Expire,
+        "review_release": ReleaseReview, "review_decline": DeclineReview,
         "auto_refund": AutoRefund, "auto_release": AutoRelease}
     return simple[kind]()
 

@@ -16,6 +16,7 @@ from paywarden.domain.escrow import (
     Cancel,
     ConfirmReceipt,
     DecideDispute,
+    DeclineReview,
     DisputeReason,
     DisputeStatus,
     Escrow,
@@ -25,6 +26,7 @@ from paywarden.domain.escrow import (
     OpenDispute,
     Pay,
     Refund,
+    ReleaseReview,
     Role,
     Ship,
     State,
@@ -46,6 +48,9 @@ ACCEPTED: dict[tuple[State, type[Event]], tuple[State, tuple[tuple[Role, Role, i
     (S.CREATED, Pay): (S.HELD, ((R.BUYER_FUNDING, R.ESCROW, AMOUNT_MINOR),)),
     (S.CREATED, Cancel): (S.CANCELLED, ()),
     (S.CREATED, Expire): (S.EXPIRED, ()),
+    (S.UNDER_REVIEW, ReleaseReview): (S.HELD, ()),
+    (S.UNDER_REVIEW, DeclineReview): (S.DECLINED, REFUND_ALL),
+    (S.UNDER_REVIEW, Cancel): (S.CANCELLED, REFUND_ALL),
     (S.HELD, Cancel): (S.CANCELLED, REFUND_ALL),
     (S.HELD, Ship): (S.SHIPPED, ()),
     (S.HELD, Refund): (S.HELD, REFUND_ONE),
@@ -128,6 +133,46 @@ def test_timers_armed_by_each_step_are_the_only_timers() -> None:
     disputed = transition(shipped.escrow, OpenDispute(DisputeReason.NOT_RECEIVED),
                           now_ns=shipped.escrow.updated_at_ns + 1)
     assert disputed.timers == Timers(), "a dispute stops the automatic release"
+
+
+def test_a_reviewed_pay_reserves_the_money_and_starts_no_clock_until_released() -> None:
+    created = in_state(S.CREATED)
+    paid_at = created.created_at_ns + 5
+    reviewed = transition(created, Pay(eur(AMOUNT_MINOR), review=True), now_ns=paid_at)
+    assert reviewed.state is S.UNDER_REVIEW
+    assert legs_of(created, Pay(eur(AMOUNT_MINOR), review=True), paid_at) == \
+        ((R.BUYER_FUNDING, R.ESCROW, AMOUNT_MINOR),)
+    e = reviewed.escrow
+    assert (e.funded_minor, e.held_minor, e.ship_by_ns) == (AMOUNT_MINOR, AMOUNT_MINOR, None)
+    assert reviewed.timers == Timers() and due(e, 2**62) is None, "no timer waits for analysts"
+    released_at = paid_at + 3 * 86_400 * 10**9
+    released = transition(e, ReleaseReview(), now_ns=released_at)
+    assert released.state is S.HELD and released.legs == ()
+    assert released.timers == Timers(ship_by_ns=released_at + 5 * 86_400 * 10**9), \
+        "the ship-by clock starts when the analyst lets the payment go on"
+    shipped = transition(released.escrow, Ship("UPS", "1Z9"), now_ns=released_at + 1)
+    assert shipped.state is S.SHIPPED
+
+
+def test_a_declined_review_returns_everything_and_accepts_nothing_more() -> None:
+    reviewed = in_state(S.UNDER_REVIEW)
+    declined = transition(reviewed, DeclineReview(), now_ns=reviewed.updated_at_ns + 1).escrow
+    assert declined.state is S.DECLINED and declined.is_final
+    assert (declined.held_minor, declined.refunded_minor, declined.released_minor,
+            declined.fee_minor) == (0, AMOUNT_MINOR, 0, 0)
+    for event in (ReleaseReview(), DeclineReview(), Cancel(), Refund(eur(1))):
+        with pytest.raises(EscrowError) as refused:
+            transition(declined, event, now_ns=declined.updated_at_ns + 1)
+        assert refused.value.code == "escrow_transition_not_allowed"
+
+
+def test_a_payment_under_review_refuses_shipping_refunds_and_timers() -> None:
+    reviewed = in_state(S.UNDER_REVIEW)
+    for event in (Ship("DHL", "JJD1"), Refund(eur(1)), ConfirmReceipt(), AutoRefund(),
+                  Pay(eur(AMOUNT_MINOR), review=True)):
+        with pytest.raises(EscrowError) as refused:
+            transition(reviewed, event, now_ns=reviewed.updated_at_ns + 1)
+        assert refused.value.code == "escrow_transition_not_allowed"
 
 
 def test_refused_events_leave_the_payment_as_it_was() -> None:

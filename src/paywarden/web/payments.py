@@ -25,6 +25,10 @@ CURSOR = re.compile(r"(\d{1,19})\.(pay_[0-9a-f]{24})")
 # Where a payment stands, as the buyer would say it.
 STATES = {
     "created": ("Not paid", "This checkout was never paid."),
+    "under_review": ("Being checked",
+                     ("We are making a routine security check of this payment. Your money is "
+                      "set aside and the shop cannot take it yet; we will tell you when the "
+                      "check is done. You need do nothing.")),
     "held": ("Paid, not shipped yet",
              "PayWarden holds your money. The shop ships next."),
     "shipped": ("Shipped",
@@ -36,6 +40,8 @@ STATES = {
     "split": ("Settled", "The dispute was settled: part of the money was returned to you."),
     "cancelled": ("Cancelled", "Nothing was taken."),
     "expired": ("Expired", "The checkout expired before it was paid; nothing was taken."),
+    "declined": ("Stopped", ("We stopped this payment after a security check. The money was "
+                             "returned to you. If you made it, contact us and we will help.")),
 }
 REASONS = {
     DisputeReason.NOT_RECEIVED: "It never arrived",

@@ -2,11 +2,20 @@
 
 States (decision 0012 draws the diagram)::
 
-    created   unpaid checkout session        -> held, cancelled, expired
-    held      escrow holds the buyer's money -> shipped, cancelled, refunded
-    shipped   inspection period running      -> released, disputed, refunded
-    disputed  the buyer rejected the goods   -> released, refunded, split
-    released, refunded, split, cancelled, expired: final
+    created       unpaid checkout session           -> held, under_review, cancelled,
+                                                       expired
+    under_review  escrow reserves the buyer's money,
+                  an analyst checks the pay         -> held, declined, cancelled
+    held          escrow holds the buyer's money    -> shipped, cancelled, refunded
+    shipped       inspection period running         -> released, disputed, refunded
+    disputed      the buyer rejected the goods      -> released, refunded, split
+    released, refunded, split, cancelled, expired, declined: final
+
+A pay the risk screening answered ``review`` for (decision 0039) moves the money into
+escrow exactly as a pay does, so the merchant cannot touch it, but waits in
+``under_review`` with no ship-by timer: the shop must not start its clock (or ship) before
+an analyst lets the payment go on. Release arms the ship-by timer from its own instant;
+decline returns everything to the buyer (``declined``).
 
 Money counters, all integers of minor units in ``amount.currency``:
 
@@ -40,6 +49,7 @@ SESSION_TTL_NS_MAX = 24 * 3_600 * 1_000_000_000
 
 class State(enum.StrEnum):
     CREATED = "created"
+    UNDER_REVIEW = "under_review"
     HELD = "held"
     SHIPPED = "shipped"
     DISPUTED = "disputed"
@@ -48,11 +58,18 @@ class State(enum.StrEnum):
     SPLIT = "split"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    DECLINED = "declined"
 
 
 FINAL_STATES = frozenset({State.RELEASED, State.REFUNDED, State.SPLIT, State.CANCELLED,
-                          State.EXPIRED})
-HOLDING_STATES = frozenset({State.HELD, State.SHIPPED, State.DISPUTED})
+                          State.EXPIRED, State.DECLINED})
+HOLDING_STATES = frozenset({State.UNDER_REVIEW, State.HELD, State.SHIPPED, State.DISPUTED})
+# A pay made without review arms the ship-by timer and keeps it for good; one still under
+# review, or declined by the analyst, never had it (a cancelled one may have either).
+_SHIP_BY_ARMED = frozenset({State.HELD, State.SHIPPED, State.DISPUTED, State.RELEASED,
+                            State.REFUNDED, State.SPLIT})
+_SHIP_BY_UNARMED = frozenset({State.CREATED, State.EXPIRED, State.UNDER_REVIEW,
+                              State.DECLINED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,19 +203,25 @@ def check_invariants(e: Escrow) -> None:
         _require(paid_on == 0, e, "money released outside released or split")
     if e.state is State.SPLIT:
         _require(e.refunded_minor > 0, e, "a split refunded nothing")
-    if e.state is State.REFUNDED:
+    if e.state in (State.REFUNDED, State.DECLINED):
         _require(e.refunded_minor == e.funded_minor, e, "refunded is not everything paid")
+    if e.state is State.UNDER_REVIEW:
+        _require(e.held_minor == e.funded_minor, e, "under review with money moved on")
     _check_timers_and_records(e)
 
 
 def _check_timers_and_records(e: Escrow) -> None:
-    _require((e.ship_by_ns is not None) == (e.state is not State.CREATED
-                                            and e.funded_minor > 0), e, "ship-by timer")
+    if e.state in _SHIP_BY_ARMED:
+        _require(e.ship_by_ns is not None, e, "ship-by timer not armed")
+    elif e.state in _SHIP_BY_UNARMED:
+        _require(e.ship_by_ns is None, e, "ship-by timer armed")
+    else:  # cancelled: armed only if it was paid without review (or released from it)
+        _require(e.ship_by_ns is None or e.funded_minor > 0, e, "ship-by timer unpaid")
     _require((e.shipment is not None) == (e.release_at_ns is not None), e,
              "release timer without shipment")
     if e.state in (State.SHIPPED, State.DISPUTED):
         _require(e.shipment is not None, e, "shipped without a shipment")
-    if e.state is State.HELD:
+    if e.state in (State.HELD, State.UNDER_REVIEW, State.DECLINED):
         _require(e.shipment is None and e.dispute is None, e, "held with a shipment or dispute")
     if e.state is State.DISPUTED:
         _require(e.dispute is not None and not e.dispute.is_final, e, "disputed without an open "

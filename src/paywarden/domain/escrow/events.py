@@ -6,8 +6,10 @@ for :func:`paywarden.domain.escrow.transition` to say. Who may send which event
 is the service's rule (the access policy); the intended party is noted below.
 
     event            sent by             allowed in
-    pay              checkout service    created
-    cancel           buyer or merchant   created, held
+    pay              checkout service    created (review=True: to under_review)
+    review_release   staff (analyst)     under_review
+    review_decline   staff (analyst)     under_review
+    cancel           buyer or merchant   created, under_review, held
     ship             merchant            held (before the ship-by deadline)
     confirm_receipt  buyer               shipped
     open_dispute     buyer (rejection)   shipped (before the release time)
@@ -41,13 +43,35 @@ def _money(value: object, what: str) -> Money:
 
 @dataclass(frozen=True, slots=True)
 class Pay:
-    """The buyer's money was collected; escrow now holds ``amount``."""
+    """The buyer's money was collected; escrow now holds ``amount``.
+
+    ``review``: the risk screening answered review (decision 0039). The money moves all
+    the same — reserved in escrow, out of the buyer's and the merchant's reach — but the
+    payment waits for an analyst in ``under_review``, its ship-by timer not yet armed.
+    """
 
     name: ClassVar[str] = "pay"
     amount: Money
+    review: bool = False
 
     def __post_init__(self) -> None:
         _money(self.amount, "amount")
+        if type(self.review) is not bool:
+            raise EscrowError("escrow_invalid", f"review {self.review!r} is not a bool")
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseReview:
+    """The analyst let a reviewed pay go on: held, the ship-by timer armed from now."""
+
+    name: ClassVar[str] = "review_release"
+
+
+@dataclass(frozen=True, slots=True)
+class DeclineReview:
+    """The analyst stopped a reviewed pay: everything reserved goes back to the buyer."""
+
+    name: ClassVar[str] = "review_decline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +203,9 @@ class AutoRelease:
     name: ClassVar[str] = "auto_release"
 
 
-Event = (Pay | Cancel | Ship | ConfirmReceipt | OpenDispute | AnswerDispute | DecideDispute
-         | Refund | Expire | AutoRefund | AutoRelease)
-EVENT_TYPES: tuple[type[Event], ...] = (Pay, Cancel, Ship, ConfirmReceipt, OpenDispute,
-                                        AnswerDispute, DecideDispute, Refund, Expire,
-                                        AutoRefund, AutoRelease)
+Event = (Pay | ReleaseReview | DeclineReview | Cancel | Ship | ConfirmReceipt | OpenDispute
+         | AnswerDispute | DecideDispute | Refund | Expire | AutoRefund | AutoRelease)
+EVENT_TYPES: tuple[type[Event], ...] = (Pay, ReleaseReview, DeclineReview, Cancel, Ship,
+                                        ConfirmReceipt, OpenDispute, AnswerDispute,
+                                        DecideDispute, Refund, Expire, AutoRefund, AutoRelease)
 TIMER_EVENT_TYPES: tuple[type[Event], ...] = (Expire, AutoRefund, AutoRelease)

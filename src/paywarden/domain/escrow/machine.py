@@ -27,11 +27,13 @@ from .events import (
     Cancel,
     ConfirmReceipt,
     DecideDispute,
+    DeclineReview,
     Event,
     Expire,
     OpenDispute,
     Pay,
     Refund,
+    ReleaseReview,
     Ship,
 )
 from .legs import Leg, Outcome, Role, check_outcome
@@ -39,7 +41,9 @@ from .legs import Leg, Outcome, Role, check_outcome
 S = State
 ALLOWED: Mapping[type[Any], frozenset[State]] = MappingProxyType({
     Pay: frozenset({S.CREATED}),
-    Cancel: frozenset({S.CREATED, S.HELD}),
+    ReleaseReview: frozenset({S.UNDER_REVIEW}),
+    DeclineReview: frozenset({S.UNDER_REVIEW}),
+    Cancel: frozenset({S.CREATED, S.UNDER_REVIEW, S.HELD}),
     Ship: frozenset({S.HELD}),
     ConfirmReceipt: frozenset({S.SHIPPED}),
     OpenDispute: frozenset({S.SHIPPED}),
@@ -158,9 +162,22 @@ def _pay(e: Escrow, ev: Pay, now_ns: int) -> Step:
         raise _refuse("escrow_amount_mismatch", f"paid {ev.amount.amount_minor}, the order is "
                       f"{e.amount.amount_minor} minor units", e, ev)
     amount_minor = e.amount.amount_minor
-    after = replace(e, state=S.HELD, funded_minor=amount_minor, held_minor=amount_minor,
-                    ship_by_ns=now_ns + e.terms.ship_within_ns)
+    paid = replace(e, funded_minor=amount_minor, held_minor=amount_minor)
+    after = replace(paid, state=S.UNDER_REVIEW) if ev.review else _go_on(paid, now_ns)
     return after, _leg(e, Role.BUYER_FUNDING, Role.ESCROW, amount_minor)
+
+
+def _go_on(e: Escrow, now_ns: int) -> Escrow:
+    """Held, the merchant's ship-by clock started at ``now_ns`` (a pay, or its release)."""
+    return replace(e, state=S.HELD, ship_by_ns=now_ns + e.terms.ship_within_ns)
+
+
+def _release_review(e: Escrow, ev: ReleaseReview, now_ns: int) -> Step:
+    return _go_on(e, now_ns), ()
+
+
+def _decline_review(e: Escrow, ev: DeclineReview, now_ns: int) -> Step:
+    return _refund_all(e, S.DECLINED)
 
 
 def _cancel(e: Escrow, ev: Cancel, now_ns: int) -> Step:
@@ -258,7 +275,8 @@ def _auto_release(e: Escrow, ev: AutoRelease, now_ns: int) -> Step:
 
 
 _HANDLERS: Mapping[type[Any], Callable[[Escrow, Any, int], Step]] = MappingProxyType({
-    Pay: _pay, Cancel: _cancel, Ship: _ship, ConfirmReceipt: _confirm_receipt,
+    Pay: _pay, ReleaseReview: _release_review, DeclineReview: _decline_review,
+    Cancel: _cancel, Ship: _ship, ConfirmReceipt: _confirm_receipt,
     OpenDispute: _open_dispute, AnswerDispute: _answer_dispute, DecideDispute: _decide_dispute,
     Refund: _refund, Expire: _expire, AutoRefund: _auto_refund, AutoRelease: _auto_release,
 })

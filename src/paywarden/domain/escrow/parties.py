@@ -16,11 +16,13 @@ from .events import (
     Cancel,
     ConfirmReceipt,
     DecideDispute,
+    DeclineReview,
     Event,
     Expire,
     OpenDispute,
     Pay,
     Refund,
+    ReleaseReview,
     Ship,
 )
 
@@ -28,7 +30,7 @@ from .events import (
 class PartyRole(enum.StrEnum):
     BUYER = "buyer"  # the buyer who pays (usr_…)
     MERCHANT = "merchant"  # the merchant paid (mer_…)
-    STAFF = "staff"  # operator staff deciding disputes or refunding
+    STAFF = "staff"  # operator staff deciding disputes, refunding or answering a review
     SYSTEM = "system"  # the platform's timers
 
 
@@ -39,4 +41,6 @@ SENDERS: dict[type[Event], frozenset[PartyRole]] = {
     AnswerDispute: frozenset({_M}), DecideDispute: frozenset({_S}),
     Refund: frozenset({_M, _S}), Expire: frozenset({_T}), AutoRefund: frozenset({_T}),
     AutoRelease: frozenset({_T}),
+    # A risk analyst's outcome of a case (services/risk/resolvers.py acts as that staff).
+    ReleaseReview: frozenset({_S}), DeclineReview: frozenset({_S}),
 }

@@ -11,9 +11,12 @@ answer does to a payment is decided here, in :func:`refusal`:
   so it is already given. A refund has nobody to ask (a merchant signs its requests with a
   key, staff have no passkey over the refund), and it only returns at most what the buyer
   paid, to where it came from: it runs;
-- ``review`` and ``decline`` refuse the transition with the reasons. The escrow machine
-  has no state for a payment waiting for an analyst (see decision 0036 for why it was
-  not added now); a checkout cannot wait for one either.
+- ``review`` of a pay runs it as a reviewed pay (decision 0039): the money moves into
+  escrow as for any pay — reserved, out of the merchant's reach — and the payment waits
+  in ``under_review`` until an analyst releases it (held, the ship-by clock starts) or
+  declines it (everything back to the buyer). The risk engine's case resolver sends
+  those events (``payment.`` prefix). A refund has nothing to hold: review refuses it;
+- ``decline`` refuses the transition with the reasons.
 """
 
 from __future__ import annotations
@@ -73,9 +76,15 @@ class AllowAll:
         return ALLOWED
 
 
+def held_for_review(screened: Screened, screen: Screen) -> bool:
+    """Does this answer run the operation as a pay under review (see the module)?"""
+    return screened.operation is Operation.PAY and screen.verdict is Verdict.REVIEW
+
+
 def refusal(screened: Screened, screen: Screen) -> DomainError | None:
-    """The refusal a screening's answer means for this operation, or None: it runs."""
-    if screen.verdict in (Verdict.ALLOW, Verdict.STEP_UP):
+    """The refusal a screening's answer means for this operation, or None: it runs (a pay
+    answered review runs under review: :func:`held_for_review`)."""
+    if screen.verdict in (Verdict.ALLOW, Verdict.STEP_UP) or held_for_review(screened, screen):
         return None
     reasons = ", ".join(screen.reasons) or str(screen.verdict)
     if screened.operation is Operation.PAY:

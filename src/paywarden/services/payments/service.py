@@ -58,7 +58,14 @@ from . import buyers, checkouts, codec, legs, refunds, timers
 from .checkouts import Checkout
 from .notices import Later, notifier, outbox
 from .recent import RecentPayments
-from .screening import AllowAll, Operation, PaymentScreening, Screened, refusal
+from .screening import (
+    AllowAll,
+    Operation,
+    PaymentScreening,
+    Screened,
+    held_for_review,
+    refusal,
+)
 from .timers import TIMER_BATCH_SIZE_MAX, TIMER_BATCHES_PER_RUN_MAX, ParkedPayment
 from .units import CheckoutUnit, Finish, RefundDone, Stale, TransitionUnit, may_receive
 
@@ -213,7 +220,7 @@ class Payments:
         if party.role not in SENDERS[type(event)]:
             raise DomainError("payment_sender_not_allowed",
                               f"a {party.role} cannot {event.name} a payment")
-        self._screen(payment_id, event, party, unit)
+        event = self._screen(payment_id, event, party, unit)
         fresh = False
         for _ in range(STALE_RETRIES_MAX):
             before = None if fresh else self._recent.get(payment_id)
@@ -291,27 +298,28 @@ class Payments:
             finish=finish, refund=refund, load=self._load)
 
     def _screen(self, payment_id: str, event: Event, party: Party,
-                unit: dict[str, Any]) -> None:
-        """Screen a pay or a refund before it is prepared (see :mod:`.screening`).
+                unit: dict[str, Any]) -> Event:
+        """Screen a pay or a refund before it is prepared (see :mod:`.screening`); the
+        event to run: a pay answered ``review`` runs as ``Pay(review=True)``.
 
         Only a transition the machine would take is screened, and a refund_id already
         used is not screened again: its first answer stands (an id's outcome never
         changes), and a refusal the machine gives stays the machine's."""
         if not isinstance(event, Pay | Refund):
-            return
+            return event  # a Pay(review=True) is screened too: a decline still refuses it
         before = self.get(payment_id)
         if before is None:
             raise DomainError("not_found", f"no payment {payment_id}")
         try:
             transition(before.escrow, event, now_ns=self._clock.now_ns())
         except DomainError:
-            return  # _prepare gives the machine's refusal
+            return event  # _prepare gives the machine's refusal
         funding: AccountRef | None = unit.get("funding")
         refund: tuple[str, Money] | None = unit.get("refund")
         if refund is not None:
             with self._database.engine.connect() as conn:
                 if refunds.find(conn, payment_id, refund[0]) is not None:
-                    return
+                    return event
         paid = isinstance(event, Pay)
         screened = Screened(
             Operation.PAY if paid else Operation.REFUND, payment_id, before.merchant_id,
@@ -320,10 +328,15 @@ class Payments:
             account_id=funding.owner if paid and funding is not None
             and funding.kind not in _NOT_BANK else None,
             refund_id=refund[0] if refund is not None else None)
-        refused = refusal(screened, self.screening.screen_payment(screened))
+        screen = self.screening.screen_payment(screened)
+        refused = refusal(screened, screen)
         if refused is not None:
             log.info("payment.screen_refused", payment=payment_id, operation=event.name)
             raise refused
+        if isinstance(event, Pay) and held_for_review(screened, screen):
+            log.info("payment.screen_review", payment=payment_id)
+            return Pay(event.amount, review=True)
+        return event
 
     # -- timers -------------------------------------------------------------------------
 

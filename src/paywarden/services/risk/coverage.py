@@ -12,6 +12,11 @@ decision review or decline) is refused again, with the same reasons, when it is 
 under the same Idempotency-Key or not — without a new screening: a second try must not
 be a second chance at the rules. A fallback's refusal (engine late or down) is not kept:
 the next try is screened afresh.
+
+A pay answered ``review`` is held, not refused (decision 0039); if that pay did not run
+(its transaction failed after the screening) and is tried again, the first review stands —
+unless an analyst already answered its case: then the analyst's outcome is the answer
+(decline refuses; release lets it run), so the pay is never held again with no case open.
 """
 
 from __future__ import annotations
@@ -22,10 +27,10 @@ import json
 from sqlalchemy import select
 
 from ...adapters.store import Database
-from ...adapters.store.schema import risk_decisions
+from ...adapters.store.schema import risk_case_outcomes, risk_decisions
 from ...domain.risk import Decision
 from ..banking.screening import Screen as BankScreen
-from ..payments.screening import Operation, Screen, Screened, Verdict
+from ..payments.screening import ALLOWED, Operation, Screen, Screened, Verdict
 from .engine import BANK_DECISION, RiskEngine
 from .features import Subject
 
@@ -82,7 +87,10 @@ class Coverage:
 
     def _refused_before(self, subject: Subject) -> Screen | None:
         with self._database.engine.connect() as conn:
-            row = conn.execute(select(risk_decisions.c.decision, risk_decisions.c.reasons)
+            row = conn.execute(select(risk_decisions.c.decision, risk_decisions.c.reasons,
+                                      risk_case_outcomes.c.outcome)
+                               .outerjoin(risk_case_outcomes, risk_case_outcomes.c.decision_id
+                                          == risk_decisions.c.id)
                                .where(risk_decisions.c.object_id == subject.object_id,
                                       risk_decisions.c.operation == subject.operation,
                                       risk_decisions.c.engine == "ok",
@@ -90,4 +98,9 @@ class Coverage:
                                .order_by(risk_decisions.c.at).limit(1)).first()
         if row is None:
             return None
-        return Screen(Verdict(row[0]), tuple(json.loads(row[1])))
+        reasons = tuple(json.loads(row[1]))
+        if row[2] == "release":
+            return ALLOWED
+        if row[2] == "decline":
+            return Screen(Verdict.DECLINE, reasons)
+        return Screen(Verdict(row[0]), reasons)

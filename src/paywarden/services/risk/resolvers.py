@@ -2,12 +2,13 @@
 
 A case's decision names an operation (``bank.internal``, ``payment.pay`` …); the resolver
 registered for the operation's prefix (``bank.``, ``payment.``) carries the outcome out:
-release lets the held money go on, decline voids it. Banking's is here; the payments path
-registers its own (escrow pay under review) in the same ``dict[str, Resolver]``.
+release lets the held money go on, decline voids it. Banking's is here, and the escrow
+pay's (:class:`PaymentResolver`, decision 0039): both are registered at bootstrap in the
+same ``dict[str, Resolver]``.
 
 A resolver is called again for a case whose outcome was claimed but not carried out (a
 crash in between), so ``resolve`` must answer the first result when asked twice — banking's
-``Movements.settle`` does.
+``Movements.settle`` does, and a payment answers its state once it left ``under_review``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from sqlalchemy import select
 from ...adapters.store import Database
 from ...adapters.store.schema import bank_transfers
 from ...domain.errors import DomainError
+from ...domain.escrow import DeclineReview, PartyRole, ReleaseReview, State
 from ..banking.movements import Movements
 from ..ledger.currencies import currency
+from ..payments.service import Party, Payments, PaymentView
 
 ABSENT = "absent"  # nothing is held under the case's object id (the movement never ran)
 # What the movement's own row says (the customer may read it on a statement): a code, never
@@ -77,3 +80,57 @@ class BankResolver:
                 "counterparty_iban": row["counterparty_iban"],
                 "counterparty_name": row["counterparty_name"], "reference": row["reference"],
                 "reason": row["reason"], "created_at": row["created_at"]}
+
+
+# A payment in these states holds nothing a case could answer: the reviewed pay never ran
+# (its transaction failed after the screening, e.g. the buyer's balance was too low).
+_NEVER_PAID = frozenset({State.CREATED, State.EXPIRED})
+
+
+class PaymentResolver:
+    """Escrow pays under review (``payment.pay``): release sends ``review_release`` (held,
+    the ship-by clock starts), decline ``review_decline`` (everything back to the buyer).
+    The analyst is the staff party who sends it; the payment's own transition tells the
+    merchant (webhook) and signs the receipts, as every payment event does."""
+
+    def __init__(self, payments: Payments) -> None:
+        self._payments = payments
+
+    def resolve(self, object_id: str, *, release: bool, reason: str, actor: str) -> str:
+        """Apply the outcome once. Asked again (a crash between the case's claim and its
+        completion), or after the payment left review otherwise (a cancel), it answers
+        the payment's state instead: the machine refuses a second outcome, and nothing
+        moves twice."""
+        view = self._payments.get(object_id)
+        if view is None or view.escrow.state in _NEVER_PAID:
+            return ABSENT
+        if view.escrow.state is State.UNDER_REVIEW:
+            event = ReleaseReview() if release else DeclineReview()
+            try:
+                view = self._payments.apply(object_id, event,
+                                            party=Party(PartyRole.STAFF, actor))
+            except DomainError as exc:
+                if exc.code != "escrow_transition_not_allowed":
+                    raise
+                view = self._payments.get(object_id) or view  # another call answered first
+        return str(view.escrow.state)
+
+    def describe(self, object_id: str) -> dict[str, Any] | None:
+        view = self._payments.get(object_id)
+        if view is None or view.escrow.state in _NEVER_PAID:
+            return None
+        return payment_evidence(view)
+
+
+def payment_evidence(view: PaymentView) -> dict[str, Any]:
+    """A payment as the case page shows a held movement: from the buyer's funding into the
+    payment's escrow, for the shop."""
+    e = view.escrow
+    return {"id": view.id, "kind": "escrow_pay", "state": str(e.state),
+            "amount": e.amount.amount_minor, "currency": e.currency,
+            "amount_text": amount_words(e.amount.amount_minor, e.currency),
+            "held_minor": e.held_minor, "merchant": view.merchant_id,
+            "buyer": view.buyer_id, "method": view.method,
+            "from_account": view.funding, "to_account": f"escrow of {view.id}",
+            "counterparty_name": f"shop {view.merchant_id}", "counterparty_iban": None,
+            "reference": view.id, "created_at": e.created_at_ns}

@@ -40,6 +40,11 @@ const REFUSALS = {
 
 // Where an order that cannot be paid any more stands, and what comes next.
 const STATES = {
+  under_review: "You have paid, and we are making a routine security check of this payment. "
+    + "Your money is set aside and the shop cannot take it yet; we will tell you when the "
+    + "check is done. You need do nothing.",
+  declined: "We stopped this payment after a security check, and the money was returned to "
+    + "you. If you made it, contact us and we will help.",
   held: "You have already paid for this order. PayWarden holds the money until you confirm "
     + "the goods arrived; the shop ships it next. Nothing more to do here.",
   shipped: "You have already paid, and the shop has shipped this order. PayWarden holds the "
@@ -111,9 +116,12 @@ form.addEventListener("submit", async (event) => {
       reference: order.payment,
     });
     body.evidence_id = approved.evidence_id;
-    await api(`/v1/checkout/sessions/${order.session}/pay`, { method: "POST", body });
+    const paid = await api(`/v1/checkout/sessions/${order.session}/pay`,
+      { method: "POST", body });
     form.hidden = true;
-    showStatus(status, "Paid. PayWarden holds the money until you confirm delivery.", "ok");
+    // Under review is not an error: the money is set aside while we check the payment.
+    if (paid && paid.state === "under_review") showStatus(status, STATES.under_review, "info");
+    else showStatus(status, "Paid. PayWarden holds the money until you confirm delivery.", "ok");
     backToShop();
   } catch (error) {
     showStatus(status, refusal(error), "error");

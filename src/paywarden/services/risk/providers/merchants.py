@@ -5,8 +5,9 @@ of the last 30 days, on ``ix_payments_merchant_created`` of migration 0019), the
 memory: a 30-day rate moves slowly, and a busy merchant's screenings must not each count
 its month of payments. Bounded: the least recently used merchant goes first.
 
-A payment counts when it was paid (not created, cancelled or expired unpaid); a dispute
-is a payment in ``disputed`` or settled by ``split``; a refund is a payment with a refund.
+A payment counts when it was paid (not created, cancelled, expired unpaid or declined by an
+analyst after review); a dispute is a payment in ``disputed`` or settled by ``split``; a
+refund is a payment with a refund.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..reads import one_of
 NS = 1_000_000_000
 WINDOW_NS = 30 * 86_400 * NS
 MERCHANTS_CACHED_MAX = 10_000
-_UNPAID = ("created", "cancelled", "expired")
+_UNPAID = ("created", "cancelled", "expired", "declined")  # declined: never paid on
 _DISPUTED = ("disputed", "split")
 
 
