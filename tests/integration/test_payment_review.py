@@ -37,7 +37,7 @@ DAYS_TO_SHIP = ORDER["escrow"]["days_to_ship"]  # type: ignore[index]
 
 @pytest.fixture
 def api(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TestClient]:
-    yield from transfer_api(database, clock, tmp_path, risk_deadline_ms=1_000)
+    yield from transfer_api(database, clock, tmp_path)  # the suite's deadline (conftest)
 
 
 @pytest.fixture
@@ -180,6 +180,7 @@ def test_an_analyst_decline_returns_the_money_to_the_buyer_and_ends_declined(
     assert len(mine) == 2, "a receipt for the reservation and one for its return"
     notice = told(api, ada, "review_decline")
     assert len(notice) == 1 and "50.00 EUR" in notice[0]["body"]
+    assert "gone back to where you paid from" in notice[0]["body"]
     r = pay(api, ada, shop, {"id": _session_of(platform, pid), "payment_id": pid})
     assert r.json()["code"] == "escrow_transition_not_allowed", "a declined order is final"
 

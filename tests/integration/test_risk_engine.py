@@ -44,7 +44,7 @@ from ..support.transfers import (
 
 @pytest.fixture
 def api(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TestClient]:
-    yield from transfer_api(database, clock, tmp_path, risk_deadline_ms=1_000)
+    yield from transfer_api(database, clock, tmp_path)  # the suite's deadline (conftest)
 
 
 @pytest.fixture

@@ -223,7 +223,8 @@ class Cases:
             if subject.startswith("usr_") and result != ABSENT:
                 held = self._held_words(decision)
                 notify(conn, subject, f"review_{claimed.outcome}", keys=self._keys,
-                       now_ns=now, **told(claimed.outcome, held))
+                       now_ns=now, **told(claimed.outcome, held,
+                                                        paid=decision["operation"].startswith("payment.")))
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -257,15 +258,19 @@ class Cases:
         return None
 
 
-def told(outcome: str, held: str) -> dict[str, str]:
-    """What the customer reads: plain words, no internal reason."""
+def told(outcome: str, held: str, *, paid: bool = False) -> dict[str, str]:
+    """What the customer reads: plain words, no internal reason. ``paid``: a payment to a
+    shop, whose money waited in the payment's escrow and, stopped, goes back to where it
+    came from (a bank movement's never left the account)."""
     if outcome == RELEASE:
         return {"subject": "Your payment was checked and has gone through",
                 "body": f"We held your payment{held} for a security check. The check is "
                         "done and the payment has gone through. You need do nothing."}
+    back = ("The money has gone back to where you paid from: your wallet, account or card."
+            if paid else "The money has not left your account: it is available to you "
+            "again.")
     return {"subject": "We stopped a payment from your account",
             "body": f"We held your payment{held} for a security check and have stopped "
-                    "it. The money has not left your account: it is available to you "
-                    "again. If you made this payment, contact us and we will help you. "
+                    f"it. {back} If you made this payment, contact us and we will help you. "
                     "If you did not, contact us at once: someone may have access to your "
                     "account."}
