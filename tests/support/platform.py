@@ -12,9 +12,11 @@ def platform_of(client: TestClient) -> Platform:
     return client.app.state.platform  # type: ignore[attr-defined,no-any-return]
 
 
-def staff_token(platform: Platform, role: str) -> str:
+def staff_token(platform: Platform, role: str, actor: str = "cli:test") -> str:
+    """A CLI-issued staff token; its principal is named by ``actor`` (two tokens of one
+    actor are one person to the four-eyes checks)."""
     return issue_staff_token(platform.database, platform.sessions, role=role, ttl_s=3600,
-                             ttl_s_max=3600, actor="cli:test",
+                             ttl_s_max=3600, actor=actor,
                              now_ns=platform.clock.now_ns()).token
 
 

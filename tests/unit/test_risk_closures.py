@@ -81,7 +81,9 @@ def _built_in_features() -> st.SearchStrategy[dict[str, Any]]:
         "breaker_action": st.sampled_from(["none", "review", "decline"]),
         "chain_depth": numbers, "device_customers": numbers, "payee_known": st.booleans(),
         "merchant_payments_30d": numbers,
-        "merchant_dispute_rate_30d": st.floats(0, 1, allow_nan=False)})
+        "merchant_dispute_rate_30d": st.floats(0, 1, allow_nan=False),
+        "kind": st.sampled_from(["internal", "staff", "pay", "own"]),
+        "velocity_customer_24h": numbers})
 
 
 BUILT_IN_CATALOGUE = {
@@ -90,7 +92,8 @@ BUILT_IN_CATALOGUE = {
     "payee_cooling": "boolean", "account_age_s": "number", "amount_minor": "number",
     "registry_hit": "boolean", "sanctions_hit": "boolean", "breaker_action": "string",
     "chain_depth": "number", "device_customers": "number", "payee_known": "boolean",
-    "merchant_payments_30d": "number", "merchant_dispute_rate_30d": "number"}
+    "merchant_payments_30d": "number", "merchant_dispute_rate_30d": "number",
+    "kind": "string", "velocity_customer_24h": "number"}
 
 
 @settings(max_examples=400, deadline=None)

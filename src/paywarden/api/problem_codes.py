@@ -179,6 +179,9 @@ class Payments(ProblemCode):
     LIMIT_INVALID = "limit_invalid", 422, "The limit is invalid"
     PAYMENT_DECLINED = "payment_declined", 422, "The payment was declined"
     REFUND_DECLINED = "refund_declined", 422, "The refund was declined"
+    DISPUTE_DECISION_HELD = ("dispute_decision_held", 409,
+                             "The decision waits for a risk analyst's release")
+    DISPUTE_DECISION_DECLINED = "dispute_decision_declined", 422, "The decision was declined"
 
 
 class Cards(ProblemCode):
@@ -461,6 +464,8 @@ class RiskCases(ProblemCode):
     """The analysts' queue and their labels (services/risk/cases.py, decision 0034)."""
 
     RISK_CASE_NOT_FOUND = "risk_case_not_found", 404, "No such review case"
+    RISK_CASE_OWN = ("risk_case_own", 403,
+                     "A case about your own move is answered by another person")
     RISK_CASE_NO_RESOLVER = ("risk_case_no_resolver", 409,
                              "Nothing can release or decline this kind of hold yet")
     RISK_CASE_REASON_INVALID = "risk_case_reason_invalid", 422, "The reason is invalid"

@@ -17,6 +17,13 @@ answer does to a payment is decided here, in :func:`refusal`:
   declines it (everything back to the buyer). The risk engine's case resolver sends
   those events (``payment.`` prefix). A refund has nothing to hold: review refuses it;
 - ``decline`` refuses the transition with the reasons.
+
+A staff member's dispute decision moves the held money too (to the buyer, the merchant or
+both), and most bank fraud is internal: it is screened as a staff move (kind ``staff``,
+the staff member's own velocity, devices and history). ``review`` refuses it until a
+second person — a risk analyst — releases the case; the decision tried again then runs.
+``decline`` refuses it. The approval engine of the back-office issue will let the
+second person approve the decision itself.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ class Verdict(enum.StrEnum):
 class Operation(enum.StrEnum):
     PAY = "pay"
     REFUND = "refund"
+    DISPUTE_DECISION = "dispute_decision"  # staff's, moving what a dispute holds
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class Screened:
     method: str | None = None  # wallet | bank | card, for a pay
     account_id: str | None = None  # the buyer's bank account a pay is funded from
     refund_id: str | None = None
+    staff_id: str | None = None  # who makes a dispute decision (usr_…, or a token's label)
 
 
 @dataclass(frozen=True)
@@ -89,4 +98,11 @@ def refusal(screened: Screened, screen: Screen) -> DomainError | None:
     reasons = ", ".join(screen.reasons) or str(screen.verdict)
     if screened.operation is Operation.PAY:
         return DomainError("payment_declined", "this payment was declined: " + reasons)
+    if screened.operation is Operation.DISPUTE_DECISION:
+        if screen.verdict is Verdict.REVIEW:
+            return DomainError("dispute_decision_held", "this decision waits for a second "
+                               "person: a risk analyst must release its case before it is "
+                               "tried again (" + reasons + ")")
+        return DomainError("dispute_decision_declined", "this decision was declined: "
+                           + reasons)
     return DomainError("refund_declined", "this refund was declined: " + reasons)

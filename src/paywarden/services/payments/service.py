@@ -35,6 +35,7 @@ from ...adapters.store.schema import payments
 from ...domain.errors import DomainError, InvariantViolation
 from ...domain.escrow import (
     SENDERS,
+    DecideDispute,
     Escrow,
     EscrowTerms,
     Event,
@@ -305,7 +306,7 @@ class Payments:
         Only a transition the machine would take is screened, and a refund_id already
         used is not screened again: its first answer stands (an id's outcome never
         changes), and a refusal the machine gives stays the machine's."""
-        if not isinstance(event, Pay | Refund):
+        if not isinstance(event, Pay | Refund | DecideDispute):
             return event  # a Pay(review=True) is screened too: a decline still refuses it
         before = self.get(payment_id)
         if before is None:
@@ -320,6 +321,9 @@ class Payments:
             with self._database.engine.connect() as conn:
                 if refunds.find(conn, payment_id, refund[0]) is not None:
                     return event
+        if isinstance(event, DecideDispute):
+            self._screen_decision(payment_id, before, party)
+            return event
         paid = isinstance(event, Pay)
         screened = Screened(
             Operation.PAY if paid else Operation.REFUND, payment_id, before.merchant_id,
@@ -337,6 +341,16 @@ class Payments:
             log.info("payment.screen_review", payment=payment_id)
             return Pay(event.amount, review=True)
         return event
+
+    def _screen_decision(self, payment_id: str, before: PaymentView, party: Party) -> None:
+        """A staff member's dispute decision, screened as a staff move of what is held."""
+        screened = Screened(
+            Operation.DISPUTE_DECISION, payment_id, before.merchant_id, before.buyer_id,
+            before.escrow.held, party.actor, staff_id=party.id.split("/", 1)[0])
+        refused = refusal(screened, self.screening.screen_payment(screened))
+        if refused is not None:
+            log.info("payment.screen_refused", payment=payment_id, operation="decide_dispute")
+            raise refused
 
     # -- timers -------------------------------------------------------------------------
 

@@ -188,6 +188,9 @@ class Cases:
         now = self._clock.now_ns()
         with self._database.engine.begin() as conn:
             decision = self._review(conn, case_id)
+            if decision["subject"] == actor.split("/", 1)[0]:
+                raise DomainError("risk_case_own", "a case about your own move is answered "
+                                  "by another person")
             self._resolver(decision["operation"], required=True)
             first = self._stored(conn, case_id)
             if first is not None:
@@ -220,7 +223,8 @@ class Cases:
                          object_id=claimed.decision_id,
                          detail={"outcome": claimed.outcome, "result": result[:16]})
             subject = decision["subject"]
-            if subject.startswith("usr_") and result != ABSENT:
+            if subject.startswith("usr_") and result != ABSENT \
+                    and _customers_own(decision["operation"]):
                 held = self._held_words(decision)
                 notify(conn, subject, f"review_{claimed.outcome}", keys=self._keys,
                        now_ns=now, **told(claimed.outcome, held,
@@ -256,6 +260,12 @@ class Cases:
             raise DomainError("risk_case_no_resolver", f"nothing resolves {operation} "
                               "holds yet")
         return None
+
+
+def _customers_own(operation: str) -> bool:
+    """A customer's movement (told of its outcome), not a staff member's (a dispute
+    decision: its subject is the staff member, who learns the outcome by trying again)."""
+    return operation.startswith("bank.") or operation == "payment.pay"
 
 
 def told(outcome: str, held: str, *, paid: bool = False) -> dict[str, str]:

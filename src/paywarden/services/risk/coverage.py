@@ -39,9 +39,10 @@ _REFUSED = (str(Decision.REVIEW), str(Decision.DECLINE))
 
 
 def object_id(screened: Screened) -> str:
-    """The payment's id for a pay; the payment and the refund_id for a refund (hashed when
-    together they pass the column's width)."""
-    if screened.operation is Operation.PAY or screened.refund_id is None:
+    """The payment's id for a pay or a dispute decision (its operation tells them apart);
+    the payment and the refund_id for a refund (hashed when together they pass the
+    column's width)."""
+    if screened.operation is not Operation.REFUND or screened.refund_id is None:
         return screened.payment_id
     made = f"{screened.payment_id}:{screened.refund_id}"
     if len(made) <= OBJECT_ID_CHARS_MAX:
@@ -52,8 +53,13 @@ def object_id(screened: Screened) -> str:
 
 def subject_of_payment(screened: Screened) -> Subject:
     """A pay is the buyer's (their velocity, devices, history, account); a refund the
-    merchant's: the buyer receives it and did not ask for it."""
+    merchant's: the buyer receives it and did not ask for it; a dispute decision the staff
+    member's (kind ``staff``: their own velocity and devices — an insider's signs)."""
     op = screened.operation
+    if op is Operation.DISPUTE_DECISION:
+        return Subject(operation=f"payment.{op}", object_id=object_id(screened), kind="staff",
+                       user_id=screened.staff_id, amount_minor=screened.amount.amount_minor,
+                       currency=screened.amount.currency, merchant_id=screened.merchant_id)
     return Subject(operation=f"payment.{op}", object_id=object_id(screened), kind=str(op),
                    user_id=screened.buyer_id if op is Operation.PAY else None,
                    amount_minor=screened.amount.amount_minor,

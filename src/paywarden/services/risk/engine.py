@@ -71,6 +71,8 @@ FALLBACKS: dict[str, Decision] = {
     "internal": Decision.REVIEW, "external": Decision.REVIEW, "withdrawal": Decision.REVIEW,
     "cheque": Decision.REVIEW, "standing_order": Decision.REVIEW,
     "pay": Decision.DECLINE, "card_top_up": Decision.DECLINE,
+    # A staff move (a dispute decision) waits: an insider's move is what screening is for.
+    "staff": Decision.REVIEW,
 }
 FALLBACK_UNKNOWN = Decision.REVIEW
 # A risk decision as banking's hook answers it: review is a hold.

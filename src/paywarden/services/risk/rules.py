@@ -142,6 +142,7 @@ DAY_S = 86_400
 # Money that stays the customer's (between their own accounts, into their wallet) is
 # screened and recorded, and counts towards velocity, but no built-in rule stops it: it
 # has no step-up to give, and moving one's own money often is not a sign of fraud.
+STAFF_MOVES_24H_MAX = 30  # a staff member's screened moves in a day before a second look
 THEIRS = "theirs"  # Basics' feature: kind is neither own nor top_up (one symbol, not two)
 BUILT_IN: Sequence[Rule] = (
     _r("velocity_customer", f"{THEIRS} and velocity_customer_1m >= 10", Decision.REVIEW,
@@ -170,4 +171,8 @@ BUILT_IN: Sequence[Rule] = (
        Decision.STEP_UP, "shared_device"),
     _r("merchant_disputes", f"{THEIRS} and merchant_payments_30d >= 50 "
        "and merchant_dispute_rate_30d >= 0.05", Decision.REVIEW, "merchant_disputes"),
+    # A staff member's moves (dispute decisions) are the subject's velocity: an unusual
+    # day's worth waits for a second person (decision 0040).
+    _r("staff_volume", f'kind == "staff" and velocity_customer_24h >= {STAFF_MOVES_24H_MAX}',
+       Decision.REVIEW, "staff_move_volume"),
 )

@@ -12,7 +12,8 @@ and a zero would claim a fact nobody saw. Approximations, named in decisions 003
 0035: ``hour_of_day`` is UTC, ``payee_age_h`` counts from when the payee was added, not
 first paid, ``amount_vs_median`` is against the engine's floored 90-day median, and
 ``inflow_age_s`` reads an inflow older than the chain gap as none, ``hour_vs_habit_h`` is
-against the account's outgoing movements of 90 days, and the staff and refund-history
+against the account's outgoing movements of 90 days, ``staff_moves_24h`` is the staff
+member's own screened moves (their velocity as the subject), and the refund-history
 features are not computed yet. A movement without a counterparty (``payee_present`` false: a card pay, a
 top-up) has no payee, as in the simulator, not a brand-new one.
 """
@@ -26,6 +27,7 @@ from .features import FEATURES, INFLOW_AGE_S_MAX, PAYEE_AGE_H_MAX
 
 CARD_KINDS = frozenset({"pay", "card_top_up"})
 REFUND_KINDS = frozenset({"refund"})
+STAFF_KINDS = frozenset({"staff"})  # a staff member's move (a dispute decision)
 HOUR_S, DAY_S = 3600, 86_400
 COPIED = ("velocity_customer_1h", "velocity_customer_24h", "velocity_device_1h",
           "velocity_card_1h", "velocity_bin_1h", "velocity_address_24h", "velocity_payee_24h",
@@ -48,8 +50,11 @@ def derived(features: Mapping[str, object]) -> dict[str, float]:
     if isinstance(kind, str):
         out["op_card"] = float(kind in CARD_KINDS)
         out["op_refund"] = float(kind in REFUND_KINDS)
-        out["op_transfer"] = float(kind not in CARD_KINDS | REFUND_KINDS)
-        out["op_staff"] = 0.0
+        out["op_staff"] = float(kind in STAFF_KINDS)
+        out["op_transfer"] = float(kind not in CARD_KINDS | REFUND_KINDS | STAFF_KINDS)
+        moves = _number(features, "velocity_customer_24h")
+        if kind in STAFF_KINDS and moves is not None:  # the staff member is the subject
+            out["staff_moves_24h"] = moves
     amount = _number(features, "amount_minor")
     if amount is not None:
         out["amount_log"] = math.log1p(amount)

@@ -1,0 +1,136 @@
+"""A staff member's dispute decision moves the money a dispute holds, and most bank fraud is
+internal: it is screened as a staff move (kind ``staff``, the staff member as the subject).
+Held for review, it is refused until a second person — a risk analyst, not the staff member
+themselves — releases the case; tried again, it then runs once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from paywarden.adapters.clock import FakeClock
+from paywarden.adapters.store import Database
+from paywarden.adapters.store.schema import risk_decisions
+from paywarden.bootstrap import Platform
+from paywarden.domain.risk import Decision, Rule, RuleState
+from paywarden.services.ledger.accounts import AccountRef
+
+from ..support.identity import passkey_customer
+from ..support.merchants import Creds, signed
+from ..support.platform import bearer, platform_of, staff_token
+from ..support.transfers import transfer_api
+from .test_payments_api import balance, certified, checkout, confirm_order, fund
+
+
+@pytest.fixture
+def api(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TestClient]:
+    yield from transfer_api(database, clock, tmp_path)
+
+
+def disputed(api: TestClient, shop: Creds, buyer: str) -> tuple[str, AccountRef]:
+    """A wallet-paid order, shipped and disputed by its buyer: 50.00 EUR held."""
+    platform = platform_of(api)
+    who, token, authenticator = passkey_customer(api, buyer)
+    wallet = AccountRef("wallet", who.id, "EUR")
+    fund(platform, wallet, 20_000)
+    session = checkout(api, shop)
+    evidence = confirm_order(api, token, authenticator, session, shop)
+    assert api.post(f"/v1/checkout/sessions/{session['id']}/pay", headers=bearer(token),
+                    json={"method": "wallet", "evidence_id": evidence}).status_code == 200
+    pid = session["payment_id"]
+    assert signed(api, shop, "POST", f"/v1/payments/{pid}/shipments", json.dumps(
+        {"carrier": "DHL", "tracking": "JD1"}).encode()).status_code == 201
+    r = api.post(f"/v1/payments/{pid}/disputes", headers=bearer(token), json={
+        "reason": "not_as_described", "detail": "The lamp is broken."})
+    assert r.status_code == 201, r.text
+    return pid, wallet
+
+
+def staff_decisions(platform: Platform) -> list[Any]:
+    with platform.database.engine.connect() as conn:
+        return list(conn.execute(select(risk_decisions).where(
+            risk_decisions.c.operation == "payment.dispute_decision")
+            .order_by(risk_decisions.c.at)).mappings())
+
+
+def hold_staff_moves(platform: Platform) -> None:
+    """A rule holding every staff move for review, enabled as rules are: shadow, back-test,
+    and a second staff member's approval."""
+    rules = platform.risk.rules
+    rules.publish([*rules.current().rules, Rule(
+        "staff_all", 'kind == "staff" and amount_minor >= 1', Decision.REVIEW, "staff_all",
+        RuleState.SHADOW)], actor="ann")
+    request = rules.request("staff_all", RuleState.ACTIVE, actor="ann")
+    platform.risk_backtests.run(request.version, days=7, actor="ann")
+    rules.approve(request.id, actor="ben")
+    platform.clock.advance(10)  # type: ignore[attr-defined]  # past the rules' cache
+
+
+def test_a_dispute_decision_is_screened_as_the_staff_members_move(api: TestClient) -> None:
+    platform = platform_of(api)
+    shop = certified(platform)
+    pid, wallet = disputed(api, shop, "bob")
+    risk = bearer(staff_token(platform, "risk"))
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=risk,
+                 json={"resolution": "refund"})
+    assert r.status_code == 200 and r.json()["state"] == "refunded", r.text
+    assert balance(platform, wallet) == 20_000
+    [made] = staff_decisions(platform)
+    features = json.loads(made["features"])
+    assert (made["decision"], made["object_id"]) == ("allow", pid)
+    assert features["kind"] == "staff" and features["amount_minor"] == 5_000
+    assert made["subject"] == "cli:test"  # the staff member (the token's), not the shop
+
+
+def test_a_held_decision_runs_only_after_another_person_releases_its_case(
+        api: TestClient) -> None:
+    platform = platform_of(api)
+    shop = certified(platform)
+    pid, wallet = disputed(api, shop, "cid")
+    hold_staff_moves(platform)
+    insider = bearer(staff_token(platform, "risk", actor="cli:insider"))
+    decide = {"resolution": "refund"}
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
+    assert r.status_code == 409 and r.json()["code"] == "dispute_decision_held", r.text
+    assert "staff_all" in r.json()["detail"]
+    assert balance(platform, wallet) == 15_000  # nothing moved: still held by the dispute
+    again = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
+    assert again.json()["code"] == "dispute_decision_held"  # the first answer stands
+    [case] = [d for d in staff_decisions(platform) if d["decision"] == "review"]
+
+    own = api.post(f"/v1/risk/cases/{case['id']}/release", headers=insider,
+                   json={"reason": "mine, fine"})
+    assert own.status_code == 403 and own.json()["code"] == "risk_case_own", own.text
+    analyst = bearer(staff_token(platform, "risk", actor="cli:analyst"))
+    r = api.post(f"/v1/risk/cases/{case['id']}/release", headers=analyst,
+                 json={"reason": "the buyer's photos show the damage"})
+    assert r.status_code == 200 and r.json()["outcome"] == "release", r.text
+    assert balance(platform, wallet) == 15_000  # a release lets the decision run; not itself
+
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
+    assert r.status_code == 200 and r.json()["state"] == "refunded", r.text
+    assert balance(platform, wallet) == 20_000
+
+
+def test_a_declined_case_keeps_the_decision_refused(api: TestClient) -> None:
+    platform = platform_of(api)
+    shop = certified(platform)
+    pid, wallet = disputed(api, shop, "dee")
+    hold_staff_moves(platform)
+    insider = bearer(staff_token(platform, "risk", actor="cli:insider"))
+    decide = {"resolution": "refund"}
+    assert api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider,
+                    json=decide).status_code == 409
+    [case] = [d for d in staff_decisions(platform) if d["decision"] == "review"]
+    analyst = bearer(staff_token(platform, "risk", actor="cli:analyst"))
+    assert api.post(f"/v1/risk/cases/{case['id']}/decline", headers=analyst,
+                    json={"reason": "no evidence"}).status_code == 200
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
+    assert r.status_code == 422 and r.json()["code"] == "dispute_decision_declined", r.text
+    assert balance(platform, wallet) == 15_000
