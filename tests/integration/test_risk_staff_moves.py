@@ -83,7 +83,7 @@ def test_a_dispute_decision_is_screened_as_the_staff_members_move(api: TestClien
     assert balance(platform, wallet) == 20_000
     [made] = staff_decisions(platform)
     features = json.loads(made["features"])
-    assert (made["decision"], made["object_id"]) == ("allow", pid)
+    assert (made["decision"], made["object_id"]) == ("allow", f"{pid}:refund")
     assert features["kind"] == "staff" and features["amount_minor"] == 5_000
     assert made["subject"] == "cli:test"  # the staff member (the token's), not the shop
 
@@ -103,6 +103,9 @@ def test_a_held_decision_runs_only_after_another_person_releases_its_case(
     again = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
     assert again.json()["code"] == "dispute_decision_held"  # the first answer stands
     [case] = [d for d in staff_decisions(platform) if d["decision"] == "review"]
+    shown = api.get(f"/v1/risk/cases/{case['id']}", headers=bearer(staff_token(
+        platform, "risk", actor="cli:analyst"))).json()
+    assert (shown["held"]["id"], shown["held"]["decision"]) == (pid, "refund")
 
     own = api.post(f"/v1/risk/cases/{case['id']}/release", headers=insider,
                    json={"reason": "mine, fine"})
@@ -113,6 +116,9 @@ def test_a_held_decision_runs_only_after_another_person_releases_its_case(
     assert r.status_code == 200 and r.json()["outcome"] == "release", r.text
     assert balance(platform, wallet) == 15_000  # a release lets the decision run; not itself
 
+    other = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider,
+                     json={"resolution": "release"})  # not the decision the case released
+    assert other.json()["code"] == "dispute_decision_held", other.text
     r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
     assert r.status_code == 200 and r.json()["state"] == "refunded", r.text
     assert balance(platform, wallet) == 20_000

@@ -63,6 +63,9 @@ class Screened:
     account_id: str | None = None  # the buyer's bank account a pay is funded from
     refund_id: str | None = None
     staff_id: str | None = None  # who makes a dispute decision (usr_…, or a token's label)
+    # The dispute decision itself ("refund", "release", "split:<refund>:<release>"): a case
+    # released for one decision lets that decision run, not another.
+    decision: str | None = None
 
 
 @dataclass(frozen=True)

@@ -322,7 +322,7 @@ class Payments:
                 if refunds.find(conn, payment_id, refund[0]) is not None:
                     return event
         if isinstance(event, DecideDispute):
-            self._screen_decision(payment_id, before, party)
+            self._screen_decision(payment_id, before, party, event)
             return event
         paid = isinstance(event, Pay)
         screened = Screened(
@@ -342,11 +342,15 @@ class Payments:
             return Pay(event.amount, review=True)
         return event
 
-    def _screen_decision(self, payment_id: str, before: PaymentView, party: Party) -> None:
+    def _screen_decision(self, payment_id: str, before: PaymentView, party: Party,
+                         event: DecideDispute) -> None:
         """A staff member's dispute decision, screened as a staff move of what is held."""
+        parts = [str(event.resolution)] + [str(m.amount_minor) for m in (
+            event.refund_amount, event.release_amount) if m is not None]
         screened = Screened(
             Operation.DISPUTE_DECISION, payment_id, before.merchant_id, before.buyer_id,
-            before.escrow.held, party.actor, staff_id=party.id.split("/", 1)[0])
+            before.escrow.held, party.actor, staff_id=party.id.split("/", 1)[0],
+            decision=":".join(parts))
         refused = refusal(screened, self.screening.screen_payment(screened))
         if refused is not None:
             log.info("payment.screen_refused", payment=payment_id, operation="decide_dispute")

@@ -39,15 +39,18 @@ _REFUSED = (str(Decision.REVIEW), str(Decision.DECLINE))
 
 
 def object_id(screened: Screened) -> str:
-    """The payment's id for a pay or a dispute decision (its operation tells them apart);
-    the payment and the refund_id for a refund (hashed when together they pass the
-    column's width)."""
-    if screened.operation is not Operation.REFUND or screened.refund_id is None:
+    """The payment's id for a pay; the payment and the refund_id for a refund; the payment
+    and the decision for a dispute decision (a case released for one decision does not
+    let another run). Hashed when together they pass the column's width."""
+    suffix = (screened.refund_id if screened.operation is Operation.REFUND
+              else screened.decision if screened.operation is Operation.DISPUTE_DECISION
+              else None)
+    if suffix is None:
         return screened.payment_id
-    made = f"{screened.payment_id}:{screened.refund_id}"
+    made = f"{screened.payment_id}:{suffix}"
     if len(made) <= OBJECT_ID_CHARS_MAX:
         return made
-    digest = hashlib.sha256(screened.refund_id.encode()).hexdigest()[:24]
+    digest = hashlib.sha256(suffix.encode()).hexdigest()[:24]
     return f"{screened.payment_id}:#{digest}"
 
 

@@ -116,10 +116,16 @@ class PaymentResolver:
         return str(view.escrow.state)
 
     def describe(self, object_id: str) -> dict[str, Any] | None:
-        view = self._payments.get(object_id)
+        """The payment; for a staff member's dispute decision (``pay_…:<decision>``, decision
+        0040) the payment it would move, and the decision."""
+        payment_id, _, decision = object_id.partition(":")
+        view = self._payments.get(object_id) or self._payments.get(payment_id)
         if view is None or view.escrow.state in _NEVER_PAID:
             return None
-        return payment_evidence(view)
+        found = payment_evidence(view)
+        if decision and view.id == payment_id:
+            found["decision"] = decision
+        return found
 
 
 def payment_evidence(view: PaymentView) -> dict[str, Any]:
