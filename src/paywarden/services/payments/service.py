@@ -300,14 +300,15 @@ class Payments:
 
     def _screen(self, payment_id: str, event: Event, party: Party,
                 unit: dict[str, Any]) -> Event:
-        """Screen a pay or a refund before it is prepared (see :mod:`.screening`); the
-        event to run: a pay answered ``review`` runs as ``Pay(review=True)``.
+        """Screen a pay, a refund or a staff dispute decision before it is prepared (see
+        :mod:`.screening`); the event to run: a pay answered ``review`` runs as
+        ``Pay(review=True)``.
 
         Only a transition the machine would take is screened, and a refund_id already
         used is not screened again: its first answer stands (an id's outcome never
         changes), and a refusal the machine gives stays the machine's."""
         if not isinstance(event, Pay | Refund | DecideDispute):
-            return event  # a Pay(review=True) is screened too: a decline still refuses it
+            return event  # nothing else moves money a screening must see
         before = self.get(payment_id)
         if before is None:
             raise DomainError("not_found", f"no payment {payment_id}")
