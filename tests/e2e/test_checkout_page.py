@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,8 +20,10 @@ from playwright.sync_api import expect
 from paywarden.bootstrap import build
 from paywarden.client import PayWardenClient
 from paywarden.domain.ledger import Transfer, TransferResult
+from paywarden.domain.risk import Decision, Rule, RuleState
 from paywarden.services.ledger.accounts import AccountRef, ensure, platform_account
 from paywarden.settings import Settings
+from tests.support.bank_browser import shoot, shots_dir
 from tests.support.browser import VirtualAuthenticator
 
 from .server import free_port, paywarden, serving
@@ -167,3 +170,74 @@ def test_a_buyer_who_cannot_pay_reads_what_happened_and_what_to_do_in_plain_word
     expect(page.locator("#return")).to_have_attribute("href", ORDER["return_url"])
     expect(page.locator("#done")).to_be_visible()
     page.screenshot(path=str(tmp_path / "already-held.png"), full_page=True)
+
+
+def hold_pays_for_review(env: dict[str, str]) -> None:
+    """A rule sending every pay to an analyst, enabled as rules are (shadow, back-test, a
+    second staff member's approval), by a second process on the same database."""
+    platform = build(Settings(database_url=env["PAYWARDEN_DATABASE_URL"],
+                              data_dir=Path(env["PAYWARDEN_DATA_DIR"])))
+    platform.start()
+    try:
+        rules = platform.risk.rules
+        rules.publish([*rules.current().rules, Rule(
+            "check_pays", 'kind == "pay" and amount_minor >= 1', Decision.REVIEW,
+            "check_pays", RuleState.SHADOW)], actor="ann")
+        request = rules.request("check_pays", RuleState.ACTIVE, actor="ann")
+        platform.risk_backtests.run(request.version, days=7, actor="ann")
+        rules.approve(request.id, actor="ben")
+    finally:
+        platform.stop()
+
+
+def test_a_pay_held_for_review_reads_as_being_checked_until_an_analyst_releases_it(
+        database_url: str, tmp_path: Path, passkey_page: tuple[Any, VirtualAuthenticator]
+        ) -> None:
+    """Decision 0039 from the buyer's side: the hosted page and the payments page say the
+    payment is being checked (not an error); an analyst's release makes it an ordinary
+    held payment."""
+    port = free_port()
+    env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
+           "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true",
+           "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
+           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost", "PAYWARDEN_RISK_RULES_CACHE_S": "0"}
+    paywarden(env, "init")
+    shots = shots_dir(tmp_path)
+    key, key_id, _ = certified_merchant(env, tmp_path)
+    hold_pays_for_review(env)
+    with serving(env, port, tmp_path / "server.log"):
+        base = f"http://localhost:{port}"
+        page, _ = passkey_page
+        page.goto(f"{base}/signup")
+        page.fill("#username", "careful-buyer")
+        page.fill("#display-name", "Careful Buyer")
+        page.fill("#phrase", PHRASE)
+        page.click("#create")
+        page.wait_for_url(f"{base}/account")
+        fund_wallet(env, api_in_page(page, "GET", "/v1/me")["body"]["id"], 10_000)
+        with PayWardenClient(base, key_id, key, timeout_s=30) as sdk:
+            session = sdk.request("POST", "/v1/checkout/sessions", json=ORDER)
+            pid = session["payment_id"]
+            page.goto(session["url"])
+            page.click("#pay")
+            expect(page.locator("#status")).to_have_attribute("data-kind", "info")
+            expect(page.locator("#status")).to_contain_text("security check")
+            shoot(page, shots, "review-1-checkout-being-checked")
+            assert sdk.request("GET", f"/v1/payments/{pid}")["state"] == "under_review"
+            page.goto(f"{base}/account/payments")
+            expect(page.get_by_text("Being checked")).to_be_visible()
+            shoot(page, shots, "review-2-payments-being-checked")
+
+            token = json.loads(paywarden(env, "tokens", "issue", "--role", "risk",
+                                         "--json").stdout)["token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=base, headers=auth, timeout=30) as staff:
+                cases = staff.get("/v1/risk/cases").json()["data"]
+                [case] = [c for g in cases for c in g["cases"] if c["object_id"] == pid]
+                r = staff.post(f"/v1/risk/cases/{case['id']}/release",
+                               json={"reason": "a known customer's usual shop"})
+                assert r.status_code == 200, r.text
+            assert sdk.request("GET", f"/v1/payments/{pid}")["state"] == "held"
+        page.reload()
+        expect(page.get_by_text("Being checked")).to_have_count(0)
+        shoot(page, shots, "review-3-payments-released")
