@@ -35,14 +35,20 @@ ORDER = {"order_ref": "B-77", "items": [{"name": "Teapot", "quantity": 1, "unit_
          "escrow": {"days_to_ship": 3, "release_after_days": 7}}
 
 
-@pytest.fixture
-def site(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    port = free_port()
+def site_env(database_url: str, tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
+    """A server's environment on ``port``, initialised."""
     env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
            "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true",
            "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
-           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost"}
+           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost", **extra}
     paywarden(env, "init")
+    return env
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = site_env(database_url, tmp_path, port)
     with serving(env, port, tmp_path / "server.log"):
         yield f"http://localhost:{port}", env
 
@@ -80,6 +86,17 @@ def fund_wallet(env: dict[str, str], user_id: str, amount: int) -> None:
         platform.stop()
 
 
+def sign_up(page: Any, base: str, username: str, display_name: str) -> str:
+    """A buyer signs up with a passkey and the anti-phishing phrase; their user id."""
+    page.goto(f"{base}/signup")
+    page.fill("#username", username)
+    page.fill("#display-name", display_name)
+    page.fill("#phrase", PHRASE)
+    page.click("#create")
+    page.wait_for_url(f"{base}/account")
+    return str(api_in_page(page, "GET", "/v1/me")["body"]["id"])
+
+
 def api_in_page(page: Any, method: str, path: str) -> Any:
     return page.evaluate("""async ([method, path]) => {
         const r = await fetch(path, {method, headers: {"Content-Type": "application/json"}});
@@ -93,13 +110,7 @@ def test_a_buyer_pays_a_certified_merchant_on_the_hosted_page(
     base, env = site
     key, key_id, merchant_id = certified_merchant(env, tmp_path)
     page, _ = passkey_page
-    page.goto(f"{base}/signup")
-    page.fill("#username", "tea-lover")
-    page.fill("#display-name", "Tea Lover")
-    page.fill("#phrase", PHRASE)
-    page.click("#create")
-    page.wait_for_url(f"{base}/account")
-    buyer = api_in_page(page, "GET", "/v1/me")["body"]["id"]
+    buyer = sign_up(page, base, "tea-lover", "Tea Lover")
     fund_wallet(env, buyer, 10_000)
 
     with PayWardenClient(base, key_id, key, timeout_s=30) as sdk:
@@ -136,13 +147,7 @@ def test_a_buyer_who_cannot_pay_reads_what_happened_and_what_to_do_in_plain_word
     base, env = site
     key, key_id, _ = certified_merchant(env, tmp_path)
     page, _ = passkey_page
-    page.goto(f"{base}/signup")
-    page.fill("#username", "short-of-money")
-    page.fill("#display-name", "Short Of Money")
-    page.fill("#phrase", PHRASE)
-    page.click("#create")
-    page.wait_for_url(f"{base}/account")
-    buyer = api_in_page(page, "GET", "/v1/me")["body"]["id"]
+    buyer = sign_up(page, base, "short-of-money", "Short Of Money")
     fund_wallet(env, buyer, 1_000)  # 10.00 EUR for a 54.50 EUR order
 
     with PayWardenClient(base, key_id, key, timeout_s=30) as sdk:
@@ -197,24 +202,14 @@ def test_a_pay_held_for_review_reads_as_being_checked_until_an_analyst_releases_
     payment is being checked (not an error); an analyst's release makes it an ordinary
     held payment."""
     port = free_port()
-    env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
-           "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true",
-           "PAYWARDEN_PUBLIC_URL": f"http://localhost:{port}",
-           "PAYWARDEN_WEBAUTHN_RP_ID": "localhost", "PAYWARDEN_RISK_RULES_CACHE_S": "0"}
-    paywarden(env, "init")
+    env = site_env(database_url, tmp_path, port, PAYWARDEN_RISK_RULES_CACHE_S="0")
     shots = shots_dir(tmp_path)
     key, key_id, _ = certified_merchant(env, tmp_path)
     hold_pays_for_review(env)
     with serving(env, port, tmp_path / "server.log"):
         base = f"http://localhost:{port}"
         page, _ = passkey_page
-        page.goto(f"{base}/signup")
-        page.fill("#username", "careful-buyer")
-        page.fill("#display-name", "Careful Buyer")
-        page.fill("#phrase", PHRASE)
-        page.click("#create")
-        page.wait_for_url(f"{base}/account")
-        fund_wallet(env, api_in_page(page, "GET", "/v1/me")["body"]["id"], 10_000)
+        fund_wallet(env, sign_up(page, base, "careful-buyer", "Careful Buyer"), 10_000)
         with PayWardenClient(base, key_id, key, timeout_s=30) as sdk:
             session = sdk.request("POST", "/v1/checkout/sessions", json=ORDER)
             pid = session["payment_id"]

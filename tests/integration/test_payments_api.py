@@ -245,12 +245,12 @@ def test_cards_are_stored_behind_tokens_and_bad_numbers_are_not_echoed(api: Test
     assert r.status_code == 403
 
 
-def test_a_dispute_is_opened_answered_and_split_and_a_release_happens_once(
-        api: TestClient) -> None:
+def disputed(api: TestClient, shop: Creds, buyer: str) -> tuple[str, AccountRef, str]:
+    """A wallet-paid order (200.00 EUR funded, 50.00 EUR paid), shipped and disputed by its
+    buyer; the payment, the buyer's wallet and their token."""
     platform = platform_of(api)
-    shop = certified(platform)
-    buyer, token, authenticator = passkey_customer(api, "bob")
-    wallet = AccountRef("wallet", buyer.id, "EUR")
+    who, token, authenticator = passkey_customer(api, buyer)
+    wallet = AccountRef("wallet", who.id, "EUR")
     fund(platform, wallet, 20_000)
     session = checkout(api, shop)
     evidence = confirm_order(api, token, authenticator, session, shop)
@@ -262,6 +262,14 @@ def test_a_dispute_is_opened_answered_and_split_and_a_release_happens_once(
     r = api.post(f"/v1/payments/{pid}/disputes", headers=bearer(token), json={
         "reason": "not_as_described", "detail": "The lamp is broken."})
     assert r.status_code == 201 and r.json()["state"] == "disputed", r.text
+    return pid, wallet, token
+
+
+def test_a_dispute_is_opened_answered_and_split_and_a_release_happens_once(
+        api: TestClient) -> None:
+    platform = platform_of(api)
+    shop = certified(platform)
+    pid, wallet, token = disputed(api, shop, "bob")
     r = signed(api, shop, "POST", f"/v1/payments/{pid}/disputes/answer", json.dumps(
         {"statement": "It left here intact."}).encode())
     assert r.status_code == 200, r.text

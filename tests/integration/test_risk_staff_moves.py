@@ -21,35 +21,14 @@ from paywarden.bootstrap import Platform
 from paywarden.domain.risk import Decision, Rule, RuleState
 from paywarden.services.ledger.accounts import AccountRef
 
-from ..support.identity import passkey_customer
-from ..support.merchants import Creds, signed
 from ..support.platform import bearer, platform_of, staff_token
 from ..support.transfers import transfer_api
-from .test_payments_api import balance, certified, checkout, confirm_order, fund
+from .test_payments_api import balance, certified, disputed
 
 
 @pytest.fixture
 def api(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TestClient]:
     yield from transfer_api(database, clock, tmp_path)
-
-
-def disputed(api: TestClient, shop: Creds, buyer: str) -> tuple[str, AccountRef]:
-    """A wallet-paid order, shipped and disputed by its buyer: 50.00 EUR held."""
-    platform = platform_of(api)
-    who, token, authenticator = passkey_customer(api, buyer)
-    wallet = AccountRef("wallet", who.id, "EUR")
-    fund(platform, wallet, 20_000)
-    session = checkout(api, shop)
-    evidence = confirm_order(api, token, authenticator, session, shop)
-    assert api.post(f"/v1/checkout/sessions/{session['id']}/pay", headers=bearer(token),
-                    json={"method": "wallet", "evidence_id": evidence}).status_code == 200
-    pid = session["payment_id"]
-    assert signed(api, shop, "POST", f"/v1/payments/{pid}/shipments", json.dumps(
-        {"carrier": "DHL", "tracking": "JD1"}).encode()).status_code == 201
-    r = api.post(f"/v1/payments/{pid}/disputes", headers=bearer(token), json={
-        "reason": "not_as_described", "detail": "The lamp is broken."})
-    assert r.status_code == 201, r.text
-    return pid, wallet
 
 
 def staff_decisions(platform: Platform) -> list[Any]:
@@ -72,10 +51,28 @@ def hold_staff_moves(platform: Platform) -> None:
     platform.clock.advance(10)  # type: ignore[attr-defined]  # past the rules' cache
 
 
+DECIDE = {"resolution": "refund"}
+
+
+def held_refund(api: TestClient, buyer: str) -> tuple[Platform, str, AccountRef,
+                                                      dict[str, str]]:
+    """A disputed payment whose refund an insider decided while every staff move is held:
+    refused, and nothing moved. The platform, payment, buyer's wallet, insider's headers."""
+    platform = platform_of(api)
+    pid, wallet, _ = disputed(api, certified(platform), buyer)
+    hold_staff_moves(platform)
+    insider = bearer(staff_token(platform, "risk", actor="cli:insider"))
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=DECIDE)
+    assert r.status_code == 409 and r.json()["code"] == "dispute_decision_held", r.text
+    assert "staff_all" in r.json()["detail"]
+    assert balance(platform, wallet) == 15_000  # nothing moved: still held by the dispute
+    return platform, pid, wallet, insider
+
+
 def test_a_dispute_decision_is_screened_as_the_staff_members_move(api: TestClient) -> None:
     platform = platform_of(api)
     shop = certified(platform)
-    pid, wallet = disputed(api, shop, "bob")
+    pid, wallet, _ = disputed(api, shop, "bob")
     risk = bearer(staff_token(platform, "risk"))
     r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=risk,
                  json={"resolution": "refund"})
@@ -90,17 +87,8 @@ def test_a_dispute_decision_is_screened_as_the_staff_members_move(api: TestClien
 
 def test_a_held_decision_runs_only_after_another_person_releases_its_case(
         api: TestClient) -> None:
-    platform = platform_of(api)
-    shop = certified(platform)
-    pid, wallet = disputed(api, shop, "cid")
-    hold_staff_moves(platform)
-    insider = bearer(staff_token(platform, "risk", actor="cli:insider"))
-    decide = {"resolution": "refund"}
-    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
-    assert r.status_code == 409 and r.json()["code"] == "dispute_decision_held", r.text
-    assert "staff_all" in r.json()["detail"]
-    assert balance(platform, wallet) == 15_000  # nothing moved: still held by the dispute
-    again = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
+    platform, pid, wallet, insider = held_refund(api, "cid")
+    again = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=DECIDE)
     assert again.json()["code"] == "dispute_decision_held"  # the first answer stands
     [case] = [d for d in staff_decisions(platform) if d["decision"] == "review"]
     shown = api.get(f"/v1/risk/cases/{case['id']}", headers=bearer(staff_token(
@@ -119,24 +107,17 @@ def test_a_held_decision_runs_only_after_another_person_releases_its_case(
     other = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider,
                      json={"resolution": "release"})  # not the decision the case released
     assert other.json()["code"] == "dispute_decision_held", other.text
-    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=DECIDE)
     assert r.status_code == 200 and r.json()["state"] == "refunded", r.text
     assert balance(platform, wallet) == 20_000
 
 
 def test_a_declined_case_keeps_the_decision_refused(api: TestClient) -> None:
-    platform = platform_of(api)
-    shop = certified(platform)
-    pid, wallet = disputed(api, shop, "dee")
-    hold_staff_moves(platform)
-    insider = bearer(staff_token(platform, "risk", actor="cli:insider"))
-    decide = {"resolution": "refund"}
-    assert api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider,
-                    json=decide).status_code == 409
+    platform, pid, wallet, insider = held_refund(api, "dee")
     [case] = [d for d in staff_decisions(platform) if d["decision"] == "review"]
     analyst = bearer(staff_token(platform, "risk", actor="cli:analyst"))
     assert api.post(f"/v1/risk/cases/{case['id']}/decline", headers=analyst,
                     json={"reason": "no evidence"}).status_code == 200
-    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=decide)
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=DECIDE)
     assert r.status_code == 422 and r.json()["code"] == "dispute_decision_declined", r.text
     assert balance(platform, wallet) == 15_000
