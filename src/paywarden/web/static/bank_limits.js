@@ -63,10 +63,10 @@ function limitCard(limit) {
       const made = await api(`/v1/me/limits/${limit.kind}`, { method: "PUT", body });
       document.getElementById("limit-tip-text").textContent = made.tip || "";
       tip.hidden = !made.tip;
+      await load();  // the cards are fresh before the answer shows, so a next entry sticks
       showStatus(status, made.pending_amount !== null
         ? `The raise to ${money(made.pending_amount)} takes effect at ${when(made.pending_from)}.`
         : `Your limit is now ${money(made.amount)}.`, "ok");
-      await load();
     });
   });
   return form;

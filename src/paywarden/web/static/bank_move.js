@@ -41,10 +41,10 @@ if (form) {
       transferId = newTransferId("own");
       document.getElementById("move-amount").value = "";
       document.getElementById("move-reference").value = "";
+      await refreshBalances();
       showStatus(status, `Moved ${formatMinor(amount, exponent, source.currency)}`
         + (done.state === "posted" ? "." : ` (${done.state}).`), "ok");
       status.dataset.transfer = done.id;
-      await refreshBalances();
     });
   });
 }

@@ -83,9 +83,9 @@ function orderItem(order) {
       }
       busy(cancel, status, async () => {
         await api(`/v1/me/standing-orders/${order.id}`, { method: "DELETE" });
+        await loadOrders();
         showStatus(status, "The standing order was cancelled: nothing more will be paid.",
           "ok");
-        await loadOrders();
       });
     });
     li.append(cancel);
@@ -220,9 +220,9 @@ if (form) {
       shown.hidden = true;
       document.getElementById("order-amount").value = "";
       document.getElementById("order-reference").value = "";
+      await loadOrders();
       showStatus(status, `Standing order set up: ${said}`, "ok");
       status.dataset.order = made.id;
-      await loadOrders();
       const today = document.getElementById("order-start").min;
       if (made.next_on && made.next_on <= today) {
         watch(made.id).catch((error) => fail(status, error));

@@ -60,8 +60,8 @@ export function payeeItem(payee) {
     }
     busy(remove, status, async () => {
       await api(`/v1/me/payees/${payee.id}`, { method: "DELETE" });
-      showStatus(status, `${payee.name} was deleted, with any standing orders to them.`, "ok");
       await load();
+      showStatus(status, `${payee.name} was deleted, with any standing orders to them.`, "ok");
     });
   });
   actions.append(pay, remove);
@@ -149,10 +149,10 @@ document.getElementById("payee-form").addEventListener("submit", (event) => {
     document.getElementById("payee-tip-text").textContent = added.tip || "";
     tip.hidden = !added.tip;
     const small = formatMinor(added.cooling_amount_max, Number(section.exponent), payCurrency);
+    await load();
     showStatus(status, `${added.name} was added. Until ${when(added.cooling_off_until)} it `
       + `can receive ${small} in all; after that, any amount within your limits.`, "ok");
     status.dataset.payee = added.id;
-    await load();
   });
 });
 

@@ -42,9 +42,9 @@ if (cardForm && cardToken) {
       } });
       topUpId = newTransferId("top");
       document.getElementById("card-amount").value = "";
+      await refreshBalances();
       showStatus(status, `Your wallet was topped up with ${shown}.`, "ok");
       status.dataset.transfer = done.id;
-      await refreshBalances();
     });
   });
 }
@@ -69,10 +69,10 @@ if (accountForm) {
       } });
       transferId = newTransferId("own");
       document.getElementById("account-amount").value = "";
+      await refreshBalances();
       showStatus(status, `Your wallet was topped up with `
         + `${formatMinor(amount, Number(exponent), currency)}.`, "ok");
       status.dataset.transfer = done.id;
-      await refreshBalances();
     });
   });
 }

@@ -142,9 +142,9 @@ if (form) {
         held: `${shown} to ${payee.name} is held for a security review; we will tell you `
           + "the outcome.",
       }[done.state] || `The transfer of ${shown} ${done.state}.`;
+      await Promise.all([refreshBalances(), loadTransfers(true)]);
       showStatus(status, outcome, done.state === "failed" ? "error" : "ok");
       status.dataset.transfer = done.id;
-      await Promise.all([refreshBalances(), loadTransfers(true)]);
     });
   });
 }
