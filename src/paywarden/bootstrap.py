@@ -18,6 +18,8 @@ from .adapters.store import Database, open_database
 from .domain.escrow import FeeSchedule
 from .services.access import Guard
 from .services.alerts import Alerts, Mailer
+from .services.approvals import Approvals
+from .services.approvals.money import LedgerTransfers, StaffRefund
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
 from .services.banking import Banking
@@ -96,6 +98,7 @@ class Platform:
     risk_cases: Cases  # the analysts' queue: review cases, outcomes (decision 0034)
     risk_labels: Labels  # analysts' labels of decisions, exported for the retrain
     risk_backtests: Backtests  # a rule set version against the recorded past (0036)
+    approvals: Approvals  # four-eyes: every command one person must not do alone (0041)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -208,6 +211,10 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                         settings.payment_fee_fixed_minor),
                         session_ttl_s=settings.checkout_session_ttl_s, writer=writer)
     payments.screening = coverage
+    approvals = Approvals(database, clock=clock, step_up=step_up,
+                          ttl_s=settings.approval_ttl_s)
+    approvals.register(LedgerTransfers(engine))
+    approvals.register(StaffRefund(payments))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -239,7 +246,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                          "payment.": PaymentResolver(payments)},
                                      crash_at=settings.crash_at),
                     risk_labels=Labels(database, clock=clock),
-                    risk_backtests=Backtests(database, clock=clock, rules=risk.rules))
+                    risk_backtests=Backtests(database, clock=clock, rules=risk.rules),
+                    approvals=approvals)
 
 
 def build_risk(settings: Settings, *, database: Database, clock: Clock, keys: Keys,

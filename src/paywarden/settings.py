@@ -190,6 +190,9 @@ class Settings(BaseSettings):
     risk_case_sla_s: int = Field(default=4 * 3600, ge=60, le=30 * 24 * 3600,
                                  description="How long an analyst has to answer a review "
                                  "case before the queue shows it overdue")
+    approval_ttl_s: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600,
+                                description="How long a four-eyes request waits for a "
+                                "second person before it expires")
     risk_model_path: Path | None = Field(default=None, description="The signed model file "
                                          "(model.json beside model.json.jws); none: no score")
     risk_model_public_key_path: Path | None = Field(

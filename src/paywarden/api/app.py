@@ -12,6 +12,7 @@ from .. import __version__, web
 from ..bootstrap import Platform
 from . import (
     alert_routes,
+    approval_routes,
     audit_routes,
     banking_routes,
     breaker_routes,
@@ -86,6 +87,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(registry_routes.router)
     app.include_router(risk_routes.router)
     app.include_router(case_routes.router)
+    app.include_router(approval_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

@@ -8,10 +8,13 @@ from concurrent.futures import Future
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..bootstrap import Platform
 from ..domain.errors import DomainError, InvariantViolation
-from ..domain.identity import Access, Resource
+from ..domain.approvals import NO_CURRENCY
+from ..domain.identity import Access, Kind, Resource
 from ..domain.ledger import (
     AccountFlags,
     AccountResult,
@@ -19,11 +22,14 @@ from ..domain.ledger import (
     TransferFlags,
     TransferResult,
 )
+from ..services.approvals.money import transfer_params
 from ..services.ledger import EngineUnresponsive, NewAccount
 from ..services.ledger.currencies import currency
 from ..services.ledger.queries import AccountView, Balances, Ledger, TransferView
 from . import problem_codes as codes
-from .auth import require, require_by_method
+from .approval_routes import refusals as approval_refusals
+from .approval_routes import submitted
+from .auth import CurrentPrincipal, require, require_by_method
 from .defences import enforce
 from .deps import PlatformDep
 from .ids import account_id_from_str, account_id_to_str, parse_rfc3339, rfc3339
@@ -261,14 +267,28 @@ def _to_domain(i: int, t: s.TransferIn) -> Transfer:
     )
 
 
-@router.post("/transfers", response_model=s.TransferBatchOut)
-async def create_transfers(body: s.TransferBatchIn, p: PlatformDep) -> s.TransferBatchOut:
+@router.post("/transfers", response_model=s.TransferBatchOut,
+             responses={202: {"description": "A person's transfers, waiting for a second "
+                              "member of staff (the body names the approval)"}})
+async def create_transfers(body: s.TransferBatchIn, p: PlatformDep,
+                           principal: CurrentPrincipal) -> s.TransferBatchOut | JSONResponse:
     """Submit a batch of transfers.
 
     Each transfer has a client-chosen id; the answer lists each one's result, in order.
-    Resubmitting an id with the same fields answers `exists`.
+    Resubmitting an id with the same fields answers `exists`. A machine principal (a
+    ``service`` token) posts directly; a person's manual transfers are a four-eyes
+    command: 202 with the approval's id, and nothing moves until another member of staff
+    approves (`POST /v1/approvals/{id}/approve`).
     """
     transfers = [_to_domain(i, t) for i, t in enumerate(body.transfers)]
+    if principal.kind is not Kind.SERVICE:
+        ledgers = {t.ledger for t in transfers if t.ledger}
+        code = _currency_of(p, ledgers.pop()) if len(ledgers) == 1 else NO_CURRENCY
+        with approval_refusals():
+            made = await run_in_threadpool(
+                p.approvals.submit, principal, "ledger_transfers",
+                {"transfers": [transfer_params(t) for t in transfers], "currency": code})
+        return submitted(made)
     # One hit per debited account per submission, before anything is queued.
     debited = sorted({t.debit_account_id for t in transfers if t.debit_account_id})
     await enforce(p.rate_limits, "account", *map(account_id_to_str, debited))

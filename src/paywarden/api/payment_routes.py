@@ -52,6 +52,8 @@ from ..services.payments import (
     buyers,
 )
 from . import problem_codes as codes
+from .approval_routes import refusals as approval_refusals
+from .approval_routes import submitted
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .idempotency import Answer
@@ -364,14 +366,23 @@ def ship(payment_id: PaymentId, body: ShipmentIn, platform: PlatformDep,
                   status=201)
 
 
-@router.post("/payments/{payment_id}/refunds", status_code=201)
+@router.post("/payments/{payment_id}/refunds", status_code=201,
+             responses={202: {"description": "A staff refund, waiting for a second member "
+                              "of staff (the body names the approval)"}})
 def refund(payment_id: PaymentId, body: RefundIn, platform: PlatformDep,
            principal: CurrentPrincipal) -> JSONResponse:
     """Refund a payment.
 
     201 with a new refund; 200 with the first one when this refund_id was already used
-    for the same amount; 409 ``refund_id_reused`` for another amount."""
+    for the same amount; 409 ``refund_id_reused`` for another amount. A refund by staff,
+    of any amount, is a four-eyes command: 202 with the approval's id, and nothing moves
+    until another member of staff approves it (`POST /v1/approvals/{id}/approve`)."""
     view = _visible(platform, principal, payment_id, Access.WRITE)
+    if principal.kind is Kind.STAFF:
+        with approval_refusals():
+            made = platform.approvals.submit(principal, "refund", {
+                "payment_id": view.id, "amount": body.amount, "refund_id": body.refund_id})
+        return submitted(made)
 
     def render(done: RefundDone) -> JSONResponse:
         r = done.refund

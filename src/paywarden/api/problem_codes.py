@@ -213,6 +213,7 @@ class Identity(ProblemCode):
     ROLE_UNKNOWN = "role_unknown", 422, "Unknown role"
     MERCHANT_INVALID = "merchant_invalid", 422, "The merchant is invalid for this user"
     TTL_INVALID = "ttl_invalid", 422, "The lifetime is invalid"
+    SERVICE_NAME_INVALID = "service_name_invalid", 422, "The service's name is invalid"
     PASSWORD_TOO_SHORT = "password_too_short", 422, "The password is too short"
     PASSWORD_TOO_LONG = "password_too_long", 422, "The password is too long"
     PASSWORD_COMMON = "password_common", 422, "The password is common"
@@ -474,6 +475,31 @@ class RiskCases(ProblemCode):
     RISK_LABEL_INVALID = "risk_label_invalid", 422, "A label is fraud or false_positive"
 
 
+class Approvals(ProblemCode):
+    """Four-eyes approvals (services/approvals, decision 0041)."""
+
+    FOUR_EYES_REQUIRED = ("four_eyes_required", 403,
+                          "Another member of staff must approve or reject this")
+    APPROVER_ROLE_REFUSED = ("approver_role_refused", 403,
+                             "Your roles do not approve this kind of command")
+    SUBMITTER_ROLE_REFUSED = ("submitter_role_refused", 403,
+                              "Your roles do not submit this kind of command")
+    APPROVER_PASSKEY_REQUIRED = ("approver_passkey_required", 403,
+                                 "A decision is signed with a person's passkey")
+    APPROVAL_NOT_YOURS = ("approval_not_yours", 403,
+                          "Only the member who submitted a command withdraws it")
+    APPROVAL_NOT_FOUND = "approval_not_found", 404, "No such approval"
+    APPROVAL_NOT_PENDING = "approval_not_pending", 409, "The approval was decided already"
+    APPROVAL_EXPIRED = "approval_expired", 409, "The approval request expired"
+    APPROVAL_TAMPERED = ("approval_tampered", 409,
+                         "The stored command is not the one submitted or approved")
+    APPROVAL_KIND_UNKNOWN = "approval_kind_unknown", 422, "Unknown kind of command"
+    APPROVAL_COMMAND_INVALID = "approval_command_invalid", 422, "The command is invalid"
+    APPROVAL_REASON_INVALID = "approval_reason_invalid", 422, "The reason is invalid"
+    ROLE_CONFLICT = ("role_conflict", 409,
+                     "The roles conflict: no one may hold them together")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -486,6 +512,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Registry,
     Risk,
     RiskCases,
+    Approvals,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

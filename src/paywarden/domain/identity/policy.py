@@ -46,6 +46,7 @@ class Resource(StrEnum):
     RISK = "risk"  # risk decisions (read, re-run: modify), rules; circuit breakers
     REGISTRY = "registry"  # credit registry entries and requests: ask (write), approve (modify)
     REGISTRY_SUBJECTS = "registry_subjects"  # a subject's entries without evidence; appeals
+    APPROVALS = "approvals"  # four-eyes requests: read the inbox; submit and decide (write)
 
 
 R, W, M, F = Access.READ, Access.WRITE, Access.MODIFY, Access.FULL_CONTROL
@@ -64,29 +65,32 @@ ROLES: dict[str, dict[Resource, Access]] = {
     },
     # Staff: least privilege, one job each.
     "operator": {Resource.LEDGER: M, Resource.PAYMENTS: R, Resource.BANKING: R,
-                 Resource.ALERTS: M},
+                 Resource.ALERTS: M, Resource.APPROVALS: W},
     "support": {
         Resource.CUSTOMERS: M, Resource.SESSIONS: M, Resource.PAYMENTS: R,
         Resource.MERCHANTS: R, Resource.BANKING: M, Resource.ALERTS: R,
-        Resource.REGISTRY_SUBJECTS: W,
+        Resource.REGISTRY_SUBJECTS: W, Resource.APPROVALS: W,
     },
     "risk": {Resource.PAYMENTS: M, Resource.CUSTOMERS: R, Resource.MERCHANTS: R,
              Resource.LEDGER: R, Resource.EVIDENCE: R, Resource.BANKING: M,
              Resource.ALERTS: M, Resource.RISK: M, Resource.REGISTRY: M,
-             Resource.REGISTRY_SUBJECTS: R},
+             Resource.REGISTRY_SUBJECTS: R, Resource.APPROVALS: W},
     "merchant_admin": {Resource.MERCHANTS: F, Resource.MERCHANT_KEYS: F,
-                       Resource.CERTIFICATION: F},
+                       Resource.CERTIFICATION: F, Resource.APPROVALS: W},
     "security_admin": {Resource.STAFF: F, Resource.TOKENS: F, Resource.SESSIONS: F,
-                       Resource.SETTINGS: F},
+                       Resource.SETTINGS: F, Resource.APPROVALS: W},
+    # A machine principal (a system integrating with the ledger API, the benchmarks):
+    # posts transfers directly, within its token's limits. Never held by a person.
+    "service": {Resource.LEDGER: M},
     # Supervisors and auditors: everything, read-only.
     "supervisor": {resource: R for resource in Resource},
 }  # fmt: skip
 
-STAFF_ROLES = frozenset(ROLES) - {"customer", "merchant"}
+STAFF_ROLES = frozenset(ROLES) - {"customer", "merchant", "service"}
 # The roles each kind of principal may hold at all; a principal holding any
 # other is refused everything (a forged or corrupted session, not a grant).
 KIND_ROLES = {Kind.CUSTOMER: frozenset({"customer"}), Kind.MERCHANT: frozenset({"merchant"}),
-              Kind.STAFF: STAFF_ROLES}
+              Kind.STAFF: STAFF_ROLES, Kind.SERVICE: frozenset({"service"})}
 OWNED_KINDS = (Kind.CUSTOMER, Kind.MERCHANT)
 
 

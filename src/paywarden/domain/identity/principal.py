@@ -10,6 +10,7 @@ class Kind(StrEnum):
     CUSTOMER = "customer"  # a buyer or bank customer
     MERCHANT = "merchant"  # a merchant's backend (signed requests) or one of its users
     STAFF = "staff"  # an operator employee, or a token issued on the server host
+    SERVICE = "service"  # a machine principal: a system posting to the ledger API
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,25 @@ def issue_staff_token(database: Database, sessions: Sessions, *, role: str, ttl_
     return new
 
 
+def issue_service_token(database: Database, sessions: Sessions, *, name: str, ttl_s: int,
+                        ttl_s_max: int, actor: str, now_ns: int) -> NewSession:
+    """A machine principal's token (role ``service``): it posts ledger transfers directly.
+    Issued by the approval engine once two people agreed (decision 0041), or by tests."""
+    if not name.isascii() or not name.replace("-", "").replace("_", "").isalnum() \
+            or not 0 < len(name) <= 64:
+        raise DomainError("service_name_invalid", "a service's name is 1 to 64 letters, "
+                          "digits, - and _")
+    if not 0 < ttl_s <= ttl_s_max:
+        raise DomainError("ttl_invalid", f"ttl {ttl_s} s must be between 1 and {ttl_s_max} s")
+    with database.engine.begin() as conn:
+        new = sessions.start(conn, kind=Kind.SERVICE, user_id=None, owner=None,
+                             roles=frozenset({"service"}), auth_methods=frozenset({"service"}),
+                             label=f"svc:{name}", absolute_s=ttl_s, idle_s=ttl_s)
+        audit.record(conn, at_ns=now_ns, actor=actor, action="token.issue_service",
+                     object_id=new.session.id, detail={"service": name, "ttl_s": ttl_s})
+    return new
+
+
 def revoke_token(database: Database, sessions: Sessions, *, session_id: str, actor: str,
                  now_ns: int) -> bool:
     with database.engine.begin() as conn:

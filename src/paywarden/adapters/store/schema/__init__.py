@@ -1,5 +1,6 @@
 """The tables, as SQLAlchemy Core metadata. Changed only together with a migration."""
 
+from .approvals import approvals
 from .audit import audit_entries, audit_head, audit_nodes, audit_tree_heads
 from .banking import bank_accounts, bank_transfers
 from .base import metadata
@@ -64,6 +65,7 @@ from .webhooks import receipts, webhook_deliveries, webhook_endpoints, webhook_e
 
 __all__ = [
     "accounts",
+    "approvals",
     "audit_entries",
     "audit_head",
     "audit_nodes",
