@@ -33,6 +33,25 @@ def paywarden(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
     return done
 
 
+_SERVICE_TOKEN = """
+from paywarden.cli.common import open_platform, settings_from_env
+from paywarden.services.identity.tokens import issue_service_token
+platform = open_platform(settings_from_env())
+print(issue_service_token(platform.database, platform.sessions, name="e2e", ttl_s=3600,
+                          ttl_s_max=3600, actor="cli:e2e", now_ns=platform.clock.now_ns()).token)
+platform.database.dispose()
+"""
+
+
+def service_token(env: dict[str, str]) -> str:
+    """A machine principal's token (role service) on the platform ``env`` names: it posts
+    ledger transfers directly, as a credential two people approved does (decision 0041)."""
+    done = subprocess.run([sys.executable, "-c", _SERVICE_TOKEN], check=False, env=env,
+                          capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
 @contextmanager
 def serving(env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
     """`paywarden serve` on ``port`` until the block ends; yields its base URL."""

@@ -25,7 +25,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from .server import COMMAND_TIMEOUT_S, free_port, paywarden, serving
+from .server import COMMAND_TIMEOUT_S, free_port, paywarden, service_token, serving
 
 DURATION_S = float(os.environ.get("PAYWARDEN_CONCURRENT_WRITERS_S", "60"))
 HTTP_TIMEOUT_S = 60
@@ -95,9 +95,9 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
 def test_a_server_its_maintenance_and_two_cli_processes_write_at_once_without_error(
         env: dict[str, str], tmp_path: Path) -> None:
     paywarden(env, "init")
-    operator, merchant_admin = (
-        json.loads(paywarden(env, "tokens", "issue", "--role", role, "--json").stdout)["token"]
-        for role in ("operator", "merchant_admin"))
+    operator = service_token(env)  # a machine principal posts transfers directly
+    merchant_admin = json.loads(paywarden(env, "tokens", "issue", "--role", "merchant_admin",
+                                          "--json").stdout)["token"]
 
     def key_file(n: int) -> str:
         path = tmp_path / f"merchant-{n}.pem"  # a merchant key is registered once only

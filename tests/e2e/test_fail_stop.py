@@ -23,7 +23,7 @@ import pytest
 
 from paywarden.services.failstop import EXIT_CODE
 
-from .server import _wait_ready, free_port, paywarden
+from .server import _wait_ready, free_port, paywarden, service_token
 
 EXIT_WAIT_S = 30
 
@@ -66,8 +66,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, str, 
     env = {**os.environ, "PAYWARDEN_DATABASE_URL": f"sqlite:///{db}",
            "PAYWARDEN_DATA_DIR": str(tmp_path / "var"), "PAYWARDEN_LOG_JSON": "true"}
     paywarden(env, "init")
-    token = json.loads(paywarden(env, "tokens", "issue", "--role", "operator", "--json")
-                       .stdout)["token"]
+    token = service_token(env)
     port = free_port()
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .server import free_port, paywarden, serving
+from .server import free_port, paywarden, service_token, serving
 
 
 @pytest.fixture
@@ -20,8 +19,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     env = {**os.environ, "PAYWARDEN_DATABASE_URL": database_url,
            "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true"}
     paywarden(env, "init")
-    token = json.loads(paywarden(env, "tokens", "issue", "--role", "operator", "--json")
-                       .stdout)["token"]
+    token = service_token(env)
     with serving(env, free_port(), tmp_path / "server.log") as base:
         yield base, token
     assert token not in (tmp_path / "server.log").read_text(), "the token reached a log"

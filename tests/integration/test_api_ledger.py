@@ -16,13 +16,13 @@ from paywarden.adapters.store.schema import audit_entries
 from paywarden.api import create_app
 from paywarden.bootstrap import build
 from paywarden.settings import Settings
-from tests.support.platform import staff_token
+from tests.support.platform import service_token, staff_token
 
 
 @pytest.fixture
 def api(database: Database, clock: FakeClock) -> Iterator[TestClient]:
     platform = build(Settings(database_url=database.url), clock=clock, database=database)
-    token = staff_token(platform, "operator")
+    token = service_token(platform)
     with TestClient(create_app(platform)) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         client.app.state.platform = platform  # type: ignore[attr-defined]

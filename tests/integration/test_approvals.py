@@ -20,10 +20,10 @@ from paywarden.domain.approvals import canonical, command_hash
 from paywarden.services.ledger.accounts import AccountRef
 from paywarden.services.ledger.queries import LedgerQueries
 
-from ..support.approvals import Staff, decide, evidence, passkey_staff, service_token
+from ..support.approvals import Staff, decide, evidence, passkey_staff
 from ..support.identity import passkey_customer
 from ..support.merchants import client_for, platform_for
-from ..support.platform import bearer, platform_of, staff_token
+from ..support.platform import bearer, platform_of, service_token, staff_token
 from .test_payments_api import certified, checkout, confirm_order, fund
 
 AMOUNT = 5_000
@@ -197,7 +197,7 @@ def test_a_rejected_withdrawn_or_expired_request_moves_nothing(api: TestClient) 
 
 def test_a_persons_ledger_transfers_wait_and_a_service_posts_directly(api: TestClient) -> None:
     platform = platform_of(api)
-    service = bearer(service_token(api))
+    service = bearer(service_token(platform))
     api.post("/v1/ledgers", headers=service, json={"currency": "EUR"})  # 201, or 409 if there
     accounts = []
     for code in (1, 2):

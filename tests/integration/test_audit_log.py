@@ -27,7 +27,7 @@ from paywarden.domain.audit import leaves, merkle
 from paywarden.domain.audit.leaves import TreeHead
 from paywarden.services.audit.verify import verify_audit
 from paywarden.settings import Settings
-from tests.support.platform import bearer, staff_token
+from tests.support.platform import bearer, service_token, staff_token
 
 APPEND_ONLY = ("audit_entries", "audit_nodes", "audit_tree_heads")
 
@@ -50,7 +50,7 @@ def supervisor(api: TestClient) -> dict[str, str]:
 
 
 def move_money(api: TestClient, n: int, *, prefix: str = "t") -> None:
-    ops = bearer(staff_token(platform(api), "operator"))
+    ops = bearer(service_token(platform(api)))
     if not api.get("/v1/ledgers", headers=ops).json():
         assert api.post("/v1/ledgers", json={"currency": "EUR"}, headers=ops).status_code == 201
     ids = []

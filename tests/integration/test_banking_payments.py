@@ -13,6 +13,7 @@ from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.api import create_app
 
+from ..support.approvals import staff_refund
 from ..support.banking import balance_of, deposit, open_account
 from ..support.identity import passkey_customer
 from ..support.merchants import client_for, platform_for
@@ -44,10 +45,7 @@ def test_a_checkout_is_paid_from_a_current_account_and_refunds_go_back_to_it(
                  json={"method": "bank", "evidence_id": evidence, "account_id": current["id"]})
     assert r.status_code == 200, r.text
     assert balance_of(api, token, current["id"]) == 3_000
-    staff = bearer(staff_token(platform, "risk"))
-    r = api.post(f"/v1/payments/{session['payment_id']}/refunds", headers=staff,
-                 json={"amount": 5_000, "refund_id": "r-1"})
-    assert r.status_code == 201, r.text
+    assert staff_refund(api, session["payment_id"], 5_000)["state"] == "executed"
     assert balance_of(api, token, current["id"]) == 8_000
 
 

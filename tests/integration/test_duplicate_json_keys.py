@@ -17,7 +17,7 @@ from paywarden.api import create_app
 
 from ..support.certify import certify
 from ..support.merchants import client_for, code_of, make_merchant, platform_for, signed
-from ..support.platform import bearer, platform_of, staff_token
+from ..support.platform import bearer, platform_of, service_token
 
 NONCE = "bm9uY2Utb25jZS1vbmx5LTAwMDEtYWJjZGVmZ2g"
 ORDER = ('{"order_ref": "A-1", "items": [{"name": "Lamp", "quantity": 1, "unit_amount": 1}],'
@@ -70,7 +70,7 @@ def credits_of(api: TestClient, token: str, account_id: str) -> int:
 ])
 def test_a_transfer_naming_its_amount_twice_is_refused_and_moves_nothing(
         api: TestClient, amounts: str) -> None:
-    token = staff_token(platform_of(api), "operator")
+    token = service_token(platform_of(api))
     ids = accounts(api, token)
     body = transfers_text(ids, amounts)
     r = post_raw(api, "/v1/transfers", body, token)
@@ -81,7 +81,7 @@ def test_a_transfer_naming_its_amount_twice_is_refused_and_moves_nothing(
 
 
 def test_a_key_repeated_deep_inside_a_body_is_refused_too(api: TestClient) -> None:
-    token = staff_token(platform_of(api), "operator")
+    token = service_token(platform_of(api))
     ids = accounts(api, token)
     body = transfers_text(ids, '"amount": 5').replace("]}", '], "transfers": []}')
     assert code_of(post_raw(api, "/v1/transfers", body, token)) == "duplicate_json_key"

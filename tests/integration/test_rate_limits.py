@@ -26,7 +26,7 @@ from paywarden.api.defences import BodyCap
 from paywarden.api.problems import Problem
 from paywarden.bootstrap import Platform, build
 from paywarden.domain.identity import Kind, Principal
-from paywarden.services.identity.tokens import issue_staff_token
+from paywarden.services.identity.tokens import issue_service_token
 from paywarden.settings import Settings
 
 Serve = Callable[..., tuple[TestClient, Platform]]
@@ -36,7 +36,7 @@ WAIT_S = 10
 
 @pytest.fixture
 def serve(database: Database, clock: FakeClock, tmp_path: Any) -> Iterator[Serve]:
-    """Start the app with some settings changed; the client carries an operator token."""
+    """Start the app with some settings changed; the client carries a service token."""
     with ExitStack() as stack:
         def start(*, client: tuple[str, int] = ("testclient", 50000),
                   setup: Callable[[Any], None] | None = None,
@@ -47,9 +47,9 @@ def serve(database: Database, clock: FakeClock, tmp_path: Any) -> Iterator[Serve
             if setup is not None:
                 setup(app)
             test_client = stack.enter_context(TestClient(app, client=client))
-            token = issue_staff_token(platform.database, platform.sessions, role="operator",
-                                      ttl_s=3600, ttl_s_max=3600, actor="cli:test",
-                                      now_ns=clock.now_ns()).token
+            token = issue_service_token(platform.database, platform.sessions, name="tests",
+                                        ttl_s=3600, ttl_s_max=3600, actor="cli:test",
+                                        now_ns=clock.now_ns()).token
             test_client.headers["Authorization"] = f"Bearer {token}"
             return test_client, platform
 

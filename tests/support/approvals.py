@@ -7,7 +7,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from paywarden.services.identity.enrolment import create_staff
-from paywarden.services.identity.tokens import issue_service_token
 from paywarden.services.identity.users import User
 
 from .authenticator import SoftAuthenticator
@@ -58,9 +57,24 @@ def decide(client: TestClient, who: Staff, approval: dict[str, Any], decision: s
                        json=body)
 
 
-def service_token(client: TestClient, name: str = "bench") -> str:
-    """A machine principal's token (role service), as an approved credential gives it."""
-    platform = platform_of(client)
-    return issue_service_token(platform.database, platform.sessions, name=name, ttl_s=3600,
-                               ttl_s_max=3600, actor="cli:test",
-                               now_ns=platform.clock.now_ns()).token
+def maker_and_checker(client: TestClient, role: str = "risk") -> tuple[Staff, Staff]:
+    """Two members of staff with ``role`` (made once per app): one submits, one approves."""
+    made: dict[str, tuple[Staff, Staff]] = client.app.state.__dict__.setdefault(  # type: ignore[attr-defined]
+        "_four_eyes", {})
+    if role not in made:
+        made[role] = (passkey_staff(client, f"{role}-maker", role),
+                      passkey_staff(client, f"{role}-checker", role))
+    return made[role]
+
+
+def staff_refund(client: TestClient, payment_id: str, amount: int,
+                 refund_id: str = "r-1") -> dict[str, Any]:
+    """A staff refund submitted by one member and approved by another: the approval as it
+    ended (``executed`` with the refund, or ``failed`` with why)."""
+    maker, checker = maker_and_checker(client)
+    r = client.post(f"/v1/payments/{payment_id}/refunds", headers=maker.headers,
+                    json={"amount": amount, "refund_id": refund_id})
+    assert r.status_code == 202, r.text
+    r = decide(client, checker, r.json()["approval"])
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
