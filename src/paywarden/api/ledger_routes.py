@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..bootstrap import Platform
-from ..domain.errors import DomainError, InvariantViolation
 from ..domain.approvals import NO_CURRENCY
+from ..domain.errors import DomainError, InvariantViolation
 from ..domain.identity import Access, Kind, Resource
 from ..domain.ledger import (
     AccountFlags,
