@@ -25,6 +25,12 @@ from .problems import Problem
 SESSION_COOKIE = "__Host-pw_session"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SIGNATURE_HEADERS = ("signature", "signature-input")
+# Roles that read and never write: any unsafe request of theirs is refused before the
+# route runs, except on their own sign-in, factors and sessions (issue 13: supervisors
+# change nothing; tests/integration/test_deny_by_default.py calls every write route).
+READ_ONLY_ROLES = frozenset({"supervisor"})
+SELF_SERVICE_PREFIXES = ("/v1/auth/", "/v1/me/sessions", "/v1/me/password", "/v1/me/totp",
+                         "/v1/me/recovery-codes", "/v1/me/phrase")
 
 # Set by paywarden.api.signed when merchant signatures are installed: verifies a
 # signed request and returns its merchant principal, or raises a Problem.
@@ -50,8 +56,16 @@ async def authenticate(request: Request) -> Principal:
         await limit_merchant_key(request, principal)
     else:
         principal = _from_token(request, platform)
+    _refuse_read_only_writes(request, principal)
     request.state.principal = principal
     return principal
+
+
+def _refuse_read_only_writes(request: Request, principal: Principal) -> None:
+    if request.method in UNSAFE_METHODS and principal.roles and principal.roles <= READ_ONLY_ROLES \
+            and not request.url.path.startswith(SELF_SERVICE_PREFIXES):
+        raise Problem(codes.Callers.READ_ONLY_ROLE, "a supervisor's access is read-only: "
+                      f"{request.method} {request.url.path} changes state")
 
 
 def _from_token(request: Request, platform: Platform) -> Principal:

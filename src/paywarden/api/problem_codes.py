@@ -64,6 +64,8 @@ class Callers(ProblemCode):
     NO_USER = "no_user", 403, "Only a signed-in user"
     NO_SESSION = "no_session", 400, "No session"
     USER_NOT_FOUND = "user_not_found", 404, "No such user"
+    READ_ONLY_ROLE = ("read_only_role", 403,
+                      "A supervisor reads; it changes nothing but its own sign-in")
 
 
 class Signatures(ProblemCode):
