@@ -289,7 +289,7 @@ def test_every_four_eyes_route_is_tried_by_one_person_and_moves_nothing(
         assert guarded_state(api) == before, route
 
 
-H = Gate.NO_STATE
+H = Gate.HOST
 # Every CLI command (run on the server host, by someone with a shell there) → gate, why.
 COMMANDS: dict[str, tuple[Gate, str]] = {
     "alerts list": (NS, "a reading"),
