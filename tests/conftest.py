@@ -30,6 +30,10 @@ BACKENDS = ["sqlite", "postgresql"]
 # the suite builds, in this process or a server it starts, gets 5 s; the tests of the
 # deadline itself pass their own (tests/integration/test_risk_engine.py, ..._coverage.py).
 os.environ.setdefault("PAYWARDEN_RISK_DEADLINE_MS", "5000")
+# The fake clock starts at midnight, outside anyone's working hours: every staff action in
+# the suite would raise an insider alert no test is about. The tests of insider analytics
+# set their own hours (tests/integration/test_lookup_and_insider.py).
+os.environ.setdefault("PAYWARDEN_INSIDER_WORKING_HOURS", "00-24 mon-sun")
 
 
 def _fresh_pg_database() -> tuple[str, str]:

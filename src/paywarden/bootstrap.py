@@ -16,6 +16,7 @@ from .adapters import local_secrets
 from .adapters.clock import Clock, SystemClock
 from .adapters.store import Database, open_database
 from .domain.escrow import FeeSchedule
+from .domain.insider import parse_hours
 from .services.access import Guard
 from .services.alerts import Alerts, Mailer
 from .services.approvals import Approvals
@@ -37,9 +38,11 @@ from .services.identity.assertions import RelyingParty
 from .services.identity.credentials import Credentials
 from .services.identity.passkeys import Passkeys
 from .services.identity.stepup import StepUp
+from .services.insider import Insider
 from .services.keys import Keys
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
+from .services.lookup import Lookup
 from .services.maintenance import DATABASE_WATCH_INTERVAL_S, REWRAP_BATCH, Chore, Maintenance
 from .services.merchants import Merchants, Nonces, SignatureVerifier
 from .services.payments import Payments
@@ -99,6 +102,7 @@ class Platform:
     risk_labels: Labels  # analysts' labels of decisions, exported for the retrain
     risk_backtests: Backtests  # a rule set version against the recorded past (0036)
     approvals: Approvals  # four-eyes: every command one person must not do alone (0041)
+    lookup: Lookup  # staff look customers up, masked; reveals recorded (0046)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -211,7 +215,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                         settings.payment_fee_fixed_minor),
                         session_ttl_s=settings.checkout_session_ttl_s, writer=writer)
     payments.screening = coverage
-    approvals = Approvals(database, clock=clock, step_up=step_up,
+    insider = Insider(clock=clock, hours=parse_hours(settings.insider_working_hours))
+    approvals = Approvals(database, clock=clock, step_up=step_up, insider=insider,
                           ttl_s=settings.approval_ttl_s)
     approvals.register(LedgerTransfers(engine))
     approvals.register(StaffRefund(payments))
@@ -247,7 +252,9 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                      crash_at=settings.crash_at),
                     risk_labels=Labels(database, clock=clock),
                     risk_backtests=Backtests(database, clock=clock, rules=risk.rules),
-                    approvals=approvals)
+                    approvals=approvals,
+                    lookup=Lookup(database, clock=clock, keys=keys, insider=insider,
+                                  alerts=alerts))
 
 
 def build_risk(settings: Settings, *, database: Database, clock: Clock, keys: Keys,

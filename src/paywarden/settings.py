@@ -190,6 +190,9 @@ class Settings(BaseSettings):
     risk_case_sla_s: int = Field(default=4 * 3600, ge=60, le=30 * 24 * 3600,
                                  description="How long an analyst has to answer a review "
                                  "case before the queue shows it overdue")
+    insider_working_hours: str = Field(default="07-19 mon-fri", description="Working hours "
+                                       "(UTC): a staff write or reveal outside them alerts "
+                                       "supervisors, e.g. 07-19 or 08-18 mon-sat")
     approval_ttl_s: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600,
                                 description="How long a four-eyes request waits for a "
                                 "second person before it expires")
@@ -228,6 +231,14 @@ class Settings(BaseSettings):
             if not 0 <= bps <= 10_000:
                 raise ValueError(f"{product}: {bps} basis points is not 0 to 10000")
         return rates
+
+    @field_validator("insider_working_hours")
+    @classmethod
+    def _working_hours(cls, text: str) -> str:
+        from .domain.insider import parse_hours
+
+        parse_hours(text)  # a ValueError says how to write them
+        return text
 
     @field_validator("database_url")
     @classmethod

@@ -127,6 +127,9 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/staff/customers/{customer_id}/reset"): (
         NS, ("starts a reset the customer finishes from their own e-mail: no access is "
             "granted to staff")),
+    ("POST", "/v1/staff/customers/{customer_id}/reveal"): (
+        NS, ("one masked field shown to the asker, with a reason, recorded and counted by "
+            "insider analytics; no access changes")),
     # online banking
     ("POST", "/v1/me/accounts"): (O, "a customer opens their own account"),
     ("POST", "/v1/me/transfers/own"): (O, "between a customer's own accounts"),

@@ -25,6 +25,7 @@ from . import (
     health,
     keys_routes,
     ledger_routes,
+    lookup_routes,
     merchant_routes,
     openapi,
     passkey_routes,
@@ -88,6 +89,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(risk_routes.router)
     app.include_router(case_routes.router)
     app.include_router(approval_routes.router)
+    app.include_router(lookup_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

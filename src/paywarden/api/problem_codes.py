@@ -502,6 +502,14 @@ class Approvals(ProblemCode):
                      "The roles conflict: no one may hold them together")
 
 
+class Lookup(ProblemCode):
+    """Staff customer lookups and reveals (services/lookup.py, decision 0046)."""
+
+    LOOKUP_QUERY_INVALID = "lookup_query_invalid", 422, "Look up by username or by IBAN"
+    REVEAL_FIELD_INVALID = "reveal_field_invalid", 422, "That field cannot be revealed"
+    REVEAL_REASON_REQUIRED = "reveal_reason_required", 422, "A reveal needs a reason"
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -515,6 +523,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Risk,
     RiskCases,
     Approvals,
+    Lookup,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -45,8 +45,10 @@ from ...domain.approvals import (
 from ...domain.errors import DomainError
 from ...domain.identity import Kind as PrincipalKind
 from ...domain.identity import Principal
+from ...domain.insider import Activity
 from .. import audit
 from ..identity.stepup import StepUp, approved_operation
+from ..insider import Insider
 from .executors import Approval, Executor
 
 log = structlog.get_logger(__name__)
@@ -62,11 +64,12 @@ def new_id() -> str:
 
 
 class Approvals:
-    def __init__(self, database: Database, *, clock: Clock, step_up: StepUp,
+    def __init__(self, database: Database, *, clock: Clock, step_up: StepUp, insider: Insider,
                  ttl_s: int = TTL_S_DEFAULT) -> None:
         self._database = database
         self._clock = clock
         self._step_up = step_up
+        self._insider = insider
         self._executors: dict[Kind, Executor] = {}
         self.ttl_s = ttl_s
 
@@ -108,6 +111,8 @@ class Approvals:
                 submitted_at=now, expires_at=made.expires_at, state=str(State.PENDING)))
             audit.record(conn, at_ns=now, actor=principal.actor, action="approval.submit",
                          object_id=made.id, detail=_detail(made), after=text)
+            self._insider.observe(conn, actor=principal.id, activity=Activity.WRITE,
+                                  subject=checked.subject)
         log.info("approval_submitted", approval=made.id, kind=str(made.kind),
                  actor=principal.actor)
         return made
@@ -144,6 +149,7 @@ class Approvals:
                 audit.record(conn, at_ns=now, actor=principal.actor, action="approval.approve",
                              object_id=found.id,
                              detail={**_detail(found), "evidence": evidence_id})
+                self._insider.observe(conn, actor=principal.id, activity=Activity.WRITE)
         return self.execute(approval_id)
 
     def reject(self, principal: Principal, approval_id: str, *, evidence_id: str,
@@ -161,6 +167,7 @@ class Approvals:
             audit.record(conn, at_ns=now, actor=principal.actor, action="approval.reject",
                          object_id=found.id,
                          detail={**_detail(found), "evidence": evidence_id, "reason": why})
+            self._insider.observe(conn, actor=principal.id, activity=Activity.WRITE)
         return self.get(approval_id)
 
     def withdraw(self, principal: Principal, approval_id: str, *, reason: str) -> Approval:

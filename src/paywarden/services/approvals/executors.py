@@ -34,6 +34,7 @@ class Checked:
     summary: str
     amount: int = 0
     currency: str = NO_CURRENCY
+    subject: str | None = None  # the customer it concerns (usr_…), for insider analytics
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ class StaffRefund(Executor):
         currency = view.escrow.currency
         return Checked({"payment_id": payment_id, "amount": amount, "refund_id": refund_id},
                        f"refund {amount} minor units of {currency} of {payment_id}",
-                       amount=amount, currency=currency)
+                       amount=amount, currency=currency, subject=view.buyer_id)
 
     def effect(self, approval: Approval) -> dict[str, Any]:
         p = approval.params

@@ -23,6 +23,7 @@ from .identity import (
     webauthn_challenges,
     webauthn_credentials,
 )
+from .insider import staff_activity
 from .interest import interest_accruals, staff_alerts
 from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
@@ -119,6 +120,7 @@ __all__ = [
     "sealing_backlog",
     "sessions",
     "sign_in_origins",
+    "staff_activity",
     "staff_alerts",
     "standing_order_runs",
     "standing_orders",
