@@ -20,6 +20,7 @@ from .domain.insider import parse_hours
 from .services.access import Guard
 from .services.alerts import Alerts, Mailer
 from .services.approvals import Approvals
+from .services.approvals.engine import MAINTENANCE_INTERVAL_S as APPROVALS_INTERVAL_S
 from .services.approvals.money import LedgerTransfers, StaffRefund
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
@@ -127,7 +128,7 @@ class Platform:
     def chores(self) -> list[Chore]:
         """Watch the database file, sign tree heads, rotate and rewrap keys, deliver
         webhooks, fire payment timers, send to the rail, run standing orders, accrue and
-        post interest, reconcile safeguarding: each on its period (services/maintenance.py)."""
+        post interest, reconcile safeguarding, finish and expire approvals: each on its period (services/maintenance.py)."""
         def keys() -> None:
             self.keys.rotate_due()
             self.keys.rewrap_step(REWRAP_BATCH)
@@ -146,7 +147,8 @@ class Platform:
                 Chore("banking.safeguarding", s.safeguarding_interval_s,
                       self.safeguarding.reconcile),
                 Chore("risk.breaker_feed", s.risk_breaker_feed_interval_s,
-                      self.breaker_feed.run)]
+                      self.breaker_feed.run),
+                Chore("approvals.maintain", APPROVALS_INTERVAL_S, self.approvals.maintain)]
 
     def stop(self) -> None:
         if self._background is not None:
@@ -217,7 +219,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
     payments.screening = coverage
     insider = Insider(clock=clock, hours=parse_hours(settings.insider_working_hours))
     approvals = Approvals(database, clock=clock, step_up=step_up, insider=insider,
-                          ttl_s=settings.approval_ttl_s)
+                          ttl_s=settings.approval_ttl_s, crash_at=settings.crash_at)
     approvals.register(LedgerTransfers(engine))
     approvals.register(StaffRefund(payments))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,

@@ -1,6 +1,6 @@
 """Tests only: SIGKILL this process at the n-th time a named point is reached.
 
-``crash_at`` (``PAYWARDEN_CRASH_AT``) names the point and the count, ``"interest.accrued:5"``
+``crash_at`` (``PAYWARDEN_CRASH_AT``) names the point and the count, ``"interest.accrued:5"``,
 or ``"risk_case.claimed:1"``; a service takes only the points under its own prefix. The
 tests that kill a real process at each step of a resumable job or a once-only outcome
 (tests/integration/test_interest_crash.py, test_risk_case_crash.py) set it; nothing else

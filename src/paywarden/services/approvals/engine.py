@@ -47,6 +47,7 @@ from ...domain.identity import Kind as PrincipalKind
 from ...domain.identity import Principal
 from ...domain.insider import Activity
 from .. import audit
+from ..crashpoints import CrashPoints
 from ..identity.stepup import StepUp, approved_operation
 from ..insider import Insider
 from .executors import Approval, Executor
@@ -57,6 +58,8 @@ ID_PREFIX = "apr_"
 NS = 1_000_000_000
 LIST_SIZE_MAX = 200
 TTL_S_DEFAULT = 24 * 3600
+RESUME_SETTLED_S = 30  # an approval this long in `approved` was left there by a crash
+MAINTENANCE_INTERVAL_S = 30.0
 
 
 def new_id() -> str:
@@ -65,7 +68,8 @@ def new_id() -> str:
 
 class Approvals:
     def __init__(self, database: Database, *, clock: Clock, step_up: StepUp, insider: Insider,
-                 ttl_s: int = TTL_S_DEFAULT) -> None:
+                 ttl_s: int = TTL_S_DEFAULT, crash_at: str | None = None) -> None:
+        self._crash = CrashPoints(crash_at, prefix="approval.")
         self._database = database
         self._clock = clock
         self._step_up = step_up
@@ -150,6 +154,7 @@ class Approvals:
                              object_id=found.id,
                              detail={**_detail(found), "evidence": evidence_id})
                 self._insider.observe(conn, actor=principal.id, activity=Activity.WRITE)
+        self._crash.reached("approval.approved")
         return self.execute(approval_id)
 
     def reject(self, principal: Principal, approval_id: str, *, evidence_id: str,
@@ -200,6 +205,7 @@ class Approvals:
             effect = executor.effect(found)
         except DomainError as exc:
             return self._fail(found, exc)
+        self._crash.reached("approval.effect")
         now = self._clock.now_ns()
         try:
             with self._database.engine.begin() as conn:
@@ -219,11 +225,14 @@ class Approvals:
         log.info("approval_executed", approval=found.id, kind=str(found.kind))
         return self.get(approval_id)
 
-    def resume(self) -> int:
-        """Execute every approval a crash left ``approved``; how many there were."""
+    def resume(self, *, settled_s: int = 0) -> int:
+        """Execute every approval a crash left ``approved`` (decided at least ``settled_s``
+        ago, so a request still executing it is left to finish); how many there were."""
+        before = self._clock.now_ns() - settled_s * NS
         with self._database.engine.connect() as conn:
             ids = conn.execute(select(approvals.c.id).where(
-                approvals.c.state == str(State.APPROVED))).scalars().all()
+                approvals.c.state == str(State.APPROVED),
+                approvals.c.decided_at <= before)).scalars().all()
         for approval_id in ids:
             self.execute(approval_id)
         return len(ids)
@@ -242,6 +251,11 @@ class Approvals:
                 audit.record(conn, at_ns=now, actor=audit.SYSTEM, action="approval.expire",
                              object_id=approval_id)
         return len(ids)
+
+    def maintain(self) -> None:
+        """The serving process's chore: finish what crashes left, expire what waited."""
+        self.resume(settled_s=RESUME_SETTLED_S)
+        self.expire()
 
     # Reading
 
