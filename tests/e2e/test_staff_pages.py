@@ -54,7 +54,8 @@ def setup(env: dict[str, str], people: dict[str, str]) -> tuple[str, dict[str, s
     return payment_id, tokens
 
 
-def joiner(browser: Any, base: str, username: str, token: str) -> tuple[Any, Any]:
+def joiner(browser: Any, base: str, username: str, token: str,
+           shots: Path | None = None) -> tuple[Any, Any]:
     """A new member of staff sets up their passkey from their link; (context, page) at
     the back office home, signed in with it."""
     context = browser.new_context()
@@ -65,6 +66,8 @@ def joiner(browser: Any, base: str, username: str, token: str) -> tuple[Any, Any
     assert "#" not in page.url  # the token leaves the address bar at once
     expect(page.locator("html[data-ready='true']")).to_have_count(1)
     page.fill("#username", username)
+    if shots is not None:
+        shoot(page, shots, "staff-enrol")
     page.click("#create")
     expect(page).to_have_url(f"{base}/staff")
     return context, page
@@ -89,7 +92,7 @@ def test_two_people_refund_from_the_inbox_and_a_supervisor_proves_it_in_the_log(
     payment_id, tokens = setup(env, {"ann": "risk", "ben": "risk", "sam": "supervisor"})
 
     # Ann joins, sees who she is, and submits a refund: it waits, with no Approve for her.
-    ann_ctx, ann = joiner(browser, base, "ann", tokens["ann"])
+    ann_ctx, ann = joiner(browser, base, "ann", tokens["ann"], shots)
     blocked = csp_violations(ann)
     expect(ann.locator("#whoami")).to_contain_text("Ann (ann)")
     expect(ann.locator("#whoami .role")).to_have_text(["risk"])
@@ -114,6 +117,7 @@ def test_two_people_refund_from_the_inbox_and_a_supervisor_proves_it_in_the_log(
     shoot(ben, shots, "staff-inbox")
     theirs.locator("button.approve").click()
     expect(theirs.locator(".outcome[data-kind='ok']")).to_contain_text("Executed")
+    expect(theirs.locator(".outcome")).to_contain_text("amount €20.00")
     expect(theirs.locator(".outcome")).to_contain_text("refund id web-1")
     expect(theirs.locator("button.approve")).to_have_count(0)
     shoot(ben, shots, "staff-inbox-executed")

@@ -31,16 +31,25 @@ function say(card, text, kind, code) {
   else delete out.dataset.code;
 }
 
-function facts(result) {
-  return Object.entries(result || {})
-    .map(([key, value]) => `${key.replace(/_/g, " ")} ${typeof value === "object"
-      ? JSON.stringify(value) : value}`).join(", ");
+// Minor units as money in the request's currency ("€20.00"), as the inbox shows amounts.
+function money(amount, currency) {
+  const format = new Intl.NumberFormat("en", { style: "currency", currency });
+  return format.format(amount / 10 ** format.resolvedOptions().maximumFractionDigits);
+}
+
+function facts(result, currency) {
+  return Object.entries(result || {}).map(([key, value]) => {
+    const shown = key === "amount" && Number.isInteger(value) && currency !== "XXX"
+      ? money(value, currency) : typeof value === "object" ? JSON.stringify(value) : value;
+    return `${key.replace(/_/g, " ")} ${shown}`;
+  }).join(", ");
 }
 
 // What happened, as a sentence: executed (and what was done), failed (and why), or the rest.
 function outcome(done) {
   if (done.state === "executed") {
-    return [`Executed: ${done.summary}. Done: ${facts(done.result)}.`, "ok"];
+    return [`Executed: ${done.summary}. Done: ${facts(done.result, done.currency)}.`,
+      "ok"];
   }
   if (done.state === "failed") {
     return [`Approved, but it could not be carried out: ${done.reason}. Nothing moved.`, "error"];

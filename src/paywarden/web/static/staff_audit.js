@@ -13,9 +13,11 @@ const $ = (id) => document.getElementById(id);
 let head = null;
 let end = -1; // the newest index the page shows
 
-function cell(row, text, className) {
+// A cell named by its column (data-label: a phone shows each row as a card).
+function cell(row, label, text, className) {
   const td = row.insertCell();
   td.textContent = text;
+  td.dataset.label = label;
   if (className) td.className = className;
   return td;
 }
@@ -56,19 +58,21 @@ async function showEntries() {
     row.dataset.index = String(index);
     row.dataset.text = `${entry.action} ${entry.object} ${entry.actor} ${entry.outcome}`
       .toLowerCase();
-    cell(row, String(index), "num");
-    cell(row, entry.time.replace("T", " ").replace(/\.\d+Z$/, ""));
-    cell(row, entry.action, "action");
-    cell(row, entry.object, "object");
-    cell(row, entry.actor, "actor");
-    cell(row, entry.outcome);
+    cell(row, "#", String(index), "num");
+    cell(row, "When (UTC)", entry.time.replace("T", " ").replace(/\.\d+Z$/, ""), "when");
+    cell(row, "Action", entry.action, "action");
+    cell(row, "Object", entry.object, "object");
+    cell(row, "Actor", entry.actor, "actor");
+    cell(row, "Outcome", entry.outcome);
     const button = document.createElement("button");
     button.type = "button";
     button.className = "button secondary small prove";
     button.textContent = "Check proof";
     button.addEventListener("click", () => prove(index, leaf, entry).catch(
       (error) => showError(status, error)));
-    row.insertCell().append(button);
+    const last = row.insertCell();
+    last.className = "actions";
+    last.append(button);
   }
   $("older").disabled = start === 0;
   $("newer").disabled = end >= head.tree_size - 1;
