@@ -7,6 +7,7 @@ an inclusion proof verified in the page. Photographed at desktop and phone width
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,18 @@ def test_two_people_refund_from_the_inbox_and_a_supervisor_proves_it_in_the_log(
     expect(sam.locator("#proof[data-verified='true'] #proof-verdict")).to_contain_text(
         "Verified in this page")
     shoot(sam, shots, "staff-audit")
+
+    # A server that lies about a proof is caught by the page: one hash changed, not verified.
+    def lie(route: Any) -> None:
+        answer = route.fetch()
+        proof = answer.json()
+        proof["hashes"][0] = base64.b64encode(bytes(32)).decode()
+        route.fulfill(response=answer, json=proof)
+
+    sam.route("**/v1/audit/proofs/inclusion?*", lie)
+    sam.locator("#entry-rows tr:not([hidden])").first.locator("button.prove").click()
+    expect(sam.locator("#proof[data-verified='false'] #proof-verdict")).to_contain_text(
+        "NOT verified")
 
     assert blocked == []
     for ctx in (ann_ctx, ben_ctx, sam_ctx):
