@@ -16,6 +16,7 @@ from . import (
     payments,
     risk_pages,
     security,
+    staff_pages,
 )
 from .pages import router
 
@@ -24,6 +25,7 @@ router.include_router(bank_pages.router)
 router.include_router(cheque_pages.router)
 router.include_router(security.router)
 router.include_router(risk_pages.router)
+router.include_router(staff_pages.router)
 router.include_router(payments.router)
 router.include_router(home.router)
 router.include_router(guides.router)  # before docs: /docs/merchant-quickstart
