@@ -20,6 +20,7 @@ from ...domain.identity import Principal
 from ...domain.ledger import Transfer
 from ...domain.money import Money
 from ..ledger import LedgerEngine
+from ..ledger.currencies import amount_words
 from ..payments import Party, Payments
 from ..payments.refunds import check_refund_id
 from .executors import Approval, Checked, Executor
@@ -84,9 +85,10 @@ class LedgerTransfers(Executor):
         if not isinstance(code, str) or len(code) != 3 or not code.isupper():
             raise _invalid("currency is a three-letter code")
         total = sum(t.amount or 0 for t in transfers)
+        shown = amount_words(total, code) if code != NO_CURRENCY else f"{total} minor units"
+        count = "1 ledger transfer" if len(transfers) == 1 else f"{len(transfers)} ledger transfers"
         return Checked({"transfers": [transfer_params(t) for t in transfers], "currency": code},
-                       f"{len(transfers)} ledger transfer(s), {total} minor units of {code}",
-                       amount=total, currency=code)
+                       f"{count}, {shown} in all", amount=total, currency=code)
 
     def effect(self, approval: Approval) -> dict[str, Any]:
         transfers = [_transfer(t) for t in approval.params["transfers"]]
@@ -114,7 +116,7 @@ class StaffRefund(Executor):
             raise DomainError("not_found", f"no payment {payment_id}")
         currency = view.escrow.currency
         return Checked({"payment_id": payment_id, "amount": amount, "refund_id": refund_id},
-                       f"refund {amount} minor units of {currency} of {payment_id}",
+                       f"Refund {amount_words(amount, currency)} of payment {payment_id}",
                        amount=amount, currency=currency, subject=view.buyer_id)
 
     def effect(self, approval: Approval) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import iso4217
 
@@ -25,3 +26,9 @@ def currency(code: str) -> Currency:
     if entry.number is None or exponent is None:
         raise DomainError("currency_unknown", f"currency {code!r} has no minor unit in ISO 4217")
     return Currency(code=entry.code, number=int(entry.number), exponent=int(exponent))
+
+
+def amount_words(amount_minor: int, code: str) -> str:
+    """``2000.00 EUR``: the currency's exponent, exact (no float)."""
+    exponent = currency(code).exponent
+    return f"{Decimal(amount_minor).scaleb(-exponent):.{exponent}f} {code}"

@@ -13,7 +13,6 @@ crash in between), so ``resolve`` must answer the first result when asked twice 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
@@ -23,7 +22,7 @@ from ...adapters.store.schema import bank_transfers
 from ...domain.errors import DomainError
 from ...domain.escrow import DeclineReview, PartyRole, ReleaseReview, State
 from ..banking.movements import Movements
-from ..ledger.currencies import currency
+from ..ledger.currencies import amount_words
 from ..payments.service import Party, Payments, PaymentView
 
 ABSENT = "absent"  # nothing is held under the case's object id (the movement never ran)
@@ -41,12 +40,6 @@ class Resolver(Protocol):
 class Describer(Protocol):
     def describe(self, object_id: str) -> dict[str, Any] | None:
         """The held object as evidence (amount, accounts, counterparty), or None."""
-
-
-def amount_words(amount_minor: int, code: str) -> str:
-    """``2000.00 EUR``: the ledger's exponent, exact (no float)."""
-    exponent = currency(code).exponent
-    return f"{Decimal(amount_minor).scaleb(-exponent):.{exponent}f} {code}"
 
 
 class BankResolver:
