@@ -35,6 +35,7 @@ from . import (
     session_routes,
     signed,
     signin_routes,
+    staff_routes,
     statement_routes,
     transfer_routes,
     webhook_routes,
@@ -88,6 +89,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(risk_routes.router)
     app.include_router(case_routes.router)
     app.include_router(approval_routes.router)
+    app.include_router(staff_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app
