@@ -126,7 +126,7 @@ def deactivate(database: Database, sessions: Sessions, *, clock: Clock, user_id:
         revoked = sessions.revoke_all(conn, user_id)
         withdrawn = _withdraw_pending(conn, user_id, actor=actor, now_ns=now)
         audit.record(conn, at_ns=now, actor=actor, action="staff.deactivate",
-                     object_id=user_id, detail={"at_ns": now, "sessions_revoked": revoked,
+                     object_id=user_id, detail={"sessions_revoked": revoked,
                                                 "approvals_withdrawn": withdrawn})
     return Deactivated(user_id, now, revoked, withdrawn)
 
