@@ -58,6 +58,7 @@ from .services.risk.labels import Labels
 from .services.risk.providers import BreakerFeed
 from .services.risk.resolvers import BankResolver, PaymentResolver
 from .services.risk.sanctions import Sanctions
+from .services.staff import RoleGrant, ServiceCredential
 from .services.webhooks import Dispatcher, Policy, Webhooks
 from .services.writepath import GroupWriter
 from .settings import Settings
@@ -222,6 +223,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                           ttl_s=settings.approval_ttl_s, crash_at=settings.crash_at)
     approvals.register(LedgerTransfers(engine))
     approvals.register(StaffRefund(payments))
+    approvals.register(RoleGrant(database, sessions, clock=clock))
+    approvals.register(ServiceCredential(clock=clock, ttl_s_max=settings.staff_token_ttl_s_max))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,

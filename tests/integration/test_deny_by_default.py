@@ -106,6 +106,10 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/auth/sign-out"): (S, "ends this session"),
     ("DELETE", "/v1/staff/users/{user_id}/sessions/{session_id}"): (N, "ends a session"),
     ("POST", "/v1/staff/users/{user_id}/sessions/revoke-all"): (N, "ends every session"),
+    ("POST", "/v1/staff/users/{user_id}/roles"): (
+        A, "a grant is kind role_grant; a revoke only narrows and is done at once"),
+    ("POST", "/v1/staff/users/{user_id}/deactivate"): (
+        N, "a leaver: status disabled, every session and token revoked"),
     ("POST", "/v1/auth/passkeys/register/options"): (S, "one's own passkey"),
     ("POST", "/v1/auth/passkeys/register/verify"): (S, "one's own passkey"),
     ("DELETE", "/v1/auth/passkeys/{credential_id}"): (S, "one's own passkey"),
@@ -253,6 +257,14 @@ def _refund(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[st
     return "POST", f"/v1/payments/{payment_id}/refunds", {"amount": 1_000, "refund_id": "r-9"}
 
 
+def _role_grant(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
+    from ..support.approvals import passkey_staff
+
+    sue = passkey_staff(api, "sue-joiner", "support")
+    return "POST", f"/v1/staff/users/{sue.user.id}/roles", {"action": "grant",
+                                                          "role": "merchant_admin"}
+
+
 def _transfers(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
     from ..support.platform import service_token
 
@@ -270,6 +282,7 @@ def _transfers(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict
 ALONE = {
     ("POST", "/v1/payments/{payment_id}/refunds"): ("risk", _refund),
     ("POST", "/v1/transfers"): ("operator", _transfers),
+    ("POST", "/v1/staff/users/{user_id}/roles"): ("security_admin", _role_grant),
 }
 
 
@@ -345,7 +358,13 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
     "risk rules backtest": (NS, "a back-test changes no rule"),
     "risk sanctions load": (NS, "a new list, its SHA-256 recorded; screening only widens"),
     "risk sanctions screen": (NS, "a reading"),
-    "staff create": (NS, "task B: the first role is a role_grant"),
+    "staff create": (A, ("a new member has no role until a role_grant is approved; only the "
+                        "very first security admin is made alone, once, with an alert")),
+    "staff deactivate": (N, "a leaver: status disabled, every session and token revoked"),
+    "staff access-review": (NS, "a reading"),
+    "tokens service": (A, "kind service_credential: a second security admin approves"),
+    "tokens fetch": (NS, ("redeems, once and to its submitter, a credential two people "
+                         "approved")),
     "tokens issue": (H, "a host token: it can submit commands, never approve one (no passkey)"),
     "tokens revoke": (N, "revokes a token"),
 }

@@ -198,7 +198,7 @@ def test_no_password_totp_secret_or_code_reaches_logs_or_the_audit_record(
     assert [s for s in secrets if s in text] == []  # …without any secret
 
 
-def test_staff_create_prints_an_enrolment_token_and_records_the_operator(
+def test_staff_create_deactivate_review_and_service_tokens_from_the_cli(
         database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
@@ -210,18 +210,33 @@ def test_staff_create_prints_an_enrolment_token_and_records_the_operator(
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:  # the command configures logging onto the runner's stream: put it back after
+        first = CliRunner().invoke(app, ["staff", "create", "--username", "Ada", "--role",
+                                         "security_admin", "--json"])
         r = CliRunner().invoke(app, ["staff", "create", "--username", "Sam", "--role",
                                      "support", "--display-name", "Sam Support", "--json"])
         bad = CliRunner().invoke(app, ["staff", "create", "--username", "x1y", "--role",
                                        "god"])
+        gone = CliRunner().invoke(app, ["staff", "deactivate", "sam", "--json"])
+        review = CliRunner().invoke(app, ["staff", "access-review", "--json"])
+        service = CliRunner().invoke(app, ["tokens", "service", "--name", "feed", "--ttl-s",
+                                           "600", "--json"])
     finally:
         root.handlers[:], root.level = handlers, level
+    assert first.exit_code == 0, first.output
+    boot = json.loads(first.stdout.strip().splitlines()[-1])
+    assert boot["bootstrap"] is True and boot["approval_id"] is None
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["username"] == "sam" and out["role"] == "support"
-    assert out["enrolment_token"].startswith("pws_")
+    assert out["enrolment_token"].startswith("pws_") and out["approval_id"].startswith("apr_")
+    assert out["enrolment_url"].endswith(f"/staff/enrol#{out['enrolment_token']}")
     with database.engine.connect() as conn:
-        actor = conn.execute(select(audit_entries.c.actor).where(
-            audit_entries.c.action == "staff.create")).scalar_one()
-    assert actor.startswith("cli:")
+        actors = conn.execute(select(audit_entries.c.actor).where(audit_entries.c.action.in_(
+            ["staff.create", "staff.bootstrap", "staff.deactivate"]))).scalars().all()
+    assert len(actors) == 3 and all(a.startswith("cli:") for a in actors)
     assert bad.exit_code == 2
+    assert gone.exit_code == 0 and json.loads(gone.stdout)["status"] == "disabled"
+    people = {h["name"]: h for h in json.loads(review.stdout.strip().splitlines()[-1])["data"]}
+    assert people["ada"]["privileges"][0]["role"] == "security_admin"
+    assert people["sam"]["status"] == "disabled" and people["sam"]["privileges"] == []
+    assert json.loads(service.stdout.strip().splitlines()[-1])["approval_id"].startswith("apr_")

@@ -510,6 +510,24 @@ class Lookup(ProblemCode):
     REVEAL_REASON_REQUIRED = "reveal_reason_required", 422, "A reveal needs a reason"
 
 
+class Staff(ProblemCode):
+    """The staff lifecycle and service credentials (services/staff, decision 0043)."""
+
+    STAFF_NOT_FOUND = "staff_not_found", 404, "No such staff user"
+    STAFF_NOT_ACTIVE = "staff_not_active", 409, "The staff user is not active"
+    STAFF_NO_APPROVER = ("staff_no_approver", 409,
+                         "No security admin can approve this; only the first one is made alone")
+    ROLE_UNCHANGED = "role_unchanged", 409, "The role change changes nothing"
+    ROLE_GRANT_OWN = ("role_grant_own", 403,
+                      "A change of your own roles is approved by someone else")
+    CREDENTIAL_NOT_FOUND = ("credential_not_found", 404,
+                            "No service credential was granted by this approval")
+    CREDENTIAL_NOT_YOURS = ("credential_not_yours", 403,
+                            "Only the security admin who asked fetches the credential")
+    CREDENTIAL_REDEEMED = "credential_redeemed", 410, "The credential was fetched already"
+    CREDENTIAL_VOID = "credential_void", 410, "The credential was not fetched in time"
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -524,6 +542,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     RiskCases,
     Approvals,
     Lookup,
+    Staff,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -56,3 +56,60 @@ def revoke(session_id: Annotated[str, typer.Argument(help="the token's ses_… i
         platform.database.dispose()
     err.print("revoked" if ok else "[yellow]no live token with that id[/yellow]")
     raise typer.Exit(0 if ok else 1)
+
+
+@tokens_app.command("service")
+def service(name: Annotated[str, typer.Option(help="the service's name: letters, digits, - _")],
+            ttl_s: Annotated[int, typer.Option("--ttl-s", help="the token's life in seconds, "
+                                               "from when it is fetched")] = 8 * 3600,
+            as_json: Annotated[bool, typer.Option("--json",
+                                                  help="machine-readable output")] = False
+            ) -> None:
+    """Ask for a service credential (a machine principal's token). It is a four-eyes
+    command: another security admin approves it, then `paywarden tokens fetch` shows it
+    once. Prints the approval's id."""
+    from ..domain.approvals import Kind as ApprovalKind
+    from .staff import host_admin
+
+    platform = open_platform(settings_from_env())
+    try:
+        made = platform.approvals.submit(host_admin(), ApprovalKind.SERVICE_CREDENTIAL,
+                                         {"name": name, "ttl_s": ttl_s})
+    except DomainError as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        platform.database.dispose()
+    if as_json:
+        print(json.dumps({"approval_id": made.id, "state": str(made.state),
+                          "command_hash": made.command_hash, "expires_at_ns": made.expires_at}))
+    else:
+        err.print(f"service credential for {name} requested: approval {made.id}, waiting for "
+                  "another security admin")
+        print(made.id)
+
+
+@tokens_app.command("fetch")
+def fetch(approval_id: Annotated[str, typer.Argument(help="the approval's apr_… id")],
+          as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False
+          ) -> None:
+    """Fetch an approved service credential, once (only whoever asked for it)."""
+    from ..services.staff import redeem
+    from .staff import host_admin
+
+    platform = open_platform(settings_from_env())
+    try:
+        new = redeem(platform.database, platform.sessions, clock=platform.clock,
+                     principal=host_admin(), approval_id=approval_id)
+    except DomainError as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        platform.database.dispose()
+    if as_json:
+        print(json.dumps({"token": new.token, "session_id": new.session.id,
+                          "expires_at_ns": new.session.absolute_expires_at}))
+    else:
+        err.print(f"service token {new.session.id} (shown once; send as "
+                  "'Authorization: Bearer …'):")
+        print(new.token)

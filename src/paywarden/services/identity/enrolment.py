@@ -48,7 +48,7 @@ def sign_up_customer(creds: Credentials, *, username: str, display_name: str,
                      email: str | None, password: str | None, address: str = "",
                      user_agent: str = "") -> Enrolled:
     name = normalise_username(usernames.precis_form(username))
-    shown = _display_name(display_name)
+    shown = checked_display_name(display_name)
     if email is not None and (len(email) > EMAIL_CHARS_MAX or not _EMAIL.match(email)):
         raise DomainError("email_invalid", "the email address is not valid")
     password_hash = None
@@ -73,10 +73,14 @@ def sign_up_customer(creds: Credentials, *, username: str, display_name: str,
     return Enrolled(user, new)
 
 
-def create_staff(creds: Credentials, *, username: str, role: str, display_name: str,
+def create_staff(creds: Credentials, *, username: str, role: str | None, display_name: str,
                  actor: str, ttl_s: int, ttl_s_max: int) -> Enrolled:
-    """A staff user and their enrolment token (recorded as ``actor``'s action)."""
-    if role not in STAFF_ROLES:
+    """A staff user and their enrolment token (recorded as ``actor``'s action).
+
+    With a ``role`` the user holds it at once: only for the bootstrap and for tests
+    (services/staff/joiners.py). Everyone else joins with ``role=None`` and their first
+    role is a four-eyes role grant (decision 0043)."""
+    if role is not None and role not in STAFF_ROLES:
         raise DomainError("role_unknown", f"role {role!r} is not a staff role: one of "
                           f"{', '.join(sorted(STAFF_ROLES))}")
     if not 0 < ttl_s <= ttl_s_max:
@@ -84,8 +88,8 @@ def create_staff(creds: Credentials, *, username: str, role: str, display_name: 
     now = creds.clock.now_ns()
     with creds.database.engine.begin() as conn:
         user = create_user(conn, keys=creds.keys, kind=Kind.STAFF, username=username,
-                           display_name=_display_name(display_name or username),
-                           roles=frozenset({role}), now_ns=now)
+                           display_name=checked_display_name(display_name or username),
+                           roles=frozenset({role} if role else ()), now_ns=now)
         new = start_enrolment(conn, creds.sessions, user, ttl_s=ttl_s)
         audit.record(conn, at_ns=now, actor=actor, action="staff.create", object_id=user.id,
                      detail={"role": role, "enrolment_session": new.session.id,
@@ -93,7 +97,7 @@ def create_staff(creds: Credentials, *, username: str, role: str, display_name: 
     return Enrolled(user, new)
 
 
-def _display_name(display_name: str) -> str:
+def checked_display_name(display_name: str) -> str:
     shown = display_name.strip()
     if not shown or len(shown) > DISPLAY_NAME_CHARS_MAX or not shown.isprintable():
         raise DomainError("display_name_invalid", f"a display name is 1 to "

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
-from ...adapters.store.schema import sessions
+from ...adapters.store.schema import sessions, users
 from ...domain.identity import Kind, Principal
 from ..sealed import FieldKeys, open_required, row_id, seal_text
 
@@ -130,10 +130,17 @@ class Sessions:
             return None
         now = self._clock.now_ns()
         with self._database.engine.connect() as conn:
-            row = conn.execute(select(sessions).where(
-                sessions.c.token_sha256 == digest(token))).mappings().first()
+            row = conn.execute(select(sessions, users.c.status.label("user_status"))
+                               .select_from(sessions.outerjoin(
+                                   users, users.c.id == sessions.c.user_id))
+                               .where(sessions.c.token_sha256 == digest(token))
+                               ).mappings().first()
         # The lookup is by digest, an index probe: its time reveals nothing of the token.
+        # The user's status comes with it (a primary-key join): a disabled person's
+        # session is refused even if a revoke was ever missed (decision 0043).
         if row is None or row["revoked_at"] is not None:
+            return None
+        if row["user_id"] is not None and row["user_status"] != "active":
             return None
         if now >= row["idle_expires_at"] or now >= row["absolute_expires_at"]:
             return None
@@ -157,11 +164,16 @@ class Sessions:
                               .values(revoked_at=self._clock.now_ns()))
         return bool(result.rowcount)
 
-    def revoke_all(self, conn: Connection, user_id: str, *, keep: str | None = None) -> int:
-        """Revoke every live session of a user, except ``keep``. Returns how many."""
+    def revoke_all(self, conn: Connection, user_id: str, *, keep: str | None = None,
+                   keep_enrolment: bool = False) -> int:
+        """Revoke every live session of a user, except ``keep`` (and, with
+        ``keep_enrolment``, the enrolment sessions, which hold no role and only add the
+        user's factors). Returns how many."""
         where = [sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None)]
         if keep is not None:
             where.append(sessions.c.id != keep)
+        if keep_enrolment:
+            where.append(sessions.c.auth_methods != "enrolment")
         result = conn.execute(update(sessions).where(*where)
                               .values(revoked_at=self._clock.now_ns()))
         return int(result.rowcount)
@@ -174,6 +186,17 @@ class Sessions:
                 sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None),
                 sessions.c.idle_expires_at > now, sessions.c.absolute_expires_at > now,
             ).order_by(sessions.c.created_at.desc())).mappings().all()
+        return [self._info(r) for r in rows]
+
+    def live_tokens(self, *, limit: int) -> list[SessionInfo]:
+        """Live tokens with no person behind them (host-issued staff tokens and service
+        credentials), oldest first: what an access review lists besides people."""
+        now = self._clock.now_ns()
+        with self._database.engine.connect() as conn:
+            rows = conn.execute(select(sessions).where(
+                sessions.c.user_id.is_(None), sessions.c.revoked_at.is_(None),
+                sessions.c.idle_expires_at > now, sessions.c.absolute_expires_at > now,
+            ).order_by(sessions.c.created_at).limit(limit)).mappings().all()
         return [self._info(r) for r in rows]
 
     def get(self, session_id: str) -> SessionInfo | None:

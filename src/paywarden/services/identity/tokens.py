@@ -7,6 +7,8 @@ It is not an interactive session, so it has no idle expiry of its own.
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
+
 from ...adapters.store import Database
 from ...domain.errors import DomainError
 from ...domain.identity import STAFF_ROLES, Kind
@@ -30,23 +32,40 @@ def issue_staff_token(database: Database, sessions: Sessions, *, role: str, ttl_
     return new
 
 
+def check_service(name: object, ttl_s: object, *, ttl_s_max: int) -> tuple[str, int]:
+    """A service credential's name and life, or why not."""
+    if not isinstance(name, str) or not name.isascii() \
+            or not name.replace("-", "").replace("_", "").isalnum() or not 0 < len(name) <= 64:
+        raise DomainError("service_name_invalid", "a service's name is 1 to 64 letters, "
+                          "digits, - and _")
+    if type(ttl_s) is not int or not 0 < ttl_s <= ttl_s_max:
+        raise DomainError("ttl_invalid", f"ttl {ttl_s} s must be between 1 and {ttl_s_max} s")
+    return name, ttl_s
+
+
+def start_service_token(conn: Connection, sessions: Sessions, *, name: str, ttl_s: int,
+                        actor: str, now_ns: int, approval_id: str | None = None) -> NewSession:
+    """A machine principal's session in the caller's transaction, with its audit leaf."""
+    new = sessions.start(conn, kind=Kind.SERVICE, user_id=None, owner=None,
+                         roles=frozenset({"service"}), auth_methods=frozenset({"service"}),
+                         label=f"svc:{name}", absolute_s=ttl_s, idle_s=ttl_s)
+    detail: dict[str, object] = {"service": name, "ttl_s": ttl_s}
+    if approval_id is not None:
+        detail["approval"] = approval_id
+    audit.record(conn, at_ns=now_ns, actor=actor, action="token.issue_service",
+                 object_id=new.session.id, detail=detail)
+    return new
+
+
 def issue_service_token(database: Database, sessions: Sessions, *, name: str, ttl_s: int,
                         ttl_s_max: int, actor: str, now_ns: int) -> NewSession:
     """A machine principal's token (role ``service``): it posts ledger transfers directly.
-    Issued by the approval engine once two people agreed (decision 0041), or by tests."""
-    if not name.isascii() or not name.replace("-", "").replace("_", "").isalnum() \
-            or not 0 < len(name) <= 64:
-        raise DomainError("service_name_invalid", "a service's name is 1 to 64 letters, "
-                          "digits, - and _")
-    if not 0 < ttl_s <= ttl_s_max:
-        raise DomainError("ttl_invalid", f"ttl {ttl_s} s must be between 1 and {ttl_s_max} s")
+    Only tests and their servers call this: people get one through a ``service_credential`` approval,
+    redeemed once by its submitter (services/staff/credentials.py, decision 0043)."""
+    name, ttl_s = check_service(name, ttl_s, ttl_s_max=ttl_s_max)
     with database.engine.begin() as conn:
-        new = sessions.start(conn, kind=Kind.SERVICE, user_id=None, owner=None,
-                             roles=frozenset({"service"}), auth_methods=frozenset({"service"}),
-                             label=f"svc:{name}", absolute_s=ttl_s, idle_s=ttl_s)
-        audit.record(conn, at_ns=now_ns, actor=actor, action="token.issue_service",
-                     object_id=new.session.id, detail={"service": name, "ttl_s": ttl_s})
-    return new
+        return start_service_token(conn, sessions, name=name, ttl_s=ttl_s, actor=actor,
+                                   now_ns=now_ns)
 
 
 def revoke_token(database: Database, sessions: Sessions, *, session_id: str, actor: str,

@@ -62,6 +62,7 @@ from .risk_controls import (
     sanctions_reviews,
 )
 from .sealing import sealing_backlog
+from .staff import service_credential_grants
 from .webhooks import receipts, webhook_deliveries, webhook_endpoints, webhook_events
 
 __all__ = [
@@ -118,6 +119,7 @@ __all__ = [
     "sanctions_lists",
     "sanctions_reviews",
     "sealing_backlog",
+    "service_credential_grants",
     "sessions",
     "sign_in_origins",
     "staff_activity",
