@@ -19,6 +19,8 @@ from .domain.escrow import FeeSchedule
 from .services.access import Guard
 from .services.alerts import Alerts, Mailer
 from .services.approvals import Approvals
+from .services.approvals.controls import BreakerReset, RegistryEntry, RiskRuleChange
+from .services.approvals.disputes import DisputeDecision
 from .services.approvals.money import LedgerTransfers, StaffRefund
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
@@ -195,7 +197,6 @@ def build(settings: Settings, *, clock: Clock | None = None,
     registry = Registry(database, clock=clock, keys=keys,
                         issuer=settings.registry_issuer or settings.public_url,
                         region=settings.registry_region or settings.bank_country,
-                        request_ttl_s=settings.registry_request_ttl_s,
                         appeal_deadline_s=settings.registry_appeal_deadline_s,
                         feed_entries_max=settings.registry_feed_entries_max)
     risk = build_risk(settings, database=database, clock=clock, keys=keys, registry=registry,
@@ -215,6 +216,10 @@ def build(settings: Settings, *, clock: Clock | None = None,
                           ttl_s=settings.approval_ttl_s)
     approvals.register(LedgerTransfers(engine))
     approvals.register(StaffRefund(payments))
+    approvals.register(RiskRuleChange(risk.rules))
+    approvals.register(RegistryEntry(registry))
+    approvals.register(BreakerReset(breakers, approvals))
+    approvals.register(DisputeDecision(payments, clock=clock))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
