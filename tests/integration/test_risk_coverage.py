@@ -263,7 +263,7 @@ def test_enabling_a_rule_is_a_four_eyes_command_refused_without_a_back_test_of_i
     ann, ben = maker_and_checker(api)
     change = {"kind": "risk_rule_change", "params": {"rule_id": "wild", "to_state": "active"}}
     untested = api.post("/v1/approvals", headers=ann.headers, json=change)
-    assert untested.status_code == 422 and untested.json()["code"] == "risk_backtest_required"
+    assert untested.status_code == 409 and untested.json()["code"] == "risk_backtest_required"
     platform_of(api).risk_backtests.run(made.version - 1, days=7, actor="ann")  # another
     other = api.post("/v1/approvals", headers=ann.headers, json=change)
     assert other.json()["code"] == "risk_backtest_required"
