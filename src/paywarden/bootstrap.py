@@ -20,6 +20,8 @@ from .domain.insider import parse_hours
 from .services.access import Guard
 from .services.alerts import Alerts, Mailer
 from .services.approvals import Approvals
+from .services.approvals.controls import BreakerReset, RegistryEntry, RiskRuleChange
+from .services.approvals.disputes import DisputeDecision
 from .services.approvals.engine import MAINTENANCE_INTERVAL_S as APPROVALS_INTERVAL_S
 from .services.approvals.money import LedgerTransfers, StaffRefund
 from .services.audit.tree_heads import TreeHeads
@@ -202,7 +204,6 @@ def build(settings: Settings, *, clock: Clock | None = None,
     registry = Registry(database, clock=clock, keys=keys,
                         issuer=settings.registry_issuer or settings.public_url,
                         region=settings.registry_region or settings.bank_country,
-                        request_ttl_s=settings.registry_request_ttl_s,
                         appeal_deadline_s=settings.registry_appeal_deadline_s,
                         feed_entries_max=settings.registry_feed_entries_max)
     risk = build_risk(settings, database=database, clock=clock, keys=keys, registry=registry,
@@ -225,6 +226,10 @@ def build(settings: Settings, *, clock: Clock | None = None,
     approvals.register(StaffRefund(payments))
     approvals.register(RoleGrant(database, sessions, clock=clock))
     approvals.register(ServiceCredential(clock=clock, ttl_s_max=settings.staff_token_ttl_s_max))
+    approvals.register(RiskRuleChange(risk.rules))
+    approvals.register(RegistryEntry(registry))
+    approvals.register(BreakerReset(breakers, approvals))
+    approvals.register(DisputeDecision(payments, clock=clock))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,

@@ -136,9 +136,6 @@ class Settings(BaseSettings):
                                         "issuer our registry feed names; default: public_url")
     registry_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description=
         "Where a phone number without + is read; default: bank_country")
-    registry_request_ttl_s: int = Field(default=7 * 24 * 3600, ge=60, le=90 * 24 * 3600,
-                                        description="A registry request not approved within "
-                                        "this is asked again")
     registry_appeal_deadline_s: int = Field(default=30 * 24 * 3600, ge=24 * 3600,
                                             le=180 * 24 * 3600, description="An appeal "
                                             "against a registry entry is decided within this")
@@ -196,6 +193,9 @@ class Settings(BaseSettings):
     approval_ttl_s: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600,
                                 description="How long a four-eyes request waits for a "
                                 "second person before it expires")
+    dispute_approval_min: int = Field(default=0, ge=0, le=2**63 - 1, description=
+        "A dispute decision moving at least this many minor units (what the dispute "
+        "holds) is a four-eyes command; 0: every decision (decision 0042)")
     risk_model_path: Path | None = Field(default=None, description="The signed model file "
                                          "(model.json beside model.json.jws); none: no score")
     risk_model_public_key_path: Path | None = Field(

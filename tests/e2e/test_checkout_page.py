@@ -25,6 +25,7 @@ from paywarden.services.ledger.accounts import AccountRef, ensure, platform_acco
 from paywarden.settings import Settings
 from tests.support.bank_browser import shoot, shots_dir
 from tests.support.browser import VirtualAuthenticator
+from tests.support.risk_rules import rule_enabled
 
 from .server import free_port, paywarden, serving
 
@@ -188,9 +189,7 @@ def hold_pays_for_review(env: dict[str, str]) -> None:
         rules.publish([*rules.current().rules, Rule(
             "check_pays", 'kind == "pay" and amount_minor >= 1', Decision.REVIEW,
             "check_pays", RuleState.SHADOW)], actor="ann")
-        request = rules.request("check_pays", RuleState.ACTIVE, actor="ann")
-        platform.risk_backtests.run(request.version, days=7, actor="ann")
-        rules.approve(request.id, actor="ben")
+        rule_enabled(platform, "check_pays")
     finally:
         platform.stop()
 

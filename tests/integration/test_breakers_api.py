@@ -1,6 +1,6 @@
 """Circuit breakers over HTTP (api/breaker_routes.py): the risk role lists and resets,
-a supervisor only reads, a customer or another staff role is refused, and a reset needs
-a second member of staff: the requester's own approval is refused."""
+a supervisor only reads, a customer or another staff role is refused, and a reset is a
+four-eyes command of the approval engine: the submitter's own approval is refused."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from paywarden.adapters.store import Database
 from paywarden.api import create_app
 from paywarden.domain.risk.breakers import Outcome, Scope, ScopeKind
 
+from ..support.approvals import decide, maker_and_checker
 from ..support.identity import passkey_customer
 from ..support.merchants import client_for, platform_for
 from ..support.platform import bearer, platform_of, staff_token
@@ -58,21 +59,35 @@ def test_the_risk_role_and_a_supervisor_see_a_tripped_breaker_and_others_do_not(
     assert r.status_code == 403  # a supervisor reads, never resets
 
 
-def test_a_reset_needs_a_second_member_of_the_risk_team(api: TestClient) -> None:
+def test_a_reset_needs_a_second_member_of_the_risk_team_with_a_passkey(
+        api: TestClient) -> None:
     breaker_id = tripped(api)
-    alice = staff_token(platform_of(api), "risk")
-    bob = staff_token(platform_of(api), "risk")
-    r = api.post(f"/v1/staff/breakers/{breaker_id}/reset-requests", headers=bearer(alice),
+    alice, bob = maker_and_checker(api)
+    r = api.post(f"/v1/staff/breakers/{breaker_id}/reset-requests", headers=alice.headers,
                  json={"reason": "issuer outage explained the declines"})
-    assert r.status_code == 201, r.text
-    request_id = r.json()["id"]
-    approve = f"/v1/staff/breakers/reset-requests/{request_id}/approve"
-    own = api.post(approve, headers=bearer(alice))
-    assert own.status_code == 403 and own.json()["code"] == "breaker_reset_same_staff"
+    assert r.status_code == 202, r.text
+    approval = r.json()["approval"]
+    assert (approval["kind"], approval["params"]["breaker_id"]) == ("breaker_reset", breaker_id)
+    listed = api.get("/v1/staff/breakers", headers=bob.headers).json()["data"][0]
+    assert listed["pending_reset"]["id"] == approval["id"]
+    other = api.post(f"/v1/staff/breakers/{breaker_id}/reset-requests", headers=bob.headers,
+                     json={"reason": "me too"})
+    assert other.status_code == 409 and other.json()["code"] == "breaker_reset_pending"
+    own = decide(api, alice, approval)
+    assert own.status_code == 403 and own.json()["code"] == "four_eyes_required"
     assert platform_of(api).breakers.check([BIN])[0].state == "open"
-    done = api.post(approve, headers=bearer(bob))
-    assert done.status_code == 200, done.text
-    assert done.json()["state"] == "approved" and done.json()["approved_by"] is not None
+    done = decide(api, bob, approval)
+    assert done.status_code == 200 and done.json()["state"] == "executed", done.text
+    assert done.json()["result"] == {"breaker_id": breaker_id, "state": "closed"}
     assert platform_of(api).breakers.check([BIN])[0].state == "closed"
-    again = api.post(approve, headers=bearer(bob))
-    assert again.status_code == 409 and again.json()["code"] == "breaker_reset_not_pending"
+    again = decide(api, bob, approval)
+    assert again.status_code == 409 and again.json()["code"] == "approval_not_pending"
+    closed = api.post(f"/v1/staff/breakers/{breaker_id}/reset-requests", headers=alice.headers,
+                      json={"reason": "again"})
+    assert closed.status_code == 409 and closed.json()["code"] == "breaker_not_open"
+
+
+def test_the_old_approve_route_is_gone(api: TestClient) -> None:
+    r = api.post(f"/v1/staff/breakers/reset-requests/brr_{'0' * 24}/approve",
+                 headers=bearer(staff_token(platform_of(api), "risk")))
+    assert r.status_code in (404, 405)

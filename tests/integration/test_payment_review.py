@@ -26,6 +26,7 @@ from paywarden.services.risk.resolvers import PaymentResolver
 from ..support.banking import balance_of
 from ..support.merchants import Creds, signed
 from ..support.platform import bearer, platform_of, staff_token
+from ..support.risk_rules import rule_enabled
 from ..support.transfers import Customer, customer, deposit, transfer_api
 from .test_payments_api import ORDER, balance, certified, checkout
 from .test_risk_coverage import pay
@@ -63,9 +64,7 @@ def review_pays(platform: Platform) -> None:
     rules = platform.risk.rules
     rules.publish([*rules.current().rules, Rule("check_pays", 'kind == "pay"', Decision.REVIEW,
                                                 "check_pays", RuleState.SHADOW)], actor="ann")
-    request = rules.request("check_pays", RuleState.ACTIVE, actor="ann")
-    platform.risk_backtests.run(request.version, days=7, actor="ann")
-    rules.approve(request.id, actor="ben")
+    rule_enabled(platform, "check_pays")
     platform.clock.advance(10)  # type: ignore[attr-defined]  # past the rules' cache
 
 

@@ -20,9 +20,11 @@ from paywarden.api import create_app
 from paywarden.bootstrap import Platform
 from paywarden.domain.ledger import Transfer, TransferResult
 from paywarden.services import receipts
+from paywarden.services.approvals.disputes import DisputeDecision
 from paywarden.services.ledger.accounts import AccountRef, ensure, platform_account
 from paywarden.services.ledger.queries import LedgerQueries
 
+from ..support.approvals import decide, maker_and_checker
 from ..support.authenticator import SoftAuthenticator
 from ..support.certify import certify
 from ..support.identity import passkey_customer
@@ -277,16 +279,31 @@ def test_a_dispute_is_opened_answered_and_split_and_a_release_happens_once(
     r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=operator,
                  json={"resolution": "split", "refund": 2_000, "release": 3_000})
     assert r.status_code == 403  # operators do not decide disputes
-    risk = bearer(staff_token(platform, "risk"))
-    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=risk,
+    maker, checker = maker_and_checker(api)
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=maker.headers,
                  json={"resolution": "split", "refund": 2_000, "release": 2_000})
     assert r.status_code == 422 and r.json()["code"] == "split_does_not_add_up"
-    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=risk,
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=maker.headers,
                  json={"resolution": "split", "refund": 2_000, "release": 3_000})
-    assert r.status_code == 200 and r.json()["state"] == "split", r.text
+    assert r.status_code == 202, r.text  # a four-eyes command: nothing moved
+    approval = r.json()["approval"]
+    assert (approval["kind"], approval["amount"]) == ("dispute_decision", 5_000)
+    assert balance(platform, wallet) == 15_000
+    own = decide(api, maker, approval)
+    assert own.status_code == 403 and own.json()["code"] == "four_eyes_required"
+    done = decide(api, checker, approval)
+    assert done.json()["state"] == "executed", done.text
+    assert done.json()["result"] == {"payment_id": pid, "resolution": "split",
+                                     "refund": 2_000, "release": 3_000, "state": "split"}
     assert balance(platform, wallet) == 17_000
     assert balance(platform, AccountRef("merchant", shop.merchant_id, "EUR")) == 2_970
-    again = api.post(f"/v1/payments/{pid}/disputes/decision", headers=risk,
+    # Executed again, as after a crash between the move and the approval's commit: the
+    # machine refuses a second decision and the effect answers the first outcome.
+    stored = platform.approvals.get(approval["id"])
+    assert DisputeDecision(platform.payments, clock=platform.clock).effect(stored) == \
+        done.json()["result"]
+    assert balance(platform, wallet) == 17_000
+    again = api.post(f"/v1/payments/{pid}/disputes/decision", headers=maker.headers,
                      json={"resolution": "release"})
     assert again.status_code in (409, 422)
     assert api.post(f"/v1/payments/{pid}/confirm", headers=bearer(token)).status_code == 409

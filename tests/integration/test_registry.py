@@ -18,7 +18,7 @@ from paywarden.domain.registry import Action
 from paywarden.services.registry import Registry
 
 from ..support.merchants import platform_for
-from ..support.registry import APPROVER, ASKER, YEAR_NS, entry_made, every_stored_value
+from ..support.registry import applied, entry_made, every_stored_value
 from ..support.sealing import assert_no_plaintext
 
 
@@ -77,38 +77,12 @@ def test_an_identifier_that_is_no_identifier_is_skipped_by_hits_and_refused_for_
     assert "not a phone" not in refused.value.detail
 
 
-def test_a_request_alone_writes_nothing(registry: Registry, clock: FakeClock) -> None:
+def test_a_checked_request_alone_writes_nothing(registry: Registry, clock: FakeClock) -> None:
     body = {"identifiers": registry.digests([("email", "eve@example.com")]),
             "reason": "money_mule", "evidence_ref": "case:1", "expires_at": clock.now_ns() + 1}
-    asked = registry.request(Action.CREATE, body, staff_id=ASKER, actor=ASKER)
-    assert asked.state == "pending"
+    checked = registry.check_request(Action.CREATE, body)
+    assert checked["reason"] == "money_mule"
     assert registry.hits({"email": "eve@example.com"}) == []
-
-
-def test_the_requester_cannot_approve_their_own_request(registry: Registry,
-                                                        clock: FakeClock) -> None:
-    body = {"identifiers": registry.digests([("email", "eve@example.com")]),
-            "reason": "money_mule", "evidence_ref": "case:1", "expires_at": clock.now_ns() + 1}
-    asked = registry.request(Action.CREATE, body, staff_id=ASKER, actor=f"{ASKER}/ses_1")
-    with pytest.raises(DomainError) as refused:
-        registry.approve(asked.id, staff_id=ASKER, actor=f"{ASKER}/ses_2")
-    assert refused.value.code == "registry_self_approval"
-    assert registry.hits({"email": "eve@example.com"}) == []
-    registry.approve(asked.id, staff_id=APPROVER, actor=APPROVER)
-    assert len(registry.hits({"email": "eve@example.com"})) == 1
-    with pytest.raises(DomainError) as again:
-        registry.approve(asked.id, staff_id="usr_third", actor="usr_third")
-    assert again.value.code == "registry_request_decided"
-
-
-def test_a_request_too_old_is_not_approved(registry: Registry, clock: FakeClock) -> None:
-    body = {"identifiers": registry.digests([("email", "eve@example.com")]),
-            "reason": "money_mule", "evidence_ref": "case:1", "expires_at": clock.now_ns() + YEAR_NS}
-    asked = registry.request(Action.CREATE, body, staff_id=ASKER, actor=ASKER)
-    clock.advance(8 * 86_400)
-    with pytest.raises(DomainError) as refused:
-        registry.approve(asked.id, staff_id=APPROVER, actor=APPROVER)
-    assert refused.value.code == "registry_request_expired"
 
 
 def test_an_expired_entry_no_longer_matches(registry: Registry, clock: FakeClock) -> None:
@@ -119,20 +93,16 @@ def test_an_expired_entry_no_longer_matches(registry: Registry, clock: FakeClock
     assert registry.hits({"email": "eve@example.com"}) == []
 
 
-def test_changing_and_removing_an_entry_each_need_a_second_person(
+def test_changing_and_removing_an_entry_apply_to_a_live_local_entry_only(
         registry: Registry, clock: FakeClock) -> None:
     entry = entry_made(registry, [("email", "eve@example.com")], now_ns=clock.now_ns())
-    change = registry.request(Action.CHANGE, {"reason": "refund_abuse"}, entry_id=entry,
-                              staff_id=ASKER, actor=ASKER)
-    with pytest.raises(DomainError):
-        registry.approve(change.id, staff_id=ASKER, actor=ASKER)
-    registry.approve(change.id, staff_id=APPROVER, actor=APPROVER)
+    applied(registry, Action.CHANGE, {"reason": "refund_abuse"}, entry_id=entry)
     assert registry.hits({"email": "eve@example.com"})[0].reason == "refund_abuse"
-    remove = registry.request(Action.REMOVE, {}, entry_id=entry, staff_id=APPROVER,
-                              actor=APPROVER)
-    assert len(registry.hits({"email": "eve@example.com"})) == 1
-    registry.approve(remove.id, staff_id=ASKER, actor=ASKER)
+    applied(registry, Action.REMOVE, {}, entry_id=entry)
     assert registry.hits({"email": "eve@example.com"}) == []
+    with pytest.raises(DomainError) as gone:
+        registry.check_request(Action.REMOVE, {}, entry_id=entry)
+    assert gone.value.code == "registry_entry_not_local"
 
 
 def test_a_subject_learns_the_reason_category_and_appeals_with_a_deadline(

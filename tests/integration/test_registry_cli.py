@@ -18,7 +18,7 @@ from paywarden.cli.common import open_platform, settings_from_env
 from paywarden.domain.registry import Action
 
 from ..support.merchants import platform_for
-from ..support.registry import APPROVER, ASKER, entry_made
+from ..support.registry import applied, entry_made
 
 SHARED = os.urandom(32)
 
@@ -59,10 +59,8 @@ def test_a_feed_exported_by_one_instance_is_imported_once_by_another(
     feed = tmp_path / "feed.jws"
     exported = run("feed", "export", "-o", str(feed))
     assert exported.exit_code == 0, exported.output
-    asked = bank_b.registry.request(Action.TRUST_SOURCE, {"issuer": "https://bank-a.example",
-                                                         "jwks": jwks},
-                                    staff_id=ASKER, actor=ASKER)
-    bank_b.registry.approve(asked.id, staff_id=APPROVER, actor=APPROVER)
+    applied(bank_b.registry, Action.TRUST_SOURCE, {"issuer": "https://bank-a.example",
+                                                   "jwks": jwks})
     done = bank_b.registry.import_feed(feed.read_text().strip(), actor="cli:ops")
     assert (done.sequence, done.added) == (1, 1)
     assert bank_b.registry.hits({"email": "mule@example.com"})[0].source == \

@@ -21,7 +21,7 @@ from paywarden.services.keys.purposes import REGISTRY
 from paywarden.services.registry import Registry
 
 from ..support.merchants import platform_for
-from ..support.registry import APPROVER, ASKER, entry_made
+from ..support.registry import applied, entry_made
 from ..support.sealing import assert_no_plaintext
 
 SHARED_KEY = os.urandom(32)
@@ -55,10 +55,8 @@ def other(clock: FakeClock, tmp_path: Path) -> Iterator[Platform]:
 
 
 def trust(registry: Registry, source: Platform) -> None:
-    asked = registry.request(Action.TRUST_SOURCE, {"issuer": source.registry.issuer,
-                                                   "jwks": source.keys.jwks()},
-                             staff_id=ASKER, actor=ASKER)
-    registry.approve(asked.id, staff_id=APPROVER, actor=APPROVER)
+    applied(registry, Action.TRUST_SOURCE, {"issuer": source.registry.issuer,
+                                            "jwks": source.keys.jwks()})
 
 
 def claims_of(text: str) -> dict[str, object]:
@@ -116,9 +114,7 @@ def test_a_replayed_feed_is_refused(here: Platform, other: Platform, clock: Fake
     _, first = other.registry.export_feed(actor="cli:ops")
     trust(here.registry, other)
     here.registry.import_feed(first, actor="cli:ops")
-    removal = other.registry.request(Action.REMOVE, {}, entry_id=entry, staff_id=ASKER,
-                                     actor=ASKER)
-    other.registry.approve(removal.id, staff_id=APPROVER, actor=APPROVER)
+    applied(other.registry, Action.REMOVE, {}, entry_id=entry)
     _, second = other.registry.export_feed(actor="cli:ops")
     assert here.registry.import_feed(second, actor="cli:ops").removed == 1
     assert here.registry.hits({"email": EMAIL}) == []
@@ -144,18 +140,6 @@ def test_a_feed_from_an_unknown_issuer_is_refused(here: Platform, other: Platfor
     with pytest.raises(DomainError) as refused:
         here.registry.import_feed(text, actor="cli:ops")
     assert refused.value.code == "registry_feed_unknown_issuer"
-
-
-def test_a_source_is_trusted_only_with_a_second_person(here: Platform, other: Platform) -> None:
-    asked = here.registry.request(Action.TRUST_SOURCE, {"issuer": OTHER,
-                                                        "jwks": other.keys.jwks()},
-                                  staff_id=ASKER, actor=ASKER)
-    with pytest.raises(DomainError) as refused:
-        here.registry.approve(asked.id, staff_id=ASKER, actor=ASKER)
-    assert refused.value.code == "registry_self_approval"
-    _, text = other.registry.export_feed(actor="cli:ops")
-    with pytest.raises(DomainError):
-        here.registry.import_feed(text, actor="cli:ops")
 
 
 def test_a_feed_hashed_under_another_key_is_refused(here: Platform, clock: FakeClock,

@@ -121,38 +121,30 @@ def test_a_half_open_breaker_whose_probes_still_fail_opens_again_and_alerts_agai
         assert len(conn.execute(select(staff_alerts.c.id)).all()) == 2
 
 
-def test_a_reset_by_one_member_of_staff_alone_is_refused(
+def test_a_reset_checked_at_submission_changes_nothing_and_its_apply_closes_the_breaker(
         database: Database, clock: FakeClock) -> None:
+    """The two halves the approval engine runs (services/approvals/controls.py); the
+    four-eyes path itself is tested over HTTP (test_breakers_api.py)."""
     breakers = breakers_for(database, clock)
     card_testing(breakers, clock)
     breaker_id = breakers.check([BIN])[0].breaker_id
     assert breaker_id is not None
-    request = breakers.request_reset(breaker_id, actor="usr_alice", reason="false alarm")
-    assert breakers.check([BIN])[0].state is State.OPEN  # a request alone resets nothing
-    with pytest.raises(DomainError) as refused:
-        breakers.approve_reset(request.id, actor="usr_alice")
-    assert refused.value.code == "breaker_reset_same_staff"
-    assert breakers.check([BIN])[0].state is State.OPEN
-    with pytest.raises(DomainError) as twice:
-        breakers.request_reset(breaker_id, actor="usr_mallory", reason="me too")
-    assert twice.value.code == "breaker_reset_pending"
-
-
-def test_a_reset_approved_by_a_second_member_of_staff_closes_the_breaker_once(
-        database: Database, clock: FakeClock) -> None:
-    breakers = breakers_for(database, clock)
-    card_testing(breakers, clock)
-    breaker_id = breakers.check([BIN])[0].breaker_id
-    assert breaker_id is not None
-    request = breakers.request_reset(breaker_id, actor="usr_alice", reason="issuer outage")
-    breakers.approve_reset(request.id, actor="usr_bob")
+    with pytest.raises(DomainError) as blank:
+        breakers.check_reset(breaker_id, " ")
+    assert blank.value.code == "breaker_reset_reason_invalid"
+    assert breakers.check_reset(breaker_id, " issuer outage ") == "issuer outage"
+    assert breakers.check([BIN])[0].state is State.OPEN  # a submission alone resets nothing
+    with database.engine.begin() as conn:
+        breakers.reset(conn, breaker_id, actor="usr_bob", requested_by="usr_alice",
+                       approval_id="apr_" + "0" * 24)
     assert breakers.check([BIN])[0].action is Action.PASS
-    with pytest.raises(DomainError) as again:
-        breakers.approve_reset(request.id, actor="usr_carol")
-    assert again.value.code == "breaker_reset_not_pending"
     with pytest.raises(DomainError) as closed:
-        breakers.request_reset(breaker_id, actor="usr_alice", reason="again")
+        breakers.check_reset(breaker_id, "again")
     assert closed.value.code == "breaker_not_open"
-    assert actions(database) == ["breaker.trip", "breaker.reset_request", "breaker.reset"]
+    with pytest.raises(DomainError) as twice, database.engine.begin() as conn:
+        breakers.reset(conn, breaker_id, actor="usr_carol", requested_by="usr_alice",
+                       approval_id="apr_" + "1" * 24)
+    assert twice.value.code == "breaker_not_open"
+    assert actions(database) == ["breaker.trip", "breaker.reset"]
     views = breakers.list(actor="usr_supervisor")
     assert [(v.id, v.breaker.state) for v in views] == [(breaker_id, State.CLOSED)]

@@ -18,14 +18,14 @@ from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import bank_payees, risk_decisions
 from paywarden.bootstrap import Platform
-from paywarden.domain.errors import DomainError
 from paywarden.domain.risk import Decision, Rule, RuleState, Value
 from paywarden.services.risk import FALLBACKS, Context
 
-from ..support.approvals import staff_refund
+from ..support.approvals import decide, maker_and_checker, staff_refund
 from ..support.banking import balance_of, open_account, step_up
 from ..support.merchants import Creds
 from ..support.platform import bearer, platform_of, staff_token
+from ..support.risk_rules import rule_enabled
 from ..support.transfers import ELSEWHERE, Customer, confirm, customer, transfer_api
 from .test_payments_api import ORDER, certified, checkout, confirm_order
 
@@ -49,9 +49,7 @@ def enable(platform: Platform, rule_id: str, expression: str) -> None:
     rules = platform.risk.rules
     rules.publish([*rules.current().rules, Rule(rule_id, expression, Decision.DECLINE,
                                                 rule_id, RuleState.SHADOW)], actor="ann")
-    request = rules.request(rule_id, RuleState.ACTIVE, actor="ann")
-    platform.risk_backtests.run(request.version, days=7, actor="ann")
-    rules.approve(request.id, actor="ben")
+    rule_enabled(platform, rule_id)
     platform.clock.advance(10)  # type: ignore[attr-defined]  # past the rules' cache
 
 
@@ -257,19 +255,43 @@ def test_a_back_test_counts_what_a_shadow_rule_would_have_matched_by_recorded_de
                     headers=support).status_code == 403
 
 
-def test_enabling_a_rule_without_a_back_test_of_its_version_is_refused(
+def test_enabling_a_rule_is_a_four_eyes_command_refused_without_a_back_test_of_its_version(
         api: TestClient) -> None:
     rules = platform_of(api).risk.rules
     made = rules.publish([*rules.current().rules, Rule(
         "wild", "amount_minor > 0", Decision.DECLINE, "wild", RuleState.SHADOW)], actor="ann")
-    request = rules.request("wild", RuleState.ACTIVE, actor="ann")
-    with pytest.raises(DomainError) as refused:
-        rules.approve(request.id, actor="ben")
-    assert refused.value.code == "risk_backtest_required"
+    ann, ben = maker_and_checker(api)
+    change = {"kind": "risk_rule_change", "params": {"rule_id": "wild", "to_state": "active"}}
+    untested = api.post("/v1/approvals", headers=ann.headers, json=change)
+    assert untested.status_code == 409 and untested.json()["code"] == "risk_backtest_required"
     platform_of(api).risk_backtests.run(made.version - 1, days=7, actor="ann")  # another
-    with pytest.raises(DomainError) as other:
-        rules.approve(request.id, actor="ben")
-    assert other.value.code == "risk_backtest_required"
+    other = api.post("/v1/approvals", headers=ann.headers, json=change)
+    assert other.json()["code"] == "risk_backtest_required"
     platform_of(api).risk_backtests.run(made.version, days=7, actor="ann")
-    assert rules.approve(request.id, actor="ben").get("wild").state == "active"
+    r = api.post("/v1/approvals", headers=ann.headers, json=change)
+    assert r.status_code == 202, r.text
+    approval = r.json()["approval"]
+    assert approval["params"] == {"rule_id": "wild", "to_state": "active",
+                                  "version": made.version}
+    own = decide(api, ann, approval)
+    assert own.status_code == 403 and own.json()["code"] == "four_eyes_required"
+    assert rules.current().get("wild").state == "shadow"
+    done = decide(api, ben, approval)
+    assert done.json()["state"] == "executed", done.text
+    assert rules.current().get("wild").state == "active"
     assert rules.current().version == made.version + 1
+
+
+def test_a_rule_change_approved_after_the_rules_moved_on_fails_and_changes_nothing(
+        api: TestClient) -> None:
+    rules = platform_of(api).risk.rules
+    made = rules.publish([*rules.current().rules, Rule(
+        "wild", "amount_minor > 0", Decision.DECLINE, "wild", RuleState.SHADOW)], actor="ann")
+    platform_of(api).risk_backtests.run(made.version, days=7, actor="ann")
+    ann, ben = maker_and_checker(api)
+    r = api.post("/v1/approvals", headers=ann.headers, json={
+        "kind": "risk_rule_change", "params": {"rule_id": "wild", "to_state": "active"}})
+    rules.publish(list(rules.current().rules), actor="ann")  # the rules move on
+    done = decide(api, ben, r.json()["approval"])
+    assert done.json()["state"] == "failed" and "risk_request_stale" in done.json()["reason"]
+    assert rules.current().get("wild").state == "shadow"

@@ -30,6 +30,7 @@ from paywarden.services.risk import FALLBACKS, Context, Subject
 from paywarden.services.risk.engine import digested
 
 from ..support.platform import bearer, platform_of, staff_token
+from ..support.risk_rules import rule_enabled
 from ..support.transfers import (
     COOLING_S,
     ELSEWHERE,
@@ -134,15 +135,7 @@ def test_a_shadow_rule_is_recorded_but_never_acts_until_a_second_staff_member_en
     assert last["decision"] == "allow"
     assert json.loads(last["detail"])["shadow"] == ["decline_all"]
 
-    request = risk.rules.request("decline_all", RuleState.ACTIVE, actor="ann")
-    with pytest.raises(DomainError) as alone:
-        risk.rules.approve(request.id, actor="ann")
-    assert alone.value.code == "risk_four_eyes"
-    with pytest.raises(DomainError) as untested:
-        risk.rules.approve(request.id, actor="ben")
-    assert untested.value.code == "risk_backtest_required"
-    platform_of(api).risk_backtests.run(request.version, days=7, actor="ann")
-    assert risk.rules.approve(request.id, actor="ben").get("decline_all").state == "active"
+    rule_enabled(platform_of(api), "decline_all")  # four eyes: test_risk_coverage.py
     platform_of(api).clock.advance(10)  # past the rule cache
     r = send(api, ada, payee, 5_00, "two")
     assert r.status_code == 422 and r.json()["code"] == "movement_declined", r.text

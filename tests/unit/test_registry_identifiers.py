@@ -7,7 +7,6 @@ import pytest
 
 from paywarden.domain.errors import DomainError
 from paywarden.domain.registry import (
-    check_approver,
     check_evidence_ref,
     normalise_card_fingerprint,
     normalise_device_id,
@@ -52,13 +51,6 @@ def test_a_card_fingerprint_is_hex_and_a_device_id_keeps_its_case() -> None:
     assert normalise_device_id(" dev-AbC ") == "dev-AbC"
     with pytest.raises(DomainError):
         normalise_device_id("two words")
-
-
-def test_the_author_of_a_request_cannot_approve_it() -> None:
-    check_approver(requested_by="usr_a", approver="usr_b")
-    with pytest.raises(DomainError) as refused:
-        check_approver(requested_by="usr_a", approver="usr_a")
-    assert refused.value.code == "registry_self_approval"
 
 
 def test_an_evidence_reference_is_an_id_not_free_text() -> None:

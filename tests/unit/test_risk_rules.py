@@ -14,7 +14,6 @@ from paywarden.domain.risk import (
     RuleSet,
     RuleState,
     Thresholds,
-    check_approver,
     check_successor,
     combine,
 )
@@ -78,13 +77,6 @@ def test_a_new_or_changed_rule_cannot_start_active() -> None:
         check_successor(current, [rule("amount_minor > 0", rule_id="a")])
     check_successor(current, [*current.rules,
                               rule("amount_minor > 1", state=RuleState.SHADOW, rule_id="b")])
-
-
-def test_the_requester_of_a_rule_change_cannot_approve_it() -> None:
-    with pytest.raises(DomainError) as refused:
-        check_approver("staff:ada", "staff:ada")
-    assert refused.value.code == "risk_four_eyes"
-    check_approver("staff:ada", "staff:bob")
 
 
 def test_features_are_frozen_and_read_back_from_their_canonical_form() -> None:

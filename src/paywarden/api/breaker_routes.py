@@ -1,10 +1,11 @@
-"""Circuit breakers over HTTP (services/risk/breakers.py): list them, and reset one with
-two members of staff.
+"""Circuit breakers over HTTP (services/risk/breakers.py): list them, and submit a reset
+for a second member of staff to approve.
 
 Staff only, by the access policy's ``risk`` resource: listing needs ``read`` (risk,
-supervisor), a reset request or its approval ``modify`` (risk). The approval is refused
-(403 ``breaker_reset_same_staff``) when it comes from the member of staff who asked: a
-breaker that stops fraud is never reopened by one person alone. All three are audited.
+supervisor), submitting a reset ``modify`` (risk). The reset is a four-eyes command of
+the approval engine (kind ``breaker_reset``, decision 0042), approved with
+``POST /v1/approvals/{id}/approve``: a breaker that stops fraud is never reopened by one
+person alone. Audited.
 """
 
 from __future__ import annotations
@@ -12,22 +13,26 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
 
 from ..bootstrap import Platform
+from ..domain.approvals import Kind as ApprovalKind
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..domain.risk.breakers import Breaker
-from ..services.risk.breakers import BreakerView, ResetRequest
+from ..services.approvals import Approval
+from ..services.risk.breakers import BreakerView
 from . import problem_codes as codes
+from .approval_routes import submitted
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem, Refusals
-from .schemas.breakers import BreakersOut, ResetRequestIn, ResetRequestOut
+from .schemas.approvals import ApprovalOut
+from .schemas.breakers import BreakersOut, ResetRequestIn
 
 router = APIRouter(prefix="/v1", tags=["risk"])
 BreakerId = Annotated[str, Path(pattern=r"^brk_[0-9a-f]{24}$")]
-ResetId = Annotated[str, Path(pattern=r"^brr_[0-9a-f]{24}$")]
-refusals = Refusals(codes.RiskControls)
+refusals = Refusals(codes.RiskControls, codes.Approvals)
 
 
 def _staff(platform: Platform, principal: Principal, access: Access) -> None:
@@ -40,22 +45,21 @@ def _time(ns: int | None) -> str | None:
     return None if ns is None else rfc3339(ns)
 
 
-def reset_out(r: ResetRequest) -> dict[str, Any]:
-    return {"id": r.id, "breaker_id": r.breaker_id, "requested_by": r.requested_by,
-            "reason": r.reason, "requested_at": rfc3339(r.requested_at_ns),
-            "approved_by": r.approved_by, "approved_at": _time(r.approved_at_ns),
-            "state": r.state}
+def reset_out(a: Approval) -> dict[str, Any]:
+    """A reset waiting for approval, as the breaker list shows it: the approval's id."""
+    return {"id": a.id, "breaker_id": a.params["breaker_id"], "requested_by": a.submitted_by,
+            "reason": a.params["reason"], "requested_at": rfc3339(a.submitted_at)}
 
 
-def breaker_out(platform: Platform, view: BreakerView) -> dict[str, Any]:
+def breaker_out(platform: Platform, view: BreakerView,
+                pending: dict[str, Approval]) -> dict[str, Any]:
     b: Breaker = view.breaker
     return {"id": view.id, "scope": str(b.scope), "state": str(b.state),
             "open_action": str(platform.breakers.policy(b.scope.kind).open_action),
             "tripped_on": None if b.tripped_on is None else str(b.tripped_on),
             "rate_ppm": b.rate_ppm, "movements": b.movements, "opened_at": _time(b.opened_at_ns),
             "trips": b.trips, "updated_at": rfc3339(view.updated_at_ns),
-            "pending_reset": None if view.pending_reset is None
-            else reset_out(view.pending_reset)}
+            "pending_reset": reset_out(pending[view.id]) if view.id in pending else None}
 
 
 @router.get("/staff/breakers", response_model=BreakersOut)
@@ -68,42 +72,24 @@ def list_breakers(platform: PlatformDep, principal: CurrentPrincipal) -> dict[st
     _staff(platform, principal, Access.READ)
     with refusals():
         views = platform.breakers.list(actor=principal.actor)
-    return {"data": [breaker_out(platform, v) for v in views]}
+        pending = {a.params["breaker_id"]: a for a in platform.approvals.list(
+            state="pending", kinds=[ApprovalKind.BREAKER_RESET])}
+    return {"data": [breaker_out(platform, v, pending) for v in views]}
 
 
-@router.post("/staff/breakers/{breaker_id}/reset-requests", response_model=ResetRequestOut,
-             status_code=201)
+@router.post("/staff/breakers/{breaker_id}/reset-requests", response_model=ApprovalOut,
+             status_code=202)
 def request_reset(breaker_id: BreakerId, body: ResetRequestIn, platform: PlatformDep,
-                  principal: CurrentPrincipal) -> dict[str, Any]:
-    """Ask for a manual reset of an open or half-open breaker.
+                  principal: CurrentPrincipal) -> JSONResponse:
+    """Submit a manual reset of an open or half-open breaker for approval.
 
-    The breaker stays as it is until another member of staff approves. One request
-    waits per breaker at a time (409 ``breaker_reset_pending``); a closed breaker has
-    nothing to reset (409 ``breaker_not_open``). Audited."""
+    202 with the approval (kind ``breaker_reset``): the breaker stays as it is until
+    another member of staff approves it with their passkey (``POST
+    /v1/approvals/{id}/approve``; the submitter is refused, 403 ``four_eyes_required``).
+    One reset waits per breaker at a time (409 ``breaker_reset_pending``); a closed
+    breaker has nothing to reset (409 ``breaker_not_open``). Audited."""
     _staff(platform, principal, Access.MODIFY)
     with refusals():
-        made = platform.breakers.request_reset(breaker_id, actor=principal.actor,
-                                               reason=body.reason)
-    return reset_out(made)
-
-
-@router.post("/staff/breakers/reset-requests/{request_id}/approve",
-             response_model=ResetRequestOut)
-def approve_reset(request_id: ResetId, platform: PlatformDep,
-                  principal: CurrentPrincipal) -> dict[str, Any]:
-    """Approve another member of staff's reset request: the breaker closes.
-
-    Refused (403 ``breaker_reset_same_staff``) to the one who asked; a request is
-    approved once (409 ``breaker_reset_not_pending``). The breaker counts afresh from
-    now. Audited with both names."""
-    _staff(platform, principal, Access.MODIFY)
-    with refusals():
-        platform.breakers.approve_reset(request_id, actor=principal.actor)
-    return reset_out(_approved(platform, request_id))
-
-
-def _approved(platform: Platform, request_id: str) -> ResetRequest:
-    found = platform.breakers.reset_request(request_id)
-    if found is None:  # it was approved a moment ago, in this request
-        raise Problem(codes.RiskControls.BREAKER_RESET_NOT_FOUND, "no such reset request")
-    return found
+        made = platform.approvals.submit(principal, str(ApprovalKind.BREAKER_RESET),
+                                         {"breaker_id": breaker_id, "reason": body.reason})
+    return submitted(made)

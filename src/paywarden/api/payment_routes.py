@@ -28,7 +28,6 @@ from ..domain.escrow import (
     AnswerDispute,
     Cancel,
     ConfirmReceipt,
-    DecideDispute,
     DisputeReason,
     EscrowTerms,
     OpenDispute,
@@ -40,6 +39,7 @@ from ..domain.identity import Access, Kind, Principal, Resource
 from ..domain.ledger.chart import AccountKind
 from ..domain.money import Money
 from ..services import receipts
+from ..services.approvals.disputes import decision_event
 from ..services.banking import Product, State
 from ..services.identity.stepup import approved_operation
 from ..services.ledger.accounts import AccountRef, platform_account
@@ -419,23 +419,32 @@ def answer_dispute(payment_id: PaymentId, body: AnswerIn, platform: PlatformDep,
                   AnswerDispute(body.statement, tuple(body.evidence_refs)))
 
 
-@router.post("/payments/{payment_id}/disputes/decision")
+@router.post("/payments/{payment_id}/disputes/decision",
+             responses={202: {"description": "A decision over the four-eyes threshold, "
+                              "waiting for a second member of staff (the body names the "
+                              "approval)"}})
 def decide_dispute(payment_id: PaymentId, body: DecisionIn, platform: PlatformDep,
                    principal: CurrentPrincipal) -> JSONResponse:
     """Decide a dispute.
 
-    Staff decide a dispute: the held money goes to the buyer or to the merchant.
+    Staff decide a dispute: the held money goes to the buyer or to the merchant. A
+    decision over what the dispute holds of at least the setting
+    ``dispute_approval_min`` (0: every one) is a four-eyes command: 202 with the approval
+    (kind ``dispute_decision``), and nothing moves until another risk member approves it
+    (`POST /v1/approvals/{id}/approve`).
     """
     view = _visible(platform, principal, payment_id, Access.MODIFY)
     cur = view.escrow.currency
+    split = body.resolution == "split"
+    if view.escrow.held_minor >= platform.settings.dispute_approval_min:
+        with approval_refusals(), _refusals():
+            made = platform.approvals.submit(principal, "dispute_decision", {
+                "payment_id": payment_id, "resolution": body.resolution,
+                "refund": (body.refund or 0) if split else None,
+                "release": (body.release or 0) if split else None})
+        return submitted(made)
     with _refusals():
-        if body.resolution == "release":
-            event = DecideDispute.release()
-        elif body.resolution == "refund":
-            event = DecideDispute.refund()
-        else:
-            event = DecideDispute.split(refund=Money(body.refund or 0, cur),
-                                        release=Money(body.release or 0, cur))
+        event = decision_event(body.resolution, body.refund, body.release, cur)
     return _apply(platform, principal, payment_id, event, checked=True)
 
 

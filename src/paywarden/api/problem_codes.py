@@ -401,13 +401,8 @@ class RiskControls(ProblemCode):
     BREAKER_SCOPE_INVALID = "breaker_scope_invalid", 422, "The breaker's scope is invalid"
     BREAKER_NOT_FOUND = "breaker_not_found", 404, "No such breaker"
     BREAKER_NOT_OPEN = "breaker_not_open", 409, "The breaker is closed"
-    BREAKER_RESET_NOT_FOUND = "breaker_reset_not_found", 404, "No such reset request"
     BREAKER_RESET_PENDING = ("breaker_reset_pending", 409,
                              "A reset of this breaker awaits approval")
-    BREAKER_RESET_NOT_PENDING = ("breaker_reset_not_pending", 409,
-                                 "The reset request was decided already")
-    BREAKER_RESET_SAME_STAFF = ("breaker_reset_same_staff", 403,
-                                "Another member of staff must approve the reset")
     BREAKER_RESET_REASON_INVALID = ("breaker_reset_reason_invalid", 422,
                                     "The reset's reason is invalid")
 
@@ -425,10 +420,6 @@ class Registry(ProblemCode):
     REQUEST_INVALID = "registry_request_invalid", 422, "The request is invalid"
     ENTRY_NOT_LOCAL = ("registry_entry_not_local", 409,
                        "The entry is not a live entry of this registry")
-    SELF_APPROVAL = ("registry_self_approval", 403,
-                     "A request is approved by another member of staff")
-    REQUEST_DECIDED = "registry_request_decided", 409, "The request was decided already"
-    REQUEST_EXPIRED = "registry_request_expired", 409, "The request is too old to approve"
     APPEAL_OPEN = "registry_appeal_open", 409, "The entry has an open appeal"
     KEY_INVALID = "registry_key_invalid", 422, "The shared hashing key is invalid"
     KEY_EXISTS = ("registry_key_exists", 409,
@@ -451,8 +442,6 @@ class Risk(ProblemCode):
     RISK_RULE_INVALID = "risk_rule_invalid", 422, "The rule is invalid"
     RISK_RULE_NOT_SHADOW = ("risk_rule_not_shadow", 409,
                             "A new or changed rule starts in shadow")
-    RISK_FOUR_EYES = "risk_four_eyes", 403, "A second staff member must approve"
-    RISK_REQUEST_DECIDED = "risk_request_decided", 409, "The request was decided already"
     RISK_REQUEST_STALE = "risk_request_stale", 409, "The rules changed since the request"
     RISK_RERUN_FALLBACK = ("risk_rerun_fallback", 409,
                            "The decision was a fallback: nothing to re-run")

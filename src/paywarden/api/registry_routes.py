@@ -1,13 +1,15 @@
 """The credit registry over HTTP, for staff (services/registry, decision 0031).
 
-    risk        asks for a change (write) and approves another's (modify); reads
-                entries, requests and appeals
+    risk        submits a change (write), a four-eyes command that another member
+                approves; reads entries and appeals
     support     tells a subject which entries hold their identifiers, with the reason
                 category only, and opens their appeal (registry_subjects: write)
     supervisor  reads everything
 
-A request is applied only when a member of staff other than its author approves it
-(``registry_self_approval`` otherwise). Identifiers are posted, never put in a URL, and
+A change is a four-eyes command of the approval engine (kind ``registry_entry``,
+decision 0042): applied only when a member of staff other than its submitter approves it
+with their passkey (``POST /v1/approvals/{id}/approve``; the submitter gets 403
+``four_eyes_required``). The inbox is ``GET /v1/approvals?kind=registry_entry``. Identifiers are posted, never put in a URL, and
 hashed at once; no response returns one.
 """
 
@@ -16,17 +18,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 
 from ..bootstrap import Platform
+from ..domain.approvals import Kind as ApprovalKind
 from ..domain.identity import Access, Kind, Principal, Resource
-from ..domain.registry import Action
-from ..services.registry import LIST_SIZE_MAX, Appeal, Entry, Request, SubjectEntry
-from ..services.registry.entries import APPROVED, PENDING
+from ..services.registry import LIST_SIZE_MAX, Appeal, Entry, SubjectEntry
 from . import problem_codes as codes
+from .approval_routes import submitted
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem, Refusals
+from .schemas.approvals import ApprovalOut
 from .schemas.registry import (
     AppealIn,
     AppealOut,
@@ -34,15 +38,12 @@ from .schemas.registry import (
     IdentifierIn,
     RegistryEntryOut,
     RegistryRequestIn,
-    RegistryRequestOut,
-    RegistryRequestsOut,
     SubjectIn,
     SubjectStatusOut,
 )
 
 router = APIRouter(prefix="/v1/staff/registry", tags=["registry"])
-refusals = Refusals(codes.Registry)
-RequestId = Annotated[str, Path(pattern=r"^rrq_[0-9a-f]{24}$")]
+refusals = Refusals(codes.Registry, codes.Approvals)
 EntryId = Annotated[str, Path(pattern=r"^reg_[0-9a-f]{24}$")]
 NS_PER_DAY = 86_400 * 1_000_000_000
 
@@ -60,12 +61,6 @@ def _ts(ns: int | None) -> str | None:
 
 def _raw(identifiers: list[IdentifierIn]) -> list[tuple[str, str]]:
     return [(i.kind, i.value) for i in identifiers]
-
-
-def request_out(r: Request) -> dict[str, Any]:
-    return {"id": r.id, "action": r.action, "entry_id": r.entry_id, "state": r.state,
-            "requested_by": r.requested_by, "requested_at": rfc3339(r.requested_at_ns),
-            "decided_by": r.decided_by, "decided_at": _ts(r.decided_at_ns), "body": r.body}
 
 
 def entry_out(e: Entry) -> dict[str, Any]:
@@ -87,15 +82,17 @@ def appeal_out(a: Appeal) -> dict[str, Any]:
             "opened_at": rfc3339(a.opened_at_ns), "due_at": rfc3339(a.due_at_ns)}
 
 
-@router.post("/requests", status_code=201, response_model=RegistryRequestOut,
-             summary="Ask for a change to the registry")
+@router.post("/requests", status_code=202, response_model=ApprovalOut,
+             summary="Submit a change to the registry for approval")
 def make_request(body: RegistryRequestIn, platform: PlatformDep,
-                 principal: CurrentPrincipal) -> dict[str, Any]:
-    """Ask to create, change or remove an entry, or to trust another institution's feed.
+                 principal: CurrentPrincipal) -> JSONResponse:
+    """Submit a change: create, change or remove an entry, or trust another institution's
+    feed. 202 with the approval (kind ``registry_entry``).
 
-    Nothing changes until a different member of staff approves it. A create names the
-    subject's identifiers, hashed here at once (normalised first: another case or phone
-    format still matches), a reason category, an evidence reference and an expiry."""
+    Nothing changes until a different member of staff approves it with their passkey
+    (``POST /v1/approvals/{id}/approve``). A create names the subject's identifiers,
+    hashed here at once (normalised first: another case or phone format still matches),
+    a reason category, an evidence reference and an expiry."""
     _staff(platform, principal, Resource.REGISTRY, Access.WRITE)
     registry = platform.registry
     with refusals():
@@ -106,34 +103,9 @@ def make_request(body: RegistryRequestIn, platform: PlatformDep,
                                                      region=body.region)
         if body.expires_in_days is not None:
             fields["expires_at"] = platform.clock.now_ns() + body.expires_in_days * NS_PER_DAY
-        made = registry.request(Action(body.action), fields, entry_id=body.entry_id,
-                                staff_id=principal.id, actor=principal.actor)
-    return request_out(made)
-
-
-@router.get("/requests", response_model=RegistryRequestsOut,
-            summary="Requests waiting for approval")
-def list_requests(platform: PlatformDep, principal: CurrentPrincipal,
-                  state: Annotated[str, Query(pattern=f"^({PENDING}|{APPROVED})$")] = PENDING,
-                  ) -> dict[str, Any]:
-    """Registry requests, newest first: pending ones by default, for a second member of
-    staff to approve."""
-    _staff(platform, principal, Resource.REGISTRY, Access.READ)
-    return {"data": [request_out(r) for r in platform.registry.requests(state=state)]}
-
-
-@router.post("/requests/{request_id}/approve", response_model=RegistryRequestOut,
-             summary="Approve another member of staff's request")
-def approve(request_id: RequestId, platform: PlatformDep,
-            principal: CurrentPrincipal) -> dict[str, Any]:
-    """Approve and apply a pending request. Its author cannot: 403
-    ``registry_self_approval``. Once only; a request older than the setting
-    ``registry_request_ttl_s`` is asked again. Audited."""
-    _staff(platform, principal, Resource.REGISTRY, Access.MODIFY)
-    with refusals():
-        done = platform.registry.approve(request_id, staff_id=principal.id,
-                                         actor=principal.actor)
-    return request_out(done)
+        made = platform.approvals.submit(principal, str(ApprovalKind.REGISTRY_ENTRY), {
+            "action": body.action, "entry_id": body.entry_id, "body": fields})
+    return submitted(made)
 
 
 @router.get("/entries/{entry_id}", response_model=RegistryEntryOut,

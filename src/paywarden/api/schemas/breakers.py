@@ -10,15 +10,14 @@ from ..text import Prose
 from . import Strict
 
 
-class ResetRequestOut(BaseModel):
-    id: str = Field(examples=["brr_5f0c9a7d2b1e4c8a9d3f6e21"])
+class PendingResetOut(BaseModel):
+    """A reset waiting in the approvals inbox (kind ``breaker_reset``)."""
+
+    id: str = Field(description="The approval's id", examples=["apr_5f0c9a7d2b1e4c8a9d3f6e21"])
     breaker_id: str = Field(examples=["brk_5f0c9a7d2b1e4c8a9d3f6e21"])
     requested_by: str = Field(examples=["usr_0a1b2c3d4e5f6a7b"])
     reason: str = Field(examples=["issuer outage explained the declines"])
     requested_at: str = Field(examples=["2026-11-30T12:00:00.000000000Z"])
-    approved_by: str | None = Field(examples=[None])
-    approved_at: str | None = Field(examples=[None])
-    state: Literal["pending", "approved", "superseded"]
 
 
 class BreakerOut(BaseModel):
@@ -36,7 +35,7 @@ class BreakerOut(BaseModel):
     opened_at: str | None = Field(examples=["2026-11-30T12:00:00.000000000Z"])
     trips: int = Field(examples=[1])
     updated_at: str = Field(examples=["2026-11-30T12:00:00.000000000Z"])
-    pending_reset: ResetRequestOut | None
+    pending_reset: PendingResetOut | None
 
 
 class BreakersOut(BaseModel):

@@ -47,23 +47,6 @@ class RegistryRequestIn(Strict):
                                         examples=[None])
 
 
-class RegistryRequestOut(BaseModel):
-    id: str = Field(examples=["rrq_5f0c9a7d2b1e4c8a9d3f6e21"])
-    action: ActionName
-    entry_id: str | None = Field(examples=["reg_5f0c9a7d2b1e4c8a9d3f6e21"])
-    state: Literal["pending", "approved"]
-    requested_by: str = Field(examples=["usr_0a1b2c3d4e5f6a7b"])
-    requested_at: str = Field(examples=["2026-11-30T12:00:00.000000000Z"])
-    decided_by: str | None = Field(examples=[None])
-    decided_at: str | None = Field(examples=[None])
-    body: dict[str, Any] = Field(description="What applies on approval: digests, never "
-                                 "identifiers", examples=[{"reason": "money_mule"}])
-
-
-class RegistryRequestsOut(BaseModel):
-    data: list[RegistryRequestOut]
-
-
 class DigestOut(BaseModel):
     kind: KindName
     digest: str = Field(examples=["3f1c…"])

@@ -1,4 +1,4 @@
-"""The credit registry of dishonest parties: identifiers, reasons, the two-person rule."""
+"""The credit registry of dishonest parties: identifiers, reasons."""
 
 from .identifiers import (
     EMAIL_DOTS_IGNORED,
@@ -9,7 +9,7 @@ from .identifiers import (
     normalise_email,
     normalise_national_id,
 )
-from .rules import ACTIONS, REASONS, Action, Reason, check_approver, check_evidence_ref
+from .rules import ACTIONS, REASONS, Action, Reason, check_evidence_ref
 
 __all__ = [
     "ACTIONS",
@@ -19,7 +19,6 @@ __all__ = [
     "Action",
     "Kind",
     "Reason",
-    "check_approver",
     "check_evidence_ref",
     "normalise_card_fingerprint",
     "normalise_device_id",

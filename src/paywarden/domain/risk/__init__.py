@@ -2,8 +2,8 @@
 sanctions name matching (:mod:`.names`) and circuit breakers (:mod:`.breakers`)."""
 
 from .features import Features, Value
-from .rules import Rule, RuleSet, RuleState, check_approver, check_successor
+from .rules import Rule, RuleSet, RuleState, check_successor
 from .verdict import Decision, Proposal, Thresholds, Verdict, combine
 
 __all__ = ["Decision", "Features", "Proposal", "Rule", "RuleSet", "RuleState", "Thresholds",
-           "Value", "Verdict", "check_approver", "check_successor", "combine"]
+           "Value", "Verdict", "check_successor", "combine"]

@@ -8,9 +8,8 @@ recorded, never acted on.
 1. **New or changed rules start in shadow.** A new version may add a rule, or change a
    rule's expression or action, only in ``shadow`` (:func:`check_successor`); so every
    change is first seen against real traffic before it can decline anyone.
-2. **Enabling needs two staff members.** Moving a rule to ``active`` is a request by one
-   and an approval by another (:func:`check_approver`); the back-office approval engine
-   replaces the request table later.
+2. **Enabling needs two staff members.** Moving a rule to ``active`` is a four-eyes
+   command of the approval engine (kind ``risk_rule_change``, decisions 0041 and 0042).
 """
 
 from __future__ import annotations
@@ -109,10 +108,3 @@ def check_successor(current: RuleSet | None, rules: Sequence[Rule]) -> None:
             raise DomainError("risk_rule_not_shadow", f"rule {rule.id} is new, changed or "
                               "inactive: it starts in shadow; enabling it needs a request "
                               "and a second staff member's approval")
-
-
-def check_approver(requested_by: str, approver: str) -> None:
-    """Two staff members: the one who asked cannot also approve."""
-    if requested_by == approver:
-        raise DomainError("risk_four_eyes", "a rule change needs a second staff member: "
-                          "the requester cannot approve it")

@@ -1,6 +1,7 @@
 """The credit registry of dishonest parties (decision 0031).
 
-``Registry`` is the one door: staff requests and approvals (entries.py), what a
+``Registry`` is the one door: staff changes, checked and applied as four-eyes
+commands of the approval engine (entries.py), what a
 subject may see and their appeal (subjects.py), the signed feed (feed.py), and
 :meth:`Registry.hits`, the risk engine's feature provider.
 
@@ -30,7 +31,7 @@ from ..keys import Keys
 from ..keys.purposes import REGISTRY, REGISTRY_INDEX
 from . import entries, feed, subjects
 from . import identifiers as ids_
-from .entries import Entry, Request
+from .entries import Entry
 from .feed import Imported
 from .subjects import Appeal, SubjectEntry
 
@@ -53,14 +54,13 @@ class Hit:
 
 class Registry:
     def __init__(self, database: Database, *, clock: Clock, keys: Keys, issuer: str,
-                 region: str, request_ttl_s: int, appeal_deadline_s: int,
+                 region: str, appeal_deadline_s: int,
                  feed_entries_max: int) -> None:
         self._database = database
         self._clock = clock
         self._keys = keys
         self.issuer = issuer
         self.region = region
-        self._request_ttl_ns = request_ttl_s * NS_PER_S
         self._appeal_deadline_ns = appeal_deadline_s * NS_PER_S
         self._feed_entries_max = feed_entries_max
 
@@ -106,7 +106,7 @@ class Registry:
                        for d, entry, reason, source, expires in rows),
                       key=lambda h: (h.kind, h.entry_id))
 
-    # -- writing: a request, then another member of staff's approval ----------------
+    # -- writing: a four-eyes command (services/approvals/controls.py) ----------------
 
     def digests(self, raw: list[tuple[str, str]], *, region: str | None = None
                 ) -> list[tuple[str, str]]:
@@ -115,22 +115,20 @@ class Registry:
                  ids_.digest(self._keys, k, v, region=region or self.region))
                 for k, v in raw]
 
-    def request(self, action: Action, body: dict[str, Any], *, entry_id: str | None = None,
-                staff_id: str, actor: str) -> Request:
-        with self._database.engine.begin() as conn:
-            return entries.request(conn, action, body, entry_id=entry_id, staff_id=staff_id,
-                                   actor=actor, now_ns=self._clock.now_ns())
-
-    def approve(self, request_id: str, *, staff_id: str, actor: str) -> Request:
-        with self._database.engine.begin() as conn:
-            return entries.approve(conn, request_id, staff_id=staff_id, actor=actor,
-                                   now_ns=self._clock.now_ns(),
-                                   request_ttl_ns=self._request_ttl_ns)
-
-    def requests(self, *, state: str | None = entries.PENDING, limit: int = LIST_SIZE_MAX
-                 ) -> list[Request]:
+    def check_request(self, action: Action, body: dict[str, Any], *,
+                      entry_id: str | None = None) -> dict[str, Any]:
+        """A change's body as the approval engine stores it (entries.check_request)."""
         with self._database.engine.connect() as conn:
-            return entries.requests(conn, state=state, limit=min(limit, LIST_SIZE_MAX))
+            return entries.check_request(conn, action, body, entry_id=entry_id,
+                                         now_ns=self._clock.now_ns())
+
+    def apply(self, conn: Connection, action: Action, body: dict[str, Any], *,
+              entry_id: str | None, requested_by: str, approver: str, approval_id: str,
+              actor: str) -> str:
+        """Apply an approved change in the approval's transaction (entries.apply)."""
+        return entries.apply(conn, action, body, entry_id=entry_id, requested_by=requested_by,
+                             approver=approver, approval_id=approval_id, actor=actor,
+                             now_ns=self._clock.now_ns())
 
     def entry(self, entry_id: str, *, actor: str) -> Entry:
         with self._database.engine.begin() as conn:
@@ -194,4 +192,4 @@ class Registry:
                                 * FEED_CHARS_PER_ENTRY_MAX)
 
 
-__all__ = ["LIST_SIZE_MAX", "Appeal", "Entry", "Hit", "Imported", "Registry", "Request", "SubjectEntry"]
+__all__ = ["LIST_SIZE_MAX", "Appeal", "Entry", "Hit", "Imported", "Registry", "SubjectEntry"]

@@ -1,11 +1,12 @@
-"""Registry entries, and the requests and approvals that alone write them.
+"""Registry entries, and the four-eyes commands that alone write them (kind
+``registry_entry`` of the approval engine, decision 0042):
 
-    request(action, body) by staff member A  → registry_requests row "pending"
-    approve(request) by staff member B ≠ A   → the action applied, row "approved"
+    check_request(action, body)  staff member A submits: the body checked, nothing written
+    apply(action, body)          staff member B ≠ A approved: applied in the approval's
+                                 transaction, audited with the approval and both people
 
-Both steps, and the change applied, are audit leaves in the approval's transaction.
-A request older than ``request_ttl_ns`` is no longer approved (it is asked again), and
-a request is approved once (the update from "pending" decides a race). Actions:
+The engine keeps the request, its expiry and its once-only approval (the old
+``registry_requests`` table is no longer written). Actions:
 
     create        identifiers (kind, digest), reason, evidence reference, expiry
     change        a new reason, evidence reference or expiry of a local entry
@@ -25,23 +26,15 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from ...adapters.store.schema import (
-    registry_entries,
-    registry_identifiers,
-    registry_requests,
-    registry_sources,
-)
+from ...adapters.store.schema import registry_entries, registry_identifiers, registry_sources
 from ...domain.errors import DomainError
-from ...domain.registry import Action, Reason, check_approver, check_evidence_ref
+from ...domain.registry import Action, Reason, check_evidence_ref
 from .. import audit
 
 LOCAL = "local"
 LIVE = "live"
 REMOVED = "removed"
-PENDING = "pending"
-APPROVED = "approved"
 ENTRY_PREFIX = "reg_"
-REQUEST_PREFIX = "rrq_"
 IDENTIFIERS_PER_ENTRY_MAX = 16
 ISSUER_CHARS_MAX = 200
 JWKS_CHARS_MAX = 16_384
@@ -63,19 +56,6 @@ class Entry:
 
     def live(self, now_ns: int) -> bool:
         return self.state == LIVE and now_ns < self.expires_at_ns
-
-
-@dataclass(frozen=True)
-class Request:
-    id: str
-    action: str
-    entry_id: str | None
-    state: str
-    requested_by: str
-    requested_at_ns: int
-    decided_by: str | None
-    decided_at_ns: int | None
-    body: dict[str, Any]
 
 
 def new_id(prefix: str) -> str:
@@ -133,98 +113,65 @@ def check_body(action: Action, body: dict[str, Any], *, now_ns: int) -> dict[str
     return {}
 
 
-def request(conn: Connection, action: Action, body: dict[str, Any], *, entry_id: str | None,
-            staff_id: str, actor: str, now_ns: int) -> Request:
-    """Record a request (pending); nothing changes in the registry until it is approved."""
+def check_request(conn: Connection, action: Action, body: dict[str, Any], *,
+                  entry_id: str | None, now_ns: int) -> dict[str, Any]:
+    """The body of a change, checked and reduced to what the action uses: what the
+    approval engine stores as the command (kind ``registry_entry``); nothing changes."""
     checked = check_body(action, body, now_ns=now_ns)
     if action in (Action.CHANGE, Action.REMOVE):
-        entry = get(conn, str(entry_id))
-        if entry.source != LOCAL or entry.state != LIVE:
-            raise DomainError("registry_entry_not_local", "only a live entry of this "
-                              "instance is changed or removed here; an imported one changes "
-                              "at its source")
+        _local(get(conn, str(entry_id)))
     elif entry_id is not None:
         raise DomainError("registry_request_invalid", f"a {action} request names no entry")
-    made = Request(new_id(REQUEST_PREFIX), str(action), entry_id, PENDING, staff_id, now_ns,
-                   None, None, checked)
-    conn.execute(insert(registry_requests).values(
-        id=made.id, action=made.action, entry_id=entry_id, body=json.dumps(checked),
-        state=PENDING, requested_by=staff_id[:128], requested_at=now_ns))
-    audit.record(conn, at_ns=now_ns, actor=actor, action="registry.request", object_id=made.id,
-                 detail={"action": made.action, "entry": entry_id}, after=checked)
-    return made
+    return checked
 
 
-def _request_of(row: Any) -> Request:
-    return Request(row["id"], row["action"], row["entry_id"], row["state"],
-                   row["requested_by"], row["requested_at"], row["decided_by"],
-                   row["decided_at"], json.loads(row["body"]))
+def _local(entry: Entry) -> None:
+    if entry.source != LOCAL or entry.state != LIVE:
+        raise DomainError("registry_entry_not_local", "only a live entry of this instance is "
+                          "changed or removed here; an imported one changes at its source")
 
 
-def requests(conn: Connection, *, state: str | None, limit: int) -> list[Request]:
-    query = select(registry_requests)
-    if state is not None:
-        query = query.where(registry_requests.c.state == state)
-    rows = conn.execute(query.order_by(registry_requests.c.requested_at.desc(),
-                                       registry_requests.c.id).limit(limit)).mappings()
-    return [_request_of(r) for r in rows]
+def apply(conn: Connection, action: Action, body: dict[str, Any], *, entry_id: str | None,
+          requested_by: str, approver: str, approval_id: str, actor: str,
+          now_ns: int) -> str:
+    """Apply an approved change in the approval's transaction; the entry (or source) it
+    wrote. Audited as ``registry.<action>`` with the approval and both people."""
+    written = _apply(conn, action, body, entry_id=entry_id, requested_by=requested_by,
+                     approver=approver[:128], now_ns=now_ns)
+    audit.record(conn, at_ns=now_ns, actor=actor, action=f"registry.{action}",
+                 object_id=written, detail={"approval": approval_id,
+                                            "requested_by": requested_by})
+    return written
 
 
-def approve(conn: Connection, request_id: str, *, staff_id: str, actor: str, now_ns: int,
-            request_ttl_ns: int) -> Request:
-    """Apply a pending request approved by another member of staff."""
-    row = conn.execute(select(registry_requests).where(registry_requests.c.id == request_id)
-                       ).mappings().first()
-    if row is None:
-        raise DomainError("not_found", "no such registry request")
-    found = _request_of(row)
-    if found.state != PENDING:
-        raise DomainError("registry_request_decided", f"request {request_id} is {found.state}")
-    check_approver(requested_by=found.requested_by, approver=staff_id[:128])
-    if now_ns - found.requested_at_ns > request_ttl_ns:
-        raise DomainError("registry_request_expired", "the request is too old to approve; "
-                          "ask again")
-    changed = conn.execute(update(registry_requests).where(
-        registry_requests.c.id == request_id, registry_requests.c.state == PENDING,
-    ).values(state=APPROVED, decided_by=staff_id[:128], decided_at=now_ns)).rowcount
-    if changed != 1:
-        raise DomainError("registry_request_decided", f"request {request_id} was decided")
-    entry_id = _apply(conn, found, approver=staff_id[:128], now_ns=now_ns)
-    audit.record(conn, at_ns=now_ns, actor=actor, action=f"registry.{found.action}",
-                 object_id=entry_id, detail={"request": request_id,
-                                             "requested_by": found.requested_by})
-    return Request(found.id, found.action, entry_id, APPROVED, found.requested_by,
-                   found.requested_at_ns, staff_id[:128], now_ns, found.body)
-
-
-def _apply(conn: Connection, found: Request, *, approver: str, now_ns: int) -> str:
-    body, action = found.body, Action(found.action)
+def _apply(conn: Connection, action: Action, body: dict[str, Any], *, entry_id: str | None,
+           requested_by: str, approver: str, now_ns: int) -> str:
     if action is Action.CREATE:
-        entry_id = new_id(ENTRY_PREFIX)
-        add(conn, entry_id, reason=body["reason"], evidence_ref=body["evidence_ref"],
-            source=LOCAL, source_entry_id=None, requested_by=found.requested_by,
+        made = new_id(ENTRY_PREFIX)
+        add(conn, made, reason=body["reason"], evidence_ref=body["evidence_ref"],
+            source=LOCAL, source_entry_id=None, requested_by=requested_by,
             approved_by=approver, created_at=now_ns, expires_at=body["expires_at"],
             identifiers=[(k, d) for k, d in body["identifiers"]])
-        return entry_id
+        return made
     if action is Action.TRUST_SOURCE:  # new, or its keys after a rotation at the source
-        source = {"jwks": json.dumps(body["jwks"]), "trusted_by": found.requested_by,
+        source = {"jwks": json.dumps(body["jwks"]), "trusted_by": requested_by,
                   "approved_by": approver, "trusted_at": now_ns}
         if conn.execute(update(registry_sources).where(
                 registry_sources.c.issuer == body["issuer"]).values(**source)).rowcount == 0:
             conn.execute(insert(registry_sources).values(issuer=body["issuer"],
                                                          last_sequence=0, **source))
         return str(body["issuer"])[:64]
-    entry_id = str(found.entry_id)
+    changed = str(entry_id)
     values: dict[str, Any] = {"changed_at": now_ns}
     if action is Action.REMOVE:
         values["state"] = REMOVED
     else:
         values |= body
     if conn.execute(update(registry_entries).where(
-            registry_entries.c.id == entry_id, registry_entries.c.source == LOCAL,
+            registry_entries.c.id == changed, registry_entries.c.source == LOCAL,
             registry_entries.c.state == LIVE).values(**values)).rowcount != 1:
-        raise DomainError("registry_entry_not_local", f"entry {entry_id} is no longer live")
-    return entry_id
+        raise DomainError("registry_entry_not_local", f"entry {changed} is no longer live")
+    return changed
 
 
 def add(conn: Connection, entry_id: str, *, reason: str, evidence_ref: str | None, source: str,

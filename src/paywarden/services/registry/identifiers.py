@@ -23,7 +23,8 @@ import phonenumbers
 from sqlalchemy import Connection, select
 
 from ...adapters import crypto
-from ...adapters.store.schema import registry_identifiers, registry_requests
+from ...adapters.store.schema import approvals, registry_identifiers
+from ...domain.approvals import Kind as ApprovalKind
 from ...domain.errors import DomainError
 from ...domain.registry import identifiers as rules
 from ...domain.registry.identifiers import INVALID, Kind
@@ -104,7 +105,8 @@ def install_shared_key(keys: Keys, conn: Connection, secret: bytes, *, now_ns: i
     if len(secret) != SECRET_BYTES:
         raise DomainError("registry_key_invalid", f"the shared key is {SECRET_BYTES} bytes")
     stored = conn.execute(select(registry_identifiers.c.digest).limit(1)).first() or \
-        conn.execute(select(registry_requests.c.id).limit(1)).first()
+        conn.execute(select(approvals.c.id).where(  # a submitted entry holds digests too
+            approvals.c.kind == str(ApprovalKind.REGISTRY_ENTRY)).limit(1)).first()
     if stored is not None:
         raise DomainError("registry_key_exists", "digests are stored under this instance's "
                           "key already; install the shared key before the first request")

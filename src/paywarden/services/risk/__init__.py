@@ -5,8 +5,8 @@ from .decisions import Decisions, Rerun
 from .engine import FALLBACKS, NoModel, Recorded, RiskEngine, Score, Scorer, fallback
 from .features import Context, FeatureProvider, Subject, built_in, catalogue
 from .rules import BUILT_IN, compile_rule, compile_set
-from .store import RuleRequest, RuleStore
+from .store import RuleStore
 
 __all__ = ["BUILT_IN", "FALLBACKS", "Context", "Decisions", "FeatureProvider", "NoModel",
-           "Recorded", "Rerun", "RiskEngine", "RuleRequest", "RuleStore", "Score", "Scorer",
+           "Recorded", "Rerun", "RiskEngine", "RuleStore", "Score", "Scorer",
            "Subject", "built_in", "catalogue", "compile_rule", "compile_set", "fallback"]

@@ -5,17 +5,17 @@
                              transition (domain/risk/breakers.py) → write it, its audit
                              leaf and, on a trip, a staff alert
     check(scopes)            one read: the state and the action for each scope
-    request_reset / approve_reset
-                             a manual reset: requested by one member of staff,
-                             approved by another (never the requester), audited
+    check_reset / reset      a manual reset, a four-eyes command (kind ``breaker_reset``,
+                             decision 0042): checked when one member of staff submits
+                             it, applied in the approval's transaction once another
+                             approved it (services/approvals/controls.py), audited
 
 A scope with no row is closed: only scopes that tripped have a row, so ``check`` is one
 indexed read of a handful of rows. Every change of a row is a compare-and-set on its
 ``version``; a process that loses the race leaves the winner's transition standing.
 
 Errors (``DomainError`` codes): ``breaker_not_found``, ``breaker_not_open``,
-``breaker_reset_not_found``, ``breaker_reset_pending``, ``breaker_reset_not_pending``,
-``breaker_reset_same_staff``, ``breaker_reset_reason_invalid``.
+``breaker_reset_reason_invalid``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
-from ...adapters.store.schema import risk_breaker_counts, risk_breaker_resets, risk_breakers
+from ...adapters.store.schema import risk_breaker_counts, risk_breakers
 from ...domain.errors import DomainError
 from ...domain.risk import breakers as rules
 from ...domain.risk.breakers import PPM, Action, Breaker, Outcome, Policy, Scope, ScopeKind, State
@@ -38,7 +38,6 @@ from .. import audit
 from ..alerts import Alert, Alerts, Severity, raise_alert
 
 ID_PREFIX = "brk_"
-RESET_PREFIX = "brr_"
 REASON_CHARS_MAX = 500
 LIST_SIZE_MAX = 200
 SCOPES_PER_CHECK_MAX = 16
@@ -64,23 +63,10 @@ class BreakerState:
 
 
 @dataclass(frozen=True)
-class ResetRequest:
-    id: str
-    breaker_id: str
-    requested_by: str
-    reason: str
-    requested_at_ns: int
-    approved_by: str | None
-    approved_at_ns: int | None
-    state: str  # pending | approved | superseded
-
-
-@dataclass(frozen=True)
 class BreakerView:
     id: str
     breaker: Breaker
     updated_at_ns: int
-    pending_reset: ResetRequest | None
 
 
 def _breaker(row: Any) -> Breaker:
@@ -96,12 +82,6 @@ def _values(b: Breaker) -> dict[str, Any]:
             "opened_at": b.opened_at_ns, "half_open_at": b.half_open_at_ns,
             "probes": b.probes, "probes_bad": b.probes_bad, "counts_since": b.counts_since_ns,
             "trips": b.trips}
-
-
-def _reset(row: Any) -> ResetRequest:
-    return ResetRequest(row["id"], row["breaker_id"], row["requested_by"], row["reason"],
-                        row["requested_at"], row["approved_by"], row["approved_at"],
-                        row["state"])
 
 
 class Breakers:
@@ -236,81 +216,44 @@ class Breakers:
             rows = conn.execute(select(risk_breakers).order_by(
                 risk_breakers.c.updated_at.desc(), risk_breakers.c.id).limit(LIST_SIZE_MAX)
             ).mappings().all()
-            pending = {r["breaker_id"]: _reset(r) for r in conn.execute(
-                select(risk_breaker_resets).where(risk_breaker_resets.c.state == "pending")
-            ).mappings().all()}
             audit.record(conn, at_ns=self._clock.now_ns(), actor=actor, action="breaker.list",
                          object_id="risk_breakers", detail={"count": len(rows)})
-        return [BreakerView(r["id"], _breaker(r), r["updated_at"], pending.get(r["id"]))
-                for r in rows]
+        return [BreakerView(r["id"], _breaker(r), r["updated_at"]) for r in rows]
 
-    def request_reset(self, breaker_id: str, *, actor: str, reason: str) -> ResetRequest:
-        """The first half of a manual reset; the breaker stays as it is until approved."""
+    def check_reset(self, breaker_id: str, reason: object) -> str:
+        """A manual reset as it is submitted for approval (kind ``breaker_reset``): the
+        reason, stripped, of a breaker that is open or half-open; nothing changes."""
         if not isinstance(reason, str) or not 0 < len(reason.strip()) <= REASON_CHARS_MAX \
                 or not reason.isprintable():
             raise DomainError("breaker_reset_reason_invalid",
                               f"a reason is printable text of 1 to {REASON_CHARS_MAX} chars")
-        now = self._clock.now_ns()
-        request = ResetRequest(RESET_PREFIX + secrets.token_hex(12), breaker_id, actor[:128],
-                               reason.strip(), now, None, None, "pending")
-        with self._database.engine.begin() as conn:
-            row = _locked(conn, breaker_id)
-            if State(row["state"]) is State.CLOSED:
-                raise DomainError("breaker_not_open", f"breaker {breaker_id} is closed")
-            if conn.execute(select(func.count()).select_from(risk_breaker_resets).where(
-                    risk_breaker_resets.c.breaker_id == breaker_id,
-                    risk_breaker_resets.c.state == "pending")).scalar_one():
-                raise DomainError("breaker_reset_pending",
-                                  f"a reset of breaker {breaker_id} awaits approval")
-            conn.execute(insert(risk_breaker_resets).values(
-                id=request.id, breaker_id=breaker_id, requested_by=request.requested_by,
-                reason=request.reason, requested_at=now, state="pending"))
-            audit.record(conn, at_ns=now, actor=actor, action="breaker.reset_request",
-                         object_id=request.id, detail={"breaker": breaker_id})
-        return request
-
-    def reset_request(self, request_id: str) -> ResetRequest | None:
         with self._database.engine.connect() as conn:
-            row = conn.execute(select(risk_breaker_resets).where(
-                risk_breaker_resets.c.id == request_id)).mappings().first()
-        return None if row is None else _reset(row)
+            _open(conn, breaker_id, lock=False)
+        return reason.strip()
 
-    def approve_reset(self, request_id: str, *, actor: str) -> Breaker:
-        """The second half: another member of staff approves, and the breaker closes."""
+    def reset(self, conn: Connection, breaker_id: str, *, actor: str, requested_by: str,
+              approval_id: str) -> Breaker:
+        """Close the breaker, in the approval's transaction: another member of staff
+        approved the reset ``requested_by`` submitted. It counts afresh from now."""
         now = self._clock.now_ns()
-        with self._database.engine.begin() as conn:
-            found = conn.execute(select(risk_breaker_resets).where(
-                risk_breaker_resets.c.id == request_id)).mappings().first()
-            if found is None:
-                raise DomainError("breaker_reset_not_found", f"no reset request {request_id}")
-            request = _reset(found)
-            if request.state != "pending":
-                raise DomainError("breaker_reset_not_pending",
-                                  f"reset request {request_id} is {request.state}")
-            if request.requested_by == actor[:128]:
-                raise DomainError("breaker_reset_same_staff",
-                                  "a reset is approved by another member of staff than "
-                                  "the one who requested it")
-            row = _locked(conn, request.breaker_id)
-            closed = rules.reset(_breaker(row), now_ns=now)
-            conn.execute(update(risk_breaker_resets).where(
-                risk_breaker_resets.c.id == request_id,
-                risk_breaker_resets.c.state == "pending",
-            ).values(state="approved", approved_by=actor[:128], approved_at=now))
-            conn.execute(update(risk_breakers).where(risk_breakers.c.id == row["id"]).values(
-                version=row["version"] + 1, updated_at=now, **_values(closed)))
-            audit.record(conn, at_ns=now, actor=actor, action="breaker.reset",
-                         object_id=row["id"],
-                         detail={"request": request_id, "requested_by": request.requested_by,
-                                 "from": row["state"]})
+        row = _open(conn, breaker_id, lock=True)
+        closed = rules.reset(_breaker(row), now_ns=now)
+        conn.execute(update(risk_breakers).where(risk_breakers.c.id == row["id"]).values(
+            version=row["version"] + 1, updated_at=now, **_values(closed)))
+        audit.record(conn, at_ns=now, actor=actor, action="breaker.reset", object_id=row["id"],
+                     detail={"approval": approval_id, "requested_by": requested_by,
+                             "from": row["state"]})
         return closed
 
 
-def _locked(conn: Connection, breaker_id: str) -> Any:
-    row = conn.execute(select(risk_breakers).where(risk_breakers.c.id == breaker_id)
-                       .with_for_update()).mappings().first()
+def _open(conn: Connection, breaker_id: str, *, lock: bool) -> Any:
+    """The breaker's row; ``breaker_not_open`` when it is closed (nothing to reset)."""
+    query = select(risk_breakers).where(risk_breakers.c.id == breaker_id)
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
     if row is None:
         raise DomainError("breaker_not_found", f"no breaker {breaker_id}")
+    if State(row["state"]) is State.CLOSED:
+        raise DomainError("breaker_not_open", f"breaker {breaker_id} is closed")
     return row
 
 

@@ -1,42 +1,30 @@
-"""Rule sets kept in the database: every version, the requests to change a rule's state,
-and the compiled current version, cached for ``cache_s``.
+"""Rule sets kept in the database: every version, and the compiled current version,
+cached for ``cache_s``.
 
-Publishing a version checks that new or changed rules start in shadow; enabling a rule is
-a request (:meth:`RuleStore.request`) and an approval by another staff member
-(:meth:`RuleStore.approve`), after a back-test of the version was run (decision 0036),
-which publishes the next version. Both are audited. Until
-anything is published, the built-in version 1 (services/risk/rules.py) is written on
-first use.
+Publishing a version checks that new or changed rules start in shadow; changing a rule's
+state (enabling it) is a four-eyes command (kind ``risk_rule_change``, decision 0042):
+submitted once a back-test of the version was run (:meth:`RuleStore.check_change`,
+decision 0036), and on another staff member's approval published as the next version
+(:meth:`RuleStore.change_state`) in the approval's transaction. Until anything is
+published, the built-in version 1 (services/risk/rules.py) is written on first use.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
-from ...adapters.store.schema import risk_backtests, risk_rule_requests, risk_rule_sets
+from ...adapters.store.schema import risk_backtests, risk_rule_sets
 from ...domain.errors import DomainError
-from ...domain.risk import Rule, RuleSet, RuleState, check_approver, check_successor
+from ...domain.risk import Rule, RuleSet, RuleState, check_successor
 from .. import audit
 from .rules import BUILT_IN, CompiledSet, compile_set
-
-
-@dataclass(frozen=True)
-class RuleRequest:
-    id: str
-    version: int
-    rule_id: str
-    to_state: RuleState
-    requested_by: str
-    approved_by: str | None
-    result_version: int | None
 
 
 class RuleStore:
@@ -106,54 +94,33 @@ class RuleStore:
         self._current = None
         return made
 
-    def request(self, rule_id: str, to_state: RuleState, *, actor: str) -> RuleRequest:
+    def check_change(self, rule_id: str, to_state: RuleState) -> int:
+        """The version a change of ``rule_id`` to ``to_state`` is made against, once a
+        back-test of it was run (decision 0036): checked when the change is submitted
+        for approval (services/approvals/controls.py), so nobody approves blind."""
         current = self.current()
         current.get(rule_id)
-        made = RuleRequest("rrq_" + secrets.token_hex(12), current.version, rule_id, to_state,
-                           actor, None, None)
-        now = self._clock.now_ns()
-        with self._database.engine.begin() as conn:
-            conn.execute(insert(risk_rule_requests).values(
-                id=made.id, version=made.version, rule_id=rule_id, to_state=str(to_state),
-                requested_by=actor, requested_at=now))
-            audit.record(conn, at_ns=now, actor=actor, action="risk.rule_request",
-                         object_id=made.id, detail={"rule": rule_id, "to": str(to_state),
-                                                    "version": made.version})
-        return made
-
-    def approve(self, request_id: str, *, actor: str) -> RuleSet:
-        """Publish the next version with the requested state; by another staff member,
-        once a back-test of the version the request was made against was run
-        (services/risk/backtest.py); the back-test approved on is recorded."""
         with self._database.engine.connect() as conn:
-            row = conn.execute(select(risk_rule_requests).where(
-                risk_rule_requests.c.id == request_id)).first()
-        if row is None:
-            raise DomainError("not_found", f"no rule request {request_id}")
-        r = row._mapping
-        check_approver(r["requested_by"], actor)
-        if r["approved_by"] is not None:
-            raise DomainError("risk_request_decided", f"request {request_id} was approved")
-        current = self.current()
-        if current.version != r["version"]:
-            raise DomainError("risk_request_stale", f"request {request_id} was made against "
-                              f"version {r['version']}; the rules are at {current.version}")
-        made = current.with_state(r["rule_id"], RuleState(r["to_state"]))
-        now = self._clock.now_ns()
-        with self._database.engine.begin() as conn:
-            tested = conn.execute(select(risk_backtests.c.id).where(
-                risk_backtests.c.version == r["version"]).order_by(
-                risk_backtests.c.run_at.desc()).limit(1)).scalar()
-            if tested is None:
-                raise DomainError("risk_backtest_required", f"run a back-test of version "
-                                  f"{r['version']} before approving request {request_id}")
-            done = conn.execute(update(risk_rule_requests).where(
-                risk_rule_requests.c.id == request_id,
-                risk_rule_requests.c.approved_by.is_(None)).values(
-                approved_by=actor, approved_at=now, result_version=made.version)).rowcount
-            if done != 1:
-                raise DomainError("risk_request_decided", f"request {request_id} was approved")
-            self._insert(conn, made, actor, request=request_id, backtest=str(tested))
+            _tested(conn, current.version)
+        return current.version
+
+    def change_state(self, conn: Connection, *, version: int, rule_id: str,
+                     to_state: RuleState, actor: str, approval_id: str) -> RuleSet:
+        """Publish the next version with ``rule_id`` in ``to_state``, in the approval's
+        transaction (``conn``): only if the rules are still at ``version`` and a back-test
+        of it was run; the back-test and the approval are recorded with the version."""
+        latest = conn.execute(select(func.max(risk_rule_sets.c.version))).scalar()
+        if latest != version:
+            raise DomainError("risk_request_stale", f"the change was made against version "
+                              f"{version}; the rules are at {latest}")
+        made = _load(conn, version).with_state(rule_id, to_state)
+        tested = _tested(conn, version)
+        try:
+            with conn.begin_nested():
+                self._insert(conn, made, actor, request=approval_id, backtest=str(tested))
+        except IntegrityError:  # another change of this version was published first
+            raise DomainError("risk_request_stale", f"version {made.version} was published "
+                              "by another change; submit this one again") from None
         self._current = None
         return made
 
@@ -167,6 +134,17 @@ class RuleStore:
                      object_id=f"rules:{made.version}",
                      detail={"request": request, "backtest": backtest},
                      after=text)
+
+
+def _tested(conn: Connection, version: int) -> str:
+    """The latest back-test of ``version``; ``risk_backtest_required`` without one."""
+    tested = conn.execute(select(risk_backtests.c.id).where(
+        risk_backtests.c.version == version).order_by(
+        risk_backtests.c.run_at.desc()).limit(1)).scalar()
+    if tested is None:
+        raise DomainError("risk_backtest_required", f"run a back-test of version {version} "
+                          "before its rules change state")
+    return str(tested)
 
 
 def _load(conn: Connection, version: int) -> RuleSet:
