@@ -69,8 +69,7 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/payments/{payment_id}/cancel"): (O, "the merchant cancels before shipping"),
     ("POST", "/v1/payments/{payment_id}/disputes/answer"): (O, "the merchant's answer"),
     ("POST", "/v1/payments/{payment_id}/disputes/decision"): (
-        N, ("screened as a staff move (decision 0040); four-eyes over a threshold: "
-                 "task A")),
+        A, "kind dispute_decision at or over PAYWARDEN_DISPUTE_APPROVAL_MIN (0: every one)"),
     ("POST", "/v1/me/cards"): (O, "a customer's own card, sealed"),
     # the raw ledger
     ("POST", "/v1/ledgers"): (NS, "a ledger per currency holds no money"),
@@ -158,12 +157,8 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("DELETE", "/v1/me/standing-orders/{order_id}"): (O, "the customer's own order"),
     # risk, registry, alerts
     ("POST", "/v1/staff/alerts/{alert_id}/acknowledge"): (NS, "marks an alert seen"),
-    ("POST", "/v1/staff/breakers/{breaker_id}/reset-requests"): (NS, "task A: breaker_reset"),
-    ("POST", "/v1/staff/breakers/reset-requests/{request_id}/approve"): (
-        NS, "task A folds it into the engine"),
-    ("POST", "/v1/staff/registry/requests"): (NS, "task A: registry_entry"),
-    ("POST", "/v1/staff/registry/requests/{request_id}/approve"): (
-        NS, "task A folds it into the engine"),
+    ("POST", "/v1/staff/breakers/{breaker_id}/reset-requests"): (A, "kind breaker_reset"),
+    ("POST", "/v1/staff/registry/requests"): (A, "kind registry_entry"),
     ("POST", "/v1/staff/registry/subject-status"): (NS, "a subject's status: a reading"),
     ("POST", "/v1/staff/registry/appeals"): (NS, "records a subject's appeal"),
     ("POST", "/v1/risk/decisions/{decision_id}/rerun"): (NS, "re-runs a decision on paper"),
@@ -265,6 +260,26 @@ def _role_grant(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dic
                                                           "role": "merchant_admin"}
 
 
+def _dispute(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
+    from .test_payments_api import certified, disputed
+
+    payment_id, _, _ = disputed(api, certified(platform_of(api), "Disputed"), "dora")
+    return "POST", f"/v1/payments/{payment_id}/disputes/decision", {"resolution": "refund"}
+
+
+def _registry(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
+    return "POST", "/v1/staff/registry/requests", {
+        "action": "create", "identifiers": [{"kind": "email", "value": "mule@example.com"}],
+        "reason": "money_mule", "evidence_ref": "case:1", "expires_in_days": 30}
+
+
+def _breaker(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
+    from .test_breakers_api import tripped
+
+    return "POST", f"/v1/staff/breakers/{tripped(api)}/reset-requests", {
+        "reason": "the issuer's outage is over"}
+
+
 def _transfers(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
     from ..support.platform import service_token
 
@@ -283,6 +298,9 @@ ALONE = {
     ("POST", "/v1/payments/{payment_id}/refunds"): ("risk", _refund),
     ("POST", "/v1/transfers"): ("operator", _transfers),
     ("POST", "/v1/staff/users/{user_id}/roles"): ("security_admin", _role_grant),
+    ("POST", "/v1/payments/{payment_id}/disputes/decision"): ("risk", _dispute),
+    ("POST", "/v1/staff/registry/requests"): ("risk", _registry),
+    ("POST", "/v1/staff/breakers/{breaker_id}/reset-requests"): ("risk", _breaker),
 }
 
 
