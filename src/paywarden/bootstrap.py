@@ -19,6 +19,9 @@ from .domain.escrow import FeeSchedule
 from .services.access import Guard
 from .services.alerts import Alerts, Mailer
 from .services.approvals import Approvals
+from .services.approvals.keyring import KeyDestruction
+from .services.approvals.limits import LimitOverride
+from .services.approvals.merchants import MerchantKey, MerchantReinstatement
 from .services.approvals.money import LedgerTransfers, StaffRefund
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
@@ -215,6 +218,10 @@ def build(settings: Settings, *, clock: Clock | None = None,
                           ttl_s=settings.approval_ttl_s)
     approvals.register(LedgerTransfers(engine))
     approvals.register(StaffRefund(payments))
+    approvals.register(MerchantReinstatement(database, clock=clock))
+    approvals.register(KeyDestruction(keys))
+    approvals.register(LimitOverride(database, banking.limits))
+    approvals.register(MerchantKey(database, clock=clock))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,

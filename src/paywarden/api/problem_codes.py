@@ -500,6 +500,15 @@ class Approvals(ProblemCode):
                      "The roles conflict: no one may hold them together")
 
 
+class FourEyesCommands(ProblemCode):
+    """The four-eyes commands of decision 0044: reinstatement, keys, limit overrides."""
+
+    CERTIFICATE_NOT_SUSPENDED = ("certificate_not_suspended", 409,
+                                 "The merchant holds no suspended certificate")
+    MACHINE_PRINCIPAL_REQUIRED = ("machine_principal_required", 403,
+                                  "Only a machine principal (service token) may do this")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -513,6 +522,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Risk,
     RiskCases,
     Approvals,
+    FourEyesCommands,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}
