@@ -23,6 +23,9 @@ from .services.approvals import Approvals
 from .services.approvals.controls import BreakerReset, RegistryEntry, RiskRuleChange
 from .services.approvals.disputes import DisputeDecision
 from .services.approvals.engine import MAINTENANCE_INTERVAL_S as APPROVALS_INTERVAL_S
+from .services.approvals.keyring import KeyDestruction
+from .services.approvals.limits import LimitOverride
+from .services.approvals.merchants import MerchantKey, MerchantReinstatement
 from .services.approvals.money import LedgerTransfers, StaffRefund
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
@@ -230,6 +233,10 @@ def build(settings: Settings, *, clock: Clock | None = None,
     approvals.register(RegistryEntry(registry))
     approvals.register(BreakerReset(breakers, approvals))
     approvals.register(DisputeDecision(payments, clock=clock))
+    approvals.register(MerchantReinstatement(database, clock=clock))
+    approvals.register(KeyDestruction(keys))
+    approvals.register(LimitOverride(database, banking.limits))
+    approvals.register(MerchantKey(database, clock=clock))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,

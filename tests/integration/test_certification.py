@@ -23,6 +23,7 @@ from paywarden.adapters.store.schema import audit_entries, merchant_applications
 from paywarden.api import create_app
 from paywarden.domain.errors import DomainError
 from paywarden.services.certification import check_can_sell
+from tests.support.approvals import decide, maker_and_checker
 from tests.support.merchants import (
     Creds,
     client_for,
@@ -222,9 +223,17 @@ def test_suspension_and_revocation_are_published_and_stop_the_merchant(
     assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == \
         x509.ReasonFlags.certificate_hold
 
-    reinstated = api.post(f"/v1/merchants/{shop.merchant_id}/certification/reinstate",
-                          headers=_staff(api))
-    assert reinstated.status_code == 200
+    maker, checker = maker_and_checker(api, "merchant_admin")
+    asked = api.post(f"/v1/merchants/{shop.merchant_id}/certification/reinstate",
+                     headers=maker.headers)
+    assert asked.status_code == 202, asked.text  # a four-eyes command (decision 0044)
+    with pytest.raises(DomainError):
+        platform.certification.check_can_sell(shop.merchant_id, "http://localhost/")
+    own = decide(api, maker, asked.json()["approval"])
+    assert own.status_code == 403 and own.json()["code"] == "four_eyes_required"
+    reinstated = decide(api, checker, asked.json()["approval"])
+    assert reinstated.status_code == 200 and reinstated.json()["state"] == "executed"
+    assert reinstated.json()["result"]["certificate"] == "active"
     assert platform.certification.check_can_sell(shop.merchant_id).serial == issued["serial"]
 
     revoked = api.post(f"/v1/merchants/{shop.merchant_id}/certification/revoke",

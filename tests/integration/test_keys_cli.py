@@ -12,7 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from paywarden.adapters.store import Database
-from paywarden.adapters.store.schema import audit_entries, key_versions
+from paywarden.adapters.store.schema import approvals, audit_entries, key_versions
 from paywarden.cli import app
 
 MASTER = os.urandom(32)
@@ -62,4 +62,30 @@ def test_blind_index_rotation_is_refused_with_its_code(cli: Database) -> None:
 
 
 def test_rewrap_reports_what_it_moved(cli: Database) -> None:
-    assert last_json(run("rewrap", "--json")) == {"scanned": 0, "moved": 0, "destroyed": []}
+    assert last_json(run("rewrap", "--json")) == {"scanned": 0, "moved": 0, "destroyed": [],
+                                                  "destruction_approvals": []}
+
+
+def test_destroy_submits_an_approval_and_destroys_nothing(cli: Database) -> None:
+    run("rotate", "receipts")
+    retired = [k for k in last_json(run("list", "--json"))  # type: ignore[attr-defined]
+               if k["state"] == "retired"]
+    result = run("destroy", retired[0]["kid"])
+    assert result.exit_code == 0, result.output
+    approval_id = result.stdout.strip().splitlines()[-1]
+    assert approval_id.startswith("apr_")
+    states = {k["kid"]: k["state"] for k in last_json(run("list", "--json"))}  # type: ignore[attr-defined]
+    assert states[retired[0]["kid"]] == "retired"
+    with cli.engine.connect() as conn:
+        row = conn.execute(select(approvals.c.kind, approvals.c.state, approvals.c.submitted_by)
+                           .where(approvals.c.id == approval_id)).one()
+    assert (row.kind, row.state) == ("key_destruction", "pending")
+    assert row.submitted_by.startswith("cli:")
+
+
+def test_destroying_the_active_version_is_refused_with_its_code(cli: Database) -> None:
+    run("rotate", "receipts")
+    active = [k for k in last_json(run("list", "--json"))  # type: ignore[attr-defined]
+              if k["state"] == "active"]
+    result = run("destroy", active[0]["kid"])
+    assert result.exit_code == 2 and "key_not_usable" in result.output

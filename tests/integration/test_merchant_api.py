@@ -72,8 +72,9 @@ def test_the_cli_creates_a_merchant_and_prints_its_ids_as_json(database_url: str
     run = [sys.executable, "-m", "paywarden"]
     assert subprocess.run([*run, "init"], env=env, check=False, capture_output=True,
                           timeout=120).returncode == 0
-    pem = tmp_path / "shop.pem"
+    pem, second = tmp_path / "shop.pem", tmp_path / "second.pem"
     pem.write_bytes(public_pem(new_key()))
+    second.write_bytes(public_pem(new_key()))
     out = subprocess.run([*run, "merchants", "create", "--name", "Shop", "--public-key",
                           str(pem), "--json"], env=env, check=False, capture_output=True,
                          text=True, timeout=120)
@@ -87,6 +88,16 @@ def test_the_cli_creates_a_merchant_and_prints_its_ids_as_json(database_url: str
     suspended = subprocess.run([*run, "merchants", "suspend", ids["merchant_id"]], env=env,
                                check=False, capture_output=True, text=True, timeout=120)
     assert suspended.returncode == 0, suspended.stderr
+    for command in (["activate", ids["merchant_id"]],  # four-eyes commands (decision 0044)
+                    ["keys", "add", ids["merchant_id"], "--public-key", str(second)]):
+        asked = subprocess.run([*run, "merchants", *command], env=env, check=False,
+                               capture_output=True, text=True, timeout=120)
+        assert asked.returncode == 0, asked.stderr
+        assert asked.stdout.strip().startswith("apr_") and "approve" in asked.stderr
+    shown = subprocess.run([*run, "merchants", "show", ids["merchant_id"]], env=env,
+                           check=False, capture_output=True, text=True, timeout=120)
+    assert json.loads(shown.stdout)["status"] == "suspended"  # until a second person approves
+    assert len(json.loads(shown.stdout)["keys"]) == 1
 
 
 def _rsa_pem() -> bytes:
@@ -216,7 +227,8 @@ def test_a_merchant_admin_manages_merchants_over_the_api(api: TestClient) -> Non
     assert api.get(f"/v1/merchants/{merchant_id}", headers=admin).json()["name"] == "Bakery"
     added = api.post(f"/v1/merchants/{merchant_id}/keys", headers=_staff(api, "merchant_admin"),
                      json={"public_key": public_pem(new_key()).decode()})
-    assert added.status_code == 201
+    assert added.status_code == 202  # a four-eyes command (decision 0044)
+    assert added.json()["approval"]["kind"] == "merchant_key"
     revoke = api.post(f"/v1/merchants/{merchant_id}/keys/{key_id}/revoke",
                       headers=_staff(api, "merchant_admin"))
     assert revoke.json()["status"] == "revoked"
@@ -226,8 +238,10 @@ def test_a_merchant_admin_manages_merchants_over_the_api(api: TestClient) -> Non
     again = api.post(f"/v1/merchants/{merchant_id}/suspend",
                      headers=_staff(api, "merchant_admin"))
     assert again.status_code == 409 and code_of(again) == "merchant_status_unchanged"
-    assert api.post(f"/v1/merchants/{merchant_id}/activate",
-                    headers=_staff(api, "merchant_admin")).json()["status"] == "active"
+    activated = api.post(f"/v1/merchants/{merchant_id}/activate",
+                         headers=_staff(api, "merchant_admin"))
+    assert activated.status_code == 202  # a four-eyes command (decision 0044)
+    assert activated.json()["approval"]["kind"] == "merchant_reinstatement"
     [event] = _audit(api, "merchant.suspend")
     assert event["actor"].startswith("cli:test/ses_")
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from .authenticator import SoftAuthenticator
-from .platform import bearer, platform_of, staff_token
+from .platform import bearer, platform_of, service_token
 
 
 def open_account(api: TestClient, token: str, product: str = "current", currency: str = "EUR",
@@ -21,9 +21,10 @@ def open_account(api: TestClient, token: str, product: str = "current", currency
 
 def deposit(api: TestClient, iban: str, amount: int, currency: str = "EUR",
             rail_id: str | None = None) -> dict[str, Any]:
-    """Money in from another bank through the simulated rail."""
-    operator = staff_token(platform_of(api), "operator")
-    r = api.post("/v1/staff/rail/deposits", headers=bearer(operator), json={
+    """Money in from another bank through the simulated rail, booked by a machine
+    principal: a person crediting an account alone would mint money (decision 0044)."""
+    rail = service_token(platform_of(api), "rail")
+    r = api.post("/v1/staff/rail/deposits", headers=bearer(rail), json={
         "rail_id": rail_id or "rail-" + secrets.token_hex(8), "iban": iban, "amount": amount,
         "currency": currency, "debtor_iban": "DE89370400440532013000",
         "debtor_name": "Employer GmbH", "reference": "salary"})

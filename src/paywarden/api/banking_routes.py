@@ -22,9 +22,11 @@ from ..domain.errors import DomainError
 from ..domain.identity import Access, Kind, Principal, Resource
 from ..domain.money import Money
 from ..services.banking import BankAccount, MovementResult, Product
+from ..services.banking.limits import LimitKind
 from ..services.identity.stepup import approved_operation
 from ..services.ledger.currencies import currency
 from . import problem_codes as codes
+from .approval_routes import submitted
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .idempotency import Answer
@@ -36,6 +38,7 @@ from .schemas.banking import (
     AccountStateOut,
     CardTopUpIn,
     DepositIn,
+    LimitOverrideIn,
     OpenAccountIn,
     OwnTransferIn,
     StaffReasonIn,
@@ -43,8 +46,10 @@ from .schemas.banking import (
 
 router = APIRouter(prefix="/v1", tags=["banking"])
 AccountId = Annotated[str, Path(pattern=r"^acc_[0-9a-f]{24}$")]
+CustomerId = Annotated[str, Path(pattern=r"^usr_[0-9a-f]{16}$")]
 refusals = Refusals(codes.Banking, codes.Money, codes.Ledger, codes.Cards, codes.Passkeys,
                     codes.Idempotency)
+submit_refusals = Refusals(codes.Approvals, codes.Banking, codes.Money)  # four-eyes
 
 
 def customer(platform: Platform, principal: Principal, access: Access) -> str:
@@ -212,13 +217,37 @@ def rail_deposit(body: DepositIn, platform: PlatformDep,
     """An incoming credit from another bank (the simulated rail's inbound side).
 
     Once per ``rail_id``; for development, tests and the demo until the settlement
-    issue's hub delivers real pacs.008 messages."""
-    if principal.kind is not Kind.STAFF:
-        raise Problem(codes.Edge.FORBIDDEN, "staff only")
-    platform.guard.authorize(principal, Resource.LEDGER, Access.MODIFY)
+    issue's hub delivers real pacs.008 messages. Only a machine principal (a service
+    token) books it: a person crediting an account alone would mint money, so people
+    are refused with 403 ``machine_principal_required`` (decision 0044)."""
+    if principal.kind is not Kind.SERVICE:
+        raise Problem(codes.FourEyesCommands.MACHINE_PRINCIPAL_REQUIRED,
+                      "the rail's credits are booked by a machine principal, not a person")
+    platform.guard.authorize(principal, Resource.RAIL, Access.WRITE)
     with refusals():
         done = platform.banking.rail.deposit(
             rail_id=body.rail_id, iban=body.iban, amount=Money(body.amount, body.currency),
             debtor_iban=body.debtor_iban, debtor_name=body.debtor_name,
             reference=body.reference)
     return JSONResponse(done.public(), status_code=201 if done.created else 200)
+
+
+@router.post("/staff/customers/{customer_id}/limits/{kind}", status_code=202,
+             responses={202: {"description": "The override, waiting for a second member of "
+                              "staff (the body names the approval)"}})
+def override_limit(customer_id: CustomerId, kind: LimitKind, body: LimitOverrideIn,
+                   platform: PlatformDep, principal: CurrentPrincipal) -> JSONResponse:
+    """Override a customer's transfer limit.
+
+    Sets the limit at once, above the bank's maximum if need be and without the
+    customer's raise delay: a four-eyes command (decision 0044). Submitted by support or
+    risk with a reason; 202 with the approval's id, and the limit changes only once a
+    second member of risk approves it. Both steps are in the audit log."""
+    if principal.kind is not Kind.STAFF:
+        raise Problem(codes.Edge.FORBIDDEN, "staff only")
+    platform.guard.authorize(principal, Resource.BANKING, Access.MODIFY, object_id=customer_id)
+    with submit_refusals():
+        made = platform.approvals.submit(principal, "limit_override", {
+            "customer_id": customer_id, "kind": str(kind), "currency": body.currency,
+            "amount": body.amount, "reason": body.reason})
+    return submitted(made)

@@ -6,7 +6,8 @@
     POST|GET /v1/merchants/{id}/application, POST …/domains/{domain}/verify
                                                        staff, on the merchant's behalf
     POST /v1/merchants/{id}/certification/approve|reject|suspend|reinstate|revoke
-                                                       staff (merchant_admin)
+                                                       staff (merchant_admin); reinstate
+                                                       is a four-eyes command (0044): 202
     GET  /v1/registry/merchants[/{id}]                 public
     GET  /v1/registry/revocations                      public: JSON list and the CRL (PEM)
     GET  /v1/registry/revocations.crl                  public: the CRL, DER
@@ -19,10 +20,11 @@ from typing import Annotated
 
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
+from ..services.approvals.merchants import CERTIFICATE
 from ..services.certification import (
     Application,
     BusinessDetails,
@@ -32,6 +34,7 @@ from ..services.certification import (
     Entry,
 )
 from . import problem_codes as codes
+from .approval_routes import submitted
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
@@ -64,6 +67,7 @@ def _certification(request: Request) -> Certification:
 
 CertificationDep = Annotated[Certification, Depends(_certification)]
 _refusals = Refusals(codes.Certification)
+_submit_refusals = Refusals(codes.Approvals, codes.Certification, codes.FourEyesCommands)
 
 
 def _when(ns: int | None) -> str | None:
@@ -250,16 +254,21 @@ def suspend(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationD
         return _certificate_out(cert.suspend(merchant_id, actor=principal.actor))
 
 
-@router.post(_DECIDE + "/reinstate", response_model=CertificateOut)
-def reinstate(merchant_id: MerchantId, platform: PlatformDep, cert: CertificationDep,
-              principal: CurrentPrincipal) -> CertificateOut:
+@router.post(_DECIDE + "/reinstate", status_code=202,
+             responses={202: {"description": "The reinstatement, waiting for a second "
+                              "member of staff (the body names the approval)"}})
+def reinstate(merchant_id: MerchantId, platform: PlatformDep,
+              principal: CurrentPrincipal) -> JSONResponse:
     """Reinstate a certificate.
 
-    Lift a certificate's suspension.
-    """
+    Lift a certificate's suspension: a four-eyes command (it re-opens selling, decision
+    0044). 202 with the approval's id; the certificate stays suspended until another
+    merchant_admin approves it."""
     _staff(platform, principal, merchant_id)
-    with _refusals():
-        return _certificate_out(cert.reinstate(merchant_id, actor=principal.actor))
+    with _submit_refusals():
+        made = platform.approvals.submit(principal, "merchant_reinstatement",
+                                         {"merchant_id": merchant_id, "what": CERTIFICATE})
+    return submitted(made)
 
 
 @router.post(_DECIDE + "/revoke", response_model=CertificateOut)

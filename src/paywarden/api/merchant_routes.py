@@ -8,6 +8,11 @@
     POST /v1/merchants/{id}/keys, …/keys/{key_id}/revoke, …/suspend, …/activate
 
 Another merchant's objects answer 404, as if they did not exist.
+
+Two of the staff routes are four-eyes commands (decision 0044) and answer 202 with the
+approval: a key added by staff (whoever holds it signs as the merchant) and a
+reactivation (it re-opens selling). Suspending and revoking a key stay one person's
+acts: they stop harm.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
+from ..services.approvals.merchants import STATUS, b64url
 from ..services.merchants import SUSPENDED, Merchant, MerchantKey, public_key_from_pem
-from ..services.merchants.merchants import ACTIVE
 from . import problem_codes as codes
+from .approval_routes import submitted
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
@@ -36,6 +43,7 @@ KeyId = Annotated[str, Path(pattern=r"^key_[0-9a-f]{24}$")]
 
 
 _refusals = Refusals(codes.Merchants)
+_submit_refusals = Refusals(codes.Approvals, codes.Merchants)  # a four-eyes submission
 
 
 def _key_out(key: MerchantKey) -> KeyOut:
@@ -151,14 +159,25 @@ def get(merchant_id: MerchantId, platform: PlatformDep,
     return _merchant_out(_get(platform, merchant_id))
 
 
-@router.post("/{merchant_id}/keys", status_code=201, response_model=KeyOut)
+@router.post("/{merchant_id}/keys", status_code=201, response_model=KeyOut,
+             responses={202: {"description": "A key added by staff, waiting for a second "
+                              "member of staff (the body names the approval)"}})
 def add_key(merchant_id: MerchantId, body: KeyIn, platform: PlatformDep,
-            principal: CurrentPrincipal) -> KeyOut:
+            principal: CurrentPrincipal) -> KeyOut | JSONResponse:
     """Add a merchant's signing key.
 
-    Staff add a public key on the merchant's behalf.
-    """
-    return _add_key(platform, principal, merchant_id, body)
+    By the merchant itself: 201 with the key. By staff, a four-eyes command: whoever holds
+    the private key signs as the merchant, so 202 with the approval's id, and the key is
+    added only once another merchant_admin approves it."""
+    if principal.kind is not Kind.STAFF:
+        return _add_key(platform, principal, merchant_id, body)
+    _authorize(platform, principal, Resource.MERCHANT_KEYS, Access.WRITE, merchant_id)
+    with _refusals():
+        raw = public_key_from_pem(body.public_key)
+    with _submit_refusals():
+        made = platform.approvals.submit(principal, "merchant_key", {
+            "merchant_id": merchant_id, "public_key": b64url(raw), "label": body.label})
+    return submitted(made)
 
 
 @router.post("/{merchant_id}/keys/{key_id}/revoke", response_model=KeyOut)
@@ -171,11 +190,11 @@ def revoke_key(merchant_id: MerchantId, key_id: KeyId, platform: PlatformDep,
     return _revoke_key(platform, principal, merchant_id, key_id)
 
 
-def _set_status(platform: Platform, principal: Principal, merchant_id: str,
-                status: str) -> MerchantOut:
+def _suspend(platform: Platform, principal: Principal, merchant_id: str) -> MerchantOut:
     _authorize(platform, principal, Resource.MERCHANTS, Access.MODIFY, merchant_id)
     with _refusals():
-        merchant = platform.merchants.set_status(merchant_id, status, actor=principal.actor)
+        merchant = platform.merchants.set_status(merchant_id, SUSPENDED,
+                                                 actor=principal.actor)
     return _merchant_out(merchant)
 
 
@@ -186,14 +205,20 @@ def suspend(merchant_id: MerchantId, platform: PlatformDep,
 
     A suspended merchant's signed requests are refused.
     """
-    return _set_status(platform, principal, merchant_id, SUSPENDED)
+    return _suspend(platform, principal, merchant_id)
 
 
-@router.post("/{merchant_id}/activate", response_model=MerchantOut)
+@router.post("/{merchant_id}/activate", status_code=202,
+             responses={202: {"description": "The reactivation, waiting for a second "
+                              "member of staff (the body names the approval)"}})
 def activate(merchant_id: MerchantId, platform: PlatformDep,
-             principal: CurrentPrincipal) -> MerchantOut:
+             principal: CurrentPrincipal) -> JSONResponse:
     """Reactivate a merchant.
 
-    Lift a suspension.
-    """
-    return _set_status(platform, principal, merchant_id, ACTIVE)
+    Lift a suspension: a four-eyes command (it re-opens selling). 202 with the approval's
+    id; the merchant stays suspended until another merchant_admin approves it."""
+    _authorize(platform, principal, Resource.MERCHANTS, Access.MODIFY, merchant_id)
+    with _submit_refusals():
+        made = platform.approvals.submit(principal, "merchant_reinstatement",
+                                         {"merchant_id": merchant_id, "what": STATUS})
+    return submitted(made)

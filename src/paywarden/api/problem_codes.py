@@ -517,6 +517,15 @@ class Staff(ProblemCode):
     CREDENTIAL_VOID = "credential_void", 410, "The credential was not fetched in time"
 
 
+class FourEyesCommands(ProblemCode):
+    """The four-eyes commands of decision 0044: reinstatement, keys, limit overrides."""
+
+    CERTIFICATE_NOT_SUSPENDED = ("certificate_not_suspended", 409,
+                                 "The merchant holds no suspended certificate")
+    MACHINE_PRINCIPAL_REQUIRED = ("machine_principal_required", 403,
+                                  "Only a machine principal (service token) may do this")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -532,6 +541,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Approvals,
     Lookup,
     Staff,
+    FourEyesCommands,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import operator_actor
+from .common import operator_actor, submit_for_approval
 from .merchants import _run, merchants_app
 
 if TYPE_CHECKING:
@@ -96,9 +96,9 @@ def suspend(merchant_id: MerchantArg) -> None:
 
 @certification_app.command("reinstate")
 def reinstate(merchant_id: MerchantArg) -> None:
-    """Lift a suspension."""
-    print(json.dumps(_certificate(_run(lambda p: _service(p).reinstate(
-        merchant_id, actor=operator_actor())))))
+    """Submit lifting a suspension for approval (four eyes); prints the approval id."""
+    submit_for_approval("merchant_admin", "merchant_reinstatement",
+                        {"merchant_id": merchant_id, "what": "certificate"})
 
 
 @certification_app.command("revoke")

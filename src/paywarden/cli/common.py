@@ -10,11 +10,12 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from ..domain.errors import DomainError
 from ..origins import OriginError
 from ..settings import Settings
 from .preflight import EXIT_UNUSABLE, Unusable, check_store, load_settings, redact
@@ -22,6 +23,7 @@ from .preflight import EXIT_UNUSABLE, Unusable, check_store, load_settings, reda
 if TYPE_CHECKING:
     from ..adapters.store import Database
     from ..bootstrap import Platform
+    from ..domain.identity import Principal
 
 app = typer.Typer(help="PayWarden: a self-hosted, security-first payment platform.",
                   no_args_is_help=True, add_completion=False)
@@ -83,5 +85,29 @@ def operator_actor() -> str:
     return f"cli:{login}"
 
 
-__all__ = ["app", "bench_app", "err", "open_platform", "open_store", "operator_actor", "redact",
-           "refusing", "settings_from_env"]
+def host_principal(role: str) -> Principal:
+    """Whoever runs a command on the server host, as the member of staff who submits a
+    four-eyes command (decision 0044): it stores the command and changes nothing. The
+    approval needs another person's passkey, which no host token carries."""
+    from ..domain.identity import Kind, Principal
+
+    return Principal(kind=Kind.STAFF, id=operator_actor(), roles=frozenset({role}))
+
+
+def submit_for_approval(role: str, kind: str, params: dict[str, Any]) -> None:
+    """Submit a four-eyes command as the host actor; print the approval's id on stdout."""
+    platform = open_platform(settings_from_env())
+    try:
+        made = platform.approvals.submit(host_principal(role), kind, params)
+    except DomainError as exc:
+        err.print(f"[red]{exc.code}: {exc.detail}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        platform.database.dispose()
+    err.print(f"submitted for approval ({made.summary}); another member of staff approves "
+              f"it with their passkey: POST /v1/approvals/{made.id}/approve")
+    print(made.id)
+
+
+__all__ = ["app", "bench_app", "err", "host_principal", "open_platform", "open_store",
+           "operator_actor", "redact", "refusing", "settings_from_env", "submit_for_approval"]

@@ -1,7 +1,9 @@
 """``paywarden keys``: the keyring on the server host — list, rotate, rewrap, destroy.
 
 Never prints a secret: kids, purposes, versions, states and dates only. Every
-change is recorded in the audit log as ``cli:<login>``.
+change is recorded in the audit log as ``cli:<login>``. Destroying a version is a
+four-eyes command (decision 0044): ``destroy`` and ``rewrap --destroy`` submit it and
+print the approval's id; another security_admin approves it with their passkey.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..domain.errors import DomainError
-from .common import app, err, open_platform, operator_actor, settings_from_env
+from .common import (
+    app,
+    err,
+    host_principal,
+    open_platform,
+    operator_actor,
+    settings_from_env,
+    submit_for_approval,
+)
 
 if TYPE_CHECKING:
     from ..bootstrap import Platform
@@ -84,10 +94,10 @@ def rotate_due(as_json: AsJson = False) -> None:
 
 
 @keys_app.command("destroy")
-def destroy(kid: Annotated[str, typer.Argument(help="the kid of a retired version")],
-            as_json: AsJson = False) -> None:
-    """Delete a retired version's secret; a data key only once no record uses it."""
-    _print([_run(lambda p: p.keys.destroy(kid, actor=operator_actor()))], as_json=as_json)
+def destroy(kid: Annotated[str, typer.Argument(help="the kid of a retired version")]) -> None:
+    """Submit destroying a retired version's secret for approval (four eyes: another
+    security_admin approves with a passkey); prints the approval id."""
+    submit_for_approval("security_admin", "key_destruction", {"kid": kid})
 
 
 @keys_app.command("rewrap")
@@ -95,7 +105,7 @@ def rewrap(table: Annotated[str | None, typer.Option(help="only this table")] = 
            column: Annotated[str | None, typer.Option(help="only this column")] = None,
            batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
            destroy_unused: Annotated[bool, typer.Option(
-               "--destroy", help="then destroy the retired data versions no record uses")
+               "--destroy", help="then submit destroying the retired data versions for approval")
            ] = False,
            as_json: AsJson = False) -> None:
     """Move sealed records to the active data key (re-wraps data keys only)."""
@@ -108,19 +118,21 @@ def rewrap(table: Annotated[str | None, typer.Option(help="only this table")] = 
                                    actor=operator_actor(),
                                    progress=lambda done, total: bar.update(
                                        task, completed=done, total=total))
+        submitted: list[str] = []
         if destroy_unused:
+            who = host_principal("security_admin")
             for version in p.keys.versions("data"):
                 if version.state == "retired":
                     try:
-                        report.destroyed.append(
-                            p.keys.destroy(version.kid, actor=operator_actor()).kid)
+                        made = p.approvals.submit(who, "key_destruction", {"kid": version.kid})
+                        submitted.append(made.id)
                     except DomainError as exc:
                         err.print(f"[yellow]{version.kid} kept: {exc.detail}[/yellow]")
-        return report.as_json()
+        return {**report.as_json(), "destruction_approvals": submitted}
 
     result = _run(work)
     if as_json:
         print(json.dumps(result))
     else:
-        err.print(f"scanned {result['scanned']}, moved {result['moved']}, "
-                  f"destroyed {len(result['destroyed'])}")  # type: ignore[arg-type]
+        err.print(f"scanned {result['scanned']}, moved {result['moved']}, destructions "
+                  f"submitted for approval: {result['destruction_approvals']}")

@@ -1,6 +1,9 @@
 """``paywarden merchants``: create merchants and manage their keys, on the server host.
 
 Every command is recorded in the audit log as ``cli:<login>``, like any staff action.
+``activate`` and ``keys add`` are four-eyes commands (decision 0044): they submit an
+approval as the host actor and print its id; another member of staff approves it with
+their passkey. ``create`` stays one person's act (the decision record says why).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from ..domain.errors import DomainError
-from .common import app, err, open_platform, operator_actor, settings_from_env
+from .common import app, err, open_platform, operator_actor, settings_from_env, submit_for_approval
 
 merchants_app = typer.Typer(help="Merchants and their Ed25519 public keys.",
                             no_args_is_help=True)
@@ -78,9 +81,9 @@ def suspend(merchant_id: Annotated[str, typer.Argument(help="mer_…")]) -> None
 
 @merchants_app.command("activate")
 def activate(merchant_id: Annotated[str, typer.Argument(help="mer_…")]) -> None:
-    """Activate a suspended merchant."""
-    _run(lambda p: p.merchants.set_status(merchant_id, "active", actor=operator_actor()))
-    err.print(f"{merchant_id} active")
+    """Submit a suspended merchant's reactivation for approval; prints the approval id."""
+    submit_for_approval("merchant_admin", "merchant_reinstatement",
+                        {"merchant_id": merchant_id, "what": "status"})
 
 
 @merchants_app.command("show")
@@ -98,16 +101,14 @@ def show(merchant_id: Annotated[str, typer.Argument(help="mer_…")]) -> None:
 @keys_app.command("add")
 def add_key(merchant_id: Annotated[str, typer.Argument(help="mer_…")],
             public_key: PublicKeyFile,
-            label: Annotated[str, typer.Option(help="a label for the key")] = "",
-            as_json: AsJson = False) -> None:
-    """Register another public key for a merchant (rotation; recorded)."""
+            label: Annotated[str, typer.Option(help="a label for the key")] = "") -> None:
+    """Submit another public key for a merchant for approval; prints the approval id."""
+    from ..services.approvals.merchants import b64url
+
     raw = _read_pem(public_key)
-    key = _run(lambda p: p.merchants.add_key(merchant_id, raw, actor=operator_actor(),
-                                             label=label))
-    if as_json:
-        print(json.dumps({"merchant_id": merchant_id, "key_id": key.id}))
-    else:
-        print(key.id)
+    submit_for_approval("merchant_admin", "merchant_key",
+                        {"merchant_id": merchant_id, "public_key": b64url(raw),
+                         "label": label})
 
 
 @keys_app.command("revoke")

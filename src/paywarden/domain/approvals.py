@@ -63,6 +63,7 @@ class Kind(StrEnum):
     MERCHANT_REINSTATEMENT = "merchant_reinstatement"  # a suspended merchant sells again
     LIMIT_OVERRIDE = "limit_override"  # a customer's limit above the bank's maximum
     SERVICE_CREDENTIAL = "service_credential"  # issue or widen a machine principal's token
+    MERCHANT_KEY = "merchant_key"  # staff add a key a merchant's requests are signed with
 
 
 # Who may approve each kind: the role that answers for the thing the command changes.
@@ -79,6 +80,7 @@ APPROVERS: dict[Kind, frozenset[str]] = {
     Kind.MERCHANT_REINSTATEMENT: frozenset({"merchant_admin"}),
     Kind.LIMIT_OVERRIDE: frozenset({"risk"}),
     Kind.SERVICE_CREDENTIAL: frozenset({"security_admin"}),
+    Kind.MERCHANT_KEY: frozenset({"merchant_admin"}),
 }
 
 # Who may submit each kind: the role whose work the command is.
@@ -94,6 +96,7 @@ SUBMITTERS: dict[Kind, frozenset[str]] = {
     Kind.MERCHANT_REINSTATEMENT: frozenset({"merchant_admin"}),
     Kind.LIMIT_OVERRIDE: frozenset({"support", "risk"}),
     Kind.SERVICE_CREDENTIAL: frozenset({"security_admin"}),
+    Kind.MERCHANT_KEY: frozenset({"merchant_admin"}),
 }
 
 # Roles no one holds together (AC-5). Whoever administers security (staff, tokens,

@@ -52,6 +52,15 @@ class DepositIn(Strict):
     reference: Line = Field(default="", max_length=140)
 
 
+class LimitOverrideIn(Strict):
+    """A limit set by staff, at once and above the bank's maximum if need be (0044)."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    amount: int = Field(ge=0, le=10**15, description="The new limit, in minor units")
+    reason: Line = Field(min_length=3, max_length=500, description="Why: the ticket, the "
+                         "customer's request; the approver reads it")
+
+
 class AccountOut(BaseModel):
     id: str = Field(examples=["acc_5f0c9a7d2b1e4c8a9d3f6e21"])
     product: Literal["current", "savings", "wallet"]

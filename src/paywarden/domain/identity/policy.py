@@ -47,6 +47,7 @@ class Resource(StrEnum):
     REGISTRY = "registry"  # credit registry entries and requests: ask (write), approve (modify)
     REGISTRY_SUBJECTS = "registry_subjects"  # a subject's entries without evidence; appeals
     APPROVALS = "approvals"  # four-eyes requests: read the inbox; submit and decide (write)
+    RAIL = "rail"  # credits arriving from the payment rail (write): machines only (0044)
 
 
 R, W, M, F = Access.READ, Access.WRITE, Access.MODIFY, Access.FULL_CONTROL
@@ -80,8 +81,9 @@ ROLES: dict[str, dict[Resource, Access]] = {
     "security_admin": {Resource.STAFF: F, Resource.TOKENS: F, Resource.SESSIONS: F,
                        Resource.SETTINGS: F, Resource.APPROVALS: W},
     # A machine principal (a system integrating with the ledger API, the benchmarks):
-    # posts transfers directly, within its token's limits. Never held by a person.
-    "service": {Resource.LEDGER: M},
+    # posts transfers directly, within its token's limits, and books the rail's incoming
+    # credits (a person doing that alone would mint money). Never held by a person.
+    "service": {Resource.LEDGER: M, Resource.RAIL: W},
     # Supervisors and auditors: everything, read-only.
     "supervisor": {resource: R for resource in Resource},
 }  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
@@ -103,24 +103,8 @@ class Merchants:
         return Merchant(first.id, first.name, first.status, first.created_at, keys)
 
     def set_status(self, merchant_id: str, status: str, *, actor: str) -> Merchant:
-        if status not in STATUSES:
-            raise DomainError("merchant_status_invalid", f"status {status!r} is not one of "
-                              f"{', '.join(sorted(STATUSES))}")
-        now = self._clock.now_ns()
         with self._database.engine.begin() as conn:
-            changed = conn.execute(update(merchants).where(
-                merchants.c.id == merchant_id, merchants.c.status != status
-            ).values(status=status)).rowcount
-            if not changed:
-                exists = conn.execute(select(merchants.c.id).where(
-                    merchants.c.id == merchant_id)).first()
-                if exists is None:
-                    raise DomainError("not_found", f"no merchant {merchant_id}")
-                raise DomainError("merchant_status_unchanged",
-                                  f"merchant {merchant_id} is already {status}")
-            action = "merchant.suspend" if status == SUSPENDED else "merchant.activate"
-            audit.record(conn, at_ns=now, actor=actor, action=action, object_id=merchant_id,
-                         after={"id": merchant_id, "status": status})
+            set_status(conn, merchant_id, status, actor=actor, now_ns=self._clock.now_ns())
         return self._must_get(merchant_id)
 
     def add_key(self, merchant_id: str, public_key: bytes, *, actor: str,
@@ -160,3 +144,25 @@ class Merchants:
         if merchant is None:
             raise DomainError("not_found", f"no merchant {merchant_id}")
         return merchant
+
+
+def set_status(conn: Connection, merchant_id: str, status: str, *, actor: str,
+               now_ns: int) -> None:
+    """Suspend or activate ``merchant_id`` in the caller's transaction, with its audit
+    record: an approved reinstatement commits with its approval (decision 0044)."""
+    if status not in STATUSES:
+        raise DomainError("merchant_status_invalid", f"status {status!r} is not one of "
+                          f"{', '.join(sorted(STATUSES))}")
+    changed = conn.execute(update(merchants).where(
+        merchants.c.id == merchant_id, merchants.c.status != status
+    ).values(status=status)).rowcount
+    if not changed:
+        exists = conn.execute(select(merchants.c.id).where(
+            merchants.c.id == merchant_id)).first()
+        if exists is None:
+            raise DomainError("not_found", f"no merchant {merchant_id}")
+        raise DomainError("merchant_status_unchanged",
+                          f"merchant {merchant_id} is already {status}")
+    action = "merchant.suspend" if status == SUSPENDED else "merchant.activate"
+    audit.record(conn, at_ns=now_ns, actor=actor, action=action, object_id=merchant_id,
+                 after={"id": merchant_id, "status": status})

@@ -49,6 +49,9 @@ bank_limits = Table(
     Column("pending_amount", BigInteger),  # a raise, in force from pending_from
     Column("pending_from", BigInteger),
     Column("updated_at", BigInteger, nullable=False),
+    # This customer's own maximum, above the bank's, set by an approved limit override
+    # (migration 0024, decision 0044); NULL: the bank's maximum.
+    Column("override_max", BigInteger),
     PrimaryKeyConstraint("user_id", "currency", "kind"),
 )
 
