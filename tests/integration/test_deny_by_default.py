@@ -80,11 +80,14 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     # merchants and certification
     ("POST", "/v1/merchants/me/keys"): (O, "a merchant's own key, signed by its current one"),
     ("POST", "/v1/merchants/me/keys/{key_id}/revoke"): (O, "a merchant revokes its own key"),
-    ("POST", "/v1/merchants"): (NS, "a new merchant sells nothing until certified: task C"),
-    ("POST", "/v1/merchants/{merchant_id}/keys"): (NS, "task C makes it kind merchant_key"),
+    ("POST", "/v1/merchants"): (
+        NS, ("a new merchant has no money and sells nothing until certified; its first key "
+            "is its own (decision 0044)")),
+    ("POST", "/v1/merchants/{merchant_id}/keys"): (
+        A, "kind merchant_key: a key staff add would let staff sign as the merchant"),
     ("POST", "/v1/merchants/{merchant_id}/keys/{key_id}/revoke"): (N, "removes a key"),
     ("POST", "/v1/merchants/{merchant_id}/suspend"): (N, "stops a merchant selling"),
-    ("POST", "/v1/merchants/{merchant_id}/activate"): (NS, "task C: merchant_reinstatement"),
+    ("POST", "/v1/merchants/{merchant_id}/activate"): (A, "kind merchant_reinstatement"),
     ("POST", "/v1/merchants/me/application"): (O, "a merchant applies for itself"),
     ("POST", "/v1/merchants/me/domains/{domain}/verify"): (O, "a merchant proves its domain"),
     ("POST", "/v1/merchants/{merchant_id}/application"): (NS, "an application grants nothing"),
@@ -95,7 +98,7 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/merchants/{merchant_id}/certification/reject"): (N, "refuses an application"),
     ("POST", "/v1/merchants/{merchant_id}/certification/suspend"): (N, "stops selling"),
     ("POST", "/v1/merchants/{merchant_id}/certification/reinstate"): (
-        NS, "task C: merchant_reinstatement"),
+        A, "kind merchant_reinstatement"),
     ("POST", "/v1/merchants/{merchant_id}/certification/revoke"): (N, "revokes a certificate"),
     ("PUT", "/v1/merchants/me/webhook-endpoint"): (O, "a merchant's own endpoint"),
     ("POST", "/v1/merchants/me/webhook-events/{event_id}/resend"): (O, "its own deliveries"),
@@ -141,7 +144,10 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/staff/bank-accounts/{account_id}/unfreeze"): (
         NS, "TODO: widening; kind to come"),
     ("POST", "/v1/staff/bank-accounts/{account_id}/close"): (N, "an account takes no more"),
-    ("POST", "/v1/staff/rail/deposits"): (NS, "task C: a machine's"),
+    ("POST", "/v1/staff/rail/deposits"): (MA, ("the rail's inbound credits: a person alone "
+                                                 "would mint money")),
+    ("POST", "/v1/staff/customers/{customer_id}/limits/{kind}"): (
+        A, "kind limit_override: above the bank's maximum, without the raise delay"),
     ("POST", "/v1/me/cheques/drafts"): (O, "the drawer's own cheque"),
     ("POST", "/v1/me/cheques"): (O, "the drawer's passkey signs the cheque"),
     ("POST", "/v1/me/cheques/present"): (O, "the payee presents a signed cheque"),
@@ -280,6 +286,44 @@ def _breaker(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[s
         "reason": "the issuer's outage is over"}
 
 
+def _reactivation(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
+    from ..support.merchants import make_merchant
+
+    shop = make_merchant(platform_of(api), "Paused")
+    assert api.post(f"/v1/merchants/{shop.merchant_id}/suspend", headers=headers
+                    ).status_code == 200
+    return "POST", f"/v1/merchants/{shop.merchant_id}/activate", {}
+
+
+def _reinstatement(api: TestClient, headers: dict[str, str]
+                   ) -> tuple[str, str, dict[str, Any]]:
+    from ..support.certify import certify
+    from ..support.merchants import make_merchant
+
+    shop = make_merchant(platform_of(api), "Held")
+    certify(platform_of(api), shop.merchant_id)
+    assert api.post(f"/v1/merchants/{shop.merchant_id}/certification/suspend",
+                    headers=headers).status_code == 200
+    return "POST", f"/v1/merchants/{shop.merchant_id}/certification/reinstate", {}
+
+
+def _merchant_key(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
+    from ..support.merchants import make_merchant, new_key, public_pem
+
+    shop = make_merchant(platform_of(api), "Keyed")
+    return "POST", f"/v1/merchants/{shop.merchant_id}/keys", {
+        "public_key": public_pem(new_key()).decode()}
+
+
+def _limit_override(api: TestClient, headers: dict[str, str]
+                    ) -> tuple[str, str, dict[str, Any]]:
+    from ..support.identity import passkey_customer
+
+    bob, _, _ = passkey_customer(api, "bob-limits")
+    return "POST", f"/v1/staff/customers/{bob.id}/limits/per_day", {
+        "currency": "EUR", "amount": 10**9, "reason": "moving house"}
+
+
 def _transfers(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
     from ..support.platform import service_token
 
@@ -301,6 +345,11 @@ ALONE = {
     ("POST", "/v1/payments/{payment_id}/disputes/decision"): ("risk", _dispute),
     ("POST", "/v1/staff/registry/requests"): ("risk", _registry),
     ("POST", "/v1/staff/breakers/{breaker_id}/reset-requests"): ("risk", _breaker),
+    ("POST", "/v1/merchants/{merchant_id}/activate"): ("merchant_admin", _reactivation),
+    ("POST", "/v1/merchants/{merchant_id}/certification/reinstate"): (
+        "merchant_admin", _reinstatement),
+    ("POST", "/v1/merchants/{merchant_id}/keys"): ("merchant_admin", _merchant_key),
+    ("POST", "/v1/staff/customers/{customer_id}/limits/{kind}"): ("support", _limit_override),
 }
 
 
@@ -344,21 +393,23 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
     "run": (H, "installs and serves"),
     "serve": (H, "serves"),
     "verify": (NS, "a check"),
-    "keys destroy": (NS, "task C: key_destruction"),
+    "keys destroy": (A, "kind key_destruction: a second security admin approves"),
     "keys list": (NS, "a reading"),
-    "keys rewrap": (NS, "re-encrypts under the current key: no access changes"),
+    "keys rewrap": (NS, ("re-encrypts under the current key; --destroy submits a "
+                        "key_destruction for approval")),
     "keys rotate": (NS, "a new key version; the old one still opens what it sealed"),
     "keys rotate-due": (NS, "rotation on schedule"),
-    "merchants activate": (NS, "task C: merchant_reinstatement"),
+    "merchants activate": (A, "kind merchant_reinstatement"),
     "merchants certification apply": (NS, "an application grants nothing"),
-    "merchants certification reinstate": (NS, "task C: merchant_reinstatement"),
+    "merchants certification reinstate": (A, "kind merchant_reinstatement"),
     "merchants certification reject": (N, "refuses an application"),
     "merchants certification revoke": (N, "revokes a certificate"),
     "merchants certification suspend": (N, "stops selling"),
     "merchants certification verify": (NS, "proves a domain, grants nothing"),
     "merchants certify": (NS, "a certificate over a verified domain; revocable, public"),
-    "merchants create": (NS, "task C decides"),
-    "merchants keys add": (NS, "task C: merchant_key"),
+    "merchants create": (NS, ("a new merchant has no money and sells nothing until "
+                             "certified; its first key is its own (decision 0044)")),
+    "merchants keys add": (A, "kind merchant_key"),
     "merchants keys revoke": (N, "removes a key"),
     "merchants show": (NS, "a reading"),
     "merchants suspend": (N, "stops a merchant selling"),
