@@ -37,6 +37,7 @@ from . import (
     signed,
     signin_routes,
     statement_routes,
+    supervision_routes,
     transfer_routes,
     webhook_routes,
 )
@@ -90,6 +91,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(case_routes.router)
     app.include_router(approval_routes.router)
     app.include_router(lookup_routes.router)
+    app.include_router(supervision_routes.router)
+    app.include_router(supervision_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

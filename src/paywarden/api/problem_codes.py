@@ -510,6 +510,18 @@ class Lookup(ProblemCode):
     REVEAL_REASON_REQUIRED = "reveal_reason_required", 422, "A reveal needs a reason"
 
 
+class Supervision(ProblemCode):
+    """The supervisor's reports (services/supervision, decision 0047)."""
+
+    SUPERVISORS_ONLY = "supervisors_only", 403, "Only a supervisor reads these reports"
+    REPORT_KIND_UNKNOWN = "report_kind_unknown", 404, "No report of that kind"
+    REPORT_PERIOD_INVALID = ("report_period_invalid", 400,
+                             "The period is not from <= to <= today, at most 366 days")
+    REPORT_FORMAT_INVALID = "report_format_invalid", 400, "The format is csv, pdf or json"
+    REPORT_TOO_LARGE = ("report_too_large", 422,
+                        "The report would be too long: ask for a shorter period")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -524,6 +536,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     RiskCases,
     Approvals,
     Lookup,
+    Supervision,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}
