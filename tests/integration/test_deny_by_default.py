@@ -312,6 +312,7 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
     "init": (H, "creates or upgrades the database"),
     "run": (H, "installs and serves"),
     "serve": (H, "serves"),
+    "supervision verify": (NS, "a check of a report file against the published keys"),
     "verify": (NS, "a check"),
     "keys destroy": (NS, "task C: key_destruction"),
     "keys list": (NS, "a reading"),

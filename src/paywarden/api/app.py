@@ -92,7 +92,6 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(approval_routes.router)
     app.include_router(lookup_routes.router)
     app.include_router(supervision_routes.router)
-    app.include_router(supervision_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

@@ -63,6 +63,6 @@ def build(conn: Connection, period: Period, *, keys: Keys, rows_max: int) -> Tab
                      ("disputes", str(sum(disputed.values())))]
     table.summary += [(f"reason:{k}", str(v)) for k, v in sorted(reasons.items())]
     table.summary += [(f"outcome:{k}", str(v)) for k, v in sorted(outcomes.items())]
-    table.summary += [(f"merchant:{m}", f"payments={n} disputes={disputed[m]} "
-                       f"rate={disputed[m] / n:.4f}") for m, n in sorted(paid.items())]
+    table.summary += [(f"merchant:{m}", f"payments={n} disputes={disputed[m]} rate="
+                       + f"{disputed[m] / n:.4f}") for m, n in sorted(paid.items())]
     return table

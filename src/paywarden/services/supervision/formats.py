@@ -85,6 +85,8 @@ def json_seal(data: bytes) -> str:
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"not a report JSON: {type(exc).__name__}") from None
     seal = body.get("seal") if isinstance(body, dict) else None
-    if not isinstance(seal, str):
-        raise ValueError("the JSON has no seal")
-    return seal
+    return seal if isinstance(seal, str) else _no_seal()
+
+
+def _no_seal() -> str:
+    raise ValueError("the JSON has no seal")

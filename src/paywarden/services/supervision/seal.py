@@ -75,9 +75,9 @@ def payload_of(token: str) -> dict[str, Any]:
         payload = json.loads(urlsafe_b64decode(token.split(".")[1].encode("ascii")))
     except (IndexError, UnicodeError, ValueError) as exc:
         raise ValueError(f"not a report seal: {type(exc).__name__}") from None
-    if not isinstance(payload, dict):
-        raise ValueError("not a report seal")
-    return payload
+    if isinstance(payload, dict):
+        return payload
+    raise ValueError("not a report seal")
 
 
 def unverified(token: str) -> Sealed:
