@@ -190,6 +190,11 @@ class Settings(BaseSettings):
     insider_working_hours: str = Field(default="07-19 mon-fri", description="Working hours "
                                        "(UTC): a staff write or reveal outside them alerts "
                                        "supervisors, e.g. 07-19 or 08-18 mon-sat")
+    # Supervision (issue 13; decision 0047)
+    large_value_thresholds: str = Field(
+        default="EUR:1000000,USD:1000000,GBP:1000000,CHF:1000000", description="Per-currency "
+        "amount (minor units) at or over which a customer money movement is in the "
+        "supervisor's large-value report, e.g. EUR:1000000,USD:1000000 (10,000.00 each)")
     approval_ttl_s: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600,
                                 description="How long a four-eyes request waits for a "
                                 "second person before it expires")
@@ -238,6 +243,14 @@ class Settings(BaseSettings):
         from .domain.insider import parse_hours
 
         parse_hours(text)  # a ValueError says how to write them
+        return text
+
+    @field_validator("large_value_thresholds")
+    @classmethod
+    def _thresholds(cls, text: str) -> str:
+        from .services.supervision.large_value import parse_thresholds
+
+        parse_thresholds(text)  # a ValueError says how to write them
         return text
 
     @field_validator("database_url")

@@ -392,6 +392,7 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
     "init": (H, "creates or upgrades the database"),
     "run": (H, "installs and serves"),
     "serve": (H, "serves"),
+    "supervision verify": (NS, "a check of a report file against the published keys"),
     "verify": (NS, "a check"),
     "keys destroy": (A, "kind key_destruction: a second security admin approves"),
     "keys list": (NS, "a reading"),

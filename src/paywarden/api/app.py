@@ -38,6 +38,7 @@ from . import (
     signin_routes,
     staff_routes,
     statement_routes,
+    supervision_routes,
     transfer_routes,
     webhook_routes,
 )
@@ -92,6 +93,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(approval_routes.router)
     app.include_router(lookup_routes.router)
     app.include_router(staff_routes.router)
+    app.include_router(supervision_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

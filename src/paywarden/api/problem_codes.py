@@ -526,6 +526,18 @@ class FourEyesCommands(ProblemCode):
                                   "Only a machine principal (service token) may do this")
 
 
+class Supervision(ProblemCode):
+    """The supervisor's reports (services/supervision, decision 0047)."""
+
+    SUPERVISORS_ONLY = "supervisors_only", 403, "Only a supervisor reads these reports"
+    REPORT_KIND_UNKNOWN = "report_kind_unknown", 404, "No report of that kind"
+    REPORT_PERIOD_INVALID = ("report_period_invalid", 400,
+                             "The period is not from <= to <= today, at most 366 days")
+    REPORT_FORMAT_INVALID = "report_format_invalid", 400, "The format is csv, pdf or json"
+    REPORT_TOO_LARGE = ("report_too_large", 422,
+                        "The report would be too long: ask for a shorter period")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -542,6 +554,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Lookup,
     Staff,
     FourEyesCommands,
+    Supervision,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -23,6 +23,7 @@ from . import (  # noqa: F401 - registers the commands
     risk_labels,
     risk_model,
     staff,
+    supervision,
     tokens,
 )
 from .common import app

@@ -11,7 +11,17 @@ orders appends.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, SmallInteger, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 
 from .base import metadata
 from .ledger import RowId
@@ -27,6 +37,8 @@ audit_entries = Table(
     Column("outcome", String(16), nullable=False),  # ok | denied | failed
     Column("detail", Text, nullable=False),  # canonical JSON, never a secret or personal data
     Column("leaf", LargeBinary, nullable=False),
+    # A supervision report cites each object's latest entry (decision 0047, migration 0026).
+    Index("ix_audit_entries_object", "object", "seq"),
 )
 
 audit_nodes = Table(
