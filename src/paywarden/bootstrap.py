@@ -20,6 +20,7 @@ from .domain.insider import parse_hours
 from .services.access import Guard
 from .services.alerts import Alerts, Mailer
 from .services.approvals import Approvals
+from .services.approvals.accounts import AccountUnfreeze
 from .services.approvals.controls import BreakerReset, RegistryEntry, RiskRuleChange
 from .services.approvals.disputes import DisputeDecision
 from .services.approvals.engine import MAINTENANCE_INTERVAL_S as APPROVALS_INTERVAL_S
@@ -237,6 +238,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
     approvals.register(KeyDestruction(keys))
     approvals.register(LimitOverride(database, banking.limits))
     approvals.register(MerchantKey(database, clock=clock))
+    approvals.register(AccountUnfreeze(database, banking.accounts))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,

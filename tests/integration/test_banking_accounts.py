@@ -19,6 +19,7 @@ from paywarden.domain.money import Money
 from paywarden.services.banking import Movement, MovementKind, MovementState
 from paywarden.services.ledger.verify import verify_ledger
 
+from ..support.approvals import decide, passkey_staff
 from ..support.banking import balance_of, deposit, open_account
 from ..support.identity import passkey_customer
 from ..support.merchants import client_for, platform_for
@@ -176,8 +177,18 @@ def test_staff_freeze_blocks_sending_not_receiving_and_close_needs_zero(
     assert balance_of(api, token, current["id"]) == 6_000
     r = api.post(url + "/close", headers=support, json={"reason": "customer left"})
     assert r.status_code == 409 and r.json()["code"] == "account_not_empty"
-    assert api.post(url + "/unfreeze", headers=support,
-                    json={"reason": "customer verified"}).status_code == 200
+    asked = api.post(url + "/unfreeze", headers=support, json={"reason": "customer verified"})
+    assert asked.status_code == 202, asked.text  # a second person frees it (decision 0041)
+    r = api.post("/v1/me/transfers/own", headers=bearer(token), json={
+        "from_account": current["id"], "to_account": savings["id"], "amount": 100,
+        "currency": "EUR"})
+    assert r.status_code == 409 and r.json()["code"] == "account_frozen"  # not yet
+    sue = passkey_staff(api, "sue", "support")  # support submits unfreezes; risk approves
+    r = decide(api, sue, asked.json()["approval"])
+    assert r.status_code == 403 and r.json()["code"] == "approver_role_refused", r.text
+    done = decide(api, passkey_staff(api, "rita", "risk"), asked.json()["approval"])
+    assert done.status_code == 200 and done.json()["state"] == "executed", done.text
+    assert done.json()["result"] == {"account_id": current["id"], "state": "open"}
     api.post("/v1/me/transfers/own", headers=bearer(token), json={
         "from_account": current["id"], "to_account": savings["id"], "amount": 6_000,
         "currency": "EUR"})

@@ -142,7 +142,7 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/me/wallet/top-ups"): (O, "the customer's passkey signs it"),
     ("POST", "/v1/staff/bank-accounts/{account_id}/freeze"): (N, "stops an account sending"),
     ("POST", "/v1/staff/bank-accounts/{account_id}/unfreeze"): (
-        NS, "TODO: widening; kind to come"),
+        A, "kind account_unfreeze: freezing stops money at once; freeing it takes two"),
     ("POST", "/v1/staff/bank-accounts/{account_id}/close"): (N, "an account takes no more"),
     ("POST", "/v1/staff/rail/deposits"): (MA, ("the rail's inbound credits: a person alone "
                                                  "would mint money")),
@@ -324,6 +324,18 @@ def _limit_override(api: TestClient, headers: dict[str, str]
         "currency": "EUR", "amount": 10**9, "reason": "moving house"}
 
 
+def _unfreeze(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
+    from ..support.banking import open_account
+    from ..support.identity import passkey_customer
+
+    _, token, _ = passkey_customer(api, "fran-frozen")
+    account = open_account(api, token)
+    url = f"/v1/staff/bank-accounts/{account['id']}"
+    assert api.post(url + "/freeze", headers=headers, json={"reason": "takeover"}
+                    ).status_code == 200
+    return "POST", url + "/unfreeze", {"reason": "customer verified"}
+
+
 def _transfers(api: TestClient, headers: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
     from ..support.platform import service_token
 
@@ -350,6 +362,7 @@ ALONE = {
         "merchant_admin", _reinstatement),
     ("POST", "/v1/merchants/{merchant_id}/keys"): ("merchant_admin", _merchant_key),
     ("POST", "/v1/staff/customers/{customer_id}/limits/{kind}"): ("support", _limit_override),
+    ("POST", "/v1/staff/bank-accounts/{account_id}/unfreeze"): ("support", _unfreeze),
 }
 
 

@@ -184,17 +184,19 @@ def freeze(account_id: AccountId, body: StaffReasonIn, platform: PlatformDep,
     return done.public()
 
 
-@router.post("/staff/bank-accounts/{account_id}/unfreeze", response_model=AccountStateOut)
+@router.post("/staff/bank-accounts/{account_id}/unfreeze", status_code=202)
 def unfreeze(account_id: AccountId, body: StaffReasonIn, platform: PlatformDep,
-             principal: CurrentPrincipal) -> dict[str, Any]:
-    """Unfreeze an account.
+             principal: CurrentPrincipal) -> JSONResponse:
+    """Ask to unfreeze an account.
 
-    The account sends money again. Audited with the reason."""
+    A four-eyes command (kind ``account_unfreeze``): 202 with the approval; the account
+    sends money again once another member of the risk team approves it with their
+    passkey. Freezing stays one person's act: it stops money."""
     _staff(platform, principal, Access.MODIFY)
-    with refusals():
-        done = platform.banking.accounts.unfreeze(account_id, actor=principal.actor,
-                                                  reason=body.reason)
-    return done.public()
+    with submit_refusals():
+        made = platform.approvals.submit(principal, "account_unfreeze",
+                                         {"account_id": account_id, "reason": body.reason})
+    return submitted(made)
 
 
 @router.post("/staff/bank-accounts/{account_id}/close", response_model=AccountStateOut)

@@ -64,6 +64,7 @@ class Kind(StrEnum):
     LIMIT_OVERRIDE = "limit_override"  # a customer's limit above the bank's maximum
     SERVICE_CREDENTIAL = "service_credential"  # issue or widen a machine principal's token
     MERCHANT_KEY = "merchant_key"  # staff add a key a merchant's requests are signed with
+    ACCOUNT_UNFREEZE = "account_unfreeze"  # a frozen bank account sends money again
 
 
 # Who may approve each kind: the role that answers for the thing the command changes.
@@ -81,6 +82,7 @@ APPROVERS: dict[Kind, frozenset[str]] = {
     Kind.LIMIT_OVERRIDE: frozenset({"risk"}),
     Kind.SERVICE_CREDENTIAL: frozenset({"security_admin"}),
     Kind.MERCHANT_KEY: frozenset({"merchant_admin"}),
+    Kind.ACCOUNT_UNFREEZE: frozenset({"risk"}),
 }
 
 # Who may submit each kind: the role whose work the command is.
@@ -97,6 +99,7 @@ SUBMITTERS: dict[Kind, frozenset[str]] = {
     Kind.LIMIT_OVERRIDE: frozenset({"support", "risk"}),
     Kind.SERVICE_CREDENTIAL: frozenset({"security_admin"}),
     Kind.MERCHANT_KEY: frozenset({"merchant_admin"}),
+    Kind.ACCOUNT_UNFREEZE: frozenset({"support", "risk"}),
 }
 
 # Roles no one holds together (AC-5). Whoever administers security (staff, tokens,
