@@ -41,7 +41,12 @@ from .schemas.approvals import (
 
 router = APIRouter(prefix="/v1", tags=["approvals"])
 ApprovalId = Annotated[str, Path(pattern=r"^apr_[0-9a-f]{24}$")]
-refusals = Refusals(codes.Approvals, codes.Passkeys)
+# What a submission's check or an execution can answer: the engine's codes, and each
+# executor's (services/approvals/*), so the OpenAPI document lists them all.
+refusals = Refusals(codes.Approvals, codes.Passkeys, codes.Staff, codes.FourEyesCommands,
+                    codes.Payments, codes.Escrow, codes.Banking, codes.Transfers,
+                    codes.Merchants, codes.Keys, codes.Identity, codes.Registry, codes.Risk,
+                    codes.RiskControls)
 
 
 def _staff(platform: Platform, principal: Principal, access: Access) -> None:

@@ -27,6 +27,7 @@ from . import problem_codes as codes
 from .auth import READ_ONLY_ROLES, CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem, Refusals
+from .schemas.supervision import ReportKindsOut
 
 router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
 refusals = Refusals(codes.Supervision)
@@ -57,9 +58,12 @@ def day_of(value: str, name: str) -> date:
                       f"{name} is not a date YYYY-MM-DD") from None
 
 
-@router.get("/reports")
+@router.get("/reports", response_model=ReportKindsOut)
 def kinds(platform: PlatformDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    """The kinds of report a supervisor can generate, and the formats."""
+    """List the report kinds.
+
+    The kinds of report a supervisor can generate, each with its link, and the formats
+    (CSV, JSON, a signed PDF)."""
     supervisor(platform, principal)
     return {"data": [{"kind": k.name, "title": k.title, "about": k.about,
                       "href": f"/v1/supervision/reports/{k.name}"} for k in KINDS],
