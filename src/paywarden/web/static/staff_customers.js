@@ -55,11 +55,7 @@ function show(customer) {
       li.textContent = text;
       return li;
     }));
-  for (const part of profile.querySelectorAll("[data-field]")) {
-    part.classList.remove("revealed");
-    const button = part.querySelector("button.reveal");
-    if (button) button.hidden = false;
-  }
+  for (const part of profile.querySelectorAll("[data-field]")) part.classList.remove("revealed");
   showStatus(revealStatus, "");
   profile.hidden = false;
 }
@@ -106,7 +102,6 @@ for (const part of profile.querySelectorAll("[data-field]")) {
         method: "POST", body: { field: part.dataset.field, reason } });
       part.querySelector(".value").textContent = shown.value ?? "none given";
       part.classList.add("revealed");
-      button.hidden = true;
       showStatus(revealStatus, `Revealed. Recorded in the audit log with your reason: `
         + `“${reason}”.`, "ok");
     } catch (error) {
