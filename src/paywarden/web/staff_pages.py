@@ -20,11 +20,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from ..domain.approvals import APPROVERS, FINAL, NO_CURRENCY, State
+from ..api.auth import READ_ONLY_ROLES
+from ..domain.approvals import APPROVERS, FINAL, NO_CURRENCY, SUBMITTERS, State
+from ..domain.approvals import Kind as Command
 from ..domain.identity import Access, Kind, Principal, Resource, decide
 from ..services.approvals import Approval
 from ..services.identity.credentials import ENROLMENT, FIRST_FACTOR
 from ..services.identity.users import get_user
+from ..services.staff.review import access_review
+from . import staff_views as views
 from .render import page_headers, page_principal, render_page
 
 router = APIRouter(include_in_schema=False)
@@ -87,7 +91,9 @@ def home_page(request: Request) -> Response:
     p = member.principal
     return render_page("staff_home.html", title="Back office", **_view(
         member, may_approvals=_may(p, Resource.APPROVALS),
-        may_audit=_may(p, Resource.AUDIT), may_risk=_may(p, Resource.RISK)))
+        may_audit=_may(p, Resource.AUDIT), may_risk=_may(p, Resource.RISK),
+        may_customers=_may(p, Resource.CUSTOMERS), may_people=_may(p, Resource.STAFF),
+        may_alerts=_may(p, Resource.ALERTS), may_keys=_may(p, Resource.SETTINGS)))
 
 
 def _names(request: Request, ids: set[str]) -> dict[str, str]:
@@ -152,3 +158,82 @@ def enrol_page() -> Response:
     """A joiner's one-time link lands here (``/staff/enrol#<token>``): the token stays in
     the fragment, which browsers never send to a server or put in a Referer."""
     return render_page("staff_enrol.html", title="Set up your staff passkey", staff=True)
+
+
+# -- Staff pages II (decision 0048): customers, people and roles, alerts, keys ---------------
+
+
+@router.get("/staff/customers")
+def customers_page(request: Request) -> Response:
+    """The lookup is done by the page through the API, so each profile opened and each
+    field revealed is the API's audited call, never a second path around it."""
+    member = _member(request, "/staff/customers")
+    if isinstance(member, Response):
+        return member
+    p = member.principal
+    if not _may(p, Resource.CUSTOMERS):
+        return _denied("Not for this role", "Customer lookup is for support, risk and "
+                       "supervisors: your role does not look customers up.")
+    return render_page("staff_customers.html", title="Customers", **_view(
+        member, may_reveal=not p.roles <= READ_ONLY_ROLES))
+
+
+@router.get("/staff/people")
+def people_page(request: Request) -> Response:
+    member = _member(request, "/staff/people")
+    if isinstance(member, Response):
+        return member
+    p = member.principal
+    if not _may(p, Resource.STAFF):
+        return _denied("Not for this role", "Staff and their roles are kept by security "
+                       "admins (supervisors may read them): your role cannot open this.")
+    platform = request.app.state.platform
+    holders = access_review(platform.database, platform.sessions, clock=platform.clock,
+                            keys=platform.keys)
+    pending = [{"id": a.id, **a.params} for a in platform.approvals.list(
+        state=str(State.PENDING), kinds=[str(Command.ROLE_GRANT)], limit=INBOX_SIZE_MAX)]
+    people = [views.person_row(h, pending, p.id) for h in holders if h.kind == "person"]
+    return render_page("staff_people.html", title="Staff and roles", **_view(
+        member, people=people, tokens=[h for h in holders if h.kind != "person"],
+        may_change=_may(p, Resource.STAFF, Access.FULL_CONTROL),
+        role_words=views.ROLE_WORDS, conflicts=views.conflict_table()))
+
+
+@router.get("/staff/alerts")
+def alerts_page(request: Request, tab: Literal["open", "all"] = "open") -> Response:
+    member = _member(request, "/staff/alerts")
+    if isinstance(member, Response):
+        return member
+    p = member.principal
+    if not _may(p, Resource.ALERTS):
+        return _denied("Not for this role", "Alerts are read by operators, support, risk "
+                       "and supervisors: your role cannot open them.")
+    platform = request.app.state.platform
+    found, more = platform.alerts.page(actor=p.actor, open_only=tab == "open")
+    names = _names(request, views.alert_people(found))
+    return render_page("staff_alerts.html", title="Alerts", **_view(
+        member, tab=tab, rows=[views.alert_row(a, names) for a in found], more=more is not None,
+        may_acknowledge=_may(p, Resource.ALERTS, Access.MODIFY)))
+
+
+@router.get("/staff/keys")
+def keys_page(request: Request) -> Response:
+    """Read server-side: no API lists key versions (the JWKS shows public keys only), and
+    a version holds nothing secret once its wrapped secret is left out, as here."""
+    member = _member(request, "/staff/keys")
+    if isinstance(member, Response):
+        return member
+    p = member.principal
+    if not _may(p, Resource.SETTINGS):
+        return _denied("Not for this role", "Keys are looked after by security admins "
+                       "(supervisors may read them): your role cannot open this.")
+    platform = request.app.state.platform
+    destroying = {a.params.get("kid", ""): a.id for a in platform.approvals.list(
+        state=str(State.PENDING), kinds=[str(Command.KEY_DESTRUCTION)], limit=INBOX_SIZE_MAX)}
+    now = platform.clock.now_ns()
+    rows = [views.key_row(platform.keys, v, now_ns=now, destroying=destroying)
+            for v in platform.keys.versions()]
+    may_destroy = bool(p.roles & SUBMITTERS[Command.KEY_DESTRUCTION]) and _may(
+        p, Resource.APPROVALS, Access.WRITE)
+    return render_page("staff_keys.html", title="Keys", **_view(
+        member, rows=rows, may_destroy=may_destroy))
