@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from ..api.auth import READ_ONLY_ROLES
 from ..domain.approvals import APPROVERS, FINAL, NO_CURRENCY, State
 from ..domain.identity import Access, Kind, Principal, Resource, decide
 from ..services.approvals import Approval
@@ -76,7 +77,7 @@ def _may(principal: Principal, resource: Resource, access: Access = Access.READ)
 
 def _view(member: Member, **more: Any) -> dict[str, Any]:
     return {"staff": True, "wide": True, "me": member,
-            "roles": sorted(member.principal.roles), **more}
+            "roles": sorted(member.principal.roles), **_queue_access(member.principal), **more}
 
 
 @router.get("/staff")
@@ -152,3 +153,10 @@ def enrol_page() -> Response:
     """A joiner's one-time link lands here (``/staff/enrol#<token>``): the token stays in
     the fragment, which browsers never send to a server or put in a Referer."""
     return render_page("staff_enrol.html", title="Set up your staff passkey", staff=True)
+
+
+def _queue_access(p: Principal) -> dict[str, bool]:
+    """What the home page says of the queues and the supervisor portal (web/staff_queues)."""
+    return {"may_disputes": _may(p, Resource.PAYMENTS, Access.MODIFY),
+            "may_certification": _may(p, Resource.CERTIFICATION, Access.MODIFY),
+            "may_supervision": bool(p.roles) and p.roles <= READ_ONLY_ROLES}
