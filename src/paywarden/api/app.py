@@ -36,6 +36,7 @@ from . import (
     session_routes,
     signed,
     signin_routes,
+    staff_queue_routes,
     staff_routes,
     statement_routes,
     supervision_routes,
@@ -93,6 +94,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(approval_routes.router)
     app.include_router(lookup_routes.router)
     app.include_router(staff_routes.router)
+    app.include_router(staff_queue_routes.router)
     app.include_router(supervision_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer

@@ -17,6 +17,7 @@ from . import (
     risk_pages,
     security,
     staff_pages,
+    staff_queues,
 )
 from .pages import router
 
@@ -26,6 +27,7 @@ router.include_router(cheque_pages.router)
 router.include_router(security.router)
 router.include_router(risk_pages.router)
 router.include_router(staff_pages.router)
+router.include_router(staff_queues.router)
 router.include_router(payments.router)
 router.include_router(home.router)
 router.include_router(guides.router)  # before docs: /docs/merchant-quickstart

@@ -80,7 +80,7 @@ def _may(principal: Principal, resource: Resource, access: Access = Access.READ)
 
 def _view(member: Member, **more: Any) -> dict[str, Any]:
     return {"staff": True, "wide": True, "me": member,
-            "roles": sorted(member.principal.roles), **more}
+            "roles": sorted(member.principal.roles), **_queue_access(member.principal), **more}
 
 
 @router.get("/staff")
@@ -237,3 +237,8 @@ def keys_page(request: Request) -> Response:
         p, Resource.APPROVALS, Access.WRITE)
     return render_page("staff_keys.html", title="Keys", **_view(
         member, rows=rows, may_destroy=may_destroy))
+def _queue_access(p: Principal) -> dict[str, bool]:
+    """What the home page says of the queues and the supervisor portal (web/staff_queues)."""
+    return {"may_disputes": _may(p, Resource.PAYMENTS, Access.MODIFY),
+            "may_certification": _may(p, Resource.CERTIFICATION, Access.MODIFY),
+            "may_supervision": bool(p.roles) and p.roles <= READ_ONLY_ROLES}

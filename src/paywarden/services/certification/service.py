@@ -22,9 +22,10 @@ from ...domain.errors import DomainError
 from .. import audit
 from ..keys import Keys
 from ..merchants.keys import lock_merchant
-from . import applications, authority, decisions, registry
+from . import applications, authority, decisions, queue, registry
 from .applications import Application, BusinessDetails, Domain
 from .certificates import ACTIVE, REVOKED, SUSPENDED, Certificate
+from .queue import Queued
 from .registry import Entry
 from .selling import CertifiedMerchant, check_can_sell
 from .verification import Fetcher
@@ -112,6 +113,11 @@ class Certification:
         return next(d for d in self._domains(merchant_id) if d.id == found.id)
 
     # -- staff decisions ---------------------------------------------------------------
+
+    def queued(self, *, status: str, limit: int = queue.QUEUE_SIZE_MAX) -> list[Queued]:
+        """The staff's queue: applications in ``status``, each with its certificate."""
+        with self._database.engine.connect() as conn:
+            return queue.queue(conn, self._keys, status=status, limit=limit)
 
     def approve(self, merchant_id: str, *, actor: str) -> Certificate:
         application = self.application(merchant_id)

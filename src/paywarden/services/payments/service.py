@@ -194,6 +194,12 @@ class Payments:
             return [self._view(row) for row in buyers.page(conn, buyer_id, limit=limit,
                                                            before=before)]
 
+    def disputed(self, *, limit: int) -> list[PaymentView]:
+        """Payments in dispute (the staff's queue), longest open first; at most ``limit``
+        (≤ ``buyers.PAGE_SIZE_MAX``)."""
+        with self._database.engine.connect() as conn:
+            return [self._view(row) for row in buyers.disputed(conn, limit=limit)]
+
     # -- transitions --------------------------------------------------------------------
 
     def apply(self, payment_id: str, event: Event, *, party: Party,
