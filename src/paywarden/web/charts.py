@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,11 @@ from pygal.style import Style
 
 from ..domain.errors import InvariantViolation
 from ..services.dashboard import DECISIONS, QUEUES, Snapshot
+
+# pygal appends to sys.meta_path a finder for its map plugins that has only the legacy
+# find_module(): from then on every import that no other finder answers warns
+# (ImportWarning), which strict runs turn into errors. We draw no maps: take it out.
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 NAMESPACES = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink")
