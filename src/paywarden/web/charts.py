@@ -65,12 +65,14 @@ def hour_label(start_ns: int) -> str:
 
 
 def _clean(tree: ET.Element) -> str:
-    """Drop the script and the tooltip; the one stylesheet's text, checked local."""
+    """Drop the script, the tooltip and pygal's comments (its web addresses); the one
+    stylesheet's text, checked local."""
     styles: list[str] = []
     for parent in list(tree.iter()):
         for child in list(parent):
             tag = str(child.tag).removeprefix(SVG_NS)
-            if tag == "script" or "tooltip" in (child.get("class") or "").split():
+            if child.tag is ET.Comment or tag == "script" \
+                    or "tooltip" in (child.get("class") or "").split():
                 parent.remove(child)
             elif tag == "style":
                 styles.append(child.text or "")
