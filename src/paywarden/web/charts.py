@@ -42,8 +42,8 @@ STYLE = Style(
     opacity_hover="0.9", transition="none",
     colors=("#1f5fa8", "#c0392b", "#d68910", "#1e8449", "#6c3483", "#5d6d7e"),
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=13, major_label_font_size=13, legend_font_size=13,
-    title_font_size=16, value_font_size=12, tooltip_font_size=12)
+    label_font_size=15, major_label_font_size=15, legend_font_size=16,
+    title_font_size=20, value_font_size=14, tooltip_font_size=14)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class Chart:
 
 
 def _options() -> dict[str, Any]:
-    return {"style": STYLE, "js": [], "width": 760, "height": 320, "margin": 12,
+    return {"style": STYLE, "js": [], "width": 760, "height": 340, "margin": 12,
+            "margin_bottom": 30,  # pygal leaves too little room for a legend under the axis
             "legend_at_bottom": True, "legend_at_bottom_columns": 4,
             "x_labels_major_every": LABEL_EVERY_HOURS, "show_minor_x_labels": False,
             "truncate_label": -1, "print_values": False, "disable_xml_declaration": True,
@@ -71,8 +72,8 @@ def _clean(tree: ET.Element) -> str:
     for parent in list(tree.iter()):
         for child in list(parent):
             tag = str(child.tag).removeprefix(SVG_NS)
-            if child.tag is ET.Comment or tag == "script" \
-                    or "tooltip" in (child.get("class") or "").split():
+            comment = not isinstance(child.tag, str)  # ET.Comment: its tag is a function
+            if comment or tag == "script" or "tooltip" in (child.get("class") or "").split():
                 parent.remove(child)
             elif tag == "style":
                 styles.append(child.text or "")
