@@ -47,6 +47,7 @@ from .services.identity.passkeys import Passkeys
 from .services.identity.stepup import StepUp
 from .services.insider import Insider
 from .services.keys import Keys
+from .services.keys.due import alert_rotations_due
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
 from .services.lookup import Lookup
@@ -138,6 +139,7 @@ class Platform:
         post interest, reconcile safeguarding, finish and expire approvals: each on its period (services/maintenance.py)."""
         def keys() -> None:
             self.keys.rotate_due()
+            alert_rotations_due(self.keys, self.alerts, within_days=s.key_rotation_alert_days)
             self.keys.rewrap_step(REWRAP_BATCH)
 
         s = self.settings

@@ -150,6 +150,8 @@ class Settings(BaseSettings):
     key_cryptoperiod_data_days: int = Field(default=365, ge=1, le=3650,
                                             description="Then the data KEK rotates")
     key_cryptoperiod_signing_days: int = Field(default=180, ge=1, le=3650)
+    key_rotation_alert_days: int = Field(
+        default=14, ge=0, le=365, description="Staff are alerted this long before a rotation")
     key_publish_retired_days: int = Field(
         default=30, ge=0, le=3650, description="A retired signing key stays in the JWKS")
     key_cache_s: int = Field(default=60, ge=1, le=3600, description="Another process's "

@@ -20,6 +20,7 @@ from . import (
     case_routes,
     certification_routes,
     cheque_routes,
+    dashboard_routes,
     defences,
     factor_routes,
     health,
@@ -96,6 +97,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(staff_routes.router)
     app.include_router(staff_queue_routes.router)
     app.include_router(supervision_routes.router)
+    app.include_router(dashboard_routes.router)
     app.include_router(web.router)  # pages: /, /signup, /signin, /account, /docs, /static/…
     openapi.install(app)  # summaries, examples and every problem a route can answer
     return app

@@ -538,6 +538,13 @@ class Supervision(ProblemCode):
                         "The report would be too long: ask for a shorter period")
 
 
+class Dashboard(ProblemCode):
+    """The back office dashboard's figures (services/dashboard.py, decision 0050)."""
+
+    DASHBOARD_WINDOW_INVALID = ("dashboard_window_invalid", 400,
+                                "The window is not between 1 and 168 hours")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -555,6 +562,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Staff,
     FourEyesCommands,
     Supervision,
+    Dashboard,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -10,6 +10,7 @@ from . import (
     bank_pages,
     checkout,
     cheque_pages,
+    dashboard_pages,
     docs,
     guides,
     home,
@@ -28,6 +29,7 @@ router.include_router(security.router)
 router.include_router(risk_pages.router)
 router.include_router(staff_pages.router)
 router.include_router(staff_queues.router)
+router.include_router(dashboard_pages.router)
 router.include_router(payments.router)
 router.include_router(home.router)
 router.include_router(guides.router)  # before docs: /docs/merchant-quickstart

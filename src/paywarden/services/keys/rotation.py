@@ -46,15 +46,20 @@ def rotate(keys: Keys, purpose: str, *, actor: str) -> KeyVersion:
     return new
 
 
-def is_due(keys: Keys, version: KeyVersion, *, now_ns: int) -> bool:
-    """Past its cryptoperiod: the one stored at creation or today's setting, the shorter."""
+def due_at(keys: Keys, version: KeyVersion) -> int | None:
+    """When its cryptoperiod ends: the one stored at creation or today's setting, the
+    shorter; None for a purpose that never rotates by age."""
     period = keys.cryptoperiod_ns.get(version.purpose)
     if period is None:
-        return False
+        return None
     ends = version.created_at + period
-    if version.not_after is not None:
-        ends = min(ends, version.not_after)
-    return now_ns >= ends
+    return ends if version.not_after is None else min(ends, version.not_after)
+
+
+def is_due(keys: Keys, version: KeyVersion, *, now_ns: int) -> bool:
+    """Past its cryptoperiod (:func:`due_at`)."""
+    ends = due_at(keys, version)
+    return ends is not None and now_ns >= ends
 
 
 def rotate_due(keys: Keys, *, actor: str) -> list[KeyVersion]:

@@ -58,6 +58,7 @@ payments = Table(
     Index("ix_payments_timer_at", "timer_at"),
     Index("ix_payments_parked_at", "parked_at"),
     Index("ix_payments_merchant_created", "merchant_id", "created_at"),  # merchant rates
+    Index("ix_payments_created", "created_at"),  # the dashboard's hours (0027, decision 0050)
 )
 
 # A refund as its sender named it: a retry with the same refund_id finds it here.

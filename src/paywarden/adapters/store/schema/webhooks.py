@@ -49,6 +49,7 @@ webhook_events = Table(
     Column("retry_from", BigInteger, nullable=False),  # the retry horizon runs from here
     Index("ix_webhook_events_due", "state", "next_attempt_at"),
     Index("ix_webhook_events_merchant", "merchant_id", "created_at", "id"),
+    Index("ix_webhook_events_type_created", "type", "created_at"),  # the dashboard (0027)
 )
 
 webhook_deliveries = Table(
