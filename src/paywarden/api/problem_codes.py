@@ -550,6 +550,8 @@ class MerchantUsers(ProblemCode):
     MERCHANT_USER_NOT_ACTIVE = ("merchant_user_not_active", 409,
                                 "The merchant user is not active")
     MERCHANT_USER_SELF = "merchant_user_self", 409, "An owner does not disable themselves"
+    MERCHANT_HAS_OWNER = ("merchant_has_owner", 409,
+                          "The merchant has an owner: its owners invite its people")
     REFUND_APPROVAL_MIN_INVALID = ("refund_approval_min_invalid", 422,
                                    "refund_approval_min is null or a non-negative integer")
 

@@ -130,11 +130,12 @@ def invite_user(merchant_id: Annotated[str, typer.Argument(help="mer_…")],
                 role: Annotated[str, typer.Option(
                     "--role", help="owner, developer or support")] = "owner",
                 as_json: AsJson = False) -> None:
-    """Invite a person to a merchant (the first owner, typically): prints a one-time link,
-    shown once, good for a day, with which they choose a username and add a passkey."""
+    """Invite a merchant's first person (its first owner): prints a one-time link, shown
+    once, good for a day, with which they choose a username and add a passkey. Refused
+    once the merchant has an active owner: its owners invite the others."""
     settings = settings_from_env()
     made = _run(lambda p: p.merchant_users.invite(merchant_id, email=email, role=role,
-                                                  actor=operator_actor()))
+                                                  actor=operator_actor(), first_owner=True))
     link = f"{settings.public_url}/merchant/join#{made.token}"  # the fragment stays off servers
     if as_json:
         print(json.dumps({"invitation_id": made.id, "merchant_id": made.merchant_id,

@@ -96,8 +96,13 @@ class MerchantUsers:
 
     # Invitations
 
-    def invite(self, merchant_id: str, *, email: str, role: str, actor: str) -> Invitation:
-        """A one-time invitation of ``email`` to ``role`` at ``merchant_id``."""
+    def invite(self, merchant_id: str, *, email: str, role: str, actor: str,
+               first_owner: bool = False) -> Invitation:
+        """A one-time invitation of ``email`` to ``role`` at ``merchant_id``.
+
+        ``first_owner``: the host's invitation (the CLI), refused once the merchant has an
+        active owner: from then on its owners invite, so nobody with a shell on the host
+        makes themselves a second owner of a merchant that has one."""
         policy_role(role)
         address = _check_email(email)
         now = self._clock.now_ns()
@@ -107,6 +112,9 @@ class MerchantUsers:
                            column="email_sealed", row=row_id(invitation_id))
         with self._database.engine.begin() as conn:
             _active_merchant(conn, merchant_id)
+            if first_owner and _has_owner(conn, merchant_id):
+                raise DomainError("merchant_has_owner", f"merchant {merchant_id} has an owner: "
+                                  "its owners invite its people")
             conn.execute(insert(merchant_invitations).values(
                 id=invitation_id, merchant_id=merchant_id, token_sha256=_digest(token),
                 email_sealed=sealed, role=role, invited_by=actor[:200], created_at=now,
@@ -223,6 +231,13 @@ class MerchantUsers:
 def _unusable() -> DomainError:
     return DomainError("invitation_unusable", "this invitation is unknown, used or expired: "
                        "ask for a new one")
+
+
+def _has_owner(conn: Connection, merchant_id: str) -> bool:
+    return conn.execute(select(users.c.id).where(
+        users.c.kind == Kind.MERCHANT.value, users.c.merchant_id == merchant_id,
+        users.c.status == "active", users.c.roles == policy_role("owner")).limit(1)
+    ).first() is not None
 
 
 def _active_merchant(conn: Connection, merchant_id: str) -> None:
