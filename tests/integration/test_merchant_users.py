@@ -222,7 +222,7 @@ def test_under_the_threshold_and_from_the_signed_backend_a_refund_is_as_before(
 
     shop = certified(platform_of(api))
     olga = join(api, host_invite(api, shop.merchant_id), "olga-owner")
-    payment_id, wallet = paid(api, shop, "bob")
+    payment_id, _ = paid(api, shop, "bob")
     assert api.put("/v1/merchants/me/settings", headers=olga.headers,
                    json={"refund_approval_min": 1_000}).status_code == 200
     r = api.post(f"/v1/payments/{payment_id}/refunds", headers=olga.headers,
