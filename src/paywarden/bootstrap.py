@@ -53,6 +53,8 @@ from .services.ledger.queries import LedgerQueries
 from .services.lookup import Lookup
 from .services.maintenance import DATABASE_WATCH_INTERVAL_S, REWRAP_BATCH, Chore, Maintenance
 from .services.merchants import Merchants, Nonces, SignatureVerifier
+from .services.merchants.users import MerchantUsers
+from .services.merchants.users_refunds import MerchantRefund
 from .services.payments import Payments
 from .services.ratelimit import MEMORY_URI, RateLimits
 from .services.registry import Registry
@@ -112,6 +114,7 @@ class Platform:
     risk_backtests: Backtests  # a rule set version against the recorded past (0036)
     approvals: Approvals  # four-eyes: every command one person must not do alone (0041)
     lookup: Lookup  # staff look customers up, masked; reveals recorded (0046)
+    merchant_users: MerchantUsers  # a merchant's people and its refund threshold (0051)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -241,6 +244,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
     approvals.register(LimitOverride(database, banking.limits))
     approvals.register(MerchantKey(database, clock=clock))
     approvals.register(AccountUnfreeze(database, banking.accounts))
+    approvals.register(MerchantRefund(payments))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -275,7 +279,9 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     risk_backtests=Backtests(database, clock=clock, rules=risk.rules),
                     approvals=approvals,
                     lookup=Lookup(database, clock=clock, keys=keys, insider=insider,
-                                  alerts=alerts))
+                                  alerts=alerts),
+                    merchant_users=MerchantUsers(database, clock=clock, keys=keys,
+                                                 sessions=sessions))
 
 
 def build_risk(settings: Settings, *, database: Database, clock: Clock, keys: Keys,

@@ -65,7 +65,8 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/payments/{payment_id}/disputes"): (O, "the buyer opens a dispute"),
     ("POST", "/v1/payments/{payment_id}/shipments"): (O, "the merchant ships its order"),
     ("POST", "/v1/payments/{payment_id}/refunds"): (
-        A, "a merchant refunds its own sale; staff: kind refund, any amount"),
+        A, ("a merchant refunds its own sale; staff: kind refund, any amount; a merchant "
+            "user at or over its merchant's refund_approval_min: kind merchant_refund")),
     ("POST", "/v1/payments/{payment_id}/cancel"): (O, "the merchant cancels before shipping"),
     ("POST", "/v1/payments/{payment_id}/disputes/answer"): (O, "the merchant's answer"),
     ("POST", "/v1/payments/{payment_id}/disputes/decision"): (
@@ -101,6 +102,17 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
         A, "kind merchant_reinstatement"),
     ("POST", "/v1/merchants/{merchant_id}/certification/revoke"): (N, "revokes a certificate"),
     ("PUT", "/v1/merchants/me/webhook-endpoint"): (O, "a merchant's own endpoint"),
+    # a merchant's people (decision 0051)
+    ("POST", "/v1/merchants/me/users/invitations"): (
+        O, ("a merchant owner invites to its own merchant; the link is one-time, and the "
+            "invitee's refunds over the threshold still need a second owner")),
+    ("POST", "/v1/merchants/me/users/{user_id}/disable"): (
+        O, "an owner disables one of its own merchant's people: it only removes access"),
+    ("PUT", "/v1/merchants/me/settings"): (
+        O, ("the owner's own four-eyes threshold: the owner holds the merchant's keys, "
+            "which refund alone anyway; recorded with the value before")),
+    ("POST", "/v1/merchant-invitations/accept"): (
+        P, "the one-time invitation token (stored hashed, a day) is the proof"),
     ("POST", "/v1/merchants/me/webhook-events/{event_id}/resend"): (O, "its own deliveries"),
     # sign-in, sessions and factors
     ("DELETE", "/v1/me/sessions/{session_id}"): (S, "ends one's own session"),
@@ -424,6 +436,9 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
     "merchants create": (NS, ("a new merchant has no money and sells nothing until "
                              "certified; its first key is its own (decision 0044)")),
     "merchants keys add": (A, "kind merchant_key"),
+    "merchants users invite": (H, ("a merchant's first owner only, like the merchant itself "
+                                  "(decision 0044); refused once it has an active owner, "
+                                  "whose owners invite the rest (decision 0051)")),
     "merchants keys revoke": (N, "removes a key"),
     "merchants show": (NS, "a reading"),
     "merchants suspend": (N, "stops a merchant selling"),

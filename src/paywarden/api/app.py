@@ -28,6 +28,7 @@ from . import (
     ledger_routes,
     lookup_routes,
     merchant_routes,
+    merchant_user_routes,
     openapi,
     passkey_routes,
     payment_routes,
@@ -75,6 +76,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(keys_routes.router)
     app.include_router(ledger_routes.router)
     app.include_router(merchant_routes.router)
+    app.include_router(merchant_user_routes.router)
     app.include_router(certification_routes.router)
     app.include_router(session_routes.router)
     app.include_router(passkey_routes.router)

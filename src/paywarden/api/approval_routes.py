@@ -7,9 +7,12 @@ Interface kept stable for other tools:
   evidence over the approval's id and command hash;
 - an approval by the member who submitted the command: 403 ``four_eyes_required``.
 
-Staff only, by the access policy's ``approvals`` resource: reading needs ``read`` (every
-staff role and supervisors), submitting and deciding ``write``; which roles may submit
-or approve each kind is the domain's table (domain/approvals.py). Routes that submit a
+Staff, and a merchant's people (decision 0051), by the access policy's ``approvals``
+resource: reading needs ``read`` (every staff role and supervisors), submitting and
+deciding ``write``; which roles may submit or approve each kind is the domain's table
+(domain/approvals.py). A merchant user sees and decides only their own merchant's
+approvals (kind ``merchant_refund``): any other answers 404 to them; staff decide no
+merchant's approval (the engine refuses it). Routes that submit a
 command of their own (a staff refund, a person's ledger transfers) answer 202 with the
 approval's id.
 """
@@ -49,10 +52,26 @@ refusals = Refusals(codes.Approvals, codes.Passkeys, codes.Staff, codes.FourEyes
                     codes.RiskControls)
 
 
-def _staff(platform: Platform, principal: Principal, access: Access) -> None:
-    if principal.kind is not Kind.STAFF:
-        raise Problem(codes.Edge.FORBIDDEN, "staff only")
-    platform.guard.authorize(principal, Resource.APPROVALS, access)
+def _member(platform: Platform, principal: Principal, access: Access) -> str | None:
+    """Staff (None), or a merchant's signed-in person: the merchant they act for."""
+    merchant_id = None
+    if principal.kind is Kind.MERCHANT and principal.id.startswith("usr_"):
+        merchant_id = principal.owner
+    elif principal.kind is not Kind.STAFF:
+        raise Problem(codes.Edge.FORBIDDEN, "staff and merchant users only")
+    platform.guard.authorize(principal, Resource.APPROVALS, access, owner=merchant_id)
+    return merchant_id
+
+
+def _visible(platform: Platform, principal: Principal, approval_id: str,
+             access: Access) -> None:
+    """A merchant user reaches only their merchant's approvals; others answer 404."""
+    merchant_id = _member(platform, principal, access)
+    if merchant_id is not None:
+        with refusals():
+            found = platform.approvals.get(approval_id)
+        if found.merchant_id != merchant_id:
+            raise Problem(codes.Approvals.APPROVAL_NOT_FOUND, f"no approval {approval_id}")
 
 
 def _time(ns: int | None) -> str | None:
@@ -84,10 +103,10 @@ def list_approvals(platform: PlatformDep, principal: CurrentPrincipal,
     ``state=pending`` is the inbox: commands waiting for a second member of staff, not
     yet expired. Each names its kind, the exact parameters, the hash the approver's
     passkey signs, the money it moves and who submitted it."""
-    _staff(platform, principal, Access.READ)
+    merchant_id = _member(platform, principal, Access.READ)
     with refusals():
         found = platform.approvals.list(state=state, kinds=[kind] if kind else None,
-                                        limit=limit)
+                                        merchant_id=merchant_id, limit=limit)
     return {"data": [approval_out(a) for a in found]}
 
 
@@ -97,7 +116,7 @@ def get_approval(approval_id: ApprovalId, platform: PlatformDep,
     """Read one approval request.
 
     Its command, state, deciders and, once executed, what the execution did."""
-    _staff(platform, principal, Access.READ)
+    _visible(platform, principal, approval_id, Access.READ)
     with refusals():
         return approval_out(platform.approvals.get(approval_id))
 
@@ -109,7 +128,7 @@ def submit(body: SubmitIn, platform: PlatformDep,
 
     Nothing changes until another member, whose role may approve this kind, approves
     it with their passkey. 202 with the approval's id."""
-    _staff(platform, principal, Access.WRITE)
+    _member(platform, principal, Access.WRITE)
     with refusals():
         made = platform.approvals.submit(principal, body.kind, body.params)
     return submitted(made)
@@ -126,7 +145,7 @@ def approve(approval_id: ApprovalId, body: ApproveIn, platform: PlatformDep,
     The stored command is hashed again before it runs; the answer is the approval with
     its result (``executed``) or why it could not be done (``failed``). Asked again
     with the same evidence, it answers the same outcome."""
-    _staff(platform, principal, Access.WRITE)
+    _visible(platform, principal, approval_id, Access.WRITE)
     with refusals():
         return approval_out(platform.approvals.approve(principal, approval_id,
                                                        evidence_id=body.evidence_id))
@@ -139,7 +158,7 @@ def reject(approval_id: ApprovalId, body: RejectIn, platform: PlatformDep,
 
     By a member other than the submitter, with step-up evidence over
     ``{type: approval_reject, …}``. Nothing runs."""
-    _staff(platform, principal, Access.WRITE)
+    _visible(platform, principal, approval_id, Access.WRITE)
     with refusals():
         return approval_out(platform.approvals.reject(
             principal, approval_id, evidence_id=body.evidence_id, reason=body.reason))
@@ -151,7 +170,7 @@ def withdraw(approval_id: ApprovalId, body: WithdrawIn, platform: PlatformDep,
     """Withdraw a command you submitted, with a reason.
 
     Only by its submitter, while it is pending. Nothing runs."""
-    _staff(platform, principal, Access.WRITE)
+    _visible(platform, principal, approval_id, Access.WRITE)
     with refusals():
         return approval_out(platform.approvals.withdraw(principal, approval_id,
                                                         reason=body.reason))

@@ -376,11 +376,18 @@ def refund(payment_id: PaymentId, body: RefundIn, platform: PlatformDep,
     201 with a new refund; 200 with the first one when this refund_id was already used
     for the same amount; 409 ``refund_id_reused`` for another amount. A refund by staff,
     of any amount, is a four-eyes command: 202 with the approval's id, and nothing moves
-    until another member of staff approves it (`POST /v1/approvals/{id}/approve`)."""
+    until another member of staff approves it (`POST /v1/approvals/{id}/approve`). A
+    merchant user's refund of at least the merchant's ``refund_approval_min`` is one too
+    (kind ``merchant_refund``), approved by another owner of the same merchant; a signed
+    backend's refund is its own, as before (decision 0051)."""
     view = _visible(platform, principal, payment_id, Access.WRITE)
-    if principal.kind is Kind.STAFF:
+    kind = "refund" if principal.kind is Kind.STAFF else None
+    if principal.kind is Kind.MERCHANT and principal.id.startswith("usr_"):
+        least = platform.merchant_users.refund_approval_min(view.merchant_id)
+        kind = "merchant_refund" if least is not None and body.amount >= least else None
+    if kind is not None:
         with approval_refusals():
-            made = platform.approvals.submit(principal, "refund", {
+            made = platform.approvals.submit(principal, kind, {
                 "payment_id": view.id, "amount": body.amount, "refund_id": body.refund_id})
         return submitted(made)
 

@@ -545,6 +545,24 @@ class Dashboard(ProblemCode):
                                 "The window is not between 1 and 168 hours")
 
 
+class MerchantUsers(ProblemCode):
+    """A merchant's people, invitations and settings (services/merchants/users.py, 0051)."""
+
+    MERCHANT_ROLE_INVALID = ("merchant_role_invalid", 422,
+                             "A merchant user's role is owner, developer or support")
+    INVITATION_UNUSABLE = ("invitation_unusable", 410,
+                           "The invitation is unknown, used or expired")
+    MERCHANT_NOT_FOUND = "merchant_not_found", 404, "No such merchant"
+    MERCHANT_USER_NOT_FOUND = "merchant_user_not_found", 404, "No such user of this merchant"
+    MERCHANT_USER_NOT_ACTIVE = ("merchant_user_not_active", 409,
+                                "The merchant user is not active")
+    MERCHANT_USER_SELF = "merchant_user_self", 409, "An owner does not disable themselves"
+    MERCHANT_HAS_OWNER = ("merchant_has_owner", 409,
+                          "The merchant has an owner: its owners invite its people")
+    REFUND_APPROVAL_MIN_INVALID = ("refund_approval_min_invalid", 422,
+                                   "refund_approval_min is null or a non-negative integer")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -563,6 +581,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     FourEyesCommands,
     Supervision,
     Dashboard,
+    MerchantUsers,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

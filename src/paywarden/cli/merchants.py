@@ -117,3 +117,30 @@ def revoke_key(merchant_id: Annotated[str, typer.Argument(help="mer_…")],
     """Revoke a key at once, even the merchant's last (recorded)."""
     _run(lambda p: p.merchants.revoke_key(merchant_id, key_id, actor=operator_actor()))
     err.print(f"{key_id} revoked")
+
+
+users_app = typer.Typer(help="A merchant's people: invite them to join with a passkey.",
+                        no_args_is_help=True)
+merchants_app.add_typer(users_app, name="users")
+
+
+@users_app.command("invite")
+def invite_user(merchant_id: Annotated[str, typer.Argument(help="mer_…")],
+                email: Annotated[str, typer.Option("--email", help="the invitee's e-mail")],
+                role: Annotated[str, typer.Option(
+                    "--role", help="owner, developer or support")] = "owner",
+                as_json: AsJson = False) -> None:
+    """Invite a merchant's first person (its first owner): prints a one-time link, shown
+    once, good for a day, with which they choose a username and add a passkey. Refused
+    once the merchant has an active owner: its owners invite the others."""
+    settings = settings_from_env()
+    made = _run(lambda p: p.merchant_users.invite(merchant_id, email=email, role=role,
+                                                  actor=operator_actor(), first_owner=True))
+    link = f"{settings.public_url}/merchant/join#{made.token}"  # the fragment stays off servers
+    if as_json:
+        print(json.dumps({"invitation_id": made.id, "merchant_id": made.merchant_id,
+                          "role": made.role, "url": link, "expires_at_ns": made.expires_at}))
+    else:
+        err.print(f"invitation {made.id} to {merchant_id} as {made.role}; one-time link "
+                  "(shown once, good for a day):")
+        print(link)

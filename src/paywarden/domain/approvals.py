@@ -65,6 +65,12 @@ class Kind(StrEnum):
     SERVICE_CREDENTIAL = "service_credential"  # issue or widen a machine principal's token
     MERCHANT_KEY = "merchant_key"  # staff add a key a merchant's requests are signed with
     ACCOUNT_UNFREEZE = "account_unfreeze"  # a frozen bank account sends money again
+    MERCHANT_REFUND = "merchant_refund"  # a merchant user's refund at or over its threshold
+
+
+# Kinds a merchant's own people submit and decide, each for their own merchant only
+# (decision 0051); staff take no part in them, and merchant users in no other kind.
+MERCHANT_KINDS = frozenset({Kind.MERCHANT_REFUND})
 
 
 # Who may approve each kind: the role that answers for the thing the command changes.
@@ -83,6 +89,7 @@ APPROVERS: dict[Kind, frozenset[str]] = {
     Kind.SERVICE_CREDENTIAL: frozenset({"security_admin"}),
     Kind.MERCHANT_KEY: frozenset({"merchant_admin"}),
     Kind.ACCOUNT_UNFREEZE: frozenset({"risk"}),
+    Kind.MERCHANT_REFUND: frozenset({"merchant_owner"}),
 }
 
 # Who may submit each kind: the role whose work the command is.
@@ -100,6 +107,7 @@ SUBMITTERS: dict[Kind, frozenset[str]] = {
     Kind.SERVICE_CREDENTIAL: frozenset({"security_admin"}),
     Kind.MERCHANT_KEY: frozenset({"merchant_admin"}),
     Kind.ACCOUNT_UNFREEZE: frozenset({"support", "risk"}),
+    Kind.MERCHANT_REFUND: frozenset({"merchant_owner", "merchant_support"}),
 }
 
 # Roles no one holds together (AC-5). Whoever administers security (staff, tokens,
@@ -185,7 +193,7 @@ def check_checker(*, submitted_by: str, approver: str, approver_roles: Iterable[
     """May ``approver`` decide a ``kind`` command that ``submitted_by`` submitted?"""
     if approver == submitted_by:
         raise DomainError("four_eyes_required", "a command is approved or rejected by another "
-                          "member of staff, never by the one who submitted it")
+                          "person, never by the one who submitted it")
     if not set(approver_roles) & APPROVERS[kind]:
         allowed = ", ".join(sorted(APPROVERS[kind]))
         raise DomainError("approver_role_refused",

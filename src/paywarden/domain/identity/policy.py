@@ -48,6 +48,7 @@ class Resource(StrEnum):
     REGISTRY_SUBJECTS = "registry_subjects"  # a subject's entries without evidence; appeals
     APPROVALS = "approvals"  # four-eyes requests: read the inbox; submit and decide (write)
     RAIL = "rail"  # credits arriving from the payment rail (write): machines only (0044)
+    MERCHANT_USERS = "merchant_users"  # a merchant's people, invitations, settings (0051)
 
 
 R, W, M, F = Access.READ, Access.WRITE, Access.MODIFY, Access.FULL_CONTROL
@@ -63,6 +64,19 @@ ROLES: dict[str, dict[Resource, Access]] = {
     "merchant": {
         Resource.PAYMENTS: M, Resource.MERCHANTS: R, Resource.MERCHANT_KEYS: F,
         Resource.CERTIFICATION: W,
+    },
+    # A merchant's people (decision 0051), over the merchant's own objects only. The owner
+    # does everything; a developer keeps the integration (keys, webhooks) and reads
+    # payments; support reads payments, ships, answers disputes and submits refunds.
+    "merchant_owner": {
+        Resource.PAYMENTS: M, Resource.MERCHANTS: R, Resource.MERCHANT_KEYS: F,
+        Resource.CERTIFICATION: W, Resource.MERCHANT_USERS: F, Resource.APPROVALS: W,
+    },
+    "merchant_developer": {
+        Resource.PAYMENTS: R, Resource.MERCHANTS: R, Resource.MERCHANT_KEYS: F,
+    },
+    "merchant_support": {
+        Resource.PAYMENTS: W, Resource.MERCHANTS: R, Resource.APPROVALS: W,
     },
     # Staff: least privilege, one job each.
     "operator": {Resource.LEDGER: M, Resource.PAYMENTS: R, Resource.BANKING: R,
@@ -88,10 +102,11 @@ ROLES: dict[str, dict[Resource, Access]] = {
     "supervisor": {resource: R for resource in Resource},
 }  # fmt: skip
 
-STAFF_ROLES = frozenset(ROLES) - {"customer", "merchant", "service"}
+MERCHANT_USER_ROLES = frozenset({"merchant_owner", "merchant_developer", "merchant_support"})
+STAFF_ROLES = frozenset(ROLES) - {"customer", "merchant", "service"} - MERCHANT_USER_ROLES
 # The roles each kind of principal may hold at all; a principal holding any
 # other is refused everything (a forged or corrupted session, not a grant).
-KIND_ROLES = {Kind.CUSTOMER: frozenset({"customer"}), Kind.MERCHANT: frozenset({"merchant"}),
+KIND_ROLES = {Kind.CUSTOMER: frozenset({"customer"}), Kind.MERCHANT: frozenset({"merchant"}) | MERCHANT_USER_ROLES,
               Kind.STAFF: STAFF_ROLES, Kind.SERVICE: frozenset({"service"})}
 OWNED_KINDS = (Kind.CUSTOMER, Kind.MERCHANT)
 

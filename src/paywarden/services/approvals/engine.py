@@ -16,6 +16,11 @@
 
 A pending request past its ``expires_at`` is expired: it reads so at once and can no
 longer be decided; :meth:`Approvals.expire` writes the state (and its leaf) later.
+
+Who takes part (:meth:`Approvals._party`): staff submit and decide every kind except the
+merchant kinds; a merchant's people (signed in with a passkey, not its signed backend)
+submit and decide only the merchant kinds, and only their own merchant's commands
+(decision 0051). The four-eyes rule and the step-up are the same for both.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.schema import approvals
 from ...domain.approvals import (
+    MERCHANT_KINDS,
     SUBMITTERS,
     Kind,
     State,
@@ -91,13 +97,15 @@ class Approvals:
     def submit(self, principal: Principal, kind: str, params: Mapping[str, Any]) -> Approval:
         """Store ``params`` as a ``kind`` command waiting for a second person."""
         executor = self._executor(kind)
-        if principal.kind is not PrincipalKind.STAFF:
-            raise DomainError("forbidden", "only staff submit commands for approval")
+        merchant_id = _party(principal, executor.kind)
         if not principal.roles & SUBMITTERS[executor.kind]:
             allowed = ", ".join(sorted(SUBMITTERS[executor.kind]))
             raise DomainError("submitter_role_refused",
                               f"a {kind} command is submitted by a member holding {allowed}")
         checked = executor.check(params, principal)
+        if merchant_id is not None and checked.params.get("merchant_id") != merchant_id:
+            raise DomainError("forbidden", "a merchant's people submit their own merchant's "
+                              "commands only")
         text = canonical(executor.kind, checked.params)
         now = self._clock.now_ns()
         again = self._same(principal, command_hash(text), now)
@@ -106,13 +114,14 @@ class Approvals:
         made = Approval(new_id(), executor.kind, json.loads(text)["params"], text,
                         command_hash(text), checked.amount, checked.currency,
                         checked.summary[:300], principal.id[:128], now,
-                        now + self.ttl_s * NS, State.PENDING)
+                        now + self.ttl_s * NS, State.PENDING, merchant_id=merchant_id)
         with self._database.engine.begin() as conn:
             conn.execute(insert(approvals).values(
                 id=made.id, kind=str(made.kind), command=text, command_hash=made.command_hash,
                 amount=made.amount, currency=made.currency, summary=made.summary,
                 submitted_by=made.submitted_by, submitted_actor=principal.actor[:200],
-                submitted_at=now, expires_at=made.expires_at, state=str(State.PENDING)))
+                submitted_at=now, expires_at=made.expires_at, state=str(State.PENDING),
+                merchant_id=merchant_id))
             audit.record(conn, at_ns=now, actor=principal.actor, action="approval.submit",
                          object_id=made.id, detail=_detail(made), after=text)
             self._insider.observe(conn, actor=principal.id, activity=Activity.WRITE,
@@ -269,7 +278,8 @@ class Approvals:
         return self._seen(_approval(row))
 
     def list(self, *, state: str | None = None, kinds: Iterable[str] | None = None,
-             limit: int = LIST_SIZE_MAX) -> list[Approval]:
+             merchant_id: str | None = None, limit: int = LIST_SIZE_MAX) -> list[Approval]:
+        """Newest first; with ``merchant_id``, only that merchant's (its people's inbox)."""
         now = self._clock.now_ns()
         query = select(approvals).order_by(approvals.c.submitted_at.desc(), approvals.c.id)
         if state is not None:
@@ -284,6 +294,8 @@ class Approvals:
                 query = query.where(approvals.c.state == str(wanted))
         if kinds is not None:
             query = query.where(approvals.c.kind.in_([str(Kind(k)) for k in kinds]))
+        if merchant_id is not None:
+            query = query.where(approvals.c.merchant_id == merchant_id)
         with self._database.engine.connect() as conn:
             rows = conn.execute(query.limit(min(limit, LIST_SIZE_MAX))).mappings().all()
         return [self._seen(_approval(row)) for row in rows]
@@ -320,8 +332,8 @@ class Approvals:
 
     def _decidable(self, found: Approval, principal: Principal, now: int) -> None:
         self._pending(found, now)
-        if principal.kind is not PrincipalKind.STAFF:
-            raise DomainError("forbidden", "only staff decide approvals")
+        if _party(principal, found.kind) != found.merchant_id:
+            raise DomainError("approval_not_found", f"no approval {found.id}")
         check_checker(submitted_by=found.submitted_by, approver=principal.id,
                       approver_roles=principal.roles, kind=found.kind)
         if command_hash(found.command) != found.command_hash \
@@ -372,6 +384,20 @@ class Approvals:
         return self.get(found.id)
 
 
+def _party(principal: Principal, kind: Kind) -> str | None:
+    """May ``principal`` take part in a ``kind`` command at all? The merchant whose
+    command it must be (a merchant kind), or None (a staff kind)."""
+    if kind in MERCHANT_KINDS:
+        if principal.kind is not PrincipalKind.MERCHANT or principal.owner is None \
+                or not principal.id.startswith("usr_"):
+            raise DomainError("forbidden", f"a {kind} command is a merchant's people's: "
+                              "submitted and decided by its users, signed in")
+        return principal.owner
+    if principal.kind is not PrincipalKind.STAFF:
+        raise DomainError("forbidden", "only staff submit and decide this kind of command")
+    return None
+
+
 def _detail(found: Approval) -> dict[str, Any]:
     return {"kind": str(found.kind), "hash": found.command_hash, "amount": found.amount,
             "currency": found.currency, "submitted_by": found.submitted_by}
@@ -386,4 +412,5 @@ def _approval(row: RowMapping) -> Approval:
         submitted_at=row["submitted_at"], expires_at=row["expires_at"],
         state=State(row["state"]), decided_by=row["decided_by"], decided_at=row["decided_at"],
         reason=row["reason"], result=json.loads(row["result"]) if row["result"] else None,
-        executed_at=row["executed_at"], evidence_id=row["evidence_id"])
+        executed_at=row["executed_at"], evidence_id=row["evidence_id"],
+        merchant_id=row["merchant_id"])

@@ -57,6 +57,7 @@ class Approval:
     result: dict[str, Any] | None = None
     executed_at: int | None = None
     evidence_id: str | None = field(default=None, repr=False)
+    merchant_id: str | None = None  # a merchant kind's merchant (decision 0051)
 
 
 class Executor:

@@ -27,6 +27,7 @@ from .insider import staff_activity
 from .interest import interest_accruals, staff_alerts
 from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
+from .merchant_users import merchant_invitations, merchant_settings
 from .merchants import merchant_keys, merchants
 from .payees import (
     bank_limits,
@@ -89,7 +90,9 @@ __all__ = [
     "merchant_applications",
     "merchant_certificates",
     "merchant_domains",
+    "merchant_invitations",
     "merchant_keys",
+    "merchant_settings",
     "merchants",
     "metadata",
     "notifications",

@@ -33,7 +33,9 @@ approvals = Table(
     Column("reason", String(500)),  # a rejection's, a withdrawal's or a failure's
     Column("result", Text),  # JSON: what the execution did
     Column("executed_at", BigInteger),
+    Column("merchant_id", String(32)),  # a merchant kind's merchant (0051); NULL for staff's
     Index("ix_approvals_state", "state", "submitted_at"),
     Index("ix_approvals_kind", "kind", "submitted_at"),
     Index("ix_approvals_hash", "command_hash"),
+    Index("ix_approvals_merchant", "merchant_id", "submitted_at"),
 )
