@@ -210,7 +210,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
     alerts = Alerts(database, clock=clock, mailer=alert_mailer(settings))
     sanctions = Sanctions(database, clock=clock)
     breakers = Breakers(database, clock=clock, alerts=alerts)
-    registry = Registry(database, clock=clock, keys=keys,
+    insider = Insider(clock=clock, hours=parse_hours(settings.insider_working_hours))
+    registry = Registry(database, clock=clock, keys=keys, insider=insider,
                         issuer=settings.registry_issuer or settings.public_url,
                         region=settings.registry_region or settings.bank_country,
                         appeal_deadline_s=settings.registry_appeal_deadline_s,
@@ -228,7 +229,6 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                         settings.payment_fee_fixed_minor),
                         session_ttl_s=settings.checkout_session_ttl_s, writer=writer)
     payments.screening = coverage
-    insider = Insider(clock=clock, hours=parse_hours(settings.insider_working_hours))
     approvals = Approvals(database, clock=clock, step_up=step_up, insider=insider,
                           ttl_s=settings.approval_ttl_s, crash_at=settings.crash_at)
     approvals.register(LedgerTransfers(engine))
@@ -275,7 +275,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                          "bank.": BankResolver(database, banking.movements),
                                          "payment.": PaymentResolver(payments)},
                                      crash_at=settings.crash_at),
-                    risk_labels=Labels(database, clock=clock),
+                    risk_labels=Labels(database, clock=clock, insider=insider),
                     risk_backtests=Backtests(database, clock=clock, rules=risk.rules),
                     approvals=approvals,
                     lookup=Lookup(database, clock=clock, keys=keys, insider=insider,

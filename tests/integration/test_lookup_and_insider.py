@@ -166,3 +166,13 @@ def test_a_member_of_staff_acting_on_a_customer_sharing_their_device_is_flagged(
     assert alert["severity"] == "critical"
     assert alert["detail"] == {"staff": ann.user.id, "customer": customer_id,
                                "shared": "device"}
+
+
+def test_a_burst_of_exports_alerts_supervisors(api: TestClient) -> None:
+    import io
+
+    platform = platform_of(api)
+    for _ in range(4):
+        platform.risk_labels.export(io.StringIO(), actor="cli:exporter")
+    [alert] = alerts(api, "insider.export_burst")
+    assert alert["detail"]["staff"] == "cli:exporter" and alert["detail"]["count"] == 4

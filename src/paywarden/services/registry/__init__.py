@@ -25,8 +25,10 @@ from sqlalchemy import Connection
 from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...domain.errors import DomainError
+from ...domain.insider import Activity
 from ...domain.registry import Action, Kind
 from .. import audit
+from ..insider import Insider
 from ..keys import Keys
 from ..keys.purposes import REGISTRY, REGISTRY_INDEX
 from . import entries, feed, subjects
@@ -55,7 +57,8 @@ class Hit:
 class Registry:
     def __init__(self, database: Database, *, clock: Clock, keys: Keys, issuer: str,
                  region: str, appeal_deadline_s: int,
-                 feed_entries_max: int) -> None:
+                 feed_entries_max: int, insider: Insider) -> None:
+        self._insider = insider
         self._database = database
         self._clock = clock
         self._keys = keys
@@ -178,6 +181,7 @@ class Registry:
         key_id = self.key_id()
         self._keys.signer(REGISTRY)  # its first version outside this transaction
         with self._database.engine.begin() as conn:
+            self._insider.observe(conn, actor=actor.split("/")[0], activity=Activity.EXPORT)
             return feed.export(conn, self._keys, issuer=self.issuer, key_id=key_id,
                                actor=actor, now_ns=self._clock.now_ns(),
                                entries_max=self._feed_entries_max)

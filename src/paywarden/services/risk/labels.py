@@ -25,7 +25,9 @@ from ...adapters.clock import Clock
 from ...adapters.store import Database
 from ...adapters.store.schema import risk_decisions, risk_labels
 from ...domain.errors import DomainError
+from ...domain.insider import Activity
 from .. import audit
+from ..insider import Insider
 from ..risk_model.features import FEATURES
 from ..risk_model.recorded import model_row
 
@@ -44,9 +46,10 @@ class Label:
 
 
 class Labels:
-    def __init__(self, database: Database, *, clock: Clock) -> None:
+    def __init__(self, database: Database, *, clock: Clock, insider: Insider) -> None:
         self._database = database
         self._clock = clock
+        self._insider = insider
 
     def label(self, decision_id: str, label: str, *, actor: str) -> Label:
         if label not in LABELS:
@@ -109,4 +112,5 @@ class Labels:
             audit.record(conn, at_ns=self._clock.now_ns(), actor=actor,
                          action="risk.labels_export", object_id="risk_labels",
                          detail={"count": count})
+            self._insider.observe(conn, actor=actor.split("/")[0], activity=Activity.EXPORT)
         return count
