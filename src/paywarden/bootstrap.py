@@ -22,7 +22,7 @@ from .services.alerts import Alerts, Mailer
 from .services.approvals import Approvals
 from .services.approvals.accounts import AccountUnfreeze
 from .services.approvals.controls import BreakerReset, RegistryEntry, RiskRuleChange
-from .services.approvals.disputes import DisputeDecision
+from .services.approvals.disputes import DisputeDecision, held_decisions
 from .services.approvals.engine import MAINTENANCE_INTERVAL_S as APPROVALS_INTERVAL_S
 from .services.approvals.keyring import KeyDestruction
 from .services.approvals.limits import LimitOverride
@@ -273,7 +273,9 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     risk_cases=Cases(database, clock=clock, keys=keys,
                                      sla_s=settings.risk_case_sla_s, resolvers={
                                          "bank.": BankResolver(database, banking.movements),
-                                         "payment.": PaymentResolver(payments)},
+                                         "payment.": PaymentResolver(
+                                             payments, staff_decisions=held_decisions(
+                                                 approvals))},
                                      crash_at=settings.crash_at),
                     risk_labels=Labels(database, clock=clock, insider=insider),
                     risk_backtests=Backtests(database, clock=clock, rules=risk.rules),

@@ -1,7 +1,8 @@
 """A staff member's dispute decision moves the money a dispute holds, and most bank fraud is
 internal: it is screened as a staff move (kind ``staff``, the staff member as the subject).
 Held for review, it is refused until a second person — a risk analyst, not the staff member
-themselves — releases the case; tried again, it then runs once."""
+themselves — releases the case; tried again, it then runs once. A four-eyes decision (over
+the threshold) held so waits as an approval, and runs when the case is released."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from paywarden.bootstrap import Platform
 from paywarden.domain.risk import Decision, Rule, RuleState
 from paywarden.services.ledger.accounts import AccountRef
 
+from ..support.approvals import decide, maker_and_checker
 from ..support.platform import bearer, platform_of, staff_token
 from ..support.risk_rules import rule_enabled
 from ..support.transfers import transfer_api
@@ -122,3 +124,46 @@ def test_a_declined_case_keeps_the_decision_refused(api: TestClient) -> None:
     r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=insider, json=DECIDE)
     assert r.status_code == 422 and r.json()["code"] == "dispute_decision_declined", r.text
     assert balance(platform, wallet) == 15_000
+
+
+@pytest.fixture
+def four_eyes_api(database: Database, clock: FakeClock, tmp_path: Path
+                  ) -> Iterator[TestClient]:
+    """Every decision a four-eyes command (the default threshold, 0)."""
+    yield from transfer_api(database, clock, tmp_path)
+
+
+@pytest.mark.parametrize("answer", ["release", "decline"])
+def test_an_approved_decision_held_by_screening_waits_for_an_analyst_and_is_not_made_again(
+        four_eyes_api: TestClient, answer: str) -> None:
+    api = four_eyes_api
+    platform = platform_of(api)
+    pid, wallet, _ = disputed(api, certified(platform), "eve")
+    hold_staff_moves(platform)
+    ann, ben = maker_and_checker(api)
+    r = api.post(f"/v1/payments/{pid}/disputes/decision", headers=ann.headers, json=DECIDE)
+    assert r.status_code == 202, r.text
+    held = decide(api, ben, r.json()["approval"]).json()
+    assert held["state"] == "held" and held["reason"].startswith("dispute_decision_held")
+    assert balance(platform, wallet) == 15_000
+    [case] = [d for d in staff_decisions(platform) if d["decision"] == "review"]
+    assert case["subject"] == f"{ann.user.id}+{ben.user.id}"
+    for who in (ann, ben):  # neither of the two answers the case about their own move
+        own = api.post(f"/v1/risk/cases/{case['id']}/{answer}", headers=who.headers,
+                       json={"reason": "fine"})
+        assert own.status_code == 403 and own.json()["code"] == "risk_case_own", own.text
+    analyst = bearer(staff_token(platform, "risk", actor="cli:analyst"))
+    r = api.post(f"/v1/risk/cases/{case['id']}/{answer}", headers=analyst,
+                 json={"reason": "checked the buyer's photos"})
+    assert r.status_code == 200, r.text
+    after = api.get(f"/v1/approvals/{held['id']}", headers=ben.headers).json()
+    if answer == "release":  # the approved decision runs as it was approved: nobody redoes it
+        assert after["state"] == "executed" and after["result"]["state"] == "refunded", after
+        assert balance(platform, wallet) == 20_000
+    else:
+        assert after["state"] == "failed" and "declined" in after["reason"], after
+        assert balance(platform, wallet) == 15_000
+    again = api.post(f"/v1/risk/cases/{case['id']}/{answer}", headers=analyst,
+                     json={"reason": "again"})
+    assert api.get(f"/v1/approvals/{held['id']}", headers=ben.headers).json() == after
+    assert again.status_code in (200, 409), again.text

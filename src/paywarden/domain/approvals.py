@@ -38,6 +38,7 @@ NO_CURRENCY = "XXX"  # ISO 4217's "no currency", for commands that move no money
 class State(StrEnum):
     PENDING = "pending"  # submitted, waiting for a second person
     APPROVED = "approved"  # approved; its effect is being executed (resumed after a crash)
+    HELD = "held"  # approved, and held by risk screening until an analyst answers the case
     EXECUTED = "executed"  # the effect is done; ``result`` says what it was
     FAILED = "failed"  # approved, but the effect was refused (``reason`` says why)
     REJECTED = "rejected"  # refused by another member, with a reason

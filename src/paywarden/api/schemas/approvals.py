@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from ..text import Prose
 from . import Strict
 
-STATES = Literal["pending", "approved", "executed", "failed", "rejected", "withdrawn",
+STATES = Literal["pending", "approved", "held", "executed", "failed", "rejected", "withdrawn",
                  "expired"]
 EVIDENCE = Field(pattern=r"^evd_[A-Za-z0-9_-]{1,28}$", examples=["evd_4Qm1x8Zc2Lr7Kp0s"],
                  description="The decider's step-up evidence: a passkey assertion over the "

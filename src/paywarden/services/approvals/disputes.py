@@ -9,14 +9,15 @@ with the decision already stored when it is this command's (a retry after a cras
 race with itself): the money moves once and the outcome never changes.
 
 The decision is still screened as a staff move (decision 0040), with both people as the
-subject: ``review`` ends the approval ``failed`` with ``dispute_decision_held``; once an
-analyst released the case, the same command (submitted and approved again) runs without
-a second screening.
+subject (neither of whom may answer its case). ``review`` leaves the approval ``held``:
+when an analyst releases the case, the approved command runs as it is (the released case
+lets it through the screening); when the analyst declines it, the approval ends
+``failed``. Nobody decides or approves it a second time (:func:`held_decisions`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...adapters.clock import Clock
@@ -25,8 +26,24 @@ from ...domain.errors import DomainError, InvariantViolation
 from ...domain.escrow import DecideDispute, PartyRole, Resolution, transition
 from ...domain.identity import Principal
 from ...domain.money import Money
+from ..ledger.currencies import amount_words
 from ..payments import Party, Payments, PaymentView
+from .engine import Approvals
 from .executors import Approval, Checked, Executor
+
+
+def held_decisions(approvals: Approvals) -> Callable[[str, bool, str], str]:
+    """What answers a risk case holding a staff dispute decision (object id
+    ``pay_…:<decision>``): the payment's held decision approvals run, or fail. Given to the
+    payments' case resolver (services/risk/resolvers.py)."""
+
+    def answer(payment_id: str, release: bool, actor: str) -> str:
+        done = approvals.answer_held(Kind.DISPUTE_DECISION,
+                                     lambda a: a.params.get("payment_id") == payment_id,
+                                     release=release, actor=actor)
+        return ",".join(f"{a.id}:{a.state}" for a in done)
+
+    return answer
 
 
 def decision_event(resolution: str, refund: int | None, release: int | None,
@@ -47,6 +64,7 @@ class DisputeDecision(Executor):
     split only, else null)."""
 
     kind = Kind.DISPUTE_DECISION
+    hold_codes = frozenset({"dispute_decision_held"})
 
     def __init__(self, payments: Payments, *, clock: Clock) -> None:
         self._payments = payments
@@ -70,8 +88,9 @@ class DisputeDecision(Executor):
         held = view.escrow.held_minor
         return Checked({"payment_id": payment_id, "resolution": resolution, "refund": refund,
                         "release": release},
-                       f"dispute on {payment_id}: {resolution}, {held} minor units of "
-                       f"{currency} held", amount=held, currency=currency)
+                       f"Decide the dispute on {payment_id}: {resolution} of "
+                       f"{amount_words(held, currency)} held", amount=held, currency=currency,
+                       subject=view.buyer_id)
 
     def effect(self, approval: Approval) -> dict[str, Any]:
         p = approval.params

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import astuple, replace
 from typing import Any
 
@@ -213,6 +213,8 @@ class Approvals:
             self._signed(found)
             effect = executor.effect(found)
         except DomainError as exc:
+            if exc.code in executor.hold_codes:
+                return self._hold(found, exc)
             return self._fail(found, exc)
         self._crash.reached("approval.effect")
         now = self._clock.now_ns()
@@ -357,6 +359,47 @@ class Approvals:
             raise DomainError("step_up_mismatch", "the passkey confirmed another decision, "
                               "approval or command")
         self._step_up.require(conn, principal.id, operation, evidence_id)
+
+    def answer_held(self, kind: Kind, matches: Callable[[Approval], bool], *, release: bool,
+                    actor: str) -> tuple[Approval, ...]:
+        """An analyst answered the risk case holding approvals of ``kind``: released, each
+        matching one runs (screened again, the released case lets it through); declined,
+        each ends ``failed``. Idempotent: an approval no longer held is left as it is."""
+        with self._database.engine.connect() as conn:
+            rows = conn.execute(select(approvals).where(
+                approvals.c.kind == str(kind), approvals.c.state == str(State.HELD),
+            ).order_by(approvals.c.submitted_at)).mappings().all()
+        done: tuple[Approval, ...] = ()
+        for found in (a for a in map(_approval, rows) if matches(a)):
+            now = self._clock.now_ns()
+            with self._database.engine.begin() as conn:
+                to = State.APPROVED if release else State.FAILED
+                reason = None if release else "dispute_decision_declined: an analyst " \
+                    "declined the risk case that held it"
+                moved = conn.execute(update(approvals).where(
+                    approvals.c.id == found.id, approvals.c.state == str(State.HELD)
+                ).values(state=str(to), reason=reason,
+                         executed_at=None if release else now)).rowcount
+                if moved == 1:
+                    audit.record(conn, at_ns=now, actor=actor, object_id=found.id,
+                                 action="approval.release_hold" if release
+                                 else "approval.failed", outcome="ok" if release else "failed",
+                                 detail=_detail(found))
+            done += (self.execute(found.id) if release else self.get(found.id),)
+        return done
+
+    def _hold(self, found: Approval, exc: DomainError) -> Approval:
+        now = self._clock.now_ns()
+        with self._database.engine.begin() as conn:
+            moved = conn.execute(update(approvals).where(
+                approvals.c.id == found.id, approvals.c.state == str(State.APPROVED)
+            ).values(state=str(State.HELD), reason=f"{exc.code}: {exc.detail}"[:500])).rowcount
+            if moved == 1:
+                audit.record(conn, at_ns=now, actor=found.decided_by or audit.SYSTEM,
+                             action="approval.held", object_id=found.id,
+                             detail={**_detail(found), "code": exc.code})
+        log.info("approval_held", approval=found.id, code=exc.code)
+        return self.get(found.id)
 
     def _signed(self, found: Approval) -> None:
         """Is the stored command still the one the approver's passkey signed? Checked

@@ -64,6 +64,9 @@ class Executor:
     """The base: a kind with a check and no effect. Subclasses override what they need."""
 
     kind: Kind
+    # Refusals of the effect that mean "held for a risk analyst", not "failed": the
+    # approval waits in ``held`` and runs when the case is released (Approvals.answer_held).
+    hold_codes: frozenset[str] = frozenset()
 
     def check(self, params: Mapping[str, Any], submitter: Principal) -> Checked:
         raise NotImplementedError

@@ -188,7 +188,9 @@ class Cases:
         now = self._clock.now_ns()
         with self._database.engine.begin() as conn:
             decision = self._review(conn, case_id)
-            if decision["subject"] == actor.split("/", 1)[0]:
+            # A four-eyes move's subject names both people (``usr_a+usr_b``): neither of
+            # them answers its case.
+            if actor.split("/", 1)[0] in decision["subject"].split("+"):
                 raise DomainError("risk_case_own", "a case about your own move is answered "
                                   "by another person")
             self._resolver(decision["operation"], required=True)

@@ -248,7 +248,7 @@ class RiskEngine:
         v = work.verdict
         made = Recorded("rsk_" + secrets.token_hex(12), v, work.features, engine)
         row: dict[str, object] = {
-            "id": made.id, "subject": subject.subject[:32],
+            "id": made.id, "subject": subject.subject[:64],
             "operation": subject.operation[:64], "object_id": subject.object_id[:64],
             "features": work.features.canonical(), "rules_version": v.rules_version,
             "model_version": v.model_version, "score": v.score,

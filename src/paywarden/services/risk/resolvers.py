@@ -13,6 +13,7 @@ crash in between), so ``resolve`` must answer the first result when asked twice 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
@@ -86,14 +87,20 @@ class PaymentResolver:
     The analyst is the staff party who sends it; the payment's own transition tells the
     merchant (webhook) and signs the receipts, as every payment event does."""
 
-    def __init__(self, payments: Payments) -> None:
+    def __init__(self, payments: Payments, *,
+                 staff_decisions: Callable[[str, bool, str], str] | None = None) -> None:
         self._payments = payments
+        self._staff_decisions = staff_decisions
 
     def resolve(self, object_id: str, *, release: bool, reason: str, actor: str) -> str:
         """Apply the outcome once. Asked again (a crash between the case's claim and its
         completion), or after the payment left review otherwise (a cancel), it answers
         the payment's state instead: the machine refuses a second outcome, and nothing
-        moves twice."""
+        moves twice. A staff dispute decision's case (``pay_…:<decision>``) goes to the
+        approvals it holds (services/approvals/disputes.py)."""
+        payment_id, staff, _ = object_id.partition(":")
+        if staff and self._staff_decisions is not None:
+            return self._staff_decisions(payment_id, release, actor) or ABSENT
         view = self._payments.get(object_id)
         if view is None or view.escrow.state in _NEVER_PAID:
             return ABSENT

@@ -22,7 +22,7 @@ risk_decisions = Table(
     "risk_decisions",
     metadata,
     Column("id", String(32), primary_key=True),  # rsk_…
-    Column("subject", String(32), nullable=False),  # usr_… or mer_…: whose operation
+    Column("subject", String(64), nullable=False),  # usr_…, mer_…, or usr_…+usr_… (four eyes)
     Column("operation", String(64), nullable=False),  # bank.internal, payment.pay …
     Column("object_id", String(64), nullable=False),  # the movement's or payment's id
     Column("features", Text, nullable=False),  # canonical JSON (domain.risk.Features)
