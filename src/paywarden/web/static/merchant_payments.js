@@ -34,6 +34,7 @@ async function ship(card, form) {
   say(card, `Shipped with ${carrier}. The buyer is told; the money is released to you `
     + "when they confirm or the release date comes.", "ok");
   card.dataset.state = done.state;
+  card.querySelector(".card-head .badge").textContent = "Shipped";
   form.remove();
 }
 
