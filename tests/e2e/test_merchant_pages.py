@@ -16,6 +16,8 @@ from playwright.sync_api import expect
 
 from paywarden.api import create_app
 from paywarden.bootstrap import build
+from paywarden.client import PayWardenClient
+from paywarden.client.errors import AuthenticationFailed
 from paywarden.settings import Settings
 from tests.conftest import BACKENDS
 from tests.integration.test_approvals import paid
@@ -34,13 +36,18 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         yield site
 
 
+def platform_of_site(env: dict[str, str]) -> Any:
+    """The site's platform built in this process, as the host CLI would (test origin)."""
+    return build(Settings(database_url=env["PAYWARDEN_DATABASE_URL"],
+                          data_dir=Path(env["PAYWARDEN_DATA_DIR"]), public_url=ORIGIN,
+                          webauthn_rp_id=RP_ID))
+
+
 def setup(env: dict[str, str]) -> tuple[str, str, str]:
     """A held 50.00 EUR payment of a certified shop, and host invitations of the first
     owner of that shop and of another merchant, as ``paywarden merchants users invite``
     makes them: (payment id, the shop owner's token, the other owner's token)."""
-    platform = build(Settings(database_url=env["PAYWARDEN_DATABASE_URL"],
-                              data_dir=Path(env["PAYWARDEN_DATA_DIR"]), public_url=ORIGIN,
-                              webauthn_rp_id=RP_ID))
+    platform = platform_of_site(env)
     with client_for(create_app(platform)) as api:
         api.app.state.platform = platform  # type: ignore[attr-defined]
         payment_id, _ = paid(api)
@@ -160,4 +167,55 @@ def test_support_refunds_over_the_threshold_and_a_second_owner_approves_it_in_th
 
     assert blocked == []
     for ctx in (olive_ctx, sue_ctx, otto_ctx, xena_ctx):
+        ctx.close()
+
+
+def test_a_developer_makes_a_key_in_the_browser_signs_with_it_and_revokes_it(
+        browser: Any, site: Site, tmp_path: Path) -> None:
+    base, env = site
+    shots = shots_dir(tmp_path)
+    platform = platform_of_site(env)
+    shop_id = make_merchant(platform, "Key Shop").merchant_id
+    token = platform.merchant_users.invite(shop_id, email="owner@keys.example", role="owner",
+                                           actor="cli:test", first_owner=True).token
+    owner_ctx, owner = joiner(browser, f"{base}/merchant/join#{token}", "kim")
+    dev_link = invite(owner, "dev@keys.example", "developer")
+    support_link = invite(owner, "sam@keys.example", "support")
+
+    # The developer makes a key: the browser saves the private key; the server has the public.
+    dev_ctx, dev = joiner(browser, dev_link, "dave")
+    blocked = csp_violations(dev)
+    expect(dev.locator("#role")).to_have_text("Developer")
+    expect(dev.locator("#to-approvals")).to_have_count(0)
+    dev.click("#to-keys")
+    with dev.expect_download() as saving:
+        dev.click("#make-key")
+    private_pem = Path(saving.value.path()).read_bytes()
+    assert private_pem.startswith(b"-----BEGIN PRIVATE KEY-----")
+    key_id = dev.locator("#new-key-id").inner_text()
+    shoot(dev, shots, "merchant-keys")
+    assert private_pem.decode().split("-----")[2].strip()[:40] not in (
+        Path(env["PAYWARDEN_DATA_DIR"]) / "server.log").read_text()
+
+    # A request signed with the downloaded private key is accepted as the merchant.
+    with PayWardenClient(base, key_id, private_pem) as client:
+        assert client.me()["id"] == shop_id
+
+        # Revoked from the page, the key signs nothing more.
+        dev.reload()
+        dev.locator(f"li.key[data-id='{key_id}'] button.revoke").click()
+        expect(dev.locator(f"li.key[data-id='{key_id}'][data-active='false']")).to_have_count(1)
+        with pytest.raises(AuthenticationFailed):
+            client.me()
+
+    # Support holds no keys: the page says so, and the API refuses.
+    sam_ctx, sam = joiner(browser, support_link, "sam")
+    expect(sam.locator("#to-keys")).to_have_count(0)
+    sam.goto(f"{base}/merchant/keys")
+    expect(sam.locator("#denied")).to_contain_text("owners and developers")
+    assert api_in_page(sam, "POST", "/v1/merchants/me/keys", {"public_key": "x"})[
+        "status"] == 403
+
+    assert blocked == []
+    for ctx in (owner_ctx, dev_ctx, sam_ctx):
         ctx.close()

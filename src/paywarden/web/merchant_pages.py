@@ -82,7 +82,8 @@ def _view(person: Person, **more: Any) -> dict[str, Any]:
     return {"merchant": True, "wide": True, "me": person,
             "role_word": ROLE_WORDS.get(person.role, person.role),
             "may_people": _may(person, Resource.MERCHANT_USERS),
-            "may_keys": _may(person, Resource.MERCHANT_KEYS), **more}
+            "may_keys": _may(person, Resource.MERCHANT_KEYS),
+            "may_approvals": _may(person, Resource.APPROVALS), **more}
 
 
 def _gate(request: Request, path: str, resource: Resource,
@@ -194,3 +195,15 @@ def settings_page(request: Request) -> Response:
     least = request.app.state.platform.merchant_users.refund_approval_min(person.merchant_id)
     return render_page("merchant_settings.html", title="Settings", least=least, **_view(
         person, may_change=_may(person, Resource.MERCHANT_USERS, Access.MODIFY)))
+
+
+@router.get("/merchant/keys")
+def keys_page(request: Request) -> Response:
+    """The merchant's signing keys: public halves only, which is all the server ever has."""
+    person = _gate(request, "/merchant/keys", Resource.MERCHANT_KEYS,
+                   "API keys are for the merchant's owners and developers.")
+    if isinstance(person, Response):
+        return person
+    merchant = request.app.state.platform.merchants.get(person.merchant_id)
+    keys = sorted(merchant.keys, key=lambda k: (not k.active, -k.created_at)) if merchant else []
+    return render_page("merchant_keys.html", title="API keys", keys=keys, **_view(person))
