@@ -27,6 +27,7 @@ from . import (
     keys_routes,
     ledger_routes,
     lookup_routes,
+    merchant_read_routes,
     merchant_routes,
     merchant_user_routes,
     openapi,
@@ -77,6 +78,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(ledger_routes.router)
     app.include_router(merchant_routes.router)
     app.include_router(merchant_user_routes.router)
+    app.include_router(merchant_read_routes.router)
     app.include_router(certification_routes.router)
     app.include_router(session_routes.router)
     app.include_router(passkey_routes.router)

@@ -14,6 +14,7 @@ from . import (
     docs,
     guides,
     home,
+    merchant_pages,
     payments,
     risk_pages,
     security,
@@ -29,6 +30,7 @@ router.include_router(security.router)
 router.include_router(risk_pages.router)
 router.include_router(staff_pages.router)
 router.include_router(staff_queues.router)
+router.include_router(merchant_pages.router)
 router.include_router(dashboard_pages.router)
 router.include_router(payments.router)
 router.include_router(home.router)

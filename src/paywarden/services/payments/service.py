@@ -55,7 +55,7 @@ from ..keys import Keys
 from ..ledger import LedgerEngine
 from ..ledger.accounts import AccountRef, new_account, platform_account
 from ..writepath import GroupWriter
-from . import buyers, checkouts, codec, legs, refunds, timers
+from . import buyers, checkouts, codec, legs, refunds, sellers, timers
 from .checkouts import Checkout
 from .notices import Later, notifier, outbox
 from .recent import RecentPayments
@@ -193,6 +193,13 @@ class Payments:
         with self._database.engine.connect() as conn:
             return [self._view(row) for row in buyers.page(conn, buyer_id, limit=limit,
                                                            before=before)]
+
+    def for_merchant(self, merchant_id: str, *, limit: int,
+                     before: tuple[int, str] | None = None) -> list[PaymentView]:
+        """The merchant's paid payments, newest first, from before ``before``."""
+        with self._database.engine.connect() as conn:
+            return [self._view(row) for row in sellers.page(conn, merchant_id, limit=limit,
+                                                            before=before)]
 
     def disputed(self, *, limit: int) -> list[PaymentView]:
         """Payments in dispute (the staff's queue), longest open first; at most ``limit``

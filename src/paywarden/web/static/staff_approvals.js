@@ -7,7 +7,7 @@ import { ApiError, api, confirmOperation, describeError } from "./webauthn.js";
 // The API's refusals an approver meets, in the words a person needs.
 const PLAIN = {
   four_eyes_required: "You submitted this request, so you cannot approve or reject it: "
-    + "another member of staff must.",
+    + "another person must.",
   approver_role_refused: "Your role does not approve this kind of request.",
   approver_passkey_required: "A decision is signed with a person's passkey: sign in with "
     + "your passkey.",
