@@ -266,7 +266,7 @@ def test_a_supervisor_reads_the_ledger_but_cannot_move_money(
     assert api.get(f"/v1/accounts/{funded['alice']}", headers=supervisor).status_code == 200
     r = api.post("/v1/transfers", headers=supervisor,
                  json={"transfers": [transfer("by-supervisor", funded["bank"], funded["bob"], 1)]})
-    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert r.status_code == 403 and r.json()["code"] == "read_only_role"  # before the route
     assert api.get("/v1/transfers/by-supervisor").status_code == 404
     r = api.post(f"/v1/accounts/{funded['bob']}/close", headers=supervisor)
     assert r.status_code == 403

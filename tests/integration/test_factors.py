@@ -219,7 +219,7 @@ def test_staff_create_deactivate_review_and_service_tokens_from_the_cli(
         gone = CliRunner().invoke(app, ["staff", "deactivate", "sam", "--json"])
         review = CliRunner().invoke(app, ["staff", "access-review", "--json"])
         service = CliRunner().invoke(app, ["tokens", "service", "--name", "feed", "--ttl-s",
-                                           "600", "--json"])
+                                           "600", "--amount-max", "100000", "--json"])
     finally:
         root.handlers[:], root.level = handlers, level
     assert first.exit_code == 0, first.output

@@ -32,7 +32,8 @@ def test_a_service_credential_needs_a_second_admin_and_is_shown_once_to_its_subm
     ada = passkey_staff(api, "ada-admin", "security_admin")
     bea = passkey_staff(api, "bea-admin", "security_admin")
     r = api.post("/v1/approvals", headers=ada.headers, json={
-        "kind": "service_credential", "params": {"name": "ledger-feed", "ttl_s": 600}})
+        "kind": "service_credential", "params": {"name": "ledger-feed", "ttl_s": 600,
+                                                      "amount_max": 500}})
     assert r.status_code == 202, r.text
     approval = r.json()["approval"]
     fetch = f"/v1/approvals/{approval['id']}/credential"
@@ -48,6 +49,19 @@ def test_a_service_credential_needs_a_second_admin_and_is_shown_once_to_its_subm
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store", r.text
     principal = platform_of(api).sessions.authenticate(r.json()["token"])
     assert principal is not None and principal.kind is Kind.SERVICE
+    # it posts directly, within the limit two people agreed: over it, nothing is applied
+    machine = bearer(r.json()["token"])
+    api.post("/v1/ledgers", headers=machine, json={"currency": "EUR"})
+    a, b = (api.post("/v1/accounts", headers=machine, json={"ledger": "EUR", "code": 1})
+            .json()["id"] for _ in range(2))
+    move = {"debit_account_id": a, "credit_account_id": b, "ledger": "EUR", "code": 1}
+    over = api.post("/v1/transfers", headers=machine, json={"transfers": [
+        {**move, "id": "s-1", "amount": 500}, {**move, "id": "s-2", "amount": 501}]})
+    assert over.status_code == 403 and over.json()["code"] == "service_limit_exceeded"
+    assert api.get("/v1/transfers/s-1", headers=machine).status_code == 404
+    within = api.post("/v1/transfers", headers=machine, json={"transfers": [
+        {**move, "id": "s-1", "amount": 500}]})
+    assert within.status_code == 200 and within.json()["results"][0]["result"] == "ok"
     again = api.get(fetch, headers=ada.headers)
     assert again.status_code == 410 and again.json()["code"] == "credential_redeemed"
 
@@ -55,7 +69,8 @@ def test_a_service_credential_needs_a_second_admin_and_is_shown_once_to_its_subm
 def test_no_one_mints_a_service_token_alone(api: TestClient) -> None:
     host = staff_token(platform_of(api), "security_admin", actor="cli:root")
     r = api.post("/v1/approvals", headers=bearer(host), json={
-        "kind": "service_credential", "params": {"name": "bench", "ttl_s": 600}})
+        "kind": "service_credential", "params": {"name": "bench", "ttl_s": 600,
+                                                 "amount_max": 10**9}})
     assert r.status_code == 202
     approval = r.json()["approval"]
     refused = api.post(f"/v1/approvals/{approval['id']}/approve", headers=bearer(host),

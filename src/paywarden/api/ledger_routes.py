@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from ..bootstrap import Platform
 from ..domain.approvals import NO_CURRENCY
 from ..domain.errors import DomainError, InvariantViolation
-from ..domain.identity import Access, Kind, Resource
+from ..domain.identity import Access, Kind, Principal, Resource
 from ..domain.ledger import (
     AccountFlags,
     AccountResult,
@@ -281,7 +281,9 @@ async def create_transfers(body: s.TransferBatchIn, p: PlatformDep,
     approves (`POST /v1/approvals/{id}/approve`).
     """
     transfers = [_to_domain(i, t) for i, t in enumerate(body.transfers)]
-    if principal.kind is not Kind.SERVICE:
+    if principal.kind is Kind.SERVICE:
+        _within_limit(p, principal, transfers)
+    else:
         ledgers = {t.ledger for t in transfers if t.ledger}
         code = _currency_of(p, ledgers.pop()) if len(ledgers) == 1 else NO_CURRENCY
         with approval_refusals():
@@ -298,6 +300,19 @@ async def create_transfers(body: s.TransferBatchIn, p: PlatformDep,
                  for i, (t, r) in enumerate(zip(transfers, results))],
         applied=sum(r is TransferResult.OK for r in results),
     )
+
+
+def _within_limit(p: Platform, principal: Principal, transfers: list[Transfer]) -> None:
+    """A machine principal posts within its own limit (decision 0043): one transfer over
+    it refuses the whole batch, before anything is queued."""
+    limit = p.sessions.amount_max(principal.session_id or "")
+    if limit is None:
+        raise Problem(codes.Ledger.SERVICE_LIMIT_EXCEEDED, "this service token carries no "
+                      "limit; ask for a service credential with one")
+    over = [i for i, t in enumerate(transfers) if t.amount is not None and t.amount > limit]
+    if over:
+        raise Problem(codes.Ledger.SERVICE_LIMIT_EXCEEDED, f"transfer {over[0]} is over this "
+                      f"service's limit of {limit} minor units; nothing was applied")
 
 
 @router.get("/transfers/{transfer_id}", response_model=s.TransferOut)

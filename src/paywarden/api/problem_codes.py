@@ -103,6 +103,8 @@ class Ledger(ProblemCode):
     """The ledger: ledgers, accounts, transfers, history, and its engine."""
 
     LEDGER_EXISTS = "ledger_exists", 409, "The ledger exists"
+    SERVICE_LIMIT_EXCEEDED = ("service_limit_exceeded", 403,
+                              "A transfer is over this service's own limit")
     LEDGER_NOT_FOUND = "ledger_not_found", 422, "No such ledger"
     CURRENCY_UNKNOWN = "currency_unknown", 422, "Unknown currency"
     CURSOR_INVALID = "cursor_invalid", 400, "The cursor is invalid"
@@ -216,6 +218,7 @@ class Identity(ProblemCode):
     MERCHANT_INVALID = "merchant_invalid", 422, "The merchant is invalid for this user"
     TTL_INVALID = "ttl_invalid", 422, "The lifetime is invalid"
     SERVICE_NAME_INVALID = "service_name_invalid", 422, "The service's name is invalid"
+    SERVICE_LIMIT_INVALID = "service_limit_invalid", 422, "The service's limit is invalid"
     PASSWORD_TOO_SHORT = "password_too_short", 422, "The password is too short"
     PASSWORD_TOO_LONG = "password_too_long", 422, "The password is too long"
     PASSWORD_COMMON = "password_common", 422, "The password is common"

@@ -60,6 +60,8 @@ def revoke(session_id: Annotated[str, typer.Argument(help="the token's ses_… i
 
 @tokens_app.command("service")
 def service(name: Annotated[str, typer.Option(help="the service's name: letters, digits, - _")],
+            amount_max: Annotated[int, typer.Option(
+                "--amount-max", help="the largest transfer it may post, in minor units")],
             ttl_s: Annotated[int, typer.Option("--ttl-s", help="the token's life in seconds, "
                                                "from when it is fetched")] = 8 * 3600,
             as_json: Annotated[bool, typer.Option("--json",
@@ -74,7 +76,8 @@ def service(name: Annotated[str, typer.Option(help="the service's name: letters,
     platform = open_platform(settings_from_env())
     try:
         made = platform.approvals.submit(host_admin(), ApprovalKind.SERVICE_CREDENTIAL,
-                                         {"name": name, "ttl_s": ttl_s})
+                                         {"name": name, "ttl_s": ttl_s,
+                                          "amount_max": amount_max})
     except DomainError as exc:
         err.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(2) from None

@@ -199,6 +199,13 @@ class Sessions:
             ).order_by(sessions.c.created_at).limit(limit)).mappings().all()
         return [self._info(r) for r in rows]
 
+    def amount_max(self, session_id: str) -> int | None:
+        """A machine principal's limit: the largest transfer its token may post."""
+        with self._database.engine.connect() as conn:
+            found = conn.execute(select(sessions.c.amount_max).where(
+                sessions.c.id == session_id)).scalar()
+        return None if found is None else int(found)
+
     def get(self, session_id: str) -> SessionInfo | None:
         with self._database.engine.connect() as conn:
             row = conn.execute(select(sessions).where(sessions.c.id == session_id)

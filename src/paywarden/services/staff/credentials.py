@@ -1,6 +1,7 @@
 """Service credentials: a machine principal's token is a four-eyes command (decision 0043).
 
-    submit   a security admin submits ``service_credential`` ``{name, ttl_s}``;
+    submit   a security admin submits ``service_credential`` ``{name, ttl_s, amount_max}``
+             (``amount_max``: the largest transfer the token may post, minor units);
     approve  another security admin approves with their passkey; the executor's commit
              writes a *grant* (``service_credential_grants``), not a token;
     redeem   the submitter, and only they, fetches it once from
@@ -29,7 +30,7 @@ from ...domain.errors import DomainError
 from ...domain.identity import Principal
 from ..approvals import Approval, Checked, Executor
 from ..identity.sessions import NewSession, Sessions
-from ..identity.tokens import check_service, start_service_token
+from ..identity.tokens import check_limit, check_service, start_service_token
 
 REDEEM_S = 24 * 3600  # an approved credential not fetched within a day is void
 NS = 1_000_000_000
@@ -37,7 +38,7 @@ REDEEMER_ROLE = "security_admin"
 
 
 class ServiceCredential(Executor):
-    """Kind ``service_credential``: params ``{name, ttl_s}``."""
+    """Kind ``service_credential``: params ``{name, ttl_s, amount_max}``."""
 
     kind = Kind.SERVICE_CREDENTIAL
 
@@ -46,12 +47,14 @@ class ServiceCredential(Executor):
         self._ttl_s_max = ttl_s_max
 
     def check(self, params: Mapping[str, Any], submitter: Principal) -> Checked:
-        if set(params) != {"name", "ttl_s"}:
-            raise DomainError("approval_command_invalid",
-                              "a service credential names exactly a name and a ttl_s")
+        if set(params) != {"name", "ttl_s", "amount_max"}:
+            raise DomainError("approval_command_invalid", "a service credential names "
+                              "exactly a name, a ttl_s and an amount_max")
         name, ttl_s = check_service(params["name"], params["ttl_s"], ttl_s_max=self._ttl_s_max)
-        return Checked({"name": name, "ttl_s": ttl_s},
-                       f"service credential {name} for {ttl_s} s")
+        amount_max = check_limit(params["amount_max"])
+        return Checked({"name": name, "ttl_s": ttl_s, "amount_max": amount_max},
+                       f"service credential {name} for {ttl_s} s, transfers of at most "
+                       f"{amount_max} minor units")
 
     def commit(self, conn: Connection, approval: Approval,
                effect: dict[str, Any] | None) -> dict[str, Any]:
@@ -59,8 +62,10 @@ class ServiceCredential(Executor):
         p = approval.params
         conn.execute(insert(grants).values(
             approval_id=approval.id, submitted_by=approval.submitted_by, service=p["name"],
-            ttl_s=p["ttl_s"], approved_at=now, redeem_by=now + REDEEM_S * NS))
-        return {"service": p["name"], "ttl_s": p["ttl_s"], "redeem_by_ns": now + REDEEM_S * NS}
+            ttl_s=p["ttl_s"], amount_max=p["amount_max"], approved_at=now,
+            redeem_by=now + REDEEM_S * NS))
+        return {"service": p["name"], "ttl_s": p["ttl_s"], "amount_max": p["amount_max"],
+                "redeem_by_ns": now + REDEEM_S * NS}
 
 
 def redeem(database: Database, sessions: Sessions, *, clock: Clock, principal: Principal,
@@ -82,6 +87,7 @@ def redeem(database: Database, sessions: Sessions, *, clock: Clock, principal: P
         if now > row["redeem_by"]:
             raise DomainError("credential_void", "this credential was not fetched in time")
         new = start_service_token(conn, sessions, name=row["service"], ttl_s=row["ttl_s"],
+                                  amount_max=row["amount_max"],
                                   actor=principal.actor, now_ns=now, approval_id=approval_id)
         conn.execute(update(grants).where(grants.c.approval_id == approval_id).values(
             redeemed_at=now, session_id=new.session.id))

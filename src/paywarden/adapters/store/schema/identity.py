@@ -105,6 +105,7 @@ sessions = Table(
     Column("idle_expires_at", BigInteger, nullable=False),
     Column("absolute_expires_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger),
+    Column("amount_max", BigInteger),  # a machine principal's largest transfer (minor units)
 )
 
 # Devices and addresses a user has signed in from (as keyed digests), so that a

@@ -19,6 +19,7 @@ service_credential_grants = Table(
     Column("submitted_by", String(128), nullable=False),  # the one person who may redeem
     Column("service", String(64), nullable=False),
     Column("ttl_s", BigInteger, nullable=False),  # the token's life, from redemption
+    Column("amount_max", BigInteger),  # the largest transfer it may post, minor units
     Column("approved_at", BigInteger, nullable=False),
     Column("redeem_by", BigInteger, nullable=False),  # unredeemed past this: void
     Column("redeemed_at", BigInteger),
