@@ -114,6 +114,7 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/merchant-invitations/accept"): (
         P, "the one-time invitation token (stored hashed, a day) is the proof"),
     ("POST", "/v1/merchants/me/webhook-events/{event_id}/resend"): (O, "its own deliveries"),
+    ("POST", "/v1/merchants/me/webhook-events/test"): (O, "a test event to its own endpoint"),
     # sign-in, sessions and factors
     ("DELETE", "/v1/me/sessions/{session_id}"): (S, "ends one's own session"),
     ("POST", "/v1/me/sessions/revoke-others"): (S, "ends one's other sessions"),

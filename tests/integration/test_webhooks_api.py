@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
 from paywarden.api import create_app
+from paywarden.client.webhooks import verify_webhook
 from paywarden.services import webhooks
 from tests.support.merchants import (
     Creds,
@@ -159,3 +160,44 @@ def test_another_merchants_event_is_invisible(api: TestClient, shop: Creds) -> N
     assert answer.status_code == 404 and code_of(answer) == "not_found"
     missing = signed(api, shop, "POST", f"{EVENTS}/evt_{'0' * 24}/resend")
     assert missing.status_code == 404
+
+
+def test_a_test_event_is_delivered_signed_like_any_other_and_shows_in_the_log(
+        api: TestClient, shop: Creds) -> None:
+    platform = platform_of(api)
+    with webhook_receiver() as receiver:
+        assert _put(api, shop, receiver.url).status_code == 200
+        answer = signed(api, shop, "POST", f"{EVENTS}/test")
+        assert answer.status_code == 202, answer.text
+        queued = answer.json()
+        assert queued["type"] == "test.ping" and queued["state"] == "pending"
+        assert queued["data"] == {"merchant_id": shop.merchant_id, "test": True}
+        assert queued["audit_index"] is not None
+        platform.webhooks.deliver_due(10, rng=random.Random(1))
+        (got,) = receiver.received
+        event = verify_webhook(got.method, receiver.url, got.headers, got.body,
+                               platform.keys.jwks(), now_s=platform.clock.now_ns() / 1e9)
+    assert event["id"] == queued["id"] and event["type"] == "test.ping"
+    assert event["data"]["test"] is True
+    logged = signed(api, shop, "GET", EVENTS).json()["data"][0]
+    assert logged["id"] == queued["id"] and logged["state"] == "delivered"
+    assert [d["status_code"] for d in logged["deliveries"]] == [200]
+
+
+def test_a_test_event_without_an_endpoint_is_refused_and_queues_nothing(
+        api: TestClient, shop: Creds) -> None:
+    answer = signed(api, shop, "POST", f"{EVENTS}/test")
+    assert answer.status_code == 422 and code_of(answer) == "no_endpoint"
+    assert signed(api, shop, "GET", EVENTS).json()["data"] == []
+
+
+def test_a_test_event_goes_only_to_the_callers_own_endpoint(api: TestClient,
+                                                             shop: Creds) -> None:
+    other = make_merchant(platform_of(api), "Other")
+    with webhook_receiver() as receiver:
+        assert _put(api, other, receiver.url).status_code == 200
+        answer = signed(api, shop, "POST", f"{EVENTS}/test")
+        assert answer.status_code == 422 and code_of(answer) == "no_endpoint"
+        platform_of(api).webhooks.deliver_due(10, rng=random.Random(1))
+        assert receiver.received == []
+    assert signed(api, other, "GET", EVENTS).json()["data"] == []

@@ -4,8 +4,9 @@
     GET  /v1/merchants/me/webhook-endpoint                 read it
     GET  /v1/merchants/me/webhook-events                   the delivery log, newest first
     POST /v1/merchants/me/webhook-events/{id}/resend       deliver it again, now
+    POST /v1/merchants/me/webhook-events/test              queue a signed test.ping
 
-Setting the endpoint and resending are authorised like the merchant's keys
+Setting the endpoint, resending and sending a test event are authorised like the merchant's keys
 (its integration settings); reading the log like the merchant's record.
 Another merchant's event answers 404.
 """
@@ -125,4 +126,21 @@ def resend(event_id: EventId, platform: PlatformDep, principal: CurrentPrincipal
     with _refusals(), platform.database.engine.begin() as conn:
         event = webhooks.resend(conn, merchant_id=merchant_id, event_id=event_id,
                                 at_ns=platform.clock.now_ns(), actor=principal.actor)
+    return _event_out(event)
+
+
+@router.post("/webhook-events/test", status_code=202, response_model=EventOut)
+def send_test(platform: PlatformDep, principal: CurrentPrincipal) -> EventOut:
+    """Send a test event.
+
+    Queue a `test.ping` event (`data.test` is true) to the endpoint: signed, delivered, retried
+    and logged like any other event.
+    """
+    merchant_id = _merchant(platform, principal, Resource.MERCHANT_KEYS, Access.MODIFY)
+    with _refusals():
+        event_id = platform.webhooks.send_test(merchant_id=merchant_id, actor=principal.actor)
+    with platform.database.engine.connect() as conn:
+        event = webhooks.get(conn, event_id, merchant_id=merchant_id)
+    if event is None:
+        raise Problem(codes.Edge.NOT_FOUND, "no such event")
     return _event_out(event)

@@ -21,9 +21,11 @@ from fastapi.responses import RedirectResponse
 
 from ..domain.approvals import APPROVERS, NO_CURRENCY, State
 from ..domain.identity import Access, Kind, Principal, Resource, decide
+from ..services import webhooks
 from ..services.approvals import Approval
 from ..services.identity.credentials import ENROLMENT, FIRST_FACTOR
 from ..services.identity.users import get_user
+from ..services.merchants.balance import balances
 from ..services.merchants.users import role_of
 from .render import page_headers, page_principal, render_page
 
@@ -31,6 +33,8 @@ router = APIRouter(include_in_schema=False)
 NOT_FULL = frozenset({ENROLMENT, FIRST_FACTOR})
 PAYMENTS_PAGE_SIZE = 50  # payments the payments page lists, newest first
 INBOX_SIZE_MAX = 100  # requests the inbox lists, newest first
+EVENTS_PAGE_SIZE = 20  # webhook events the webhooks page lists, newest first
+OWNER = "merchant_owner"  # the role that reads the balance (as GET /v1/merchants/me/balance)
 ROLE_WORDS = {"owner": "Owner", "developer": "Developer", "support": "Support"}
 
 
@@ -83,7 +87,10 @@ def _view(person: Person, **more: Any) -> dict[str, Any]:
             "role_word": ROLE_WORDS.get(person.role, person.role),
             "may_people": _may(person, Resource.MERCHANT_USERS),
             "may_keys": _may(person, Resource.MERCHANT_KEYS),
-            "may_approvals": _may(person, Resource.APPROVALS), **more}
+            "may_approvals": _may(person, Resource.APPROVALS),
+            "may_balance": OWNER in person.principal.roles,
+            "may_certification": _may(person, Resource.CERTIFICATION),
+            "may_webhooks": _may(person, Resource.MERCHANT_KEYS), **more}
 
 
 def _gate(request: Request, path: str, resource: Resource,
@@ -207,3 +214,61 @@ def keys_page(request: Request) -> Response:
     merchant = request.app.state.platform.merchants.get(person.merchant_id)
     keys = sorted(merchant.keys, key=lambda k: (not k.active, -k.created_at)) if merchant else []
     return render_page("merchant_keys.html", title="API keys", keys=keys, **_view(person))
+
+
+@router.get("/merchant/balance")
+def balance_page(request: Request) -> Response:
+    """The merchant's ledger balance per currency; payouts are not built, and it says so."""
+    person = _person(request, "/merchant/balance")
+    if isinstance(person, Response):
+        return person
+    if OWNER not in person.principal.roles:
+        return _denied("Not for your role", "Only the merchant's owners read its balance.")
+    platform = request.app.state.platform
+    found = balances(platform.queries, person.merchant_id, now_ns=platform.clock.now_ns())
+    return render_page("merchant_balance.html", title="Balance", balances=found, **_view(person))
+
+
+@router.get("/merchant/certification")
+def certification_page(request: Request) -> Response:
+    """Certification status, each domain's token and state, and the certificate."""
+    person = _gate(request, "/merchant/certification", Resource.CERTIFICATION,
+                   "Certification is for the merchant's owners.")
+    if isinstance(person, Response):
+        return person
+    cert = request.app.state.platform.certification
+    return render_page("merchant_certification.html", title="Certification",
+                       application=cert.application(person.merchant_id),
+                       entry=cert.registry_entry(person.merchant_id), **_view(person))
+
+
+@router.get("/merchant/certification/certificate.pem")
+def certificate_download(request: Request) -> Response:
+    """The merchant's certificate (PEM) as a file; it is public in the registry anyway, but
+    this page serves only the signed-in person's own merchant."""
+    person = _gate(request, "/merchant/certification", Resource.CERTIFICATION,
+                   "Certification is for the merchant's owners.")
+    if isinstance(person, Response):
+        return person
+    entry = request.app.state.platform.certification.registry_entry(person.merchant_id)
+    if entry is None:
+        return _denied("No certificate", "Your merchant holds no certificate yet.", 404)
+    name = f"paywarden-{person.merchant_id}-{entry.certificate.serial}.pem"
+    return Response(entry.certificate.pem, media_type="application/x-pem-file",
+                    headers={**page_headers(personal=True),
+                             "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/merchant/webhooks")
+def webhooks_page(request: Request) -> Response:
+    """The endpoint, the delivery log with each attempt, resend and a test event."""
+    person = _gate(request, "/merchant/webhooks", Resource.MERCHANT_KEYS,
+                   "Webhooks are for the merchant's owners and developers.")
+    if isinstance(person, Response):
+        return person
+    platform = request.app.state.platform
+    with platform.database.engine.connect() as conn:
+        endpoint = webhooks.get_endpoint(conn, platform.keys, person.merchant_id)
+        events, _ = webhooks.page(conn, person.merchant_id, limit=EVENTS_PAGE_SIZE)
+    return render_page("merchant_webhooks.html", title="Webhooks", endpoint=endpoint,
+                       events=events, **_view(person))

@@ -13,9 +13,14 @@ import httpx
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
+from .. import audit
 from ..keys import Keys
 from .dispatcher import Deliveries, Policy, Report
-from .endpoints import Endpoint, set_endpoint
+from .endpoints import Endpoint, get_endpoint, set_endpoint
+from .errors import WebhookRefused
+from .events import enqueue
+
+TEST_EVENT = "test.ping"
 
 
 class Webhooks:
@@ -31,6 +36,24 @@ class Webhooks:
                             allow_http=self.policy.allow_http,
                             allow_private=self.policy.allow_private,
                             merchant_id=merchant_id, url=url, actor=actor)
+
+    def send_test(self, *, merchant_id: str, actor: str) -> str:
+        """Queue a ``test.ping`` for the merchant's endpoint; its ``evt_`` id.
+
+        It goes through the outbox like any event, so it is signed, retried and logged
+        exactly as a real one would be: a merchant testing their receiver tests the real
+        path. Its body says ``"test": true`` so a receiver can tell it from business; it
+        carries no business data. Audited, and the event holds the audit index."""
+        now = self._clock.now_ns()
+        with self._database.engine.begin() as conn:
+            endpoint = get_endpoint(conn, self._keys, merchant_id)
+            if endpoint is None or not endpoint.active:
+                raise WebhookRefused("no_endpoint", "set a webhook endpoint first")
+            index = audit.record(conn, at_ns=now, actor=actor, action="webhook.test",
+                                 object_id=merchant_id, detail={"merchant_id": merchant_id})
+            return enqueue(conn, merchant_id=merchant_id, event_type=TEST_EVENT,
+                           payload={"test": True, "merchant_id": merchant_id},
+                           at_ns=now, audit_index=index)
 
     def deliver_due(self, limit: int | None = None, *, client: httpx.Client | None = None,
                     rng: random.Random | None = None) -> Report:
