@@ -56,6 +56,7 @@ def setup(env: dict[str, str]) -> tuple[str, str, str]:
     tokens = [platform.merchant_users.invite(mid, email=f"owner@{n}.example", role="owner",
                                              actor="cli:test", first_owner=True).token
               for n, mid in (("shop", shop_id), ("elsewhere", other_id))]
+    platform.database.dispose()  # no connection left for the garbage collector to warn of
     return payment_id, tokens[0], tokens[1]
 
 
@@ -178,6 +179,7 @@ def test_a_developer_makes_a_key_in_the_browser_signs_with_it_and_revokes_it(
     shop_id = make_merchant(platform, "Key Shop").merchant_id
     token = platform.merchant_users.invite(shop_id, email="owner@keys.example", role="owner",
                                            actor="cli:test", first_owner=True).token
+    platform.database.dispose()
     owner_ctx, owner = joiner(browser, f"{base}/merchant/join#{token}", "kim")
     dev_link = invite(owner, "dev@keys.example", "developer")
     support_link = invite(owner, "sam@keys.example", "support")

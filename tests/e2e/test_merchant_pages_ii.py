@@ -56,6 +56,7 @@ def released_shop(env: dict[str, str]) -> tuple[str, str]:
                                 party=Party(PartyRole.BUYER, view.buyer_id))
     token = platform.merchant_users.invite(shop_id, email="owner@shop.example", role="owner",
                                            actor="cli:test", first_owner=True).token
+    platform.database.dispose()  # no connection left for the garbage collector to warn of
     return shop_id, token
 
 
