@@ -73,6 +73,7 @@ DECLARED = {  # what the tables declared sealed when the keyring's rewrap began 
     ("merchant_applications", "contact_email_sealed", ("merchant_id",)),
     ("merchant_applications", "legal_name_sealed", ("merchant_id",)),
     ("merchant_applications", "registration_number_sealed", ("merchant_id",)),
+    ("merchant_invitations", "email_sealed", ("id",)),  # the invitee's address (0051)
     ("notifications", "body_sealed", ("id",)), ("notifications", "subject_sealed", ("id",)),
     ("payments", "escrow", ("id",)),
     ("sessions", "address_sealed", ("id",)), ("sessions", "label_sealed", ("id",)),

@@ -18,40 +18,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from pydantic import Field
 
 from ..bootstrap import Platform
 from ..domain.identity import Access, Kind, Principal, Resource
-from ..services.merchants.users import TOKEN_CHARS_MAX, role_of
+from ..services.merchants.users import role_of
 from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .ids import rfc3339
 from .problems import Problem, Refusals
-from .schemas import Strict
-from .text import Line
+from .schemas.merchant_users import AcceptIn, InvitationIn, SettingsIn
 
 router = APIRouter(prefix="/v1", tags=["merchant users"])
 UserId = Annotated[str, Path(pattern=r"^usr_[0-9a-f]{16,32}$")]
 _refusals = Refusals(codes.MerchantUsers, codes.Identity, codes.Certification)
-
-
-class InvitationIn(Strict):
-    email: Line = Field(min_length=3, max_length=254)
-    role: Line = Field(max_length=16, description="owner, developer or support")
-
-
-class AcceptIn(Strict):
-    token: str = Field(max_length=TOKEN_CHARS_MAX, pattern=r"^pwi_[A-Za-z0-9_-]+$",
-                       description="the invitation link's fragment, after '#'")
-    username: Line = Field(min_length=3, max_length=64)
-    display_name: Line = Field(default="", max_length=128)
-
-
-class SettingsIn(Strict):
-    refund_approval_min: int | None = Field(
-        ge=0, le=10**15, description="a merchant user's refund of at least this many minor "
-        "units waits for a second owner; null: none does")
 
 
 def _own(platform: Platform, principal: Principal, access: Access,
