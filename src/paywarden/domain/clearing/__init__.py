@@ -1,0 +1,4 @@
+"""Clearing and settlement between banks and regions: the rules, with no I/O.
+
+messages.py   the ISO 20022 messages as plain values (the codec is adapters/iso20022)
+"""
