@@ -14,19 +14,23 @@ from paywarden.services.payments import Party
 
 STORED_CODES = {"escrow": 100, "fee_income": 101, "card_issuer": 102, "bank_clearing": 103,
                 "safeguarding": 104, "safeguarding_bank": 105, "interest_expense": 106,
-                "merchant": 200, "wallet": 300, "bank": 301, "current": 302, "savings": 303}
+                "merchant": 200, "wallet": 300, "bank": 301, "current": 302, "savings": 303,
+                "central_bank": 107, "net_settlement": 108, "clearing_reserve": 400,
+                "clearing_settlement": 401}
 
 
 def test_every_kind_keeps_the_string_and_code_the_database_holds() -> None:
     assert {k.value: k.code for k in AccountKind} == STORED_CODES
     assert int(TransferCode.PAYMENT) == 20
-    assert [int(c) for c in TransferCode][1:] == list(range(30, 37))  # the bank's, issue 11
+    assert [int(c) for c in TransferCode][1:8] == list(range(30, 37))  # the bank's, issue 11
+    assert [int(c) for c in TransferCode][8:] == list(range(40, 44))  # clearing, issue 14
 
 
 def test_only_accounts_where_money_enters_from_outside_may_go_negative() -> None:
     negative = {k for k in AccountKind if k.flags == 0}
     assert negative == {AccountKind.CARD_ISSUER, AccountKind.BANK_CLEARING,
-                        AccountKind.SAFEGUARDING_BANK, AccountKind.INTEREST_EXPENSE}
+                        AccountKind.SAFEGUARDING_BANK, AccountKind.INTEREST_EXPENSE,
+                        AccountKind.CENTRAL_BANK}
     assert AccountKind.WALLET.flags == int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
 
 

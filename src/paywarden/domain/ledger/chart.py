@@ -32,6 +32,11 @@ class AccountKind(enum.StrEnum):
     SAFEGUARDING = "safeguarding"  # e-money safeguarded for wallet holders (one per currency)
     SAFEGUARDING_BANK = "safeguarding_bank"  # the bank that holds it: money from outside
     INTEREST_EXPENSE = "interest_expense"  # interest the bank pays on savings
+    # A clearing hub's accounts (decision 0053), owned by a participant's BIC:
+    CENTRAL_BANK = "central_bank"  # the hub operator's issue of central-bank money: outside
+    CLEARING_RESERVE = "clearing_reserve"  # a participant's reserves, funded by the operator
+    CLEARING_SETTLEMENT = "clearing_settlement"  # a participant's settlement account
+    NET_SETTLEMENT = "net_settlement"  # a net window's obligations pass through it (zero after)
 
     @property
     def code(self) -> int:
@@ -53,9 +58,12 @@ _CODES = {AccountKind.ESCROW: 100, AccountKind.FEE_INCOME: 101, AccountKind.CARD
           AccountKind.BANK_CLEARING: 103, AccountKind.MERCHANT: 200, AccountKind.WALLET: 300,
           AccountKind.BANK: 301, AccountKind.SAFEGUARDING: 104,
           AccountKind.SAFEGUARDING_BANK: 105, AccountKind.INTEREST_EXPENSE: 106,
-          AccountKind.CURRENT: 302, AccountKind.SAVINGS: 303}
+          AccountKind.CURRENT: 302, AccountKind.SAVINGS: 303,
+          AccountKind.CENTRAL_BANK: 107, AccountKind.NET_SETTLEMENT: 108,
+          AccountKind.CLEARING_RESERVE: 400, AccountKind.CLEARING_SETTLEMENT: 401}
 _UNLIMITED = frozenset({AccountKind.CARD_ISSUER, AccountKind.BANK_CLEARING,
-                        AccountKind.SAFEGUARDING_BANK, AccountKind.INTEREST_EXPENSE})
+                        AccountKind.SAFEGUARDING_BANK, AccountKind.INTEREST_EXPENSE,
+                        AccountKind.CENTRAL_BANK})
 
 
 class TransferCode(enum.IntEnum):
@@ -67,3 +75,7 @@ class TransferCode(enum.IntEnum):
     CHEQUE = 34  # an electronic cheque paid
     INTEREST = 35  # interest posted to a savings account
     SAFEGUARD = 36  # e-money issued or redeemed: the safeguarded amount follows
+    CLEARING_FUNDING = 40  # the hub operator funds a participant's reserves
+    CLEARING_LIQUIDITY = 41  # pacs.009: a participant's reserves <-> its settlement account
+    CLEARING_GROSS = 42  # an RTGS transfer between two settlement accounts
+    CLEARING_NET = 43  # a net window's settlement, one leg per participant
