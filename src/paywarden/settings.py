@@ -228,6 +228,13 @@ class Settings(BaseSettings):
         default=False, description="Allow loopback, private and IP-literal domains (tests only)")
     certificate_validity_days: int = Field(default=365, ge=1, le=825)
 
+    # Clearing and settlement between banks and regions (issue 14, decision 0053)
+    clearing_role: Literal["bank", "hub", "both"] = Field(
+        default="bank", description="bank: a participant bank (the default); hub: a clearing "
+        "and settlement hub; both")
+    clearing_peers: str = Field(default="", description="The peer hubs this hub knows: "
+                                "BIC=URL,BIC=URL")
+
     @field_validator("interest_rates_bps")
     @classmethod
     def _rates_of_products(cls, rates: dict[str, int]) -> dict[str, int]:

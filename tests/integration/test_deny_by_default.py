@@ -426,6 +426,8 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
                         "key_destruction for approval")),
     "keys rotate": (NS, "a new key version; the old one still opens what it sealed"),
     "keys rotate-due": (NS, "rotation on schedule"),
+    "network status": (NS, "a reading of each hub's positions"),
+    "network up": (H, "starts local nodes on loopback, each its own data directory"),
     "merchants activate": (A, "kind merchant_reinstatement"),
     "merchants certification apply": (NS, "an application grants nothing"),
     "merchants certification reinstate": (A, "kind merchant_reinstatement"),

@@ -16,6 +16,7 @@ from . import (  # noqa: F401 - registers the commands
     evidence,
     keys,
     merchants,
+    network,
     payments,
     platform,
     registry,

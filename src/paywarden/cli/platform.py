@@ -22,6 +22,8 @@ from .common import (
 )
 from .preflight import check_store
 
+ROLES = ("bank", "hub", "both")
+
 if TYPE_CHECKING:
     from ..bootstrap import Platform
     from ..demo import DemoAccount
@@ -45,15 +47,33 @@ def init() -> None:
 
 @app.command()
 def serve(host: Annotated[str | None, typer.Option()] = None,
-          port: Annotated[int | None, typer.Option()] = None) -> None:
+          port: Annotated[int | None, typer.Option()] = None,
+          role: Annotated[str | None, typer.Option(
+              help="bank (the default), hub (clearing and settlement) or both")] = None,
+          peer: Annotated[list[str] | None, typer.Option(
+              help="a peer hub this hub knows, BIC=URL (repeat for each)")] = None) -> None:
     """Serve the HTTP API. Exits 70 if the process failed on a broken invariant."""
     from .serving import claim, serve_claimed, served_at
 
     with refusing():
-        settings = served_at(settings_from_env(), host=host, port=port)
+        settings = served_at(_clearing(settings_from_env(), role, peer), host=host, port=port)
         check_store(settings, create=False)
         claimed = claim(settings)
     serve_claimed(settings, claimed)
+
+
+def _clearing(settings: Settings, role: str | None, peers: list[str] | None) -> Settings:
+    """``--role`` and ``--peer`` over ``PAYWARDEN_CLEARING_ROLE`` and ``…_PEERS``."""
+    update: dict[str, Any] = {}
+    if role is not None:
+        if role not in ROLES:
+            raise typer.BadParameter(f"--role is one of {', '.join(ROLES)}, not {role!r}")
+        update["clearing_role"] = role
+    if peers:
+        update["clearing_peers"] = ",".join(peers)
+    if not update:
+        return settings
+    return settings.model_copy(update=update)
 
 
 @app.command()

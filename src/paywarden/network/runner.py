@@ -1,0 +1,171 @@
+"""The network's processes: each node a `paywarden serve` with its own environment.
+
+A node's environment names its data directory (its SQLite file and keys), its role and
+BIC, its bank code (IBANs), and whom it talks to: a bank its hub, a hub its peer hubs.
+``kill`` is SIGKILL, as a crash; ``start`` again is the recovery. Nothing here knows how
+a node works inside: provisioning runs the node's own `paywarden clearing …` commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .plan import COUNTRY, Node, Plan
+
+READY_TIMEOUT_S = 120
+COMMAND_TIMEOUT_S = 180
+STOP_TIMEOUT_S = 30
+
+
+class NodeFailed(RuntimeError):
+    """A node did not start, or one of its commands failed; the message says which."""
+
+
+class Network:
+    def __init__(self, plan: Plan, *, env: Mapping[str, str] | None = None,
+                 databases: Mapping[str, str] | None = None) -> None:
+        self.plan = plan
+        self._env = dict(os.environ if env is None else env)
+        self._databases = dict(databases or {})  # node name -> database URL (else SQLite)
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    # -- environments -------------------------------------------------------------------
+    def env(self, node: Node, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in self._env.items() if not k.startswith("PAYWARDEN_")
+               or k in _INHERITED}
+        env.update({
+            "PAYWARDEN_DATA_DIR": str(node.data_dir),
+            "PAYWARDEN_PORT": str(node.port),
+            "PAYWARDEN_CLEARING_ROLE": node.role,
+            "PAYWARDEN_CLEARING_BIC": node.bic,
+            "PAYWARDEN_BANK_CODE": node.bank_code,
+            "PAYWARDEN_BANK_COUNTRY": COUNTRY,
+        })
+        hub = self.plan.hub_of(node)
+        if node.role == "bank":
+            env["PAYWARDEN_CLEARING_HUB"] = f"{hub.bic}={hub.url}"
+        else:
+            env["PAYWARDEN_CLEARING_PEERS"] = ",".join(
+                f"{h.bic}={h.url}" for h in self.plan.hubs if h is not node)
+        if node.name in self._databases:
+            env["PAYWARDEN_DATABASE_URL"] = self._databases[node.name]
+        env.update(extra)
+        return env
+
+    # -- processes ----------------------------------------------------------------------
+    def log_path(self, node: Node) -> Path:
+        return Path(self.plan.root) / f"{node.name}.log"
+
+    def start(self, node: Node, **extra: str) -> None:
+        """`paywarden serve` for ``node``, returning once it answers /health/ready."""
+        if self.running(node):
+            return
+        Path(node.data_dir).mkdir(parents=True, exist_ok=True)
+        log = self.log_path(node).open("ab")
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "paywarden", "serve", "--role", node.role,
+                 "--host", "127.0.0.1", "--port", str(node.port)],
+                env=self.env(node, **extra), stdout=log, stderr=log)
+        finally:
+            log.close()
+        self._procs[node.name] = proc
+        self._wait_ready(node, proc)
+
+    def start_all(self, **extra: str) -> None:
+        for node in self.plan.hubs + self.plan.banks:  # hubs first: banks talk to them
+            self.start(node, **extra)
+
+    def running(self, node: Node) -> bool:
+        proc = self._procs.get(node.name)
+        return proc is not None and proc.poll() is None
+
+    def pid(self, node: Node) -> int | None:
+        proc = self._procs.get(node.name)
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def kill(self, node: Node) -> None:
+        """SIGKILL: the node stops as in a power cut, mid-whatever-it-was-doing."""
+        proc = self._procs.pop(node.name, None)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=STOP_TIMEOUT_S)
+
+    def wait_exit(self, node: Node, *, timeout_s: float) -> int | None:
+        """The node's exit code once it has stopped by itself (a crash point), or None."""
+        proc = self._procs.get(node.name)
+        if proc is None:
+            return None
+        try:
+            code = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+        self._procs.pop(node.name, None)
+        return code
+
+    def stop(self, node: Node) -> None:
+        proc = self._procs.pop(node.name, None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=STOP_TIMEOUT_S)
+
+    def stop_all(self) -> None:
+        for node in self.plan.banks + self.plan.hubs:
+            self.stop(node)
+
+    def _wait_ready(self, node: Node, proc: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"{node.url}/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        self._procs.pop(node.name, None)
+        raise NodeFailed(f"{node.name} did not start; see {self.log_path(node)}:\n"
+                         + _tail(self.log_path(node)))
+
+    # -- commands -----------------------------------------------------------------------
+    def command(self, node: Node, *args: str, stdin: str | None = None) -> str:
+        """Run `paywarden <args>` as ``node``'s operator; its standard output."""
+        done = subprocess.run([sys.executable, "-m", "paywarden", *args], env=self.env(node),
+                              input=stdin, capture_output=True, text=True, check=False,
+                              timeout=COMMAND_TIMEOUT_S)
+        if done.returncode != 0:
+            raise NodeFailed(f"{node.name}: paywarden {' '.join(args)} failed "
+                             f"({done.returncode}):\n{done.stderr[-2000:]}")
+        return done.stdout
+
+    def command_json(self, node: Node, *args: str, stdin: str | None = None) -> Any:
+        return json.loads(self.command(node, *args, stdin=stdin))
+
+
+# Settings that every node shares with whoever runs the network (tests set these).
+_INHERITED = frozenset({"PAYWARDEN_LOG_LEVEL", "PAYWARDEN_LOG_JSON",
+                        "PAYWARDEN_PASSWORD_TIME_COST", "PAYWARDEN_PASSWORD_MEMORY_KIB",
+                        "PAYWARDEN_INSIDER_WORKING_HOURS"})
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
