@@ -1,0 +1,150 @@
+"""Bank customers of a local network, driven over HTTP as a person's browser would.
+
+A customer signs up (`POST /v1/customers`), registers a software passkey (the same
+authenticator the tests and benchmarks use), signs in with it, opens an account and
+confirms each transfer with a passkey step-up. Money arrives from outside the network
+through the simulated rail's inbound side, which only a machine principal may book: the
+lab issues one with the node's own code (:func:`service_token`), as an operator with
+the host would after two people approved it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ..testing.authenticator import SoftAuthenticator
+from .plan import Node
+from .runner import COMMAND_TIMEOUT_S, Network, NodeFailed
+
+TIMEOUT_S = 30.0
+EXTERNAL_IBAN = "DE89370400440532013000"  # where the lab's outside money comes from
+
+_SERVICE_TOKEN = """
+from paywarden.cli.common import open_platform, settings_from_env
+from paywarden.services.identity.tokens import issue_service_token
+platform = open_platform(settings_from_env())
+print(issue_service_token(platform.database, platform.sessions, name="network-lab",
+                          ttl_s=24 * 3600, ttl_s_max=24 * 3600, actor="cli:network-lab",
+                          now_ns=platform.clock.now_ns()).token)
+platform.database.dispose()
+"""
+
+
+def service_token(net: Network, node: Node) -> str:
+    done = subprocess.run([sys.executable, "-c", _SERVICE_TOKEN], env=net.env(node),
+                          capture_output=True, text=True, check=False,
+                          timeout=COMMAND_TIMEOUT_S)
+    if done.returncode != 0:
+        raise NodeFailed(f"{node.name}: no service token: {done.stderr[-2000:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def origin(node: Node) -> str:
+    """The origin a node serves its passkeys for (origins.py: loopback is localhost)."""
+    return f"http://localhost:{node.port}"
+
+
+@dataclass
+class Customer:
+    node: Node
+    username: str
+    token: str
+    authenticator: SoftAuthenticator
+    http: httpx.Client
+    account: dict[str, Any] = field(default_factory=dict)
+    payees: dict[str, dict[str, Any]] = field(default_factory=dict)  # IBAN -> payee
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def call(self, method: str, path: str, body: Any = None, *, ok: tuple[int, ...] = (
+            200, 201)) -> Any:
+        r = self.http.request(method, path, json=body, headers=self.headers)
+        if r.status_code not in ok:
+            raise NodeFailed(f"{self.node.name}: {method} {path} answered {r.status_code}: "
+                             f"{r.text[:500]}")
+        return r.json() if r.content else None
+
+    def step_up(self, *, type: str, amount: int, payee: str, reference: str,
+                currency: str = "EUR") -> str:
+        options = self.call("POST", "/v1/auth/step-up/options", {
+            "type": type, "amount": amount, "currency": currency, "payee": payee,
+            "reference": reference})
+        done = self.call("POST", "/v1/auth/step-up/verify", {
+            "ceremony_id": options["ceremony_id"],
+            "credential": self.authenticator.get(options["options"])})
+        return str(done["evidence_id"])
+
+    def add_payee(self, name: str, iban: str) -> dict[str, Any]:
+        if iban not in self.payees:
+            evidence = self.step_up(type="new_payee", amount=0, payee=iban, reference=name)
+            self.payees[iban] = self.call("POST", "/v1/me/payees", {
+                "name": name, "iban": iban, "currency": "EUR", "evidence_id": evidence})
+        return self.payees[iban]
+
+    def send(self, iban: str, amount: int, *, reference: str = "", id: str | None = None,
+             name: str = "Payee") -> dict[str, Any]:
+        """A transfer to ``iban``: to another bank it goes out through the network."""
+        payee = self.add_payee(name, iban)
+        evidence = self.step_up(type="transfer", amount=amount, payee=payee["iban"],
+                                reference=reference)
+        body = {"from_account": self.account["id"], "payee_id": payee["id"], "amount": amount,
+                "currency": "EUR", "reference": reference, "evidence_id": evidence}
+        if id is not None:
+            body["id"] = id
+        answer: dict[str, Any] = self.call("POST", "/v1/me/transfers", body)
+        return answer
+
+    def transfers(self) -> dict[str, dict[str, Any]]:
+        """The newest 200 transfers, by id."""
+        page = self.call("GET", "/v1/me/transfers?limit=200")
+        return {t["id"]: t for t in page["data"]}
+
+    def balance(self) -> int:
+        return int(self.call("GET", f"/v1/me/accounts/{self.account['id']}")["booked"])
+
+
+def sign_up(node: Node, *, username: str | None = None) -> Customer:
+    """A new customer of ``node`` with a passkey, signed in, with a current account."""
+    http = httpx.Client(base_url=node.url, timeout=TIMEOUT_S)
+    name = username or "lab-" + secrets.token_hex(4)
+    r = http.post("/v1/customers", json={"username": name, "display_name": name.title()})
+    if r.status_code != 201:
+        raise NodeFailed(f"{node.name}: sign-up answered {r.status_code}: {r.text[:500]}")
+    enrolment = {"Authorization": f"Bearer {r.json()['enrolment_token']}"}
+    authenticator = SoftAuthenticator(rp_id="localhost", origin=origin(node))
+    options = http.post("/v1/auth/passkeys/register/options", headers=enrolment).json()
+    r = http.post("/v1/auth/passkeys/register/verify", headers=enrolment, json={
+        "ceremony_id": options["ceremony_id"],
+        "credential": authenticator.create(options["options"])})
+    if r.status_code != 201:
+        raise NodeFailed(f"{node.name}: passkey answered {r.status_code}: {r.text[:500]}")
+    options = http.post("/v1/auth/passkeys/signin/options", json={"username": name}).json()
+    r = http.post("/v1/auth/passkeys/signin/verify", json={
+        "ceremony_id": options["ceremony_id"],
+        "credential": authenticator.get(options["options"])})
+    if r.status_code != 200:
+        raise NodeFailed(f"{node.name}: sign-in answered {r.status_code}: {r.text[:500]}")
+    who = Customer(node, name, r.json()["token"], authenticator, http)
+    who.account = who.call("POST", "/v1/me/accounts", {
+        "product": "current", "currency": "EUR", "name": "Everyday"})
+    return who
+
+
+def deposit(node: Node, token: str, iban: str, amount: int) -> dict[str, Any]:
+    """Money from outside the network into ``iban`` (the rail's inbound side)."""
+    r = httpx.post(f"{node.url}/v1/staff/rail/deposits", timeout=TIMEOUT_S,
+                   headers={"Authorization": f"Bearer {token}"}, json={
+                       "rail_id": "lab-" + secrets.token_hex(8), "iban": iban,
+                       "amount": amount, "currency": "EUR", "debtor_iban": EXTERNAL_IBAN,
+                       "debtor_name": "Outside GmbH", "reference": "funding"})
+    if r.status_code not in (200, 201):
+        raise NodeFailed(f"{node.name}: deposit answered {r.status_code}: {r.text[:500]}")
+    return r.json()  # type: ignore[no-any-return]
