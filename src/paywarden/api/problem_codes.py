@@ -566,7 +566,18 @@ class MerchantUsers(ProblemCode):
                                    "refund_approval_min is null or a non-negative integer")
 
 
+class ClearingMessages(ProblemCode):
+    """The fields of ISO 20022 messages (domain/clearing/messages.py, decision 0053)."""
+
+    BIC_INVALID = "bic_invalid", 422, "A participant code is a BIC of 8 or 11 characters"
+    MESSAGE_ID_INVALID = ("message_id_invalid", 422,
+                          "A message or transaction id is 1 to 35 printable ASCII characters")
+    PARTY_NAME_INVALID = ("party_name_invalid", 422,
+                          "A party's name in a message is 1 to 140 characters")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
+    ClearingMessages,
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
     Banking,

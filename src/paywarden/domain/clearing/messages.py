@@ -119,7 +119,8 @@ class Party:
     def __post_init__(self) -> None:
         check_bic(self.agent)
         if not 0 < len(self.name) <= NAME_CHARS_MAX:
-            raise DomainError("name_invalid", f"a name is 1 to {NAME_CHARS_MAX} characters")
+            raise DomainError("party_name_invalid",
+                              f"a name is 1 to {NAME_CHARS_MAX} characters")
 
 
 @dataclass(frozen=True)
