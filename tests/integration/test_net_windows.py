@@ -5,15 +5,21 @@ within a group commit, across windows (Mojaloop #3482) and against liquidity wit
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
+from paywarden.cli import app
 from paywarden.domain.errors import DomainError
 from paywarden.domain.ledger import Transfer
 from paywarden.domain.ledger.chart import AccountKind, TransferCode
@@ -235,3 +241,25 @@ def test_the_same_uetr_again_answers_as_before_and_with_other_fields_is_refused(
     with pytest.raises(DomainError) as refused:
         hub(writer, lambda b: net.reserve(b, "u1", A, B, 501, "EUR"))
     assert refused.value.code == "position_exists_with_different_fields"
+
+
+def test_the_cli_lists_closes_and_settles_a_window_once(
+        net: NetWindows, writer: GroupWriter, database: Database,
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PAYWARDEN_DATABASE_URL", database.url)
+    monkeypatch.setenv("PAYWARDEN_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.setenv("PAYWARDEN_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
+    assert transfer(writer, net, "u1", A, B, 120)
+    run = CliRunner().invoke
+    closed = run(app, ["clearing", "window", "close", "EUR"])
+    assert closed.exit_code == 0, closed.output
+    assert json.loads(closed.stdout)["id"] == "EUR-1"
+    listed = json.loads(run(app, ["clearing", "windows", "--currency", "EUR"]).stdout)
+    assert [(w["id"], w["state"], w["positions"], w["sum"]) for w in listed] == [
+        ("EUR-2", "open", {}, 0), ("EUR-1", "closed", {A: -120, B: 120}, 0)]
+    settled = run(app, ["clearing", "window", "settle", "EUR-1"])
+    assert settled.exit_code == 0, settled.output
+    assert json.loads(settled.stdout)["obligations"] == {A: -120, B: 120}
+    again = run(app, ["clearing", "window", "settle", "EUR-1"])
+    assert again.exit_code == 2 and "window_settled" in again.output
+    sound(database)

@@ -251,9 +251,10 @@ class NetWindows:
             window = net_rows.stored_window(conn, wid)
             if window is None:
                 raise DomainError("window_not_found", f"no net window {wid}")
-            if window.state is not WindowState.CLOSED:
-                raise DomainError(f"window_{window.state}",
-                                  f"net window {wid} is {window.state}")
+            if window.state is WindowState.SETTLED:
+                raise DomainError("window_settled", f"net window {wid} is settled already")
+            if window.state is WindowState.OPEN:
+                raise DomainError("window_open", f"net window {wid} is open: close it first")
             totals = net_rows.window_totals(conn, [wid])[wid]
         owed = {p: cr - dr for p, (dr, cr) in totals.items()}
         chain = settlement_chain(wid, window.currency, owed)
