@@ -75,6 +75,23 @@ class _InBatch:
     snapshot: net_rows.Snapshot
     loaded: dict[str, Position] = field(default_factory=dict)
     queued: list[tuple[Executable, dict[str, Any], Change]] = field(default_factory=list)
+    book: NetBook | None = None  # snapshot + queued, kept while no unit was forgotten
+    balances: dict[str, int] = field(default_factory=dict)  # stored: unchanged this batch
+    marks: dict[Executable, tuple[int, dict[str, Any] | None]] = field(default_factory=dict)
+
+    def intact(self, batch: Batch) -> bool:
+        """No row this state has seen queued was dropped since (a forgotten unit's rows
+        are cut from the end of each statement's list, so the last one seen tells)."""
+        for statement, (length, last) in self.marks.items():
+            rows = batch.queued(statement)
+            if len(rows) < length or (length and rows[length - 1] is not last):
+                return False
+        return True
+
+    def mark(self, batch: Batch, statements: tuple[Executable, ...]) -> None:
+        for statement in statements:
+            rows = batch.queued(statement)
+            self.marks[statement] = (len(rows), rows[-1] if rows else None)
 
 
 @dataclass(frozen=True)
@@ -177,14 +194,18 @@ class NetWindows:
         """What the settlement account holds for this batch: the ledger's in-batch state if
         a chain of the batch touched it, else the stored one (unchanged this batch)."""
         ref = settlement_account(bic, currency)
-        account = batch.ledger.book.accounts.get(ref.id)
+        account = batch.ledger.book.accounts.get(ref.id)  # the batch's accounts: fixed at load
         if account is not None:
             dp, dpo, _, cpo = account.balances()
             return cpo - dpo - dp
-        a = accounts.c
-        row = batch.conn.execute(select(a.debits_pending, a.debits_posted, a.credits_posted)
-                                 .where(a.id == ref.id)).first()
-        return 0 if row is None else row.credits_posted - row.debits_posted - row.debits_pending
+        stored = self._state(batch, currency).balances
+        if bic not in stored:
+            a = accounts.c
+            row = batch.conn.execute(select(a.debits_pending, a.debits_posted,
+                                            a.credits_posted).where(a.id == ref.id)).first()
+            stored[bic] = 0 if row is None else (row.credits_posted - row.debits_posted
+                                                 - row.debits_pending)
+        return stored[bic]
 
     # -- the batch's view ----------------------------------------------------------------
 
@@ -198,7 +219,12 @@ class NetWindows:
         return state
 
     def _book(self, batch: Batch, currency: str) -> tuple[NetBook, _InBatch]:
+        """The currency's book as this unit must see it. Built once per batch and kept up
+        to date by :meth:`_queue`; rebuilt from the snapshot and the changes still queued
+        only after a unit of the batch was refused (its changes are gone)."""
         state = self._state(batch, currency)
+        if state.book is not None and state.intact(batch):
+            return state.book, state
         statements = net_rows.upserts(batch.conn.dialect.name)
         live = {id(row) for s in statements.all for row in batch.queued(s)}
         state.queued = [q for q in state.queued if id(q[1]) in live]
@@ -208,6 +234,8 @@ class NetWindows:
                        positions=state.loaded.values())
         for _, _, change in state.queued:
             book.apply(change)
+        state.book = book
+        state.mark(batch, statements.all)
         return book, state
 
     def _queue(self, batch: Batch, state: _InBatch, currency: str,
@@ -218,6 +246,7 @@ class NetWindows:
                                              now_ns=batch.now_ns)
             batch.later(statement, row)
             state.queued.append((statement, row, change))
+        state.mark(batch, statements.all)
 
     def _find(self, batch: Batch, uetr: str) -> Position | None:
         """The position as this batch sees it: queued earlier in the batch, or stored."""
@@ -228,7 +257,10 @@ class NetWindows:
                     return book.positions[uetr]
         stored = net_rows.stored_position(batch.conn, uetr)
         if stored is not None:
-            self._state(batch, stored.currency).loaded[uetr] = stored
+            state = self._state(batch, stored.currency)
+            state.loaded[uetr] = stored
+            if state.book is not None:
+                state.book.apply(stored)
         return stored
 
     def _located(self, batch: Batch, uetr: str) -> Position:
