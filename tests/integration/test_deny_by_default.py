@@ -414,6 +414,11 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
     "bench ledger": (NS, "a benchmark on a scratch database"),
     "bench payments": (NS, "a benchmark on a scratch database"),
     "demo": (H, "a demo ledger on a fresh database"),
+    "clearing windows": (NS, "a reading"),
+    "clearing window close": (NS, "freezes a net window's positions; moves no money"),
+    "clearing window settle": (H, ("a hub's own settlement: posts, once, the obligations its "
+                                  "committed transfers fixed; nobody chooses an amount or a "
+                                  "party; audited (decision 0057)")),
     "evidence verify": (NS, "a check"),
     "init": (H, "creates or upgrades the database"),
     "run": (H, "installs and serves"),

@@ -576,6 +576,26 @@ class ClearingMessages(ProblemCode):
                           "A party's name in a message is 1 to 140 characters")
 
 
+class NetSettlement(ProblemCode):
+    """Deferred net settlement on a hub: positions and windows (services/clearing/windows.py,
+    decision 0057). Over the cap is not a problem but an answer: pacs.002 RJCT AM04."""
+
+    NET_AMOUNT_INVALID = ("net_amount_invalid", 422,
+                          "A net amount is a positive integer of minor units")
+    NET_PAYER_IS_PAYEE = "net_payer_is_payee", 422, "A participant cannot pay itself"
+    NET_EXPOSURE_UNCOVERED = ("net_exposure_uncovered", 409,
+                              "The withdrawal would leave the net exposure uncovered")
+    POSITION_EXISTS = "position_exists", 409, "The net position exists"
+    POSITION_EXISTS_WITH_DIFFERENT_FIELDS = ("position_exists_with_different_fields", 409,
+                                             "The UETR names another net position")
+    POSITION_NOT_FOUND = "position_not_found", 404, "No such net position"
+    POSITION_RELEASED = "position_released", 409, "The net position was released"
+    POSITION_COMMITTED = "position_committed", 409, "The net position was committed"
+    WINDOW_NOT_FOUND = "window_not_found", 404, "No such net window"
+    WINDOW_OPEN = "window_open", 409, "The net window is open: close it first"
+    WINDOW_SETTLED = "window_settled", 409, "The net window is settled already"
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     ClearingMessages,
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
@@ -596,6 +616,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Supervision,
     Dashboard,
     MerchantUsers,
+    NetSettlement,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

@@ -13,6 +13,8 @@ from . import (  # noqa: F401 - registers the commands
     banking_jobs,
     banking_statements,
     certification,
+    clearing,
+    clearing_windows,
     evidence,
     keys,
     merchants,

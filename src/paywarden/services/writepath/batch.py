@@ -243,5 +243,10 @@ class Batch:
         if counted:
             self._queued.counted.add(statement)
 
+    def queued(self, statement: Executable) -> Sequence[dict[str, Any]]:
+        """The rows queued so far for ``statement``, in order (a refused unit's are gone):
+        what a unit needs to see of the earlier units of its batch, unwritten until flush."""
+        return self._queued.statements.get(statement, ())
+
     def audit(self, event: Event, then: Then | None = None) -> None:
         self._queued.events.append((event, then, self._unit))

@@ -29,6 +29,7 @@ from .keys import key_versions
 from .ledger import accounts, ledger_state, ledgers, pending_transfers, transfers
 from .merchant_users import merchant_invitations, merchant_settings
 from .merchants import merchant_keys, merchants
+from .net_settlement import net_positions, net_reserved, net_totals, net_windows
 from .payees import (
     bank_limits,
     bank_payees,
@@ -95,6 +96,10 @@ __all__ = [
     "merchant_settings",
     "merchants",
     "metadata",
+    "net_positions",
+    "net_reserved",
+    "net_totals",
+    "net_windows",
     "notifications",
     "payment_refunds",
     "payments",
