@@ -566,6 +566,20 @@ class MerchantUsers(ProblemCode):
                                    "refund_approval_min is null or a non-negative integer")
 
 
+class ClearingMessages(ProblemCode):
+    """ISO 20022 clearing messages: the codec, its values and participant certificates
+    (adapters/iso20022, domain/clearing/messages.py, services/certification/participants)."""
+
+    MESSAGE_UNSAFE_XML = ("message_unsafe_xml", 400,
+                          "The document has a DTD or an entity, or is too large")
+    MESSAGE_SCHEMA_INVALID = ("message_schema_invalid", 422,
+                              "The document is not a valid ISO 20022 message of the network")
+    BIC_INVALID = "bic_invalid", 422, "A participant code is not a BIC"
+    MESSAGE_ID_INVALID = "message_id_invalid", 422, "A message identifier is invalid"
+    PARTICIPANT_CERTIFICATE_INVALID = ("participant_certificate_invalid", 422,
+                                       "The participant's certificate is not trusted")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -585,6 +599,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Supervision,
     Dashboard,
     MerchantUsers,
+    ClearingMessages,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}
