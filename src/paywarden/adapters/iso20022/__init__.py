@@ -6,9 +6,14 @@ C, about a hundred times faster per transaction).
 
     safe.py        untrusted bytes to an lxml tree: size bound, no DTD, no entity
     codec.py       clearing messages (domain/clearing/messages.py) to XML and back
+    pacs.py        pacs.008, .002, .009, .004: each message's mapping, both ways
+    camt.py        camt.056, .029, .053, .054
+    pain.py        pain.001
+    parts.py       what they share: agents, amounts, group headers, long texts
     tree.py        a dict in xmlschema's shape to lxml elements; reading them back
-    values.py      amounts, times and texts as ISO 20022 writes them
-    signatures.py  detached Ed25519 signatures over a message's exact bytes
+    values.py      amounts and times as ISO 20022 writes them
+    errors.py      UnsafeXml, SchemaInvalid
+    signatures.py  detached Ed25519 signatures over a message's exact bytes (decision 0054)
 """
 
 from __future__ import annotations
