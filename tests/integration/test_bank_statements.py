@@ -141,12 +141,6 @@ def test_the_statement_carries_its_audit_leaf_and_a_signed_tree_head_over_it(
     assert "<pw:Seal>" in xml
 
 
-def test_the_package_ships_the_official_camt053_schema_byte_for_byte() -> None:
-    if not SHARED_XSD.exists():
-        pytest.skip("no ../shared/iso20022 beside this checkout")
-    assert xsd_path(CAMT_053).read_bytes() == SHARED_XSD.read_bytes()
-
-
 # -- attacks ---------------------------------------------------------------------------
 
 

@@ -27,7 +27,8 @@ def served(database: Database, clock: FakeClock,
 def test_the_jwks_is_public_cacheable_and_lists_the_published_keys_without_private_parts(
         served: tuple[TestClient, Platform]) -> None:
     client, platform = served
-    kids = {p: platform.keys.signer(p).key_id for p in ("tree_heads", "receipts", "ca")}
+    kids = {p: platform.keys.signer(p).key_id for p in ("tree_heads", "receipts", "ca",
+                                                         "clearing")}
     response = client.get("/.well-known/jwks.json")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/jwk-set+json")
@@ -35,6 +36,7 @@ def test_the_jwks_is_public_cacheable_and_lists_the_published_keys_without_priva
     published = {k["kid"]: k for k in response.json()["keys"]}
     assert kids["tree_heads"] in published and kids["receipts"] in published
     assert kids["ca"] not in published
+    assert kids["clearing"] not in published  # trusted through a participant certificate
     assert all(k["alg"] == "Ed25519" and k["kty"] == "OKP" and "d" not in k
                for k in published.values())
     assert '"d"' not in response.text

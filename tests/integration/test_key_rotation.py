@@ -218,8 +218,8 @@ def test_rotate_due_rotates_what_is_past_its_cryptoperiod(keys: Keys, clock: Fak
     assert keys.rotate_due() == []
     clock.advance(10 * DAY_S)
     rotated = sorted(v.purpose for v in keys.rotate_due())
-    assert rotated == ["backups", "ca", "cheques", "documents", "receipts", "registry",
-                       "tree_heads", "webhooks"]
+    assert rotated == ["backups", "ca", "cheques", "clearing", "documents", "receipts",
+                       "registry", "tree_heads", "webhooks"]
     clock.advance(20 * DAY_S)  # data's 30 days are up; the signing keys' second 10 as well
     assert sorted(v.purpose for v in keys.rotate_due()) == sorted([*rotated, "data"])
     assert keys.rotate_due() == []

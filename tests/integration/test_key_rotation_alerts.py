@@ -14,8 +14,8 @@ from paywarden.services.keys import Keys
 from paywarden.services.keys.due import KIND, alert_rotations_due
 
 DAY_S = 86_400
-SIGNING = ["backups", "ca", "cheques", "documents", "receipts", "registry", "tree_heads",
-           "webhooks"]
+SIGNING = ["backups", "ca", "cheques", "clearing", "documents", "receipts", "registry",
+           "tree_heads", "webhooks"]
 
 
 def test_a_key_due_within_the_window_raises_one_alert_per_version(

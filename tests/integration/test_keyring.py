@@ -146,6 +146,6 @@ def test_ensure_creates_every_purpose_once(database: Database, keys: Keys) -> No
     keys.ensure()
     keys.ensure()
     assert sorted(v.purpose for v in keys.versions()) == sorted(
-        ["backups", "blind_index", "ca", "cheques", "data", "documents", "receipts",
+        ["backups", "blind_index", "ca", "cheques", "clearing", "data", "documents", "receipts",
          "registry", "registry_index", "tree_heads",
          "webhooks"])

@@ -574,6 +574,12 @@ class ClearingMessages(ProblemCode):
                           "A message or transaction id is 1 to 35 printable ASCII characters")
     PARTY_NAME_INVALID = ("party_name_invalid", 422,
                           "A party's name in a message is 1 to 140 characters")
+    MESSAGE_UNSAFE_XML = ("message_unsafe_xml", 400,
+                          "The document has a DTD or an entity, or is too large")
+    MESSAGE_SCHEMA_INVALID = ("message_schema_invalid", 422,
+                              "The document is not a valid ISO 20022 message of the network")
+    PARTICIPANT_CERTIFICATE_INVALID = ("participant_certificate_invalid", 422,
+                                       "The participant's certificate is not trusted")
 
 
 class NetSettlement(ProblemCode):

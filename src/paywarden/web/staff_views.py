@@ -70,6 +70,7 @@ PURPOSE_WORDS: dict[str, str] = {
     "registry_index": "keys the credit registry's identifier hashes",
     "registry": "signs the credit registry's feed",
     "ca": "the merchant certificate authority",
+    "clearing": "signs clearing messages to banks and hubs",
 }
 
 

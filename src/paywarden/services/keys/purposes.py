@@ -14,12 +14,17 @@ CHEQUES = "cheques"  # electronic cheques (decision 0026)
 REGISTRY_INDEX = "registry_index"
 REGISTRY = "registry"  # signs the registry's feed (decision 0031)
 CA = "ca"
+# A node's clearing key (decision 0053): signs every ISO 20022 message it sends. Trusted
+# through its participant certificate (services/certification/participants.py), which
+# binds it to a BIC, never through the JWKS: a JWKS key names no BIC, so publishing it
+# would offer a second, weaker way to trust it. A rotation needs a new certificate.
+CLEARING = "clearing"
 
 SYMMETRIC = frozenset({DATA, BLIND_INDEX, REGISTRY_INDEX})
 SIGNING = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CHEQUES, REGISTRY,
-                     CA})
+                     CA, CLEARING})
 PURPOSES = SYMMETRIC | SIGNING
-# In the JWKS; never CA.
+# In the JWKS; never CA, never CLEARING.
 PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CHEQUES,
                        REGISTRY})
 ROTATABLE = PURPOSES - {BLIND_INDEX, REGISTRY_INDEX}
