@@ -566,6 +566,15 @@ class MerchantUsers(ProblemCode):
                                    "refund_approval_min is null or a non-negative integer")
 
 
+class ClearingBank(ProblemCode):
+    """The participant bank's side of the clearing network (decision 0056)."""
+
+    MESSAGE_SENDER_NOT_HUB = ("message_sender_not_hub", 403,
+                              "A bank takes transfers and statuses from its own hub only")
+    MESSAGE_TYPE_UNEXPECTED = ("message_type_unexpected", 422,
+                               "This message type is not taken here")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
     Identity, Passkeys, Merchants, Certification, Webhooks, Keys, Records,
@@ -585,6 +594,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Supervision,
     Dashboard,
     MerchantUsers,
+    ClearingBank,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}
