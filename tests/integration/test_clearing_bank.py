@@ -342,3 +342,33 @@ def test_transfers_and_statuses_from_anyone_but_the_banks_hub_are_refused(
         incoming.on_pacs002(final((tx.uetr, Status.ACSC, None), now_ns=now), OTHER)
     assert refused.value.code == "message_sender_not_hub"
     assert balances(api, ada) == (1_000_00, 1_000_00)
+
+
+# -- the switch ----------------------------------------------------------------------------
+
+def test_a_bank_with_a_hub_configured_sends_through_the_network_or_refuses_to_start(
+        api: TestClient, hub: FakeHub) -> None:
+    from paywarden.bootstrap import build_clearing_bank
+    from paywarden.domain.clearing.messages import MessageType
+
+    p = platform_of(api)
+    assert p.clearing_bank is None  # no hub configured: the simulated rail, as before
+    settings = p.settings.model_copy(update={
+        "clearing_hub": f"{HUB}=http://127.0.0.1:9", "clearing_bic": BANK})
+    parts = {"database": p.database, "clock": p.clock, "movements": p.banking.movements}
+    with pytest.raises(RuntimeError, match="cannot reach its hub"):
+        build_clearing_bank(settings, hub=None, **parts)  # type: ignore[arg-type]
+    made = build_clearing_bank(settings, hub=hub, **parts)  # type: ignore[arg-type]
+    assert made is not None
+    assert set(made.handlers()) == {MessageType.PACS_008, MessageType.PACS_002}
+
+
+def test_a_hub_setting_that_is_not_bic_equals_url_is_refused_at_start() -> None:
+    from pydantic import ValidationError
+
+    from paywarden.settings import Settings
+
+    for wrong in ("PAYHNL2A", "payhnl2a=http://h", "PAYHNL2A=ftp://h"):
+        with pytest.raises(ValidationError, match="BIC=url"):
+            Settings(clearing_hub=wrong)
+    assert Settings(clearing_hub="PAYHNL2A=http://127.0.0.1:8101").clearing_hub

@@ -3,5 +3,6 @@
 from .directory import Directory
 from .incoming import Incoming
 from .outgoing import ClearingLink
+from .participant import ClearingBank
 
-__all__ = ["ClearingLink", "Directory", "Incoming"]
+__all__ = ["ClearingBank", "ClearingLink", "Directory", "Incoming"]
