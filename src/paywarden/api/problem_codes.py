@@ -573,6 +573,8 @@ class ClearingBank(ProblemCode):
                               "A bank takes transfers and statuses from its own hub only")
     MESSAGE_TYPE_UNEXPECTED = ("message_type_unexpected", 422,
                                "This message type is not taken here")
+    PAYMENT_FILE_INVALID = ("payment_file_invalid", 422,
+                            "The payment file was refused whole: nothing moved")
 
 
 FEATURES: tuple[type[ProblemCode], ...] = (
