@@ -109,8 +109,8 @@ class PaymentFiles:
                     bank_payees.c.user_id == user_id, bank_payees.c.deleted_at.is_(None)))}
         problems: list[tuple[int, str, str]] = []
         if order.debtor.iban != iban:
-            problems.append((-1, "payment_file_debtor", "the file's debtor account is "
-                             "not this account"))
+            problems.append((-1, "payment_file_debtor",
+                             "the file's debtor account is not this account"))
         orders = []
         prefix = "pf_" + hashlib.sha256(f"{user_id}\0{digest}".encode()).hexdigest()[:24]
         for i, p in enumerate(order.payments):
@@ -118,8 +118,8 @@ class PaymentFiles:
             if p.amount.currency != currency:
                 problems.append((i, "currency_mismatch", f"the account holds {currency}"))
             elif payee_id is None:
-                problems.append((i, "payee_unknown", "pay only your payees: add this IBAN "
-                                 "as a payee first"))
+                problems.append((i, "payee_unknown",
+                                 "pay only your payees: add this IBAN as a payee first"))
             else:
                 orders.append(Order(user_id, f"{prefix}_{i}", account_id, payee_id, p.amount,
                                     p.remittance))
