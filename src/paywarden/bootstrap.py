@@ -30,7 +30,7 @@ from .services.approvals.merchants import MerchantKey, MerchantReinstatement
 from .services.approvals.money import LedgerTransfers, StaffRefund
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
-from .services.banking import Banking
+from .services.banking import Banking, Movements
 from .services.banking.cheques import Cheques
 from .services.banking.interest import Interest
 from .services.banking.safeguarding import Safeguarding
@@ -38,6 +38,8 @@ from .services.cards import CardVault
 from .services.cards.issuer import CardIssuer
 from .services.certification import Certification
 from .services.certification.verification import Fetcher
+from .services.clearing.bank import ClearingBank
+from .services.clearing.bank_ports import HubLink
 from .services.failstop import FailStop
 from .services.idempotency import IdempotencyKeys
 from .services.identity import Sessions
@@ -115,6 +117,7 @@ class Platform:
     approvals: Approvals  # four-eyes: every command one person must not do alone (0041)
     lookup: Lookup  # staff look customers up, masked; reveals recorded (0046)
     merchant_users: MerchantUsers  # a merchant's people and its refund threshold (0051)
+    clearing_bank: ClearingBank | None = None  # the bank in the clearing network (0056)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -152,7 +155,8 @@ class Platform:
                 Chore("webhooks.deliver", s.webhook_dispatch_interval_s,
                       Dispatcher(self.webhooks.deliver_due).kick),
                 Chore("payments.timers", s.payment_timer_interval_s, self.payments.run_due),
-                Chore("banking.rail", s.rail_interval_s, self.banking.rail.run_due),
+                Chore("banking.rail", s.rail_interval_s, self.banking.rail.run_due
+                      if self.clearing_bank is None else self.clearing_bank.link.run_due),
                 Chore("banking.standing_orders", s.standing_order_interval_s,
                       self.banking.standing_orders.run_due),
                 Chore("banking.interest", s.interest_interval_s, self.interest.run),
@@ -283,7 +287,10 @@ def build(settings: Settings, *, clock: Clock | None = None,
                     lookup=Lookup(database, clock=clock, keys=keys, insider=insider,
                                   alerts=alerts),
                     merchant_users=MerchantUsers(database, clock=clock, keys=keys,
-                                                 sessions=sessions))
+                                                 sessions=sessions),
+                    clearing_bank=build_clearing_bank(  # ISSUE 14 WIRING: hub=the transport
+                        settings, database=database, clock=clock,
+                        movements=banking.movements, hub=None))
 
 
 def build_risk(settings: Settings, *, database: Database, clock: Clock, keys: Keys,
@@ -341,6 +348,37 @@ def build_banking(settings: Settings, *, database: Database, clock: Clock,
                    transfers=transfers,
                    standing_orders=StandingOrders(database, clock=clock, transfers=transfers,
                                                   step_up=step_up))
+
+
+def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
+                        movements: Movements, hub: HubLink | None) -> ClearingBank | None:
+    """The bank in the clearing network when ``clearing_hub`` is set: its transfers to
+    other banks then go to the hub instead of the simulated rail (decision 0056).
+
+    ISSUE 14 WIRING, for the integrator: ``build`` passes ``hub=None`` until the transport
+    exists (services/clearing/transport.py); pass its ``HubLink`` to the bank's hub here
+    and register ``ClearingBank.handlers()`` with the transport's inbound dispatch. Until
+    then a node configured with a hub refuses to start rather than use the rail silently.
+    """
+    from .domain.clearing.messages import Channel
+    from .services.clearing.bank import ClearingLink, Directory, Incoming
+    from .services.clearing.bank.directory import parse_hub
+
+    if settings.clearing_hub is None:
+        return None
+    if hub is None or settings.clearing_bic is None:
+        raise RuntimeError("clearing_hub is set, but the clearing transport or clearing_bic "
+                           "is not: this node cannot reach its hub")
+    hub_bic, _url = parse_hub(settings.clearing_hub)
+    link = ClearingLink(database, clock=clock, movements=movements, hub=hub, hub_bic=hub_bic,
+                        bic=settings.clearing_bic,
+                        directory=Directory(settings.clearing_directory),
+                        channel=Channel(settings.clearing_channel),
+                        deadline_s=settings.clearing_deadline_s,
+                        batch_max=settings.clearing_batch_max, crash_at=settings.crash_at)
+    return ClearingBank(link, Incoming(database, clock=clock, movements=movements,
+                                       outgoing=link, bic=settings.clearing_bic,
+                                       hub_bic=hub_bic, crash_at=settings.crash_at))
 
 
 def build_safeguarding(*, database: Database, clock: Clock, alerts: Alerts) -> Safeguarding:

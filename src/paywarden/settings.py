@@ -227,6 +227,23 @@ class Settings(BaseSettings):
     domain_verification_allow_private: bool = Field(
         default=False, description="Allow loopback, private and IP-literal domains (tests only)")
     certificate_validity_days: int = Field(default=365, ge=1, le=825)
+    # Clearing network: this node as a participant bank (issue 14; decisions 0053, 0056)
+    clearing_bic: str | None = Field(default=None, pattern=r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]"
+                                     r"([A-Z0-9]{3})?$", description="This node's BIC")
+    clearing_hub: str | None = Field(default=None, description="The bank's hub, BIC=url; "
+                                     "when set, transfers to other banks go through the "
+                                     "clearing network instead of the simulated rail")
+    clearing_channel: Literal["RTGS", "MPNS"] = Field(
+        default="RTGS", description="How this bank's transfers settle: gross (RTGS) or in "
+        "the hub's net window (MPNS)")
+    clearing_deadline_s: int = Field(default=30, ge=1, le=24 * 3600, description="A transfer "
+                                     "not accepted by the payee bank this long after it was "
+                                     "sent is rejected AB05 by the deciding hub")
+    clearing_batch_max: int = Field(default=500, ge=1, le=10_000, description="The most "
+                                    "transfers one pacs.008 carries")
+    clearing_directory: dict[str, str] = Field(
+        default={}, description="Other banks' BICs by IBAN country and bank code, as JSON: "
+        '{"NLPAYB": "PAYBNL2A"}; other IBANs by the BIC directory schwifty ships')
 
     # Clearing and settlement between banks and regions (issue 14, decision 0053)
     clearing_role: Literal["bank", "hub", "both"] = Field(
@@ -245,6 +262,15 @@ class Settings(BaseSettings):
             if not 0 <= bps <= 10_000:
                 raise ValueError(f"{product}: {bps} basis points is not 0 to 10000")
         return rates
+
+    @field_validator("clearing_hub")
+    @classmethod
+    def _bic_and_url(cls, text: str | None) -> str | None:
+        if text is not None:
+            from .services.clearing.bank.directory import parse_hub
+
+            parse_hub(text)  # a ValueError says how to write it
+        return text
 
     @field_validator("insider_working_hours")
     @classmethod

@@ -602,6 +602,17 @@ class NetSettlement(ProblemCode):
     WINDOW_SETTLED = "window_settled", 409, "The net window is settled already"
 
 
+class ClearingBank(ProblemCode):
+    """The participant bank's side of the clearing network (decision 0056)."""
+
+    MESSAGE_SENDER_NOT_HUB = ("message_sender_not_hub", 403,
+                              "A bank takes transfers and statuses from its own hub only")
+    MESSAGE_TYPE_UNEXPECTED = ("message_type_unexpected", 422,
+                               "This message type is not taken here")
+    PAYMENT_FILE_INVALID = ("payment_file_invalid", 422,
+                            "The payment file was refused whole: nothing moved")
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     ClearingMessages,
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
@@ -623,6 +634,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     Dashboard,
     MerchantUsers,
     NetSettlement,
+    ClearingBank,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

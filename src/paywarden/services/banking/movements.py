@@ -18,7 +18,9 @@ the API's answer: all of it commits together, or none of it does.
 Money from outside (a deposit, a card) comes from a platform account of the kind
 ``outside`` names; money out to another bank is a *pending* transfer to the
 inter-bank clearing account, posted when the rail confirms it or voided when it
-rejects (:meth:`Movements.settle`). A movement into a wallet from anywhere but a
+rejects (:meth:`Movements.settle`). Money in through the clearing network is the mirror
+image: a *pending* credit from the clearing account (``execute(pending=True)``), posted
+or voided when the network's decider says so. A movement into a wallet from anywhere but a
 wallet issues e-money, and one out of a wallet redeems it: a linked leg moves the same
 amount into or out of the safeguarding account, so the safeguarded total follows.
 """
@@ -30,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Executable, bindparam, insert, select, update
 
 from ...adapters.clock import Clock
 from ...adapters.store.schema import bank_accounts, bank_transfers
@@ -48,7 +50,9 @@ from .screening import AllowAll, Decision, Recording, Screening
 
 ID_CHARS_MAX = 60  # a ledger transfer id is the movement's id and a short suffix
 REFERENCE_CHARS_MAX = 140
+SETTLE_SUBMITTED_MAX = 256  # settlements in the write path's queue at once (settle_many)
 Finish = Callable[[Connection, "MovementResult"], None]
+Also = Sequence[tuple[Executable, dict[str, Any]]]  # rows written with a settlement
 
 
 class MovementKind(enum.StrEnum):
@@ -65,7 +69,7 @@ class MovementKind(enum.StrEnum):
 
 class MovementState(enum.StrEnum):
     POSTED = "posted"
-    PENDING = "pending"  # sent to the rail, not yet confirmed
+    PENDING = "pending"  # sent to the rail (or in from the network), not yet confirmed
     HELD = "held"  # reserved, waiting for review (the screening said hold)
     VOIDED = "voided"  # pending or held, then released back
     FAILED = "failed"
@@ -209,9 +213,20 @@ class MovementUnit:
         return self._result
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """One movement to post or void (:meth:`Movements.settle_many`)."""
+
+    movement_id: str
+    post: bool
+    reason: str | None = None
+    also: Also = ()  # statements run with it, settled now or before (a caller's own rows)
+
+
 @dataclass
 class SettleUnit:
-    """Post or void a pending (rail) or held (review) movement, once."""
+    """Post or void a pending (rail) or held (review) movement, once; ``also`` is written
+    in the same transaction whether it settles now or was settled before."""
 
     movement_id: str
     was: MovementState
@@ -221,12 +236,15 @@ class SettleUnit:
     reason: str | None
     accounts: Sequence[NewAccount] = ()
     savepoint: bool = False
+    also: Also = ()
     _result: MovementResult | None = field(default=None, init=False)
 
     def run(self, batch: Batch) -> None:
         row = stored(batch.conn, self.movement_id)
         if row is None:
             raise DomainError("not_found", f"no movement {self.movement_id}")
+        for statement, values in self.also:
+            batch.later(statement, values)
         if row._mapping["state"] != str(self.was):  # settled already: the first answer
             self._result = result_from_row(row, created=False)
             return
@@ -280,8 +298,11 @@ class Movements:
 
     def execute(self, movement: Movement, *, precondition: Callable[[Connection], None] | None
                 = None, finish: Finish | None = None, stepped_up: bool = False,
-                actor: str | None = None) -> MovementResult:
-        """Screen ``movement`` and run it once (see the module's docstring)."""
+                actor: str | None = None, pending: bool = False) -> MovementResult:
+        """Screen ``movement`` and run it once (see the module's docstring). ``pending``:
+        a credit reserved, not posted, until :meth:`settle` (money in from the network)."""
+        if pending and (movement.from_account is not None or movement.to_account is None):
+            raise DomainError("movement_invalid", "only a credit from outside waits pending")
         with self._database.engine.connect() as conn:
             first = stored(conn, movement.id)
             if first is not None:  # a retry: answered before the screening sees it again
@@ -312,9 +333,9 @@ class Movements:
             raise DomainError("step_up_required", "confirm this transfer with your passkey")
         if screen is not None and screen.decision is Decision.HOLD:
             held, reason = True, ("review:" + ",".join(screen.reasons))[:64]
-        chain, refs = _chain(movement, source, target, held=held)
+        chain, refs = _chain(movement, source, target, held=held, pending=pending)
         state = (MovementState.HELD if held
-                 else MovementState.PENDING if movement.to_account is None
+                 else MovementState.PENDING if movement.to_account is None or pending
                  else MovementState.POSTED)
         now = self._clock.now_ns()
         event = audit.entry(at_ns=now, actor=actor or movement.user_id or audit.SYSTEM,
@@ -338,15 +359,38 @@ class Movements:
             self._writer.execute(Records(record.write))
 
     def settle(self, movement_id: str, *, post: bool, reason: str | None = None,
-               actor: str = audit.SYSTEM) -> MovementResult:
+               actor: str = audit.SYSTEM, also: Also = ()) -> MovementResult:
         """Post (the rail confirmed, review released) or void (rejected) a pending or held
         movement; settling one already settled answers its state."""
+        return self.settle_many([Settlement(movement_id, post, reason, also)], actor=actor)[0]
+
+    def settle_many(self, settlements: Sequence[Settlement], *, actor: str = audit.SYSTEM
+                    ) -> list[MovementResult]:
+        """Each as :meth:`settle`, in order; submitted to the write path together so that
+        a message's worth of settlements shares a few commits instead of one each."""
+        results: list[MovementResult] = []
+        for start in range(0, len(settlements), SETTLE_SUBMITTED_MAX):
+            prepared = [self._settle_unit(s, actor)
+                        for s in settlements[start:start + SETTLE_SUBMITTED_MAX]]
+            submitted = [self._writer.submit(p) if isinstance(p, SettleUnit) else p
+                         for p in prepared]
+            results += [p if isinstance(p, MovementResult) else self._writer.wait(p)
+                        for p in submitted]
+        return results
+
+    def _settle_unit(self, s: Settlement, actor: str) -> SettleUnit | MovementResult:
+        """The unit settling ``s``, or the answer when it is settled already."""
+        movement_id, post = s.movement_id, s.post
         with self._database.engine.connect() as conn:
             row = stored(conn, movement_id)
         if row is None:
             raise DomainError("not_found", f"no movement {movement_id}")
         was = MovementState(row._mapping["state"])
         if was not in (MovementState.PENDING, MovementState.HELD):
+            if s.also:
+                with self._database.engine.begin() as conn:
+                    for statement, values in s.also:
+                        conn.execute(statement, values)
             return result_from_row(row, created=False)
         first = result_from_row(row, created=False)
         onward = post and was is MovementState.HELD and first.to_account is None
@@ -370,11 +414,10 @@ class Movements:
         now = self._clock.now_ns()
         event = audit.entry(at_ns=now, actor=actor,
                             action="bank_transfer." + ("post" if post else "void"),
-                            object_id=movement_id, detail={"reason": reason, "was": str(was)})
-        done: MovementResult = self._writer.execute(SettleUnit(
-            movement_id, was, to_state, chain, event, reason,
-            accounts=[new_account(r) for r in refs]))
-        return done
+                            object_id=movement_id,
+                            detail={"reason": s.reason, "was": str(was)})
+        return SettleUnit(movement_id, was, to_state, chain, event, s.reason,
+                          accounts=[new_account(r) for r in refs], also=s.also)
 
 
 def _ref(account: BankAccount | None, outside: AccountKind, currency: str) -> AccountRef:
@@ -382,14 +425,15 @@ def _ref(account: BankAccount | None, outside: AccountKind, currency: str) -> Ac
 
 
 def _chain(m: Movement, source: BankAccount | None, target: BankAccount | None, *,
-           held: bool) -> tuple[list[Transfer], list[AccountRef]]:
-    """The ledger transfers of ``m``: the main leg (pending when it waits for the rail or
-    a review), and a safeguarding leg when e-money is issued or redeemed."""
+           held: bool, pending: bool = False) -> tuple[list[Transfer], list[AccountRef]]:
+    """The ledger transfers of ``m``: the main leg (pending when it waits for the rail,
+    the network or a review), and a safeguarding leg when e-money is issued or redeemed
+    (with the post, for a pending one)."""
     cur = m.amount.currency
     debit = _ref(source, m.outside, cur)
     credit = _ref(target, AccountKind.BANK_CLEARING, cur)
     code = int(_CODES.get(m.kind, TransferCode.BANK_TRANSFER))
-    pending = held or target is None
+    pending = held or pending or target is None
     main = Transfer(m.id, debit.id, credit.id, m.amount.amount_minor, credit.ledger, code,
                     int(TransferFlags.PENDING) if pending else 0)
     refs = [debit, credit]

@@ -1,2 +1,2 @@
 """The clearing network's services (decision 0053): transport, peers, the hub, the bank
-side, net windows (windows.py), reconciliation, export."""
+side (bank/), net windows (windows.py), reconciliation, export."""

@@ -157,7 +157,11 @@ class GroupWriter:
 
     def execute(self, unit: Unit) -> Any:
         """Submit and wait at most ``wait_s``: the unit's result, or its refusal raised."""
-        future = self.submit(unit)
+        return self.wait(self.submit(unit))
+
+    def wait(self, future: Future[Any]) -> Any:
+        """A submitted unit's result within ``wait_s``, or its refusal raised: a caller
+        that submits many units first shares the batches they commit in."""
         try:
             return future.result(timeout=self._wait_s)
         except FutureTimeout:

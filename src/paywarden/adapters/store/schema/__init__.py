@@ -12,6 +12,7 @@ from .certification import (
     merchant_domains,
 )
 from .cheques import cheque_presentations, cheques
+from .clearing_bank import bank_clearing_batches, bank_clearing_in, bank_clearing_out
 from .identity import (
     notifications,
     recovery_codes,
@@ -75,6 +76,9 @@ __all__ = [
     "audit_nodes",
     "audit_tree_heads",
     "bank_accounts",
+    "bank_clearing_batches",
+    "bank_clearing_in",
+    "bank_clearing_out",
     "bank_limits",
     "bank_payees",
     "bank_transfers",

@@ -1,0 +1,243 @@
+"""Money from other banks through the clearing network: the payee bank's half of the
+two-phase transfer (decision 0053, step 3 and the decider's notice; decision 0056).
+
+The transport (services/clearing/transport.py) verifies, archives and dispatches; these
+are its handlers, ``(message, sender BIC) -> answer``, and they accept messages from
+this bank's own hub only.
+
+A pacs.008 is answered one status per transaction:
+
+- ACCP: the creditor IBAN is an open account here in the transfer's currency; a
+  *pending* credit from the clearing account is reserved (a ``deposit`` movement whose
+  id is derived from the UETR, so a repeat finds it) and a ``bank_clearing_in`` row
+  written in the same transaction;
+- RJCT: AC01 (no such account), AC04 (closed), AC06 (frozen), AM03 (other currency),
+  RC01 (not addressed to this bank), AB05 (its deadline passed before it came), DUPL
+  (its UETR came before with other fields); stored too, so a repeat is answered alike.
+
+A repeat of a UETR with the same fields answers what was answered the first time (or,
+once final, the final status). A pacs.002 from the hub carries the decider's final
+status: ACSC posts the pending credit, RJCT voids it, each once. A final status for a
+UETR we never saw is kept (RJCT) so that a late copy of its pacs.008 is refused rather
+than reserved for ever. Final statuses of our own outgoing transfers are passed on to
+:class:`.outgoing.ClearingLink`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+import structlog
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ....adapters.clock import Clock
+from ....adapters.store import Database
+from ....adapters.store.schema import bank_clearing_in
+from ....domain.clearing.messages import (
+    CreditTransfer,
+    Header,
+    Message,
+    MessageType,
+    Pacs002,
+    Pacs008,
+    Reason,
+    Status,
+    TxStatus,
+)
+from ....domain.errors import DomainError
+from ...banking.accounts import State, by_iban
+from ...banking.movements import Movement, MovementKind, MovementResult, Movements
+from ...banking.movements import Settlement as MovementSettlement
+from ...crashpoints import CrashPoints
+from .outgoing import ACTOR, ClearingLink, Final, finals
+
+log = structlog.get_logger(__name__)
+ACCEPTED, SETTLED, REJECTED = "accepted", "settled", "rejected"
+MOVEMENT_PREFIX = "clr_"
+
+# Every value a bind parameter: the write path sends queued rows to the driver by name.
+_FINISH = update(bank_clearing_in).where(
+    bank_clearing_in.c.uetr == bindparam("u"), bank_clearing_in.c.state == bindparam("was"),
+).values(state=bindparam("state"), reason=bindparam("reason"),
+         updated_at=bindparam("updated_at"))
+
+
+class Incoming:
+    def __init__(self, database: Database, *, clock: Clock, movements: Movements,
+                 outgoing: ClearingLink | None, bic: str, hub_bic: str,
+                 crash_at: str | None = None) -> None:
+        self._database = database
+        self._clock = clock
+        self._movements = movements
+        self._outgoing = outgoing
+        self._bic = bic
+        self._hub_bic = hub_bic
+        self._crash = CrashPoints(crash_at, prefix="clearing.payee.")
+
+    def on_pacs008(self, message: Message, sender: str) -> Message | None:
+        """Check and reserve each transaction; the pacs.002 answering every one."""
+        if not isinstance(message, Pacs008):
+            raise DomainError("message_type_unexpected", "this handler takes a pacs.008")
+        self._from_hub(sender)
+        statuses = [self._one(message.header.msg_id, tx) for tx in message.transfers]
+        return Pacs002(Header("pws" + secrets.token_hex(16), self._clock.now_ns(), self._bic,
+                              sender), message.header.msg_id, MessageType.PACS_008,
+                       tuple(statuses))
+
+    def on_pacs002(self, message: Message, sender: str) -> Message | None:
+        """The decider's final statuses: post or void our pending credits, and settle our
+        own outgoing transfers; answered with nothing."""
+        if not isinstance(message, Pacs002):
+            raise DomainError("message_type_unexpected", "this handler takes a pacs.002")
+        self._from_hub(sender)
+        statuses = finals(message)
+        self.settle_incoming(statuses)
+        if self._outgoing is not None:
+            self._outgoing.settle(statuses)
+        return None
+
+    def settle_incoming(self, statuses: list[Final]) -> int:
+        """Post (ACSC) or void (RJCT) the pending credits of these UETRs, once each; the
+        number settled now."""
+        wanted = {f.uetr: f for f in statuses}
+        if not wanted:
+            return 0
+        with self._database.engine.connect() as conn:
+            rows = {r.uetr: r for r in conn.execute(select(bank_clearing_in).where(
+                bank_clearing_in.c.uetr.in_(list(wanted))))}
+        now = self._clock.now_ns()
+        orders = []
+        for uetr, f in wanted.items():
+            row = rows.get(uetr)
+            post = f.status is Status.ACSC
+            if row is None and post:  # the decider posted what we never accepted
+                log.warning("clearing.settled_unknown", uetr=uetr)
+                continue
+            if row is None:
+                row = self._remember_rejected(uetr, f.reason, now)
+            if row is None or row.state != ACCEPTED:
+                continue
+            reason = None if post else (f.reason or str(Reason.NARR))
+            orders.append(MovementSettlement(row.movement_id, post, reason, also=((_FINISH, {
+                "u": uetr, "was": ACCEPTED, "state": SETTLED if post else REJECTED, "reason": reason,
+                "updated_at": now}),)))
+        done: list[MovementResult] = self._movements.settle_many(orders, actor=ACTOR)
+        self._crash.reached("clearing.payee.settled")
+        return sum(r.created for r in done)
+
+    def _from_hub(self, sender: str) -> None:
+        if sender != self._hub_bic:
+            raise DomainError("message_sender_not_hub", "a bank takes transfers and their "
+                              "statuses from its own hub only")
+
+    def _one(self, msg_id: str, tx: CreditTransfer) -> TxStatus:
+        sha = fields_sha(tx)
+        with self._database.engine.connect() as conn:
+            first = conn.execute(select(bank_clearing_in).where(
+                bank_clearing_in.c.uetr == tx.uetr)).first()
+        if first is not None:
+            return self._repeat(tx, first, sha)
+        refused = self._refusal(tx)
+        if refused is not None:
+            return self._reject(msg_id, tx, sha, refused)
+        return self._accept(msg_id, tx, sha)
+
+    def _refusal(self, tx: CreditTransfer) -> Reason | None:
+        if tx.creditor.agent != self._bic:
+            return Reason.RC01
+        if tx.deadline_ns <= self._clock.now_ns():
+            return Reason.AB05
+        with self._database.engine.connect() as conn:
+            account = by_iban(conn, tx.creditor.iban)
+        if account is None:
+            return Reason.AC01
+        if account.state is State.CLOSED:
+            return Reason.AC04
+        if account.state is State.FROZEN:
+            return Reason.AC06
+        if account.currency != tx.amount.currency:
+            return Reason.AM03
+        return None
+
+    def _accept(self, msg_id: str, tx: CreditTransfer, sha: str) -> TxStatus:
+        with self._database.engine.connect() as conn:
+            account = by_iban(conn, tx.creditor.iban)
+        assert account is not None  # checked by _refusal a moment ago; never deleted
+        now = self._clock.now_ns()
+
+        def remember(conn: Any, _result: MovementResult) -> None:
+            conn.execute(insert(bank_clearing_in).values(
+                uetr=tx.uetr, movement_id=MOVEMENT_PREFIX + tx.uetr,
+                end_to_end_id=tx.end_to_end_id, tx_id=tx.tx_id, msg_id=msg_id,
+                fields_sha=sha, state=ACCEPTED, reason=None, created_at=now, updated_at=now))
+
+        try:
+            self._movements.execute(Movement(
+                MOVEMENT_PREFIX + tx.uetr, MovementKind.DEPOSIT, None, None, account.id,
+                tx.amount, tx.remittance, counterparty_iban=tx.debtor.iban,
+                counterparty_name=tx.debtor.name), finish=remember, actor=ACTOR, pending=True)
+        except IntegrityError:  # a concurrent copy of this UETR wrote its row first
+            return self._one(msg_id, tx)
+        except DomainError as refused:  # closed or changed since the check: refused alike
+            reason = {"account_closed": Reason.AC04,
+                      "currency_mismatch": Reason.AM03}.get(refused.code)
+            if reason is None:
+                raise
+            return self._reject(msg_id, tx, sha, reason)
+        self._crash.reached("clearing.payee.accepted")
+        return _status(tx, Status.ACCP)
+
+    def _reject(self, msg_id: str, tx: CreditTransfer, sha: str, reason: Reason) -> TxStatus:
+        now = self._clock.now_ns()
+        try:
+            with self._database.engine.begin() as conn:
+                conn.execute(insert(bank_clearing_in).values(
+                    uetr=tx.uetr, movement_id=None, end_to_end_id=tx.end_to_end_id,
+                    tx_id=tx.tx_id, msg_id=msg_id, fields_sha=sha, state=REJECTED,
+                    reason=str(reason), created_at=now, updated_at=now))
+        except IntegrityError:  # a concurrent copy came first: answer as it was answered
+            return self._one(msg_id, tx)
+        return _status(tx, Status.RJCT, reason)
+
+    def _repeat(self, tx: CreditTransfer, first: Any, sha: str) -> TxStatus:
+        if first.fields_sha is not None and first.fields_sha != sha:
+            return _status(tx, Status.RJCT, Reason.DUPL, "this UETR came before with other "
+                           "fields")
+        state = first.state
+        if state == ACCEPTED:
+            return _status(tx, Status.ACCP)
+        if state == SETTLED:
+            return _status(tx, Status.ACSC)
+        known = first.reason in Reason.__members__
+        return _status(tx, Status.RJCT, Reason(first.reason) if known else Reason.NARR)
+
+    def _remember_rejected(self, uetr: str, reason: str | None, now: int) -> Any:
+        """Keep a rejection that came before its pacs.008; None, or the row its pacs.008
+        wrote meanwhile (to be settled like any other)."""
+        try:
+            with self._database.engine.begin() as conn:
+                conn.execute(insert(bank_clearing_in).values(
+                    uetr=uetr, state=REJECTED, reason=reason or str(Reason.NARR),
+                    created_at=now, updated_at=now))
+            return None
+        except IntegrityError:
+            with self._database.engine.connect() as conn:
+                return conn.execute(select(bank_clearing_in).where(
+                    bank_clearing_in.c.uetr == uetr)).first()
+
+
+def fields_sha(tx: CreditTransfer) -> str:
+    """What a repeat of a UETR must repeat (the deadline and remittance may differ on a
+    hop's copy; the money and the parties may not)."""
+    text = "\0".join((tx.uetr, tx.end_to_end_id, str(tx.amount.amount_minor),
+                      tx.amount.currency, tx.debtor.iban, tx.debtor.agent, tx.creditor.iban,
+                      tx.creditor.agent))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _status(tx: CreditTransfer, status: Status, reason: Reason | None = None,
+            detail: str = "") -> TxStatus:
+    return TxStatus(tx.uetr, tx.end_to_end_id, tx.tx_id, status, reason, detail)

@@ -1,0 +1,240 @@
+"""Money to other banks through the clearing network: the payer bank's half of the
+two-phase transfer (decision 0053, step 1; decision 0056).
+
+A transfer to another bank is first a *pending* movement into the clearing account
+(services/banking/movements.py), exactly as with the simulated rail. :meth:`ClearingLink
+.run_due` then, in three steps that each survive a crash:
+
+1. ``reserve``: takes up to ``batch_max`` pending outgoing movements that have no
+   ``bank_clearing_out`` row, gives each a UETR and a deadline, and stores their rows
+   and the ONE pacs.008 carrying them in one transaction (an outbox), before anything
+   is sent;
+2. ``send``: sends every stored message with a transaction not yet final, the same
+   value each time (the same MsgId and UETRs: the hub answers a retry, it never applies
+   one twice);
+3. settles by the answer: ACSC posts the movement, RJCT voids it with the ISO reason;
+   PDNG, ACCP or no answer leave it for a later run. The row's state is written in the
+   settlement's own transaction.
+
+The payer bank never decides: past the deadline it keeps asking, and the deciding hub
+answers RJCT AB05. A final status may also arrive on its own (a pacs.002 the hub
+sends): :meth:`ClearingLink.settle` is the same step, idempotent either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ....adapters.clock import Clock
+from ....adapters.store import Database
+from ....adapters.store.schema import (
+    bank_accounts,
+    bank_clearing_batches,
+    bank_clearing_out,
+    bank_transfers,
+)
+from ....domain.clearing.messages import (
+    ID_CHARS_MAX,
+    NAME_CHARS_MAX,
+    REMITTANCE_CHARS_MAX,
+    Channel,
+    CreditTransfer,
+    Header,
+    Message,
+    Pacs002,
+    Pacs008,
+    Party,
+    Reason,
+    Status,
+)
+from ....domain.money import Money
+from ...banking.movements import MovementKind, MovementResult, Movements, MovementState
+from ...banking.movements import Settlement as MovementSettlement
+from ...crashpoints import CrashPoints
+from ..bank_ports import HubLink, HubUnreachable
+from . import stored
+from .directory import Directory
+
+log = structlog.get_logger(__name__)
+OUTGOING = (str(MovementKind.EXTERNAL), str(MovementKind.WITHDRAWAL))
+RESENDS_PER_RUN_MAX = 32  # unfinished messages one run sends again (oldest first)
+ACTOR = "clearing"
+SENT, SETTLED, REJECTED = "sent", "settled", "rejected"
+
+# Every value a bind parameter: the write path sends queued rows to the driver by name.
+_FINISH = update(bank_clearing_out).where(
+    bank_clearing_out.c.uetr == bindparam("u"), bank_clearing_out.c.state == bindparam("was"),
+).values(state=bindparam("state"), reason=bindparam("reason"),
+         updated_at=bindparam("updated_at"))
+
+
+@dataclass(frozen=True)
+class Final:
+    """A final status the hub gave one of our outgoing transactions."""
+
+    uetr: str
+    status: Status
+    reason: str | None = None
+
+
+class ClearingLink:
+    """The clearing network's counterpart of services/banking/rail.py ``RailLink``."""
+
+    def __init__(self, database: Database, *, clock: Clock, movements: Movements,
+                 hub: HubLink, hub_bic: str, bic: str, directory: Directory,
+                 channel: Channel, deadline_s: int, batch_max: int,
+                 crash_at: str | None = None) -> None:
+        self._database = database
+        self._clock = clock
+        self._movements = movements
+        self._hub = hub
+        self._hub_bic = hub_bic
+        self._bic = bic
+        self._directory = directory
+        self._channel = channel
+        self._deadline_s = deadline_s
+        self._batch_max = batch_max
+        self._crash = CrashPoints(crash_at, prefix="clearing.payer.")
+
+    def run_due(self) -> int:
+        """Reserve what is new, then send every unfinished message; the number of
+        movements settled."""
+        self.reserve()
+        settled = 0
+        for msg_id in self.unfinished():
+            try:
+                settled += self.send(msg_id)
+            except HubUnreachable as down:
+                log.info("clearing.hub_unreachable", msg_id=msg_id, error=str(down)[:200])
+                break  # the hub is down: every later message would wait as long
+        return settled
+
+    def reserve(self) -> str | None:
+        """Step 1: the stored pacs.008 of up to ``batch_max`` new pending outgoing
+        movements; its MsgId, or None when there were none (or another run took them)."""
+        t, out = bank_transfers, bank_clearing_out
+        with self._database.engine.connect() as conn:
+            rows = conn.execute(
+                select(t, bank_accounts.c.iban.label("debtor_iban"),
+                       bank_accounts.c.name.label("debtor_name"))
+                .join(bank_accounts, bank_accounts.c.id == t.c.from_account)
+                .outerjoin(out, out.c.movement_id == t.c.id)
+                .where(t.c.state == str(MovementState.PENDING), t.c.kind.in_(OUTGOING),
+                       out.c.movement_id.is_(None))
+                .order_by(t.c.created_at, t.c.id).limit(self._batch_max)).mappings().all()
+        if not rows:
+            return None
+        now = self._clock.now_ns()
+        deadline = now + self._deadline_s * 1_000_000_000
+        transfers: list[CreditTransfer] = []
+        unroutable: list[str] = []
+        for r in rows:
+            creditor_bic = self._directory.bic_for(r["counterparty_iban"] or "")
+            if creditor_bic is None:
+                unroutable.append(r["id"])
+                continue
+            uetr = str(uuid.uuid4())
+            transfers.append(CreditTransfer(
+                uetr=uetr, end_to_end_id=end_to_end_id(r["id"]), tx_id=uetr.replace("-", ""),
+                amount=Money(r["amount"], r["currency"]),
+                debtor=Party(_name(r["debtor_name"], r["debtor_iban"]), r["debtor_iban"],
+                             self._bic),
+                creditor=Party(_name(r["counterparty_name"], r["counterparty_iban"]),
+                               r["counterparty_iban"], creditor_bic),
+                deadline_ns=deadline, channel=self._channel,
+                remittance=r["reference"][:REMITTANCE_CHARS_MAX]))
+        if unroutable:  # no bank we know holds that IBAN: the money goes back at once
+            self._movements.settle_many([MovementSettlement(m, False, str(Reason.RC01))
+                                         for m in unroutable], actor=ACTOR)
+        if not transfers:
+            return None
+        message = Pacs008(Header("pwm" + secrets.token_hex(16), now, self._bic,
+                                 self._hub_bic), tuple(transfers))
+        movement_ids = [r["id"] for r in rows if r["id"] not in unroutable]
+        try:
+            with self._database.engine.begin() as conn:
+                conn.execute(insert(bank_clearing_batches).values(
+                    msg_id=message.header.msg_id, receiver=self._hub_bic,
+                    document=stored.dumps(message), created_at=now))
+                conn.execute(insert(out), [
+                    {"movement_id": m, "uetr": tx.uetr, "end_to_end_id": tx.end_to_end_id,
+                     "msg_id": message.header.msg_id, "state": SENT, "reason": None,
+                     "deadline_ns": deadline, "created_at": now, "updated_at": now}
+                    for m, tx in zip(movement_ids, transfers, strict=True)])
+        except IntegrityError:  # another run reserved some of them first: it sends them
+            return None
+        self._crash.reached("clearing.payer.reserved")
+        return message.header.msg_id
+
+    def unfinished(self) -> list[str]:
+        """The stored messages with a transaction not yet final, oldest first."""
+        b, out = bank_clearing_batches, bank_clearing_out
+        with self._database.engine.connect() as conn:
+            return list(conn.execute(
+                select(b.c.msg_id).where(b.c.msg_id.in_(
+                    select(out.c.msg_id).where(out.c.state == SENT)))
+                .order_by(b.c.created_at, b.c.msg_id).limit(RESENDS_PER_RUN_MAX)).scalars())
+
+    def send(self, msg_id: str) -> int:
+        """Step 2 and 3: send the stored message ``msg_id`` (again) and settle by the
+        answer; the number settled. Raises :class:`HubUnreachable`."""
+        with self._database.engine.connect() as conn:
+            document = conn.execute(select(bank_clearing_batches.c.document).where(
+                bank_clearing_batches.c.msg_id == msg_id)).scalar_one()
+        answer = self._hub.send(stored.loads(document))
+        self._crash.reached("clearing.payer.sent")
+        return self.settle(finals(answer))
+
+    def settle(self, statuses: Iterable[Final]) -> int:
+        """Post (ACSC) or void (RJCT) the movements of our transactions among
+        ``statuses``, each once; the number settled now. Others' UETRs are ignored."""
+        wanted = {f.uetr: f for f in statuses}
+        if not wanted:
+            return 0
+        with self._database.engine.connect() as conn:
+            rows = conn.execute(select(bank_clearing_out.c.uetr, bank_clearing_out.c.movement_id)
+                                .where(bank_clearing_out.c.uetr.in_(list(wanted)),
+                                       bank_clearing_out.c.state == SENT)).all()
+        now = self._clock.now_ns()
+        orders = []
+        for uetr, movement_id in rows:
+            f = wanted[uetr]
+            post = f.status is Status.ACSC
+            reason = None if post else (f.reason or str(Reason.NARR))
+            orders.append(MovementSettlement(movement_id, post, reason, also=((_FINISH, {
+                "u": uetr, "was": SENT, "state": SETTLED if post else REJECTED, "reason": reason,
+                "updated_at": now}),)))
+        done: list[MovementResult] = self._movements.settle_many(orders, actor=ACTOR)
+        self._crash.reached("clearing.payer.settled")
+        for order, result in zip(orders, done, strict=True):
+            if not order.post and result.created:
+                log.info("clearing.rejected", movement=order.movement_id, reason=order.reason)
+        return sum(r.created for r in done)
+
+
+def finals(answer: Message | None) -> list[Final]:
+    """The final statuses in a hub's answer (a pacs.002); none in anything else."""
+    if not isinstance(answer, Pacs002):
+        return []
+    return [Final(s.uetr, s.status, None if s.reason is None else str(s.reason))
+            for s in answer.statuses if s.status in (Status.ACSC, Status.RJCT)]
+
+
+def end_to_end_id(movement_id: str) -> str:
+    """The movement's id when it fits ISO's Max35Text, else a digest of it: the payer's
+    own reference, the same for the same movement."""
+    if len(movement_id) <= ID_CHARS_MAX:
+        return movement_id
+    return "pw" + hashlib.sha256(movement_id.encode()).hexdigest()[:ID_CHARS_MAX - 2]
+
+
+def _name(name: str | None, iban: str) -> str:
+    return (name or iban)[:NAME_CHARS_MAX]
