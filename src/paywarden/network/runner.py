@@ -54,6 +54,8 @@ class Network:
         hub = self.plan.hub_of(node)
         if node.role == "bank":
             env["PAYWARDEN_CLEARING_HUB"] = f"{hub.bic}={hub.url}"
+            env["PAYWARDEN_CLEARING_DIRECTORY"] = json.dumps(  # IBAN bank code -> BIC
+                {COUNTRY + b.bank_code: b.bic for b in self.plan.banks})
         else:
             env["PAYWARDEN_CLEARING_PEERS"] = ",".join(
                 f"{h.bic}={h.url}" for h in self.plan.hubs if h is not node)
