@@ -325,6 +325,7 @@ def build_banking(settings: Settings, *, database: Database, clock: Clock,
     from .services.banking.ibans import BankCode
     from .services.banking.limits import BankMaxima, Limits
     from .services.banking.payees import Payees
+    from .services.banking.payment_files import PaymentFiles
     from .services.banking.standing_orders import StandingOrders
     from .services.banking.transfers import Transfers
 
@@ -337,9 +338,9 @@ def build_banking(settings: Settings, *, database: Database, clock: Clock,
                         settings.limit_per_payee_max)
     transfers = Transfers(database, clock=clock, movements=movements, payees=payees,
                           step_up=step_up, maxima=maxima)
+    accounts = BankAccounts(database, clock=clock, engine=engine, queries=queries, bank=bank)
     return Banking(database=database,
-                   accounts=BankAccounts(database, clock=clock, engine=engine, queries=queries,
-                                         bank=bank),
+                   accounts=accounts,
                    movements=movements,
                    rail=RailLink(database, rail=SimulatedRail(), movements=movements),
                    payees=payees,
@@ -347,7 +348,9 @@ def build_banking(settings: Settings, *, database: Database, clock: Clock,
                                  maxima=maxima, raise_delay_s=settings.limit_raise_delay_s),
                    transfers=transfers,
                    standing_orders=StandingOrders(database, clock=clock, transfers=transfers,
-                                                  step_up=step_up))
+                                                  step_up=step_up),
+                   payment_files=PaymentFiles(database, accounts=accounts, transfers=transfers,
+                                              step_up=step_up))
 
 
 def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,

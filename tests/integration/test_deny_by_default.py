@@ -169,6 +169,9 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/me/payees"): (O, "the customer's passkey signs the new payee"),
     ("DELETE", "/v1/me/payees/{payee_id}"): (O, "the customer's own payee"),
     ("POST", "/v1/me/transfers"): (O, "the customer's passkey signs the transfer"),
+    ("POST", "/v1/me/accounts/{account_id}/payment-files/check"): (O, "a reading of a file"),
+    ("POST", "/v1/me/accounts/{account_id}/payment-files"): (
+        O, "the customer's passkey signs the whole file"),
     ("PUT", "/v1/me/limits/{kind}"): (O, ("the customer's own limit; a raise waits and needs "
                                          "their passkey")),
     ("POST", "/v1/me/standing-orders/preview"): (O, "a preview"),

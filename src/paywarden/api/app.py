@@ -32,6 +32,7 @@ from . import (
     merchant_user_routes,
     openapi,
     passkey_routes,
+    payment_file_routes,
     payment_routes,
     problems,
     registry_routes,
@@ -91,6 +92,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(statement_routes.router)
     app.include_router(cheque_routes.router)
     app.include_router(transfer_routes.router)
+    app.include_router(payment_file_routes.router)
     app.include_router(alert_routes.router)
     app.include_router(breaker_routes.router)
     app.include_router(registry_routes.router)

@@ -21,6 +21,7 @@ from .accounts import BankAccounts, Product, owned_account
 from .limits import Limits
 from .movements import Finish, Movement, MovementKind, MovementResult, Movements
 from .payees import Payees
+from .payment_files import PaymentFiles
 from .rail import RailLink
 from .standing_orders import StandingOrders
 from .transfers import Transfers
@@ -36,6 +37,7 @@ class Banking:
     limits: Limits
     transfers: Transfers
     standing_orders: StandingOrders
+    payment_files: PaymentFiles  # a customer's pain.001: many transfers, one step-up
 
     def transfer_own(self, user_id: str, *, movement_id: str, from_account: str,
                      to_account: str, amount: Money, reference: str,
