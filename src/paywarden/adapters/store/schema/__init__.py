@@ -12,6 +12,7 @@ from .certification import (
     merchant_domains,
 )
 from .cheques import cheque_presentations, cheques
+from .clearing import clearing_messages, clearing_outbox, clearing_peers, hub_transfers
 from .identity import (
     notifications,
     recovery_codes,
@@ -82,6 +83,10 @@ __all__ = [
     "checkout_sessions",
     "cheque_presentations",
     "cheques",
+    "clearing_messages",
+    "clearing_outbox",
+    "clearing_peers",
+    "hub_transfers",
     "idempotency_keys",
     "interest_accruals",
     "key_versions",
