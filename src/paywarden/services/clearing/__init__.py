@@ -1,0 +1,9 @@
+"""The clearing network's services (decision 0053): peers, the transport, the hub."""
+
+from .hub import Hub
+from .peers import Peer, Peers, PeerState, Role
+from .ports import Codec, NetPositions, ParticipantCA, Signer
+from .transport import PeerRefused, PeerUnavailable, Received, Transport
+
+__all__ = ["Codec", "Hub", "NetPositions", "ParticipantCA", "Peer", "PeerRefused",
+           "PeerState", "PeerUnavailable", "Peers", "Received", "Role", "Signer", "Transport"]
