@@ -38,6 +38,7 @@ from .services.cards import CardVault
 from .services.cards.issuer import CardIssuer
 from .services.certification import Certification
 from .services.certification.verification import Fetcher
+from .services.clearing.node import ClearingNode
 from .services.failstop import FailStop
 from .services.idempotency import IdempotencyKeys
 from .services.identity import Sessions
@@ -115,6 +116,10 @@ class Platform:
     approvals: Approvals  # four-eyes: every command one person must not do alone (0041)
     lookup: Lookup  # staff look customers up, masked; reveals recorded (0046)
     merchant_users: MerchantUsers  # a merchant's people and its refund threshold (0051)
+    # The clearing network (decisions 0053, 0055). INTEGRATOR: built by
+    # services/clearing/node.build_hub once the ISO 20022 codec and signer exist; None: this
+    # node takes no clearing messages (POST /v1/clearing/messages answers 404).
+    clearing: ClearingNode | None = field(default=None)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -160,13 +165,17 @@ class Platform:
                       self.safeguarding.reconcile),
                 Chore("risk.breaker_feed", s.risk_breaker_feed_interval_s,
                       self.breaker_feed.run),
-                Chore("approvals.maintain", APPROVALS_INTERVAL_S, self.approvals.maintain)]
+                Chore("approvals.maintain", APPROVALS_INTERVAL_S, self.approvals.maintain),
+                *(self.clearing.chores(interval_s=s.clearing_chore_interval_s)
+                  if self.clearing is not None else [])]
 
     def stop(self) -> None:
         if self._background is not None:
             self._background.stop()
             self._background = None
         self.payments.stop()
+        if self.clearing is not None:
+            self.clearing.close()
         self.breaker_feed.flush()  # the last counts, before the database goes
         self.risk.close()
         self.engine.stop()

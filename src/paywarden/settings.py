@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     crash_at: str | None = Field(default=None, description="Tests only: the named crash point "
                                  "(e.g. idempotency.after_effect) where the process SIGKILLs "
                                  "itself")
+    # Clearing network (issue 14, decisions 0053 and 0055)
+    clearing_bic: str | None = Field(default=None, description="This node's participant "
+                                     "code (BIC); unset: it takes no clearing messages")
+    clearing_replay_window_s: int = Field(default=300, ge=30, le=3600, description=
+        "A new clearing message created further than this from now is refused stale")
+    clearing_message_bytes_max: int = Field(default=1024 * 1024, ge=16 * 1024,
+                                            le=8 * 1024 * 1024)
+    clearing_send_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    clearing_chore_interval_s: float = Field(default=1.0, gt=0, le=60, description=
+        "How often a hub voids what passed its deadline, asks peer hubs again, notifies")
     redis_url: str | None = Field(default=None, description="Shared rate-limit state")
     rate_limit_address: str = "1200/minute"  # at least the merchant key's: one backend, one address
     rate_limit_merchant_key: str = "600/minute"

@@ -4,16 +4,25 @@ each refused before anything moves, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import pytest
 
+from paywarden.adapters.clock import FakeClock
+from paywarden.adapters.store import Database
 from paywarden.domain.clearing import messages as m
 from paywarden.domain.errors import DomainError
 from paywarden.services.clearing import PeerState
+from paywarden.services.ledger import LedgerEngine
 
 from ..support.clearing import KeySigner
-from ..support.clearing_net import BANK_A, BANK_B, HUB, Net
-from ..support.clearing_net import net as net  # noqa: F401 - the fixture
+from ..support.clearing_net import BANK_A, BANK_B, HUB, Net, hub_net
+
+
+@pytest.fixture
+def net(database: Database, engine: LedgerEngine, clock: FakeClock) -> Iterator[Net]:
+    with hub_net(database, clock) as the_net:
+        yield the_net
 
 
 def _refused(net: Net, sender: str, body: bytes, signature: bytes | None) -> str:

@@ -3,15 +3,26 @@ answer, notify — and every refusal on the way, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from sqlalchemy import func, select
 
+from paywarden.adapters.clock import FakeClock
+from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import hub_transfers, transfers
 from paywarden.domain.clearing import messages as m
+from paywarden.services.ledger import LedgerEngine
 
-from ..support.clearing_net import BANK_A, BANK_B, HUB, IBAN_B, Net
-from ..support.clearing_net import net as net  # noqa: F401 - the fixture
+from ..support.clearing_net import BANK_A, BANK_B, HUB, IBAN_B, Net, hub_net
 
 ACSC, RJCT, PDNG = m.Status.ACSC, m.Status.RJCT, m.Status.PDNG
+
+
+@pytest.fixture
+def net(database: Database, engine: LedgerEngine, clock: FakeClock) -> Iterator[Net]:
+    with hub_net(database, clock) as the_net:
+        yield the_net
 
 
 def _state(net: Net, uetr: str) -> tuple[str, str | None]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from paywarden.adapters.clock import FakeClock
@@ -20,7 +20,6 @@ from paywarden.domain.money import Money
 from paywarden.services.clearing import Hub, Peers, Received, Role, Transport
 from paywarden.services.clearing.peers import reserve_account, settlement_account
 from paywarden.services.clearing.transport import new_msg_id
-from paywarden.services.ledger import LedgerEngine
 from paywarden.services.ledger.accounts import AccountRef
 from paywarden.services.ledger.verify import verify_ledger
 from paywarden.services.writepath import GroupWriter
@@ -107,8 +106,11 @@ class Net:
         assert verify_ledger(self.database) == []
 
 
-@pytest.fixture
-def net(database: Database, engine: LedgerEngine, clock: FakeClock) -> Iterator[Net]:
+@contextmanager
+def hub_net(database: Database, clock: FakeClock) -> Iterator[Net]:
+    """Three participant banks of one hub; bank A funded 1,000.00 EUR and 500.00 of it moved
+    into its settlement account by its own pacs.009. (The database needs its EUR ledger:
+    the ``engine`` fixture makes it.)"""
     writer = GroupWriter(database, clock=clock).start()
     codec = JsonCodec()
     keys = {bic: KeySigner() for bic in (HUB, BANK_A, BANK_B, BANK_C)}
@@ -130,6 +132,8 @@ def net(database: Database, engine: LedgerEngine, clock: FakeClock) -> Iterator[
     answer, _ = the_net.send(BANK_A, the_net.liquidity(BANK_A, 500_00, debtor=HUB,
                                                        creditor=BANK_A))
     assert answer.statuses[0].status is m.Status.ACSC
-    yield the_net
-    http.close()
-    writer.stop()
+    try:
+        yield the_net
+    finally:
+        http.close()
+        writer.stop()

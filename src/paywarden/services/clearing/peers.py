@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
-from ...adapters.store.schema import clearing_peers
+from ...adapters.store.schema import clearing_peers, ledgers
 from ...domain.clearing.messages import Channel, check_bic
 from ...domain.errors import DomainError
 from ...domain.ledger import Transfer, TransferResult
@@ -109,6 +109,10 @@ class Peers:
         if net_debit_cap < 0:
             raise DomainError("peer_invalid", "a net debit cap is not negative")
         Money(0, currency)  # checks the code
+        with self._database.engine.connect() as conn:
+            if conn.execute(select(ledgers.c.id).where(ledgers.c.currency == currency)).first() \
+                    is None:
+                raise DomainError("ledger_not_found", f"no ledger holds {currency}")
         if certificate_pem is None:
             if public_key_pem is None:
                 raise DomainError("peer_invalid", "a peer needs a certificate or a public key")

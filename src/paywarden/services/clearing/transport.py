@@ -146,6 +146,9 @@ class Transport:
     def register(self, type_: MessageType, handler: Handler) -> None:
         self._handlers[type_] = handler
 
+    def close(self) -> None:
+        self._http.close()
+
     # -- inbound -------------------------------------------------------------------------
 
     def receive(self, body: bytes, sender: str, signature: bytes | None) -> Received:
@@ -183,7 +186,7 @@ class Transport:
             return Received(None, None, replay)
         out = self.prepare(sender, answer)
         with self._database.engine.begin() as conn:
-            archive.put(conn, out.row)  # type: ignore[arg-type]
+            archive.put(conn, out.row)
             archive.link_answer(conn, stored.id, str(out.row["id"]))
         return Received(out.body, out.signature, replay)
 
@@ -261,7 +264,7 @@ class Transport:
         """Archive, sign and send; the peer's answer, checked and archived (or None)."""
         out = self.prepare(receiver, message)
         with self._database.engine.begin() as conn:
-            archive.put(conn, out.row)  # type: ignore[arg-type]
+            archive.put(conn, out.row)
         return self.deliver(receiver, out.body, out.signature)
 
     def resend(self, stored: Archived) -> Message | None:
