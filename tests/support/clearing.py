@@ -109,6 +109,7 @@ class FakeBank:
     unknown_ibans: set[str] = field(default_factory=set)
     down: bool = False
     late_ns: int = 0  # answers as if it took this long: the hub's clock is moved on
+    answers: m.Status = m.Status.ACCP  # a peer hub answers ACSC (or PDNG: undecided)
     received: list[m.Message] = field(default_factory=list)
     clock: Any = None
 
@@ -129,7 +130,7 @@ class FakeBank:
         statuses = tuple(
             m.TxStatus(t.uetr, t.end_to_end_id, t.tx_id, m.Status.RJCT, m.Reason.AC01)
             if t.creditor.iban in self.unknown_ibans
-            else m.TxStatus(t.uetr, t.end_to_end_id, t.tx_id, m.Status.ACCP)
+            else m.TxStatus(t.uetr, t.end_to_end_id, t.tx_id, self.answers)
             for t in message.transfers)
         answer = m.Pacs002(m.Header("A" + message.header.msg_id[1:], message.header.created_ns,
                                     self.bic, self.hub), message.header.msg_id,

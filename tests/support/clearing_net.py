@@ -17,7 +17,7 @@ from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import accounts
 from paywarden.domain.clearing import messages as m
 from paywarden.domain.money import Money
-from paywarden.services.clearing import Hub, Peers, Received, Role, Transport
+from paywarden.services.clearing import Hub, NetPositions, Peers, Received, Role, Transport
 from paywarden.services.clearing.peers import reserve_account, settlement_account
 from paywarden.services.clearing.transport import new_msg_id
 from paywarden.services.ledger.accounts import AccountRef
@@ -107,7 +107,8 @@ class Net:
 
 
 @contextmanager
-def hub_net(database: Database, clock: FakeClock) -> Iterator[Net]:
+def hub_net(database: Database, clock: FakeClock,
+            positions: NetPositions | None = None) -> Iterator[Net]:
     """Three participant banks of one hub; bank A funded 1,000.00 EUR and 500.00 of it moved
     into its settlement account by its own pacs.009. (The database needs its EUR ledger:
     the ``engine`` fixture makes it.)"""
@@ -121,7 +122,8 @@ def hub_net(database: Database, clock: FakeClock) -> Iterator[Net]:
     transport = Transport(database, clock=clock, bic=HUB, codec=codec, signer=keys[HUB],
                           peers=peers, http=http, replay_window_s=300,
                           body_bytes_max=256 * 1024)
-    hub = Hub(database, clock=clock, writer=writer, transport=transport, peers=peers)
+    hub = Hub(database, clock=clock, writer=writer, transport=transport, peers=peers,
+              net=positions)
     hub.install()
     for bic in (BANK_A, BANK_B, BANK_C):
         peers.register(bic=bic, name=f"Bank {bic[4]}", role=Role.PARTICIPANT,
