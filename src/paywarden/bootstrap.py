@@ -40,6 +40,7 @@ from .services.certification import Certification
 from .services.certification.verification import Fetcher
 from .services.clearing.bank import ClearingBank
 from .services.clearing.bank_ports import HubLink
+from .services.clearing.node import ClearingNode
 from .services.failstop import FailStop
 from .services.idempotency import IdempotencyKeys
 from .services.identity import Sessions
@@ -118,6 +119,10 @@ class Platform:
     lookup: Lookup  # staff look customers up, masked; reveals recorded (0046)
     merchant_users: MerchantUsers  # a merchant's people and its refund threshold (0051)
     clearing_bank: ClearingBank | None = None  # the bank in the clearing network (0056)
+    # The clearing network (decisions 0053, 0055). INTEGRATOR: built by
+    # services/clearing/node.build_hub once the ISO 20022 codec and signer exist; None: this
+    # node takes no clearing messages (POST /v1/clearing/messages answers 404).
+    clearing: ClearingNode | None = field(default=None)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -164,13 +169,17 @@ class Platform:
                       self.safeguarding.reconcile),
                 Chore("risk.breaker_feed", s.risk_breaker_feed_interval_s,
                       self.breaker_feed.run),
-                Chore("approvals.maintain", APPROVALS_INTERVAL_S, self.approvals.maintain)]
+                Chore("approvals.maintain", APPROVALS_INTERVAL_S, self.approvals.maintain),
+                *(self.clearing.chores(interval_s=s.clearing_chore_interval_s)
+                  if self.clearing is not None else [])]
 
     def stop(self) -> None:
         if self._background is not None:
             self._background.stop()
             self._background = None
         self.payments.stop()
+        if self.clearing is not None:
+            self.clearing.close()
         self.breaker_feed.flush()  # the last counts, before the database goes
         self.risk.close()
         self.engine.stop()

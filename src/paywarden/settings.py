@@ -227,7 +227,8 @@ class Settings(BaseSettings):
     domain_verification_allow_private: bool = Field(
         default=False, description="Allow loopback, private and IP-literal domains (tests only)")
     certificate_validity_days: int = Field(default=365, ge=1, le=825)
-    # Clearing network: this node as a participant bank (issue 14; decisions 0053, 0056)
+    # Clearing and settlement between banks and regions (issue 14; decisions 0053, 0055,
+    # 0056): this node's BIC, as a participant bank and as a hub
     clearing_bic: str | None = Field(default=None, pattern=r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]"
                                      r"([A-Z0-9]{3})?$", description="This node's BIC")
     clearing_hub: str | None = Field(default=None, description="The bank's hub, BIC=url; "
@@ -244,13 +245,18 @@ class Settings(BaseSettings):
     clearing_directory: dict[str, str] = Field(
         default={}, description="Other banks' BICs by IBAN country and bank code, as JSON: "
         '{"NLPAYB": "PAYBNL2A"}; other IBANs by the BIC directory schwifty ships')
-
-    # Clearing and settlement between banks and regions (issue 14, decision 0053)
     clearing_role: Literal["bank", "hub", "both"] = Field(
         default="bank", description="bank: a participant bank (the default); hub: a clearing "
         "and settlement hub; both")
     clearing_peers: str = Field(default="", description="The peer hubs this hub knows: "
                                 "BIC=URL,BIC=URL")
+    clearing_replay_window_s: int = Field(default=300, ge=30, le=3600, description=
+        "A new clearing message created further than this from now is refused stale")
+    clearing_message_bytes_max: int = Field(default=1024 * 1024, ge=16 * 1024,
+                                            le=8 * 1024 * 1024)
+    clearing_send_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    clearing_chore_interval_s: float = Field(default=1.0, gt=0, le=60, description=
+        "How often a hub voids what passed its deadline, asks peer hubs again, notifies")
 
     @field_validator("interest_rates_bps")
     @classmethod

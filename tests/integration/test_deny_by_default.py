@@ -137,6 +137,8 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     ("POST", "/v1/auth/password/second-factor"): (P, "a sign-in's second step"),
     ("POST", "/v1/auth/reset"): (P, "finishing a reset with its one-time token"),
     ("POST", "/v1/customers"): (P, "sign-up"),
+    ("POST", "/v1/clearing/messages"): (
+        P, "no user: a known, active peer's signature over the exact bytes is the proof"),
     ("PUT", "/v1/me/password"): (S, "one's own password"),
     ("POST", "/v1/me/totp"): (S, "one's own second factor"),
     ("POST", "/v1/me/totp/confirm"): (S, "one's own second factor"),

@@ -20,6 +20,7 @@ from . import (
     case_routes,
     certification_routes,
     cheque_routes,
+    clearing_routes,
     dashboard_routes,
     defences,
     factor_routes,
@@ -81,6 +82,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(merchant_user_routes.router)
     app.include_router(merchant_read_routes.router)
     app.include_router(certification_routes.router)
+    app.include_router(clearing_routes.router)
     app.include_router(session_routes.router)
     app.include_router(passkey_routes.router)
     app.include_router(signin_routes.router)

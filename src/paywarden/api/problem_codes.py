@@ -613,6 +613,31 @@ class ClearingBank(ProblemCode):
                             "The payment file was refused whole: nothing moved")
 
 
+class ClearingHub(ProblemCode):
+    """The clearing network's transport, peers and hub (services/clearing, decision 0055)."""
+
+    MESSAGE_INVALID = "message_invalid", 422, "The clearing message is invalid"
+    MESSAGE_TOO_LARGE = "message_too_large", 413, "The clearing message is too large"
+    MESSAGE_SENDER_UNKNOWN = "message_sender_unknown", 401, "The sender is not a known peer"
+    MESSAGE_SENDER_REVOKED = "message_sender_revoked", 403, "The sender is revoked"
+    MESSAGE_SENDER_SUSPENDED = "message_sender_suspended", 403, "The sender is suspended"
+    MESSAGE_SIGNATURE_INVALID = ("message_signature_invalid", 401,
+                                 "The message's signature does not verify")
+    MESSAGE_SENDER_MISMATCH = ("message_sender_mismatch", 401,
+                               "The message names another sender than its signer")
+    MESSAGE_MISADDRESSED = "message_misaddressed", 422, "The message is for another node"
+    MESSAGE_TYPE_UNSUPPORTED = ("message_type_unsupported", 422,
+                                "This node does not take this message type")
+    MESSAGE_STALE = "message_stale", 401, "The message is outside the replay window"
+    MESSAGE_DUPLICATE = ("message_duplicate", 409,
+                         "The message id was used before with other content")
+    PEER_EXISTS = "peer_exists", 409, "The peer is registered already"
+    PEER_INVALID = "peer_invalid", 422, "The peer's details are invalid"
+    PEER_REVOKED = "peer_revoked", 409, "The peer is revoked for good"
+    PEER_UNAVAILABLE = "peer_unavailable", 502, "The peer did not answer"
+    PEER_REFUSED = "peer_refused", 502, "The peer refused the message"
+
+
 FEATURES: tuple[type[ProblemCode], ...] = (
     ClearingMessages,
     Edge, Text, Callers, Signatures, Idempotency, Ledger, Money, Escrow, Payments, Cards,
@@ -635,6 +660,7 @@ FEATURES: tuple[type[ProblemCode], ...] = (
     MerchantUsers,
     NetSettlement,
     ClearingBank,
+    ClearingHub,
 )
 REGISTRY: dict[str, ProblemCode] = {member.value: member for feature in FEATURES
                                     for member in feature}

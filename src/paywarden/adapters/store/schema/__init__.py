@@ -13,6 +13,7 @@ from .certification import (
 )
 from .cheques import cheque_presentations, cheques
 from .clearing_bank import bank_clearing_batches, bank_clearing_in, bank_clearing_out
+from .clearing import clearing_messages, clearing_outbox, clearing_peers, hub_transfers
 from .identity import (
     notifications,
     recovery_codes,
@@ -87,6 +88,10 @@ __all__ = [
     "checkout_sessions",
     "cheque_presentations",
     "cheques",
+    "clearing_messages",
+    "clearing_outbox",
+    "clearing_peers",
+    "hub_transfers",
     "idempotency_keys",
     "interest_accruals",
     "key_versions",

@@ -1,0 +1,109 @@
+"""A clearing node's peers, the messages it exchanged, and a hub's inter-bank transfers
+(decision 0053, the hub: decision 0055).
+
+``clearing_peers``     every party this node speaks ISO 20022 with: its BIC, role, where it
+                       listens, the certificate (or public key) its signatures verify with,
+                       and for a participant its settlement channel and net debit cap
+``clearing_messages``  every message sent (``out``) and received (``in``): the exact bytes
+                       and signature, archived before they are acted on or sent; a sender's
+                       MsgId is taken once
+``hub_transfers``      one row per UETR the hub reserved, forwarded, settled or rejected:
+                       the identity a retry is matched by, written with the money
+``clearing_outbox``    a final status owed to a payee bank, retried until it is delivered
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .base import metadata
+
+clearing_peers = Table(
+    "clearing_peers",
+    metadata,
+    Column("bic", String(11), primary_key=True),
+    Column("name", String(140), nullable=False),
+    Column("role", String(16), nullable=False),  # hub | participant | correspondent
+    Column("url", String(2048)),  # where its /v1/clearing/messages listens
+    Column("certificate_pem", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # active | suspended | revoked
+    Column("region", String(16), nullable=False),
+    Column("channel", String(4), nullable=False),  # RTGS | MPNS
+    Column("net_debit_cap", BigInteger, nullable=False),  # minor units of ``currency``
+    Column("currency", String(3), nullable=False),
+    Column("via", String(11)),  # the peer hub that routes to this bank of another region
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+clearing_messages = Table(
+    "clearing_messages",
+    metadata,
+    Column("id", String(40), primary_key=True),  # cm_…
+    Column("direction", String(3), nullable=False),  # in | out
+    Column("type", String(32), nullable=False),  # MessageType value, pacs.008.001.09
+    Column("msg_id", String(35), nullable=False),
+    Column("sender", String(11), nullable=False),
+    Column("receiver", String(11), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("at_ns", BigInteger, nullable=False),
+    Column("answer_id", String(40)),  # the message that answered this one
+    UniqueConstraint("direction", "sender", "msg_id", name="uq_clearing_messages_msg_id"),
+    Index("ix_clearing_messages_at", "at_ns"),
+)
+
+hub_transfers = Table(
+    "hub_transfers",
+    metadata,
+    Column("uetr", String(36), primary_key=True),
+    Column("end_to_end_id", String(35), nullable=False),
+    Column("tx_id", String(35), nullable=False),
+    Column("msg_id", String(35), nullable=False),  # the pacs.008 it came in
+    Column("payer", String(11), nullable=False),  # the participant it came from
+    Column("payee", String(11)),  # the next hop (None: refused before it was routed)
+    Column("debtor_agent", String(11), nullable=False),
+    Column("creditor_agent", String(11), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel", String(4), nullable=False),
+    Column("state", String(16), nullable=False),  # reserved | forwarded | settled | rejected
+    Column("reason", String(4)),  # the ISO reason of a rejection
+    Column("deadline_ns", BigInteger, nullable=False),
+    Column("fields_sha", String(64), nullable=False),  # what a retry must repeat (DUPL)
+    Column("forward_msg_id", String(35)),  # the pacs.008 that forwarded it to ``payee``
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_hub_transfers_state", "state", "deadline_ns"),
+)
+
+clearing_outbox = Table(
+    "clearing_outbox",
+    metadata,
+    Column("uetr", String(36), nullable=False),
+    Column("receiver", String(11), nullable=False),
+    Column("original_msg_id", String(35), nullable=False),
+    Column("end_to_end_id", String(35), nullable=False),
+    Column("tx_id", String(35), nullable=False),
+    Column("status", String(4), nullable=False),  # ACSC | RJCT
+    Column("reason", String(4)),
+    Column("state", String(16), nullable=False),  # pending | delivered
+    Column("attempts", Integer, nullable=False),
+    Column("next_at_ns", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("uetr", "receiver"),
+    Index("ix_clearing_outbox_due", "state", "next_at_ns"),
+)

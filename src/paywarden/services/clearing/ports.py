@@ -1,0 +1,77 @@
+"""What the clearing services need from parts built elsewhere, as small protocols.
+
+The ISO 20022 codec (``adapters/iso20022/codec.py``), the signatures of decision 0053
+(``adapters/iso20022/signatures.py``), the participants' CA and the net windows
+(``services/clearing/windows.py``) are built beside this; the services here see only
+these protocols, so their tests run with small fakes and the composition root hands
+in the real parts.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ...domain.clearing.messages import Header, Message, Pain001
+
+SIGNATURE_CONTEXT = b"paywarden-clearing-v1\0"
+
+
+def signature_base(sender: str, body: bytes) -> bytes:
+    """The bytes a clearing signature covers (decision 0053): detached, over the exact
+    body, bound to the sender so one participant's signature is no other's."""
+    return SIGNATURE_CONTEXT + sender.encode("ascii") + b"\0" + body
+
+
+class Codec(Protocol):
+    """ISO 20022 XML to message values and back, validated against the schemas both ways.
+
+    ``decode`` refuses with a DomainError: ``message_unsafe_xml`` (a DTD or an entity),
+    ``message_schema_invalid`` (anything the schema or the values refuse)."""
+
+    def encode(self, message: Message) -> bytes: ...
+    def decode(self, body: bytes) -> Message: ...
+
+
+class Signer(Protocol):
+    """This node's clearing key, and the check of a peer's signature."""
+
+    def sign(self, sender: str, body: bytes) -> bytes:
+        """Sign :func:`signature_base` of ``body`` as ``sender`` (this node's BIC)."""
+    def verify(self, certificate_pem: str, sender: str, body: bytes, signature: bytes) -> bool:
+        """True when ``signature`` is ``sender``'s over ``body``, by the key the peer's
+        certificate (or public key) binds; False for anything else, never an exception."""
+
+
+class ParticipantCA(Protocol):
+    """The hub's CA, extended to banks (``services/certification/participants.py``)."""
+
+    def issue(self, *, bic: str, name: str, public_key_pem: str) -> str:
+        """A certificate (PEM) binding ``public_key_pem`` to the participant ``bic``."""
+
+
+class NetPositions(Protocol):
+    """The open net window's positions (``services/clearing/windows.py``): a transfer on
+    channel MPNS takes a position under the payer's net debit cap instead of moving
+    settlement money at once. Each call is idempotent by UETR."""
+
+    def reserve(self, uetr: str, payer: str, payee: str, amount: int) -> bool:
+        """False: the payer would pass its net debit cap (answered AM04)."""
+    def commit(self, uetr: str) -> None: ...
+    def release(self, uetr: str) -> None: ...
+
+
+class Handler(Protocol):
+    """Acts on one received message of a type; returns the answer to sign and send back,
+    or None. Called again for a retry whose answer was not final, so it must be
+    idempotent (by UETR, by instruction id)."""
+
+    def __call__(self, message: Message, sender: str) -> Message | None: ...
+
+
+def header_of(message: Message) -> Header:
+    """The group header every message carries (a pain.001, a customer's order to its own
+    bank, makes one from its own fields: the debtor's bank on both ends)."""
+    if isinstance(message, Pain001):
+        return Header(message.msg_id, message.created_ns, message.debtor.agent,
+                      message.debtor.agent)
+    return message.header
