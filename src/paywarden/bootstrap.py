@@ -39,7 +39,6 @@ from .services.cards.issuer import CardIssuer
 from .services.certification import Certification
 from .services.certification.verification import Fetcher
 from .services.clearing.bank import ClearingBank
-from .services.clearing.bank_ports import HubLink
 from .services.clearing.node import ClearingNode
 from .services.failstop import FailStop
 from .services.idempotency import IdempotencyKeys
@@ -258,6 +257,10 @@ def build(settings: Settings, *, clock: Clock | None = None,
     approvals.register(MerchantKey(database, clock=clock))
     approvals.register(AccountUnfreeze(database, banking.accounts))
     approvals.register(MerchantRefund(payments))
+    clearing = build_clearing(settings, database=database, clock=clock, writer=writer,
+                              keys=keys)
+    clearing_bank = build_clearing_bank(settings, database=database, clock=clock,
+                                        movements=banking.movements, clearing=clearing)
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -297,9 +300,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                   alerts=alerts),
                     merchant_users=MerchantUsers(database, clock=clock, keys=keys,
                                                  sessions=sessions),
-                    clearing_bank=build_clearing_bank(  # ISSUE 14 WIRING: hub=the transport
-                        settings, database=database, clock=clock,
-                        movements=banking.movements, hub=None))
+                    clearing_bank=clearing_bank, clearing=clearing)
 
 
 def build_risk(settings: Settings, *, database: Database, clock: Clock, keys: Keys,
@@ -362,35 +363,55 @@ def build_banking(settings: Settings, *, database: Database, clock: Clock,
                                               step_up=step_up))
 
 
-def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
-                        movements: Movements, hub: HubLink | None) -> ClearingBank | None:
-    """The bank in the clearing network when ``clearing_hub`` is set: its transfers to
-    other banks then go to the hub instead of the simulated rail (decision 0056).
+def build_clearing(settings: Settings, *, database: Database, clock: Clock,
+                   writer: GroupWriter, keys: Keys) -> ClearingNode | None:
+    """This node in the clearing network (decision 0053) when it has a BIC: its
+    transport, identity and peers, and as a hub (``clearing_role`` hub or both) the hub
+    with its CA and net windows. None: it takes no clearing messages."""
+    from .adapters.iso20022 import codec
+    from .services.clearing.node import build_node
 
-    ISSUE 14 WIRING, for the integrator: ``build`` passes ``hub=None`` until the transport
-    exists (services/clearing/transport.py); pass its ``HubLink`` to the bank's hub here
-    and register ``ClearingBank.handlers()`` with the transport's inbound dispatch. Until
-    then a node configured with a hub refuses to start rather than use the rail silently.
-    """
+    if settings.clearing_bic is None:
+        return None
+    hub = settings.clearing_role in ("hub", "both")
+    return build_node(database, clock=clock, writer=writer, keys=keys,
+                      bic=settings.clearing_bic, hub=hub, codec=codec,
+                      replay_window_s=settings.clearing_replay_window_s,
+                      body_bytes_max=settings.clearing_message_bytes_max,
+                      send_timeout_s=settings.clearing_send_timeout_s,
+                      crash_at=settings.crash_at)
+
+
+def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
+                        movements: Movements, clearing: ClearingNode | None
+                        ) -> ClearingBank | None:
+    """The bank in the clearing network when ``clearing_hub`` is set: its transfers to
+    other banks then go to the hub instead of the simulated rail (decision 0056), and the
+    transport hands it what its hub sends. A node given a hub but no BIC refuses to
+    start rather than use the rail silently."""
     from .domain.clearing.messages import Channel
     from .services.clearing.bank import ClearingLink, Directory, Incoming
     from .services.clearing.bank.directory import parse_hub
+    from .services.clearing.node import TransportHubLink
 
     if settings.clearing_hub is None:
         return None
-    if hub is None or settings.clearing_bic is None:
-        raise RuntimeError("clearing_hub is set, but the clearing transport or clearing_bic "
-                           "is not: this node cannot reach its hub")
+    if clearing is None or settings.clearing_bic is None:
+        raise RuntimeError("clearing_hub is set, but clearing_bic is not: this node cannot "
+                           "speak to its hub")
     hub_bic, _url = parse_hub(settings.clearing_hub)
+    hub = TransportHubLink(database, clearing.transport, hub_bic=hub_bic)
     link = ClearingLink(database, clock=clock, movements=movements, hub=hub, hub_bic=hub_bic,
                         bic=settings.clearing_bic,
                         directory=Directory(settings.clearing_directory),
                         channel=Channel(settings.clearing_channel),
                         deadline_s=settings.clearing_deadline_s,
                         batch_max=settings.clearing_batch_max, crash_at=settings.crash_at)
-    return ClearingBank(link, Incoming(database, clock=clock, movements=movements,
+    bank = ClearingBank(link, Incoming(database, clock=clock, movements=movements,
                                        outgoing=link, bic=settings.clearing_bic,
                                        hub_bic=hub_bic, crash_at=settings.crash_at))
+    clearing.serve_bank(bank.handlers())
+    return bank
 
 
 def build_safeguarding(*, database: Database, clock: Clock, alerts: Alerts) -> Safeguarding:

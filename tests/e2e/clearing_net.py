@@ -17,7 +17,7 @@ from typing import Any
 
 from paywarden.network import Network, Node, plan
 from paywarden.network.customers import Customer, deposit, service_token, sign_up
-from paywarden.network.provision import fund, register
+from paywarden.network.provision import fund, liquidity, register
 from tests.conftest import _drop_pg_database, _fresh_pg_database
 
 from .server import free_port
@@ -28,7 +28,7 @@ SETTLED = ("posted", "voided", "failed")
 SETTLE_WAIT_S = 90.0
 LAB_SETTINGS = {
     "PAYWARDEN_CLEARING_DEADLINE_S": str(DEADLINE_S),
-    "PAYWARDEN_CLEARING_INTERVAL_S": "0.2",
+    "PAYWARDEN_CLEARING_CHORE_INTERVAL_S": "0.3",
     "PAYWARDEN_RAIL_INTERVAL_S": "0.2",
     "PAYWARDEN_LOG_JSON": "true",
 }
@@ -94,8 +94,9 @@ def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
         for node in layout.nodes:
             net.command(node, "init")
         register(net, cap_minor=FUNDS * 10, channel=channel)
+        fund(net, reserves_minor=FUNDS * 100)
         net.start_all(**LAB_SETTINGS)
-        fund(net, reserves_minor=FUNDS * 100, liquidity_minor=FUNDS * 50)
+        liquidity(net, liquidity_minor=FUNDS * 50)
         made = Lab(net)
         for bank in layout.banks:
             who = sign_up(bank)

@@ -14,6 +14,7 @@ from . import (  # noqa: F401 - registers the commands
     banking_statements,
     certification,
     clearing,
+    clearing_nodes,
     clearing_windows,
     evidence,
     keys,

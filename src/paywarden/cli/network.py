@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..network import Network, plan
-from ..network.provision import fund, register
+from ..network.provision import fund, liquidity, register
 from .common import app, err
 
 network_app = typer.Typer(help="A local clearing network: hubs and banks on loopback.",
@@ -39,8 +39,8 @@ def up(regions: Annotated[int, typer.Option(min=1, max=9)] = 2,
        cap: Annotated[int, typer.Option(help="net debit cap, minor units")] = 10_000_000_00,
        reserves: Annotated[int, typer.Option(help="each participant's reserves")]
        = 100_000_000_00,
-       liquidity: Annotated[int, typer.Option(help="moved into settlement by pacs.009")]
-       = 50_000_000_00,
+       moved: Annotated[int, typer.Option("--liquidity", help="moved into settlement by "
+                                          "pacs.009")] = 50_000_000_00,
        channel: Annotated[str, typer.Option(help="RTGS or MPNS (net)")] = "RTGS",
        detach: Annotated[bool, typer.Option(help="start, provision, then return")] = False,
        ) -> None:
@@ -54,10 +54,11 @@ def up(regions: Annotated[int, typer.Option(min=1, max=9)] = 2,
     for node in layout.nodes:
         net.command(node, "init")
     register(net, cap_minor=cap, channel=channel)
+    fund(net, reserves_minor=reserves)
     stop = threading.Event()
     try:
         net.start_all()
-        fund(net, reserves_minor=reserves, liquidity_minor=liquidity)
+        liquidity(net, liquidity_minor=moved)
         out.print(_nodes_table(net))
         if detach:
             return

@@ -103,8 +103,8 @@ class Customer:
         return answer
 
     def transfers(self) -> dict[str, dict[str, Any]]:
-        """The newest 200 transfers, by id."""
-        page = self.call("GET", "/v1/me/transfers?limit=200")
+        """The newest 100 transfers, by id."""
+        page = self.call("GET", "/v1/me/transfers?limit=100")
         return {t["id"]: t for t in page["data"]}
 
     def balance(self) -> int:

@@ -1,13 +1,14 @@
 """Provisioning a network, as its operators would, with each node's own commands.
 
 1. Every node makes its clearing key and says who it is (`clearing identity`).
-2. Each hub registers its region's banks, and every other hub as a correspondent,
-   issuing each a certificate from its CA (`clearing participants add`); and it learns
-   the banks of other regions as routes via their hub (`clearing participants route`).
-3. Every node trusts its issuer and the nodes it talks to (`clearing trust`).
-4. Each hub's operator funds the reserves of its participants (`clearing fund`), and
-   every participant moves liquidity into its settlement account by pacs.009
-   (`clearing liquidity`), once the nodes are serving.
+2. Each hub registers its region's banks, and every other hub as a peer hub, issuing
+   each a certificate from its CA (`clearing participants add`); and it learns the
+   banks of other regions as routes via their hub (`clearing participants route`).
+3. Every bank trusts its hub: the hub's CA, and the hub's certificate from it (`clearing
+   trust`). Two hubs need no more: each checks the other with the certificate it issued.
+4. Each hub's operator funds the reserves of its participants (`clearing fund`), and,
+   once the nodes are serving, every participant moves liquidity into its settlement
+   account by pacs.009 (`clearing liquidity`).
 
 Every step is idempotent (registering a known BIC with the same key answers the same
 certificate), so `network up` on a provisioned directory provisions nothing twice.
@@ -47,13 +48,14 @@ def register(net: Network, *, cap_minor: int, channel: str = "RTGS") -> None:
                     net.command_json(hub, "clearing", "participants", "route", "--bic",
                                      node.bic, "--via", via.bic, "--json")
                     continue
-                role = "participant" if node.role == "bank" else "correspondent"
+                role = "participant" if node.role == "bank" else "hub"
                 issued = net.command_json(
                     hub, "clearing", "participants", "add", "--bic", node.bic,
                     "--name", node.name, "--url", node.url, "--role", role,
                     "--channel", channel, "--cap", str(cap_minor), "--currency", CURRENCY,
                     "--public-key-file", str(keys[node.name]), "--json")
-                _trust(net, node, hub, issued, scratch)
+                if node.role == "bank":  # two hubs each certify the other instead
+                    _trust(net, node, hub, issued, scratch)
 
 
 def _trust(net: Network, node: Node, issuer: Node, issued: dict[str, Any],
@@ -66,18 +68,23 @@ def _trust(net: Network, node: Node, issuer: Node, issued: dict[str, Any],
     peer.write_text(issued["issuer_certificate_pem"])
     own.write_text(issued["certificate_pem"])
     net.command_json(node, "clearing", "trust", "--bic", issuer.bic, "--url", issuer.url,
-                     "--role", "hub", "--ca-file", str(ca), "--certificate-file", str(peer),
+                     "--ca-file", str(ca), "--certificate-file", str(peer),
                      "--own-certificate-file", str(own), "--json")
 
 
-def fund(net: Network, *, reserves_minor: int, liquidity_minor: int) -> None:
-    """Step 4 (the nodes serving): reserves from each hub, then pacs.009 liquidity."""
+def fund(net: Network, *, reserves_minor: int) -> None:
+    """Step 4a (offline): each hub's operator funds its participants' reserves."""
     for hub in net.plan.hubs:
         for node in net.plan.nodes:
             if node is hub or (node.role == "bank" and node.region != hub.region):
                 continue
             net.command_json(hub, "clearing", "fund", "--bic", node.bic, "--amount",
-                             str(reserves_minor), "--currency", CURRENCY, "--json")
+                             str(reserves_minor), "--currency", CURRENCY,
+                             "--funding-id", f"lab-{node.bic}", "--json")
+
+
+def liquidity(net: Network, *, liquidity_minor: int) -> None:
+    """Step 4b (the nodes serving): every participant moves liquidity in by pacs.009."""
     for hub in net.plan.hubs:
         for node in net.plan.nodes:
             if node is hub or (node.role == "bank" and node.region != hub.region):

@@ -8,17 +8,22 @@ composition root hands them in. Without a clearing BIC a node takes no messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
+from ...domain.clearing.messages import Message
 from ..maintenance import Chore
 from ..writepath import GroupWriter
+from . import archive
+from .bank_ports import Handler, HubUnreachable
 from .hub import Hub
+from .identity import HubCA, NodeKeys, NodeSigner, Trust
 from .peers import Peers
-from .ports import Codec, NetPositions, ParticipantCA, Signer
-from .transport import Transport
+from .ports import Codec, NetPositions, ParticipantCA, Signer, header_of
+from .transport import PeerRefused, PeerUnavailable, Transport
 
 
 @dataclass
@@ -26,6 +31,14 @@ class ClearingNode:
     transport: Transport
     peers: Peers
     hub: Hub | None  # None on a node that is a participant bank only
+    trust: Trust | None = None
+    ca: HubCA | None = None  # a hub's CA, issuing participant certificates
+
+    def serve_bank(self, handlers: dict[Any, Handler]) -> None:
+        """Take the participant bank's messages (a pacs.008 forwarded by its hub, the
+        final pacs.002 it owes) from the transport."""
+        for type_, handler in handlers.items():
+            self.transport.register(type_, handler)
 
     def chores(self, *, interval_s: float) -> list[Chore]:
         """The hub's chores: void what passed its deadline, ask peer hubs again, tell payee
@@ -46,8 +59,7 @@ def build_hub(database: Database, *, clock: Clock, writer: GroupWriter, bic: str
               net: NetPositions | None = None, crash_at: str | None = None,
               http: httpx.Client | None = None) -> ClearingNode:
     peers = Peers(database, clock=clock, writer=writer, ca=ca)
-    client = http or httpx.Client(timeout=httpx.Timeout(send_timeout_s),
-                                  follow_redirects=False, trust_env=False)
+    client = http or _client(send_timeout_s)
     transport = Transport(database, clock=clock, bic=bic, codec=codec, signer=signer,
                           peers=peers, http=client, replay_window_s=replay_window_s,
                           body_bytes_max=body_bytes_max)
@@ -55,3 +67,54 @@ def build_hub(database: Database, *, clock: Clock, writer: GroupWriter, bic: str
               crash_at=crash_at)
     hub.install()
     return ClearingNode(transport, peers, hub)
+
+
+def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: NodeKeys,
+               bic: str, hub: bool, codec: Codec, replay_window_s: int, body_bytes_max: int,
+               send_timeout_s: float, net: NetPositions | None = None,
+               crash_at: str | None = None) -> ClearingNode:
+    """A node with the real identity: its keyring's ``clearing`` key, the CAs it trusts,
+    and (a hub) its CA. A bank's handlers are added by :meth:`ClearingNode.serve_bank`."""
+    trust = Trust(database, clock=clock)
+    signer = NodeSigner(keys, trust, clock=clock)
+    ca = HubCA(database, keys, clock=clock) if hub else None
+    if not hub:
+        peers = Peers(database, clock=clock, writer=writer)
+        transport = Transport(database, clock=clock, bic=bic, codec=codec, signer=signer,
+                              peers=peers, http=_client(send_timeout_s),
+                              replay_window_s=replay_window_s, body_bytes_max=body_bytes_max)
+        return ClearingNode(transport, peers, None, trust, None)
+    node = build_hub(database, clock=clock, writer=writer, bic=bic, codec=codec,
+                     signer=signer, replay_window_s=replay_window_s,
+                     body_bytes_max=body_bytes_max, send_timeout_s=send_timeout_s, ca=ca,
+                     net=net, crash_at=crash_at)
+    node.trust, node.ca = trust, ca
+    return node
+
+
+def _client(send_timeout_s: float) -> httpx.Client:
+    return httpx.Client(timeout=httpx.Timeout(send_timeout_s), follow_redirects=False,
+                        trust_env=False)
+
+
+class TransportHubLink:
+    """A participant bank's :class:`~.bank_ports.HubLink` over the transport: a message
+    sent before (the same MsgId: a retry after a crash or a lost answer) goes again as
+    the exact stored bytes, which the hub recognises as a retry."""
+
+    def __init__(self, database: Database, transport: Transport, *, hub_bic: str) -> None:
+        self._database = database
+        self._transport = transport
+        self._hub_bic = hub_bic
+
+    def send(self, message: Message) -> Message | None:
+        msg_id = header_of(message).msg_id
+        with self._database.engine.connect() as conn:
+            stored = archive.find(conn, direction=archive.OUT, sender=self._transport.bic,
+                                  msg_id=msg_id)
+        try:
+            if stored is not None:
+                return self._transport.resend(stored)
+            return self._transport.send(self._hub_bic, message)
+        except (PeerUnavailable, PeerRefused) as exc:
+            raise HubUnreachable(exc.detail) from None

@@ -92,6 +92,12 @@ class Peers:
             found = conn.execute(select(clearing_peers).where(clearing_peers.c.bic == bic)).first()
         return None if found is None else _peer(found)
 
+    def list(self) -> list[Peer]:
+        with self._database.engine.connect() as conn:
+            rows = conn.execute(select(clearing_peers).order_by(clearing_peers.c.role,
+                                                                clearing_peers.c.bic)).all()
+        return [_peer(r) for r in rows]
+
     def register(self, *, bic: str, name: str, role: Role, url: str | None, region: str,
                  currency: str, certificate_pem: str | None = None,
                  public_key_pem: str | None = None, channel: Channel = Channel.RTGS,
@@ -113,6 +119,8 @@ class Peers:
             if conn.execute(select(ledgers.c.id).where(ledgers.c.currency == currency)).first() \
                     is None:
                 raise DomainError("ledger_not_found", f"no ledger holds {currency}")
+        if certificate_pem is None and role is Role.CORRESPONDENT:
+            certificate_pem = ""  # never sends here itself: its region's hub does
         if certificate_pem is None:
             if public_key_pem is None:
                 raise DomainError("peer_invalid", "a peer needs a certificate or a public key")

@@ -65,7 +65,7 @@ class Handler(Protocol):
     or None. Called again for a retry whose answer was not final, so it must be
     idempotent (by UETR, by instruction id)."""
 
-    def __call__(self, message: Message, sender: str) -> Message | None: ...
+    def __call__(self, message: Message, sender: str, /) -> Message | None: ...
 
 
 def header_of(message: Message) -> Header:

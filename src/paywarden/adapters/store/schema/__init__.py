@@ -12,8 +12,14 @@ from .certification import (
     merchant_domains,
 )
 from .cheques import cheque_presentations, cheques
+from .clearing import (
+    clearing_certificates,
+    clearing_messages,
+    clearing_outbox,
+    clearing_peers,
+    hub_transfers,
+)
 from .clearing_bank import bank_clearing_batches, bank_clearing_in, bank_clearing_out
-from .clearing import clearing_messages, clearing_outbox, clearing_peers, hub_transfers
 from .identity import (
     notifications,
     recovery_codes,
@@ -88,6 +94,7 @@ __all__ = [
     "checkout_sessions",
     "cheque_presentations",
     "cheques",
+    "clearing_certificates",
     "clearing_messages",
     "clearing_outbox",
     "clearing_peers",

@@ -10,6 +10,8 @@
 ``hub_transfers``      one row per UETR the hub reserved, forwarded, settled or rejected:
                        the identity a retry is matched by, written with the money
 ``clearing_outbox``    a final status owed to a payee bank, retried until it is delivered
+``clearing_certificates``  the CAs this node trusts (``ca``: a bank's hub's) and the
+                       certificate its hub issued it (``own``)
 """
 
 from __future__ import annotations
@@ -106,4 +108,14 @@ clearing_outbox = Table(
     Column("updated_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("uetr", "receiver"),
     Index("ix_clearing_outbox_due", "state", "next_at_ns"),
+)
+
+clearing_certificates = Table(
+    "clearing_certificates",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),  # SHA-256 of the DER, hex
+    Column("kind", String(8), nullable=False),  # ca | own
+    Column("bic", String(11), nullable=False),  # whose: the issuing hub, or this node
+    Column("pem", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )
