@@ -420,6 +420,24 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
     "bench payments": (NS, "a benchmark on a scratch database"),
     "demo": (H, "a demo ledger on a fresh database"),
     "clearing windows": (NS, "a reading"),
+    "clearing identity": (NS, "shows this node's BIC and public key"),
+    "clearing participants add": (H, ("a hub certifies a bank's key and opens its accounts at "
+                                     "zero; moves no money; audited")),
+    "clearing participants route": (H, "a route to another region's bank; moves no money"),
+    "clearing participants list": (NS, "a reading"),
+    "clearing participants suspend": (N, "refuses a participant's messages"),
+    "clearing participants revoke": (N, "refuses a participant's messages for good"),
+    "clearing participants reinstate": (H, ("takes a suspended participant's messages again; "
+                                           "audited")),
+    "clearing trust": (H, "a bank keeps its hub's CA and certificate, checked; audited"),
+    "clearing fund": (H, ("the hub operator's issue of central-bank reserves; audited, once "
+                         "per funding id; not yet four-eyes (issue 14's note)")),
+    "clearing liquidity": (NS, ("a participant's own pacs.009 between its own reserve and "
+                               "settlement accounts, which the hub checks")),
+    "clearing positions": (NS, "a reading"),
+    "clearing payments": (NS, "a reading"),
+    "clearing export": (NS, "writes the archived messages out"),
+    "clearing reconcile": (NS, "a reconciliation: reads and reports"),
     "clearing window close": (NS, "freezes a net window's positions; moves no money"),
     "clearing window settle": (H, ("a hub's own settlement: posts, once, the obligations its "
                                   "committed transfers fixed; nobody chooses an amount or a "

@@ -636,6 +636,7 @@ class ClearingHub(ProblemCode):
     PEER_REVOKED = "peer_revoked", 409, "The peer is revoked for good"
     PEER_UNAVAILABLE = "peer_unavailable", 502, "The peer did not answer"
     PEER_REFUSED = "peer_refused", 502, "The peer refused the message"
+    NOT_A_HUB = "not_a_hub", 409, "This node is not a clearing hub"
 
 
 FEATURES: tuple[type[ProblemCode], ...] = (

@@ -15,6 +15,7 @@ from . import (  # noqa: F401 - registers the commands
     certification,
     clearing,
     clearing_nodes,
+    clearing_views,
     clearing_windows,
     evidence,
     keys,

@@ -23,6 +23,7 @@ from .hub import Hub
 from .identity import HubCA, NodeKeys, NodeSigner, Trust
 from .peers import Peers
 from .ports import Codec, NetPositions, ParticipantCA, Signer, header_of
+from .statements import Statements
 from .transport import PeerRefused, PeerUnavailable, Transport
 
 
@@ -33,6 +34,7 @@ class ClearingNode:
     hub: Hub | None  # None on a node that is a participant bank only
     trust: Trust | None = None
     ca: HubCA | None = None  # a hub's CA, issuing participant certificates
+    statements: Statements | None = None  # camt.053 of settlement accounts, both ways
 
     def serve_bank(self, handlers: dict[Any, Handler]) -> None:
         """Take the participant bank's messages (a pacs.008 forwarded by its hub, the
@@ -83,12 +85,15 @@ def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: N
         transport = Transport(database, clock=clock, bic=bic, codec=codec, signer=signer,
                               peers=peers, http=_client(send_timeout_s),
                               replay_window_s=replay_window_s, body_bytes_max=body_bytes_max)
-        return ClearingNode(transport, peers, None, trust, None)
+        return ClearingNode(transport, peers, None, trust, None,
+                            Statements(database, clock=clock, transport=transport, peers=peers))
     node = build_hub(database, clock=clock, writer=writer, bic=bic, codec=codec,
                      signer=signer, replay_window_s=replay_window_s,
                      body_bytes_max=body_bytes_max, send_timeout_s=send_timeout_s, ca=ca,
                      net=net, crash_at=crash_at)
     node.trust, node.ca = trust, ca
+    node.statements = Statements(database, clock=clock, transport=node.transport,
+                                 peers=node.peers)
     return node
 
 

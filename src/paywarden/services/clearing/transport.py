@@ -247,7 +247,40 @@ class Transport:
         return isinstance(answer, Pacs002) and any(
             s.status is Status.PDNG for s in answer.statuses)
 
+    def check_request(self, sender: str, payload: bytes, signature: bytes | None,
+                      at_ns: int) -> Peer:
+        """A signed request that is not a message (a statement request): from an active
+        peer, signed by it over ``payload``, made within the replay window."""
+        peer = self._sender(sender)
+        if signature is None or not self._signer.verify(peer.certificate_pem, sender,
+                                                        payload, signature):
+            raise DomainError("message_signature_invalid",
+                              f"the signature is not {sender}'s over this request")
+        if abs(self._clock.now_ns() - at_ns) > self._replay_window_ns:
+            raise DomainError("message_stale", "the request was made outside the replay "
+                              "window")
+        return peer
+
     # -- outbound ------------------------------------------------------------------------
+
+    def fetch(self, receiver: str, path: str, params: dict[str, str],
+              payload: bytes) -> Message:
+        """GET ``path`` from a peer, the request signed over ``payload``; its signed,
+        verified and archived answer (a statement)."""
+        peer = self._peers.get(receiver)
+        if peer is None or peer.url is None or peer.state is PeerState.REVOKED:
+            raise PeerUnavailable(receiver, "no active peer with an address")
+        try:
+            response = self._http.get(peer.url.rstrip("/") + path, params=params, headers={
+                SENDER_HEADER: self.bic,
+                SIGNATURE_HEADER: encode_signature(self._signer.sign(self.bic, payload))})
+        except httpx.HTTPError as exc:
+            raise PeerUnavailable(receiver, type(exc).__name__) from None
+        if response.status_code != 200:
+            if 400 <= response.status_code < 500 and response.status_code != 429:
+                raise PeerRefused(receiver, _problem_code(response))
+            raise PeerUnavailable(receiver, f"HTTP {response.status_code}")
+        return self._answer(peer, response)
 
     def prepare(self, receiver: str, message: Message) -> Outgoing:
         """Encode and sign ``message``; its archive row is for the caller to write, in
