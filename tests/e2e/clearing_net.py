@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,14 +68,26 @@ class Lab:
         raise AssertionError(f"{movement_id} is still {seen.get('state')!r} "
                              f"after {timeout_s:.0f} s")
 
+    def credited(self, receiver: Customer, expected: int,
+                 timeout_s: float = SETTLE_WAIT_S) -> int:
+        """The receiver's balance once it reaches ``expected`` (its bank learns the final
+        status after the payer's, by the hub's notification), or when the wait ends."""
+        deadline = time.monotonic() + timeout_s
+        while (balance := receiver.balance()) < expected and time.monotonic() < deadline:
+            time.sleep(0.25)
+        return balance
+
     def verify_every_node(self) -> None:
-        """`paywarden verify`, `audit verify` and `clearing reconcile` pass on every node."""
-        for node in self.net.plan.nodes:
+        """`paywarden verify`, `audit verify` and `clearing reconcile` pass on every node
+        (the nodes checked side by side)."""
+        def check(node: Node) -> None:
             self.net.command(node, "verify")
             self.net.command(node, "audit", "verify")
-        for node in self.net.plan.nodes:
             report = self.net.command_json(node, "clearing", "reconcile", "--json")
             assert report["differences"] == [], (node.name, report)
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            list(pool.map(check, self.net.plan.nodes))
 
 
 @contextmanager
@@ -90,6 +103,7 @@ def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
             databases[node.name] = url
             pg_names.append(name)
     net = Network(layout, databases=databases)
+    made: Lab | None = None
     try:
         for node in layout.nodes:
             net.command(node, "init")
@@ -104,6 +118,8 @@ def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
             made.customers[bank.name] = who
         yield made
     finally:
+        for who in made.customers.values() if made is not None else ():
+            who.http.close()
         net.stop_all()
         for name in pg_names:
             _drop_pg_database(name)
