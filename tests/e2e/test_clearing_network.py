@@ -22,11 +22,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("clearing-network")]
 AMOUNT = 12_34
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def the_lab(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with lab(request.param, tmp_path_factory.mktemp("lab"), regions=2, banks=2) as made:
+@pytest.fixture(scope="module")
+def sqlite_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with lab("sqlite", tmp_path_factory.mktemp("lab"), regions=2, banks=2) as made:
         yield made
+
+
+@pytest.fixture(scope="module")
+def postgresql_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with lab("postgresql", tmp_path_factory.mktemp("lab"), regions=2, banks=2) as made:
+        yield made
+
+
+@pytest.fixture(params=BACKENDS)
+def the_lab(request: pytest.FixtureRequest) -> Lab:
+    """One network per backend for the whole module (each built on first use)."""
+    made: Lab = request.getfixturevalue(f"{request.param}_lab")
+    return made
 
 
 def _once(the_lab: Lab, payer: str, payee: str, *, amount: int = AMOUNT,
@@ -93,9 +105,10 @@ PG_STEPS = [("hub-2", "clearing.hub.reserved"), ("hub-2", "clearing.hub.decided"
 KILLS = [("sqlite", *step) for step in STEPS] + [("postgresql", *step) for step in PG_STEPS]
 
 
-@pytest.mark.parametrize(("the_lab", "name", "point"), KILLS, indirect=["the_lab"])
+@pytest.mark.parametrize(("backend", "name", "point"), KILLS)
 def test_a_node_killed_at_each_step_loses_and_duplicates_nothing(
-        the_lab: Lab, name: str, point: str) -> None:
+        request: pytest.FixtureRequest, backend: str, name: str, point: str) -> None:
+    the_lab: Lab = request.getfixturevalue(f"{backend}_lab")
     node = the_lab.node(name)
     the_lab.restart(node, PAYWARDEN_CRASH_AT=f"{point}:1")
     sender, receiver = the_lab.customer("bank-1a"), the_lab.customer("bank-2a")
