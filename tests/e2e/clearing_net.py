@@ -32,6 +32,7 @@ LAB_SETTINGS = {
     "PAYWARDEN_CLEARING_CHORE_INTERVAL_S": "0.3",
     "PAYWARDEN_RAIL_INTERVAL_S": "0.2",
     "PAYWARDEN_LOG_JSON": "true",
+    "PAYWARDEN_PAYEE_COOLING_OFF_S": "0",  # a new payee is paid in full at once
 }
 
 
