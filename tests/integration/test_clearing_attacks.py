@@ -63,7 +63,7 @@ def test_a_signature_by_another_key_is_refused(net: Net) -> None:
 def test_an_altered_amount_breaks_the_signature(net: Net) -> None:
     tx = net.transfer(10_00)
     body, signature = net.signed(BANK_A, net.pacs008(tx))
-    altered = body.replace(b"1000", b"9000")
+    altered = body.replace(b">10.00<", b">90.00<")  # IntrBkSttlmAmt, as XML carries it
     assert altered != body
     assert _refused(net, BANK_A, altered, signature) == "message_signature_invalid"
     assert net.settlement(BANK_A) == (500_00, 0)

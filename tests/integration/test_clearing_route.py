@@ -25,7 +25,7 @@ from paywarden.services.clearing.transport import (
     encode_signature,
 )
 
-from ..support.clearing import FakeBank, JsonCodec, KeySigner, router
+from ..support.clearing import FakeBank, IsoCodec, KeySigner, router
 from ..support.merchants import client_for, platform_for
 from ..support.platform import platform_of
 
@@ -42,7 +42,7 @@ def hub_api(database: Database, clock: FakeClock,
         platform = platform_of(client)
         platform.queries.create_ledger("EUR", now_ns=clock.now_ns())
         node: ClearingNode = build_hub(
-            database, clock=clock, writer=platform.payments.writer, bic=HUB, codec=JsonCodec(),
+            database, clock=clock, writer=platform.payments.writer, bic=HUB, codec=IsoCodec(),
             signer=keys[HUB], replay_window_s=300, body_bytes_max=64 * 1024,
             send_timeout_s=1.0, http=httpx.Client(transport=router({BANK_B: bank_b})))
         platform.clearing = node
@@ -56,7 +56,7 @@ def hub_api(database: Database, clock: FakeClock,
 
 def _post(client: TestClient, keys: dict[str, KeySigner], message: m.Message,
           sender: str = BANK_A) -> httpx.Response:
-    body = JsonCodec().encode(message)
+    body = IsoCodec().encode(message)
     return client.post(PATH, content=body, headers={
         "Content-Type": "application/xml", SENDER_HEADER: sender,
         SIGNATURE_HEADER: encode_signature(keys[sender].sign(sender, body))})
@@ -75,7 +75,7 @@ def test_a_signed_message_is_answered_with_the_hubs_signed_answer(
     signature = decode_signature(r.headers[SIGNATURE_HEADER])
     assert signature is not None
     assert keys[HUB].verify(keys[HUB].public_pem, HUB, r.content, signature)
-    answer = JsonCodec().decode(r.content)
+    answer = IsoCodec().decode(r.content)
     assert isinstance(answer, m.Pacs002) and answer.statuses[0].status is m.Status.ACSC
     again = _post(client, keys, liquidity)
     assert again.headers[REPLAY_HEADER] == "1" and again.content == r.content
@@ -89,10 +89,12 @@ def test_a_refused_message_is_answered_with_a_problem(
         SENDER_HEADER: BANK_A, SIGNATURE_HEADER: encode_signature(keys[BANK_A].sign(BANK_A,
                                                                                     body))})
     assert (r.status_code, r.json()["code"]) == (400, "message_unsafe_xml")
-    message = m.Pacs009(m.Header("M2", clock.now_ns(), BANK_A, HUB), ())
+    message = m.Pacs009(m.Header("M2", clock.now_ns(), BANK_A, HUB), (m.BankTransfer(
+        "I1", "E1", "6f1c2b4e-8d2a-4c1e-9b3f-2a7d5e9c1f00", Money(1_00, "EUR"), HUB,
+        BANK_A),))
     forged = _post(client, {BANK_A: KeySigner()}, message)
     assert (forged.status_code, forged.json()["code"]) == (401, "message_signature_invalid")
-    unsigned = client.post(PATH, content=JsonCodec().encode(message),
+    unsigned = client.post(PATH, content=IsoCodec().encode(message),
                            headers={SENDER_HEADER: BANK_A})
     assert unsigned.json()["code"] == "message_signature_invalid"
 

@@ -1,13 +1,11 @@
-"""Test stand-ins for the clearing network's other parts: a JSON codec of the message
-values (the ISO 20022 codec is built beside this), an Ed25519 signer over decision 0053's
-signature base, and a payee bank that answers a hub's pacs.008 over a mock HTTP transport.
+"""Test parts for the clearing hub's tests: the real ISO 20022 codec behind the hub's
+``Codec`` port, an Ed25519 signer over decision 0053's signature base whose peers'
+"certificates" are bare public keys, and a payee bank that answers a hub's pacs.008 over
+a mock HTTP transport.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +14,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from paywarden.adapters.iso20022 import codec
 from paywarden.domain.clearing import messages as m
-from paywarden.domain.errors import DomainError
-from paywarden.domain.money import Money
 from paywarden.services.clearing.ports import signature_base
 from paywarden.services.clearing.transport import (
     SENDER_HEADER,
@@ -27,48 +24,15 @@ from paywarden.services.clearing.transport import (
     encode_signature,
 )
 
-_CLASSES: dict[str, Any] = {name: getattr(m, name) for name in dir(m)
-                            if isinstance(getattr(m, name), type)}
-_CLASSES["Money"] = Money
 
-
-def _enc(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"_t": type(value).__name__,
-                **{f.name: _enc(getattr(value, f.name)) for f in dataclasses.fields(value)}}
-    if isinstance(value, enum.Enum):
-        return {"_e": type(value).__name__, "v": value.value}
-    if isinstance(value, tuple):
-        return [_enc(v) for v in value]
-    return value
-
-
-def _dec(value: Any) -> Any:
-    if isinstance(value, dict) and "_t" in value:
-        cls = _CLASSES[value["_t"]]
-        return cls(**{k: _dec(v) for k, v in value.items() if k != "_t"})
-    if isinstance(value, dict) and "_e" in value:
-        return _CLASSES[value["_e"]](value["v"])
-    if isinstance(value, list):
-        return tuple(_dec(v) for v in value)
-    return value
-
-
-class JsonCodec:
-    """Test only: the message values as tagged JSON (never pickle: bytes from a peer)."""
+class IsoCodec:
+    """The real ISO 20022 codec (adapters/iso20022/codec.py), as the hub's ``Codec``."""
 
     def encode(self, message: m.Message) -> bytes:
-        return json.dumps(_enc(message), sort_keys=True).encode()
+        return codec.encode(message)
 
     def decode(self, body: bytes) -> m.Message:
-        try:
-            value = _dec(json.loads(body))
-        except (ValueError, KeyError, TypeError, DomainError) as exc:
-            raise DomainError("message_schema_invalid", "not a message") from exc
-        if not isinstance(value, (m.Pacs008, m.Pacs002, m.Pacs009, m.Pacs004, m.Camt056,
-                                  m.Camt029, m.Statement, m.Pain001)):
-            raise DomainError("message_schema_invalid", "not a message")
-        return value
+        return codec.decode(body)
 
 
 class KeySigner:
@@ -104,7 +68,7 @@ class FakeBank:
     bic: str
     hub: str
     hub_pem: str
-    codec: JsonCodec = field(default_factory=JsonCodec)
+    codec: IsoCodec = field(default_factory=IsoCodec)
     signer: KeySigner = field(default_factory=KeySigner)
     unknown_ibans: set[str] = field(default_factory=set)
     down: bool = False

@@ -24,7 +24,7 @@ from paywarden.services.ledger.accounts import AccountRef
 from paywarden.services.ledger.verify import verify_ledger
 from paywarden.services.writepath import GroupWriter
 
-from .clearing import FakeBank, JsonCodec, KeySigner, router
+from .clearing import FakeBank, IsoCodec, KeySigner, router
 
 HUB = "HUBAEUR1"
 BANK_A = "BANKAAA2"
@@ -42,7 +42,7 @@ class Net:
     hub: Hub
     transport: Transport
     peers: Peers
-    codec: JsonCodec
+    codec: IsoCodec
     keys: dict[str, KeySigner]
     banks: dict[str, FakeBank]
     sent: list[bytes] = field(default_factory=list)
@@ -113,7 +113,7 @@ def hub_net(database: Database, clock: FakeClock,
     into its settlement account by its own pacs.009. (The database needs its EUR ledger:
     the ``engine`` fixture makes it.)"""
     writer = GroupWriter(database, clock=clock).start()
-    codec = JsonCodec()
+    codec = IsoCodec()
     keys = {bic: KeySigner() for bic in (HUB, BANK_A, BANK_B, BANK_C)}
     banks = {bic: FakeBank(bic, HUB, keys[HUB].public_pem, signer=keys[bic], clock=clock)
              for bic in (BANK_A, BANK_B, BANK_C)}
