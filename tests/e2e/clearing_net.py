@@ -40,12 +40,20 @@ LAB_SETTINGS = {
 class Lab:
     net: Network
     customers: dict[str, Customer] = field(default_factory=dict)  # bank name -> customer
+    extra: list[Customer] = field(default_factory=list)
 
     def node(self, name: str) -> Node:
         return self.net.plan.node(name)
 
     def customer(self, name: str) -> Customer:
         return self.customers[name]
+
+    def newcomer(self, name: str) -> Customer:
+        """A new customer of bank ``name``: a payee nobody has paid yet (the banks' risk
+        rules review a tenth transfer to one payee within an hour)."""
+        who = sign_up(self.node(name))
+        self.extra.append(who)
+        return who
 
     def restart(self, node: Node, **extra: str) -> None:
         self.net.stop(node)
@@ -119,7 +127,7 @@ def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
             made.customers[bank.name] = who
         yield made
     finally:
-        for who in made.customers.values() if made is not None else ():
+        for who in [*made.customers.values(), *made.extra] if made is not None else ():
             who.http.close()
         net.stop_all()
         for name in pg_names:

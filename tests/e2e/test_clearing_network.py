@@ -75,9 +75,8 @@ def test_a_transfer_to_a_bank_of_another_region_settles_once(the_lab: Lab) -> No
 
 def test_a_transfer_to_an_account_the_payee_bank_does_not_hold_comes_back_AC01(
         the_lab: Lab) -> None:
-    payee = the_lab.customer("bank-2a").account["iban"]
-    unknown = _other_account(payee)
-    done = _once(the_lab, "bank-1a", "bank-2a", iban=unknown)
+    unknown = _other_account(the_lab.customer("bank-2a").account["iban"])
+    done = _once(the_lab, "bank-1a", "bank-2b", iban=unknown)
     assert (done["state"], done["reason"]) == ("voided", "AC01")
 
 
@@ -110,8 +109,8 @@ def test_a_node_killed_at_each_step_loses_and_duplicates_nothing(
         request: pytest.FixtureRequest, backend: str, name: str, point: str) -> None:
     the_lab: Lab = request.getfixturevalue(f"{backend}_lab")
     node = the_lab.node(name)
+    sender, receiver = the_lab.customer("bank-1a"), the_lab.newcomer("bank-2a")
     the_lab.restart(node, PAYWARDEN_CRASH_AT=f"{point}:1")
-    sender, receiver = the_lab.customer("bank-1a"), the_lab.customer("bank-2a")
     before = sender.balance(), receiver.balance()
     try:  # the customer's 201 comes first: every crash point is after the answer
         sent = sender.send(receiver.account["iban"], AMOUNT, reference=point)
@@ -129,7 +128,7 @@ def test_a_node_killed_at_each_step_loses_and_duplicates_nothing(
 def test_a_region_down_refuses_new_transfers_to_it_and_settles_those_in_flight_later(
         the_lab: Lab) -> None:
     hub2 = the_lab.node("hub-2")
-    sender, receiver = the_lab.customer("bank-1a"), the_lab.customer("bank-2a")
+    sender, receiver = the_lab.customer("bank-1a"), the_lab.newcomer("bank-2a")
     the_lab.restart(hub2, PAYWARDEN_CRASH_AT="clearing.hub.reserved:1")
     in_flight = sender.send(receiver.account["iban"], AMOUNT, reference="in flight")
     assert the_lab.net.wait_exit(hub2, timeout_s=60) == -9
