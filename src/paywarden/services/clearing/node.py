@@ -21,6 +21,7 @@ from . import archive
 from .bank_ports import Handler, HubUnreachable
 from .hub import Hub
 from .identity import HubCA, NodeKeys, NodeSigner, Trust
+from .net_link import net_positions
 from .peers import Peers
 from .ports import Codec, NetPositions, ParticipantCA, Signer, header_of
 from .statements import Statements
@@ -59,8 +60,8 @@ def build_hub(database: Database, *, clock: Clock, writer: GroupWriter, bic: str
               codec: Codec, signer: Signer, replay_window_s: int, body_bytes_max: int,
               send_timeout_s: float, ca: ParticipantCA | None = None,
               net: NetPositions | None = None, crash_at: str | None = None,
-              http: httpx.Client | None = None) -> ClearingNode:
-    peers = Peers(database, clock=clock, writer=writer, ca=ca)
+              http: httpx.Client | None = None, peers: Peers | None = None) -> ClearingNode:
+    peers = peers or Peers(database, clock=clock, writer=writer, ca=ca)
     client = http or _client(send_timeout_s)
     transport = Transport(database, clock=clock, bic=bic, codec=codec, signer=signer,
                           peers=peers, http=client, replay_window_s=replay_window_s,
@@ -73,10 +74,9 @@ def build_hub(database: Database, *, clock: Clock, writer: GroupWriter, bic: str
 
 def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: NodeKeys,
                bic: str, hub: bool, codec: Codec, replay_window_s: int, body_bytes_max: int,
-               send_timeout_s: float, net: NetPositions | None = None,
-               crash_at: str | None = None) -> ClearingNode:
+               send_timeout_s: float, crash_at: str | None = None) -> ClearingNode:
     """A node with the real identity: its keyring's ``clearing`` key, the CAs it trusts,
-    and (a hub) its CA. A bank's handlers are added by :meth:`ClearingNode.serve_bank`."""
+    and (a hub) its CA and its net windows. A bank's handlers are added by :meth:`ClearingNode.serve_bank`."""
     trust = Trust(database, clock=clock)
     signer = NodeSigner(keys, trust, clock=clock)
     ca = HubCA(database, keys, clock=clock) if hub else None
@@ -87,10 +87,12 @@ def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: N
                               replay_window_s=replay_window_s, body_bytes_max=body_bytes_max)
         return ClearingNode(transport, peers, None, trust, None,
                             Statements(database, clock=clock, transport=transport, peers=peers))
+    peers = Peers(database, clock=clock, writer=writer, ca=ca)
+    net = net_positions(database, writer=writer, clock=clock, peers=peers, crash_at=crash_at)
     node = build_hub(database, clock=clock, writer=writer, bic=bic, codec=codec,
                      signer=signer, replay_window_s=replay_window_s,
                      body_bytes_max=body_bytes_max, send_timeout_s=send_timeout_s, ca=ca,
-                     net=net, crash_at=crash_at)
+                     net=net, crash_at=crash_at, peers=peers)
     node.trust, node.ca = trust, ca
     node.statements = Statements(database, clock=clock, transport=node.transport,
                                  peers=node.peers)

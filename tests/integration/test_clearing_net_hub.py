@@ -1,0 +1,77 @@
+"""Deferred net settlement through the hub, on the real net windows (decisions 0055,
+0057): a transfer on channel MPNS takes a position under the payer's cap and moves no
+settlement money until its window settles; the cap counts every unsettled window."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import update
+
+from paywarden.adapters.clock import FakeClock
+from paywarden.adapters.store import Database
+from paywarden.adapters.store.schema import clearing_peers
+from paywarden.domain.clearing import messages as m
+from paywarden.services.clearing.net_link import HubNetPositions, net_positions
+from paywarden.services.clearing.peers import Peers
+from paywarden.services.ledger import LedgerEngine
+from paywarden.services.writepath import GroupWriter
+
+from ..support.clearing_net import BANK_A, BANK_B, Net, hub_net
+
+CAP = 100_00
+
+
+@pytest.fixture
+def positions(database: Database, engine: LedgerEngine,
+              clock: FakeClock) -> Iterator[HubNetPositions]:
+    writer = GroupWriter(database, clock=clock).start()
+    try:
+        yield net_positions(database, writer=writer, clock=clock,
+                            peers=Peers(database, clock=clock, writer=writer))
+    finally:
+        writer.stop()
+
+
+@pytest.fixture
+def net(database: Database, clock: FakeClock, positions: HubNetPositions) -> Iterator[Net]:
+    with hub_net(database, clock, positions) as the_net:
+        with database.engine.begin() as conn:  # the cap bank A was registered with
+            conn.execute(update(clearing_peers).where(clearing_peers.c.bic == BANK_A)
+                         .values(net_debit_cap=CAP))
+        yield the_net
+
+
+def _send(net: Net, amount_minor: int) -> m.TxStatus:
+    tx = dataclasses.replace(net.transfer(amount_minor), channel=m.Channel.NET)
+    answer, _ = net.send(BANK_A, net.pacs008(tx))
+    return answer.statuses[0]
+
+
+def test_a_net_transfer_moves_settlement_money_only_when_its_window_settles(
+        net: Net, positions: HubNetPositions) -> None:
+    assert _send(net, 60_00).status is m.Status.ACSC
+    assert net.settlement(BANK_A) == (500_00, 0) and net.settlement(BANK_B) == (0, 0)
+    window = positions.windows.close("EUR", actor="cli:operator")
+    positions.windows.settle(window.id, actor="cli:operator")
+    assert net.settlement(BANK_A) == (440_00, 0) and net.settlement(BANK_B) == (60_00, 0)
+    net.verified()
+
+
+def test_a_net_transfer_past_the_cap_is_answered_am04(net: Net) -> None:
+    status = _send(net, CAP + 1)
+    assert (status.status, status.reason) == (m.Status.RJCT, m.Reason.AM04)
+    assert net.settlement(BANK_A) == (500_00, 0)
+
+
+def test_a_closed_window_not_yet_settled_still_counts_against_the_cap(
+        net: Net, positions: HubNetPositions) -> None:
+    assert _send(net, 60_00).status is m.Status.ACSC
+    first = positions.windows.close("EUR", actor="cli:operator")
+    refused = _send(net, 50_00)  # 60 owed in the closed window + 50 > the cap of 100
+    assert (refused.status, refused.reason) == (m.Status.RJCT, m.Reason.AM04)
+    positions.windows.settle(first.id, actor="cli:operator")
+    assert _send(net, 50_00).status is m.Status.ACSC
+    net.verified()
