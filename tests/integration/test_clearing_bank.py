@@ -347,8 +347,8 @@ def test_transfers_and_statuses_from_anyone_but_the_banks_hub_are_refused(
 # -- the switch ----------------------------------------------------------------------------
 
 def test_a_bank_with_a_hub_configured_sends_through_the_network_or_refuses_to_start(
-        api: TestClient, hub: FakeHub) -> None:
-    from paywarden.bootstrap import build_clearing_bank
+        api: TestClient) -> None:
+    from paywarden.bootstrap import build_clearing, build_clearing_bank
     from paywarden.domain.clearing.messages import MessageType
 
     p = platform_of(api)
@@ -356,11 +356,16 @@ def test_a_bank_with_a_hub_configured_sends_through_the_network_or_refuses_to_st
     settings = p.settings.model_copy(update={
         "clearing_hub": f"{HUB}=http://127.0.0.1:9", "clearing_bic": BANK})
     parts = {"database": p.database, "clock": p.clock, "movements": p.banking.movements}
-    with pytest.raises(RuntimeError, match="cannot reach its hub"):
-        build_clearing_bank(settings, hub=None, **parts)  # type: ignore[arg-type]
-    made = build_clearing_bank(settings, hub=hub, **parts)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="cannot speak to its hub"):
+        build_clearing_bank(settings, clearing=None, **parts)  # type: ignore[arg-type]
+    node = build_clearing(settings, database=p.database, clock=p.clock,
+                          writer=p.payments.writer, keys=p.keys)
+    assert node is not None and node.hub is None  # a bank: no hub of its own
+    made = build_clearing_bank(settings, clearing=node, **parts)  # type: ignore[arg-type]
     assert made is not None
     assert set(made.handlers()) == {MessageType.PACS_008, MessageType.PACS_002}
+    assert {MessageType.PACS_008, MessageType.PACS_002} <= set(node.transport._handlers)
+    node.close()
 
 
 def test_a_hub_setting_that_is_not_bic_equals_url_is_refused_at_start() -> None:
