@@ -18,7 +18,7 @@ from ..adapters.iso20022.codec import decode
 from ..domain.clearing.messages import Pain001
 from ..domain.errors import DomainError
 from ..domain.identity import Access
-from ..services.banking.payment_files import STEP_UP_TYPE, PaymentResult, file_digest
+from ..services.banking.payment_files import STEP_UP_TYPE, PaymentResult
 from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .banking_routes import customer
@@ -46,14 +46,15 @@ async def check_file(account_id: AccountId, request: Request, platform: Platform
                      principal: CurrentPrincipal) -> dict[str, Any]:
     """Check a payment file.
 
-    Reads the pain.001 and answers its number of payments, total and digest, and the
-    step-up that confirms it: ``{type: "payment_file", amount: total, currency, payee:
-    <account id>, reference: <digest>}``. Nothing moves."""
-    customer(platform, principal, Access.READ)
+    Reads the pain.001, checks every payment (422 ``payment_file_invalid`` naming each
+    that is wrong), and answers its number of payments, total and digest, and the step-up
+    that confirms it: ``{type: "payment_file", amount: total, currency, payee: <account
+    id>, reference: <digest>}``. Nothing moves."""
+    user = customer(platform, principal, Access.READ)
     order = await _file(request)
-    total = sum(p.amount.amount_minor for p in order.payments)
-    currency = order.payments[0].amount.currency if order.payments else ""
-    digest = file_digest(order)
+    with refusals():
+        total, currency, digest = await run_in_threadpool(
+            platform.banking.payment_files.check, user, account_id, order)
     return {"payments": len(order.payments), "total": total, "currency": currency,
             "digest": digest, "step_up": {"type": STEP_UP_TYPE, "amount": total,
                                           "currency": currency, "payee": account_id,

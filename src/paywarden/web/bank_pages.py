@@ -37,6 +37,7 @@ CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY")
 # The portal section (portal.SECTIONS) each bank page's tab belongs to.
 SECTION_OF_TAB = {"overview": "accounts", "move": "accounts", "top-up": "accounts",
                   "transfers": "transfers", "orders": "transfers", "limits": "transfers",
+                  "files": "transfers",
                   "payees": "payees", "statements": "statements"}
 PRODUCT_LABELS = {Product.CURRENT: "Current account", Product.SAVINGS: "Savings account",
                   Product.WALLET: "PayWarden wallet"}
@@ -141,6 +142,15 @@ def transfers_page(request: Request) -> Response:
               if a["state"] == "frozen" and a["product"] != "wallet"]
     return _page(request, user, "bank_transfers.html", title="Send money", tab="transfers",
                  sources=_senders(request, user.id), frozen=frozen)
+
+
+@router.get("/bank/payment-files")
+def payment_files_page(request: Request) -> Response:
+    user = signed_in_user(request)
+    if user is None:
+        return to_sign_in("/bank/payment-files")
+    return _page(request, user, "bank_files.html", title="Payment files", tab="files",
+                 sources=_senders(request, user.id))
 
 
 @router.get("/bank/payees")

@@ -66,6 +66,16 @@ class PaymentFiles:
         self._transfers = transfers
         self._step_up = step_up
 
+    def check(self, user_id: str, account_id: str, order: Pain001) -> tuple[int, str, str]:
+        """What the step-up must cover, once every payment is right (step 1 alone):
+        (total, currency, digest). Nothing moves."""
+        with self._database.engine.connect() as conn:
+            account = owned_account(conn, user_id, account_id)
+        digest = file_digest(order)
+        orders = self._orders(user_id, account_id, account.iban, account.currency, order,
+                              digest)
+        return sum(o.amount.amount_minor for o in orders), account.currency, digest
+
     def submit(self, user_id: str, account_id: str, order: Pain001, *,
                evidence_id: str | None) -> list[PaymentResult]:
         """Check the whole file, consume the step-up once, run each payment (see the
