@@ -42,7 +42,6 @@ def up(regions: Annotated[int, typer.Option(min=1, max=9)] = 2,
        moved: Annotated[int, typer.Option("--liquidity", help="moved into settlement by "
                                           "pacs.009")] = 50_000_000_00,
        channel: Annotated[str, typer.Option(help="RTGS or MPNS (net)")] = "RTGS",
-       detach: Annotated[bool, typer.Option(help="start, provision, then return")] = False,
        ) -> None:
     """Start a local network: REGIONS hubs with BANKS banks each, provisioned."""
     root = root.resolve()
@@ -57,19 +56,16 @@ def up(regions: Annotated[int, typer.Option(min=1, max=9)] = 2,
     fund(net, reserves_minor=reserves)
     stop = threading.Event()
     try:
-        net.start_all()
+        net.start_all(PAYWARDEN_CLEARING_CHANNEL=channel)  # how the banks settle
         liquidity(net, liquidity_minor=moved)
         out.print(_nodes_table(net))
-        if detach:
-            return
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         err.print("the network is up; Ctrl+C stops every node")
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if not detach:
-            net.stop_all()
+        net.stop_all()
 
 
 @network_app.command("status")
