@@ -368,11 +368,12 @@ def build_clearing(settings: Settings, *, database: Database, clock: Clock,
     """This node in the clearing network (decision 0053) when it has a BIC: its
     transport, identity and peers, and as a hub (``clearing_role`` hub or both) the hub
     with its CA and net windows. None: it takes no clearing messages."""
-    from .adapters.iso20022 import codec
+    from .adapters.iso20022 import codec, warm
     from .services.clearing.node import build_node
 
     if settings.clearing_bic is None:
         return None
+    warm()
     hub = settings.clearing_role in ("hub", "both")
     return build_node(database, clock=clock, writer=writer, keys=keys,
                       bic=settings.clearing_bic, hub=hub, codec=codec,

@@ -58,11 +58,18 @@ class Lab:
     def restart(self, node: Node, **extra: str) -> None:
         self.net.stop(node)
         self.net.start(node, **{**LAB_SETTINGS, **extra})
+        self._reconnect(node)
 
     def recover(self, node: Node) -> None:
         """Start ``node`` again after it died (a kill, or its crash point)."""
         self.net.kill(node)
         self.net.start(node, **LAB_SETTINGS)
+        self._reconnect(node)
+
+    def _reconnect(self, node: Node) -> None:
+        for who in [*self.customers.values(), *self.extra]:
+            if who.node == node:
+                who.reconnect()
 
     def settled(self, payer: Customer, movement_id: str,
                 timeout_s: float = SETTLE_WAIT_S) -> dict[str, Any]:

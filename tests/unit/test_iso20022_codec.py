@@ -209,3 +209,33 @@ def test_a_notification_with_balances_is_not_encoded() -> None:
 
 def _replace(value: Any, **changes: Any) -> Any:
     return type(value)(**{**value.__dict__, **changes})
+
+
+def test_many_threads_decoding_at_once_compile_and_validate_every_schema_safely() -> None:
+    """libxml2 compiled two schemas at once into "not a valid XML Schema" under a server's
+    concurrent requests; compiling and validating are serialised."""
+    import threading
+
+    from paywarden.adapters import iso20022
+    from tests.support.clearing_messages import samples
+
+    documents = [codec.encode(message) for message in samples().values()]
+    iso20022._COMPILED.clear()  # every thread races to compile first
+    failures: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def work() -> None:
+        start.wait()
+        try:
+            for _ in range(5):
+                for document in documents:
+                    codec.decode(document)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

@@ -60,6 +60,12 @@ class Customer:
     account: dict[str, Any] = field(default_factory=dict)
     payees: dict[str, dict[str, Any]] = field(default_factory=dict)  # IBAN -> payee
 
+    def reconnect(self) -> None:
+        """A fresh connection pool: after its node was killed, a kept-alive connection to
+        the dead process would answer nothing."""
+        self.http.close()
+        self.http = httpx.Client(base_url=self.node.url, timeout=TIMEOUT_S)
+
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}

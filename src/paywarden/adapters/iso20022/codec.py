@@ -38,7 +38,7 @@ from ...domain.clearing.messages import (
     Statement,
 )
 from ...domain.errors import DomainError
-from . import camt, lxml_schema, namespace, pacs, pain
+from . import SCHEMA_LOCK, camt, lxml_schema, namespace, pacs, pain
 from .errors import MessageInvalid, SchemaInvalid
 from .safe import parse
 from .tree import Reader, build
@@ -91,8 +91,10 @@ def validate(root: etree._Element, kind: MessageType) -> None:
     """``SchemaInvalid`` unless ``root`` is valid against ``kind``'s XSD. The detail names
     the first failing line and libxml2's error kind, never the offending value."""
     checker = lxml_schema(kind.value)
-    if not checker.validate(root):
-        first = checker.error_log[0]
+    with SCHEMA_LOCK:  # one error log per schema object: read it before another validates
+        valid = checker.validate(root)
+        first = None if valid else checker.error_log[0]
+    if first is not None:
         raise SchemaInvalid(f"not a valid {kind.value} document (line {first.line}: "
                             f"{first.type_name})")
 
