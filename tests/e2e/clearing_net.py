@@ -27,6 +27,7 @@ FUNDS = 1_000_000_00  # each customer's money from outside, minor units
 DEADLINE_S = 6  # a transfer not accepted by then is rejected AB05 (short, for the tests)
 SETTLED = ("posted", "voided", "failed")
 SETTLE_WAIT_S = 90.0
+SENDERS = 4
 LAB_SETTINGS = {
     "PAYWARDEN_CLEARING_DEADLINE_S": str(DEADLINE_S),
     "PAYWARDEN_CLEARING_CHORE_INTERVAL_S": "0.3",
@@ -41,12 +42,29 @@ class Lab:
     net: Network
     customers: dict[str, Customer] = field(default_factory=dict)  # bank name -> customer
     extra: list[Customer] = field(default_factory=list)
+    senders: dict[str, list[Customer]] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # bank name -> machine token
 
     def node(self, name: str) -> Node:
         return self.net.plan.node(name)
 
     def customer(self, name: str) -> Customer:
         return self.customers[name]
+
+    def sender(self, name: str, turn: int) -> Customer:
+        """One of ``SENDERS`` funded customers of bank ``name``, in turn: the banks' risk
+        rules review a customer's tenth transfer within a minute, and the kills come
+        faster than that."""
+        pool = self.senders.setdefault(name, [])
+        while len(pool) < SENDERS:
+            node = self.node(name)
+            who = sign_up(node)
+            token = self.tokens.get(name) or service_token(self.net, node)
+            self.tokens[name] = token
+            deposit(node, token, who.account["iban"], FUNDS)
+            pool.append(who)
+            self.extra.append(who)
+        return pool[turn % SENDERS]
 
     def newcomer(self, name: str) -> Customer:
         """A new customer of bank ``name``: a payee nobody has paid yet (the banks' risk

@@ -63,11 +63,11 @@ STEPS = [
 ]
 
 
-def _kill_once(the_lab: Lab, name: str, point: str) -> None:
+def _kill_once(the_lab: Lab, name: str, point: str, turn: int) -> None:
     """SIGKILL ``name`` at ``point`` while a transfer from bank-1a to a new customer of
     bank-2a crosses, start it again, and check the money moved once or came back."""
     node = the_lab.node(name)
-    sender, receiver = the_lab.customer("bank-1a"), the_lab.newcomer("bank-2a")
+    sender, receiver = the_lab.sender("bank-1a", turn), the_lab.newcomer("bank-2a")
     the_lab.restart(node, PAYWARDEN_CRASH_AT=f"{point}:1")
     before = sender.balance(), receiver.balance()
     try:  # the customer's 201 comes first: every crash point is after the answer
@@ -86,7 +86,7 @@ def _region_down(the_lab: Lab) -> None:
     """Hub 2 dies with a transfer in flight: new transfers to its region are refused AB08
     at once, region 1 keeps working, and the one in flight completes after recovery."""
     hub2 = the_lab.node("hub-2")
-    sender, receiver = the_lab.customer("bank-1a"), the_lab.newcomer("bank-2a")
+    sender, receiver = the_lab.sender("bank-1b", 0), the_lab.newcomer("bank-2a")
     the_lab.restart(hub2, PAYWARDEN_CRASH_AT="clearing.hub.reserved:1")
     in_flight = sender.send(receiver.account["iban"], AMOUNT, reference="in flight")
     assert the_lab.net.wait_exit(hub2, timeout_s=60) == -9
@@ -109,8 +109,8 @@ def test_on_sqlite_transfers_settle_once_through_every_kill_and_a_region_outage(
         done = _once(the_lab, "bank-1a", "bank-2b", iban=unknown)
         assert (done["state"], done["reason"]) == ("voided", "AC01")
         the_lab.verify_every_node()
-        for name, point in STEPS:
-            _kill_once(the_lab, name, point)
+        for turn, (name, point) in enumerate(STEPS):
+            _kill_once(the_lab, name, point, turn)
         the_lab.verify_every_node()
         _region_down(the_lab)
         the_lab.verify_every_node()
@@ -122,9 +122,9 @@ def test_on_postgresql_the_deciders_and_the_payees_kills_move_money_once(
     with lab("postgresql", Path(tmp_path_factory.mktemp("lab")), regions=2,
              banks=2) as the_lab:
         assert _once(the_lab, "bank-1a", "bank-2b")["state"] == "posted"
-        for name, point in (("hub-2", "clearing.hub.decided"),
-                            ("bank-2a", "clearing.payee.accepted")):
-            _kill_once(the_lab, name, point)
+        for turn, (name, point) in enumerate((("hub-2", "clearing.hub.decided"),
+                                              ("bank-2a", "clearing.payee.accepted"))):
+            _kill_once(the_lab, name, point, turn)
         the_lab.verify_every_node()
 
 
