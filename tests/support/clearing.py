@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from paywarden.adapters.iso20022 import codec
+from paywarden.adapters.iso20022.signatures import signed_bytes
 from paywarden.domain.clearing import messages as m
-from paywarden.services.clearing.ports import signature_base
 from paywarden.services.clearing.transport import (
     SENDER_HEADER,
     SIGNATURE_HEADER,
@@ -47,14 +47,14 @@ class KeySigner:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
     def sign(self, sender: str, body: bytes) -> bytes:
-        return self.key.sign(signature_base(sender, body))
+        return self.key.sign(signed_bytes(sender, body))
 
     def verify(self, certificate_pem: str, sender: str, body: bytes, signature: bytes) -> bool:
         try:
             public = serialization.load_pem_public_key(certificate_pem.encode())
             if not isinstance(public, Ed25519PublicKey):
                 return False
-            public.verify(signature, signature_base(sender, body))
+            public.verify(signature, signed_bytes(sender, body))
         except (InvalidSignature, ValueError):
             return False
         return True

@@ -13,14 +13,6 @@ from typing import Protocol
 
 from ...domain.clearing.messages import Header, Message, Pain001
 
-SIGNATURE_CONTEXT = b"paywarden-clearing-v1\0"
-
-
-def signature_base(sender: str, body: bytes) -> bytes:
-    """The bytes a clearing signature covers (decision 0053): detached, over the exact
-    body, bound to the sender so one participant's signature is no other's."""
-    return SIGNATURE_CONTEXT + sender.encode("ascii") + b"\0" + body
-
 
 class Codec(Protocol):
     """ISO 20022 XML to message values and back, validated against the schemas both ways.
@@ -36,7 +28,8 @@ class Signer(Protocol):
     """This node's clearing key, and the check of a peer's signature."""
 
     def sign(self, sender: str, body: bytes) -> bytes:
-        """Sign :func:`signature_base` of ``body`` as ``sender`` (this node's BIC)."""
+        """Sign ``body`` as ``sender`` (this node's BIC) over the bytes of decision 0053
+        (``adapters/iso20022/signatures.signed_bytes``)."""
     def verify(self, certificate_pem: str, sender: str, body: bytes, signature: bytes) -> bool:
         """True when ``signature`` is ``sender``'s over ``body``, by the key the peer's
         certificate (or public key) binds; False for anything else, never an exception."""
