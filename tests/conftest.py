@@ -36,6 +36,13 @@ os.environ.setdefault("PAYWARDEN_RISK_DEADLINE_MS", "5000")
 os.environ.setdefault("PAYWARDEN_INSIDER_WORKING_HOURS", "00-24 mon-sun")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: xdist hands out items in this order, so the longest ones
+    (the clearing network's, minutes each) start at once beside the rest of the suite
+    instead of being the tail of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _fresh_pg_database() -> tuple[str, str]:
     if not PG_URL:
         if os.environ.get("CI"):

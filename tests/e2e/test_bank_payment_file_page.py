@@ -44,7 +44,8 @@ STRANGER = "GB33BUKB20201555555555"  # a valid IBAN nobody here added as a payee
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[Site]:
     with bank_site(request.param, tmp_path_factory.mktemp(f"files-{request.param}"),
-                   payee_cooling_off_s="0") as site:
+                   payee_cooling_off_s="0",
+                   rail_interval_s="3600") as site:  # the other bank's payment stays pending
         yield site
 
 

@@ -19,7 +19,8 @@ import pytest
 
 from .clearing_net import Lab, lab
 
-pytestmark = pytest.mark.slow
+# Six servers and a dozen restarts: minutes alone, far more beside three busy workers.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 AMOUNT = 12_34
 

@@ -28,6 +28,7 @@ def test_a_chart_has_no_script_no_style_attribute_and_its_style_hash_in_its_poli
         name: str) -> None:
     drawn = charts.render(charts.CHARTS[name][1](snapshot()))
     tree = ET.fromstring(drawn.svg)
+    assert tree.tag == "{http://www.w3.org/2000/svg}svg"  # else a browser draws nothing
     tags = {str(e.tag).split("}")[-1] for e in tree.iter()}
     assert "script" not in tags and not any(e.get("style") for e in tree.iter())
     assert not any("tooltip" in (e.get("class") or "").split() for e in tree.iter())

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pygal
+from pygal.etree import etree as pygal_etree
 from pygal.style import Style
 
 from ..domain.errors import InvariantViolation
@@ -31,6 +32,11 @@ from ..services.dashboard import DECISIONS, QUEUES, Snapshot
 # find_module(): from then on every import that no other finder answers warns
 # (ImportWarning), which strict runs turn into errors. We draw no maps: take it out.
 sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
+
+# pygal draws with lxml whenever lxml is installed (the ISO 20022 codec brought it), and
+# an lxml tree written by xml.etree loses the SVG namespace: browsers then decode no
+# image at all. We clean and write the tree with xml.etree, so pygal draws with it too.
+pygal_etree.to_etree()
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 NAMESPACES = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink")
