@@ -341,7 +341,7 @@ class Holds:
         self.decision = decision
         self.seen: list[Movement] = []
 
-    def screen(self, movement: Movement) -> Screen:
+    def screen(self, movement: Movement, *, earlier: Any = ()) -> Screen:
         self.seen.append(movement)
         return Screen(self.decision, ("new_device",))
 

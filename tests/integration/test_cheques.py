@@ -419,7 +419,7 @@ def test_another_banks_cheque_presented_by_someone_else_never_reaches_the_rail(
 
 
 class Declines:
-    def screen(self, movement: Any) -> Screen:
+    def screen(self, movement: Any, *, earlier: Any = ()) -> Screen:
         return Screen(Decision.DECLINE, ("test",))
 
 

@@ -161,3 +161,19 @@ def user_of(api: TestClient, who: Customer) -> str:
     r = api.get("/v1/me", headers=who.headers)
     assert r.status_code == 200, r.text
     return r.json()["id"]  # type: ignore[no-any-return]
+
+
+def test_a_files_payments_count_the_ones_before_them_as_one_by_one(
+        api: TestClient, files: PaymentFiles, ada: Customer) -> None:
+    """Written together, screened in order: the file's tenth payment in a minute is the
+    customer's tenth (the velocity rule holds it for review), not their first."""
+    payees(api, ada, ELSEWHERE, SECOND_ELSEWHERE)
+    order = pain001(ada, *[payment(n, (ELSEWHERE, SECOND_ELSEWHERE)[n % 2], 1_00)
+                           for n in range(12)])
+    results = files.submit(user_of(api, ada), ada.account["id"], order,
+                           evidence_id=step_up_for(api, ada, order))
+    states = [str(r.movement.state) for r in results]  # type: ignore[union-attr]
+    assert states == ["pending"] * 10 + ["held"] * 2, states
+    held = results[-1].movement
+    assert held is not None and held.reason is not None and "velocity_customer" in held.reason
+    assert verify_ledger(platform_of(api).database) == []

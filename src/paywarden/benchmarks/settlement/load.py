@@ -15,6 +15,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import httpx
+
 from ...adapters.iso20022.codec import encode
 from ...domain.clearing.messages import Channel, CreditTransfer, Pain001, Party
 from ...domain.money import Money
@@ -63,7 +65,7 @@ def sender_loop(sender: Customer, near: list[Customer], far: list[Customer], *,
             try:
                 answer = sender.send_file(document)
                 break
-            except (NodeFailed, OSError):
+            except (NodeFailed, OSError, httpx.TransportError):
                 with tally.lock:
                     tally.failures += 1
                 time.sleep(RETRY_PAUSE_S)  # its node is down: the same file again

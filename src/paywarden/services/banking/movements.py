@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +47,7 @@ from ..ledger.accounts import AccountRef, new_account, platform_account
 from ..ledger.engine import NewAccount
 from ..writepath import Batch, GroupWriter, Records, WriterStopped
 from .accounts import BankAccount, Product, State, get_account
-from .screening import AllowAll, Decision, Recording, Screening
+from .screening import AllowAll, Decision, Recording, Screen, Screening
 
 ID_CHARS_MAX = 60  # a ledger transfer id is the movement's id and a short suffix
 REFERENCE_CHARS_MAX = 140
@@ -151,6 +152,18 @@ SETTLE = update(bank_transfers).where(
     bank_transfers.c.id == bindparam("mid"), bank_transfers.c.state == bindparam("was"),
 ).values(state=bindparam("state"), reason=bindparam("reason"),
          updated_at=bindparam("updated_at"))
+
+
+@dataclass(frozen=True)
+class Request:
+    """One movement to run (:meth:`Movements.execute`'s arguments)."""
+
+    movement: Movement
+    precondition: Callable[[Connection], None] | None = None
+    finish: Finish | None = None
+    stepped_up: bool = False
+    actor: str | None = None
+    pending: bool = False
 
 
 @dataclass
@@ -301,7 +314,50 @@ class Movements:
                 actor: str | None = None, pending: bool = False) -> MovementResult:
         """Screen ``movement`` and run it once (see the module's docstring). ``pending``:
         a credit reserved, not posted, until :meth:`settle` (money in from the network)."""
-        if pending and (movement.from_account is not None or movement.to_account is None):
+        done = self.execute_many([Request(movement, precondition, finish, stepped_up, actor,
+                                          pending)])[0]
+        if isinstance(done, DomainError):
+            raise done
+        return done
+
+    def execute_many(self, requests: Sequence[Request]) -> list[MovementResult | DomainError]:
+        """Each as :meth:`execute`, in order, its answer or its refusal: all screened
+        first (each counting the ones before it), then submitted to the write path
+        together, so that a payment file's worth shares a few commits. A later one can
+        still be refused (a limit reached, the balance spent) after earlier ones ran."""
+        out: list[MovementResult | DomainError] = []
+        for start in range(0, len(requests), SETTLE_SUBMITTED_MAX):
+            chunk = requests[start:start + SETTLE_SUBMITTED_MAX]
+            screens: list[Screen] = []
+            prepared: list[MovementUnit | MovementResult | DomainError] = []
+            for r in chunk:
+                try:
+                    prepared.append(self._prepare(r, screens))
+                except DomainError as refused:
+                    prepared.append(refused)
+            submitted = [self._writer.submit(p) if isinstance(p, MovementUnit) else p
+                         for p in prepared]
+            for p, job in zip(prepared, submitted, strict=True):
+                if isinstance(p, MovementUnit) and isinstance(job, Future):
+                    out.append(self._outcome(p, job))
+                elif not isinstance(p, MovementUnit):
+                    out.append(p)
+        return out
+
+    def _outcome(self, unit: MovementUnit, job: Future[Any]) -> MovementResult | DomainError:
+        try:
+            result: MovementResult = self._writer.wait(job)
+        except DomainError as refused:  # the unit and its record were undone together
+            if not isinstance(refused, WriterStopped):
+                self._write_alone(unit.record)  # a refused attempt is still a decision
+            return refused
+        return result
+
+    def _prepare(self, r: Request, screens: list[Screen]) -> MovementUnit | MovementResult:
+        """The unit running ``r``, or the first answer when it ran before; ``screens``:
+        this batch's screenings so far, and this one's is added."""
+        movement = r.movement
+        if r.pending and (movement.from_account is not None or movement.to_account is None):
             raise DomainError("movement_invalid", "only a credit from outside waits pending")
         with self._database.engine.connect() as conn:
             first = stored(conn, movement.id)
@@ -310,9 +366,9 @@ class Movements:
                     raise DomainError("transfer_exists_with_different_fields",
                                       f"movement {movement.id} exists with other fields")
                 done = result_from_row(first, created=False)
-                if finish is not None:
+                if r.finish is not None:
                     with self._database.engine.begin() as tx:
-                        finish(tx, done)
+                        r.finish(tx, done)
                 return done
             source = get_account(conn, movement.from_account) if movement.from_account else None
             target = get_account(conn, movement.to_account) if movement.to_account else None
@@ -320,7 +376,7 @@ class Movements:
         # in from a card that may not be theirs); the rail's deposits and interest are not.
         inbound_card = movement.user_id is not None and movement.outside is AccountKind.CARD_ISSUER
         screened = source is not None or (movement.from_account is None and inbound_card)
-        screen = self.screening.screen(movement) if screened else None
+        screen = self.screening.screen(movement, earlier=tuple(screens)) if screened else None
         record = screen.record if screen is not None else None
         held = False
         reason = None
@@ -328,31 +384,26 @@ class Movements:
             self._write_alone(record)
             raise DomainError("movement_declined",
                               "this transfer was declined: " + ", ".join(screen.reasons))
-        if screen is not None and screen.decision is Decision.STEP_UP and not stepped_up:
+        if screen is not None and screen.decision is Decision.STEP_UP and not r.stepped_up:
             self._write_alone(record)
             raise DomainError("step_up_required", "confirm this transfer with your passkey")
+        if screen is not None:
+            screens.append(screen)
         if screen is not None and screen.decision is Decision.HOLD:
             held, reason = True, ("review:" + ",".join(screen.reasons))[:64]
-        chain, refs = _chain(movement, source, target, held=held, pending=pending)
+        chain, refs = _chain(movement, source, target, held=held, pending=r.pending)
         state = (MovementState.HELD if held
-                 else MovementState.PENDING if movement.to_account is None or pending
+                 else MovementState.PENDING if movement.to_account is None or r.pending
                  else MovementState.POSTED)
         now = self._clock.now_ns()
-        event = audit.entry(at_ns=now, actor=actor or movement.user_id or audit.SYSTEM,
+        event = audit.entry(at_ns=now, actor=r.actor or movement.user_id or audit.SYSTEM,
                             action=f"bank_transfer.{movement.kind}", object_id=movement.id,
                             detail={"amount": movement.amount.amount_minor,
                                     "currency": movement.amount.currency,
                                     "from": movement.from_account, "to": movement.to_account,
                                     "state": str(state)})
-        try:
-            result: MovementResult = self._writer.execute(MovementUnit(
-                movement, chain, [new_account(r) for r in refs], state, event, reason,
-                precondition, finish, record))
-        except DomainError as refused:  # the unit and its record were undone together
-            if record is not None and not isinstance(refused, WriterStopped):
-                self._write_alone(record)  # a refused attempt is still a decision
-            raise
-        return result
+        return MovementUnit(movement, chain, [new_account(ref) for ref in refs], state, event,
+                            reason, r.precondition, r.finish, record)
 
     def _write_alone(self, record: Recording | None) -> None:
         if record is not None:

@@ -97,16 +97,10 @@ class PaymentFiles:
             with self._database.engine.begin() as conn:
                 confirm(conn, self._step_up, user_id, evidence_id, Expected(
                     STEP_UP_TYPE, total, account.currency, account_id, digest))
-        results = []
-        for payment, o in zip(order.payments, orders, strict=True):
-            try:
-                done = self._transfers.send(o, evidence_id=None, actor=user_id)
-            except DomainError as refused:  # InvariantViolation is not one: it propagates
-                results.append(PaymentResult(payment.end_to_end_id, None, refused.code,
-                                             refused.detail))
-                continue
-            results.append(PaymentResult(payment.end_to_end_id, done))
-        return results
+        return [PaymentResult(p.end_to_end_id, None, done.code, done.detail)
+                if isinstance(done, DomainError) else PaymentResult(p.end_to_end_id, done)
+                for p, done in zip(order.payments, self._transfers.send_many(
+                    orders, actor=user_id), strict=True)]
 
     def _orders(self, user_id: str, account_id: str, iban: str, currency: str,
                 order: Pain001, digest: str) -> list[Order]:

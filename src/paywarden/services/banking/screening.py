@@ -14,6 +14,7 @@ movement that is declined, asks for a step-up or is refused writes it on its own
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -45,13 +46,15 @@ ALLOWED = Screen(Decision.ALLOW)
 
 
 class Screening(Protocol):
-    def screen(self, movement: Movement) -> Screen: ...
+    def screen(self, movement: Movement, *, earlier: Sequence[Screen] = ()) -> Screen:
+        """``earlier``: the screenings of the same batch before this one, whose records
+        are not committed yet (a payment file's payments): counted as if they were."""
 
 
 class AllowAll:
     """The default hook: every movement is allowed."""
 
-    def screen(self, movement: Movement) -> Screen:
+    def screen(self, movement: Movement, *, earlier: Sequence[Screen] = ()) -> Screen:
         return ALLOWED
 
 

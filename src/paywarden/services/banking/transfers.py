@@ -18,6 +18,7 @@ answers. Any refusal undoes all of it: nothing moves and the evidence stays unus
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,14 @@ from ..identity.stepup import StepUp
 from .accounts import BankAccount, accounts_of, by_iban, owned_account
 from .confirm import Expected, confirm
 from .limits import BankMaxima, check_and_count, used
-from .movements import Finish, Movement, MovementKind, MovementResult, Movements
+from .movements import (
+    Finish,
+    Movement,
+    MovementKind,
+    MovementResult,
+    Movements,
+    Request,
+)
 from .payees import Payee, Payees, live_payee
 
 
@@ -62,6 +70,29 @@ class Transfers:
              actor: str | None = None) -> MovementResult:
         """Run ``order`` once (see the module's docstring). ``evidence_id`` None is for
         standing orders only, whose step-up was consumed when they were made."""
+        done = self._movements.execute_many([self._request(order, evidence_id, finish,
+                                                           actor)])[0]
+        if isinstance(done, DomainError):
+            raise done
+        return done
+
+    def send_many(self, orders: Sequence[Order], *, actor: str | None = None
+                  ) -> list[MovementResult | DomainError]:
+        """Each order as :meth:`send` without evidence (a payment file's, whose step-up
+        covered the file), in order, its answer or its refusal; written together
+        (:meth:`Movements.execute_many`)."""
+        requests: list[Request | DomainError] = []
+        for order in orders:
+            try:
+                requests.append(self._request(order, None, None, actor))
+            except DomainError as refused:
+                requests.append(refused)
+        done = iter(self._movements.execute_many(
+            [r for r in requests if isinstance(r, Request)]))
+        return [r if isinstance(r, DomainError) else next(done) for r in requests]
+
+    def _request(self, order: Order, evidence_id: str | None, finish: Finish | None,
+                 actor: str | None) -> Request:
         with self._database.engine.connect() as conn:
             source = owned_account(conn, order.user_id, order.from_account)
             payee = live_payee(conn, order.user_id, order.payee_id)
@@ -74,8 +105,7 @@ class Transfers:
                     order.reference))
             self._check(conn, order, movement)
 
-        return self._movements.execute(movement, precondition=checked, finish=finish,
-                                       stepped_up=True, actor=actor)
+        return Request(movement, checked, finish, stepped_up=True, actor=actor)
 
     def history(self, user_id: str, *, limit: int, before: tuple[int, str] | None
                 ) -> tuple[list[Any], set[str]]:

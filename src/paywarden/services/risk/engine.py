@@ -53,7 +53,7 @@ from ..banking.movements import Movement
 from ..banking.screening import Decision as BankDecision
 from ..banking.screening import Screen
 from ..writepath import Batch, GroupWriter, Records
-from .features import Context, FeatureProvider, Subject
+from .features import Context, Earlier, FeatureProvider, Subject
 from .reads import Reads
 from .store import RuleStore
 
@@ -158,6 +158,12 @@ class Pending:
     row: dict[str, object]
     events: tuple[dict[str, object], ...]
     entry: Event
+    subject: Subject
+
+    def earlier(self) -> Earlier:
+        """What this decision will count for a later screening of the same batch."""
+        return Earlier(tuple(str(e["key"]) for e in self.events), self.subject.account_id,
+                       self.subject.amount_minor, int(str(self.row["at"])))
 
     def write(self, batch: Batch) -> None:
         batch.later(INSERT_DECISION, self.row)
@@ -184,9 +190,12 @@ class RiskEngine:
         self.observers: list[Callable[[Subject, Recorded], None]] = []
         self.reads = Reads(database, deadline_ms=deadline_ms)
 
-    def screen(self, movement: Movement) -> Screen:
-        """The banking hook: review is a hold; the decision is written by the movement."""
-        pending = self.evaluate(subject_of(movement))
+    def screen(self, movement: Movement, *, earlier: Sequence[Screen] = ()) -> Screen:
+        """The banking hook: review is a hold; the decision is written by the movement.
+        ``earlier``: this batch's screenings before it, not committed yet (their counts
+        are added to what the database holds, :class:`.features.Earlier`)."""
+        pending = self.evaluate(subject_of(movement), earlier=tuple(
+            s.record.earlier() for s in earlier if isinstance(s.record, Pending)))
         verdict = pending.recorded.verdict
         return Screen(BANK_DECISION[verdict.decision], verdict.reasons, record=pending)
 
@@ -196,12 +205,13 @@ class RiskEngine:
         self._writer.execute(Records(pending.write))
         return pending.recorded
 
-    def evaluate(self, subject: Subject, *, actor: str | None = None) -> Pending:
+    def evaluate(self, subject: Subject, *, actor: str | None = None,
+                 earlier: Sequence[Earlier] = ()) -> Pending:
         started = time.perf_counter_ns()
         now = self._clock.now_ns()
         engine = "ok"
         try:
-            work = self._work(subject, now)
+            work = self._work(subject, now, earlier)
         except InvariantViolation:
             raise
         except Exception:
@@ -215,9 +225,9 @@ class RiskEngine:
             observe(subject, pending.recorded)
         return pending
 
-    def _work(self, subject: Subject, now: int) -> _Work:
+    def _work(self, subject: Subject, now: int, earlier: Sequence[Earlier]) -> _Work:
         compiled = self.rules.compiled()
-        ctx = Context(self.reads, subject, now, self._database)
+        ctx = Context(self.reads, subject, now, self._database, earlier=earlier)
         try:
             with self.reads.lent():
                 values: dict[str, Value] = {}
@@ -266,7 +276,7 @@ class RiskEngine:
                                     "rules_version": v.rules_version,
                                     "model_version": v.model_version},
                             after=digested(row))
-        return Pending(made, row, events, entry)
+        return Pending(made, row, events, entry, subject)
 
     def close(self) -> None:
         self.reads.close()

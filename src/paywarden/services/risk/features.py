@@ -79,12 +79,25 @@ class Subject:
         return self.user_id or self.merchant_id or "-"
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier screening of the same batch (a payment file's payments) whose rows are
+    not committed yet: counted as if they were, so that the tenth payment of a file is
+    the tenth, as it would be one by one."""
+
+    keys: tuple[str, ...]  # the velocity keys it counts in, once each, at ``at``
+    account_id: str | None
+    amount_minor: int
+    at: int
+
+
 @dataclass
 class Context:
     reads: Reads
     subject: Subject
     now_ns: int
     database: Database | None = None
+    earlier: Sequence[Earlier] = ()
     notes: dict[str, Any] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # velocity keys this screening counts in
     _conn: Connection | None = None
@@ -209,6 +222,13 @@ class Velocity:
             out[f"velocity_{keys[key]}_1m"] = int(in_minute or 0)
             out[f"velocity_{keys[key]}_1h"] = int(in_hour or 0)
             out[f"velocity_{keys[key]}_24h"] = int(in_day)
+        for before in ctx.earlier:
+            for key in (k for k in before.keys if k in keys):
+                for window, span in (("1m", MINUTE_NS), ("1h", HOUR_NS), ("24h", DAY_NS)):
+                    name = f"velocity_{keys[key]}_{window}"
+                    counted = out[name]
+                    if before.at >= ctx.now_ns - span and isinstance(counted, int):
+                        out[name] = counted + 1
         return out
 
 
@@ -249,6 +269,8 @@ class AmountHistory:
         if s.account_id is not None:
             rows = ctx.reads.rows(self.AMOUNTS, {
                 "account": s.account_id, "since": ctx.now_ns - HISTORY_DAYS * DAY_NS})
+        rows += [(e.amount_minor, e.at) for e in ctx.earlier
+                 if s.account_id is not None and e.account_id == s.account_id]
         amounts = [r[0] for r in rows]
         median = int(statistics.median(amounts)) if amounts else 0
         return {"history_n_90d": len(amounts), "median_90d_minor": median,
