@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Executable, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ...adapters.clock import Clock
 from ...adapters.store.schema import bank_accounts, bank_transfers
@@ -351,6 +352,10 @@ class Movements:
             if not isinstance(refused, WriterStopped):
                 self._write_alone(unit.record)  # a refused attempt is still a decision
             return refused
+        except IntegrityError:  # another writer's row came first: none of this one's did
+            self._write_alone(unit.record)
+            return DomainError("movement_conflict", "a concurrent request wrote this "
+                               "movement's rows first; ask again")
         return result
 
     def _prepare(self, r: Request, screens: list[Screen]) -> MovementUnit | MovementResult:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -48,8 +49,14 @@ from ....domain.clearing.messages import (
     TxStatus,
 )
 from ....domain.errors import DomainError
-from ...banking.accounts import State, by_iban
-from ...banking.movements import Movement, MovementKind, MovementResult, Movements
+from ...banking.accounts import BankAccount, State, by_iban
+from ...banking.movements import (
+    Movement,
+    MovementKind,
+    MovementResult,
+    Movements,
+    Request,
+)
 from ...banking.movements import Settlement as MovementSettlement
 from ...crashpoints import CrashPoints
 from .outgoing import ACTOR, ClearingLink, Final, finals
@@ -82,7 +89,7 @@ class Incoming:
         if not isinstance(message, Pacs008):
             raise DomainError("message_type_unexpected", "this handler takes a pacs.008")
         self._from_hub(sender)
-        statuses = [self._one(message.header.msg_id, tx) for tx in message.transfers]
+        statuses = self._all(message.header.msg_id, message.transfers)
         return Pacs002(Header("pws" + secrets.token_hex(16), self._clock.now_ns(), self._bic,
                               sender), message.header.msg_id, MessageType.PACS_008,
                        tuple(statuses))
@@ -133,62 +140,81 @@ class Incoming:
             raise DomainError("message_sender_not_hub", "a bank takes transfers and their "
                               "statuses from its own hub only")
 
-    def _one(self, msg_id: str, tx: CreditTransfer) -> TxStatus:
-        sha = fields_sha(tx)
+    def _all(self, msg_id: str, transfers: Sequence[CreditTransfer]) -> list[TxStatus]:
+        """Each transaction's status, in order: repeats answered as before, refusals
+        stored, and every acceptable one reserved in one submission to the write path."""
         with self._database.engine.connect() as conn:
-            first = conn.execute(select(bank_clearing_in).where(
-                bank_clearing_in.c.uetr == tx.uetr)).first()
-        if first is not None:
-            return self._repeat(tx, first, sha)
-        refused = self._refusal(tx)
-        if refused is not None:
-            return self._reject(msg_id, tx, sha, refused)
-        return self._accept(msg_id, tx, sha)
+            known = {r.uetr: r for r in conn.execute(select(bank_clearing_in).where(
+                bank_clearing_in.c.uetr.in_([tx.uetr for tx in transfers])))}
+        statuses: list[TxStatus | None] = []
+        accepting: list[tuple[int, CreditTransfer, str, BankAccount]] = []
+        for tx in transfers:
+            sha = fields_sha(tx)
+            first = known.get(tx.uetr)
+            if first is not None or any(a[1].uetr == tx.uetr for a in accepting):
+                statuses.append(self._repeat(tx, first, sha) if first is not None else None)
+                continue
+            refused, account = self._refusal(tx)
+            if refused is not None or account is None:
+                statuses.append(self._reject(msg_id, tx, sha, refused or Reason.AC01))
+                continue
+            accepting.append((len(statuses), tx, sha, account))
+            statuses.append(None)
+        for (index, tx, sha, _), status in zip(accepting, self._accept(msg_id, accepting),
+                                               strict=True):
+            statuses[index] = status
+        return [s if s is not None else self._one(msg_id, tx)  # a copy within this message
+                for s, tx in zip(statuses, transfers, strict=True)]
 
-    def _refusal(self, tx: CreditTransfer) -> Reason | None:
+    def _one(self, msg_id: str, tx: CreditTransfer) -> TxStatus:
+        return self._all(msg_id, [tx])[0]
+
+    def _refusal(self, tx: CreditTransfer) -> tuple[Reason | None, BankAccount | None]:
         if tx.creditor.agent != self._bic:
-            return Reason.RC01
+            return Reason.RC01, None
         if tx.deadline_ns <= self._clock.now_ns():
-            return Reason.AB05
+            return Reason.AB05, None
         with self._database.engine.connect() as conn:
             account = by_iban(conn, tx.creditor.iban)
         if account is None:
-            return Reason.AC01
+            return Reason.AC01, None
         if account.state is State.CLOSED:
-            return Reason.AC04
+            return Reason.AC04, account
         if account.state is State.FROZEN:
-            return Reason.AC06
+            return Reason.AC06, account
         if account.currency != tx.amount.currency:
-            return Reason.AM03
-        return None
+            return Reason.AM03, account
+        return None, account
 
-    def _accept(self, msg_id: str, tx: CreditTransfer, sha: str) -> TxStatus:
-        with self._database.engine.connect() as conn:
-            account = by_iban(conn, tx.creditor.iban)
-        assert account is not None  # checked by _refusal a moment ago; never deleted
+    def _accept(self, msg_id: str,
+                accepting: list[tuple[int, CreditTransfer, str, BankAccount]]
+                ) -> list[TxStatus | None]:
+        """Reserve a pending credit for each, written together; ACCP, a refusal, or None
+        where a concurrent copy of the UETR came first (asked again by the caller)."""
         now = self._clock.now_ns()
-
-        def remember(conn: Any, _result: MovementResult) -> None:
-            conn.execute(insert(bank_clearing_in).values(
-                uetr=tx.uetr, movement_id=MOVEMENT_PREFIX + tx.uetr,
-                end_to_end_id=tx.end_to_end_id, tx_id=tx.tx_id, msg_id=msg_id,
-                fields_sha=sha, state=ACCEPTED, reason=None, created_at=now, updated_at=now))
-
-        try:
-            self._movements.execute(Movement(
-                MOVEMENT_PREFIX + tx.uetr, MovementKind.DEPOSIT, None, None, account.id,
-                tx.amount, tx.remittance, counterparty_iban=tx.debtor.iban,
-                counterparty_name=tx.debtor.name), finish=remember, actor=ACTOR, pending=True)
-        except IntegrityError:  # a concurrent copy of this UETR wrote its row first
-            return self._one(msg_id, tx)
-        except DomainError as refused:  # closed or changed since the check: refused alike
+        requests = [Request(Movement(
+            MOVEMENT_PREFIX + tx.uetr, MovementKind.DEPOSIT, None, None, account.id,
+            tx.amount, tx.remittance, counterparty_iban=tx.debtor.iban,
+            counterparty_name=tx.debtor.name), precondition=_absent(tx.uetr),
+            finish=_remember(tx, msg_id, sha, now), actor=ACTOR, pending=True)
+            for _, tx, sha, account in accepting]
+        out: list[TxStatus | None] = []
+        for (_, tx, sha, _), done in zip(accepting, self._movements.execute_many(requests),
+                                         strict=True):
+            if not isinstance(done, DomainError):  # made now, or found: asked again
+                out.append(_status(tx, Status.ACCP) if done.created else None)
+                continue
             reason = {"account_closed": Reason.AC04,
-                      "currency_mismatch": Reason.AM03}.get(refused.code)
-            if reason is None:
-                raise
-            return self._reject(msg_id, tx, sha, reason)
-        self._crash.reached("clearing.payee.accepted")
-        return _status(tx, Status.ACCP)
+                      "currency_mismatch": Reason.AM03}.get(done.code)
+            if reason is not None:  # closed or changed since the check: refused alike
+                out.append(self._reject(msg_id, tx, sha, reason))
+            elif done.code in _CONCURRENT:
+                out.append(None)
+            else:
+                raise done
+        if requests:
+            self._crash.reached("clearing.payee.accepted")
+        return out
 
     def _reject(self, msg_id: str, tx: CreditTransfer, sha: str, reason: Reason) -> TxStatus:
         now = self._clock.now_ns()
@@ -227,6 +253,31 @@ class Incoming:
             with self._database.engine.connect() as conn:
                 return conn.execute(select(bank_clearing_in).where(
                     bank_clearing_in.c.uetr == uetr)).first()
+
+
+# A concurrent copy of the UETR (another message, another thread) got there first.
+_CONCURRENT = frozenset({"clearing_in_exists", "transfer_in_progress", "movement_conflict"})
+
+
+def _absent(uetr: str) -> Any:
+    """In the movement's transaction: no row for ``uetr`` yet (else nothing is written)."""
+    def check(conn: Any) -> None:
+        if conn.execute(select(bank_clearing_in.c.uetr).where(
+                bank_clearing_in.c.uetr == uetr)).first() is not None:
+            raise DomainError("clearing_in_exists", f"transfer {uetr} came before")
+    return check
+
+
+def _remember(tx: CreditTransfer, msg_id: str, sha: str, now: int) -> Any:
+    """The ``bank_clearing_in`` row, written with the pending credit."""
+    def remember(conn: Any, result: MovementResult) -> None:
+        if not result.created:  # a repeat found the movement: its row was written with it
+            return
+        conn.execute(insert(bank_clearing_in).values(
+            uetr=tx.uetr, movement_id=MOVEMENT_PREFIX + tx.uetr,
+            end_to_end_id=tx.end_to_end_id, tx_id=tx.tx_id, msg_id=msg_id,
+            fields_sha=sha, state=ACCEPTED, reason=None, created_at=now, updated_at=now))
+    return remember
 
 
 def fields_sha(tx: CreditTransfer) -> str:
