@@ -18,7 +18,7 @@ from typing import Any
 
 from paywarden.network import Network, Node, plan
 from paywarden.network.customers import Customer, deposit, service_token, sign_up
-from paywarden.network.provision import fund, liquidity, register
+from paywarden.network.provision import fund, initialise, liquidity, register
 from tests.conftest import _drop_pg_database, _fresh_pg_database
 
 from .server import free_port
@@ -139,17 +139,13 @@ def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
     net = Network(layout, databases=databases)
     made: Lab | None = None
     try:
-        for node in layout.nodes:
-            net.command(node, "init")
+        initialise(net)
         register(net, cap_minor=FUNDS * 10, channel=channel)
         fund(net, reserves_minor=FUNDS * 100)
         net.start_all(**LAB_SETTINGS)
         liquidity(net, liquidity_minor=FUNDS * 50)
         made = Lab(net)
-        for bank in layout.banks:
-            who = sign_up(bank)
-            deposit(bank, service_token(net, bank), who.account["iban"], FUNDS)
-            made.customers[bank.name] = who
+        made.customers.update(net.each(layout.banks, lambda bank: _funded(net, bank)))
         yield made
     finally:
         for who in [*made.customers.values(), *made.extra] if made is not None else ():
@@ -177,3 +173,9 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _funded(net: Network, bank: Node) -> Customer:
+    who = sign_up(bank)
+    deposit(bank, service_token(net, bank), who.account["iban"], FUNDS)
+    return who

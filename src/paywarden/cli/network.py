@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..network import Network, plan
-from ..network.provision import fund, liquidity, register
+from ..network.provision import fund, initialise, liquidity, register
 from .common import app, err
 
 network_app = typer.Typer(help="A local clearing network: hubs and banks on loopback.",
@@ -50,8 +50,7 @@ def up(regions: Annotated[int, typer.Option(min=1, max=9)] = 2,
     (root / PLAN_FILE).write_text(json.dumps(layout.public(), indent=2))
     net = Network(layout)
     err.print(f"provisioning {len(layout.nodes)} nodes in {root}")
-    for node in layout.nodes:
-        net.command(node, "init")
+    initialise(net)
     register(net, cap_minor=cap, channel=channel)
     fund(net, reserves_minor=reserves)
     stop = threading.Event()

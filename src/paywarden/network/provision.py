@@ -26,9 +26,14 @@ from .runner import Network
 CURRENCY = "EUR"
 
 
+def initialise(net: Network) -> None:
+    """Step 0: every node's database, keys and CA (`paywarden init`), all at once."""
+    net.each(net.plan.nodes, lambda n: net.command(n, "init"))
+
+
 def identities(net: Network) -> dict[str, dict[str, Any]]:
-    return {n.name: net.command_json(n, "clearing", "identity", "--json")
-            for n in net.plan.nodes}
+    return net.each(net.plan.nodes,
+                    lambda n: net.command_json(n, "clearing", "identity", "--json"))
 
 
 def register(net: Network, *, cap_minor: int, channel: str = "RTGS") -> None:
@@ -39,7 +44,8 @@ def register(net: Network, *, cap_minor: int, channel: str = "RTGS") -> None:
         for name, who in ids.items():
             keys[name] = Path(scratch) / f"{name}.pem"
             keys[name].write_text(who["public_key_pem"])
-        for hub in net.plan.hubs:
+
+        def certify(hub: Node) -> None:  # each hub's own commands, one after another
             for node in net.plan.nodes:
                 if node is hub:
                     continue
@@ -56,6 +62,8 @@ def register(net: Network, *, cap_minor: int, channel: str = "RTGS") -> None:
                     "--public-key-file", str(keys[node.name]), "--json")
                 if node.role == "bank":  # two hubs each certify the other instead
                     _trust(net, node, hub, issued, scratch)
+
+        net.each(net.plan.hubs, certify)
 
 
 def _trust(net: Network, node: Node, issuer: Node, issued: dict[str, Any],
@@ -74,20 +82,27 @@ def _trust(net: Network, node: Node, issuer: Node, issued: dict[str, Any],
 
 def fund(net: Network, *, reserves_minor: int) -> None:
     """Step 4a (offline): each hub's operator funds its participants' reserves."""
-    for hub in net.plan.hubs:
-        for node in net.plan.nodes:
-            if node is hub or (node.role == "bank" and node.region != hub.region):
-                continue
+    def fund_all(hub: Node) -> None:
+        for node in _participants(net, hub):
             net.command_json(hub, "clearing", "fund", "--bic", node.bic, "--amount",
                              str(reserves_minor), "--currency", CURRENCY,
                              "--funding-id", f"lab-{node.bic}", "--json")
 
+    net.each(net.plan.hubs, fund_all)
+
 
 def liquidity(net: Network, *, liquidity_minor: int) -> None:
     """Step 4b (the nodes serving): every participant moves liquidity in by pacs.009."""
-    for hub in net.plan.hubs:
-        for node in net.plan.nodes:
-            if node is hub or (node.role == "bank" and node.region != hub.region):
-                continue
-            net.command_json(node, "clearing", "liquidity", "--to", hub.bic, "--amount",
-                             str(liquidity_minor), "--currency", CURRENCY, "--json")
+    def move(node: Node) -> None:
+        for hub in net.plan.hubs:
+            if node in _participants(net, hub):
+                net.command_json(node, "clearing", "liquidity", "--to", hub.bic, "--amount",
+                                 str(liquidity_minor), "--currency", CURRENCY, "--json")
+
+    net.each(net.plan.nodes, move)
+
+
+def _participants(net: Network, hub: Node) -> list[Node]:
+    """Who holds a settlement account at ``hub``: its region's banks and the other hubs."""
+    return [n for n in net.plan.nodes if n is not hub
+            and not (n.role == "bank" and n.region != hub.region)]

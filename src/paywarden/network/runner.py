@@ -14,9 +14,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,6 +26,7 @@ from .plan import COUNTRY, Node, Plan
 READY_TIMEOUT_S = 120
 COMMAND_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 30
+T = TypeVar("T")
 
 
 class NodeFailed(RuntimeError):
@@ -158,6 +160,16 @@ class Network:
 
     def command_json(self, node: Node, *args: str, stdin: str | None = None) -> Any:
         return json.loads(self.command(node, *args, stdin=stdin))
+
+    def each(self, nodes: Iterable[Node], work: Callable[[Node], T]) -> dict[str, T]:
+        """``work(node)`` for every node at once, one thread each (each node's commands
+        are its own processes); by node name, the first failure raised."""
+        chosen = list(nodes)
+        if not chosen:
+            return {}
+        with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+            futures = {n.name: pool.submit(work, n) for n in chosen}
+            return {name: f.result() for name, f in futures.items()}
 
 
 # Settings that every node shares with whoever runs the network (tests set these).

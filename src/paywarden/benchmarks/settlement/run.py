@@ -47,9 +47,9 @@ from rich.console import Console
 
 from ...adapters.iso20022.codec import decode
 from ...domain.errors import DomainError
-from ...network import Network, plan
-from ...network.customers import deposit, service_token, sign_up
-from ...network.provision import fund, liquidity, register
+from ...network import Network, Node, plan
+from ...network.customers import Customer, deposit, service_token, sign_up
+from ...network.provision import fund, initialise, liquidity, register
 from .load import Tally, kill_loop, sender_loop
 
 SECONDS_FULL, SECONDS_QUICK = 60.0, 15.0
@@ -106,26 +106,30 @@ platform.database.dispose()
 """
 
 
+def _corporate_rules(net: Network, bank: Node) -> None:
+    done = subprocess.run([sys.executable, "-c", _CORPORATE_RULES], env=net.env(bank),
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{bank.name}: rules not published: {done.stderr[-1500:]}")
+
+
+def _funded_customer(net: Network, bank: Node) -> Customer:
+    who = sign_up(bank)
+    deposit(bank, service_token(net, bank), who.account["iban"], FUNDS)
+    return who
+
+
 def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: float,
          console: Console) -> dict[str, Any]:
     layout = net.plan
     console.log(f"provisioning {len(layout.nodes)} nodes in {layout.root}")
-    for node in layout.nodes:
-        net.command(node, "init")
-    for bank in layout.banks:
-        done = subprocess.run([sys.executable, "-c", _CORPORATE_RULES], env=net.env(bank),
-                              capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"{bank.name}: rules not published: {done.stderr[-1500:]}")
+    initialise(net)
+    net.each(layout.banks, lambda bank: _corporate_rules(net, bank))
     register(net, cap_minor=FUNDS * 10)
     fund(net, reserves_minor=FUNDS * 100)
     net.start_all(**SETTINGS)
     liquidity(net, liquidity_minor=FUNDS * 50)
-    customers = {}
-    for bank in layout.banks:
-        who = sign_up(bank)
-        deposit(bank, service_token(net, bank), who.account["iban"], FUNDS)
-        customers[bank.name] = who
+    customers = net.each(layout.banks, lambda bank: _funded_customer(net, bank))
     for who in customers.values():
         for other in customers.values():
             if other is not who:
