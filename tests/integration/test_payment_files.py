@@ -177,3 +177,31 @@ def test_a_files_payments_count_the_ones_before_them_as_one_by_one(
     held = results[-1].movement
     assert held is not None and held.reason is not None and "velocity_customer" in held.reason
     assert verify_ledger(platform_of(api).database) == []
+
+
+def test_a_file_passing_the_daily_limit_runs_the_payments_within_it_and_refuses_the_rest(
+        api: TestClient, files: PaymentFiles, ada: Customer) -> None:
+    """All of a file's payments are counted in one transaction: each sees the ones
+    before it (the day's sum is kept in the transaction, not read again)."""
+    from paywarden.services.banking.limits import LimitKind
+
+    payees(api, ada, ELSEWHERE, SECOND_ELSEWHERE)
+    user = user_of(api, ada)
+    platform_of(api).banking.limits.set(user, LimitKind.PER_DAY, "EUR", 35_00,
+                                        evidence_id=None, actor=user)
+    platform_of(api).banking.limits.set(user, LimitKind.PER_PAYEE, "EUR", 25_00,
+                                        evidence_id=None, actor=user)
+    order = pain001(ada, *[payment(n, (ELSEWHERE, SECOND_ELSEWHERE)[n % 2], 10_00)
+                           for n in range(5)])
+    results = files.submit(user, ada.account["id"], order,
+                           evidence_id=step_up_for(api, ada, order))
+    # 10 + 10 + 10 (30 in all, 20 to ELSEWHERE) then 10 more passes the day's 35.
+    assert [r.code for r in results] == [None, None, None, "limit_per_day_exceeded",
+                                         "limit_per_day_exceeded"]
+    assert balances(api, ada)[1] == 1_000_00 - 30_00  # available: only three reserved
+    again = pain001(ada, payment(9, ELSEWHERE, 5_00), payment(10, ELSEWHERE, 1_00),
+                    msg_id="file-2")
+    later = files.submit(user, ada.account["id"], again,
+                         evidence_id=step_up_for(api, ada, again))
+    # ELSEWHERE has 20 of its 25: 5 fits the payee's limit and the day's, 1 more fits neither.
+    assert [r.code for r in later] == [None, "limit_per_day_exceeded"]

@@ -106,17 +106,43 @@ def check_and_count(conn: Connection, *, user_id: str, movement_id: str, amount:
     if amount > limits[LimitKind.PER_TRANSFER].amount:
         raise DomainError("limit_per_transfer_exceeded", f"the limit per transfer is "
                           f"{limits[LimitKind.PER_TRANSFER].amount} minor units")
-    if used(conn, user_id, currency, since_ns=since) + amount > limits[LimitKind.PER_DAY].amount:
+    totals = _in_transaction(conn)
+    day, payee = (user_id, currency, None), (user_id, currency, iban)
+    for key in (day, payee):
+        if key not in totals:
+            totals[key] = used(conn, user_id, currency, since_ns=since, iban=key[2])
+    if totals[day] + amount > limits[LimitKind.PER_DAY].amount:
         raise DomainError("limit_per_day_exceeded", "this transfer would pass your limit "
                           f"of {limits[LimitKind.PER_DAY].amount} minor units in 24 hours")
-    if used(conn, user_id, currency, since_ns=since, iban=iban) + amount > \
-            limits[LimitKind.PER_PAYEE].amount:
+    if totals[payee] + amount > limits[LimitKind.PER_PAYEE].amount:
         raise DomainError("limit_per_payee_exceeded", "this transfer would pass your limit "
                           f"of {limits[LimitKind.PER_PAYEE].amount} minor units to one payee "
                           "in 24 hours")
     conn.execute(insert(transfer_limit_uses).values(
         movement_id=movement_id, user_id=user_id, currency=currency, counterparty_iban=iban,
         amount=amount, created_at=now_ns))
+    totals[day] += amount
+    totals[payee] += amount
+
+
+def _in_transaction(conn: Connection) -> dict[tuple[str, str, str | None], int]:
+    """The sums :func:`used` answered within ``conn``'s current transaction, kept up to
+    date as transfers are counted: a batch of a payment file's transfers sums the day
+    once, not once per transfer (the sum grows with the day's transfers). Within one
+    transaction (milliseconds) a kept sum can only count too much — a row that left the
+    24 hours meanwhile, a transfer whose unit was undone — never too little."""
+    current = conn.get_transaction()
+    if current is None:  # no transaction to keep them in
+        return {}
+    kept = conn.info.get(_TOTALS)
+    if kept is None or kept[0] is not current:
+        kept = (current, {})
+        conn.info[_TOTALS] = kept
+    totals: dict[tuple[str, str, str | None], int] = kept[1]
+    return totals
+
+
+_TOTALS = "paywarden.limits.used"
 
 
 class Limits:

@@ -132,9 +132,16 @@ class Hub:
         now = self._clock.now_ns()
         down = frozenset(b for b, until in self._down_until.items() if until > now)
         units = []
+        known: dict[str, Peer | None] = {}  # read once per message: a few BICs, many txs
+
+        def peer(bic: str) -> Peer | None:
+            if bic not in known:
+                known[bic] = self._peers.get(bic)
+            return known[bic]
+
         for tx in message.transfers:
-            creditor = self._peers.get(tx.creditor.agent)
-            via = self._peers.get(creditor.via) if creditor and creditor.via else None
+            creditor = peer(tx.creditor.agent)
+            via = peer(creditor.via) if creditor and creditor.via else None
             plan = route(tx, payer=payer, creditor=creditor, via=via, now_ns=now, down=down,
                          net_available=self._net is not None)
             plan = self._net_reserve(plan)

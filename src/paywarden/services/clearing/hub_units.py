@@ -74,6 +74,9 @@ def hub_row(r: Any) -> HubRow:
                   m["deadline_ns"], m["fields_sha"], m["forward_msg_id"])
 
 
+READ_CHUNK = 500  # UETRs in one IN (...): under SQLite's bound on parameters
+
+
 def load_rows(conn: Connection, uetrs: list[str]) -> dict[str, HubRow]:
     if not uetrs:
         return {}
@@ -82,13 +85,31 @@ def load_rows(conn: Connection, uetrs: list[str]) -> dict[str, HubRow]:
 
 
 def _current(batch: Batch, uetr: str) -> HubRow | None:
-    rows: dict[str, HubRow] = batch.cache.setdefault("hub_rows", {})
-    if uetr not in rows:
+    """The row of ``uetr`` as this batch's earlier units left it. The first call reads
+    every row the batch's units name, in a few statements, instead of one each."""
+    rows: dict[str, HubRow] | None = batch.cache.get("hub_rows")
+    if rows is None:
+        named = list(dict.fromkeys(u for unit in batch.units for u in _uetrs_of(unit)))
+        rows = {}
+        for start in range(0, len(named), READ_CHUNK):
+            rows.update(load_rows(batch.conn, named[start:start + READ_CHUNK]))
+        batch.cache["hub_rows"] = rows
+        batch.cache["hub_rows_read"] = set(named)
+    if uetr not in rows and uetr not in batch.cache["hub_rows_read"]:
         found = load_rows(batch.conn, [uetr]).get(uetr)
-        if found is None:
-            return None
-        rows[uetr] = found
-    return rows[uetr]
+        if found is not None:
+            rows[uetr] = found
+    return rows.get(uetr)
+
+
+def _uetrs_of(unit: Any) -> tuple[str, ...]:
+    if isinstance(unit, ReserveUnit):
+        return (unit.plan.tx.uetr,)
+    if isinstance(unit, ForwardUnit):
+        return unit.uetrs
+    if isinstance(unit, DecideUnit):
+        return (unit.uetr,)
+    return ()
 
 
 def _remember(batch: Batch, row: HubRow) -> None:
