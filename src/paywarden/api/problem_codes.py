@@ -329,6 +329,8 @@ class Banking(ProblemCode):
     TRANSFER_EXISTS = ("transfer_exists_with_different_fields", 409,
                        "The transfer id is used with other fields")
     TRANSFER_IN_PROGRESS = "transfer_in_progress", 409, "The transfer is in progress"
+    MOVEMENT_CONFLICT = ("movement_conflict", 409,
+                         "A concurrent request wrote this transfer first: ask again")
     MOVEMENT_DECLINED = "movement_declined", 422, "The transfer was declined"
     TOP_UP_TARGET_INVALID = "top_up_target_invalid", 422, "Only a wallet is topped up"
 
@@ -611,6 +613,8 @@ class ClearingBank(ProblemCode):
                                "This message type is not taken here")
     PAYMENT_FILE_INVALID = ("payment_file_invalid", 422,
                             "The payment file was refused whole: nothing moved")
+    CLEARING_IN_EXISTS = ("clearing_in_exists", 409,
+                          "This transfer came before: it is answered as it was")
 
 
 class ClearingHub(ProblemCode):
