@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from paywarden.network import Network, Node, plan
-from paywarden.network.customers import Customer, deposit, service_token, sign_up
+from paywarden.network.customers import (
+    Customer,
+    deposit,
+    funded,
+    service_token,
+    sign_up,
+)
 from paywarden.network.provision import fund, initialise, liquidity, register
 from tests.conftest import _drop_pg_database, _fresh_pg_database
 
@@ -145,7 +151,8 @@ def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
         net.start_all(**LAB_SETTINGS)
         liquidity(net, liquidity_minor=FUNDS * 50)
         made = Lab(net)
-        made.customers.update(net.each(layout.banks, lambda bank: _funded(net, bank)))
+        made.customers.update(net.each(layout.banks,
+                                       lambda bank: funded(net, bank, FUNDS)))
         yield made
     finally:
         for who in [*made.customers.values(), *made.extra] if made is not None else ():
@@ -173,9 +180,3 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _funded(net: Network, bank: Node) -> Customer:
-    who = sign_up(bank)
-    deposit(bank, service_token(net, bank), who.account["iban"], FUNDS)
-    return who

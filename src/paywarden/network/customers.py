@@ -175,3 +175,10 @@ def deposit(node: Node, token: str, iban: str, amount: int) -> dict[str, Any]:
     if r.status_code not in (200, 201):
         raise NodeFailed(f"{node.name}: deposit answered {r.status_code}: {r.text[:500]}")
     return r.json()  # type: ignore[no-any-return]
+
+
+def funded(net: Network, node: Node, amount: int) -> Customer:
+    """A new customer of ``node`` with ``amount`` deposited from outside."""
+    who = sign_up(node)
+    deposit(node, service_token(net, node), who.account["iban"], amount)
+    return who

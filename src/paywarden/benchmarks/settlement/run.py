@@ -48,7 +48,7 @@ from rich.console import Console
 from ...adapters.iso20022.codec import decode
 from ...domain.errors import DomainError
 from ...network import Network, Node, plan
-from ...network.customers import Customer, deposit, service_token, sign_up
+from ...network.customers import funded
 from ...network.provision import fund, initialise, liquidity, register
 from .load import Tally, kill_loop, sender_loop
 
@@ -113,12 +113,6 @@ def _corporate_rules(net: Network, bank: Node) -> None:
         raise RuntimeError(f"{bank.name}: rules not published: {done.stderr[-1500:]}")
 
 
-def _funded_customer(net: Network, bank: Node) -> Customer:
-    who = sign_up(bank)
-    deposit(bank, service_token(net, bank), who.account["iban"], FUNDS)
-    return who
-
-
 def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: float,
          console: Console) -> dict[str, Any]:
     layout = net.plan
@@ -129,7 +123,7 @@ def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: flo
     fund(net, reserves_minor=FUNDS * 100)
     net.start_all(**SETTINGS)
     liquidity(net, liquidity_minor=FUNDS * 50)
-    customers = net.each(layout.banks, lambda bank: _funded_customer(net, bank))
+    customers = net.each(layout.banks, lambda bank: funded(net, bank, FUNDS))
     for who in customers.values():
         for other in customers.values():
             if other is not who:

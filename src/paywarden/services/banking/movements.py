@@ -52,7 +52,7 @@ from .screening import AllowAll, Decision, Recording, Screen, Screening
 
 ID_CHARS_MAX = 60  # a ledger transfer id is the movement's id and a short suffix
 REFERENCE_CHARS_MAX = 140
-SETTLE_SUBMITTED_MAX = 256  # settlements in the write path's queue at once (settle_many)
+SUBMITTED_MAX = 256  # units in the write path's queue at once (execute_many, settle_many)
 Finish = Callable[[Connection, "MovementResult"], None]
 Also = Sequence[tuple[Executable, dict[str, Any]]]  # rows written with a settlement
 
@@ -327,8 +327,8 @@ class Movements:
         together, so that a payment file's worth shares a few commits. A later one can
         still be refused (a limit reached, the balance spent) after earlier ones ran."""
         out: list[MovementResult | DomainError] = []
-        for start in range(0, len(requests), SETTLE_SUBMITTED_MAX):
-            chunk = requests[start:start + SETTLE_SUBMITTED_MAX]
+        for start in range(0, len(requests), SUBMITTED_MAX):
+            chunk = requests[start:start + SUBMITTED_MAX]
             screens: list[Screen] = []
             prepared: list[MovementUnit | MovementResult | DomainError] = []
             for r in chunk:
@@ -336,13 +336,10 @@ class Movements:
                     prepared.append(self._prepare(r, screens))
                 except DomainError as refused:
                     prepared.append(refused)
-            submitted = [self._writer.submit(p) if isinstance(p, MovementUnit) else p
-                         for p in prepared]
-            for p, job in zip(prepared, submitted, strict=True):
-                if isinstance(p, MovementUnit) and isinstance(job, Future):
-                    out.append(self._outcome(p, job))
-                elif not isinstance(p, MovementUnit):
-                    out.append(p)
+            jobs = {i: self._writer.submit(p) for i, p in enumerate(prepared)
+                    if isinstance(p, MovementUnit)}
+            out += [self._outcome(p, jobs[i]) if isinstance(p, MovementUnit) else p
+                    for i, p in enumerate(prepared)]
         return out
 
     def _outcome(self, unit: MovementUnit, job: Future[Any]) -> MovementResult | DomainError:
@@ -425,9 +422,9 @@ class Movements:
         """Each as :meth:`settle`, in order; submitted to the write path together so that
         a message's worth of settlements shares a few commits instead of one each."""
         results: list[MovementResult] = []
-        for start in range(0, len(settlements), SETTLE_SUBMITTED_MAX):
+        for start in range(0, len(settlements), SUBMITTED_MAX):
             prepared = [self._settle_unit(s, actor)
-                        for s in settlements[start:start + SETTLE_SUBMITTED_MAX]]
+                        for s in settlements[start:start + SUBMITTED_MAX]]
             submitted = [self._writer.submit(p) if isinstance(p, SettleUnit) else p
                          for p in prepared]
             results += [p if isinstance(p, MovementResult) else self._writer.wait(p)

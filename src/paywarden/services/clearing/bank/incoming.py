@@ -148,10 +148,11 @@ class Incoming:
                 bank_clearing_in.c.uetr.in_([tx.uetr for tx in transfers])))}
         statuses: list[TxStatus | None] = []
         accepting: list[tuple[int, CreditTransfer, str, BankAccount]] = []
+        taken: set[str] = set()  # UETRs accepted earlier in this message
         for tx in transfers:
             sha = fields_sha(tx)
             first = known.get(tx.uetr)
-            if first is not None or any(a[1].uetr == tx.uetr for a in accepting):
+            if first is not None or tx.uetr in taken:
                 statuses.append(self._repeat(tx, first, sha) if first is not None else None)
                 continue
             refused, account = self._refusal(tx)
@@ -159,6 +160,7 @@ class Incoming:
                 statuses.append(self._reject(msg_id, tx, sha, refused or Reason.AC01))
                 continue
             accepting.append((len(statuses), tx, sha, account))
+            taken.add(tx.uetr)
             statuses.append(None)
         for (index, tx, sha, _), status in zip(accepting, self._accept(msg_id, accepting),
                                                strict=True):
