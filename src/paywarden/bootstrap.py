@@ -21,6 +21,8 @@ from .services.access import Guard
 from .services.alerts import Alerts, Mailer
 from .services.approvals import Approvals
 from .services.approvals.accounts import AccountUnfreeze
+from .services.approvals.clearing_funding import ClearingFunding
+from .services.approvals.clearing_returns import ClearingReturn
 from .services.approvals.controls import BreakerReset, RegistryEntry, RiskRuleChange
 from .services.approvals.disputes import DisputeDecision, held_decisions
 from .services.approvals.engine import MAINTENANCE_INTERVAL_S as APPROVALS_INTERVAL_S
@@ -261,6 +263,11 @@ def build(settings: Settings, *, clock: Clock | None = None,
                               keys=keys)
     clearing_bank = build_clearing_bank(settings, database=database, clock=clock,
                                         movements=banking.movements, clearing=clearing)
+    if clearing_bank is not None:
+        approvals.register(ClearingReturn(database, clearing_bank.returns,
+                                          clearing_bank.recalls))
+    if clearing is not None and clearing.hub is not None:
+        approvals.register(ClearingFunding(clearing.peers))
     return Platform(settings=settings, database=database, clock=clock, engine=engine,
                     merchants=merchants, signatures=signatures, idempotency=idempotency,
                     passkeys=passkeys, step_up=step_up,
@@ -359,8 +366,9 @@ def build_banking(settings: Settings, *, database: Database, clock: Clock,
                    transfers=transfers,
                    standing_orders=StandingOrders(database, clock=clock, transfers=transfers,
                                                   step_up=step_up),
-                   payment_files=PaymentFiles(database, accounts=accounts, transfers=transfers,
-                                              step_up=step_up))
+                   payment_files=PaymentFiles(
+                       database, accounts=accounts, transfers=transfers, step_up=step_up,
+                       backlog_max=settings.payment_files_backlog_max or None))
 
 
 def build_clearing(settings: Settings, *, database: Database, clock: Clock,
@@ -393,7 +401,10 @@ def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
     from .domain.clearing.messages import Channel
     from .services.clearing.bank import ClearingLink, Directory, Incoming
     from .services.clearing.bank.directory import parse_hub
+    from .services.clearing.bank.recalls import Recalls
+    from .services.clearing.bank.returns import Returns
     from .services.clearing.node import TransportHubLink
+    from .services.clearing.recall_cases import Cases
 
     if settings.clearing_hub is None:
         return None
@@ -408,9 +419,15 @@ def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
                         channel=Channel(settings.clearing_channel),
                         deadline_s=settings.clearing_deadline_s,
                         batch_max=settings.clearing_batch_max, crash_at=settings.crash_at)
+    returns = Returns(database, clock=clock, movements=movements, link=link,
+                      bic=settings.clearing_bic, hub_bic=hub_bic,
+                      deadline_s=settings.clearing_deadline_s)
+    cases = clearing.cases or Cases(database, clock=clock, transport=clearing.transport)
     bank = ClearingBank(link, Incoming(database, clock=clock, movements=movements,
                                        outgoing=link, bic=settings.clearing_bic,
-                                       hub_bic=hub_bic, crash_at=settings.crash_at))
+                                       hub_bic=hub_bic, crash_at=settings.crash_at),
+                        returns, Recalls(database, clock=clock, cases=cases, returns=returns,
+                                         hub_bic=hub_bic))
     clearing.serve_bank(bank.handlers())
     return bank
 

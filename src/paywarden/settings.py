@@ -240,6 +240,10 @@ class Settings(BaseSettings):
     clearing_deadline_s: int = Field(default=30, ge=1, le=24 * 3600, description="A transfer "
                                      "not accepted by the payee bank this long after it was "
                                      "sent is rejected AB05 by the deciding hub")
+    payment_files_backlog_max: int = Field(
+        default=2_000, ge=0, le=1_000_000, description="A new payment file is refused (503 "
+        "payments_busy) while more than this many of the bank's transfers to other banks "
+        "are on their way; 0: never")
     clearing_batch_max: int = Field(default=500, ge=1, le=10_000, description="The most "
                                     "transfers one pacs.008 carries")
     clearing_directory: dict[str, str] = Field(

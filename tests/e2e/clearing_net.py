@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paywarden.cli.in_process import InProcess
 from paywarden.network import Network, Node, plan
 from paywarden.network.customers import (
     Customer,
@@ -142,7 +143,7 @@ def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
             url, name = _fresh_pg_database()
             databases[node.name] = url
             pg_names.append(name)
-    net = Network(layout, databases=databases)
+    net = Network(layout, databases=databases, commands=InProcess())
     made: Lab | None = None
     try:
         initialise(net)

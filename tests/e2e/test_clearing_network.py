@@ -1,6 +1,7 @@
 """Issue 14's network, for real: two regions, a hub and two banks each, every node its own
 process and database. Customers send money to other banks and other regions over the
-customers' API; every node is SIGKILLed at each step of the two-phase flow, and a region's
+customers' API; every node is SIGKILLed at each step of the two-phase flow, and of a
+return (pacs.004) of a settled transfer, and of a recall (camt.056 / camt.029); a region's
 hub is taken down mid-traffic. After each kill: the transfer is settled exactly once or
 returned (both customers' balances say so); at the end `paywarden verify`, `audit verify`
 and `clearing reconcile` pass on every node.
@@ -13,6 +14,8 @@ did not keep a marked module on one worker), and a network takes minutes to prov
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -83,6 +86,109 @@ def _kill_once(the_lab: Lab, name: str, point: str, turn: int) -> None:
     assert (sender.balance(), credited) == (before[0] - moved, before[1] + moved), point
 
 
+# Every step of a return (pacs.004, decision 0060) of a transfer bank-1a paid to bank-2a:
+# back from bank-2a (the returner) through hub-2 to hub-1, the decider, and bank-1a.
+RETURN_STEPS = [
+    ("bank-2a", "clearing.payer.sent"),
+    ("bank-2a", "clearing.payer.settled"),
+    ("hub-2", "clearing.hub.reserved"),
+    ("hub-2", "clearing.hub.forwarded"),
+    ("hub-2", "clearing.hub.decided"),
+    ("hub-1", "clearing.hub.reserved"),
+    ("hub-1", "clearing.hub.forwarded"),
+    ("hub-1", "clearing.hub.decided"),
+    ("hub-1", "clearing.hub.notified"),
+    ("bank-1a", "clearing.payee.accepted"),
+    ("bank-1a", "clearing.payee.settled"),
+]
+
+
+def _return_once(the_lab: Lab, payer: str, payee: str, turn: int,
+                 kill: tuple[str, str] | None = None) -> str:
+    """A transfer from ``payer``'s customer to a new customer of ``payee``, settled, then
+    returned by ``payee`` (as two of its staff would have approved it); with ``kill``,
+    that node is SIGKILLed at that step of the return. The money comes back exactly once,
+    or the return is voided and nobody's balance moved; the return's final state."""
+    sender, receiver = the_lab.sender(payer, turn), the_lab.newcomer(payee)
+    sent = sender.send(receiver.account["iban"], AMOUNT, reference=f"to return {turn}")
+    assert the_lab.settled(sender, sent["id"])["state"] == "posted"
+    assert the_lab.credited(receiver, AMOUNT) == AMOUNT
+    (credit,) = [t for t in receiver.transfers() if t.startswith("clr_")]
+    before = sender.balance(), receiver.balance()
+    node = the_lab.node(kill[0]) if kill is not None else None
+    if node is not None and kill is not None:
+        the_lab.restart(node, PAYWARDEN_CRASH_AT=f"{kill[1]}:1")
+    try:
+        key = the_lab.net.call(the_lab.node(payee), "paywarden.testing.lab:store_return",
+                               credit.removeprefix("clr_"), "FR01")
+    finally:
+        if node is not None:
+            assert the_lab.net.wait_exit(node, timeout_s=60) == -9, f"{kill} never reached"
+            the_lab.recover(node)
+    done = the_lab.settled(receiver, "rtn_" + key.replace("-", ""))
+    moved = AMOUNT if done["state"] == "posted" else 0
+    assert done["state"] in ("posted", "voided"), (kill, done)
+    assert (the_lab.credited(sender, before[0] + moved), receiver.balance()) == (
+        before[0] + moved, before[1] - moved), kill
+    return str(done["state"])
+
+
+# Every node that writes a recall's case (camt.056) and then owes a peer a message: asked
+# by bank-1a, relayed by hub-1 and hub-2 to bank-2a ("ask"); answered by bank-2a, the
+# camt.029 relayed back by hub-2 and hub-1 ("answer"). Each is killed between the two.
+RECALL_KILLS = [("hub-1", "ask"), ("hub-2", "ask"), ("bank-2a", "ask"),
+                ("hub-2", "answer"), ("hub-1", "answer")]
+RECALL_WAIT_S = 90
+
+
+def _recall_state(the_lab: Lab, name: str, case_id: str, wanted: str) -> None:
+    deadline = time.monotonic() + RECALL_WAIT_S
+    seen = ""
+    while time.monotonic() < deadline:
+        seen = the_lab.net.call(the_lab.node(name), "paywarden.testing.lab:recall_state",
+                                case_id)
+        if seen == wanted:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{name}: recall {case_id} is {seen}, never {wanted}")
+
+
+def _recall_once(the_lab: Lab, turn: int, answer: str,
+                 kill: tuple[str, str] | None = None) -> None:
+    """A transfer from bank-1a to a new customer of bank-2a, settled, then recalled by
+    bank-1a and answered by bank-2a (``accept``: the money comes back as a return;
+    ``refuse``: nothing moves); with ``kill``, that node is SIGKILLed between writing the
+    case and delivering what it owes. The answer reaches bank-1a once."""
+    sender, receiver = the_lab.sender("bank-1a", turn), the_lab.newcomer("bank-2a")
+    sent = sender.send(receiver.account["iban"], AMOUNT, reference=f"to recall {turn}")
+    assert the_lab.settled(sender, sent["id"])["state"] == "posted"
+    assert the_lab.credited(receiver, AMOUNT) == AMOUNT
+    before = sender.balance(), receiver.balance()
+    bank_1a, bank_2a = the_lab.node("bank-1a"), the_lab.node("bank-2a")
+
+    def killed_at(phase: str, work: Callable[[], str]) -> str:
+        node = the_lab.node(kill[0]) if kill is not None and kill[1] == phase else None
+        if node is not None:
+            the_lab.restart(node, PAYWARDEN_CRASH_AT="clearing.recall.owed:1")
+        try:
+            return work()
+        finally:
+            if node is not None:
+                assert the_lab.net.wait_exit(node, timeout_s=60) == -9, f"{kill} never"
+                the_lab.recover(node)
+
+    case_id = killed_at("ask", lambda: the_lab.net.call(
+        bank_1a, "paywarden.testing.lab:request_recall", sent["id"], "DUPL"))
+    _recall_state(the_lab, "bank-2a", case_id, "open")
+    killed_at("answer", lambda: the_lab.net.call(
+        bank_2a, "paywarden.testing.lab:answer_recall", case_id, answer))
+    _recall_state(the_lab, "bank-1a", case_id, "accepted" if answer == "accept"
+                  else "refused")
+    moved = AMOUNT if answer == "accept" else 0
+    assert (the_lab.credited(sender, before[0] + moved), receiver.balance()) == (
+        before[0] + moved, before[1] - moved), kill
+
+
 def _region_down(the_lab: Lab) -> None:
     """Hub 2 dies with a transfer in flight: new transfers to its region are refused AB08
     at once, region 1 keeps working, and the one in flight completes after recovery."""
@@ -112,6 +218,16 @@ def test_on_sqlite_transfers_settle_once_through_every_kill_and_a_region_outage(
         the_lab.verify_every_node()
         for turn, (name, point) in enumerate(STEPS):
             _kill_once(the_lab, name, point, turn)
+        the_lab.verify_every_node()
+        assert _return_once(the_lab, "bank-1a", "bank-1b", 0) == "posted"  # in the region
+        assert _return_once(the_lab, "bank-1a", "bank-2a", 1) == "posted"  # across regions
+        for turn, step in enumerate(RETURN_STEPS):
+            _return_once(the_lab, "bank-1a", "bank-2a", turn, kill=step)
+        the_lab.verify_every_node()
+        _recall_once(the_lab, 0, "refuse")
+        _recall_once(the_lab, 1, "accept")
+        for turn, kill in enumerate(RECALL_KILLS):
+            _recall_once(the_lab, turn, "accept" if turn % 2 else "refuse", kill)
         the_lab.verify_every_node()
         _region_down(the_lab)
         the_lab.verify_every_node()

@@ -2,27 +2,36 @@
 settle or are voided as the hub says, exactly once, re-sent unchanged after a crash;
 transfers in are checked, reserved pending, and posted or voided by the decider."""
 
+# ruff: noqa: F811 - the fixtures imported from tests/support/clearing_bank.py are parameters
+
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from paywarden.adapters.clock import FakeClock
-from paywarden.adapters.store import Database
 from paywarden.adapters.store.schema import bank_clearing_in, bank_clearing_out, bank_transfers
-from paywarden.domain.clearing.messages import Channel, Pacs002, Pacs008, Reason, Status
+from paywarden.domain.clearing.messages import Pacs002, Pacs008, Reason, Status
 from paywarden.domain.errors import DomainError
 from paywarden.domain.ledger.chart import AccountKind
-from paywarden.services.clearing.bank import ClearingLink, Directory, Incoming
+from paywarden.services.clearing.bank import ClearingLink, Incoming
 from paywarden.services.ledger.accounts import platform_account
 from paywarden.services.ledger.queries import LedgerQueries
-from paywarden.services.ledger.verify import verify_ledger
 
+from ..support.clearing_bank import (  # noqa: F401 - fixtures
+    DEADLINE_S,
+    ada,
+    api,
+    clearing_link,
+    hub,
+    incoming,
+    link,
+    movement,
+    pay_elsewhere,
+    verified,
+)
 from ..support.clearing_fakes import (
     BANK,
     ELSEWHERE_BIC,
@@ -35,72 +44,11 @@ from ..support.clearing_fakes import (
 )
 from ..support.platform import platform_of
 from ..support.transfers import (
-    COOLING_S,
     ELSEWHERE,
     Customer,
-    add_payee,
     balances,
     customer,
-    send,
-    transfer_api,
-    wait,
 )
-
-DEADLINE_S = 30
-
-
-@pytest.fixture
-def api(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TestClient]:
-    yield from transfer_api(database, clock, tmp_path)
-
-
-@pytest.fixture
-def hub() -> FakeHub:
-    return FakeHub()
-
-
-@pytest.fixture
-def link(api: TestClient, hub: FakeHub) -> ClearingLink:
-    return clearing_link(api, hub)
-
-
-@pytest.fixture
-def incoming(api: TestClient, link: ClearingLink) -> Incoming:
-    p = platform_of(api)
-    return Incoming(p.database, clock=p.clock, movements=p.banking.movements, outgoing=link,
-                    bic=BANK, hub_bic=HUB)
-
-
-@pytest.fixture
-def ada(api: TestClient) -> Customer:
-    return customer(api, "ada", funds=1_000_00)
-
-
-def clearing_link(api: TestClient, hub: FakeHub, batch_max: int = 100) -> ClearingLink:
-    """A fresh link, as after a restart: it knows only what the database holds."""
-    p = platform_of(api)
-    return ClearingLink(p.database, clock=p.clock, movements=p.banking.movements, hub=hub,
-                        hub_bic=HUB, bic=BANK, directory=Directory({}), channel=Channel.RTGS,
-                        deadline_s=DEADLINE_S, batch_max=batch_max)
-
-
-def pay_elsewhere(api: TestClient, who: Customer, *amounts: int,
-                  iban: str = ELSEWHERE) -> list[str]:
-    """Transfers from ``who`` to an account at another bank; their movement ids."""
-    payee = add_payee(api, who, "Ada at her old bank", iban)
-    wait(api, COOLING_S)
-    ids = []
-    for amount in amounts:
-        r = send(api, who, payee, amount, "moving my savings")
-        assert r.status_code == 201 and r.json()["state"] == "pending", r.text
-        ids.append(r.json()["id"])
-    return ids
-
-
-def movement(api: TestClient, movement_id: str) -> Any:
-    with platform_of(api).database.engine.connect() as conn:
-        return conn.execute(select(bank_transfers).where(
-            bank_transfers.c.id == movement_id)).mappings().one()
 
 
 def clearing_posted(api: TestClient) -> tuple[int, int]:
@@ -116,10 +64,6 @@ def out_rows(api: TestClient) -> list[Any]:
     with platform_of(api).database.engine.connect() as conn:
         return list(conn.execute(select(bank_clearing_out).order_by(
             bank_clearing_out.c.created_at)).mappings())
-
-
-def verified(api: TestClient) -> bool:
-    return verify_ledger(platform_of(api).database) == []
 
 
 # -- outgoing -------------------------------------------------------------------------------
@@ -363,8 +307,10 @@ def test_a_bank_with_a_hub_configured_sends_through_the_network_or_refuses_to_st
     assert node is not None and node.hub is None  # a bank: no hub of its own
     made = build_clearing_bank(settings, clearing=node, **parts)  # type: ignore[arg-type]
     assert made is not None
-    assert set(made.handlers()) == {MessageType.PACS_008, MessageType.PACS_002}
-    assert {MessageType.PACS_008, MessageType.PACS_002} <= set(node.transport._handlers)
+    taken = {MessageType.PACS_008, MessageType.PACS_004, MessageType.PACS_002,
+             MessageType.CAMT_056, MessageType.CAMT_029}
+    assert set(made.handlers()) == taken
+    assert taken <= set(node.transport._handlers)
     node.close()
 
 

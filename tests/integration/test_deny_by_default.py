@@ -192,6 +192,9 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
             "(risk_case_own): two people already")),
     ("POST", "/v1/risk/cases/{case_id}/decline"): (N, "a held move is returned"),
     ("POST", "/v1/risk/decisions/{decision_id}/label"): (NS, "a training label"),
+    # recalls (decision 0061): asking and refusing move no money; a yes is clearing_return
+    ("POST", "/v1/staff/clearing/recalls"): (N, "asks another bank; moves no money"),
+    ("POST", "/v1/staff/clearing/recalls/{case_id}/refuse"): (N, "answers no; moves no money"),
     # the approval engine
     ("POST", "/v1/approvals"): (E, "submits"),
     ("POST", "/v1/approvals/{approval_id}/approve"): (E, "another person, with a passkey"),
@@ -430,10 +433,17 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
     "clearing participants reinstate": (H, ("takes a suspended participant's messages again; "
                                            "audited")),
     "clearing trust": (H, "a bank keeps its hub's CA and certificate, checked; audited"),
-    "clearing fund": (H, ("the hub operator's issue of central-bank reserves; audited, once "
-                         "per funding id; not yet four-eyes (issue 14's note)")),
+    "clearing fund": (A, ("kind clearing_funding: the hub's issue of central-bank reserves; "
+                         "another operator or risk approves (decision 0060)")),
+    "clearing return": (A, "kind clearing_return: a member of risk approves (decision 0060)"),
     "clearing liquidity": (NS, ("a participant's own pacs.009 between its own reserve and "
                                "settlement accounts, which the hub checks")),
+    "clearing recall": (H, ("asks another bank for our transfer back (camt.056); moves no "
+                            "money: a yes comes back as that bank's four-eyes return")),
+    "clearing recalls": (NS, "a reading"),
+    "clearing recall-refuse": (H, "answers another bank's recall no; moves no money"),
+    "clearing recall-accept": (A, ("kind clearing_return with the case: a member of risk "
+                                   "approves (decision 0061)")),
     "clearing positions": (NS, "a reading"),
     "clearing payments": (NS, "a reading"),
     "clearing export": (NS, "writes the archived messages out"),

@@ -70,7 +70,7 @@ def test_destroy_submits_an_approval_and_destroys_nothing(cli: Database) -> None
     run("rotate", "receipts")
     retired = [k for k in last_json(run("list", "--json"))  # type: ignore[attr-defined]
                if k["state"] == "retired"]
-    result = run("destroy", retired[0]["kid"])
+    result = run("destroy", "--", retired[0]["kid"])
     assert result.exit_code == 0, result.output
     approval_id = result.stdout.strip().splitlines()[-1]
     assert approval_id.startswith("apr_")
@@ -83,9 +83,15 @@ def test_destroy_submits_an_approval_and_destroys_nothing(cli: Database) -> None
     assert row.submitted_by.startswith("cli:")
 
 
+def test_a_kid_that_looks_like_an_option_is_taken_after_the_separator(cli: Database) -> None:
+    # A JWK thumbprint is base64url, so one kid in 64 begins with "-".
+    result = run("destroy", "--", "-not-a-kid")
+    assert result.exit_code == 2 and "-not-a-kid" in result.output and "Usage" not in result.output
+
+
 def test_destroying_the_active_version_is_refused_with_its_code(cli: Database) -> None:
     run("rotate", "receipts")
     active = [k for k in last_json(run("list", "--json"))  # type: ignore[attr-defined]
               if k["state"] == "active"]
-    result = run("destroy", active[0]["kid"])
+    result = run("destroy", "--", active[0]["kid"])
     assert result.exit_code == 2 and "key_not_usable" in result.output

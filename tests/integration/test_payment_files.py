@@ -205,3 +205,32 @@ def test_a_file_passing_the_daily_limit_runs_the_payments_within_it_and_refuses_
                          evidence_id=step_up_for(api, ada, again))
     # ELSEWHERE has 20 of its 25: 5 fits the payee's limit and the day's, 1 more fits neither.
     assert [r.code for r in later] == [None, "limit_per_day_exceeded"]
+
+
+def test_a_new_file_waits_while_transfers_to_other_banks_back_up_but_a_retry_is_answered(
+        api: TestClient, ada: Customer) -> None:
+    p = platform_of(api)
+    files = PaymentFiles(p.database, accounts=p.banking.accounts,
+                         transfers=p.banking.transfers, step_up=p.step_up, backlog_max=2)
+    payees(api, ada, ELSEWHERE, SECOND_ELSEWHERE)
+    user, account = user_of(api, ada), ada.account["id"]
+    first = pain001(ada, payment(1, ELSEWHERE, 10_00), payment(2, SECOND_ELSEWHERE, 10_00),
+                    payment(3, ELSEWHERE, 10_00))
+    files.submit(user, account, first, evidence_id=step_up_for(api, ada, first))
+    second = pain001(ada, payment(4, ELSEWHERE, 5_00), msg_id="file-2")
+    evidence = step_up_for(api, ada, second)
+
+    for attempt in (lambda: files.check(user, account, second),
+                    lambda: files.submit(user, account, second, evidence_id=evidence)):
+        with pytest.raises(DomainError) as busy:  # three on their way, more than two
+            attempt()
+        assert busy.value.code == "payments_busy"
+    assert movements(api) == 3
+    again = files.submit(user, account, first, evidence_id=None)  # a retry: answered
+    assert [r.movement.created for r in again] == [False] * 3  # type: ignore[union-attr]
+
+    assert p.banking.rail.run_due() == 3  # the rail took them: nothing on its way now
+    done = files.submit(user, account, second, evidence_id=evidence)  # its step-up kept
+    assert done[0].movement is not None and done[0].movement.created
+    assert movements(api) == 4
+    assert verify_ledger(p.database) == []

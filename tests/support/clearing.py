@@ -63,7 +63,7 @@ class KeySigner:
 @dataclass
 class FakeBank:
     """A payee bank: checks the hub's signature, answers ACCP (or RJCT AC01 for an IBAN it
-    does not hold), or does not answer at all while ``down``."""
+    does not hold) to a pacs.008 or a pacs.004, or does not answer at all while ``down``."""
 
     bic: str
     hub: str
@@ -76,6 +76,7 @@ class FakeBank:
     answers: m.Status = m.Status.ACCP  # a peer hub answers ACSC (or PDNG: undecided)
     received: list[m.Message] = field(default_factory=list)
     clock: Any = None
+    refuses_recalls: str | None = None  # answers a camt.056 at once: RJCR with this reason
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if self.down:
@@ -87,18 +88,32 @@ class FakeBank:
             return httpx.Response(401, json={"code": "message_signature_invalid"})
         message = self.codec.decode(body)
         self.received.append(message)
-        if not isinstance(message, m.Pacs008):
+        if isinstance(message, m.Camt056) and self.refuses_recalls:
+            return self._signed(m.Camt029(
+                m.Header("A" + message.header.msg_id[1:], message.header.created_ns, self.bic,
+                         self.hub),
+                tuple(m.RecallAnswer(r.case_id, r.original_uetr, False, self.refuses_recalls)
+                      for r in message.recalls)))
+        if not isinstance(message, m.Pacs008 | m.Pacs004):
             return httpx.Response(204)
         if self.late_ns and self.clock is not None:
             self.clock.advance(self.late_ns / 1e9)
-        statuses = tuple(
-            m.TxStatus(t.uetr, t.end_to_end_id, t.tx_id, m.Status.RJCT, m.Reason.AC01)
-            if t.creditor.iban in self.unknown_ibans
-            else m.TxStatus(t.uetr, t.end_to_end_id, t.tx_id, self.answers)
-            for t in message.transfers)
+        if isinstance(message, m.Pacs004):  # a return of one of its transfers: accepted
+            statuses = tuple(m.TxStatus(m.return_key(r.return_id) or "", r.original_end_to_end_id,
+                                        r.return_id, self.answers) for r in message.returns)
+        else:
+            statuses = tuple(
+                m.TxStatus(t.uetr, t.end_to_end_id, t.tx_id, m.Status.RJCT, m.Reason.AC01)
+                if t.creditor.iban in self.unknown_ibans
+                else m.TxStatus(t.uetr, t.end_to_end_id, t.tx_id, self.answers)
+                for t in message.transfers)
         answer = m.Pacs002(m.Header("A" + message.header.msg_id[1:], message.header.created_ns,
                                     self.bic, self.hub), message.header.msg_id,
-                           m.MessageType.PACS_008, statuses)
+                           m.MessageType.PACS_004 if isinstance(message, m.Pacs004)
+                           else m.MessageType.PACS_008, statuses)
+        return self._signed(answer)
+
+    def _signed(self, answer: m.Message) -> httpx.Response:
         out = self.codec.encode(answer)
         return httpx.Response(200, content=out, headers={
             SENDER_HEADER: self.bic,

@@ -14,11 +14,13 @@ from paywarden.domain.clearing.messages import (
     Message,
     MessageType,
     Pacs002,
+    Pacs004,
     Pacs008,
     Party,
     Reason,
     Status,
     TxStatus,
+    return_key,
 )
 from paywarden.domain.money import Money
 from paywarden.services.clearing.bank_ports import HubUnreachable
@@ -42,10 +44,15 @@ class FakeHub:
         if self.down:
             raise HubUnreachable("connection refused")
         self.sent.append(message)
+        header = Header("hub" + secrets.token_hex(8), message.header.created_ns, HUB,
+                        message.header.sender)
+        if isinstance(message, Pacs004):  # returns: answered by their return UETR
+            keys = [(return_key(r.return_id) or "", r) for r in message.returns]
+            return Pacs002(header, message.header.msg_id, MessageType.PACS_004, tuple(
+                TxStatus(k, r.original_end_to_end_id, r.return_id,
+                         *self.answers.get(k, self.default)) for k, r in keys))
         assert isinstance(message, Pacs008)
-        return Pacs002(Header("hub" + secrets.token_hex(8), message.header.created_ns, HUB,
-                              message.header.sender), message.header.msg_id,
-                       MessageType.PACS_008, tuple(
+        return Pacs002(header, message.header.msg_id, MessageType.PACS_008, tuple(
             TxStatus(t.uetr, t.end_to_end_id, t.tx_id, *self.answers.get(t.uetr, self.default))
             for t in message.transfers))
 
@@ -70,8 +77,9 @@ def forwarded(*transfers: CreditTransfer, now_ns: int, msg_id: str | None = None
                    transfers)
 
 
-def final(*items: tuple[str, Status, Reason | None], now_ns: int) -> Pacs002:
+def final(*items: tuple[str, Status, Reason | None], now_ns: int,
+          reports_on: MessageType = MessageType.PACS_008) -> Pacs002:
     """The decider's pacs.002 to BANK: (uetr, status, reason) per transaction."""
     return Pacs002(Header("dec" + secrets.token_hex(8), now_ns, HUB, BANK), "fwd-any",
-                   MessageType.PACS_008, tuple(TxStatus(u, "e2e-" + u[:8], u.replace("-", ""),
+                   reports_on, tuple(TxStatus(u, "e2e-" + u[:8], u.replace("-", ""),
                                                         s, r) for u, s, r in items))

@@ -18,7 +18,9 @@ from paywarden.adapters.store.schema import accounts
 from paywarden.domain.clearing import messages as m
 from paywarden.domain.money import Money
 from paywarden.services.clearing import Hub, NetPositions, Peers, Received, Role, Transport
+from paywarden.services.clearing.hub_recalls import HubRecalls
 from paywarden.services.clearing.peers import reserve_account, settlement_account
+from paywarden.services.clearing.recall_cases import Cases
 from paywarden.services.clearing.transport import new_msg_id
 from paywarden.services.ledger.accounts import AccountRef
 from paywarden.services.ledger.verify import verify_ledger
@@ -45,6 +47,7 @@ class Net:
     codec: IsoCodec
     keys: dict[str, KeySigner]
     banks: dict[str, FakeBank]
+    cases: Cases
     sent: list[bytes] = field(default_factory=list)
 
     def signed(self, sender: str, message: m.Message,
@@ -64,6 +67,12 @@ class Net:
         answer = self.codec.decode(got.answer)
         assert isinstance(answer, m.Pacs002)
         return answer, got
+
+    def exchange(self, sender: str, message: m.Message) -> m.Message | None:
+        """Any message from ``sender`` into the hub; its answer (None: HTTP 204)."""
+        body, signature = self.signed(sender, message)
+        got = self.transport.receive(body, sender, signature)
+        return None if got.answer is None else self.codec.decode(got.answer)
 
     def header(self, sender: str = BANK_A) -> m.Header:
         return m.Header(new_msg_id(), self.clock.now_ns(), sender, HUB)
@@ -125,12 +134,14 @@ def hub_net(database: Database, clock: FakeClock,
     hub = Hub(database, clock=clock, writer=writer, transport=transport, peers=peers,
               net=positions)
     hub.install()
+    cases = Cases(database, clock=clock, transport=transport)
+    HubRecalls(database, clock=clock, peers=peers, cases=cases).install(transport)
     for bic in (BANK_A, BANK_B, BANK_C):
         peers.register(bic=bic, name=f"Bank {bic[4]}", role=Role.PARTICIPANT,
                        url=f"http://{bic.lower()}.test", region="eu", currency="EUR",
                        public_key_pem=keys[bic].public_pem, actor="cli:operator")
     peers.fund(BANK_A, Money(1_000_00, "EUR"), funding_id="a1", actor="cli:operator")
-    the_net = Net(database, clock, hub, transport, peers, codec, keys, banks)
+    the_net = Net(database, clock, hub, transport, peers, codec, keys, banks, cases)
     answer, _ = the_net.send(BANK_A, the_net.liquidity(BANK_A, 500_00, debtor=HUB,
                                                        creditor=BANK_A))
     assert answer.statuses[0].status is m.Status.ACSC

@@ -188,3 +188,12 @@ def test_domain_and_services_import_nothing_of_the_api() -> None:
                 if isinstance(node, ast.ImportFrom) and "api" in (node.module or "").split("."):
                     leaks.append(str(path.relative_to(SRC)))
     assert leaks == []
+
+
+def test_every_unavailable_answer_says_when_to_ask_again() -> None:
+    from paywarden.api.problems import RETRY_AFTER_S, Problem
+
+    assert Problem("payments_busy", "backed up").headers == {"Retry-After": str(RETRY_AFTER_S)}
+    assert Problem("engine_overloaded", "x", headers={"Retry-After": "5"}).headers == {
+        "Retry-After": "5"}  # its own kept
+    assert "Retry-After" not in Problem("payment_file_invalid", "bad").headers

@@ -36,6 +36,7 @@ from . import (
     payment_file_routes,
     payment_routes,
     problems,
+    recall_routes,
     registry_routes,
     risk_routes,
     session_routes,
@@ -97,6 +98,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(payment_file_routes.router)
     app.include_router(alert_routes.router)
     app.include_router(breaker_routes.router)
+    app.include_router(recall_routes.router)
     app.include_router(registry_routes.router)
     app.include_router(risk_routes.router)
     app.include_router(case_routes.router)

@@ -613,8 +613,30 @@ class ClearingBank(ProblemCode):
                                "This message type is not taken here")
     PAYMENT_FILE_INVALID = ("payment_file_invalid", 422,
                             "The payment file was refused whole: nothing moved")
+    PAYMENTS_BUSY = ("payments_busy", 503,
+                     "The bank's payments to other banks are backed up: send it again soon")
     CLEARING_IN_EXISTS = ("clearing_in_exists", 409,
                           "This transfer came before: it is answered as it was")
+    RETURN_REASON_INVALID = ("return_reason_invalid", 422,
+                             "A return names an ISO return reason the network takes")
+    RETURN_NOT_SETTLED = ("return_not_settled", 409,
+                          "Only a settled transfer from another bank is returned")
+    RETURN_AMOUNT_INVALID = ("return_amount_invalid", 422,
+                             "A return is more than zero and at most the transfer")
+    RETURN_EXISTS = "return_exists", 409, "This transfer is being returned already"
+    RETURN_ID_INVALID = "return_id_invalid", 422, "A return id is the hex of a UUID v4"
+    RECALL_REASON_INVALID = ("recall_reason_invalid", 422,
+                             "A recall names an ISO cancellation reason the network takes")
+    RECALL_CASE_INVALID = ("recall_case_invalid", 422,
+                           "A recall's case id is 32 hex digits, of this case only")
+    RECALL_NOT_SETTLED = ("recall_not_settled", 409,
+                          "Only a settled transfer to another bank is recalled")
+    RECALL_AMOUNT_INVALID = ("recall_amount_invalid", 422,
+                             "A recall is more than zero and at most the transfer")
+    RECALL_EXISTS = "recall_exists", 409, "This transfer is being recalled already"
+    RECALL_REFUSAL_INVALID = ("recall_refusal_invalid", 422,
+                              "A refused recall names an ISO rejection reason")
+    RECALL_ANSWERED = "recall_answered", 409, "This recall was answered already"
 
 
 class ClearingHub(ProblemCode):

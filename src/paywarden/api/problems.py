@@ -38,6 +38,8 @@ class Problem(Exception):
         self.detail = detail
         self.title = "Refused" if member is None else member.summary
         self.headers = headers or {}
+        if self.status == 503:  # every "unavailable" says when to ask again
+            self.headers.setdefault("Retry-After", str(RETRY_AFTER_S))
         self.extra = extra
 
 

@@ -15,6 +15,8 @@ from . import (  # noqa: F401 - registers the commands
     certification,
     clearing,
     clearing_nodes,
+    clearing_recalls,
+    clearing_returns,
     clearing_views,
     clearing_windows,
     evidence,

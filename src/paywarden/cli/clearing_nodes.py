@@ -6,7 +6,8 @@
     participants suspend|reinstate|revoke BIC
     trust                         on a bank (or a hub, for a peer hub): keep the issuing
                                   CA and the peer's certificate, and the node's own one
-    fund                          on a hub: the operator credits a participant's reserves
+    fund                          on a hub: submit crediting a participant's reserves (four
+                                  eyes: another operator or risk approves)
     liquidity                     a participant moves reserves into (or out of) its
                                   settlement account at its hub, by pacs.009
 
@@ -17,7 +18,6 @@ for people. A refusal exits 2 with its code.
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +35,7 @@ from ..services.clearing.identity import CA_KIND, OWN_KIND, public_key_pem
 from ..services.clearing.peers import PeerState, Role
 from ..services.clearing.transport import new_msg_id
 from .clearing import clearing_app
-from .common import err, open_platform, operator_actor, settings_from_env
+from .common import err, open_platform, operator_actor, settings_from_env, submit_for_approval
 
 participants_app = typer.Typer(help="A hub's participants and peer hubs.",
                                no_args_is_help=True)
@@ -62,7 +62,8 @@ def _node(*, started: bool = True) -> Iterator[Platform]:
     finally:
         if started:
             platform.stop()
-        else:
+        else:  # its HTTP client too: reading a node may ask its hub (reconcile)
+            platform.clearing.close()
             platform.database.dispose()
 
 
@@ -221,15 +222,13 @@ def fund(bic: Annotated[str, typer.Option()],
          amount: Annotated[int, typer.Option(min=1, help="minor units")],
          currency: Annotated[str, typer.Option()] = "EUR",
          funding_id: Annotated[str | None, typer.Option(
-             help="names this act: the same id again moves nothing")] = None,
-         as_json: Json = False) -> None:
-    """The hub's operator credits a participant's reserves with central-bank money."""
-    act = funding_id or "f" + secrets.token_hex(8)
-    with _node() as platform:
-        _hub(platform).peers.fund(bic, Money(amount, currency), funding_id=act,
-                                  actor=operator_actor())
-    _print(as_json, {"bic": bic, "amount": amount, "currency": currency, "funding_id": act},
-           lambda d: f"{d['bic']}'s reserves funded with {d['amount']} {d['currency']}")
+             help="names this act: the same id again moves nothing")] = None) -> None:
+    """Submit crediting a participant's reserves with central-bank money for approval
+    (four eyes: another operator, or risk, approves with a passkey); prints its id."""
+    params: dict[str, Any] = {"bic": bic, "amount": amount, "currency": currency}
+    if funding_id is not None:
+        params["funding_id"] = funding_id
+    submit_for_approval("operator", "clearing_funding", params)
 
 
 @clearing_app.command("liquidity")

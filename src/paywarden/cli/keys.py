@@ -96,7 +96,9 @@ def rotate_due(as_json: AsJson = False) -> None:
 @keys_app.command("destroy")
 def destroy(kid: Annotated[str, typer.Argument(help="the kid of a retired version")]) -> None:
     """Submit destroying a retired version's secret for approval (four eyes: another
-    security_admin approves with a passkey); prints the approval id."""
+    security_admin approves with a passkey); prints the approval id.
+
+    A kid may begin with "-" (a JWK thumbprint is base64url): write `destroy -- KID`."""
     submit_for_approval("security_admin", "key_destruction", {"kid": kid})
 
 

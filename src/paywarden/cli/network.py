@@ -21,6 +21,7 @@ from rich.table import Table
 from ..network import Network, plan
 from ..network.provision import fund, initialise, liquidity, register
 from .common import app, err
+from .in_process import InProcess
 
 network_app = typer.Typer(help="A local clearing network: hubs and banks on loopback.",
                           no_args_is_help=True)
@@ -48,7 +49,7 @@ def up(regions: Annotated[int, typer.Option(min=1, max=9)] = 2,
     layout = plan(regions=regions, banks=banks, base_port=base_port, root=root)
     root.mkdir(parents=True, exist_ok=True)
     (root / PLAN_FILE).write_text(json.dumps(layout.public(), indent=2))
-    net = Network(layout)
+    net = Network(layout, commands=InProcess())  # each node's commands, no Python each
     err.print(f"provisioning {len(layout.nodes)} nodes in {root}")
     initialise(net)
     register(net, cap_minor=cap, channel=channel)
@@ -96,7 +97,8 @@ def _existing(root: Path) -> Network:
     hubs = [n for n in saved["nodes"] if n["role"] == "hub"]
     banks = len([n for n in saved["nodes"] if n["role"] == "bank"]) // max(len(hubs), 1)
     first = min(int(n["url"].rsplit(":", 1)[1]) for n in saved["nodes"])
-    return Network(plan(regions=len(hubs), banks=banks, base_port=first, root=root.resolve()))
+    return Network(plan(regions=len(hubs), banks=banks, base_port=first, root=root.resolve()),
+                   commands=InProcess())
 
 
 def _nodes_table(net: Network) -> Table:

@@ -67,6 +67,8 @@ class Kind(StrEnum):
     MERCHANT_KEY = "merchant_key"  # staff add a key a merchant's requests are signed with
     ACCOUNT_UNFREEZE = "account_unfreeze"  # a frozen bank account sends money again
     MERCHANT_REFUND = "merchant_refund"  # a merchant user's refund at or over its threshold
+    CLEARING_RETURN = "clearing_return"  # send back a transfer another bank paid us (0060)
+    CLEARING_FUNDING = "clearing_funding"  # a hub issues reserves to a participant (0060)
 
 
 # Kinds a merchant's own people submit and decide, each for their own merchant only
@@ -91,6 +93,8 @@ APPROVERS: dict[Kind, frozenset[str]] = {
     Kind.MERCHANT_KEY: frozenset({"merchant_admin"}),
     Kind.ACCOUNT_UNFREEZE: frozenset({"risk"}),
     Kind.MERCHANT_REFUND: frozenset({"merchant_owner"}),
+    Kind.CLEARING_RETURN: frozenset({"risk"}),
+    Kind.CLEARING_FUNDING: frozenset({"operator", "risk"}),
 }
 
 # Who may submit each kind: the role whose work the command is.
@@ -109,6 +113,8 @@ SUBMITTERS: dict[Kind, frozenset[str]] = {
     Kind.MERCHANT_KEY: frozenset({"merchant_admin"}),
     Kind.ACCOUNT_UNFREEZE: frozenset({"support", "risk"}),
     Kind.MERCHANT_REFUND: frozenset({"merchant_owner", "merchant_support"}),
+    Kind.CLEARING_RETURN: frozenset({"support", "risk"}),
+    Kind.CLEARING_FUNDING: frozenset({"operator"}),
 }
 
 # Roles no one holds together (AC-5). Whoever administers security (staff, tokens,

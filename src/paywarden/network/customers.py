@@ -4,15 +4,13 @@ A customer signs up (`POST /v1/customers`), registers a software passkey (the sa
 authenticator the tests and benchmarks use), signs in with it, opens an account and
 confirms each transfer with a passkey step-up. Money arrives from outside the network
 through the simulated rail's inbound side, which only a machine principal may book: the
-lab issues one with the node's own code (:func:`service_token`), as an operator with
+lab issues one with the node's own code (``paywarden.testing.lab``), as an operator with
 the host would after two people approved it.
 """
 
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,29 +18,14 @@ import httpx
 
 from ..testing.authenticator import SoftAuthenticator
 from .plan import Node
-from .runner import COMMAND_TIMEOUT_S, Network, NodeFailed
+from .runner import Network, NodeFailed
 
 TIMEOUT_S = 30.0
 EXTERNAL_IBAN = "DE89370400440532013000"  # where the lab's outside money comes from
 
-_SERVICE_TOKEN = """
-from paywarden.cli.common import open_platform, settings_from_env
-from paywarden.services.identity.tokens import issue_service_token
-platform = open_platform(settings_from_env())
-print(issue_service_token(platform.database, platform.sessions, name="network-lab",
-                          ttl_s=24 * 3600, ttl_s_max=24 * 3600, actor="cli:network-lab",
-                          now_ns=platform.clock.now_ns()).token)
-platform.database.dispose()
-"""
-
 
 def service_token(net: Network, node: Node) -> str:
-    done = subprocess.run([sys.executable, "-c", _SERVICE_TOKEN], env=net.env(node),
-                          capture_output=True, text=True, check=False,
-                          timeout=COMMAND_TIMEOUT_S)
-    if done.returncode != 0:
-        raise NodeFailed(f"{node.name}: no service token: {done.stderr[-2000:]}")
-    return done.stdout.strip().splitlines()[-1]
+    return net.call(node, "paywarden.testing.lab:service_token")
 
 
 def origin(node: Node) -> str:

@@ -6,7 +6,8 @@
    banks of other regions as routes via their hub (`clearing participants route`).
 3. Every bank trusts its hub: the hub's CA, and the hub's certificate from it (`clearing
    trust`). Two hubs need no more: each checks the other with the certificate it issued.
-4. Each hub's operator funds the reserves of its participants (`clearing fund`), and,
+4. Each hub's operators fund the reserves of its participants (`clearing fund`, four
+   eyes; the lab runs the approved effect), and,
    once the nodes are serving, every participant moves liquidity into its settlement
    account by pacs.009 (`clearing liquidity`).
 
@@ -81,12 +82,13 @@ def _trust(net: Network, node: Node, issuer: Node, issued: dict[str, Any],
 
 
 def fund(net: Network, *, reserves_minor: int) -> None:
-    """Step 4a (offline): each hub's operator funds its participants' reserves."""
+    """Step 4a (offline): each hub funds its participants' reserves, as its operators
+    would with `clearing fund` and a second person's approval (the lab has no people:
+    it runs the approved command's effect, ``paywarden.testing.lab:fund_reserves``)."""
     def fund_all(hub: Node) -> None:
         for node in _participants(net, hub):
-            net.command_json(hub, "clearing", "fund", "--bic", node.bic, "--amount",
-                             str(reserves_minor), "--currency", CURRENCY,
-                             "--funding-id", f"lab-{node.bic}", "--json")
+            net.call(hub, "paywarden.testing.lab:fund_reserves", node.bic,
+                     str(reserves_minor), CURRENCY, f"lab-{node.bic}")
 
     net.each(net.plan.hubs, fund_all)
 

@@ -4,6 +4,10 @@ A node's environment names its data directory (its SQLite file and keys), its ro
 BIC, its bank code (IBANs), and whom it talks to: a bank its hub, a hub its peer hubs.
 ``kill`` is SIGKILL, as a crash; ``start`` again is the recovery. Nothing here knows how
 a node works inside: provisioning runs the node's own `paywarden clearing …` commands.
+
+The commands run as their own processes (:class:`Subprocesses`), as an operator's shell
+would run them. A harness that runs many may hand in a :class:`Commands` that runs the same
+commands without starting a Python each time (``paywarden.cli.in_process``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -33,13 +37,50 @@ class NodeFailed(RuntimeError):
     """A node did not start, or one of its commands failed; the message says which."""
 
 
+class Commands(Protocol):
+    """How a node's operator commands run, each in the node's environment ``env``."""
+
+    def paywarden(self, env: Mapping[str, str], args: tuple[str, ...],
+                  stdin: str | None) -> tuple[int, str, str]:
+        """`paywarden <args>`: its exit code, standard output and standard error."""
+        ...
+
+    def call(self, env: Mapping[str, str], function: str,
+             args: tuple[str, ...] = ()) -> tuple[int, str, str]:
+        """``module:function(*args)`` of the node's own code, what it returns printed."""
+        ...
+
+
+class Subprocesses:
+    """Each command a new `python -m paywarden …` (or `python -c …`) process."""
+
+    def paywarden(self, env: Mapping[str, str], args: tuple[str, ...],
+                  stdin: str | None) -> tuple[int, str, str]:
+        return self._run([sys.executable, "-m", "paywarden", *args], env, stdin)
+
+    def call(self, env: Mapping[str, str], function: str,
+             args: tuple[str, ...] = ()) -> tuple[int, str, str]:
+        module, name = function.split(":")
+        script = f"import sys\nfrom {module} import {name}\nprint({name}(*sys.argv[1:]))"
+        return self._run([sys.executable, "-c", script, *args], env, None)
+
+    @staticmethod
+    def _run(argv: list[str], env: Mapping[str, str],
+             stdin: str | None) -> tuple[int, str, str]:
+        done = subprocess.run(argv, env=dict(env), input=stdin, capture_output=True,
+                              text=True, check=False, timeout=COMMAND_TIMEOUT_S)
+        return done.returncode, done.stdout, done.stderr
+
+
 class Network:
     def __init__(self, plan: Plan, *, env: Mapping[str, str] | None = None,
-                 databases: Mapping[str, str] | None = None) -> None:
+                 databases: Mapping[str, str] | None = None,
+                 commands: Commands | None = None) -> None:
         self.plan = plan
         self._env = dict(os.environ if env is None else env)
         self._databases = dict(databases or {})  # node name -> database URL (else SQLite)
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._commands = commands or Subprocesses()
 
     # -- environments -------------------------------------------------------------------
     def env(self, node: Node, **extra: str) -> dict[str, str]:
@@ -87,8 +128,8 @@ class Network:
         self._wait_ready(node, proc)
 
     def start_all(self, **extra: str) -> None:
-        for node in self.plan.hubs + self.plan.banks:  # hubs first: banks talk to them
-            self.start(node, **extra)
+        for nodes in (self.plan.hubs, self.plan.banks):  # hubs first: banks talk to them
+            self.each(nodes, lambda n: self.start(n, **extra))
 
     def running(self, node: Node) -> bool:
         proc = self._procs.get(node.name)
@@ -150,13 +191,19 @@ class Network:
     # -- commands -----------------------------------------------------------------------
     def command(self, node: Node, *args: str, stdin: str | None = None) -> str:
         """Run `paywarden <args>` as ``node``'s operator; its standard output."""
-        done = subprocess.run([sys.executable, "-m", "paywarden", *args], env=self.env(node),
-                              input=stdin, capture_output=True, text=True, check=False,
-                              timeout=COMMAND_TIMEOUT_S)
-        if done.returncode != 0:
+        code, out, errors = self._commands.paywarden(self.env(node), args, stdin)
+        if code != 0:
             raise NodeFailed(f"{node.name}: paywarden {' '.join(args)} failed "
-                             f"({done.returncode}):\n{done.stderr[-2000:]}")
-        return done.stdout
+                             f"({code}):\n{errors[-2000:]}")
+        return out
+
+    def call(self, node: Node, function: str, *args: str) -> str:
+        """``module:function(*args)`` of the node's own code, run as ``node``'s operator on
+        its host (what the lab does that no command does); what it returns."""
+        code, out, errors = self._commands.call(self.env(node), function, args)
+        if code != 0:
+            raise NodeFailed(f"{node.name}: {function} failed ({code}):\n{errors[-2000:]}")
+        return out.strip().splitlines()[-1] if out.strip() else ""
 
     def command_json(self, node: Node, *args: str, stdin: str | None = None) -> Any:
         return json.loads(self.command(node, *args, stdin=stdin))

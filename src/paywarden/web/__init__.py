@@ -18,6 +18,7 @@ from . import (
     payments,
     risk_pages,
     security,
+    staff_clearing,
     staff_pages,
     staff_queues,
 )
@@ -30,6 +31,7 @@ router.include_router(security.router)
 router.include_router(risk_pages.router)
 router.include_router(staff_pages.router)
 router.include_router(staff_queues.router)
+router.include_router(staff_clearing.router)
 router.include_router(merchant_pages.router)
 router.include_router(dashboard_pages.router)
 router.include_router(payments.router)

@@ -35,7 +35,6 @@ import argparse
 import json
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,8 +45,9 @@ from typing import Any
 from rich.console import Console
 
 from ...adapters.iso20022.codec import decode
+from ...cli.in_process import InProcess
 from ...domain.errors import DomainError
-from ...network import Network, Node, plan
+from ...network import Network, plan
 from ...network.customers import funded
 from ...network.provision import fund, initialise, liquidity, register
 from .load import Tally, kill_loop, sender_loop
@@ -60,7 +60,7 @@ SETTINGS = {
     "PAYWARDEN_CLEARING_DEADLINE_S": "30", "PAYWARDEN_PAYEE_COOLING_OFF_S": "0",
     "PAYWARDEN_RATE_LIMIT_ACCOUNT": "1000000/minute",
     "PAYWARDEN_RATE_LIMIT_ADDRESS": "1000000/minute", "PAYWARDEN_LOG_LEVEL": "warning",
-    "PAYWARDEN_RISK_DEADLINE_MS": "5000",
+    "PAYWARDEN_RISK_DEADLINE_MS": "5000", "PAYWARDEN_PAYMENT_FILES_BACKLOG_MAX": "300",
 }
 
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     kill_every = args.kill_every_s or seconds / (2 if args.quick else 5)
     root = Path(args.workdir or tempfile.mkdtemp(prefix="pw-settlement-"))
     layout = plan(regions=2, banks=args.banks, base_port=args.base_port, root=root)
-    net = Network(layout)
+    net = Network(layout, commands=InProcess())  # the nodes' commands, without a Python each
     try:
         result = _run(net, args, seconds, kill_every, console)
     finally:
@@ -96,21 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if result["lost"] == 0 and result["duplicated"] == 0 else 1
 
 
-_CORPORATE_RULES = """
-from paywarden.cli.common import open_platform, settings_from_env
-platform = open_platform(settings_from_env())
-rules = platform.risk.rules
-kept = [r for r in rules.current().rules if not r.id.startswith("velocity_")]
-print(rules.publish(kept, actor="bench:corporate-channel").version)
-platform.database.dispose()
-"""
+def corporate_rules() -> str:
+    """The bank's rule set without the velocity rules, published with its own code (run
+    as the bank's operator: ``Network.call``); the new version."""
+    from ...cli.common import open_platform, settings_from_env
 
-
-def _corporate_rules(net: Network, bank: Node) -> None:
-    done = subprocess.run([sys.executable, "-c", _CORPORATE_RULES], env=net.env(bank),
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{bank.name}: rules not published: {done.stderr[-1500:]}")
+    platform = open_platform(settings_from_env())
+    try:
+        rules = platform.risk.rules
+        kept = [r for r in rules.current().rules if not r.id.startswith("velocity_")]
+        return str(rules.publish(kept, actor="bench:corporate-channel").version)
+    finally:
+        platform.database.dispose()
 
 
 def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: float,
@@ -118,7 +115,7 @@ def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: flo
     layout = net.plan
     console.log(f"provisioning {len(layout.nodes)} nodes in {layout.root}")
     initialise(net)
-    net.each(layout.banks, lambda bank: _corporate_rules(net, bank))
+    net.each(layout.banks, lambda bank: net.call(bank, f"{__name__}:corporate_rules"))
     register(net, cap_minor=FUNDS * 10)
     fund(net, reserves_minor=FUNDS * 100)
     net.start_all(**SETTINGS)

@@ -14,7 +14,9 @@ nanoseconds since the epoch; the codec writes them as ISO date-times (millisecon
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 
 from ..errors import DomainError
@@ -195,10 +197,75 @@ class Return:
     reason: str  # ISO return reason code, e.g. CUST (recall), AC04
 
 
+# ISO ExternalReturnReason1Code values a bank may return a settled transfer for.
+RETURN_REASONS = frozenset({
+    "FOCR",  # following a cancellation (recall) request
+    "FR01",  # fraudulent origin
+    "AM05",  # duplication
+    "MD06",  # refund requested by the end customer
+    "CUST",  # requested by the customer
+    "AC04",  # the account was closed
+    "AC06",  # the account is blocked
+    "MS03",  # reason not specified
+})
+
+
+_RETURN_ID = re.compile(r"^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$")
+
+
+def new_return_id() -> str:
+    """A return's ``RtrId``: the 32 hex digits of a UUID v4 (Max35Text)."""
+    return uuid.uuid4().hex
+
+
+def return_id_for(seed: str) -> str:
+    """The return id a command with this id always makes (a retry makes the same one)."""
+    digest = hashlib.sha256(b"return\x1f" + seed.encode()).digest()
+    return uuid.UUID(bytes=digest[:16], version=4).hex
+
+
+def return_key(return_id: str) -> str | None:
+    """The UETR a return travels under: its ``RtrId`` written as a UUID, so that a status
+    report (pacs.002 ``OrgnlUETR``) can name it; None for an id that is not one."""
+    return str(uuid.UUID(hex=return_id)) if _RETURN_ID.match(return_id) else None
+
+
 @dataclass(frozen=True)
 class Pacs004:
     header: Header
     returns: tuple[Return, ...]
+
+
+# ISO ExternalCancellationReason1Code values a payer's bank may recall a transfer for.
+RECALL_REASONS = frozenset({
+    "DUPL",  # paid twice
+    "FRAD",  # fraudulent origin (the payer was deceived, or was not the payer)
+    "TECH",  # a technical problem made the payment
+    "CUST",  # asked by the customer
+    "AC03",  # the wrong creditor account
+    "AM09",  # the wrong amount
+})
+# ISO ExternalPaymentCancellationRejection1Code values a recall may be refused for.
+RECALL_REFUSALS = frozenset({
+    "CUST",  # the payee (the customer) does not agree
+    "LEGL",  # a legal reason
+    "AGNT",  # the payee's bank decided so
+    "NOAS",  # no answer from the payee
+    "AC04",  # the account is closed
+    "AM04",  # the money is no longer there
+    "ARDT",  # already returned
+    "NOOR",  # no such original transaction (here, or not settled, or not the asker's)
+})
+_CASE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_case_id() -> str:
+    """A recall's case id: 32 hex digits (Max35Text), unique at every node it passes."""
+    return uuid.uuid4().hex
+
+
+def is_case_id(value: str) -> bool:
+    return isinstance(value, str) and _CASE_ID.match(value) is not None
 
 
 @dataclass(frozen=True)

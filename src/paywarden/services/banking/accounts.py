@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, text, update
@@ -79,6 +80,15 @@ def _from_row(row: object) -> BankAccount:
 def get_account(conn: Connection, account_id: str) -> BankAccount | None:
     row = conn.execute(select(bank_accounts).where(bank_accounts.c.id == account_id)).first()
     return None if row is None else _from_row(row)
+
+
+def get_accounts(conn: Connection, account_ids: Iterable[str]) -> dict[str, BankAccount]:
+    """The accounts among ``account_ids`` that exist, by id, in one read."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(bank_accounts).where(bank_accounts.c.id.in_(wanted)))
+    return {r._mapping["id"]: _from_row(r) for r in rows}
 
 
 def owned_account(conn: Connection, user_id: str, account_id: str) -> BankAccount:

@@ -22,7 +22,7 @@ import enum
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
@@ -64,11 +64,17 @@ class Limit:
     pending_from_ns: int | None = None
 
 
+# Built once: every transfer to another party runs these in its unit of the write path.
+_LIMITS = select(bank_limits).where(bank_limits.c.user_id == bindparam("user"),
+                                    bank_limits.c.currency == bindparam("currency"))
+_COUNT = insert(transfer_limit_uses)
+
+
 def in_force(conn: Connection, user_id: str, currency: str, *, now_ns: int,
              maxima: BankMaxima) -> dict[LimitKind, Limit]:
     """The user's limits in ``currency`` now: a raise whose time has come is in force."""
-    rows = {r["kind"]: r for r in conn.execute(select(bank_limits).where(
-        bank_limits.c.user_id == user_id, bank_limits.c.currency == currency)).mappings()}
+    rows = {r["kind"]: r for r in conn.execute(
+        _LIMITS, {"user": user_id, "currency": currency}).mappings()}
     limits = {}
     for kind in LimitKind:
         cap = maxima.of(kind)
@@ -118,9 +124,9 @@ def check_and_count(conn: Connection, *, user_id: str, movement_id: str, amount:
         raise DomainError("limit_per_payee_exceeded", "this transfer would pass your limit "
                           f"of {limits[LimitKind.PER_PAYEE].amount} minor units to one payee "
                           "in 24 hours")
-    conn.execute(insert(transfer_limit_uses).values(
-        movement_id=movement_id, user_id=user_id, currency=currency, counterparty_iban=iban,
-        amount=amount, created_at=now_ns))
+    conn.execute(_COUNT, {"movement_id": movement_id, "user_id": user_id,
+                          "currency": currency, "counterparty_iban": iban, "amount": amount,
+                          "created_at": now_ns})
     totals[day] += amount
     totals[payee] += amount
 

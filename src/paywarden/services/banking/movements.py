@@ -28,7 +28,7 @@ amount into or out of the safeguarding account, so the safeguarded total follows
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +47,7 @@ from .. import audit
 from ..ledger.accounts import AccountRef, new_account, platform_account
 from ..ledger.engine import NewAccount
 from ..writepath import Batch, GroupWriter, Records, WriterStopped
-from .accounts import BankAccount, Product, State, get_account
+from .accounts import BankAccount, Product, State, get_accounts
 from .screening import AllowAll, Decision, Recording, Screen, Screening
 
 ID_CHARS_MAX = 60  # a ledger transfer id is the movement's id and a short suffix
@@ -67,6 +67,7 @@ class MovementKind(enum.StrEnum):
     CHEQUE = "cheque"
     INTEREST = "interest"
     STANDING_ORDER = "standing_order"
+    RETURN = "return"  # a transfer from another bank sent back by this bank (pacs.004)
 
 
 class MovementState(enum.StrEnum):
@@ -80,6 +81,7 @@ class MovementState(enum.StrEnum):
 _CODES = {MovementKind.DEPOSIT: TransferCode.DEPOSIT,
           MovementKind.WITHDRAWAL: TransferCode.WITHDRAWAL,
           MovementKind.EXTERNAL: TransferCode.WITHDRAWAL,
+          MovementKind.RETURN: TransferCode.WITHDRAWAL,
           MovementKind.TOP_UP: TransferCode.TOP_UP, MovementKind.CHEQUE: TransferCode.CHEQUE,
           MovementKind.INTEREST: TransferCode.INTEREST}
 
@@ -144,8 +146,39 @@ def result_from_row(row: Any, *, created: bool) -> MovementResult:
                           r["reference"], created, r["reason"])
 
 
+# Built once: the write path runs these once or twice a movement.
+_STORED = select(bank_transfers).where(bank_transfers.c.id == bindparam("mid"))
+_ACCOUNT_STATE = select(bank_accounts.c.state, bank_accounts.c.currency).where(
+    bank_accounts.c.id == bindparam("aid"))
+
+
 def stored(conn: Connection, movement_id: str) -> Any:
-    return conn.execute(select(bank_transfers).where(bank_transfers.c.id == movement_id)).first()
+    return conn.execute(_STORED, {"mid": movement_id}).first()
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a batch of movements finds stored before it runs, read once for the batch
+    (a payment file's hundred share one source account): each movement's first row,
+    and the accounts they name. The units read their rows again inside the write."""
+
+    rows: dict[str, Any]
+    accounts: dict[str, BankAccount]
+
+    @classmethod
+    def read(cls, conn: Connection, movement_ids: Sequence[str],
+             account_ids: Iterable[str | None] | None = None) -> Known:
+        """The rows of ``movement_ids`` that exist, and the accounts ``account_ids`` (by
+        default the ones those rows name)."""
+        rows = {r._mapping["id"]: r for r in conn.execute(select(bank_transfers).where(
+            bank_transfers.c.id.in_(sorted(set(movement_ids)))))} if movement_ids else {}
+        if account_ids is None:
+            account_ids = (a for r in rows.values()
+                           for a in (r._mapping["from_account"], r._mapping["to_account"]))
+        return cls(rows, get_accounts(conn, (a for a in account_ids if a)))
+
+    def account(self, account_id: str | None) -> BankAccount | None:
+        return None if account_id is None else self.accounts.get(account_id)
 
 
 INSERT = insert(bank_transfers)
@@ -289,8 +322,7 @@ def _check_accounts(conn: Connection, m: Movement) -> None:
     for account_id, sends in ((m.from_account, True), (m.to_account, False)):
         if account_id is None:
             continue
-        row = conn.execute(select(bank_accounts.c.state, bank_accounts.c.currency).where(
-            bank_accounts.c.id == account_id)).first()
+        row = conn.execute(_ACCOUNT_STATE, {"aid": account_id}).first()
         if row is None:
             raise DomainError("not_found", "no such account")
         if row[1] != m.amount.currency:
@@ -329,11 +361,14 @@ class Movements:
         out: list[MovementResult | DomainError] = []
         for start in range(0, len(requests), SUBMITTED_MAX):
             chunk = requests[start:start + SUBMITTED_MAX]
+            with self._database.engine.connect() as conn:
+                known = Known.read(conn, [r.movement.id for r in chunk], (
+                    a for r in chunk for a in (r.movement.from_account, r.movement.to_account)))
             screens: list[Screen] = []
             prepared: list[MovementUnit | MovementResult | DomainError] = []
             for r in chunk:
                 try:
-                    prepared.append(self._prepare(r, screens))
+                    prepared.append(self._prepare(r, screens, known))
                 except DomainError as refused:
                     prepared.append(refused)
             jobs = {i: self._writer.submit(p) for i, p in enumerate(prepared)
@@ -355,29 +390,31 @@ class Movements:
                                "movement's rows first; ask again")
         return result
 
-    def _prepare(self, r: Request, screens: list[Screen]) -> MovementUnit | MovementResult:
+    def _prepare(self, r: Request, screens: list[Screen],
+                 known: Known) -> MovementUnit | MovementResult:
         """The unit running ``r``, or the first answer when it ran before; ``screens``:
         this batch's screenings so far, and this one's is added."""
         movement = r.movement
         if r.pending and (movement.from_account is not None or movement.to_account is None):
             raise DomainError("movement_invalid", "only a credit from outside waits pending")
-        with self._database.engine.connect() as conn:
-            first = stored(conn, movement.id)
-            if first is not None:  # a retry: answered before the screening sees it again
-                if _row_fields(first) != movement.fields():
-                    raise DomainError("transfer_exists_with_different_fields",
-                                      f"movement {movement.id} exists with other fields")
-                done = result_from_row(first, created=False)
-                if r.finish is not None:
-                    with self._database.engine.begin() as tx:
-                        r.finish(tx, done)
-                return done
-            source = get_account(conn, movement.from_account) if movement.from_account else None
-            target = get_account(conn, movement.to_account) if movement.to_account else None
+        first = known.rows.get(movement.id)
+        if first is not None:  # a retry: answered before the screening sees it again
+            if _row_fields(first) != movement.fields():
+                raise DomainError("transfer_exists_with_different_fields",
+                                  f"movement {movement.id} exists with other fields")
+            done = result_from_row(first, created=False)
+            if r.finish is not None:
+                with self._database.engine.begin() as tx:
+                    r.finish(tx, done)
+            return done
+        source = known.account(movement.from_account)
+        target = known.account(movement.to_account)
         # Money leaving an account is screened, and so is a customer's card top-up (money
-        # in from a card that may not be theirs); the rail's deposits and interest are not.
+        # in from a card that may not be theirs); the rail's deposits and interest are not,
+        # nor a return (money sent back where it came from, decided by staff: 0060).
         inbound_card = movement.user_id is not None and movement.outside is AccountKind.CARD_ISSUER
-        screened = source is not None or (movement.from_account is None and inbound_card)
+        screened = (source is not None and movement.kind is not MovementKind.RETURN) or (
+            movement.from_account is None and inbound_card)
         screen = self.screening.screen(movement, earlier=tuple(screens)) if screened else None
         record = screen.record if screen is not None else None
         held = False
@@ -423,19 +460,22 @@ class Movements:
         a message's worth of settlements shares a few commits instead of one each."""
         results: list[MovementResult] = []
         for start in range(0, len(settlements), SUBMITTED_MAX):
-            prepared = [self._settle_unit(s, actor)
-                        for s in settlements[start:start + SUBMITTED_MAX]]
+            chunk = settlements[start:start + SUBMITTED_MAX]
+            with self._database.engine.connect() as conn:
+                known = Known.read(conn, [s.movement_id for s in chunk])
+            prepared = [self._settle_unit(s, actor, known) for s in chunk]
             submitted = [self._writer.submit(p) if isinstance(p, SettleUnit) else p
                          for p in prepared]
             results += [p if isinstance(p, MovementResult) else self._writer.wait(p)
                         for p in submitted]
         return results
 
-    def _settle_unit(self, s: Settlement, actor: str) -> SettleUnit | MovementResult:
-        """The unit settling ``s``, or the answer when it is settled already."""
+    def _settle_unit(self, s: Settlement, actor: str,
+                     known: Known) -> SettleUnit | MovementResult:
+        """The unit settling ``s``, or the answer when it is settled already (as read
+        before the batch: the unit checks the state again inside the write)."""
         movement_id, post = s.movement_id, s.post
-        with self._database.engine.connect() as conn:
-            row = stored(conn, movement_id)
+        row = known.rows.get(movement_id)
         if row is None:
             raise DomainError("not_found", f"no movement {movement_id}")
         was = MovementState(row._mapping["state"])
@@ -456,9 +496,7 @@ class Movements:
                               int(TransferFlags.POST_PENDING if post
                                   else TransferFlags.VOID_PENDING), pending_id=movement_id)]
         if post and not onward:
-            with self._database.engine.connect() as conn:
-                source = get_account(conn, first.from_account) if first.from_account else None
-                target = get_account(conn, first.to_account) if first.to_account else None
+            source, target = known.account(first.from_account), known.account(first.to_account)
             safeguard = _safeguarding_leg(first.id, first.amount, source, target)
             if safeguard is not None:
                 chain = [chain[0]._replace(flags=chain[0].flags | int(TransferFlags.LINKED)),

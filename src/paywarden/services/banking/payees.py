@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
@@ -73,10 +73,13 @@ def _from_row(row: Any) -> Payee:
                  r["cooling_until"], r["created_at"], r["deleted_at"])
 
 
+_PAYEE = select(bank_payees).where(bank_payees.c.id == bindparam("pid"))  # built once
+
+
 def live_payee(conn: Connection, user_id: str, payee_id: str) -> Payee:
     """The user's payee, not deleted; ``not_found`` alike for a missing, deleted or
     another customer's payee (a 404, never a 403)."""
-    row = conn.execute(select(bank_payees).where(bank_payees.c.id == payee_id)).first() \
+    row = conn.execute(_PAYEE, {"pid": payee_id}).first() \
         if isinstance(payee_id, str) else None
     if row is None or row._mapping["user_id"] != user_id or row._mapping["deleted_at"] \
             is not None:

@@ -18,6 +18,13 @@ orders whose step-up was consumed already, as here).
 
 Each payment's result is answered in order: a later payment can still be refused
 (a limit reached, the balance spent meanwhile) after earlier ones ran.
+
+**Bulk waits for the network.** A new file is refused (503 ``payments_busy``, with
+``Retry-After``), before its step-up is consumed, while more than ``backlog_max`` of the
+bank's transfers to other banks are still on their way: a file adds a hundred at once,
+and a bank that accepts more than its clearing carries only lengthens every payer's wait
+for money it has already promised. A retried file is always answered; a person's single
+transfer is never refused for load.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...adapters.store import Database
 from ...adapters.store.schema import bank_payees, bank_transfers
@@ -34,11 +41,14 @@ from ...domain.errors import DomainError
 from ..identity.stepup import StepUp
 from .accounts import BankAccounts, owned_account
 from .confirm import Expected, confirm
-from .movements import MovementResult
+from .movements import MovementKind, MovementResult, MovementState
 from .transfers import Order, Transfers
 
 PAYMENTS_PER_FILE_MAX = 100
 STEP_UP_TYPE = "payment_file"
+_ON_THEIR_WAY = select(func.count()).select_from(bank_transfers).where(
+    bank_transfers.c.state == str(MovementState.PENDING),
+    bank_transfers.c.kind.in_([str(MovementKind.EXTERNAL), str(MovementKind.WITHDRAWAL)]))
 
 
 @dataclass(frozen=True)
@@ -60,11 +70,12 @@ class PaymentFileRefused(DomainError):
 
 class PaymentFiles:
     def __init__(self, database: Database, *, accounts: BankAccounts, transfers: Transfers,
-                 step_up: StepUp) -> None:
+                 step_up: StepUp, backlog_max: int | None = None) -> None:
         self._database = database
         self._accounts = accounts
         self._transfers = transfers
         self._step_up = step_up
+        self._backlog_max = backlog_max
 
     def check(self, user_id: str, account_id: str, order: Pain001) -> tuple[int, str, str]:
         """What the step-up must cover, once every payment is right (step 1 alone):
@@ -74,6 +85,8 @@ class PaymentFiles:
         digest = file_digest(order)
         orders = self._orders(user_id, account_id, account.iban, account.currency, order,
                               digest)
+        if not self._seen(orders):
+            self._admit()
         return sum(o.amount.amount_minor for o in orders), account.currency, digest
 
     def submit(self, user_id: str, account_id: str, order: Pain001, *,
@@ -87,6 +100,7 @@ class PaymentFiles:
                               digest)
         total = sum(o.amount.amount_minor for o in orders)
         if not self._seen(orders):
+            self._admit()
             available = self._accounts.balance(account)["available"]
             if total > available:
                 raise DomainError("insufficient_funds", "the file's payments come to more "
@@ -130,6 +144,16 @@ class PaymentFiles:
         if problems:
             raise PaymentFileRefused(problems)
         return orders
+
+    def _admit(self) -> None:
+        """A new file waits while the bank's transfers to other banks back up."""
+        if self._backlog_max is None:
+            return
+        with self._database.engine.connect() as conn:
+            on_their_way = conn.execute(_ON_THEIR_WAY).scalar_one()
+        if on_their_way > self._backlog_max:
+            raise DomainError("payments_busy", "the bank's payments to other banks are "
+                              "backed up; send the file again in a moment")
 
     def _seen(self, orders: list[Order]) -> bool:
         """Whether this file was sent before (one of its transfers exists): a retry."""

@@ -16,6 +16,11 @@ A pacs.008 from a participant (or a peer hub), per transaction, in this order:
                  -- crash point clearing.hub.decided
     answer       the caller's pacs.002: ACSC, RJCT (reason) or PDNG per transaction
 
+A pacs.004 (a return) takes the same steps as a transaction of its own, back along the
+returned transfer's path: from the party it was paid to, to the party it came from, at
+most its amount (hub_returns.py; decision 0060). Its forward is a pacs.004, its status
+reports name pacs.004.
+
 Chores: ``expire_due`` voids AB05 what is still reserved past its deadline (never what was
 forwarded to a peer hub); ``follow_forwarded`` re-sends to a peer hub what it has not
 decided; ``deliver_notifications`` tells payee banks the final status owed to them
@@ -27,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 
@@ -40,9 +45,11 @@ from ...domain.clearing.messages import (
     Message,
     MessageType,
     Pacs002,
+    Pacs004,
     Pacs008,
     Pacs009,
     Reason,
+    Return,
     Status,
     TxStatus,
 )
@@ -56,6 +63,7 @@ from ..writepath import GroupWriter
 from ..writepath.writer import WAIT_S
 from . import archive
 from .archive import OUT
+from .hub_returns import plan_return, return_sha
 from .hub_units import (
     FORWARDED,
     RESERVED,
@@ -70,14 +78,19 @@ from .hub_units import (
     pending_transfer,
 )
 from .peers import Peer, Peers, Role, reserve_account, settlement_account
-from .ports import NetPositions
+from .ports import NetPositions, header_of
 from .routing import Plan, fields_sha, route
-from .transport import PeerRefused, PeerUnavailable, Transport, new_msg_id
+from .transport import PeerRefused, PeerUnavailable, Transport, new_msg_id, type_of
 
 NS = 1_000_000_000
+RETURN_DEADLINE_S = 30  # a return the payer's bank has not accepted by then is voided AB05
 CHORE_ROWS_MAX = 256
 NOTIFY_BACKOFF_S_MAX = 60
 PEER_DOWN_S = 5
+
+
+Carried = CreditTransfer | Return  # what a hub row forwards: a transfer or a return
+M = TypeVar("M", Pacs008, Pacs004, Pacs009)
 
 
 class Hub:
@@ -97,24 +110,35 @@ class Hub:
         self.actor = f"clearing:{self.bic}"
 
     def install(self) -> None:
-        """Take pacs.008 and pacs.009 from the transport."""
+        """Take pacs.008, pacs.004 and pacs.009 from the transport."""
         self._transport.register(MessageType.PACS_008, self.on_pacs008)
+        self._transport.register(MessageType.PACS_004, self.on_pacs004)
         self._transport.register(MessageType.PACS_009, self.on_pacs009)
 
     # -- pacs.008 ------------------------------------------------------------------------
 
-    def on_pacs008(self, message: Message, sender: str) -> Pacs002:
-        if not isinstance(message, Pacs008):
-            raise DomainError("message_type_unsupported", "a pacs.008 was expected")
-        payer = self._peers.get(sender)
-        if payer is None:
+    def _checked(self, message: Message, expected: type[M], sender: str) -> tuple[M, Peer]:
+        """``message`` as the type its handler takes, and its sender's peer."""
+        if not isinstance(message, expected):
+            raise DomainError("message_type_unsupported", f"a {expected.__name__} was expected")
+        peer = self._peers.get(sender)
+        if peer is None:
             raise DomainError("message_sender_unknown", "the sender is not a known peer")
+        return message, peer
+
+    def on_pacs008(self, message: Message, sender: str) -> Pacs002:
+        message, payer = self._checked(message, Pacs008, sender)
         units = self._reserve(message, payer)
+        return self._carry(units, {u.plan.tx.uetr: u.plan.tx for u in units}, message, sender)
+
+    def _carry(self, units: list[ReserveUnit], values: dict[str, Carried], message: Message,
+               sender: str) -> Pacs002:
+        """After reserving: forward what is new, decide on the answers, and answer the
+        sender with each transaction's status now."""
         self._crash.reached("clearing.hub.reserved")
-        txs = {u.plan.tx.uetr: u.plan.tx for u in units if u.row is not None
-               and not u.duplicate}
         rows = {u.row.uetr: u.row for u in units if u.row is not None and not u.duplicate}
-        self._advance([r for r in rows.values() if r.state in (RESERVED, FORWARDED)], txs)
+        self._advance([r for r in rows.values() if r.state in (RESERVED, FORWARDED)],
+                      {uetr: values[uetr] for uetr in rows})
         with self._database.engine.connect() as conn:
             now_rows = load_rows(conn, list(rows))
         statuses = []
@@ -125,8 +149,39 @@ class Hub:
                                          Reason.DUPL, "this UETR was sent with other fields"))
             else:
                 statuses.append(now_rows[tx.uetr].status())
+        header = header_of(message)
         return Pacs002(Header(new_msg_id(), self._clock.now_ns(), self.bic, sender),
-                       message.header.msg_id, MessageType.PACS_008, tuple(statuses))
+                       header.msg_id, type_of(message), tuple(statuses))
+
+    # -- pacs.004 ------------------------------------------------------------------------
+
+    def on_pacs004(self, message: Message, sender: str) -> Pacs002:
+        """Returns: each back along its transfer's path, two-phase (hub_returns.py)."""
+        message, returner = self._checked(message, Pacs004, sender)
+        now = self._clock.now_ns()
+        down = frozenset(b for b, until in self._down_until.items() if until > now)
+        with self._database.engine.connect() as conn:
+            originals = {row["uetr"]: row for row in conn.execute(select(hub_transfers).where(
+                hub_transfers.c.uetr.in_([r.original_uetr for r in message.returns])))
+                .mappings()}
+        units: list[ReserveUnit] = []
+        values: dict[str, Carried] = {}
+        for r in message.returns:
+            original = originals.get(r.original_uetr)
+            back = self._peers.get(original["payer"]) if original is not None else None
+            plan = plan_return(r, original, sender=returner, back=back, now_ns=now,
+                               down=down, deadline_ns=now + RETURN_DEADLINE_S * NS)
+            chain: tuple[Transfer, ...] = ()
+            accounts: tuple[Any, ...] = ()
+            if plan.reason is None and plan.payee is not None:
+                chain = (pending_transfer(plan),)
+                accounts = tuple(new_account(settlement_account(b, r.amount.currency))
+                                 for b in (plan.payer, plan.payee))
+            units.append(ReserveUnit(plan, return_sha(r, sender), message.header.msg_id,
+                                     self.actor, chain, accounts,
+                                     original_uetr=r.original_uetr))
+            values[plan.tx.uetr] = r
+        return self._carry(self._run_all(units), values, message, sender)
 
     def _reserve(self, message: Pacs008, payer: Peer) -> list[ReserveUnit]:
         now = self._clock.now_ns()
@@ -169,11 +224,11 @@ class Hub:
         return Plan(tx, plan.payer, plan.payee, plan.hop_is_hub, plan.channel, Reason.AM04,
                     "over the net debit cap")
 
-    def _advance(self, rows: Sequence[HubRow], txs: dict[str, CreditTransfer]) -> None:
+    def _advance(self, rows: Sequence[HubRow], txs: dict[str, Carried]) -> None:
         """Forward what is not decided yet, one message per next hop, and act on the
         answers; a row already forwarded is re-sent as its stored message."""
         stored: dict[str, list[HubRow]] = defaultdict(list)
-        fresh: dict[str, list[HubRow]] = defaultdict(list)
+        fresh: dict[tuple[str, bool], list[HubRow]] = defaultdict(list)
         now = self._clock.now_ns()
         for row in rows:
             if row.payee is None:
@@ -181,19 +236,23 @@ class Hub:
             if row.forward_msg_id is not None:
                 stored[row.forward_msg_id].append(row)
             elif row.state == RESERVED and row.deadline_ns > now and row.uetr in txs:
-                fresh[row.payee].append(row)
+                fresh[(row.payee, row.original_uetr is not None)].append(row)
         for msg_id, group in stored.items():
             with self._database.engine.connect() as conn:
                 sent = archive.find(conn, direction=OUT, sender=self.bic, msg_id=msg_id)
             if sent is not None:
                 self._follow(group, lambda s=sent: self._transport.resend(s))
-        for payee, group in fresh.items():
+        for (payee, _), group in fresh.items():
             self._forward(payee, group, txs)
 
-    def _forward(self, payee: str, group: list[HubRow], txs: dict[str, CreditTransfer]) -> None:
+    def _forward(self, payee: str, group: list[HubRow], txs: dict[str, Carried]) -> None:
+        """One message to ``payee``: a pacs.008 of transfers, or a pacs.004 of returns."""
         to_hub = self._is_hub(payee)
-        message = Pacs008(Header(new_msg_id(), self._clock.now_ns(), self.bic, payee),
-                          tuple(txs[r.uetr] for r in group))
+        header = Header(new_msg_id(), self._clock.now_ns(), self.bic, payee)
+        carried = [txs[r.uetr] for r in group]
+        returns = tuple(c for c in carried if isinstance(c, Return))
+        transfers = tuple(c for c in carried if isinstance(c, CreditTransfer))
+        message: Message = Pacs004(header, returns) if returns else Pacs008(header, transfers)
         out = self._transport.prepare(payee, message)
         self._writer.execute(ForwardUnit(tuple(r.uetr for r in group), to_hub, out.row))
         self._crash.reached("clearing.hub.forwarded")
@@ -252,11 +311,7 @@ class Hub:
     def on_pacs009(self, message: Message, sender: str) -> Pacs002:
         """Liquidity between the sender's own reserve and settlement accounts, nothing
         else: a participant can neither make money nor move another's."""
-        if not isinstance(message, Pacs009):
-            raise DomainError("message_type_unsupported", "a pacs.009 was expected")
-        peer = self._peers.get(sender)
-        if peer is None:
-            raise DomainError("message_sender_unknown", "the sender is not a known peer")
+        message, peer = self._checked(message, Pacs009, sender)
         units: list[LiquidityUnit | TxStatus] = []
         for tx in message.transfers:
             ok = TxStatus(tx.uetr, tx.end_to_end_id, tx.instr_id, Status.ACSC)
@@ -332,7 +387,8 @@ class Hub:
                                       Reason(o["reason"]) if o["reason"] else None)
                              for o in owed)
             report = Pacs002(Header(new_msg_id(), now, self.bic, receiver), original,
-                             MessageType.PACS_008, statuses)
+                             MessageType(owed[0]["original_type"] or MessageType.PACS_008),
+                             statuses)
             try:
                 self._transport.send(receiver, report)
             except (PeerUnavailable, PeerRefused):

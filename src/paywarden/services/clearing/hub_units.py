@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ...adapters.store.schema import clearing_messages, clearing_outbox, hub_transfers
-from ...domain.clearing.messages import Channel, Reason, Status, TxStatus
+from ...domain.clearing.messages import Channel, MessageType, Reason, Status, TxStatus
 from ...domain.errors import DomainError
 from ...domain.ledger import Transfer, TransferFlags, TransferResult
 from ...domain.ledger.chart import TransferCode
@@ -57,6 +57,7 @@ class HubRow:
     deadline_ns: int
     fields_sha: str
     forward_msg_id: str | None
+    original_uetr: str | None = None  # a return: the transfer it returns
 
     def status(self) -> TxStatus:
         if self.state == SETTLED:
@@ -71,7 +72,7 @@ def hub_row(r: Any) -> HubRow:
     m = r._mapping
     return HubRow(m["uetr"], m["end_to_end_id"], m["tx_id"], m["payer"], m["payee"],
                   m["amount"], m["currency"], m["channel"], m["state"], m["reason"],
-                  m["deadline_ns"], m["fields_sha"], m["forward_msg_id"])
+                  m["deadline_ns"], m["fields_sha"], m["forward_msg_id"], m["original_uetr"])
 
 
 READ_CHUNK = 500  # UETRs in one IN (...): under SQLite's bound on parameters
@@ -141,6 +142,7 @@ class ReserveUnit:
     actor: str
     chain: tuple[Transfer, ...] = ()
     accounts: tuple[NewAccount, ...] = ()
+    original_uetr: str | None = None  # a return: the transfer it returns
     savepoint: bool = False
     row: HubRow | None = field(default=None, init=False)
     duplicate: bool = field(default=False, init=False)
@@ -152,6 +154,9 @@ class ReserveUnit:
             self.row, self.duplicate = known, known.fields_sha != self.sha
             return
         reason = self.plan.reason
+        if reason is None and self.original_uetr is not None \
+                and _returned(batch, self.original_uetr):
+            reason = Reason.DUPL  # another return of this transfer is live or done
         if reason is None and self.chain:
             try:
                 batch.post(self.chain)
@@ -163,7 +168,10 @@ class ReserveUnit:
         row = HubRow(tx.uetr, tx.end_to_end_id, tx.tx_id, self.plan.payer, self.plan.payee,
                      tx.amount.amount_minor, tx.amount.currency, str(self.plan.channel),
                      RESERVED if reason is None else REJECTED,
-                     None if reason is None else str(reason), tx.deadline_ns, self.sha, None)
+                     None if reason is None else str(reason), tx.deadline_ns, self.sha, None,
+                     self.original_uetr)
+        if self.original_uetr is not None and reason is None:
+            batch.cache.setdefault("returned", set()).add(self.original_uetr)
         batch.later(INSERT, {**row.__dict__, "msg_id": self.msg_id,
                              "debtor_agent": tx.debtor.agent,
                              "creditor_agent": tx.creditor.agent, "created_at": now,
@@ -177,6 +185,15 @@ class ReserveUnit:
 
     def result(self) -> ReserveUnit:
         return self
+
+
+def _returned(batch: Batch, original_uetr: str) -> bool:
+    """A return of ``original_uetr`` that is not rejected: in this batch, or stored."""
+    if original_uetr in batch.cache.get("returned", ()):
+        return True
+    return batch.conn.execute(select(hub_transfers.c.uetr).where(
+        hub_transfers.c.original_uetr == original_uetr,
+        hub_transfers.c.state != REJECTED).limit(1)).first() is not None
 
 
 @dataclass
@@ -217,6 +234,7 @@ def _owed(row: HubRow, receiver: str, msg_id: str, now_ns: int) -> dict[str, Any
             "end_to_end_id": row.end_to_end_id, "tx_id": row.tx_id,
             "status": str(status.status),
             "reason": None if status.reason is None else str(status.reason),
+            "original_type": None if row.original_uetr is None else str(MessageType.PACS_004),
             "state": "pending", "attempts": 0, "next_at_ns": now_ns, "created_at": now_ns,
             "updated_at": now_ns}
 

@@ -20,10 +20,12 @@ from ..writepath import GroupWriter
 from . import archive
 from .bank_ports import Handler, HubUnreachable
 from .hub import Hub
+from .hub_recalls import HubRecalls
 from .identity import HubCA, NodeKeys, NodeSigner, Trust
 from .net_link import net_positions
 from .peers import Peers
 from .ports import Codec, NetPositions, ParticipantCA, Signer, header_of
+from .recall_cases import Cases
 from .statements import Statements
 from .transport import PeerRefused, PeerUnavailable, Transport
 
@@ -36,6 +38,7 @@ class ClearingNode:
     trust: Trust | None = None
     ca: HubCA | None = None  # a hub's CA, issuing participant certificates
     statements: Statements | None = None  # camt.053 of settlement accounts, both ways
+    cases: Cases | None = None  # recalls (camt.056 / camt.029) requested, relayed, received
 
     def serve_bank(self, handlers: dict[Any, Handler]) -> None:
         """Take the participant bank's messages (a pacs.008 forwarded by its hub, the
@@ -44,11 +47,13 @@ class ClearingNode:
             self.transport.register(type_, handler)
 
     def chores(self, *, interval_s: float) -> list[Chore]:
-        """The hub's chores: void what passed its deadline, ask peer hubs again, tell payee
-        banks their final statuses."""
+        """Every node delivers what its recall cases owe; a hub also voids what passed its
+        deadline, asks peer hubs again and tells payee banks their final statuses."""
+        recalls = [Chore("clearing.recalls", interval_s, self.cases.deliver_due)] \
+            if self.cases is not None else []
         if self.hub is None:
-            return []
-        return [Chore("clearing.expire", interval_s, self.hub.expire_due),
+            return recalls
+        return [*recalls, Chore("clearing.expire", interval_s, self.hub.expire_due),
                 Chore("clearing.follow", interval_s, self.hub.follow_forwarded),
                 Chore("clearing.notify", interval_s, self.hub.deliver_notifications)]
 
@@ -69,7 +74,9 @@ def build_hub(database: Database, *, clock: Clock, writer: GroupWriter, bic: str
     hub = Hub(database, clock=clock, writer=writer, transport=transport, peers=peers, net=net,
               crash_at=crash_at)
     hub.install()
-    return ClearingNode(transport, peers, hub)
+    cases = Cases(database, clock=clock, transport=transport, crash_at=crash_at)
+    HubRecalls(database, clock=clock, peers=peers, cases=cases).install(transport)
+    return ClearingNode(transport, peers, hub, cases=cases)
 
 
 def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: NodeKeys,
@@ -86,7 +93,9 @@ def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: N
                               peers=peers, http=_client(send_timeout_s),
                               replay_window_s=replay_window_s, body_bytes_max=body_bytes_max)
         return ClearingNode(transport, peers, None, trust, None,
-                            Statements(database, clock=clock, transport=transport, peers=peers))
+                            Statements(database, clock=clock, transport=transport, peers=peers),
+                            Cases(database, clock=clock, transport=transport,
+                                  crash_at=crash_at))
     peers = Peers(database, clock=clock, writer=writer, ca=ca)
     net = net_positions(database, writer=writer, clock=clock, peers=peers, crash_at=crash_at)
     node = build_hub(database, clock=clock, writer=writer, bic=bic, codec=codec,

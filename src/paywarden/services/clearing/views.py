@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from ...adapters.store import Database
 from ...adapters.store.schema import (
@@ -15,6 +15,7 @@ from ...adapters.store.schema import (
     bank_clearing_out,
     bank_transfers,
     clearing_messages,
+    clearing_recalls,
     hub_transfers,
     net_totals,
     net_windows,
@@ -57,19 +58,21 @@ def positions(database: Database, peers: Peers) -> dict[str, Any]:
 
 
 def payments(database: Database) -> dict[str, Any]:
-    """A bank's transfers through the network, out and in, with their times (ns)."""
+    """A bank's transfers through the network, out and in, with their times (ns); a
+    return names the transfer it returns (``original_uetr``)."""
     with database.engine.connect() as conn:
         out = [dict(r) for r in conn.execute(select(
             bank_clearing_out.c.movement_id, bank_clearing_out.c.uetr,
-            bank_clearing_out.c.state, bank_clearing_out.c.reason, bank_transfers.c.amount,
+            bank_clearing_out.c.state, bank_clearing_out.c.reason,
+            bank_clearing_out.c.original_uetr, bank_transfers.c.amount,
             bank_transfers.c.currency, bank_transfers.c.state.label("movement_state"),
             bank_transfers.c.created_at, bank_transfers.c.updated_at).join(
             bank_transfers, bank_transfers.c.id == bank_clearing_out.c.movement_id))
             .mappings()]
         into = [dict(r) for r in conn.execute(select(
             bank_clearing_in.c.uetr, bank_clearing_in.c.movement_id, bank_clearing_in.c.state,
-            bank_clearing_in.c.reason, bank_transfers.c.amount,
-            bank_transfers.c.state.label("movement_state")).select_from(
+            bank_clearing_in.c.reason, bank_clearing_in.c.original_uetr,
+            bank_transfers.c.amount, bank_transfers.c.state.label("movement_state")).select_from(
             bank_clearing_in.outerjoin(
                 bank_transfers, bank_transfers.c.id == bank_clearing_in.c.movement_id)))
             .mappings()]
@@ -77,6 +80,69 @@ def payments(database: Database) -> dict[str, Any]:
             bank_transfers.c.kind.in_(("external", "withdrawal")),
             bank_transfers.c.state == "pending")).scalar_one()
     return {"out": out, "in": into, "pending_out": int(pending_out)}
+
+
+INCOMING_LIMIT = 100
+
+
+def incoming(database: Database, *, limit: int = INCOMING_LIMIT) -> list[dict[str, Any]]:
+    """A bank's transfers from other banks (not returns to it), newest first, each with
+    its return when one was made (the live or done one, else the last rejected)."""
+    t, into, out = bank_transfers, bank_clearing_in, bank_clearing_out
+    with database.engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(
+            into.c.uetr, into.c.state, into.c.reason, into.c.end_to_end_id, t.c.amount,
+            t.c.currency, t.c.to_account, t.c.counterparty_name, t.c.counterparty_iban,
+            t.c.reference, t.c.created_at)
+            .join(t, t.c.id == into.c.movement_id)
+            .where(into.c.original_uetr.is_(None))
+            .order_by(t.c.created_at.desc(), into.c.uetr).limit(limit)).mappings()]
+        returns: dict[str, dict[str, Any]] = {}
+        for r in conn.execute(select(
+                out.c.original_uetr, out.c.uetr, out.c.state, out.c.reason, t.c.amount,
+                t.c.reference, out.c.created_at)
+                .join(t, t.c.id == out.c.movement_id)
+                .where(out.c.original_uetr.in_([row["uetr"] for row in rows]))
+                .order_by(out.c.created_at)).mappings():
+            kept = returns.get(r["original_uetr"])
+            if kept is None or kept["state"] == "rejected":  # a live one outranks a rejected
+                returns[r["original_uetr"]] = dict(r)
+        recalls = _recalls(conn, "received", [row["uetr"] for row in rows])
+    for row in rows:
+        row["returned"] = returns.get(row["uetr"])
+        row["recall"] = recalls.get(row["uetr"])
+    return rows
+
+
+def outgoing(database: Database, *, limit: int = INCOMING_LIMIT) -> list[dict[str, Any]]:
+    """A bank's transfers to other banks (not its returns), newest first, each with its
+    latest recall (camt.056) when one was asked."""
+    t, out = bank_transfers, bank_clearing_out
+    with database.engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(
+            out.c.uetr, out.c.state, out.c.reason, out.c.end_to_end_id, t.c.id, t.c.amount,
+            t.c.currency, t.c.from_account, t.c.counterparty_name, t.c.counterparty_iban,
+            t.c.reference, t.c.created_at)
+            .join(t, t.c.id == out.c.movement_id)
+            .where(out.c.original_uetr.is_(None))
+            .order_by(t.c.created_at.desc(), out.c.uetr).limit(limit)).mappings()]
+        recalls = _recalls(conn, "requested", [row["uetr"] for row in rows])
+    for row in rows:
+        row["recall"] = recalls.get(row["uetr"])
+    return rows
+
+
+def _recalls(conn: Connection, role: str, uetrs: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest recall case of each transfer (``role``: requested or received)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for r in conn.execute(select(clearing_recalls).where(
+            clearing_recalls.c.role == role, clearing_recalls.c.original_uetr.in_(uetrs))
+            .order_by(clearing_recalls.c.created_at)).mappings():
+        latest[r["original_uetr"]] = {
+            "case_id": r["case_id"], "state": r["state"], "reason": r["reason"],
+            "amount": r["amount"], "answer_reason": r["answer_reason"],
+            "undelivered": r["owed"] is not None, "created_at": r["created_at"]}
+    return latest
 
 
 def export(database: Database, directory: Path) -> int:

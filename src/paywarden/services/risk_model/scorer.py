@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 
 from .artifact import Artifact, ModelRefused
 from .features import FEATURES
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 REASONS_MAX = 3
 EXPLAIN_FROM = 0.5  # reasons for scores at or above this fraction of the threshold
@@ -43,7 +46,9 @@ class Model:
     """A verified model, ready to score (build it with :func:`artifact.load`)."""
 
     def __init__(self, artifact: Artifact) -> None:
-        self.booster = lgb.Booster(model_str=artifact.booster_text)
+        import lightgbm  # here, not at import: a node without a model never loads it
+
+        self.booster: lgb.Booster = lightgbm.Booster(model_str=artifact.booster_text)
         if tuple(self.booster.feature_name()) != FEATURES:
             raise ModelRefused("the booster's features are not the engine's")
         self.version = artifact.version

@@ -91,9 +91,11 @@ for (const card of document.querySelectorAll("article.dispute")) {
   const form = card.querySelector("form.decide");
   if (!form) continue;
   const split = form.querySelector(".split");
-  form.addEventListener("change", () => {
+  const showSplit = () => {
     split.hidden = form.querySelector("input[value='split']:checked") === null;
-  });
+  };
+  form.addEventListener("change", showSplit);
+  showSplit();  // a choice made (or restored by the browser) before this script ran
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = form.querySelector("button");

@@ -17,6 +17,7 @@ from .clearing import (
     clearing_messages,
     clearing_outbox,
     clearing_peers,
+    clearing_recalls,
     hub_transfers,
 )
 from .clearing_bank import bank_clearing_batches, bank_clearing_in, bank_clearing_out
@@ -98,6 +99,7 @@ __all__ = [
     "clearing_messages",
     "clearing_outbox",
     "clearing_peers",
+    "clearing_recalls",
     "hub_transfers",
     "idempotency_keys",
     "interest_accruals",

@@ -8,10 +8,14 @@
                        and signature, archived before they are acted on or sent; a sender's
                        MsgId is taken once
 ``hub_transfers``      one row per UETR the hub reserved, forwarded, settled or rejected:
-                       the identity a retry is matched by, written with the money
+                       the identity a retry is matched by, written with the money; a
+                       return (pacs.004) is a row of its own, keyed by its return UETR
 ``clearing_outbox``    a final status owed to a payee bank, retried until it is delivered
 ``clearing_certificates``  the CAs this node trusts (``ca``: a bank's hub's) and the
                        certificate its hub issued it (``own``)
+``clearing_recalls``   one row per recall case (camt.056) this node requested, relayed or
+                       received, its answer (camt.029), and the one message it still owes
+                       a peer (decision 0061)
 """
 
 from __future__ import annotations
@@ -86,9 +90,11 @@ hub_transfers = Table(
     Column("deadline_ns", BigInteger, nullable=False),
     Column("fields_sha", String(64), nullable=False),  # what a retry must repeat (DUPL)
     Column("forward_msg_id", String(35)),  # the pacs.008 that forwarded it to ``payee``
+    Column("original_uetr", String(36)),  # a return (pacs.004): the transfer it returns
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_hub_transfers_state", "state", "deadline_ns"),
+    Index("ix_hub_transfers_original", "original_uetr"),
 )
 
 clearing_outbox = Table(
@@ -101,6 +107,7 @@ clearing_outbox = Table(
     Column("tx_id", String(35), nullable=False),
     Column("status", String(4), nullable=False),  # ACSC | RJCT
     Column("reason", String(4)),
+    Column("original_type", String(32)),  # what the status reports on; NULL: pacs.008
     Column("state", String(16), nullable=False),  # pending | delivered
     Column("attempts", Integer, nullable=False),
     Column("next_at_ns", BigInteger, nullable=False),
@@ -118,4 +125,30 @@ clearing_certificates = Table(
     Column("bic", String(11), nullable=False),  # whose: the issuing hub, or this node
     Column("pem", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+)
+
+clearing_recalls = Table(
+    "clearing_recalls",
+    metadata,
+    Column("case_id", String(35), primary_key=True),
+    Column("original_uetr", String(36), nullable=False),  # the recalled transfer
+    Column("role", String(16), nullable=False),  # requested | relayed | received
+    Column("from_bic", String(11)),  # who asked this node (NULL: the bank that asked)
+    Column("to_bic", String(11)),  # who this node asked (NULL: the bank that answers)
+    Column("original_msg_id", String(35), nullable=False),
+    Column("original_end_to_end_id", String(35), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reason", String(4), nullable=False),  # ISO cancellation reason
+    Column("state", String(16), nullable=False),  # open | accepted | refused
+    Column("answer_reason", String(4)),  # why refused (ISO), when it is
+    Column("return_id", String(32)),  # the return that answered it (the payee bank)
+    Column("owed", String(32)),  # set while a camt.056 / camt.029 is owed to a peer
+    Column("attempts", Integer, nullable=False),
+    Column("next_at_ns", BigInteger, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_clearing_recalls_original", "original_uetr"),
+    Index("ix_clearing_recalls_owed", "owed", "next_at_ns"),
 )

@@ -38,9 +38,11 @@ bank_clearing_out = Table(
     Column("state", String(16), nullable=False),  # sent | settled | rejected
     Column("reason", String(64)),  # the ISO reason code when rejected
     Column("deadline_ns", BigInteger, nullable=False),
+    Column("original_uetr", String(36)),  # a return we sent: the transfer it returns
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_bank_clearing_out_state", "state", "msg_id"),
+    Index("ix_bank_clearing_out_original", "original_uetr"),
 )
 
 bank_clearing_in = Table(
@@ -54,6 +56,8 @@ bank_clearing_in = Table(
     Column("fields_sha", String(64)),  # NULL: learned from a final status before the pacs.008
     Column("state", String(16), nullable=False),  # accepted | settled | rejected
     Column("reason", String(64)),
+    Column("original_uetr", String(36)),  # a return to us: our transfer it returns
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Index("ix_bank_clearing_in_original", "original_uetr"),
 )

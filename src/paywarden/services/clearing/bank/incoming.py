@@ -36,17 +36,27 @@ from sqlalchemy.exc import IntegrityError
 
 from ....adapters.clock import Clock
 from ....adapters.store import Database
-from ....adapters.store.schema import bank_clearing_in
+from ....adapters.store.schema import (
+    bank_accounts,
+    bank_clearing_in,
+    bank_clearing_out,
+    bank_transfers,
+)
 from ....domain.clearing.messages import (
+    REMITTANCE_CHARS_MAX,
     CreditTransfer,
     Header,
     Message,
     MessageType,
     Pacs002,
+    Pacs004,
     Pacs008,
+    Party,
     Reason,
+    Return,
     Status,
     TxStatus,
+    return_key,
 )
 from ....domain.errors import DomainError
 from ...banking.accounts import BankAccount, State, by_iban
@@ -60,10 +70,12 @@ from ...banking.movements import (
 from ...banking.movements import Settlement as MovementSettlement
 from ...crashpoints import CrashPoints
 from .outgoing import ACTOR, ClearingLink, Final, finals
+from .outgoing import REJECTED as OUT_REJECTED
 
 log = structlog.get_logger(__name__)
 ACCEPTED, SETTLED, REJECTED = "accepted", "settled", "rejected"
 MOVEMENT_PREFIX = "clr_"
+RETURN_ACCEPT_S = 3600  # a return has no deadline of its own: the hub voids it in time
 
 # Every value a bind parameter: the write path sends queued rows to the driver by name.
 _FINISH = update(bank_clearing_in).where(
@@ -93,6 +105,58 @@ class Incoming:
         return Pacs002(Header("pws" + secrets.token_hex(16), self._clock.now_ns(), self._bic,
                               sender), message.header.msg_id, MessageType.PACS_008,
                        tuple(statuses))
+
+    def on_pacs004(self, message: Message, sender: str) -> Message | None:
+        """Returns of our own transfers: each a pending credit of the account it was paid
+        from, answered like a pacs.008's transaction (decision 0060)."""
+        if not isinstance(message, Pacs004):
+            raise DomainError("message_type_unexpected", "this handler takes a pacs.004")
+        self._from_hub(sender)
+        msg_id = message.header.msg_id
+        with self._database.engine.connect() as conn:
+            paid = {r["uetr"]: r for r in conn.execute(
+                select(bank_clearing_out.c.uetr, bank_clearing_out.c.state,
+                       bank_transfers.c.amount, bank_transfers.c.currency,
+                       bank_transfers.c.counterparty_iban, bank_transfers.c.counterparty_name,
+                       bank_accounts.c.iban, bank_accounts.c.name)
+                .join(bank_transfers, bank_transfers.c.id == bank_clearing_out.c.movement_id)
+                .join(bank_accounts, bank_accounts.c.id == bank_transfers.c.from_account)
+                .where(bank_clearing_out.c.uetr.in_([r.original_uetr
+                                                     for r in message.returns]),
+                       bank_clearing_out.c.original_uetr.is_(None))).mappings()}
+        statuses: list[TxStatus] = []
+        for r in message.returns:
+            tx, refused = self._returned(r, paid.get(r.original_uetr))
+            if refused is None:
+                statuses += self._all(msg_id, [tx], original_uetr=r.original_uetr)
+            else:
+                statuses.append(self._reject(msg_id, tx, fields_sha(tx), refused,
+                                             original_uetr=r.original_uetr))
+        return Pacs002(Header("pws" + secrets.token_hex(16), self._clock.now_ns(), self._bic,
+                              sender), msg_id, MessageType.PACS_004, tuple(statuses))
+
+    def _returned(self, r: Return, paid: Any) -> tuple[CreditTransfer, Reason | None]:
+        """The return as a credit to the account the transfer was paid from, and why it
+        is refused (None: it is not): not one of our transfers, or more than it."""
+        uetr = return_key(r.return_id)
+        if uetr is None:
+            raise DomainError("message_invalid", "a return id is the hex of a UUID v4")
+        debtor = Party((paid and paid["counterparty_name"]) or "returned",
+                       (paid and paid["counterparty_iban"]) or "", self._hub_bic)
+        creditor = Party((paid and (paid["name"] or paid["iban"])) or "returned",
+                         (paid and paid["iban"]) or "", self._bic)
+        tx = CreditTransfer(uetr, r.original_end_to_end_id or r.return_id, r.return_id,
+                            r.amount, debtor, creditor,
+                            self._clock.now_ns() + RETURN_ACCEPT_S * 1_000_000_000,
+                            remittance=f"Returned ({r.reason}): {r.original_end_to_end_id}"[
+                                :REMITTANCE_CHARS_MAX])
+        if paid is None or paid["state"] == OUT_REJECTED:
+            return tx, Reason.NARR
+        if paid["currency"] != r.amount.currency:
+            return tx, Reason.AM03
+        if not 0 < r.amount.amount_minor <= paid["amount"]:
+            return tx, Reason.AM02
+        return tx, None
 
     def on_pacs002(self, message: Message, sender: str) -> Message | None:
         """The decider's final statuses: post or void our pending credits, and settle our
@@ -140,7 +204,8 @@ class Incoming:
             raise DomainError("message_sender_not_hub", "a bank takes transfers and their "
                               "statuses from its own hub only")
 
-    def _all(self, msg_id: str, transfers: Sequence[CreditTransfer]) -> list[TxStatus]:
+    def _all(self, msg_id: str, transfers: Sequence[CreditTransfer], *,
+             original_uetr: str | None = None) -> list[TxStatus]:
         """Each transaction's status, in order: repeats answered as before, refusals
         stored, and every acceptable one reserved in one submission to the write path."""
         with self._database.engine.connect() as conn:
@@ -157,19 +222,22 @@ class Incoming:
                 continue
             refused, account = self._refusal(tx)
             if refused is not None or account is None:
-                statuses.append(self._reject(msg_id, tx, sha, refused or Reason.AC01))
+                statuses.append(self._reject(msg_id, tx, sha, refused or Reason.AC01,
+                                             original_uetr=original_uetr))
                 continue
             accepting.append((len(statuses), tx, sha, account))
             taken.add(tx.uetr)
             statuses.append(None)
-        for (index, tx, sha, _), status in zip(accepting, self._accept(msg_id, accepting),
-                                               strict=True):
+        accepted = self._accept(msg_id, accepting, original_uetr=original_uetr)
+        for (index, tx, sha, _), status in zip(accepting, accepted, strict=True):
             statuses[index] = status
-        return [s if s is not None else self._one(msg_id, tx)  # a copy within this message
+        return [s if s is not None  # else a copy within this message: asked again
+                else self._one(msg_id, tx, original_uetr=original_uetr)
                 for s, tx in zip(statuses, transfers, strict=True)]
 
-    def _one(self, msg_id: str, tx: CreditTransfer) -> TxStatus:
-        return self._all(msg_id, [tx])[0]
+    def _one(self, msg_id: str, tx: CreditTransfer, *,
+             original_uetr: str | None = None) -> TxStatus:
+        return self._all(msg_id, [tx], original_uetr=original_uetr)[0]
 
     def _refusal(self, tx: CreditTransfer) -> tuple[Reason | None, BankAccount | None]:
         if tx.creditor.agent != self._bic:
@@ -189,8 +257,8 @@ class Incoming:
         return None, account
 
     def _accept(self, msg_id: str,
-                accepting: list[tuple[int, CreditTransfer, str, BankAccount]]
-                ) -> list[TxStatus | None]:
+                accepting: list[tuple[int, CreditTransfer, str, BankAccount]], *,
+                original_uetr: str | None) -> list[TxStatus | None]:
         """Reserve a pending credit for each, written together; ACCP, a refusal, or None
         where a concurrent copy of the UETR came first (asked again by the caller)."""
         now = self._clock.now_ns()
@@ -198,7 +266,7 @@ class Incoming:
             MOVEMENT_PREFIX + tx.uetr, MovementKind.DEPOSIT, None, None, account.id,
             tx.amount, tx.remittance, counterparty_iban=tx.debtor.iban,
             counterparty_name=tx.debtor.name), precondition=_absent(tx.uetr),
-            finish=_remember(tx, msg_id, sha, now), actor=ACTOR, pending=True)
+            finish=_remember(tx, msg_id, sha, now, original_uetr), actor=ACTOR, pending=True)
             for _, tx, sha, account in accepting]
         out: list[TxStatus | None] = []
         for (_, tx, sha, _), done in zip(accepting, self._movements.execute_many(requests),
@@ -209,7 +277,7 @@ class Incoming:
             reason = {"account_closed": Reason.AC04,
                       "currency_mismatch": Reason.AM03}.get(done.code)
             if reason is not None:  # closed or changed since the check: refused alike
-                out.append(self._reject(msg_id, tx, sha, reason))
+                out.append(self._reject(msg_id, tx, sha, reason, original_uetr=original_uetr))
             elif done.code in _CONCURRENT:
                 out.append(None)
             else:
@@ -218,16 +286,18 @@ class Incoming:
             self._crash.reached("clearing.payee.accepted")
         return out
 
-    def _reject(self, msg_id: str, tx: CreditTransfer, sha: str, reason: Reason) -> TxStatus:
+    def _reject(self, msg_id: str, tx: CreditTransfer, sha: str, reason: Reason, *,
+                original_uetr: str | None = None) -> TxStatus:
         now = self._clock.now_ns()
         try:
             with self._database.engine.begin() as conn:
                 conn.execute(insert(bank_clearing_in).values(
                     uetr=tx.uetr, movement_id=None, end_to_end_id=tx.end_to_end_id,
                     tx_id=tx.tx_id, msg_id=msg_id, fields_sha=sha, state=REJECTED,
-                    reason=str(reason), created_at=now, updated_at=now))
+                    reason=str(reason), original_uetr=original_uetr, created_at=now,
+                    updated_at=now))
         except IntegrityError:  # a concurrent copy came first: answer as it was answered
-            return self._one(msg_id, tx)
+            return self._one(msg_id, tx, original_uetr=original_uetr)
         return _status(tx, Status.RJCT, reason)
 
     def _repeat(self, tx: CreditTransfer, first: Any, sha: str) -> TxStatus:
@@ -270,7 +340,8 @@ def _absent(uetr: str) -> Any:
     return check
 
 
-def _remember(tx: CreditTransfer, msg_id: str, sha: str, now: int) -> Any:
+def _remember(tx: CreditTransfer, msg_id: str, sha: str, now: int,
+              original_uetr: str | None) -> Any:
     """The ``bank_clearing_in`` row, written with the pending credit."""
     def remember(conn: Any, result: MovementResult) -> None:
         if not result.created:  # a repeat found the movement: its row was written with it
@@ -278,7 +349,8 @@ def _remember(tx: CreditTransfer, msg_id: str, sha: str, now: int) -> Any:
         conn.execute(insert(bank_clearing_in).values(
             uetr=tx.uetr, movement_id=MOVEMENT_PREFIX + tx.uetr,
             end_to_end_id=tx.end_to_end_id, tx_id=tx.tx_id, msg_id=msg_id,
-            fields_sha=sha, state=ACCEPTED, reason=None, created_at=now, updated_at=now))
+            fields_sha=sha, state=ACCEPTED, reason=None, original_uetr=original_uetr,
+            created_at=now, updated_at=now))
     return remember
 
 

@@ -9,14 +9,21 @@ from ....domain.clearing.messages import MessageType
 from ..bank_ports import Handler
 from .incoming import Incoming
 from .outgoing import ClearingLink
+from .recalls import Recalls
+from .returns import Returns
 
 
 @dataclass(frozen=True)
 class ClearingBank:
     link: ClearingLink  # transfers out: the maintenance chore runs ``link.run_due``
     incoming: Incoming
+    returns: Returns  # sending back what other banks paid our customers (pacs.004)
+    recalls: Recalls  # asking for ours back, answering others' asks (camt.056 / camt.029)
 
     def handlers(self) -> dict[MessageType, Handler]:
         """What the transport dispatches, by type, to a participant bank."""
         return {MessageType.PACS_008: self.incoming.on_pacs008,
-                MessageType.PACS_002: self.incoming.on_pacs002}
+                MessageType.PACS_004: self.incoming.on_pacs004,
+                MessageType.PACS_002: self.incoming.on_pacs002,
+                MessageType.CAMT_056: self.recalls.on_camt056,
+                MessageType.CAMT_029: self.recalls.on_camt029}
