@@ -119,13 +119,16 @@ class Lab:
         return balance
 
     def verify_every_node(self) -> None:
-        """`paywarden verify`, `audit verify` and `clearing reconcile` pass on every node
-        (the nodes checked side by side)."""
+        """`paywarden verify`, `audit verify` and `clearing reconcile` (against the hub's
+        statement and its notifications) pass on every node, side by side."""
         def check(node: Node) -> None:
             self.net.command(node, "verify")
             self.net.command(node, "audit", "verify")
             report = self.net.command_json(node, "clearing", "reconcile", "--json")
             assert report["differences"] == [], (node.name, report)
+            notified = self.net.command_json(node, "clearing", "notices", "--json")
+            if node.role == "bank":  # reconcile checked each against the bank's own rows
+                assert notified["notices"], (node.name, "no booking was notified (camt.054)")
 
         with ThreadPoolExecutor(max_workers=3) as pool:
             list(pool.map(check, self.net.plan.nodes))

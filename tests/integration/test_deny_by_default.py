@@ -445,6 +445,7 @@ COMMANDS: dict[str, tuple[Gate, str]] = {
     "clearing recall-accept": (A, ("kind clearing_return with the case: a member of risk "
                                    "approves (decision 0061)")),
     "clearing positions": (NS, "a reading"),
+    "clearing notices": (NS, "a reading"),
     "clearing payments": (NS, "a reading"),
     "clearing export": (NS, "writes the archived messages out"),
     "clearing reconcile": (NS, "a reconciliation: reads and reports"),

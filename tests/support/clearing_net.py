@@ -19,6 +19,7 @@ from paywarden.domain.clearing import messages as m
 from paywarden.domain.money import Money
 from paywarden.services.clearing import Hub, NetPositions, Peers, Received, Role, Transport
 from paywarden.services.clearing.hub_recalls import HubRecalls
+from paywarden.services.clearing.notices import Notices
 from paywarden.services.clearing.peers import reserve_account, settlement_account
 from paywarden.services.clearing.recall_cases import Cases
 from paywarden.services.clearing.transport import new_msg_id
@@ -48,6 +49,7 @@ class Net:
     keys: dict[str, KeySigner]
     banks: dict[str, FakeBank]
     cases: Cases
+    notices: Notices
     sent: list[bytes] = field(default_factory=list)
 
     def signed(self, sender: str, message: m.Message,
@@ -136,12 +138,14 @@ def hub_net(database: Database, clock: FakeClock,
     hub.install()
     cases = Cases(database, clock=clock, transport=transport)
     HubRecalls(database, clock=clock, peers=peers, cases=cases).install(transport)
+    notices = Notices(database, clock=clock, transport=transport, peers=peers)
+    notices.install()
     for bic in (BANK_A, BANK_B, BANK_C):
         peers.register(bic=bic, name=f"Bank {bic[4]}", role=Role.PARTICIPANT,
                        url=f"http://{bic.lower()}.test", region="eu", currency="EUR",
                        public_key_pem=keys[bic].public_pem, actor="cli:operator")
     peers.fund(BANK_A, Money(1_000_00, "EUR"), funding_id="a1", actor="cli:operator")
-    the_net = Net(database, clock, hub, transport, peers, codec, keys, banks, cases)
+    the_net = Net(database, clock, hub, transport, peers, codec, keys, banks, cases, notices)
     answer, _ = the_net.send(BANK_A, the_net.liquidity(BANK_A, 500_00, debtor=HUB,
                                                        creditor=BANK_A))
     assert answer.statuses[0].status is m.Status.ACSC

@@ -5,9 +5,11 @@
     payments --json      a bank: its transfers through the network, out and in
     export --dir DIR     every ISO 20022 message sent or received, one file each, named
                          ``<direction>-<msgtype>-<msgid>.xml``
-    reconcile --json     a bank against its hub's statement; a hub against each peer
-                         hub's statement of its account there: every difference named
-                         (exit 1 when there is one)
+    notices --json       the bookings on this node's settlement accounts that their hub
+                         notified (camt.054), newest first; a hub: how many it still owes
+    reconcile --json     a bank against its hub's statement and notifications; a hub
+                         against each peer hub's: every difference named (exit 1 when
+                         there is one)
 """
 
 from __future__ import annotations
@@ -81,6 +83,31 @@ def export(directory: Annotated[Path, typer.Option("--dir", help="where the file
         err.print(f"{written} messages written to {directory}")
 
 
+@clearing_app.command("notices")
+def notices(limit: Annotated[int, typer.Option(min=1, help="the newest this many")] = 100,
+            as_json: Json = False) -> None:
+    """The bookings on this node's settlement accounts that their hub notified
+    (camt.054), newest first; on a hub, also how many notices it still owes."""
+    with _node(started=False) as platform:
+        node = platform.clearing
+        assert node is not None and node.notices is not None
+        got = node.notices.received(limit=limit)
+        owed = node.notices.pending() if node.hub is not None else 0
+    if as_json:
+        print(json.dumps({"notices": got, "owed": owed}))
+        return
+    table = Table(title=f"{platform.settings.clearing_bic} notified bookings")
+    for column in ("hub", "reference", "amount", "booked"):
+        table.add_column(column, justify="right" if column == "amount" else "left")
+    for n in got:
+        sign = "" if n["credit"] else "-"
+        table.add_row(n["hub"], n["reference"], f"{sign}{n['amount']:,} {n['currency']}",
+                      str(n["booked_ns"]))
+    out.print(table)
+    if node.hub is not None:
+        out.print(f"notices still owed to participants: {owed}")
+
+
 @clearing_app.command("reconcile")
 def reconcile(as_json: Json = False) -> None:
     """This node's view against its counterparties' statements; exit 1 on a difference."""
@@ -104,7 +131,7 @@ def reconcile(as_json: Json = False) -> None:
                   f"{', '.join(data['counterparties']) or 'nobody'}; "
                   f"{len(data['in_flight'])} in flight")
         for d in data["differences"]:
-            out.print(f"[red]difference[/red] {d['uetr']} with {d['counterparty']}: "
-                      f"ours {d['ours']}, theirs {d['theirs']}")
+            out.print(f"[red]difference[/red] {d['uetr']} with {d['counterparty']} "
+                      f"({d['source']}): ours {d['ours']}, theirs {d['theirs']}")
     if data["differences"]:
         raise typer.Exit(DIFFERENCES_EXIT)

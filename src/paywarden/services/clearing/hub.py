@@ -25,6 +25,8 @@ Chores: ``expire_due`` voids AB05 what is still reserved past its deadline (neve
 forwarded to a peer hub); ``follow_forwarded`` re-sends to a peer hub what it has not
 decided; ``deliver_notifications`` tells payee banks the final status owed to them
 (crash point clearing.hub.notified, after delivery, before it is marked delivered).
+A settled transfer also owes both sides a booking notification (camt.054), written by
+``DecideUnit`` and delivered by ``notices.Notices.deliver_due`` (decision 0062).
 """
 
 from __future__ import annotations

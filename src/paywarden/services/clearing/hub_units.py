@@ -31,6 +31,7 @@ from ...domain.ledger.chart import TransferCode
 from .. import audit
 from ..ledger.engine import NewAccount
 from ..writepath import Batch, LedgerRefused
+from . import notices
 from .peers import settlement_account
 from .routing import Plan
 
@@ -267,6 +268,11 @@ class DecideUnit:
         batch.later(SET_STATE, {"u": row.uetr, "state": state, "reason": reason,
                                 "at": batch.now_ns}, counted=True)
         decided = replace(row, state=state, reason=reason)
+        if self.post and row.payee is not None:
+            for notice in notices.owed(uetr=row.uetr, payer=row.payer, payee=row.payee,
+                                       amount=row.amount, currency=row.currency,
+                                       now_ns=batch.now_ns):
+                batch.later(notices.OWE, notice)
         if self.notify and row.forward_msg_id is not None and row.payee is not None:
             batch.later(OWE, _owed(decided, row.payee, row.forward_msg_id, batch.now_ns))
         _remember(batch, decided)

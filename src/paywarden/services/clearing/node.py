@@ -23,6 +23,7 @@ from .hub import Hub
 from .hub_recalls import HubRecalls
 from .identity import HubCA, NodeKeys, NodeSigner, Trust
 from .net_link import net_positions
+from .notices import Notices
 from .peers import Peers
 from .ports import Codec, NetPositions, ParticipantCA, Signer, header_of
 from .recall_cases import Cases
@@ -39,6 +40,7 @@ class ClearingNode:
     ca: HubCA | None = None  # a hub's CA, issuing participant certificates
     statements: Statements | None = None  # camt.053 of settlement accounts, both ways
     cases: Cases | None = None  # recalls (camt.056 / camt.029) requested, relayed, received
+    notices: Notices | None = None  # camt.054: a hub's owed, a participant's received
 
     def serve_bank(self, handlers: dict[Any, Handler]) -> None:
         """Take the participant bank's messages (a pacs.008 forwarded by its hub, the
@@ -48,14 +50,17 @@ class ClearingNode:
 
     def chores(self, *, interval_s: float) -> list[Chore]:
         """Every node delivers what its recall cases owe; a hub also voids what passed its
-        deadline, asks peer hubs again and tells payee banks their final statuses."""
+        deadline, asks peer hubs again, tells payee banks their final statuses and
+        participants the bookings on their settlement accounts."""
         recalls = [Chore("clearing.recalls", interval_s, self.cases.deliver_due)] \
             if self.cases is not None else []
         if self.hub is None:
             return recalls
         return [*recalls, Chore("clearing.expire", interval_s, self.hub.expire_due),
                 Chore("clearing.follow", interval_s, self.hub.follow_forwarded),
-                Chore("clearing.notify", interval_s, self.hub.deliver_notifications)]
+                Chore("clearing.notify", interval_s, self.hub.deliver_notifications),
+                *([Chore("clearing.notices", interval_s, self.notices.deliver_due)]
+                  if self.notices is not None else [])]
 
     def close(self) -> None:
         self.transport.close()
@@ -76,7 +81,10 @@ def build_hub(database: Database, *, clock: Clock, writer: GroupWriter, bic: str
     hub.install()
     cases = Cases(database, clock=clock, transport=transport, crash_at=crash_at)
     HubRecalls(database, clock=clock, peers=peers, cases=cases).install(transport)
-    return ClearingNode(transport, peers, hub, cases=cases)
+    notices = Notices(database, clock=clock, transport=transport, peers=peers,
+                      crash_at=crash_at)
+    notices.install()
+    return ClearingNode(transport, peers, hub, cases=cases, notices=notices)
 
 
 def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: NodeKeys,
@@ -92,10 +100,12 @@ def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: N
         transport = Transport(database, clock=clock, bic=bic, codec=codec, signer=signer,
                               peers=peers, http=_client(send_timeout_s),
                               replay_window_s=replay_window_s, body_bytes_max=body_bytes_max)
+        notices = Notices(database, clock=clock, transport=transport, peers=peers)
+        notices.install()
         return ClearingNode(transport, peers, None, trust, None,
                             Statements(database, clock=clock, transport=transport, peers=peers),
                             Cases(database, clock=clock, transport=transport,
-                                  crash_at=crash_at))
+                                  crash_at=crash_at), notices)
     peers = Peers(database, clock=clock, writer=writer, ca=ca)
     net = net_positions(database, writer=writer, clock=clock, peers=peers, crash_at=crash_at)
     node = build_hub(database, clock=clock, writer=writer, bic=bic, codec=codec,

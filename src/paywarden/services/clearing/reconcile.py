@@ -10,6 +10,10 @@ Each UETR is then one of: matching; in flight (final on one side, still pending 
 other: the final status is on its way); or a **difference** (final on both sides with
 other amounts or directions, or settled on one side and rejected or unknown on the
 other), each named.
+
+The bookings the hub notified as they happened (camt.054, ``notices.py``) are checked
+the same way: a notified booking this node holds otherwise, or not at all, is a
+difference too (``"source": "camt.054"``), found before the day's statement is read.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from ...adapters.store import Database
 from ...adapters.store.schema import (
@@ -27,6 +31,7 @@ from ...adapters.store.schema import (
     hub_transfers,
 )
 from ...domain.clearing.messages import Statement
+from . import notices
 from .peers import Peers, Role
 from .statements import Statements
 
@@ -49,20 +54,31 @@ class Report:
 
 
 def compare(report: Report, counterparty: str, ours: dict[str, int], pending: set[str],
-            theirs: dict[str, int], their_pending: set[str]) -> None:
+            theirs: dict[str, int], their_pending: set[str], *,
+            source: str = "camt.053") -> None:
     """``ours`` and ``theirs``: settled amounts by UETR, signed as seen on the same
-    account (a debit negative); ``pending``: UETRs still open on that side."""
-    report.counterparties.append(counterparty)
-    for uetr in sorted(set(ours) | set(theirs)):
-        report.checked += 1
+    account (a debit negative); ``pending``: UETRs still open on that side. Notified
+    bookings (``source`` camt.054) are some of the account's, so only theirs are
+    checked."""
+    if counterparty not in report.counterparties:
+        report.counterparties.append(counterparty)
+    notified = source == "camt.054"
+    for uetr in sorted(set(theirs) if notified else set(ours) | set(theirs)):
+        report.checked += not notified  # a UETR is counted once, on the statement
         mine, other = ours.get(uetr), theirs.get(uetr)
         if mine == other:
             continue
         if (mine is None and uetr in pending) or (other is None and uetr in their_pending):
-            report.in_flight.append(uetr)
+            if uetr not in report.in_flight:
+                report.in_flight.append(uetr)
             continue
         report.differences.append({"uetr": uetr, "counterparty": counterparty,
-                                   "ours": mine, "theirs": other})
+                                   "ours": mine, "theirs": other, "source": source})
+
+
+def _notified(conn: Connection, sender: str) -> dict[str, int]:
+    return {n["reference"]: n["amount"] * (1 if n["credit"] else -1)
+            for n in notices.received(conn, sender=sender)}
 
 
 def _entries(statement: Statement) -> dict[str, int]:
@@ -88,10 +104,12 @@ class Reconciler:
             into = conn.execute(select(bank_clearing_in.c.uetr, bank_clearing_in.c.state,
                                        bank_transfers.c.amount).join(
                 bank_transfers, bank_transfers.c.id == bank_clearing_in.c.movement_id)).all()
+            notified = _notified(conn, hub)
         ours = {u: -a for u, s, a in out if s == "settled"}
         ours |= {u: a for u, s, a in into if s == "settled"}
         pending = {u for u, s, _ in [*out, *into] if s in PENDING_BANK}
         compare(report, hub, ours, pending, _entries(statement), set())
+        compare(report, hub, ours, pending, notified, set(), source="camt.054")
         return report
 
     def hub(self) -> Report:
@@ -105,10 +123,12 @@ class Reconciler:
                                            hub_transfers.c.amount, hub_transfers.c.payee)
                                     .where((hub_transfers.c.payee == peer.bic)
                                            | (hub_transfers.c.payer == peer.bic))).all()
+                notified = _notified(conn, peer.bic)
             # On this hub, what went towards the peer credits the peer's account here;
             # on the peer, the same transfer debits this hub's account there.
             ours = {u: (-a if payee == peer.bic else a) for u, s, a, payee in rows
                     if s == "settled"}
             pending = {u for u, s, _a, _p in rows if s in PENDING_HUB}
             compare(report, peer.bic, ours, pending, _entries(statement), set())
+            compare(report, peer.bic, ours, pending, notified, set(), source="camt.054")
         return report

@@ -15,6 +15,8 @@ from .cheques import cheque_presentations, cheques
 from .clearing import (
     clearing_certificates,
     clearing_messages,
+    clearing_notices_in,
+    clearing_notices_out,
     clearing_outbox,
     clearing_peers,
     clearing_recalls,
@@ -97,6 +99,8 @@ __all__ = [
     "cheques",
     "clearing_certificates",
     "clearing_messages",
+    "clearing_notices_in",
+    "clearing_notices_out",
     "clearing_outbox",
     "clearing_peers",
     "clearing_recalls",

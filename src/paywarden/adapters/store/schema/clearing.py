@@ -16,6 +16,10 @@
 ``clearing_recalls``   one row per recall case (camt.056) this node requested, relayed or
                        received, its answer (camt.029), and the one message it still owes
                        a peer (decision 0061)
+``clearing_notices_out``  a hub's booking on a participant's settlement account, owed to
+                       it as a camt.054 notification until delivered (decision 0062)
+``clearing_notices_in``   the bookings on this node's own settlement accounts that their
+                       hub notified (camt.054), once each
 """
 
 from __future__ import annotations
@@ -151,4 +155,36 @@ clearing_recalls = Table(
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_clearing_recalls_original", "original_uetr"),
     Index("ix_clearing_recalls_owed", "owed", "next_at_ns"),
+)
+
+clearing_notices_out = Table(
+    "clearing_notices_out",
+    metadata,
+    Column("receiver", String(11), nullable=False),  # whose settlement account was booked
+    Column("reference", String(36), nullable=False),  # the UETR booked
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("credit", Integer, nullable=False),  # 1: the account was paid
+    Column("booked_ns", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered
+    Column("attempts", Integer, nullable=False),
+    Column("next_at_ns", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("receiver", "reference"),
+    Index("ix_clearing_notices_out_due", "state", "next_at_ns"),
+)
+
+clearing_notices_in = Table(
+    "clearing_notices_in",
+    metadata,
+    Column("sender", String(11), nullable=False),  # the hub holding the account
+    Column("reference", String(36), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("credit", Integer, nullable=False),
+    Column("booked_ns", BigInteger, nullable=False),
+    Column("msg_id", String(35), nullable=False),  # the camt.054 that first told it
+    Column("received_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("sender", "reference"),
+    Index("ix_clearing_notices_in_received", "received_at"),
 )
