@@ -171,7 +171,8 @@ class Platform:
                 Chore("risk.breaker_feed", s.risk_breaker_feed_interval_s,
                       self.breaker_feed.run),
                 Chore("approvals.maintain", APPROVALS_INTERVAL_S, self.approvals.maintain),
-                *(self.clearing.chores(interval_s=s.clearing_chore_interval_s)
+                *(self.clearing.chores(interval_s=s.clearing_chore_interval_s,
+                                      window_cycle_s=s.clearing_window_cycle_s)
                   if self.clearing is not None else [])]
 
     def stop(self) -> None:

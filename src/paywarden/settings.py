@@ -261,6 +261,10 @@ class Settings(BaseSettings):
     clearing_send_timeout_s: float = Field(default=5.0, gt=0, le=60)
     clearing_chore_interval_s: float = Field(default=1.0, gt=0, le=60, description=
         "How often a hub voids what passed its deadline, asks peer hubs again, notifies")
+    clearing_window_cycle_s: float = Field(default=0.0, ge=0, le=24 * 3600, description=
+        "A hub's deferred net settlement cycle: every this many seconds it closes each "
+        "open window that holds positions and settles every closed one; 0: by hand "
+        "(paywarden clearing window close / settle)")
 
     @field_validator("interest_rates_bps")
     @classmethod

@@ -62,6 +62,7 @@ STEPS = [
     ("hub-2", "clearing.hub.forwarded"),
     ("hub-2", "clearing.hub.decided"),
     ("hub-2", "clearing.hub.notified"),
+    ("hub-2", "clearing.notice.sent"),  # a camt.054 sent, not yet marked: sent again
     ("bank-2a", "clearing.payee.accepted"),
     ("bank-2a", "clearing.payee.settled"),
 ]

@@ -75,3 +75,22 @@ def test_a_closed_window_not_yet_settled_still_counts_against_the_cap(
     positions.windows.settle(first.id, actor="cli:operator")
     assert _send(net, 50_00).status is m.Status.ACSC
     net.verified()
+
+
+def test_the_settlement_cycle_closes_and_settles_a_window_once_it_is_due(
+        net: Net, positions: HubNetPositions) -> None:
+    windows = positions.windows
+    assert windows.cycle(60) == 0  # nothing committed: an empty window stays open
+    assert _send(net, 60_00).status is m.Status.ACSC
+    assert windows.cycle(60) == 0  # not due yet
+    assert net.settlement(BANK_B) == (0, 0)
+    net.clock.advance(61)
+    assert windows.cycle(60) == 1
+    assert net.settlement(BANK_A) == (440_00, 0) and net.settlement(BANK_B) == (60_00, 0)
+    assert windows.cycle(60) == 0  # settled once
+    assert _send(net, 10_00).status is m.Status.ACSC
+    by_hand = windows.close("EUR", actor="cli:operator")  # closed by hand: settled next
+    assert windows.cycle(60) == 1
+    assert [v.state for v in windows.windows() if v.id == by_hand.id] == ["settled"]
+    assert net.settlement(BANK_B) == (70_00, 0)
+    net.verified()

@@ -8,6 +8,7 @@ composition root hands them in. Without a clearing BIC a node takes no messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from .ports import Codec, NetPositions, ParticipantCA, Signer, header_of
 from .recall_cases import Cases
 from .statements import Statements
 from .transport import PeerRefused, PeerUnavailable, Transport
+from .windows import NetWindows
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ClearingNode:
     statements: Statements | None = None  # camt.053 of settlement accounts, both ways
     cases: Cases | None = None  # recalls (camt.056 / camt.029) requested, relayed, received
     notices: Notices | None = None  # camt.054: a hub's owed, a participant's received
+    windows: NetWindows | None = None  # a hub's deferred net settlement windows
 
     def serve_bank(self, handlers: dict[Any, Handler]) -> None:
         """Take the participant bank's messages (a pacs.008 forwarded by its hub, the
@@ -48,10 +51,11 @@ class ClearingNode:
         for type_, handler in handlers.items():
             self.transport.register(type_, handler)
 
-    def chores(self, *, interval_s: float) -> list[Chore]:
+    def chores(self, *, interval_s: float, window_cycle_s: float = 0.0) -> list[Chore]:
         """Every node delivers what its recall cases owe; a hub also voids what passed its
         deadline, asks peer hubs again, tells payee banks their final statuses and
-        participants the bookings on their settlement accounts."""
+        participants the bookings on their settlement accounts; with a cycle, it closes
+        and settles its net windows."""
         recalls = [Chore("clearing.recalls", interval_s, self.cases.deliver_due)] \
             if self.cases is not None else []
         if self.hub is None:
@@ -60,7 +64,10 @@ class ClearingNode:
                 Chore("clearing.follow", interval_s, self.hub.follow_forwarded),
                 Chore("clearing.notify", interval_s, self.hub.deliver_notifications),
                 *([Chore("clearing.notices", interval_s, self.notices.deliver_due)]
-                  if self.notices is not None else [])]
+                  if self.notices is not None else []),
+                *([Chore("clearing.windows", window_cycle_s,
+                         partial(self.windows.cycle, window_cycle_s))]
+                  if self.windows is not None and window_cycle_s > 0 else [])]
 
     def close(self) -> None:
         self.transport.close()
@@ -112,7 +119,7 @@ def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: N
                      signer=signer, replay_window_s=replay_window_s,
                      body_bytes_max=body_bytes_max, send_timeout_s=send_timeout_s, ca=ca,
                      net=net, crash_at=crash_at, peers=peers)
-    node.trust, node.ca = trust, ca
+    node.trust, node.ca, node.windows = trust, ca, net.windows
     node.statements = Statements(database, clock=clock, transport=node.transport,
                                  peers=node.peers)
     return node

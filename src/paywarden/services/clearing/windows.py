@@ -55,6 +55,7 @@ from ..writepath import Batch, GroupWriter
 from . import net_rows
 
 WINDOWS_SHOWN_MAX = 100
+CYCLE_ACTOR = "system:clearing-cycle"
 Caps = Callable[[str], int]  # a participant's net debit cap, minor units
 
 
@@ -295,6 +296,27 @@ class NetWindows:
         unit = _SettleUnit(self, window, owed, chain, [new_account(r) for r in refs], actor)
         result: Settlement = self._writer.execute(unit)
         return result
+
+    def cycle(self, every_s: float) -> int:
+        """The settlement cycle: close each open window at least ``every_s`` old that
+        holds committed positions, then settle every closed window; the number settled.
+        A window settled meanwhile by hand is passed over."""
+        oldest = self._clock.now_ns() - int(every_s * 1_000_000_000)
+        for view in self.windows():
+            if view.state is WindowState.OPEN and view.positions and view.opened_ns <= oldest:
+                self.close(view.currency, actor=CYCLE_ACTOR)
+        settled = 0
+        for view in self.windows():
+            if view.state is not WindowState.CLOSED:
+                continue
+            try:
+                self.settle(view.id, actor=CYCLE_ACTOR)
+            except DomainError as exc:
+                if exc.code != "window_settled":
+                    raise
+                continue
+            settled += 1
+        return settled
 
     def windows(self, currency: str | None = None) -> list[WindowView]:
         """The newest windows first, at most WINDOWS_SHOWN_MAX, with their positions."""
