@@ -8,6 +8,7 @@ would: its `paywarden clearing …` commands and the customers' own API.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,13 +29,13 @@ from paywarden.network.customers import (
 from paywarden.network.provision import fund, initialise, liquidity, register
 from tests.conftest import _drop_pg_database, _fresh_pg_database
 
-from .server import free_port
-
 FUNDS = 1_000_000_00  # each customer's money from outside, minor units
 DEADLINE_S = 6  # a transfer not accepted by then is rejected AB05 (short, for the tests)
 SETTLED = ("posted", "voided", "failed")
 SETTLE_WAIT_S = 90.0
 SENDERS = 4
+LAB_PORTS_FROM = 20_000  # the lab's nodes listen from here up to the ephemeral range
+EPHEMERAL_FROM_DEFAULT = 32_768  # Linux's ip_local_port_range, when it cannot be read
 LAB_SETTINGS = {
     "PAYWARDEN_CLEARING_DEADLINE_S": str(DEADLINE_S),
     "PAYWARDEN_CLEARING_CHORE_INTERVAL_S": "0.3",
@@ -169,10 +170,19 @@ def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
 
 
 def _ports(count: int) -> int:
-    """The first of ``count`` consecutive free ports (tried, not reserved)."""
-    for _ in range(50):
-        first = free_port()
-        if first + count < 65_000 and all(_free(first + i) for i in range(count)):
+    """The first of ``count`` consecutive free ports (tried, not reserved), below the
+    kernel's ephemeral range: a node killed and started again finds its port still free,
+    never taken by another test's server (``free_port``) or by an outgoing connection's
+    source port, which both come from that range."""
+    low = EPHEMERAL_FROM_DEFAULT
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    picker = random.Random()
+    for _ in range(200):
+        first = picker.randrange(LAB_PORTS_FROM, max(LAB_PORTS_FROM + 1, low - count))
+        if all(_free(first + i) for i in range(count)):
             return first
     raise RuntimeError("no run of free ports")
 

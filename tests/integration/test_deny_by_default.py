@@ -195,6 +195,8 @@ ROUTES: dict[tuple[str, str], tuple[Gate, str]] = {
     # recalls (decision 0061): asking and refusing move no money; a yes is clearing_return
     ("POST", "/v1/staff/clearing/recalls"): (N, "asks another bank; moves no money"),
     ("POST", "/v1/staff/clearing/recalls/{case_id}/refuse"): (N, "answers no; moves no money"),
+    ("POST", "/v1/staff/clearing/windows/{currency}/close"): (NS, (
+        "freezes a net window's obligations and opens the next; moves no money")),
     # the approval engine
     ("POST", "/v1/approvals"): (E, "submits"),
     ("POST", "/v1/approvals/{approval_id}/approve"): (E, "another person, with a passkey"),

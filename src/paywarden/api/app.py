@@ -25,6 +25,7 @@ from . import (
     defences,
     factor_routes,
     health,
+    hub_routes,
     keys_routes,
     ledger_routes,
     lookup_routes,
@@ -99,6 +100,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(alert_routes.router)
     app.include_router(breaker_routes.router)
     app.include_router(recall_routes.router)
+    app.include_router(hub_routes.router)
     app.include_router(registry_routes.router)
     app.include_router(risk_routes.router)
     app.include_router(case_routes.router)

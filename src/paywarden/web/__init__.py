@@ -19,6 +19,7 @@ from . import (
     risk_pages,
     security,
     staff_clearing,
+    staff_clearing_hub,
     staff_pages,
     staff_queues,
 )
@@ -32,6 +33,7 @@ router.include_router(risk_pages.router)
 router.include_router(staff_pages.router)
 router.include_router(staff_queues.router)
 router.include_router(staff_clearing.router)
+router.include_router(staff_clearing_hub.router)
 router.include_router(merchant_pages.router)
 router.include_router(dashboard_pages.router)
 router.include_router(payments.router)

@@ -21,6 +21,7 @@ from ...adapters.store.schema import (
     net_windows,
 )
 from ...domain.clearing.messages import MessageType
+from .notices import Notices
 from .peers import Peers, Role, settlement_account
 
 
@@ -34,7 +35,8 @@ def positions(database: Database, peers: Peers) -> dict[str, Any]:
             .where(net_totals.c.window_id.in_(unsettled))
             .group_by(net_totals.c.participant)).all())
         windows = [dict(r) for r in conn.execute(select(
-            net_windows.c.id, net_windows.c.state, net_windows.c.opened_ns,
+            net_windows.c.id, net_windows.c.currency, net_windows.c.state,
+            net_windows.c.opened_ns,
             net_windows.c.closed_ns, net_windows.c.settled_ns)
             .order_by(net_windows.c.opened_ns.desc()).limit(20)).mappings()]
         states: dict[str, int] = dict(conn.execute(select(hub_transfers.c.state, func.count())
@@ -55,6 +57,13 @@ def positions(database: Database, peers: Peers) -> dict[str, Any]:
                          "cap": peer.net_debit_cap})
     return {"participants": rows, "windows": windows, "transfers": states,
             "net_positions_sum": sum(int(v or 0) for v in net.values())}
+
+
+def hub(database: Database, peers: Peers, notices: Notices | None) -> dict[str, Any]:
+    """The hub's back-office view: :func:`positions`, and the booking notifications
+    (camt.054) still owed to participants."""
+    return {**positions(database, peers),
+            "notices_owed": notices.pending() if notices is not None else 0}
 
 
 def payments(database: Database) -> dict[str, Any]:
