@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from paywarden.bootstrap import build
 from paywarden.domain.clearing import messages as m
 from paywarden.domain.money import Money
 from paywarden.services.clearing import Role
-from paywarden.services.clearing.net_link import net_positions
+from paywarden.services.clearing.windows import NetWindows
 from paywarden.services.identity.enrolment import create_staff
 from paywarden.services.writepath import GroupWriter
 from paywarden.settings import Settings
@@ -51,6 +52,26 @@ def _platform(env: dict[str, str]) -> Any:
                           webauthn_rp_id=RP_ID, **NETWORK))
 
 
+@dataclass
+class Paid:
+    """Bank A's transfer to bank B on MPNS, decided: its position, taken and committed
+    in one unit, as the hub's own units do."""
+
+    windows: NetWindows
+    uetr: str
+    amount: int
+    chain: tuple[()] = ()
+    accounts: tuple[()] = ()
+    savepoint: bool = False
+
+    def run(self, batch: Any) -> None:
+        assert self.windows.reserve(batch, self.uetr, BANK_A, BANK_B, self.amount, "EUR")
+        self.windows.commit(batch, self.uetr)
+
+    def result(self) -> None:
+        return None
+
+
 def setup(env: dict[str, str]) -> dict[str, str]:
     """By a second process on the hub's database, as its operators and participants
     would: banks A and B on MPNS, A with 500.00 EUR moved into its settlement account and
@@ -73,13 +94,10 @@ def setup(env: dict[str, str]) -> dict[str, str]:
             (m.BankTransfer("I" + uetr[:8], "E" + uetr[:8], uetr, Money(500_00, "EUR"), HUB,
                             BANK_A),)), BANK_A)
         assert isinstance(moved, m.Pacs002) and moved.statuses[0].status is m.Status.ACSC
+        assert node.windows is not None
         writer = GroupWriter(platform.database, clock=platform.clock).start()
         try:
-            net = net_positions(platform.database, writer=writer, clock=platform.clock,
-                                peers=node.peers)
-            paid = str(uuid.uuid4())
-            assert net.reserve(paid, BANK_A, BANK_B, 120_00)
-            net.commit(paid)
+            writer.execute(Paid(node.windows, str(uuid.uuid4()), 120_00))
         finally:
             writer.stop()
         return {username: create_staff(platform.credentials, username=username, role=role,

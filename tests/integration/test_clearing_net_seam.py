@@ -1,11 +1,13 @@
 """A transfer on channel MPNS takes a position in the net window instead of settlement
-money (the windows are built beside the hub: a fake stands in for them here)."""
+money (the windows are built beside the hub: a fake stands in for them here; the hub
+calls it inside its own units, with their batch)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,8 @@ class Positions:
     committed: list[str] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
 
-    def reserve(self, uetr: str, payer: str, payee: str, amount: int) -> bool:
+    def reserve(self, batch: Any, uetr: str, payer: str, payee: str, amount: int,
+                currency: str) -> bool:
         if uetr in self.held:
             return True
         if sum(self.held.values()) + amount > self.cap:
@@ -32,12 +35,15 @@ class Positions:
         self.held[uetr] = amount
         return True
 
-    def commit(self, uetr: str) -> None:
+    def commit(self, batch: Any, uetr: str) -> None:
         self.committed.append(uetr)
 
-    def release(self, uetr: str) -> None:
+    def release(self, batch: Any, uetr: str) -> None:
         self.released.append(uetr)
         self.held.pop(uetr, None)
+
+    def check_withdrawal(self, batch: Any, bic: str, currency: str, amount: int) -> None:
+        return None
 
 
 @pytest.fixture

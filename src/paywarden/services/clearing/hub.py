@@ -81,7 +81,7 @@ from .hub_units import (
 )
 from .peers import Peer, Peers, Role, reserve_account, settlement_account
 from .ports import NetPositions, header_of
-from .routing import Plan, fields_sha, route
+from .routing import fields_sha, route
 from .transport import PeerRefused, PeerUnavailable, Transport, new_msg_id, type_of
 
 NS = 1_000_000_000
@@ -201,7 +201,6 @@ class Hub:
             via = peer(creditor.via) if creditor and creditor.via else None
             plan = route(tx, payer=payer, creditor=creditor, via=via, now_ns=now, down=down,
                          net_available=self._net is not None)
-            plan = self._net_reserve(plan)
             chain: tuple[Transfer, ...] = ()
             accounts: tuple[Any, ...] = ()
             if plan.reason is None and plan.payee is not None and plan.channel.value == "RTGS":
@@ -209,22 +208,8 @@ class Hub:
                 accounts = tuple(new_account(settlement_account(b, tx.amount.currency))
                                  for b in (plan.payer, plan.payee))
             units.append(ReserveUnit(plan, fields_sha(tx), message.header.msg_id, self.actor,
-                                     chain, accounts))
+                                     chain, accounts, net=self._net))
         return self._run_all(units)
-
-    def _net_reserve(self, plan: Plan) -> Plan:
-        """MPNS: a position under the payer's cap, taken before the row (by UETR, so a
-        retry takes nothing twice); AM04 over the cap."""
-        if self._net is None or plan.reason is not None or plan.channel.value != "MPNS":
-            return plan
-        with self._database.engine.connect() as conn:
-            if load_rows(conn, [plan.tx.uetr]):
-                return plan  # known: the ReserveUnit answers it
-        tx = plan.tx
-        if self._net.reserve(tx.uetr, plan.payer, plan.payee or "", tx.amount.amount_minor):
-            return plan
-        return Plan(tx, plan.payer, plan.payee, plan.hop_is_hub, plan.channel, Reason.AM04,
-                    "over the net debit cap")
 
     def _advance(self, rows: Sequence[HubRow], txs: dict[str, Carried]) -> None:
         """Forward what is not decided yet, one message per next hop, and act on the
@@ -289,13 +274,11 @@ class Hub:
     def _decide_unit(self, row: HubRow, was: str, post: bool, reason: Reason | None, *,
                      notify: bool) -> DecideUnit:
         return DecideUnit(row.uetr, frozenset({was}), post, reason, notify, self.actor,
-                          decide_chain(row.uetr, post=post) if row.channel == "RTGS" else ())
+                          decide_chain(row.uetr, post=post) if row.channel == "RTGS" else (),
+                          net=self._net)
 
     def _decide(self, units: list[DecideUnit]) -> None:
-        for unit in self._run_all(units):
-            if unit.changed and self._net is not None and unit.row is not None \
-                    and unit.row.channel == "MPNS":
-                (self._net.commit if unit.post else self._net.release)(unit.uetr)
+        self._run_all(units)
         if units:
             self._crash.reached("clearing.hub.decided")
 
@@ -339,8 +322,10 @@ class Hub:
                                 object_id=sender, detail={"uetr": tx.uetr,
                                                           "amount": tx.amount.amount_minor,
                                                           "currency": tx.amount.currency})
-            units.append(LiquidityUnit(ok, event, (transfer,),
-                                       (new_account(debit), new_account(credit))))
+            units.append(LiquidityUnit(
+                ok, event, (transfer,), (new_account(debit), new_account(credit)),
+                None if into else (sender, tx.amount.currency, tx.amount.amount_minor),
+                self._net))
         done = iter(self._run_all([u for u in units if isinstance(u, LiquidityUnit)]))
         statuses = tuple(u if isinstance(u, TxStatus) else next(done)
                          for u in units)

@@ -33,6 +33,7 @@ from ..ledger.engine import NewAccount
 from ..writepath import Batch, LedgerRefused
 from . import notices
 from .peers import settlement_account
+from .ports import NetPositions
 from .routing import Plan
 
 RESERVED = "reserved"
@@ -144,6 +145,7 @@ class ReserveUnit:
     chain: tuple[Transfer, ...] = ()
     accounts: tuple[NewAccount, ...] = ()
     original_uetr: str | None = None  # a return: the transfer it returns
+    net: NetPositions | None = None  # the net windows, for a transfer on MPNS
     savepoint: bool = False
     row: HubRow | None = field(default=None, init=False)
     duplicate: bool = field(default=False, init=False)
@@ -158,6 +160,10 @@ class ReserveUnit:
         if reason is None and self.original_uetr is not None \
                 and _returned(batch, self.original_uetr):
             reason = Reason.DUPL  # another return of this transfer is live or done
+        if reason is None and self.net is not None and self.plan.channel is Channel.NET \
+                and not self.net.reserve(batch, tx.uetr, self.plan.payer, self.plan.payee or "",
+                                         tx.amount.amount_minor, tx.amount.currency):
+            reason = Reason.AM04  # over the payer's net debit cap
         if reason is None and self.chain:
             try:
                 batch.post(self.chain)
@@ -252,6 +258,7 @@ class DecideUnit:
     actor: str
     chain: tuple[Transfer, ...] = ()
     accounts: tuple[NewAccount, ...] = ()
+    net: NetPositions | None = None  # the net windows: an MPNS position commits or goes
     savepoint: bool = False
     row: HubRow | None = field(default=None, init=False)
     changed: bool = field(default=False, init=False)
@@ -263,6 +270,8 @@ class DecideUnit:
             return
         if row.channel == str(Channel.RTGS):
             batch.post(self.chain)
+        elif self.net is not None and row.channel == str(Channel.NET):
+            (self.net.commit if self.post else self.net.release)(batch, row.uetr)
         state = SETTLED if self.post else REJECTED
         reason = None if self.post else str(self.reason or Reason.NARR)
         batch.later(SET_STATE, {"u": row.uetr, "state": state, "reason": reason,
@@ -301,10 +310,25 @@ class LiquidityUnit:
     event: Any
     chain: tuple[Transfer, ...]
     accounts: tuple[NewAccount, ...] = ()
+    withdrawal: tuple[str, str, int] | None = None  # out of settlement: (bic, currency, amount)
+    net: NetPositions | None = None  # whose net exposure the settlement balance must cover
     savepoint: bool = False
     status: TxStatus | None = field(default=None, init=False)
 
     def run(self, batch: Batch) -> None:
+        known = any(t.id in batch.ledger.book.transfers for t in self.chain)
+        if self.withdrawal is not None and self.net is not None and not known:
+            # a retry of a withdrawal made is answered by the ledger, as the first time
+            bic, currency, amount = self.withdrawal
+            try:
+                self.net.check_withdrawal(batch, bic, currency, amount)
+            except DomainError as exc:
+                if exc.code != "net_exposure_uncovered":
+                    raise
+                self.status = replace(self.status_ok, status=Status.RJCT, reason=Reason.AM04,
+                                      detail="the settlement account must keep the net "
+                                      "positions covered")
+                return
         try:
             batch.post(self.chain)
         except LedgerRefused as refused:

@@ -23,7 +23,6 @@ from .bank_ports import Handler, HubUnreachable
 from .hub import Hub
 from .hub_recalls import HubRecalls
 from .identity import HubCA, NodeKeys, NodeSigner, Trust
-from .net_link import net_positions
 from .notices import Notices
 from .peers import Peers
 from .ports import Codec, NetPositions, ParticipantCA, Signer, header_of
@@ -114,12 +113,17 @@ def build_node(database: Database, *, clock: Clock, writer: GroupWriter, keys: N
                             Cases(database, clock=clock, transport=transport,
                                   crash_at=crash_at), notices)
     peers = Peers(database, clock=clock, writer=writer, ca=ca)
-    net = net_positions(database, writer=writer, clock=clock, peers=peers, crash_at=crash_at)
+
+    def cap(bic: str) -> int:  # a participant's net debit cap: none for a stranger
+        peer = peers.get(bic)
+        return peer.net_debit_cap if peer is not None else 0
+
+    net = NetWindows(database, writer=writer, clock=clock, caps=cap, crash_at=crash_at)
     node = build_hub(database, clock=clock, writer=writer, bic=bic, codec=codec,
                      signer=signer, replay_window_s=replay_window_s,
                      body_bytes_max=body_bytes_max, send_timeout_s=send_timeout_s, ca=ca,
                      net=net, crash_at=crash_at, peers=peers)
-    node.trust, node.ca, node.windows = trust, ca, net.windows
+    node.trust, node.ca, node.windows = trust, ca, net
     node.statements = Statements(database, clock=clock, transport=node.transport,
                                  peers=node.peers)
     return node

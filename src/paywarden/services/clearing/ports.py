@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ...domain.clearing.messages import Header, Message, Pain001
+from ..writepath import Batch
 
 
 class Codec(Protocol):
@@ -43,14 +44,20 @@ class ParticipantCA(Protocol):
 
 
 class NetPositions(Protocol):
-    """The open net window's positions (``services/clearing/windows.py``): a transfer on
+    """The net windows' positions (``services/clearing/windows.py``): a transfer on
     channel MPNS takes a position under the payer's net debit cap instead of moving
-    settlement money at once. Each call is idempotent by UETR."""
+    settlement money at once. Called inside the hub's own unit of work, so a position
+    is taken, committed or released in the transaction that writes the transfer's row,
+    or not at all (decision 0057). Each call is idempotent by UETR."""
 
-    def reserve(self, uetr: str, payer: str, payee: str, amount: int) -> bool:
+    def reserve(self, batch: Batch, uetr: str, payer: str, payee: str, amount: int,
+                currency: str) -> bool:
         """False: the payer would pass its net debit cap (answered AM04)."""
-    def commit(self, uetr: str) -> None: ...
-    def release(self, uetr: str) -> None: ...
+    def commit(self, batch: Batch, uetr: str) -> None: ...
+    def release(self, batch: Batch, uetr: str) -> None: ...
+    def check_withdrawal(self, batch: Batch, bic: str, currency: str, amount: int) -> None:
+        """Raises ``net_exposure_uncovered`` when liquidity leaving the settlement account
+        would leave less than the participant's net exposure."""
 
 
 class Handler(Protocol):
