@@ -52,6 +52,7 @@ class Lab:
     extra: list[Customer] = field(default_factory=list)
     senders: dict[str, list[Customer]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # bank name -> machine token
+    settings: dict[str, str] = field(default_factory=lambda: dict(LAB_SETTINGS))
 
     def node(self, name: str) -> Node:
         return self.net.plan.node(name)
@@ -83,13 +84,13 @@ class Lab:
 
     def restart(self, node: Node, **extra: str) -> None:
         self.net.stop(node)
-        self.net.start(node, **{**LAB_SETTINGS, **extra})
+        self.net.start(node, **{**self.settings, **extra})
         self._reconnect(node)
 
     def recover(self, node: Node) -> None:
         """Start ``node`` again after it died (a kill, or its crash point)."""
         self.net.kill(node)
-        self.net.start(node, **LAB_SETTINGS)
+        self.net.start(node, **self.settings)
         self._reconnect(node)
 
     def _reconnect(self, node: Node) -> None:
@@ -139,7 +140,9 @@ class Lab:
 
 @contextmanager
 def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
-        channel: str = "RTGS") -> Iterator[Lab]:
+        channel: str = "RTGS", **settings: str) -> Iterator[Lab]:
+    """The network, provisioned and serving; ``settings``: more ``PAYWARDEN_*`` of every
+    node (kept through restarts)."""
     layout = plan(regions=regions, banks=banks, base_port=_ports(regions * (banks + 1)),
                   root=root)
     databases: dict[str, str] = {}
@@ -155,9 +158,10 @@ def lab(backend: str, root: Path, *, regions: int = 2, banks: int = 1,
         initialise(net)
         register(net, cap_minor=FUNDS * 10, channel=channel)
         fund(net, reserves_minor=FUNDS * 100)
-        net.start_all(**LAB_SETTINGS)
+        every = {**LAB_SETTINGS, **settings}
+        net.start_all(**every)
         liquidity(net, liquidity_minor=FUNDS * 50)
-        made = Lab(net)
+        made = Lab(net, settings=every)
         made.customers.update(net.each(layout.banks,
                                        lambda bank: funded(net, bank, FUNDS)))
         yield made

@@ -17,6 +17,7 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -243,6 +244,55 @@ def test_on_postgresql_the_deciders_and_the_payees_kills_move_money_once(
         for turn, (name, point) in enumerate((("hub-2", "clearing.hub.decided"),
                                               ("bank-2a", "clearing.payee.accepted"))):
             _kill_once(the_lab, name, point, turn)
+        the_lab.verify_every_node()
+
+
+def _settled_windows(the_lab: Lab, hub_name: str, timeout_s: float = 60) -> dict[str, int]:
+    """The hub's participants' settlement balances once its cycle has settled every
+    window that held positions (each net position back to zero)."""
+    hub = the_lab.node(hub_name)
+    deadline = time.monotonic() + timeout_s
+    view: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        view = the_lab.net.command_json(hub, "clearing", "positions", "--json")
+        if all(p["net_position"] == 0 and p["reserved"] == 0 for p in view["participants"]) \
+                and view["net_positions_sum"] == 0 \
+                and all(w["state"] != "closed" for w in view["windows"]):
+            return {p["bic"]: p["settlement"] for p in view["participants"]}
+        time.sleep(0.5)
+    raise AssertionError(f"{hub_name}'s windows never all settled: {view}")
+
+
+def test_on_sqlite_net_settlement_moves_each_transfer_once_through_the_deciders_kill(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Two banks of one region on MPNS, the hub closing and settling its windows every
+    2 s: transfers both ways and one through a kill of the hub just after it decided
+    each settle once; every window settles, the net positions come back to zero, and
+    each settlement account moved by what its bank sent and received, no more."""
+    with lab("sqlite", Path(tmp_path_factory.mktemp("lab")), regions=1, banks=2,
+             channel="MPNS", PAYWARDEN_CLEARING_CHANNEL="MPNS",
+             PAYWARDEN_CLEARING_WINDOW_CYCLE_S="2") as the_lab:
+        a, b = (the_lab.node(n).bic for n in ("bank-1a", "bank-1b"))
+        before = _settled_windows(the_lab, "hub-1")
+        assert _once(the_lab, "bank-1a", "bank-1b")["state"] == "posted"
+        assert _once(the_lab, "bank-1b", "bank-1a", amount=3 * AMOUNT)["state"] == "posted"
+        hub = the_lab.node("hub-1")
+        sender, receiver = the_lab.customer("bank-1a"), the_lab.customer("bank-1b")
+        paid = sender.balance(), receiver.balance()
+        the_lab.restart(hub, PAYWARDEN_CRASH_AT="clearing.hub.decided:1")
+        try:
+            sent = sender.send(receiver.account["iban"], AMOUNT, reference="hub killed")
+        finally:
+            assert the_lab.net.wait_exit(hub, timeout_s=60) == -9, "never decided"
+            the_lab.recover(hub)
+        done = the_lab.settled(sender, sent["id"])
+        assert done["state"] in ("posted", "voided"), done
+        moved = AMOUNT if done["state"] == "posted" else 0
+        assert (sender.balance(), the_lab.credited(receiver, paid[1] + moved)) == (
+            paid[0] - moved, paid[1] + moved)
+        after = _settled_windows(the_lab, "hub-1")
+        net_a = 3 * AMOUNT - AMOUNT - moved
+        assert (after[a] - before[a], after[b] - before[b]) == (net_a, -net_a)
         the_lab.verify_every_node()
 
 
