@@ -35,11 +35,14 @@ def test_a_key_due_within_the_window_raises_one_alert_per_version(
     assert alert_rotations_due(keys, alerts, within_days=3) == []  # deduped per version
     keys.rotate_due()  # not yet: nothing rotated, nothing raised again
     clock.advance(3 * DAY_S)
-    assert {v.purpose for v in keys.rotate_due()} == set(SIGNING)
+    by_age = sorted(set(SIGNING) - {"clearing"})  # its hub must certify a new clearing key
+    assert sorted(v.purpose for v in keys.rotate_due()) == by_age
+    (clearing,) = [a for a in raised if a.detail["purpose"] == "clearing"]
+    assert "its hub must certify the next one" in clearing.subject
     assert alert_rotations_due(keys, alerts, within_days=3) == []  # the new versions: 10 days
     clock.advance(8 * DAY_S)
     again = alert_rotations_due(keys, alerts, within_days=3)
-    assert sorted(a.detail["purpose"] for a in again) == SIGNING
+    assert sorted(a.detail["purpose"] for a in again) == by_age
     assert not {a.detail["kid"] for a in again} & {a.detail["kid"] for a in raised}
     stored, _ = alerts.page(actor="cli:test", open_only=True)
-    assert len(stored) == 2 * len(SIGNING)
+    assert len(stored) == len(SIGNING) + len(by_age)

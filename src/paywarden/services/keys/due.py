@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..alerts import Alert, Alerts, Severity, raise_alert
-from .purposes import ACTIVE, ROTATABLE
+from .purposes import ACTIVE, AGE_ROTATED, ROTATABLE
 from .rotation import due_at
 from .store import versions
 
@@ -41,7 +41,9 @@ def alert_rotations_due(keys: Keys, alerts: Alerts, *, within_days: int) -> list
             made = raise_alert(
                 conn, at_ns=now, kind=KIND, severity=Severity.WARNING,
                 subject=f"Key {version.purpose} v{version.version} is due for rotation "
-                        f"on {when}",
+                        f"on {when}" + ("" if version.purpose in AGE_ROTATED else
+                                        ": a clearing key is not rotated "
+                                        "by age; its hub must certify the next one"),
                 detail={"kid": version.kid, "purpose": version.purpose,
                         "version": version.version, "due_at_ns": ends},
                 dedupe_key=f"{KIND}:{version.kid}")

@@ -28,6 +28,11 @@ PURPOSES = SYMMETRIC | SIGNING
 PUBLISHED = frozenset({TREE_HEADS, RECEIPTS, WEBHOOKS, BACKUPS, DOCUMENTS, CHEQUES,
                        REGISTRY})
 ROTATABLE = PURPOSES - {BLIND_INDEX, REGISTRY_INDEX}
+# Rotated by the keys chore when their cryptoperiod ends. Not CLEARING: a new clearing
+# key signs nothing its hub will take until the hub certifies it, so an unattended
+# rotation would cut the node off the network; staff are alerted instead (due.py)
+# (docs/clearing.md, "The clearing key").
+AGE_ROTATED = ROTATABLE - {CLEARING}
 
 ACTIVE = "active"  # encrypts / signs, and decrypts / verifies
 RETIRED = "retired"  # decrypts / verifies only

@@ -18,7 +18,7 @@ from .. import audit
 from . import rewrap as rewrap_
 from . import store
 from .errors import KeyInUse, KeyNotUsable, RotationRefused, UnknownPurpose
-from .purposes import DATA, PURPOSES, RETIRED, ROTATABLE
+from .purposes import AGE_ROTATED, DATA, PURPOSES, RETIRED, ROTATABLE
 from .store import KeyVersion
 
 if TYPE_CHECKING:
@@ -63,9 +63,10 @@ def is_due(keys: Keys, version: KeyVersion, *, now_ns: int) -> bool:
 
 
 def rotate_due(keys: Keys, *, actor: str) -> list[KeyVersion]:
-    """Rotate every active version past its cryptoperiod; the new versions."""
+    """Rotate every active version past its cryptoperiod, but the clearing key (see
+    ``AGE_ROTATED``); the new versions."""
     now = keys.clock.now_ns()
-    due = [v for v in keys.versions() if v.state == "active" and v.purpose in ROTATABLE
+    due = [v for v in keys.versions() if v.state == "active" and v.purpose in AGE_ROTATED
            and is_due(keys, v, now_ns=now)]
     return [rotate(keys, v.purpose, actor=actor) for v in due]
 
