@@ -412,6 +412,11 @@ def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
     if clearing is None or settings.clearing_bic is None:
         raise RuntimeError("clearing_hub is set, but clearing_bic is not: this node cannot "
                            "speak to its hub")
+    if clearing.hub is not None:  # its handlers would take the hub's messages
+        raise RuntimeError(f"clearing_role is {settings.clearing_role} and clearing_hub is "
+                           "set: a hub does not clear its own bank's transfers through a "
+                           "hub yet; leave clearing_hub unset (its customers pay other banks "
+                           "through the simulated rail) or run the bank as a node of its own")
     hub_bic, _url = parse_hub(settings.clearing_hub)
     hub = TransportHubLink(database, clearing.transport, hub_bic=hub_bic)
     link = ClearingLink(database, clock=clock, movements=movements, hub=hub, hub_bic=hub_bic,

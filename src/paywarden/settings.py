@@ -251,7 +251,8 @@ class Settings(BaseSettings):
         '{"NLPAYB": "PAYBNL2A"}; other IBANs by the BIC directory schwifty ships')
     clearing_role: Literal["bank", "hub", "both"] = Field(
         default="bank", description="bank: a participant bank (the default); hub: a clearing "
-        "and settlement hub; both")
+        "and settlement hub; both: a hub whose own customers pay other banks through the "
+        "simulated rail (with clearing_hub set it refuses to start)")
     clearing_peers: str = Field(default="", description="The peer hubs this hub knows: "
                                 "BIC=URL,BIC=URL")
     clearing_replay_window_s: int = Field(default=300, ge=30, le=3600, description=

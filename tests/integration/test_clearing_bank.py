@@ -312,6 +312,13 @@ def test_a_bank_with_a_hub_configured_sends_through_the_network_or_refuses_to_st
     assert set(made.handlers()) == taken
     assert taken <= set(node.transport._handlers)
     node.close()
+    both = settings.model_copy(update={"clearing_role": "both"})
+    hub_node = build_clearing(both, database=p.database, clock=p.clock,
+                              writer=p.payments.writer, keys=p.keys)
+    assert hub_node is not None and hub_node.hub is not None
+    with pytest.raises(RuntimeError, match="does not clear its own bank's transfers"):
+        build_clearing_bank(both, clearing=hub_node, **parts)  # type: ignore[arg-type]
+    hub_node.close()
 
 
 def test_a_hub_setting_that_is_not_bic_equals_url_is_refused_at_start() -> None:
