@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 
 from ...adapters.clock import Clock
 from ...adapters.store import Database
@@ -136,8 +137,9 @@ def _client(send_timeout_s: float) -> httpx.Client:
 
 class TransportHubLink:
     """A participant bank's :class:`~.bank_ports.HubLink` over the transport: a message
-    sent before (the same MsgId: a retry after a crash or a lost answer) goes again as
-    the exact stored bytes, which the hub recognises as a retry."""
+    sent before (the same MsgId: a retry after a crash or a lost answer, or the same
+    message sent at once by two threads) goes again as the exact stored bytes, which the
+    hub recognises as a retry."""
 
     def __init__(self, database: Database, transport: Transport, *, hub_bic: str) -> None:
         self._database = database
@@ -145,13 +147,21 @@ class TransportHubLink:
         self._hub_bic = hub_bic
 
     def send(self, message: Message) -> Message | None:
-        msg_id = header_of(message).msg_id
-        with self._database.engine.connect() as conn:
-            stored = archive.find(conn, direction=archive.OUT, sender=self._transport.bic,
-                                  msg_id=msg_id)
         try:
+            stored = self._stored(message)
             if stored is not None:
                 return self._transport.resend(stored)
-            return self._transport.send(self._hub_bic, message)
+            try:
+                return self._transport.send(self._hub_bic, message)
+            except IntegrityError:  # archived meanwhile by another sender of the same message
+                stored = self._stored(message)
+                if stored is None:
+                    raise
+                return self._transport.resend(stored)
         except (PeerUnavailable, PeerRefused) as exc:
             raise HubUnreachable(exc.detail) from None
+
+    def _stored(self, message: Message) -> archive.Archived | None:
+        with self._database.engine.connect() as conn:
+            return archive.find(conn, direction=archive.OUT, sender=self._transport.bic,
+                                msg_id=header_of(message).msg_id)
