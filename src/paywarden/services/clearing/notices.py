@@ -6,8 +6,9 @@ A hub owes a notice for each side of a transfer it settles: a debit to the party
 from, a credit to the party it paid. The two rows are written by the unit that settles
 (:func:`owed`, in ``hub_units.DecideUnit``), so a settled transfer is never left
 unannounced. :meth:`Notices.deliver_due` sends what is owed, up to
-``ENTRIES_PER_MESSAGE`` bookings per camt.054, and marks them delivered; what a peer did
-not take is sent again, backing off up to a minute. A crash between sending and marking
+``ENTRIES_PER_MESSAGE`` bookings per camt.054, and deletes them once delivered (the
+message archive keeps what was sent); what a peer did not take is sent again, backing
+off up to a minute. A crash between sending and marking
 (crash point ``clearing.notice.sent``) sends it again, and the receiver keeps each
 booking once, by its hub and reference.
 
@@ -22,7 +23,7 @@ from collections import defaultdict
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -38,7 +39,7 @@ from .transport import PeerRefused, PeerUnavailable, Transport, new_msg_id
 
 log = structlog.get_logger(__name__)
 NS = 1_000_000_000
-PENDING, DELIVERED = "pending", "delivered"
+PENDING = "pending"  # a row exists while its booking is owed
 ENTRIES_PER_MESSAGE = 200
 DUE_ROWS_MAX = 2_000
 BACKOFF_S_MAX = 60
@@ -110,15 +111,18 @@ class Notices:
                          entries)
 
     def _mark(self, receiver: str, rows: list[Any], *, delivered: bool, now: int) -> None:
-        references = [r["reference"] for r in rows]
+        """Delivered: the rows go (the camt.054 sent is in the message archive, and the
+        statement lists the bookings); else the next attempt is put off."""
+        owed = (clearing_notices_out.c.receiver == receiver) \
+            & clearing_notices_out.c.reference.in_([r["reference"] for r in rows])
         attempts = max(r["attempts"] for r in rows) + 1
         backoff_s = min(2 ** min(attempts, 6), BACKOFF_S_MAX)
         with self._database.engine.begin() as conn:
-            conn.execute(update(clearing_notices_out).where(
-                clearing_notices_out.c.receiver == receiver,
-                clearing_notices_out.c.reference.in_(references)).values(
-                state=DELIVERED if delivered else PENDING, attempts=attempts,
-                next_at_ns=now + backoff_s * NS, updated_at=now))
+            if delivered:
+                conn.execute(delete(clearing_notices_out).where(owed))
+                return
+            conn.execute(update(clearing_notices_out).where(owed).values(
+                attempts=attempts, next_at_ns=now + backoff_s * NS, updated_at=now))
 
     def pending(self) -> int:
         """How many bookings are still owed to participants."""
