@@ -42,6 +42,9 @@ LAB_SETTINGS = {
     "PAYWARDEN_RAIL_INTERVAL_S": "0.2",
     "PAYWARDEN_LOG_JSON": "true",
     "PAYWARDEN_PAYEE_COOLING_OFF_S": "0",  # a new payee is paid in full at once
+    # A customer the run leaves idle longer than the default 15 minutes (a long run on a
+    # busy machine) is still signed in when its turn comes again.
+    "PAYWARDEN_SESSION_IDLE_S": str(4 * 3600),
 }
 
 

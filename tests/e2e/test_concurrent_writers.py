@@ -86,6 +86,9 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
            "PAYWARDEN_DATA_DIR": str(tmp_path), "PAYWARDEN_LOG_JSON": "true",
            "PAYWARDEN_AUDIT_SIGN_INTERVAL_S": "0.2",  # the maintenance thread writes often
            "PAYWARDEN_KEY_MAINTENANCE_INTERVAL_S": "1",
+           # the server sees the CLI's rotation within a second, not a minute (its key
+           # cache), so it rewraps within the run however slowly the CLI started
+           "PAYWARDEN_KEY_CACHE_S": "1",
            # one client writes as fast as it can here: no rate limit is under test
            "PAYWARDEN_RATE_LIMIT_ACCOUNT": "1000000/minute",
            "PAYWARDEN_RATE_LIMIT_ADDRESS": "1000000/minute"}
