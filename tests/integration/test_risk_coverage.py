@@ -30,12 +30,13 @@ from ..support.transfers import ELSEWHERE, Customer, confirm, customer, transfer
 from .test_payments_api import ORDER, certified, checkout, confirm_order
 
 AMOUNT = 5_000  # the test order's amount (test_payments_api.ORDER)
-DEADLINE_MS = 2_000  # the engine's, for every test here (Slow sleeps past it)
+DEADLINE_MS = 5_000  # the engine's, for every test here (Slow sleeps past it)
 
 
 @pytest.fixture
 def api(database: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TestClient]:
-    # not 300 ms: a loaded runner's screening passed that, and a pay failed closed
+    # not 300 ms nor 2 s: a loaded runner's screening on PostgreSQL passed both, and a
+    # pay meant to pass failed closed (CI, with the network lab's six nodes beside it)
     yield from transfer_api(database, clock, tmp_path, risk_deadline_ms=DEADLINE_MS)
 
 
@@ -60,6 +61,11 @@ def pay(api: TestClient, who: Customer, shop: Creds, session: dict[str, Any],
     return api.post(f"/v1/checkout/sessions/{session['id']}/pay", headers=headers,
                     json={"method": "bank", "evidence_id": evidence,
                           "account_id": who.account["id"]})
+
+
+def paid(api: TestClient, who: Customer, shop: Creds, session: dict[str, Any]) -> None:
+    r = pay(api, who, shop, session)
+    assert r.status_code == 200, r.text
 
 
 def refund(api: TestClient, payment_id: str, refund_id: str = "r-1") -> dict[str, Any]:
@@ -125,7 +131,7 @@ def test_a_rule_declining_refunds_refuses_a_staff_refund_and_the_money_stays_in_
     platform = platform_of(api)
     shop = certified(platform)
     session = checkout(api, shop)
-    assert pay(api, ada, shop, session).status_code == 200
+    paid(api, ada, shop, session)
     enable(platform, "no_refund", 'kind == "refund"')
     done = refund(api, session["payment_id"])
     assert done["state"] == "failed" and done["reason"].startswith("refund_declined"), done
@@ -184,7 +190,7 @@ def test_pay_fails_closed_when_the_engine_fails_or_is_late(
     assert f"risk_engine_{engine}" in r.json()["detail"]
     assert balance_of(api, ada.token, ada.account["id"]) == 80_000
     platform.risk.providers.remove(fault)  # a fallback's refusal is not kept: try again
-    assert pay(api, ada, shop, session).status_code == 200
+    paid(api, ada, shop, session)
 
 
 @pytest.mark.parametrize(("fault", "engine"), FAULTS)
@@ -194,7 +200,7 @@ def test_a_refund_fails_open_when_the_engine_fails_or_is_late(
     platform = platform_of(api)
     shop = certified(platform)
     session = checkout(api, shop)
-    assert pay(api, ada, shop, session).status_code == 200
+    paid(api, ada, shop, session)
     platform.risk.providers.append(fault)
     done = refund(api, session["payment_id"])
     assert done["state"] == "executed", done
@@ -231,7 +237,7 @@ def test_a_back_test_counts_what_a_shadow_rule_would_have_matched_by_recorded_de
     shop = certified(platform)
     for i in range(3):
         session = checkout(api, shop, {**ORDER, "order_ref": f"A-{i}"})
-        assert pay(api, ada, shop, session).status_code == 200
+        paid(api, ada, shop, session)
     assert add_payee(api, ada).status_code == 201
     rules = platform.risk.rules
     made = rules.publish([*rules.current().rules, Rule(

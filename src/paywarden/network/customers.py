@@ -21,6 +21,15 @@ from .plan import Node
 from .runner import Network, NodeFailed
 
 TIMEOUT_S = 30.0
+
+
+def _client(node: Node) -> httpx.Client:
+    """A client that does not read the environment for proxies: a node's commands run in
+    this process (cli/in_process.py) swap ``os.environ`` while these calls run on other
+    threads, and reading it then raised KeyError (seen in CI)."""
+    return httpx.Client(base_url=node.url, timeout=TIMEOUT_S, trust_env=False)
+
+
 EXTERNAL_IBAN = "DE89370400440532013000"  # where the lab's outside money comes from
 
 
@@ -47,7 +56,7 @@ class Customer:
         """A fresh connection pool: after its node was killed, a kept-alive connection to
         the dead process would answer nothing."""
         self.http.close()
-        self.http = httpx.Client(base_url=self.node.url, timeout=TIMEOUT_S)
+        self.http = _client(self.node)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -123,7 +132,7 @@ class Customer:
 
 def sign_up(node: Node, *, username: str | None = None) -> Customer:
     """A new customer of ``node`` with a passkey, signed in, with a current account."""
-    http = httpx.Client(base_url=node.url, timeout=TIMEOUT_S)
+    http = _client(node)
     name = username or "lab-" + secrets.token_hex(4)
     r = http.post("/v1/customers", json={"username": name, "display_name": name.title()})
     if r.status_code != 201:
@@ -150,11 +159,12 @@ def sign_up(node: Node, *, username: str | None = None) -> Customer:
 
 def deposit(node: Node, token: str, iban: str, amount: int) -> dict[str, Any]:
     """Money from outside the network into ``iban`` (the rail's inbound side)."""
-    r = httpx.post(f"{node.url}/v1/staff/rail/deposits", timeout=TIMEOUT_S,
-                   headers={"Authorization": f"Bearer {token}"}, json={
-                       "rail_id": "lab-" + secrets.token_hex(8), "iban": iban,
-                       "amount": amount, "currency": "EUR", "debtor_iban": EXTERNAL_IBAN,
-                       "debtor_name": "Outside GmbH", "reference": "funding"})
+    with _client(node) as http:
+        r = http.post("/v1/staff/rail/deposits",
+                      headers={"Authorization": f"Bearer {token}"}, json={
+                          "rail_id": "lab-" + secrets.token_hex(8), "iban": iban,
+                          "amount": amount, "currency": "EUR", "debtor_iban": EXTERNAL_IBAN,
+                          "debtor_name": "Outside GmbH", "reference": "funding"})
     if r.status_code not in (200, 201):
         raise NodeFailed(f"{node.name}: deposit answered {r.status_code}: {r.text[:500]}")
     return r.json()  # type: ignore[no-any-return]

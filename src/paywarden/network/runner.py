@@ -176,7 +176,8 @@ class Network:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                if httpx.get(f"{node.url}/health/ready", timeout=1).status_code == 200:
+                if httpx.get(f"{node.url}/health/ready", timeout=1,
+                             trust_env=False).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
