@@ -28,7 +28,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import insert
@@ -53,7 +53,7 @@ from ..banking.movements import Movement
 from ..banking.screening import Decision as BankDecision
 from ..banking.screening import Screen
 from ..writepath import Batch, GroupWriter, Records
-from .features import Context, Earlier, FeatureProvider, Subject
+from .features import Context, Earlier, FeatureProvider, Subject, Unwritten
 from .reads import Reads
 from .store import RuleStore
 
@@ -146,6 +146,23 @@ def verdict_of(features: Features, proposals: Sequence[Proposal], score: Score, 
                    rules_version=rules_version, model_version=model_version, shadow=shadow)
 
 
+def _unwritten(earlier: Sequence[Screen]) -> Unwritten:
+    """The index of ``earlier``'s decisions (a batch's screenings so far, in order): the
+    last one's index, grown by that one; rebuilt when it is not of this sequence."""
+    records = [s.record for s in earlier if isinstance(s.record, Pending)]
+    if not records:
+        return Unwritten()
+    last = records[-1]
+    index = last.before
+    if index.size == len(records) - 1 and index.tail is not last:
+        index.add(last.earlier())
+        index.tail = last
+    elif index.size != len(records) or index.tail is not last:
+        index = Unwritten(r.earlier() for r in records)
+        index.tail = last
+    return index
+
+
 INSERT_DECISION = insert(risk_decisions)
 INSERT_EVENT = insert(risk_events)
 
@@ -159,6 +176,9 @@ class Pending:
     events: tuple[dict[str, object], ...]
     entry: Event
     subject: Subject
+    # The batch's index as this decision's screening read it, grown by the next one
+    # (RiskEngine._unwritten); shared down the batch, never read across batches.
+    before: Unwritten = field(default_factory=Unwritten, compare=False, repr=False)
 
     def earlier(self) -> Earlier:
         """What this decision will count for a later screening of the same batch."""
@@ -194,8 +214,7 @@ class RiskEngine:
         """The banking hook: review is a hold; the decision is written by the movement.
         ``earlier``: this batch's screenings before it, not committed yet (their counts
         are added to what the database holds, :class:`.features.Earlier`)."""
-        pending = self.evaluate(subject_of(movement), earlier=tuple(
-            s.record.earlier() for s in earlier if isinstance(s.record, Pending)))
+        pending = self.evaluate(subject_of(movement), earlier=_unwritten(earlier))
         verdict = pending.recorded.verdict
         return Screen(BANK_DECISION[verdict.decision], verdict.reasons, record=pending)
 
@@ -206,10 +225,11 @@ class RiskEngine:
         return pending.recorded
 
     def evaluate(self, subject: Subject, *, actor: str | None = None,
-                 earlier: Sequence[Earlier] = ()) -> Pending:
+                 earlier: Unwritten | None = None) -> Pending:
         started = time.perf_counter_ns()
         now = self._clock.now_ns()
         engine = "ok"
+        earlier = Unwritten() if earlier is None else earlier
         try:
             work = self._work(subject, now, earlier)
         except InvariantViolation:
@@ -220,12 +240,12 @@ class RiskEngine:
         if engine == "ok" and time.perf_counter_ns() - started > self._deadline_ns:
             engine, work = "timeout", self._fallback(subject, "risk_engine_timeout")
         elapsed_us = (time.perf_counter_ns() - started) // 1000
-        pending = self._pending(subject, work, engine, now, elapsed_us, actor)
+        pending = self._pending(subject, work, engine, now, elapsed_us, actor, earlier)
         for observe in self.observers:
             observe(subject, pending.recorded)
         return pending
 
-    def _work(self, subject: Subject, now: int, earlier: Sequence[Earlier]) -> _Work:
+    def _work(self, subject: Subject, now: int, earlier: Unwritten) -> _Work:
         compiled = self.rules.compiled()
         ctx = Context(self.reads, subject, now, self._database, earlier=earlier)
         try:
@@ -254,7 +274,7 @@ class RiskEngine:
                                         "kind": subject.kind}), keys, ())
 
     def _pending(self, subject: Subject, work: _Work, engine: str, now: int,
-                 elapsed_us: int, actor: str | None) -> Pending:
+                 elapsed_us: int, actor: str | None, before: Unwritten) -> Pending:
         v = work.verdict
         made = Recorded("rsk_" + secrets.token_hex(12), v, work.features, engine)
         row: dict[str, object] = {
@@ -276,7 +296,7 @@ class RiskEngine:
                                     "rules_version": v.rules_version,
                                     "model_version": v.model_version},
                             after=digested(row))
-        return Pending(made, row, events, entry, subject)
+        return Pending(made, row, events, entry, subject, before)
 
     def close(self) -> None:
         self.reads.close()
