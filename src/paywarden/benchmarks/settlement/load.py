@@ -55,9 +55,16 @@ def payment_file(sender: Customer, targets: list[Customer], *, amount: int,
 
 def sender_loop(sender: Customer, near: list[Customer], far: list[Customer], *,
                 cross_share: float, amount: int, file_size: int, stop: threading.Event,
-                tally: Tally, rng: random.Random) -> None:
-    """Send files until ``stop``; every file is sent until its bank answers it."""
+                tally: Tally, rng: random.Random, files_s: float | None = None) -> None:
+    """Send files until ``stop``, as fast as the bank answers, or ``files_s`` a second
+    (an offered load, on a schedule: a file late is sent at once, never two to catch up);
+    every file is sent until its bank answers it."""
+    due = time.monotonic()
     while not stop.is_set():
+        if files_s is not None:
+            if stop.wait(max(0.0, due - time.monotonic())):
+                return
+            due = max(due + 1 / files_s, time.monotonic())
         targets = [rng.choice(far) if far and rng.random() < cross_share
                    else rng.choice(near or far) for _ in range(file_size)]
         document = payment_file(sender, targets, amount=amount, count=file_size)

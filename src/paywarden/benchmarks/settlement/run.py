@@ -19,6 +19,10 @@ node back:
                        again against the XSD: how many fail
     kills              the nodes SIGKILLed during the load
 
+By default each customer sends files as fast as its bank answers: the network's
+capacity, with its latency at saturation (queued behind the backlog). ``--rate N``
+offers N transfers a second on a schedule instead: the latency at that load.
+
 The reference, in the same run: the payer banks' own acknowledgement rate
 (``acknowledged_s``), what the network could be given. The last line of stdout is JSON.
 
@@ -73,6 +77,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cross-share", type=float, default=0.3)
     p.add_argument("--file-size", type=int, default=100, help="payments per pain.001")
     p.add_argument("--kill-every-s", type=float, default=None)
+    p.add_argument("--rate", type=float, default=None, help="transfers a second offered by "
+                   "all senders together (files on a schedule); default: as fast as the "
+                   "banks answer, which measures capacity, not latency at a load")
     p.add_argument("--base-port", type=int, default=18300)
     p.add_argument("--workdir", type=Path, default=None)
     return p.parse_args(argv)
@@ -133,7 +140,8 @@ def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: flo
         who, [c for c in customers.values() if c is not who and c.node.region == who.node.region],
         [c for c in customers.values() if c.node.region != who.node.region]), kwargs={
         "cross_share": args.cross_share, "amount": 1, "file_size": args.file_size,
-        "stop": stop, "tally": tally, "rng": random.Random(rng.random())})
+        "stop": stop, "tally": tally, "rng": random.Random(rng.random()),
+        "files_s": None if args.rate is None else args.rate / args.file_size / len(customers)})
         for name, who in customers.items()]
     killer = threading.Thread(target=kill_loop, name="kills", args=(
         net, list(layout.nodes)), kwargs={"every_s": kill_every, "stop": stop, "kills": kills,
@@ -153,7 +161,8 @@ def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: flo
     result = _measure(net, views, tally, started, ended, kills)
     result["config"] = {"regions": 2, "banks_per_region": args.banks, "seconds": seconds,
                         "cross_share": args.cross_share, "file_size": args.file_size,
-                        "kill_every_s": kill_every, "storage": "sqlite per node"}
+                        "kill_every_s": kill_every, "rate": args.rate,
+                        "storage": "sqlite per node"}
     for who in customers.values():
         who.http.close()
     return result
