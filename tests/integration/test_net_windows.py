@@ -179,6 +179,28 @@ def test_a_position_reserved_and_committed_in_one_unit_is_stored_committed(
     assert net.settle(closed.id, actor="staff:ops").obligations == {A: -400, B: 400}
 
 
+def test_a_close_naming_its_window_closes_it_once_and_a_retry_closes_nothing_more(
+        net: NetWindows, writer: GroupWriter) -> None:
+    """The hub page's close names the window it shows: a retry (its answer lost) answers
+    that window as it stands, never closing the next one in its stead."""
+    assert transfer(writer, net, "u1", A, B, 300)
+    shown = net.windows("EUR")[0]
+    closed = net.close("EUR", actor="staff:ops", window=shown.id)
+    assert closed.id == shown.id and str(closed.state) == "closed"
+    assert transfer(writer, net, "u2", B, C, 100)  # into the next window, open now
+    again = net.close("EUR", actor="staff:ops", window=shown.id)
+    assert again == closed
+    now = net.windows("EUR")
+    assert str(now[0].state) == "open" and now[0].positions == {B: -100, C: 100}
+    net.settle(shown.id, actor="staff:ops")
+    assert str(net.close("EUR", actor="staff:ops", window=shown.id).state) == "settled"
+    for unknown in ("EUR-99", "GBP-1"):
+        with pytest.raises(DomainError) as refused:
+            net.close("EUR", actor="staff:ops", window=unknown)
+        assert refused.value.code == "window_not_found"
+    assert str(net.windows("EUR")[0].state) == "open"  # nothing closed by any of these
+
+
 def test_mojaloop_3482_a_closed_unsettled_window_still_counts_and_settling_it_recomputes(
         net: NetWindows, writer: GroupWriter, database: Database, clock: FakeClock) -> None:
     assert transfer(writer, net, "w1", A, B, 1_000)  # A at -cap in window 1

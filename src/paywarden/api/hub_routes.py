@@ -3,6 +3,7 @@ settlement windows (decision 0057).
 
     GET  /v1/staff/clearing/hub                          positions, windows, counts
     POST /v1/staff/clearing/windows/{currency}/close     close the open window now
+                                                         (or the one named: idempotent)
 
 Staff only, by the access policy's ``ledger`` resource (the settlement accounts are the
 hub's ledger): reading needs ``read``; closing a window needs ``modify`` (operators). A
@@ -26,11 +27,11 @@ from . import problem_codes as codes
 from .auth import CurrentPrincipal
 from .deps import PlatformDep
 from .problems import Problem, Refusals
-from .schemas.hub import ClosedOut, HubOut
+from .schemas.hub import ClosedOut, CloseIn, HubOut
 
 router = APIRouter(prefix="/v1/staff/clearing", tags=["clearing"])
 Currency = Annotated[str, Path(pattern=r"^[A-Z]{3}$")]
-refusals = Refusals(codes.ClearingHub)
+refusals = Refusals(codes.ClearingHub, codes.NetSettlement)
 
 
 def _hub(platform: Platform, principal: Principal,
@@ -58,14 +59,16 @@ def read_hub(platform: PlatformDep, principal: CurrentPrincipal) -> dict[str, An
 
 @router.post("/windows/{currency}/close", response_model=ClosedOut)
 def close_window(currency: Currency, platform: PlatformDep,
-                 principal: CurrentPrincipal) -> dict[str, Any]:
+                 principal: CurrentPrincipal, body: CloseIn | None = None) -> dict[str, Any]:
     """Close the currency's open net window now and open the next.
 
     Moves no money: the window's obligations become final, and it settles by the hub's
-    cycle or when an operator settles it on the hub's host. Needs the ledger resource's
-    modify access (operators)."""
+    cycle or when an operator settles it on the hub's host. With ``window_id`` only that
+    window is closed, and a retry answers it as it stands (the hub page sends it).
+    Needs the ledger resource's modify access (operators)."""
     _node, windows = _hub(platform, principal, Access.MODIFY)
     with refusals():
-        closed = windows.close(currency, actor=principal.actor)
+        closed = windows.close(currency, actor=principal.actor,
+                               window=body.window_id if body is not None else None)
     return {"id": closed.id, "currency": closed.currency, "state": str(closed.state),
             "closed_ns": closed.closed_ns}

@@ -3,8 +3,9 @@
     paywarden clearing windows [--currency EUR]
         JSON: the newest windows first, each with its state, its participants' committed
         net positions (credits − debits) and their sum (zero).
-    paywarden clearing window close CURRENCY
-        close the open window (its obligations are final) and open the next; JSON.
+    paywarden clearing window close CURRENCY [--window ID]
+        close the open window (its obligations are final) and open the next; with
+        --window only that one, and a rerun shows it as it stands; JSON.
     paywarden clearing window settle WINDOW_ID
         settle a closed window's obligations in one linked chain on the hub's ledger,
         once (a second settle exits 2: window_settled); JSON.
@@ -63,9 +64,13 @@ def windows(currency: Annotated[str | None, typer.Option(help="only this currenc
 
 
 @window_app.command("close")
-def close(currency: Annotated[str, typer.Argument(help="e.g. EUR")]) -> None:
+def close(currency: Annotated[str, typer.Argument(help="e.g. EUR")],
+          window: Annotated[str | None, typer.Option(
+              "--window", help="close this window only; once closed it is shown as it "
+              "stands (a rerun closes nothing more)")] = None) -> None:
     """Close the currency's open window and open the next."""
-    closed = _with_windows(lambda net: net.close(currency, actor=operator_actor()))
+    closed = _with_windows(lambda net: net.close(currency, actor=operator_actor(),
+                                                 window=window))
     print(json.dumps({"id": closed.id, "currency": closed.currency, "state": str(closed.state),
                       "closed_ns": closed.closed_ns}))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ParticipantOut(BaseModel):
@@ -44,8 +44,18 @@ class HubOut(BaseModel):
                               "delivered to participants", examples=[0])
 
 
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    window_id: str | None = Field(default=None, max_length=40, examples=["EUR-7"],
+                                  description="Close this window only: once it is closed "
+                                  "it is answered as it stands (a retry closes nothing "
+                                  "more). Without it, whichever window is open is closed.")
+
+
 class ClosedOut(BaseModel):
     id: str = Field(examples=["EUR-7"])
     currency: str = Field(examples=["EUR"])
-    state: Literal["closed"]
+    state: Literal["closed", "settled"] = Field(description="settled: the window named "
+                                                "was closed and settled before")
     closed_ns: int | None = Field(description="ns since the epoch")

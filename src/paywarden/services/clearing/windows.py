@@ -272,9 +272,11 @@ class NetWindows:
 
     # -- windows: units of their own ------------------------------------------------------
 
-    def close(self, currency: str, *, actor: str) -> Window:
-        """Close the currency's open window (its obligations are final) and open the next."""
-        unit = _CloseUnit(self, check_currency(currency), actor)
+    def close(self, currency: str, *, actor: str, window: str | None = None) -> Window:
+        """Close the currency's open window (its obligations are final) and open the next.
+        ``window``: close that window only; once it is closed (or settled) it is answered
+        as it stands, so a retried close never closes the next window in its stead."""
+        unit = _CloseUnit(self, check_currency(currency), actor, window)
         result: Window = self._writer.execute(unit)
         return result
 
@@ -346,6 +348,7 @@ class _CloseUnit:
     service: NetWindows
     currency: str
     actor: str
+    window: str | None = None
     chain: tuple[()] = ()
     accounts: tuple[NewAccount, ...] = ()
     savepoint: bool = False
@@ -354,6 +357,15 @@ class _CloseUnit:
     def run(self, batch: Batch) -> None:
         s = self.service
         book, state = s._book(batch, self.currency)
+        open_now = book.open_window
+        if self.window is not None and (open_now is None or open_now.id != self.window):
+            known = book.windows.get(self.window) or net_rows.stored_window(batch.conn,
+                                                                            self.window)
+            if known is None or known.currency != self.currency:
+                raise DomainError("window_not_found", f"no net window {self.window} in "
+                                  f"{self.currency}")
+            self._closed = known  # closed before: as it stands, nothing more is closed
+            return
         closed, changes = book.close(now_ns=batch.now_ns)
         s._queue(batch, state, self.currency, changes)
         batch.audit(audit.entry(at_ns=batch.now_ns, actor=self.actor,
