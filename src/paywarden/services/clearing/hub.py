@@ -8,7 +8,8 @@ A pacs.008 from a participant (or a peer hub), per transaction, in this order:
                  UETR is answered with its state (DUPL when its fields differ)
                  -- crash point clearing.hub.reserved
     forward      one pacs.008 per next hop, archived with the rows it carries (ForwardUnit),
-                 then sent; a stored forward is re-sent as its exact bytes
+                 then sent, every hop at once; a stored forward is re-sent as its exact
+                 bytes
                  -- crash point clearing.hub.forwarded
     decide       a payee bank's ACCP before the deadline → post; its RJCT → void (its
                  reason); ACCP after the deadline → void AB05. A peer hub's ACSC / RJCT is
@@ -32,8 +33,9 @@ A settled transfer also owes both sides a booking notification (camt.054), writt
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
@@ -89,6 +91,7 @@ RETURN_DEADLINE_S = 30  # a return the payer's bank has not accepted by then is 
 CHORE_ROWS_MAX = 256
 NOTIFY_BACKOFF_S_MAX = 60
 PEER_DOWN_S = 5
+HOPS_AT_ONCE_MAX = 16  # next hops one hub delivers to at once, over every message
 
 
 Carried = CreditTransfer | Return  # what a hub row forwards: a transfer or a return
@@ -108,6 +111,8 @@ class Hub:
         self._crash = CrashPoints(crash_at, prefix="clearing.hub.")
         self._peer_down_ns = peer_down_s * NS
         self._down_until: dict[str, int] = {}  # peer hubs that did not answer, until when
+        self._hops = ThreadPoolExecutor(max_workers=HOPS_AT_ONCE_MAX,
+                                        thread_name_prefix="clearing-hop")
         self.bic = transport.bic
         self.actor = f"clearing:{self.bic}"
 
@@ -224,13 +229,29 @@ class Hub:
                 stored[row.forward_msg_id].append(row)
             elif row.state == RESERVED and row.deadline_ns > now and row.uetr in txs:
                 fresh[(row.payee, row.original_uetr is not None)].append(row)
+        hops: list[Callable[[], None]] = []
         for msg_id, group in stored.items():
             with self._database.engine.connect() as conn:
                 sent = archive.find(conn, direction=OUT, sender=self.bic, msg_id=msg_id)
             if sent is not None:
-                self._follow(group, lambda s=sent: self._transport.resend(s))
-        for (payee, _), group in fresh.items():
-            self._forward(payee, group, txs)
+                hops.append(partial(self._follow, group,
+                                    lambda s=sent: self._transport.resend(s)))
+        hops += [partial(self._forward, payee, group, txs)
+                 for (payee, _), group in fresh.items()]
+        self._each_hop(hops)
+
+    def _each_hop(self, hops: list[Callable[[], None]]) -> None:
+        """Every next hop at once: a message's answer waits for its slowest hop (a peer
+        hub's region), not for the sum of them, as it did one after another."""
+        if len(hops) <= 1:
+            for hop in hops:
+                hop()
+            return
+        for done in [self._hops.submit(hop) for hop in hops]:
+            done.result()  # a hop's failure is the message's, as it was in turn
+
+    def close(self) -> None:
+        self._hops.shutdown(wait=True)
 
     def _forward(self, payee: str, group: list[HubRow], txs: dict[str, Carried]) -> None:
         """One message to ``payee``: a pacs.008 of transfers, or a pacs.004 of returns."""

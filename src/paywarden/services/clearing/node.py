@@ -70,6 +70,8 @@ class ClearingNode:
                   if self.windows is not None and window_cycle_s > 0 else [])]
 
     def close(self) -> None:
+        if self.hub is not None:
+            self.hub.close()
         self.transport.close()
 
 
