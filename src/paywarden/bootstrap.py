@@ -55,7 +55,13 @@ from .services.keys.due import alert_rotations_due
 from .services.ledger import LedgerEngine
 from .services.ledger.queries import LedgerQueries
 from .services.lookup import Lookup
-from .services.maintenance import DATABASE_WATCH_INTERVAL_S, REWRAP_BATCH, Chore, Maintenance
+from .services.maintenance import (
+    DATABASE_WATCH_INTERVAL_S,
+    REWRAP_BATCH,
+    Chore,
+    Lane,
+    Maintenance,
+)
 from .services.merchants import Merchants, Nonces, SignatureVerifier
 from .services.merchants.users import MerchantUsers
 from .services.merchants.users_refunds import MerchantRefund
@@ -125,6 +131,7 @@ class Platform:
     # node takes no clearing messages (POST /v1/clearing/messages answers 404).
     clearing: ClearingNode | None = field(default=None)
     _background: Maintenance | None = field(default=None, init=False, repr=False)
+    _lanes: list[Lane] = field(default_factory=list, init=False, repr=False)
 
     @cached_property
     def origin_key(self) -> bytes:
@@ -144,6 +151,19 @@ class Platform:
         if self._background is None:
             self._background = Maintenance(self.chores(), on_fatal=self.failstop.crash)
             self._background.start()
+            self._lanes = self.lanes()
+            for lane in self._lanes:
+                lane.start()
+
+    def lanes(self) -> list[Lane]:
+        """Chores on threads of their own: a clearing bank's link, woken by every transfer
+        out it writes (services/maintenance.Lane)."""
+        if self.clearing_bank is None:
+            return []
+        link = Lane("clearing.link", self.settings.rail_interval_s,
+                    self.clearing_bank.link.turn, on_fatal=self.failstop.crash)
+        self.banking.movements.on_outgoing.append(link.wake)
+        return [link]
 
     def chores(self) -> list[Chore]:
         """Watch the database file, sign tree heads, rotate and rewrap keys, deliver
@@ -161,8 +181,8 @@ class Platform:
                 Chore("webhooks.deliver", s.webhook_dispatch_interval_s,
                       Dispatcher(self.webhooks.deliver_due).kick),
                 Chore("payments.timers", s.payment_timer_interval_s, self.payments.run_due),
-                Chore("banking.rail", s.rail_interval_s, self.banking.rail.run_due
-                      if self.clearing_bank is None else self.clearing_bank.link.run_due),
+                *([Chore("banking.rail", s.rail_interval_s, self.banking.rail.run_due)]
+                  if self.clearing_bank is None else []),  # else its lane: lanes()
                 Chore("banking.standing_orders", s.standing_order_interval_s,
                       self.banking.standing_orders.run_due),
                 Chore("banking.interest", s.interest_interval_s, self.interest.run),
@@ -179,6 +199,11 @@ class Platform:
         if self._background is not None:
             self._background.stop()
             self._background = None
+        for lane in self._lanes:
+            lane.stop()
+            if lane.wake in self.banking.movements.on_outgoing:
+                self.banking.movements.on_outgoing.remove(lane.wake)
+        self._lanes = []
         self.payments.stop()
         if self.clearing is not None:
             self.clearing.close()

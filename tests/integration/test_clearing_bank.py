@@ -191,6 +191,46 @@ def test_many_transfers_travel_in_one_message_and_wait_while_the_hub_is_down(
     assert verified(api)
 
 
+def test_the_lane_sends_a_new_message_at_once_and_an_unanswered_one_again_after_a_pause(
+        api: TestClient, hub: FakeHub, ada: Customer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``turn`` (the link's own thread, woken by each transfer out): what is new leaves
+    now; a message the hub left PDNG is asked again after RESEND_AFTER_S, not on every
+    wake, so a busy bank does not send the hub the same message many times a second."""
+    from paywarden.services.clearing.bank import outgoing
+
+    clock = [100.0]
+    monkeypatch.setattr(outgoing.time, "monotonic", lambda: clock[0])
+    hub.default = (Status.PDNG, None)
+    pay_elsewhere(api, ada, 100_00, 200_00)
+    link = clearing_link(api, hub, batch_max=1)
+    assert link.turn() is True and len(hub.sent) == 1  # one of two: more may wait
+    assert link.turn() is True  # the second message now; the first, just sent, waits
+    first, second = hub.uetrs()
+    assert first != second
+    assert link.turn() is False and len(hub.sent) == 2  # nothing new, nothing due again
+    clock[0] += outgoing.RESEND_AFTER_S
+    hub.default = (Status.ACSC, None)
+    link.turn()
+    assert hub.uetrs()[2:] == [first, second] and balances(api, ada) == (700_00, 700_00)
+    link.turn()
+    assert len(hub.sent) == 4  # final: never sent again
+    assert verified(api)
+
+
+def test_a_full_batch_tells_the_lane_to_turn_again_and_writing_a_transfer_out_wakes_it(
+        api: TestClient, hub: FakeHub, ada: Customer) -> None:
+    woken: list[str] = []
+    movements = platform_of(api).banking.movements
+    movements.on_outgoing.append(lambda: woken.append("out"))
+    pay_elsewhere(api, ada, 10_00, 20_00, 30_00)
+    assert woken  # the payments' own commit woke it
+    link = clearing_link(api, hub, batch_max=2)
+    assert link.turn() is True  # took two of three: more may wait
+    assert link.turn() is False
+    assert [len(u) for u in hub.uetrs()] == [2, 1]
+    assert verified(api)
+
+
 # -- incoming -------------------------------------------------------------------------------
 
 def answer(incoming: Incoming, *txs: Any, now_ns: int, sender: str = HUB) -> list[tuple[

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from paywarden.domain.errors import InvariantViolation
-from paywarden.services.maintenance import Chore, Maintenance
+from paywarden.services.maintenance import Chore, Lane, Maintenance
 
 WAIT_S = 10
 
@@ -68,3 +68,52 @@ def test_a_chore_that_breaks_an_invariant_is_not_retried_and_stops_the_process()
     assert runs == ["broken"]
     (reason, exc), = fatal
     assert "ledger.check" in reason and isinstance(exc, InvariantViolation)
+
+
+def test_a_lane_runs_when_woken_again_while_it_has_more_and_survives_a_failure() -> None:
+    runs: list[str] = []
+    turned = threading.Event()
+    plan = iter([True, True, False])  # a full batch twice, then done
+
+    def turn() -> bool:
+        runs.append("run")
+        turned.set()
+        if len(runs) == 1:
+            raise RuntimeError("hub unreachable")  # logged; the lane goes on
+        return next(plan, False)
+
+    lane = Lane("link", 3600.0, turn, on_fatal=_no_fatal)  # its period never comes
+    lane.start()
+    try:
+        lane.wake()
+        assert turned.wait(timeout=WAIT_S)
+        turned.clear()
+        lane.wake()  # after the failure, woken again: runs, and again while it has more
+        deadline = threading.Event()
+        for _ in range(200):
+            if len(runs) >= 4:
+                break
+            deadline.wait(0.02)
+    finally:
+        lane.stop()
+    assert runs == ["run"] * 4
+
+
+def test_a_lane_that_breaks_an_invariant_stops_the_process() -> None:
+    fatal: list[str] = []
+    stopped = threading.Event()
+
+    def on_fatal(reason: str, exc: BaseException | None) -> None:
+        fatal.append(reason)
+        stopped.set()
+
+    def turn() -> bool:
+        raise InvariantViolation("posted twice")
+
+    lane = Lane("link", 0.01, turn, on_fatal=on_fatal)
+    lane.start()
+    try:
+        assert stopped.wait(timeout=WAIT_S)
+    finally:
+        lane.stop()
+    assert fatal == ["chore link broke an invariant"]

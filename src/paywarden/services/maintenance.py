@@ -76,3 +76,55 @@ class Maintenance:
             except Exception:  # logged; the chore runs again at its next turn
                 log.exception("maintenance.failed", chore=task.name)
             task.due = time.monotonic() + task.interval_s
+
+
+class Lane:
+    """One chore on a thread of its own, run every ``interval_s`` and at once when woken
+    (:meth:`wake`), again at once while it reports more to do: the clearing link, whose
+    every run waits on the network, neither waits behind the other chores nor holds them
+    up, and a transfer to another bank leaves when it is written, not at the next turn.
+    Failures as in :class:`Maintenance`: logged and tried again, or, for a broken
+    invariant, handed to ``on_fatal``."""
+
+    def __init__(self, name: str, interval_s: float, run: Callable[[], bool], *,
+                 on_fatal: Fatal) -> None:
+        self.name = name
+        self._interval_s = interval_s
+        self._run_once = run  # True: there is more to do now
+        self._on_fatal = on_fatal
+        self._woken = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._woken.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _loop(self) -> None:
+        more = False
+        while not self._stop.is_set():
+            if not more:
+                self._woken.wait(self._interval_s)
+            self._woken.clear()
+            if self._stop.is_set():
+                return
+            try:
+                more = bool(self._run_once())
+            except InvariantViolation as exc:
+                self._on_fatal(f"chore {self.name} broke an invariant", exc)
+                return
+            except Exception:
+                log.exception("maintenance.failed", chore=self.name)
+                more = False
+

@@ -70,6 +70,10 @@ class MovementKind(enum.StrEnum):
     RETURN = "return"  # a transfer from another bank sent back by this bank (pacs.004)
 
 
+# Kinds that leave for another bank: pending until the rail or the network answers.
+LEAVING = frozenset({MovementKind.EXTERNAL, MovementKind.WITHDRAWAL})
+
+
 class MovementState(enum.StrEnum):
     POSTED = "posted"
     PENDING = "pending"  # sent to the rail (or in from the network), not yet confirmed
@@ -341,6 +345,9 @@ class Movements:
         self._writer = writer
         self._database = database
         self.screening: Screening = screening or AllowAll()
+        # Told, after the commit, that money to another bank was written and waits to
+        # leave (the clearing link's lane wakes); must be cheap and must not raise.
+        self.on_outgoing: list[Callable[[], None]] = []
 
     def execute(self, movement: Movement, *, precondition: Callable[[Connection], None] | None
                 = None, finish: Finish | None = None, stepped_up: bool = False,
@@ -375,6 +382,10 @@ class Movements:
                     if isinstance(p, MovementUnit)}
             out += [self._outcome(p, jobs[i]) if isinstance(p, MovementUnit) else p
                     for i, p in enumerate(prepared)]
+        if any(isinstance(r, MovementResult) and r.created and r.kind in LEAVING
+               and r.state is MovementState.PENDING for r in out):
+            for wake in self.on_outgoing:
+                wake()
         return out
 
     def _outcome(self, unit: MovementUnit, job: Future[Any]) -> MovementResult | DomainError:

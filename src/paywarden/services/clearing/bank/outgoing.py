@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ from ....domain.clearing.messages import (
     Status,
 )
 from ....domain.money import Money
-from ...banking.movements import MovementKind, MovementResult, Movements, MovementState
+from ...banking.movements import LEAVING, MovementResult, Movements, MovementState
 from ...banking.movements import Settlement as MovementSettlement
 from ...crashpoints import CrashPoints
 from ..bank_ports import HubLink, HubUnreachable
@@ -64,8 +65,9 @@ from . import stored
 from .directory import Directory
 
 log = structlog.get_logger(__name__)
-OUTGOING = (str(MovementKind.EXTERNAL), str(MovementKind.WITHDRAWAL))
+OUTGOING = sorted(str(k) for k in LEAVING)
 RESENDS_PER_RUN_MAX = 32  # unfinished messages one run sends again (oldest first)
+RESEND_AFTER_S = 1.0  # the lane sends an unfinished message again this long after
 ACTOR = "clearing"
 SENT, SETTLED, REJECTED = "sent", "settled", "rejected"
 
@@ -103,13 +105,37 @@ class ClearingLink:
         self._deadline_s = deadline_s
         self._batch_max = batch_max
         self._crash = CrashPoints(crash_at, prefix="clearing.payer.")
+        self._sent_at: dict[str, float] = {}  # the lane's: MsgId -> when sent (monotonic)
 
     def run_due(self) -> int:
         """Reserve what is new, then send every unfinished message; the number of
         movements settled."""
         self.reserve()
+        return self._send_unfinished()
+
+    def turn(self) -> bool:
+        """One run of the link's lane (services/maintenance.Lane), woken by every new
+        transfer out: the new message is sent at once; an unfinished one (the hub said
+        PDNG, or did not answer) again once ``RESEND_AFTER_S`` passed since it was last
+        sent from here (run_due sends every one each time). True when it took a whole
+        batch, so more may be waiting."""
+        msg_id, taken = self._reserve()
+        now = time.monotonic()
+        unfinished = self.unfinished()
+        due = [m for m in ([msg_id] if msg_id is not None else []) + unfinished
+               if now - self._sent_at.get(m, -RESEND_AFTER_S) >= RESEND_AFTER_S]
+        self._sent_at = {m: self._sent_at[m] for m in unfinished if m in self._sent_at}
+        for m in dict.fromkeys(due):
+            self._sent_at[m] = now
+        self._send_each(list(dict.fromkeys(due)))
+        return taken >= self._batch_max
+
+    def _send_unfinished(self) -> int:
+        return self._send_each(self.unfinished())
+
+    def _send_each(self, msg_ids: list[str]) -> int:
         settled = 0
-        for msg_id in self.unfinished():
+        for msg_id in msg_ids:
             try:
                 settled += self.send(msg_id)
             except HubUnreachable as down:
@@ -120,6 +146,10 @@ class ClearingLink:
     def reserve(self) -> str | None:
         """Step 1: the stored pacs.008 of up to ``batch_max`` new pending outgoing
         movements; its MsgId, or None when there were none (or another run took them)."""
+        return self._reserve()[0]
+
+    def _reserve(self) -> tuple[str | None, int]:
+        """:meth:`reserve`'s MsgId, and how many movements it took."""
         t, out = bank_transfers, bank_clearing_out
         with self._database.engine.connect() as conn:
             rows = conn.execute(
@@ -131,7 +161,7 @@ class ClearingLink:
                        out.c.movement_id.is_(None))
                 .order_by(t.c.created_at, t.c.id).limit(self._batch_max)).mappings().all()
         if not rows:
-            return None
+            return None, 0
         now = self._clock.now_ns()
         deadline = now + self._deadline_s * 1_000_000_000
         transfers: list[CreditTransfer] = []
@@ -155,7 +185,7 @@ class ClearingLink:
             self._movements.settle_many([MovementSettlement(m, False, str(Reason.RC01))
                                          for m in unroutable], actor=ACTOR)
         if not transfers:
-            return None
+            return None, len(rows)
         message = Pacs008(Header("pwm" + secrets.token_hex(16), now, self._bic,
                                  self._hub_bic), tuple(transfers))
         movement_ids = [r["id"] for r in rows if r["id"] not in unroutable]
@@ -170,9 +200,9 @@ class ClearingLink:
                      "deadline_ns": deadline, "created_at": now, "updated_at": now}
                     for m, tx in zip(movement_ids, transfers, strict=True)])
         except IntegrityError:  # another run reserved some of them first: it sends them
-            return None
+            return None, 0
         self._crash.reached("clearing.payer.reserved")
-        return message.header.msg_id
+        return message.header.msg_id, len(rows)
 
     def unfinished(self) -> list[str]:
         """The stored messages with a transaction not yet final, oldest first."""
