@@ -163,6 +163,7 @@ class Platform:
         link = Lane("clearing.link", self.settings.rail_interval_s,
                     self.clearing_bank.link.turn, on_fatal=self.failstop.crash)
         self.banking.movements.on_outgoing.append(link.wake)
+        self.clearing_bank.link.landed = link.wake
         return [link]
 
     def chores(self) -> list[Chore]:
@@ -204,6 +205,8 @@ class Platform:
             if lane.wake in self.banking.movements.on_outgoing:
                 self.banking.movements.on_outgoing.remove(lane.wake)
         self._lanes = []
+        if self.clearing_bank is not None:
+            self.clearing_bank.link.close()
         self.payments.stop()
         if self.clearing is not None:
             self.clearing.close()

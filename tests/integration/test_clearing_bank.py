@@ -203,18 +203,44 @@ def test_the_lane_sends_a_new_message_at_once_and_an_unanswered_one_again_after_
     hub.default = (Status.PDNG, None)
     pay_elsewhere(api, ada, 100_00, 200_00)
     link = clearing_link(api, hub, batch_max=1)
-    assert link.turn() is True and len(hub.sent) == 1  # one of two: more may wait
-    assert link.turn() is True  # the second message now; the first, just sent, waits
+    assert landed(link) is True and len(hub.sent) == 1  # one of two: more may wait
+    assert landed(link) is True  # the second message now; the first, just sent, waits
     first, second = hub.uetrs()
     assert first != second
-    assert link.turn() is False and len(hub.sent) == 2  # nothing new, nothing due again
+    assert landed(link) is False and len(hub.sent) == 2  # nothing new, nothing due again
     clock[0] += outgoing.RESEND_AFTER_S
     hub.default = (Status.ACSC, None)
-    link.turn()
-    assert hub.uetrs()[2:] == [first, second] and balances(api, ada) == (700_00, 700_00)
-    link.turn()
+    landed(link)
+    assert sorted(hub.uetrs()[2:]) == sorted([first, second])
+    assert balances(api, ada) == (700_00, 700_00)
+    landed(link)
     assert len(hub.sent) == 4  # final: never sent again
     assert verified(api)
+
+
+def landed(link: ClearingLink) -> bool:
+    """A turn of the lane, then every message it sent has its answer."""
+    more = link.turn()
+    link.close()
+    return more
+
+
+def test_a_flight_that_breaks_an_invariant_is_raised_by_the_next_turn(
+        api: TestClient, hub: FakeHub, ada: Customer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message is sent on a thread of the link's; a broken invariant there must still
+    reach the lane, which hands it to the fail-stop."""
+    from paywarden.domain.errors import InvariantViolation
+
+    pay_elsewhere(api, ada, 100_00)
+    link = clearing_link(api, hub)
+
+    def broken(msg_id: str) -> int:
+        raise InvariantViolation("posted twice")
+
+    monkeypatch.setattr(link, "send", broken)
+    landed(link)
+    with pytest.raises(InvariantViolation):
+        link.turn()
 
 
 def test_a_full_batch_tells_the_lane_to_turn_again_and_writing_a_transfer_out_wakes_it(
@@ -225,8 +251,8 @@ def test_a_full_batch_tells_the_lane_to_turn_again_and_writing_a_transfer_out_wa
     pay_elsewhere(api, ada, 10_00, 20_00, 30_00)
     assert woken  # the payments' own commit woke it
     link = clearing_link(api, hub, batch_max=2)
-    assert link.turn() is True  # took two of three: more may wait
-    assert link.turn() is False
+    assert landed(link) is True  # took two of three: more may wait
+    assert landed(link) is False
     assert [len(u) for u in hub.uetrs()] == [2, 1]
     assert verified(api)
 

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import structlog
@@ -56,6 +58,7 @@ from ....domain.clearing.messages import (
     Reason,
     Status,
 )
+from ....domain.errors import InvariantViolation
 from ....domain.money import Money
 from ...banking.movements import LEAVING, MovementResult, Movements, MovementState
 from ...banking.movements import Settlement as MovementSettlement
@@ -68,6 +71,7 @@ log = structlog.get_logger(__name__)
 OUTGOING = sorted(str(k) for k in LEAVING)
 RESENDS_PER_RUN_MAX = 32  # unfinished messages one run sends again (oldest first)
 RESEND_AFTER_S = 1.0  # the lane sends an unfinished message again this long after
+IN_FLIGHT_MAX = 4  # messages the lane has on their way to the hub at once
 ACTOR = "clearing"
 SENT, SETTLED, REJECTED = "sent", "settled", "rejected"
 
@@ -105,7 +109,13 @@ class ClearingLink:
         self._deadline_s = deadline_s
         self._batch_max = batch_max
         self._crash = CrashPoints(crash_at, prefix="clearing.payer.")
-        self._sent_at: dict[str, float] = {}  # the lane's: MsgId -> when sent (monotonic)
+        # The lane's (turn): MsgId -> when it last left (monotonic); what is in flight.
+        self._sent_at: dict[str, float] = {}
+        self._in_flight: set[str] = set()
+        self._lock = threading.Lock()
+        self._flights: ThreadPoolExecutor | None = None
+        self._broken: InvariantViolation | None = None
+        self.landed: Callable[[], None] = lambda: None  # an answer came: wake the lane
 
     def run_due(self) -> int:
         """Reserve what is new, then send every unfinished message; the number of
@@ -115,20 +125,56 @@ class ClearingLink:
 
     def turn(self) -> bool:
         """One run of the link's lane (services/maintenance.Lane), woken by every new
-        transfer out: the new message is sent at once; an unfinished one (the hub said
-        PDNG, or did not answer) again once ``RESEND_AFTER_S`` passed since it was last
-        sent from here (run_due sends every one each time). True when it took a whole
-        batch, so more may be waiting."""
+        transfer out and by every answer: up to ``IN_FLIGHT_MAX`` messages travel at
+        once, so what is new leaves while earlier ones wait on the network; an unfinished
+        one (the hub said PDNG, or did not answer) is sent again ``RESEND_AFTER_S`` after
+        it last left from here (run_due sends every one each time). True when it took a
+        whole batch and has room for another, so more may be waiting."""
+        if self._broken is not None:
+            raise self._broken  # a flight broke an invariant: the lane stops the process
+        with self._lock:
+            if len(self._in_flight) >= IN_FLIGHT_MAX:
+                return False  # a landing wakes the lane
         msg_id, taken = self._reserve()
         now = time.monotonic()
         unfinished = self.unfinished()
-        due = [m for m in ([msg_id] if msg_id is not None else []) + unfinished
-               if now - self._sent_at.get(m, -RESEND_AFTER_S) >= RESEND_AFTER_S]
-        self._sent_at = {m: self._sent_at[m] for m in unfinished if m in self._sent_at}
-        for m in dict.fromkeys(due):
-            self._sent_at[m] = now
-        self._send_each(list(dict.fromkeys(due)))
-        return taken >= self._batch_max
+        with self._lock:
+            known = dict.fromkeys(([msg_id] if msg_id is not None else []) + unfinished)
+            due = [m for m in known if m not in self._in_flight
+                   and now - self._sent_at.get(m, -RESEND_AFTER_S) >= RESEND_AFTER_S]
+            self._sent_at = {m: at for m, at in self._sent_at.items()
+                             if m in known or m in self._in_flight}
+            for m in due:
+                self._sent_at[m] = now
+                self._in_flight.add(m)
+            room = len(self._in_flight) < IN_FLIGHT_MAX
+        if due and self._flights is None:
+            self._flights = ThreadPoolExecutor(max_workers=IN_FLIGHT_MAX,
+                                               thread_name_prefix="clearing-out")
+        for m in due:
+            assert self._flights is not None
+            self._flights.submit(self._fly, m)
+        return taken >= self._batch_max and room
+
+    def _fly(self, msg_id: str) -> None:
+        try:
+            self.send(msg_id)
+        except HubUnreachable as down:
+            log.info("clearing.hub_unreachable", msg_id=msg_id, error=str(down)[:200])
+        except InvariantViolation as broken:
+            self._broken = broken
+        except Exception:  # logged; the message is sent again later
+            log.exception("clearing.send_failed", msg_id=msg_id)
+        finally:
+            with self._lock:
+                self._in_flight.discard(msg_id)
+            self.landed()
+
+    def close(self) -> None:
+        """Wait for the messages in flight (the lane has stopped)."""
+        if self._flights is not None:
+            self._flights.shutdown(wait=True)
+            self._flights = None
 
     def _send_unfinished(self) -> int:
         return self._send_each(self.unfinished())
