@@ -96,7 +96,8 @@ class Settings(BaseSettings):
     bank_code: str = Field(default="PAYW", pattern=r"^[A-Z0-9]{1,11}$", description="The "
                            "bank code inside the bank's IBANs")
     rail_interval_s: float = Field(default=2.0, gt=0, le=3600, description="How often "
-                                   "pending transfers to other banks go to the rail")
+                                   "pending transfers to other banks go to the rail (a clearing "
+                                   "bank's link also goes at once, woken by each transfer out)")
     payee_cooling_off_s: int = Field(default=24 * 3600, ge=0, le=30 * 24 * 3600, description=
         "A new payee receives at most payee_cooling_amount_max for this long")
     payee_cooling_amount_max: int = Field(default=50_00, ge=0, description="Minor units a "
