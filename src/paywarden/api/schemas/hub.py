@@ -1,10 +1,12 @@
-"""Response bodies of a clearing hub's back office (api/hub_routes.py)."""
+"""Bodies of a clearing hub's back office (api/hub_routes.py)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from . import Strict
 
 
 class ParticipantOut(BaseModel):
@@ -44,9 +46,7 @@ class HubOut(BaseModel):
                               "delivered to participants", examples=[0])
 
 
-class CloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CloseIn(Strict):
     window_id: str | None = Field(default=None, max_length=40, examples=["EUR-7"],
                                   description="Close this window only: once it is closed "
                                   "it is answered as it stands (a retry closes nothing "
