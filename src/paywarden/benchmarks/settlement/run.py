@@ -19,6 +19,9 @@ node back:
                        again against the XSD: how many fail
     kills              the nodes SIGKILLed during the load
 
+``--channel MPNS`` settles the banks' transfers net, in windows each hub closes and
+settles every 2 s (RTGS, gross, by default).
+
 By default each customer sends files as fast as its bank answers: the network's
 capacity, with its latency at saturation (queued behind the backlog). ``--rate N``
 offers N transfers a second on a schedule instead: the latency at that load.
@@ -77,6 +80,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cross-share", type=float, default=0.3)
     p.add_argument("--file-size", type=int, default=100, help="payments per pain.001")
     p.add_argument("--kill-every-s", type=float, default=None)
+    p.add_argument("--channel", choices=("RTGS", "MPNS"), default="RTGS", help="how the "
+                   "banks' transfers settle: gross at once, or net in windows the hubs "
+                   "close and settle every 2 s")
     p.add_argument("--rate", type=float, default=None, help="transfers a second offered by "
                    "all senders together (files on a schedule); default: as fast as the "
                    "banks answer, which measures capacity, not latency at a load")
@@ -123,9 +129,11 @@ def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: flo
     console.log(f"provisioning {len(layout.nodes)} nodes in {layout.root}")
     initialise(net)
     net.each(layout.banks, lambda bank: net.call(bank, f"{__name__}:corporate_rules"))
-    register(net, cap_minor=FUNDS * 10)
+    register(net, cap_minor=FUNDS * 10, channel=args.channel)
     fund(net, reserves_minor=FUNDS * 100)
-    net.start_all(**SETTINGS)
+    settings = {**SETTINGS, "PAYWARDEN_CLEARING_CHANNEL": args.channel,
+                **({"PAYWARDEN_CLEARING_WINDOW_CYCLE_S": "2"} if args.channel == "MPNS" else {})}
+    net.start_all(**settings)
     liquidity(net, liquidity_minor=FUNDS * 50)
     customers = net.each(layout.banks, lambda bank: funded(net, bank, FUNDS))
     for who in customers.values():
@@ -145,7 +153,7 @@ def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: flo
         for name, who in customers.items()]
     killer = threading.Thread(target=kill_loop, name="kills", args=(
         net, list(layout.nodes)), kwargs={"every_s": kill_every, "stop": stop, "kills": kills,
-                                          "rng": rng, "extra": SETTINGS})
+                                          "rng": rng, "extra": settings})
     started = time.time_ns()
     for t in [*threads, killer]:
         t.start()
@@ -156,12 +164,13 @@ def _run(net: Network, args: argparse.Namespace, seconds: float, kill_every: flo
     ended = time.time_ns()
     console.log(f"{tally.transfers} transfers acknowledged in {tally.files} files; draining")
     for node in layout.nodes:
-        net.start(node, **SETTINGS)  # any the killer left down
+        net.start(node, **settings)  # any the killer left down
     views = _drain(net, tally, console)
     result = _measure(net, views, tally, started, ended, kills)
     result["config"] = {"regions": 2, "banks_per_region": args.banks, "seconds": seconds,
                         "cross_share": args.cross_share, "file_size": args.file_size,
                         "kill_every_s": kill_every, "rate": args.rate,
+                        "channel": args.channel,
                         "storage": "sqlite per node"}
     for who in customers.values():
         who.http.close()
