@@ -291,7 +291,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
     clearing = build_clearing(settings, database=database, clock=clock, writer=writer,
                               keys=keys)
     clearing_bank = build_clearing_bank(settings, database=database, clock=clock,
-                                        movements=banking.movements, clearing=clearing)
+                                        movements=banking.movements, clearing=clearing,
+                                        cheques=cheques)
     if clearing_bank is not None:
         approvals.register(ClearingReturn(database, clearing_bank.returns,
                                           clearing_bank.recalls))
@@ -421,14 +422,17 @@ def build_clearing(settings: Settings, *, database: Database, clock: Clock,
 
 
 def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
-                        movements: Movements, clearing: ClearingNode | None
-                        ) -> ClearingBank | None:
+                        movements: Movements, clearing: ClearingNode | None,
+                        cheques: Cheques) -> ClearingBank | None:
     """The bank in the clearing network when ``clearing_hub`` is set: its transfers to
-    other banks then go to the hub instead of the simulated rail (decision 0056), and the
-    transport hands it what its hub sends. A node given a hub but no BIC refuses to
-    start rather than use the rail silently."""
+    other banks, and the cheques of other banks its customers present, then go to the hub
+    instead of the simulated rail (decisions 0056, 0064), and the transport hands it what
+    its hub sends. A node given a hub but no BIC refuses to start rather than use the
+    rail silently."""
     from .domain.clearing.messages import Channel
+    from .services.banking.cheque_collection import Collections
     from .services.clearing.bank import ClearingLink, Directory, Incoming
+    from .services.clearing.bank.cheques import ChequeCollector, ChequeDesk
     from .services.clearing.bank.directory import parse_hub
     from .services.clearing.bank.recalls import Recalls
     from .services.clearing.bank.returns import Returns
@@ -447,9 +451,9 @@ def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
                            "through the simulated rail) or run the bank as a node of its own")
     hub_bic, _url = parse_hub(settings.clearing_hub)
     hub = TransportHubLink(database, clearing.transport, hub_bic=hub_bic)
+    directory = Directory(settings.clearing_directory)
     link = ClearingLink(database, clock=clock, movements=movements, hub=hub, hub_bic=hub_bic,
-                        bic=settings.clearing_bic,
-                        directory=Directory(settings.clearing_directory),
+                        bic=settings.clearing_bic, directory=directory,
                         channel=Channel(settings.clearing_channel),
                         deadline_s=settings.clearing_deadline_s,
                         batch_max=settings.clearing_batch_max, crash_at=settings.crash_at)
@@ -461,7 +465,13 @@ def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
                                        outgoing=link, bic=settings.clearing_bic,
                                        hub_bic=hub_bic, crash_at=settings.crash_at),
                         returns, Recalls(database, clock=clock, cases=cases, returns=returns,
-                                         hub_bic=hub_bic))
+                                         hub_bic=hub_bic),
+                        ChequeDesk(Collections(database, clock=clock, cheques=cheques,
+                                               movements=movements),
+                                   clock=clock, bic=settings.clearing_bic, hub_bic=hub_bic,
+                                   crash_at=settings.crash_at))
+    cheques.collect_through(ChequeCollector(hub, clock=clock, bic=settings.clearing_bic,
+                                            hub_bic=hub_bic, directory=directory))
     clearing.serve_bank(bank.handlers())
     return bank
 

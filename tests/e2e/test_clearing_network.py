@@ -13,6 +13,7 @@ did not keep a marked module on one worker), and a network takes minutes to prov
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 from collections.abc import Callable
@@ -208,6 +209,54 @@ def _region_down(the_lab: Lab) -> None:
     assert the_lab.settled(sender, in_flight["id"])["state"] in ("posted", "voided")
 
 
+def _cheque_once(the_lab: Lab, drawer_bank: str, payee_bank: str, *,
+                 kill: bool = False) -> None:
+    """A cheque written at ``drawer_bank``, presented at ``payee_bank``: the drawer's bank
+    accepts it (202 collecting), its money comes through the network, and the cheque turns
+    paid; presented again it bounces duplicate. With ``kill``, the drawer's bank dies once
+    it has paid and before it answers: the presenter is told to try later, nothing moves
+    twice, and presenting again after the recovery collects the one payment."""
+    drawer, payee = the_lab.customer(drawer_bank), the_lab.customer(payee_bank)
+    today = dt.datetime.now(dt.UTC).date()
+    written = drawer.write_cheque(payee.account["iban"], AMOUNT, payee_name="Cheque payee",
+                                  date=today.isoformat(),
+                                  expires_on=(today + dt.timedelta(days=30)).isoformat())
+    before = drawer.balance(), payee.balance()
+    bank = the_lab.node(drawer_bank)
+    if kill:
+        the_lab.restart(bank, PAYWARDEN_CRASH_AT="clearing.cheque.honoured:1")
+        r = payee.present_cheque(written["jws"])
+        assert r.status_code == 503 and r.json()["code"] == "cheque_bank_unreachable", r.text
+        assert the_lab.net.wait_exit(bank, timeout_s=60) == -9
+        the_lab.recover(bank)
+    r = payee.present_cheque(written["jws"])
+    assert r.status_code == 202 and r.json()["outcome"] == "collecting", r.text
+    cheque_id = r.json()["cheque"]["id"]
+    assert the_lab.credited(payee, before[1] + AMOUNT) == before[1] + AMOUNT
+    deadline = time.monotonic() + 60
+    while payee.cheque(cheque_id)["state"] != "paid" and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert payee.cheque(cheque_id)["state"] == "paid"
+    assert drawer.balance() == before[0] - AMOUNT
+    assert drawer.cheque(written["id"])["state"] == "paid"
+    again = payee.present_cheque(written["jws"])
+    assert again.status_code == 422 and again.json()["reason"] == "duplicate", again.text
+    assert (drawer.balance(), payee.balance()) == (before[0] - AMOUNT, before[1] + AMOUNT)
+
+
+def _stopped_cheque(the_lab: Lab, drawer_bank: str, payee_bank: str) -> None:
+    """A stopped cheque of another bank bounces ``stopped`` there, and moves nothing."""
+    drawer, payee = the_lab.customer(drawer_bank), the_lab.customer(payee_bank)
+    today = dt.datetime.now(dt.UTC).date()
+    written = drawer.write_cheque(payee.account["iban"], AMOUNT, date=today.isoformat(),
+                                  expires_on=(today + dt.timedelta(days=30)).isoformat())
+    drawer.call("POST", f"/v1/me/cheques/{written['id']}/stop")
+    before = drawer.balance(), payee.balance()
+    r = payee.present_cheque(written["jws"])
+    assert r.status_code == 422 and r.json()["reason"] == "stopped", r.text
+    assert (drawer.balance(), payee.balance()) == before
+
+
 def test_on_sqlite_transfers_settle_once_through_every_kill_and_a_region_outage(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     with lab("sqlite", Path(tmp_path_factory.mktemp("lab")), regions=2, banks=2) as the_lab:
@@ -217,6 +266,10 @@ def test_on_sqlite_transfers_settle_once_through_every_kill_and_a_region_outage(
         unknown = _other_account(the_lab.customer("bank-2a").account["iban"])
         done = _once(the_lab, "bank-1a", "bank-2b", iban=unknown)
         assert (done["state"], done["reason"]) == ("voided", "AC01")
+        _cheque_once(the_lab, "bank-1a", "bank-1b")  # a cheque of another bank: the region
+        _cheque_once(the_lab, "bank-2a", "bank-1a")  # and across regions
+        _cheque_once(the_lab, "bank-1b", "bank-2b", kill=True)
+        _stopped_cheque(the_lab, "bank-2b", "bank-1a")
         the_lab.verify_every_node()
         for turn, (name, point) in enumerate(STEPS):
             _kill_once(the_lab, name, point, turn)

@@ -365,7 +365,8 @@ def test_a_bank_with_a_hub_configured_sends_through_the_network_or_refuses_to_st
     assert p.clearing_bank is None  # no hub configured: the simulated rail, as before
     settings = p.settings.model_copy(update={
         "clearing_hub": f"{HUB}=http://127.0.0.1:9", "clearing_bic": BANK})
-    parts = {"database": p.database, "clock": p.clock, "movements": p.banking.movements}
+    parts = {"database": p.database, "clock": p.clock, "movements": p.banking.movements,
+             "cheques": p.cheques}
     with pytest.raises(RuntimeError, match="cannot speak to its hub"):
         build_clearing_bank(settings, clearing=None, **parts)  # type: ignore[arg-type]
     node = build_clearing(settings, database=p.database, clock=p.clock,
@@ -374,7 +375,7 @@ def test_a_bank_with_a_hub_configured_sends_through_the_network_or_refuses_to_st
     made = build_clearing_bank(settings, clearing=node, **parts)  # type: ignore[arg-type]
     assert made is not None
     taken = {MessageType.PACS_008, MessageType.PACS_004, MessageType.PACS_002,
-             MessageType.CAMT_056, MessageType.CAMT_029}
+             MessageType.CAMT_056, MessageType.CAMT_029, MessageType.PAIN_001}
     assert set(made.handlers()) == taken
     assert taken <= set(node.transport._handlers)
     node.close()

@@ -41,6 +41,7 @@ from .schemas.cheques import (
     ChequeOut,
     ChequesOut,
     ChequeTermsIn,
+    CollectingOut,
     DraftOut,
     PaidOut,
     PresentIn,
@@ -143,12 +144,16 @@ def get_cheque(cheque_id: ChequeId, platform: PlatformDep,
         return _out(platform, platform.cheques.get_for(user, cheque_id))
 
 
-@router.post("/me/cheques/present", status_code=201, response_model=PaidOut)
+@router.post("/me/cheques/present", status_code=201, response_model=PaidOut,
+             responses={202: {"model": CollectingOut, "description": "Accepted by the "
+                              "drawer's bank: the money is on its way"}})
 def present_cheque(body: PresentIn, platform: PlatformDep,
                    principal: CurrentPrincipal) -> JSONResponse:
     """Present a cheque made out to you.
 
-    201 ``outcome: paid`` with the transfer; a bounce is recorded and answered 422
+    201 ``outcome: paid`` with the transfer; 202 ``outcome: collecting`` for a cheque of
+    another bank in the clearing network that its bank has accepted (the money arrives as
+    a transfer from it, and the cheque's state turns ``paid`` when it settles); a bounce is recorded and answered 422
     ``cheque_bounced`` with its ``reason`` (insufficient_funds, stopped, stale,
     altered, duplicate, not_payee, expired). Before its date: 422 ``cheque_not_yet_due``
     (the cheque stays good)."""
@@ -161,6 +166,9 @@ def present_cheque(body: PresentIn, platform: PlatformDep,
             return JSONResponse({"outcome": "paid", "presentation": presentation,
                                  "cheque": cheque, "transfer": done.transfer.public()},
                                 status_code=201)
+        if done.presentation.outcome == "collecting":
+            return JSONResponse({"outcome": "collecting", "presentation": presentation,
+                                 "cheque": cheque}, status_code=202)
         reason = BounceReason(done.presentation.reason or BounceReason.ALTERED)
         return problem_response(Problem(codes.Cheques.CHEQUE_BOUNCED, BOUNCED[reason],
                                         outcome="bounced", reason=str(reason),

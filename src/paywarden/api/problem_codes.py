@@ -351,6 +351,8 @@ class Cheques(ProblemCode):
     CHEQUE_STATE_INVALID = "cheque_state_invalid", 409, "The cheque's state forbids this"
     CHEQUE_CHANGED = "cheque_changed", 409, "The cheque changed meanwhile; try again"
     CHEQUE_BOUNCED = "cheque_bounced", 422, "The cheque bounced"
+    CHEQUE_BANK_UNREACHABLE = ("cheque_bank_unreachable", 503,
+                               "The drawer's bank cannot be reached now; nothing was paid")
 
 
 class BankJobs(ProblemCode):
@@ -576,6 +578,10 @@ class ClearingMessages(ProblemCode):
                           "A message or transaction id is 1 to 35 printable ASCII characters")
     PARTY_NAME_INVALID = ("party_name_invalid", 422,
                           "A party's name in a message is 1 to 140 characters")
+    MESSAGE_HEADER_INVALID = ("message_header_invalid", 422,
+                              "A message between nodes names its sender and its receiver")
+    CHEQUE_PRESENTMENT_INVALID = ("cheque_presentment_invalid", 422,
+                                  "A cheque's presentment is one payment")
     MESSAGE_UNSAFE_XML = ("message_unsafe_xml", 400,
                           "The document has a DTD or an entity, or is too large")
     MESSAGE_SCHEMA_INVALID = ("message_schema_invalid", 422,

@@ -100,6 +100,27 @@ class Customer:
         answer: dict[str, Any] = self.call("POST", "/v1/me/transfers", body)
         return answer
 
+    def write_cheque(self, payee_iban: str, amount: int, *, payee_name: str = "Payee",
+                     date: str, expires_on: str) -> dict[str, Any]:
+        """A cheque on this customer's account, approved with a passkey step-up."""
+        terms = {"account_id": self.account["id"], "payee_iban": payee_iban,
+                 "payee_name": payee_name, "amount": amount, "currency": "EUR",
+                 "date": date, "expires_on": expires_on}
+        draft = self.call("POST", "/v1/me/cheques/drafts", terms)
+        evidence = self.step_up(**draft["step_up"])
+        written: dict[str, Any] = self.call("POST", "/v1/me/cheques", {
+            **terms, "serial": draft["serial"], "evidence_id": evidence})
+        return written
+
+    def present_cheque(self, text: str) -> httpx.Response:
+        """Present a cheque into this customer's account: the API's answer, as it is."""
+        return self.http.post("/v1/me/cheques/present", headers=self.headers,
+                              json={"cheque": text, "account_id": self.account["id"]})
+
+    def cheque(self, cheque_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.call("GET", f"/v1/me/cheques/{cheque_id}")
+        return found
+
     def send_file(self, document: bytes) -> dict[str, Any]:
         """A pain.001 payment file from this customer's account: checked, confirmed with
         one step-up over what the check answered, then sent (the same file again is a

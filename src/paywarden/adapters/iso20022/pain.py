@@ -12,6 +12,11 @@
 
 Every payment's debtor is the order's debtor: an order whose payments name another is
 refused on the way out, and a document whose PmtInf name different debtors on the way in.
+
+Between clearing nodes (a cheque's presentment, decision 0064) the group header also
+names the hop: ``InitgPty/Id/OrgId/AnyBIC`` its sender, ``FwdgAgt`` its receiver; and
+the one payment carries the drawer's signed cheque in ``SplmtryData/Envlp`` as a
+``Chq`` element of namespace ``CHEQUE_NAMESPACE`` (the envelope takes any element).
 """
 
 from __future__ import annotations
@@ -38,18 +43,27 @@ from .tree import Reader
 from .values import datetime_ns, datetime_text
 
 PAYMENT_METHOD = "TRF"  # a credit transfer
+CHEQUE_NAMESPACE = "urn:paywarden:cheque:1"
+CHEQUE_PLACE = "PayWarden cheque"
+_CHEQUE = f"{{{CHEQUE_NAMESPACE}}}Chq"
 
 
 def pain001(message: Pain001) -> dict[str, Any]:
     if any(p.debtor != message.debtor for p in message.payments):
         raise SchemaInvalid("every payment of an order is from the order's debtor")
     runs = [list(run) for _, run in groupby(message.payments, key=lambda p: p.deadline_ns)]
-    return {"CstmrCdtTrfInitn": {
-        "GrpHdr": {"MsgId": message.msg_id, "CreDtTm": datetime_text(message.created_ns),
-                   "NbOfTxs": str(len(message.payments)),
-                   "InitgPty": {"Nm": message.initiator}},
-        "PmtInf": [_instruction(str(n), run, message.debtor)
-                   for n, run in enumerate(runs, start=1)]}}
+    header: dict[str, Any] = {
+        "MsgId": message.msg_id, "CreDtTm": datetime_text(message.created_ns),
+        "NbOfTxs": str(len(message.payments)), "InitgPty": {"Nm": message.initiator}}
+    if message.sender:
+        header["InitgPty"]["Id"] = {"OrgId": {"AnyBIC": message.sender}}
+        header["FwdgAgt"] = agent(message.receiver)
+    instructions = [_instruction(str(n), run, message.debtor)
+                    for n, run in enumerate(runs, start=1)]
+    if message.cheque:
+        instructions[0]["CdtTrfTxInf"][0]["SplmtryData"] = {
+            "PlcAndNm": CHEQUE_PLACE, "Envlp": {_CHEQUE: message.cheque}}
+    return {"CstmrCdtTrfInitn": {"GrpHdr": header, "PmtInf": instructions}}
 
 
 def _instruction(instruction_id: str, run: list[CreditTransfer], debtor: Party
@@ -91,10 +105,16 @@ def read_pain001(r: Reader, root: etree._Element) -> Pain001:
         count_checked(r, instruction, "NbOfTxs", len(run))
         payments.extend(_read_payment(r, tx, debtor, deadline_ns) for tx in run)
     count_checked(r, body, "GrpHdr/NbOfTxs", len(payments))
+    cheques = [found.text or "" for found in body.iter(_CHEQUE)]
+    if len(cheques) > 1 or (cheques and len(payments) != 1):
+        raise SchemaInvalid("a presentment is one payment with one cheque")
     return Pain001(msg_id=r.text(body, "GrpHdr/MsgId"),
                    created_ns=datetime_ns(r.text(body, "GrpHdr/CreDtTm")),
                    initiator=r.text(body, "GrpHdr/InitgPty/Nm"), debtor=debtor,
-                   payments=tuple(payments))
+                   payments=tuple(payments),
+                   sender=r.optional(body, "GrpHdr/InitgPty/Id/OrgId/AnyBIC"),
+                   receiver=r.optional(body, "GrpHdr/FwdgAgt/FinInstnId/BICFI"),
+                   cheque=cheques[0] if cheques else "")
 
 
 def _read_payment(r: Reader, tx: etree._Element, debtor: Party, deadline_ns: int

@@ -3,7 +3,8 @@
 The shape is the one ``xmlschema``'s default converter reads and writes: a dict per
 element whose keys are child names in the schema's order, ``"@Name"`` for an attribute,
 ``"$"`` for text content, a list for a repeated element, a str for a text-only element
-(plain ``dict``, ``list`` and ``str``: the builder checks for exactly those).
+(plain ``dict``, ``list`` and ``str``: the builder checks for exactly those); a name
+written ``{namespace}Name`` is an element of another namespace (in an ``Envlp``).
 ``xmlschema.XMLSchema.encode`` of the same dict gives the same document (a test checks
 it for every message type); it is not used at run time because it costs about 0.8 ms per
 transaction where this builder and lxml's C validator cost under 0.06 ms. Either way no
@@ -42,7 +43,8 @@ def _add(parent: etree._Element, namespace: str, name: str, value: Any) -> None:
         for item in value:
             _add(parent, namespace, name, item)
         return
-    element = etree.SubElement(parent, f"{{{namespace}}}{name}")
+    # a name already qualified ("{ns}Name") is another namespace's: a SplmtryData envelope
+    element = etree.SubElement(parent, name if name[0] == "{" else f"{{{namespace}}}{name}")
     if not isinstance(value, dict):
         element.text = value if isinstance(value, str) else str(value)
         return

@@ -38,6 +38,9 @@ class Instruction:
 class RailAnswer:
     accepted: bool
     reason: str | None = None  # an ISO 20022 status reason code when rejected
+    # a cheque accepted by a bank of the clearing network: the money comes later, as a
+    # transfer of this end-to-end id (the simulated rail's money comes at once: "")
+    collecting: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class ChequeItem:
     payee_iban: str
     amount_minor: int
     currency: str
+    payee_name: str = ""
 
 
 class Rail(Protocol):

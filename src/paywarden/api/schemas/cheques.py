@@ -47,7 +47,9 @@ class PresentIn(Strict):
 class PresentationOut(BaseModel):
     id: str = Field(examples=["prs_0f1e2d3c4b5a69788796a5b4"])
     cheque_id: str | None = Field(examples=["chq_5f0c9a7d2b1e4c8a9d3f6e21"])
-    outcome: Literal["paid", "bounced"]
+    outcome: Literal["paid", "bounced", "collecting"] = Field(description=(
+        "collecting: a cheque of another bank of the clearing network, accepted by it; its "
+        "money comes as a transfer, and the cheque turns paid when it settles"))
     reason: str | None = Field(description="A bounce reason", examples=["stopped"])
     account_id: str | None = Field(examples=["acc_5f0c9a7d2b1e4c8a9d3f6e21"])
     created_at: str = Field(examples=["2026-11-30T12:00:00Z"])
@@ -72,7 +74,9 @@ class ChequeOut(BaseModel):
                      examples=["eyJhbGciOiJFZDI1NTE5In0.eyJqdGkiOiJjaHFfLi4uIn0.c2lnbmF0dXJl"])
     bounce_reason: str | None = Field(examples=[None])
     presented_at: str | None = Field(examples=[None])
-    transfer_id: str | None = Field(examples=[None])
+    transfer_id: str | None = Field(examples=[None], description=(
+        "The transfer that paid it; for a cheque collected through the clearing network, "
+        "the end-to-end id of the transfer its bank sends (chqc:…)"))
     created_at: str = Field(examples=["2026-11-30T12:00:00Z"])
     updated_at: str = Field(examples=["2026-11-30T12:00:00Z"])
     can_stop: bool = Field(description="The drawer may stop it now")
@@ -96,6 +100,12 @@ class StepUpOperationOut(BaseModel):
 class DraftOut(BaseModel):
     serial: int = Field(examples=[1])
     step_up: StepUpOperationOut
+
+
+class CollectingOut(BaseModel):
+    outcome: Literal["collecting"]
+    presentation: PresentationOut
+    cheque: ChequeOut
 
 
 class PaidOut(BaseModel):

@@ -72,6 +72,8 @@ class Reason(enum.StrEnum):
     RC01 = "RC01"  # bank identifier incorrect: no such participant
     FF01 = "FF01"  # invalid file format (schema)
     NARR = "NARR"  # narrative: see the additional information
+    CUST = "CUST"  # requested by the customer: a cheque its drawer stopped
+    DT01 = "DT01"  # invalid date: a cheque past its validity
 
 
 class Channel(enum.StrEnum):
@@ -329,13 +331,30 @@ class Statement:
 
 @dataclass(frozen=True)
 class Pain001:
-    """A customer's payment order to its own bank: one or many payments from one account."""
+    """A customer's payment order to its own bank: one or many payments from one account.
+
+    Between clearing nodes it is a cheque's presentment (decision 0064): the payee's bank
+    delivers the drawer's signed order to the drawer's bank through the hubs, one hop at
+    a time. ``sender`` (``InitgPty/Id/OrgId/AnyBIC``) and ``receiver`` (``FwdgAgt``) name
+    the hop, ``cheque`` the drawer's signed cheque (``SplmtryData``) of its one payment."""
 
     msg_id: str
     created_ns: int
     initiator: str  # the customer's name
     debtor: Party
     payments: tuple[CreditTransfer, ...]  # their debtor is ``debtor``; uetr chosen by the bank
+    sender: str = ""  # between nodes: the BIC of this hop's sender
+    receiver: str = ""  # between nodes: the BIC of this hop's receiver
+    cheque: str = ""  # a presentment: the cheque, as the payee holds it
+
+    def __post_init__(self) -> None:
+        if bool(self.sender) != bool(self.receiver):
+            raise DomainError("message_header_invalid", "a hop names its sender and receiver")
+        if self.sender:
+            check_bic(self.sender)
+            check_bic(self.receiver)
+        if self.cheque and len(self.payments) != 1:
+            raise DomainError("cheque_presentment_invalid", "a presentment is one payment")
 
 
 Message = (Pacs008 | Pacs002 | Pacs009 | Pacs004 | Camt056 | Camt029 | Statement | Pain001)

@@ -24,13 +24,13 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...adapters.clock import Clock
-from ...adapters.rail import ChequeItem, Rail
+from ...adapters.rail import ChequeItem, RailAnswer
 from ...adapters.store import Database
 from ...adapters.store.schema import bank_accounts, cheque_presentations, cheques
 from ...domain.banking.cheques import (
@@ -61,6 +61,14 @@ from .accounts import BankAccount, Product, State, by_iban, get_account, owned_a
 from .cheque_views import ChequeView, PresentationView, presentations_of, row_of, view_of
 from .ibans import BankCode, normalise
 from .movements import Movement, MovementKind, MovementResult, Movements
+
+
+class Collector(Protocol):
+    """Who presents a cheque of another bank: the simulated rail, or the clearing
+    network (services/clearing/bank/cheques.py)."""
+
+    def present_cheque(self, item: ChequeItem) -> RailAnswer: ...
+
 
 LIST_LIMIT_MAX = 100
 MOVEMENT_PREFIX = "cheque:"
@@ -103,7 +111,7 @@ def today_of(now_ns: int) -> dt.date:
 
 class Cheques:
     def __init__(self, database: Database, *, clock: Clock, keys: Keys, step_up: StepUp,
-                 movements: Movements, rail: Rail, bank: BankCode, issuer: str,
+                 movements: Movements, rail: Collector, bank: BankCode, issuer: str,
                  rp_id: str) -> None:
         self._database = database
         self._clock = clock
@@ -114,6 +122,11 @@ class Cheques:
         self._rail = rail
         self._issuer = issuer
         self._rp_id = rp_id
+
+    def collect_through(self, collector: Collector) -> None:
+        """Present other banks' cheques through ``collector`` from now on (a bank of the
+        clearing network: its hub, instead of the simulated rail)."""
+        self._rail = collector
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -289,7 +302,7 @@ class Cheques:
                 if foreign:
                     return self._present_foreign(conn, user_id, text, found, credit,
                                                  actor=actor, finish=finish)
-                cheque, row = self._genuine(conn, text)
+                cheque, row = self.genuine(conn, text)
             except documents.NotACheque:
                 return self._bounce(user_id, text, None, credit, Judgement.bounce(
                     BounceReason.ALTERED), actor=actor, finish=finish)
@@ -324,7 +337,8 @@ class Cheques:
                          finish: Finish | None) -> Presented:
         """A cheque drawn on another bank: judged here as far as we can (the payee, the
         dates, not paid here before), then presented through the rail, whose answer —
-        paid, or a bounce reason — is the drawer's bank's."""
+        paid, collecting (the clearing network: its money comes as a transfer, decision
+        0064), or a bounce reason — is the drawer's bank's."""
         try:
             cheque = from_claims(found)
         except DomainError:
@@ -333,10 +347,10 @@ class Cheques:
         if credit is None:
             credit = by_iban(conn, cheque.payee_iban)
             credit = credit if credit is not None and credit.user_id == user_id else None
-        seen = conn.execute(select(cheques.c.state).where(
+        seen = conn.execute(select(cheques.c.id, cheques.c.state).where(
             cheques.c.drawer_iban == cheque.drawer_iban,
-            cheques.c.serial == cheque.serial)).scalar()
-        judgement = judge(cheque, ChequeState(seen or ChequeState.ISSUED),
+            cheques.c.serial == cheque.serial)).first()
+        judgement = judge(cheque, ChequeState(seen.state if seen else ChequeState.ISSUED),
                           presenter_is_payee=credit is not None
                           and credit.iban == cheque.payee_iban, today=self.today())
         if not judgement.pay or credit is None:
@@ -345,22 +359,30 @@ class Cheques:
         key = hashlib.sha256(f"{cheque.drawer_iban}|{cheque.serial}".encode()).hexdigest()[:32]
         answer = self._rail.present_cheque(ChequeItem(
             key, text, cheque.drawer_iban, cheque.serial, cheque.payee_iban,
-            cheque.amount_minor, cheque.currency))
-        row_id = "chq_" + secrets.token_hex(12)
+            cheque.amount_minor, cheque.currency, cheque.payee_name))
+        # one row per cheque of another bank; a collecting one (issued) is presented again
+        row_id = seen.id if seen is not None else "chq_" + key[:24]
 
-        def record(conn: Connection, state: ChequeState, reason: str | None) -> None:
+        def record(conn: Connection, state: ChequeState, reason: str | None,
+                   transfer_id: str | None) -> None:
             now = self._clock.now_ns()
+            values = {"state": str(state), "bounce_reason": reason, "presented_by": user_id,
+                          "presented_at": now, "transfer_id": transfer_id, "updated_at": now}
             try:
                 with conn.begin_nested():
+                    if seen is not None:
+                        changed = conn.execute(update(cheques).where(
+                            cheques.c.id == row_id,
+                            cheques.c.state == str(ChequeState.ISSUED)).values(**values))
+                        if changed.rowcount != 1:
+                            raise DomainError("cheque_changed", "presented meanwhile")
+                        return
                     conn.execute(insert(cheques).values(
                         id=row_id, drawer_iban=cheque.drawer_iban, serial=cheque.serial,
                         payee_iban=cheque.payee_iban, payee_account_id=credit.id,
                         amount=cheque.amount_minor, currency=cheque.currency,
                         date=cheque.date.isoformat(), expires_on=cheque.expires_on.isoformat(),
-                        jws=text, state=str(state), bounce_reason=reason, presented_by=user_id,
-                        presented_at=now, transfer_id=MOVEMENT_PREFIX + key
-                        if state is ChequeState.PAID else None, created_at=now,
-                        updated_at=now))
+                        jws=text, created_at=now, **values))
             except IntegrityError:
                 raise DomainError("cheque_changed", "presented meanwhile") from None
 
@@ -369,12 +391,37 @@ class Cheques:
             state = ChequeState.STOPPED if reason == "stopped" else ChequeState.BOUNCED
             return self._bounce(user_id, text, replace(cheque, id=row_id), credit,
                                 Judgement.bounce(BounceReason(reason)), actor=actor,
-                                finish=finish, before=lambda tx: record(tx, state, reason))
+                                finish=finish, before=lambda tx: record(tx, state, reason, None))
+        if answer.collecting:
+            return self._collecting(user_id, text, row_id, credit, finish=finish,
+                                    record=lambda tx: record(tx, ChequeState.ISSUED, None,
+                                                             answer.collecting))
         return self._pay(user_id, text, cheque, None, credit, actor=actor, finish=finish,
                          movement_id=MOVEMENT_PREFIX + key, row_id=row_id,
-                         mark=lambda tx: record(tx, ChequeState.PAID, None))
+                         mark=lambda tx: record(tx, ChequeState.PAID, None,
+                                                MOVEMENT_PREFIX + key))
 
-    def _genuine(self, conn: Connection, text: str) -> tuple[Cheque, Any]:
+    def _collecting(self, user_id: str, text: str, row_id: str, credit: BankAccount, *,
+                    finish: Finish | None, record: Callable[[Connection], None]) -> Presented:
+        """Another bank accepted its cheque: the money comes as a transfer from it, and
+        the row, issued until then, turns paid when that transfer settles here."""
+        now = self._clock.now_ns()
+        presentation_id = "prs_" + secrets.token_hex(12)
+        with self._database.engine.begin() as conn:
+            record(conn)
+            conn.execute(insert(cheque_presentations).values(
+                id=presentation_id, cheque_id=row_id, presenter_user_id=user_id,
+                account_id=credit.id, outcome="collecting", reason=None,
+                text_sha256=digest(text), created_at=now))
+            view = view_of(row_of(conn, row_id), "payee",  # type: ignore[arg-type]
+                           presentations_of(conn, row_id))
+            done = Presented(PresentationView(presentation_id, row_id, "collecting", None,
+                                              credit.id, now), view)
+            if finish is not None:
+                finish(conn, done)
+        return done
+
+    def genuine(self, conn: Connection, text: str) -> tuple[Cheque, Any]:
         """The cheque and its row, if ``text`` is exactly what this bank issued and the
         drawer's passkey evidence still proves it; :class:`NotACheque` otherwise."""
         cheque = documents.verify(conn, text)
@@ -413,7 +460,7 @@ class Cheques:
             conn.execute(insert(cheque_presentations).values(
                 id=presentation_id, cheque_id=row_id, presenter_user_id=user_id,
                 account_id=credit.id, outcome="paid", reason=None,
-                text_sha256=_digest(text), created_at=now))
+                text_sha256=digest(text), created_at=now))
 
         def answer(conn: Connection, result: MovementResult) -> None:
             if not result.created:  # paid by a presentation that raced this one
@@ -461,7 +508,7 @@ class Cheques:
             conn.execute(insert(cheque_presentations).values(
                 id=presentation.id, cheque_id=presentation.cheque_id,
                 presenter_user_id=user_id, account_id=presentation.account_id,
-                outcome="bounced", reason=str(reason), text_sha256=_digest(text),
+                outcome="bounced", reason=str(reason), text_sha256=digest(text),
                 created_at=now))
             audit.record(conn, at_ns=now, actor=actor, action="cheque.bounce",
                          object_id=presentation.cheque_id or presentation.id,
@@ -481,7 +528,7 @@ def _fields(operation: Operation) -> dict[str, Any]:
             "payee": operation.payee, "reference": operation.reference}
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else b""
     return hashlib.sha256(data).hexdigest()
 

@@ -71,7 +71,9 @@ class MovementKind(enum.StrEnum):
 
 
 # Kinds that leave for another bank: pending until the rail or the network answers.
-LEAVING = frozenset({MovementKind.EXTERNAL, MovementKind.WITHDRAWAL})
+# the kinds whose pending movements leave the bank (a cheque: one of ours that another bank
+# presented through the clearing network, decision 0064)
+LEAVING = frozenset({MovementKind.EXTERNAL, MovementKind.WITHDRAWAL, MovementKind.CHEQUE})
 
 
 class MovementState(enum.StrEnum):

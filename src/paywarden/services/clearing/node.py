@@ -22,6 +22,7 @@ from ..writepath import GroupWriter
 from . import archive
 from .bank_ports import Handler, HubUnreachable
 from .hub import Hub
+from .hub_cheques import HubCheques
 from .hub_recalls import HubRecalls
 from .identity import HubCA, NodeKeys, NodeSigner, Trust
 from .notices import Notices
@@ -93,6 +94,7 @@ def build_hub(database: Database, *, clock: Clock, writer: GroupWriter, bic: str
     notices = Notices(database, clock=clock, transport=transport, peers=peers,
                       crash_at=crash_at)
     notices.install()
+    HubCheques(clock=clock, peers=peers, transport=transport).install()
     return ClearingNode(transport, peers, hub, cases=cases, notices=notices)
 
 

@@ -70,7 +70,10 @@ class Handler(Protocol):
 
 def header_of(message: Message) -> Header:
     """The group header every message carries (a pain.001, a customer's order to its own
-    bank, makes one from its own fields: the debtor's bank on both ends)."""
+    bank, makes one from its own fields: its hop between nodes, else the debtor's bank on
+    both ends)."""
+    if isinstance(message, Pain001) and message.sender:
+        return Header(message.msg_id, message.created_ns, message.sender, message.receiver)
     if isinstance(message, Pain001):
         return Header(message.msg_id, message.created_ns, message.debtor.agent,
                       message.debtor.agent)

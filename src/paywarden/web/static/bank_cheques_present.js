@@ -1,6 +1,8 @@
 // Present a cheque: the pasted text is read (not trusted: only to preview it and to choose
 // the account it names), then presented to the API, which verifies everything. Paid: the
-// account's new balance; bounced: the reason in plain words (nothing was paid).
+// account's new balance; collecting (a cheque of another bank, which accepted it): the money
+// is on its way through the clearing network; bounced: the reason in plain words (nothing
+// was paid).
 import { ApiError, api, b64urlToBuffer } from "./webauthn.js";
 import { InputError, formatMinor, groupIban, newTransferId } from "./bankkit.js";
 import { chequeBusy, post, sayCheque } from "./bank_cheques_kit.js";
@@ -94,9 +96,18 @@ if (form) {
         if (error instanceof ApiError) lost = null;  // answered: a new attempt next time
         throw error;
       }
-      const account = await api(`/v1/me/accounts/${select.value}`);
       const exponent = Number(select.options[select.selectedIndex].dataset.exponent);
       const amount = formatMinor(paid.cheque.amount, exponent, paid.cheque.currency);
+      if (paid.outcome === "collecting") {
+        sayCheque(status, `The drawer's bank has accepted the cheque: ${amount} is on its way `
+          + "through the clearing network and reaches your account when the transfer settles, "
+          + "usually within seconds. Its state shows on the cheque's page.");
+        status.dataset.cheque = paid.cheque.id;
+        input.value = "";
+        preview.hidden = true;
+        return;
+      }
+      const account = await api(`/v1/me/accounts/${select.value}`);
       document.getElementById("present-amount").textContent = amount;
       document.getElementById("present-account-name").textContent = `${account.name} now holds`;
       document.getElementById("present-balance").textContent =

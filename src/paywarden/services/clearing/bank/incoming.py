@@ -60,6 +60,7 @@ from ....domain.clearing.messages import (
 )
 from ....domain.errors import DomainError
 from ...banking.accounts import BankAccount, State, by_iban
+from ...banking.cheque_collection import PREFIX
 from ...banking.movements import (
     Movement,
     MovementKind,
@@ -69,6 +70,7 @@ from ...banking.movements import (
 )
 from ...banking.movements import Settlement as MovementSettlement
 from ...crashpoints import CrashPoints
+from .cheques import cheque_row_id, collected
 from .outgoing import ACTOR, ClearingLink, Final, finals
 from .outgoing import REJECTED as OUT_REJECTED
 
@@ -192,9 +194,12 @@ class Incoming:
             if row is None or row.state != ACCEPTED:
                 continue
             reason = None if post else (f.reason or str(Reason.NARR))
-            orders.append(MovementSettlement(row.movement_id, post, reason, also=((_FINISH, {
-                "u": uetr, "was": ACCEPTED, "state": SETTLED if post else REJECTED, "reason": reason,
-                "updated_at": now}),)))
+            also = [(_FINISH, {"u": uetr, "was": ACCEPTED, "state": SETTLED if post else REJECTED,
+                               "reason": reason, "updated_at": now})]
+            if post and row.end_to_end_id.startswith(PREFIX):  # a cheque's money: paid
+                also.append((collected, {"cheque_id": cheque_row_id(row.end_to_end_id),
+                                         "e2e": row.end_to_end_id, "updated_at": now}))
+            orders.append(MovementSettlement(row.movement_id, post, reason, also=tuple(also)))
         done: list[MovementResult] = self._movements.settle_many(orders, actor=ACTOR)
         self._crash.reached("clearing.payee.settled")
         return sum(r.created for r in done)

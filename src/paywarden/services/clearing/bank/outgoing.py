@@ -60,6 +60,7 @@ from ....domain.clearing.messages import (
 )
 from ....domain.errors import InvariantViolation
 from ....domain.money import Money
+from ...banking.cheque_collection import PREFIX, bounced_by_network
 from ...banking.movements import LEAVING, MovementResult, Movements, MovementState
 from ...banking.movements import Settlement as MovementSettlement
 from ...crashpoints import CrashPoints
@@ -285,9 +286,12 @@ class ClearingLink:
             f = wanted[uetr]
             post = f.status is Status.ACSC
             reason = None if post else (f.reason or str(Reason.NARR))
-            orders.append(MovementSettlement(movement_id, post, reason, also=((_FINISH, {
-                "u": uetr, "was": SENT, "state": SETTLED if post else REJECTED, "reason": reason,
-                "updated_at": now}),)))
+            also = [(_FINISH, {"u": uetr, "was": SENT, "state": SETTLED if post else REJECTED,
+                               "reason": reason, "updated_at": now})]
+            if not post and movement_id.startswith(PREFIX):  # a cheque's money, refused
+                also.append((bounced_by_network, {"movement_id": movement_id,
+                                                  "updated_at": now}))
+            orders.append(MovementSettlement(movement_id, post, reason, also=tuple(also)))
         done: list[MovementResult] = self._movements.settle_many(orders, actor=ACTOR)
         self._crash.reached("clearing.payer.settled")
         for order, result in zip(orders, done, strict=True):

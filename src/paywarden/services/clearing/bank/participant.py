@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ....domain.clearing.messages import MessageType
 from ..bank_ports import Handler
+from .cheques import ChequeDesk
 from .incoming import Incoming
 from .outgoing import ClearingLink
 from .recalls import Recalls
@@ -19,6 +20,7 @@ class ClearingBank:
     incoming: Incoming
     returns: Returns  # sending back what other banks paid our customers (pacs.004)
     recalls: Recalls  # asking for ours back, answering others' asks (camt.056 / camt.029)
+    desk: ChequeDesk | None = None  # our cheques other banks present (pain.001)
 
     def handlers(self) -> dict[MessageType, Handler]:
         """What the transport dispatches, by type, to a participant bank."""
@@ -26,4 +28,5 @@ class ClearingBank:
                 MessageType.PACS_004: self.incoming.on_pacs004,
                 MessageType.PACS_002: self.incoming.on_pacs002,
                 MessageType.CAMT_056: self.recalls.on_camt056,
-                MessageType.CAMT_029: self.recalls.on_camt029}
+                MessageType.CAMT_029: self.recalls.on_camt029,
+                **({MessageType.PAIN_001: self.desk.on_pain001} if self.desk else {})}
