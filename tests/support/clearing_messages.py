@@ -172,4 +172,6 @@ def samples() -> dict[str, Message]:
         "pain.001": Pain001("ORDER-1", AT_NS, "Alice Payer", t.debtor, (
             t, transfer(1), CreditTransfer(**{**transfer(2).__dict__, "uetr": "",
                                               "deadline_ns": AT_NS}))),
+        "pain.001 presentment": Pain001("PRES-1", AT_NS, "Bob Payee", t.debtor, (t,),
+                                        sender=PAYEE, receiver=HUB, cheque="eyJh.eyJq.c2ln"),
     }

@@ -42,12 +42,19 @@ from .movements import Movement, MovementKind, Movements, MovementState
 PREFIX = "chqc:"  # the presentment's end-to-end id, and its movement's id here
 _SETTLING = (str(MovementState.PENDING), str(MovementState.POSTED), str(MovementState.HELD))
 
-# The clearing link voids a refused transfer; a cheque it paid bounces with it.
-bounced_by_network = update(cheques).where(
-    cheques.c.transfer_id == bindparam("movement_id"),
-    cheques.c.state == str(ChequeState.PAID),
-).values(state=str(ChequeState.BOUNCED), bounce_reason=str(BounceReason.INSUFFICIENT_FUNDS),
+# The clearing link voids a refused transfer; a cheque it paid bounces with it. Every
+# value is a parameter (the write path runs these statements with its own batches).
+_bounced = update(cheques).where(
+    cheques.c.transfer_id == bindparam("movement_id"), cheques.c.state == bindparam("was"),
+).values(state=bindparam("now_state"), bounce_reason=bindparam("reason"),
          updated_at=bindparam("updated_at"))
+
+
+def bounced_by_network(movement_id: str, now_ns: int) -> tuple[Any, dict[str, Any]]:
+    """The statement, and its values, that bounce the cheque ``movement_id`` paid."""
+    return _bounced, {"movement_id": movement_id, "was": str(ChequeState.PAID),
+                      "now_state": str(ChequeState.BOUNCED),
+                      "reason": str(BounceReason.INSUFFICIENT_FUNDS), "updated_at": now_ns}
 
 
 @dataclass(frozen=True)

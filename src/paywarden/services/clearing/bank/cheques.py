@@ -22,6 +22,7 @@ answers as it did, and pays once.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import bindparam, update
 
@@ -61,11 +62,19 @@ _BY_CODE = {Reason.AM04: BounceReason.INSUFFICIENT_FUNDS, Reason.CUST: BounceRea
 _NOT_YET = frozenset({Reason.AB08, Reason.AB05})  # the drawer's bank was not reached
 
 # The payee's credit settled: a cheque collected through it is paid (one statement, run
-# in the settlement's own transaction for an end-to-end id of a presentment).
-collected = update(cheques).where(
-    cheques.c.id == bindparam("cheque_id"), cheques.c.state == str(ChequeState.ISSUED),
+# in the settlement's own transaction for an end-to-end id of a presentment; every value
+# a parameter, as the write path batches these statements).
+_collected = update(cheques).where(
+    cheques.c.id == bindparam("cheque_id"), cheques.c.state == bindparam("was"),
     cheques.c.transfer_id == bindparam("e2e"),
-).values(state=str(ChequeState.PAID), updated_at=bindparam("updated_at"))
+).values(state=bindparam("now_state"), updated_at=bindparam("updated_at"))
+
+
+def collected(end_to_end_id: str, now_ns: int) -> tuple[Any, dict[str, Any]]:
+    """The statement, and its values, that mark paid the cheque a presentment collects."""
+    return _collected, {"cheque_id": cheque_row_id(end_to_end_id), "e2e": end_to_end_id,
+                        "was": str(ChequeState.ISSUED), "now_state": str(ChequeState.PAID),
+                        "updated_at": now_ns}
 
 
 def presentment_id(item: ChequeItem) -> str:

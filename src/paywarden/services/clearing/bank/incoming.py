@@ -70,7 +70,7 @@ from ...banking.movements import (
 )
 from ...banking.movements import Settlement as MovementSettlement
 from ...crashpoints import CrashPoints
-from .cheques import cheque_row_id, collected
+from .cheques import collected
 from .outgoing import ACTOR, ClearingLink, Final, finals
 from .outgoing import REJECTED as OUT_REJECTED
 
@@ -197,8 +197,7 @@ class Incoming:
             also = [(_FINISH, {"u": uetr, "was": ACCEPTED, "state": SETTLED if post else REJECTED,
                                "reason": reason, "updated_at": now})]
             if post and row.end_to_end_id.startswith(PREFIX):  # a cheque's money: paid
-                also.append((collected, {"cheque_id": cheque_row_id(row.end_to_end_id),
-                                         "e2e": row.end_to_end_id, "updated_at": now}))
+                also.append(collected(row.end_to_end_id, now))
             orders.append(MovementSettlement(row.movement_id, post, reason, also=tuple(also)))
         done: list[MovementResult] = self._movements.settle_many(orders, actor=ACTOR)
         self._crash.reached("clearing.payee.settled")

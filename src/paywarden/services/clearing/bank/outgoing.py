@@ -289,8 +289,7 @@ class ClearingLink:
             also = [(_FINISH, {"u": uetr, "was": SENT, "state": SETTLED if post else REJECTED,
                                "reason": reason, "updated_at": now})]
             if not post and movement_id.startswith(PREFIX):  # a cheque's money, refused
-                also.append((bounced_by_network, {"movement_id": movement_id,
-                                                  "updated_at": now}))
+                also.append(bounced_by_network(movement_id, now))
             orders.append(MovementSettlement(movement_id, post, reason, also=tuple(also)))
         done: list[MovementResult] = self._movements.settle_many(orders, actor=ACTOR)
         self._crash.reached("clearing.payer.settled")
