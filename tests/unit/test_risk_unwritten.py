@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from paywarden.services.risk.features import Earlier, Unwritten
+from paywarden.services.risk.features import _KEY_PARAMS, Earlier, Unwritten, Velocity
 
 NS = 1_000_000_000
 
@@ -37,3 +37,55 @@ def test_the_amounts_given_are_a_copy() -> None:
     index = Unwritten([Earlier(("customer:u1",), "a1", 5, 0)])
     index.amounts("a1").append((9, 9))
     assert index.amounts("a1") == [(5, 0)]
+
+
+class CountingReads:
+    """Reads that answer from a fixed table of rows per statement, and count the reads."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, dict[str, object]]] = []
+
+    def rows(self, statement: object, params: dict[str, object]) -> list[tuple[object, ...]]:
+        self.calls.append((statement, dict(params)))
+        if statement is Velocity.COUNTS:
+            return [(params[p], 1, 2, 3) for p in _KEY_PARAMS if params[p] is not None]
+        return [(5, 0)]  # a created_at; a payee's (created_at, cooling_until); an amount
+
+
+def test_a_batch_reads_each_customers_history_once_and_a_new_payee_once() -> None:
+    """A payment file's payments from one account to two payees: the customer's and the
+    account's counts and history are read at its first payment; each payee's counts at its
+    own first payment; a screening outside a batch reads as it always did."""
+    from paywarden.services.risk.features import (
+        AmountHistory,
+        Basics,
+        Context,
+        Payee,
+        Subject,
+    )
+
+    reads = CountingReads()
+    batch = Unwritten()
+    providers = [Basics(), Velocity(key=b"k" * 32), Payee(), AmountHistory(floor_minor=100)]
+    for n, payee in enumerate(["NL01", "NL02", "NL01", "NL02", "NL01"]):
+        subject = Subject("bank.external", f"m{n}", "external", "u1", 700, "EUR", "a1",
+                          payee)
+        ctx = Context(reads, subject, 1_000 * NS + n, earlier=batch)  # type: ignore[arg-type]
+        counted = {}
+        for p in providers:
+            counted.update(p.compute(ctx))
+        before = ["NL01", "NL02", "NL01", "NL02", "NL01"][:n]
+        assert counted["velocity_customer_24h"] == 3 + n  # the read, and the batch's own
+        assert counted["velocity_payee_1h"] == 2 + before.count(payee)
+        batch.add(Earlier(tuple(ctx.keys), "a1", 700, ctx.now_ns))
+    velocity = [p for s, p in reads.calls if s is Velocity.COUNTS]
+    asked = [sorted(v for k, v in p.items() if k in _KEY_PARAMS and v) for p in velocity]
+    assert [len(a) for a in asked] == [3, 1]  # customer, account, payee 1; then payee 2
+    assert len(reads.calls) == 2 + 1 + 2 + 1  # velocity 2, created 1, payees 2, amounts 1
+    alone = CountingReads()  # outside a batch: one read of each, every time
+    for n in range(2):
+        ctx = Context(alone, Subject("bank.external", f"s{n}", "external", "u1", 700, "EUR",
+                                     "a1", "NL01"), 1_000 * NS)  # type: ignore[arg-type]
+        for p in providers:
+            p.compute(ctx)
+    assert len(alone.calls) == 2 * 4

@@ -95,13 +95,19 @@ class Earlier:
 class Unwritten:
     """A batch's earlier screenings (:class:`Earlier`), indexed by velocity key and by
     account: a payment file's hundredth payment counts the ninety-nine before it in a few
-    lookups, not by reading each (that was quadratic in the file's size)."""
+    lookups, not by reading each (that was quadratic in the file's size).
+
+    It also keeps what the batch's screenings read (:meth:`Context.read_once`): the
+    customer's and the account's history is read at the first payment of a file, as of
+    that payment's time (``read_at_ns``), not once per payment."""
 
     def __init__(self, entries: Iterable[Earlier] = ()) -> None:
         self._ats: dict[str, list[int]] = {}  # key -> times, ascending
         self._amounts: dict[str, list[tuple[int, int]]] = {}  # account -> (amount, at)
         self.size = 0
         self.tail: object = None  # what added the last entry (RiskEngine's bookkeeping)
+        self.read: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}  # (statement, params)
+        self.read_at_ns: int | None = None  # the time the batch's reads are as of
         for entry in entries:
             self.add(entry)
 
@@ -148,6 +154,25 @@ class Context:
             self._conn.close()
             self._conn = None
 
+    @property
+    def read_at_ns(self) -> int:
+        """The time the batch's reads are as of: its first screening's (windows such as
+        "the last 24 hours" start from it, so a file's payments share one read)."""
+        if self.earlier.read_at_ns is None:
+            self.earlier.read_at_ns = self.now_ns
+        return self.earlier.read_at_ns
+
+    def read_once(self, statement: Any, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """``reads.rows(statement, params)``, read once per batch: what the database held
+        at the batch's first read (the batch's own earlier screenings are added from
+        ``earlier`` by each provider; another batch's committed meanwhile are not seen
+        until the next batch)."""
+        key = (statement, *sorted(params.items()))
+        found = self.earlier.read.get(key)
+        if found is None:
+            found = self.earlier.read[key] = self.reads.rows(statement, params)
+        return found
+
 
 class FeatureProvider(Protocol):
     @property
@@ -174,8 +199,8 @@ class Basics:
 
     def compute(self, ctx: Context) -> Mapping[str, Value]:
         s = ctx.subject
-        created = None if s.user_id is None else ctx.reads.scalar(self.CREATED,
-                                                                   {"user": s.user_id})
+        found = [] if s.user_id is None else ctx.read_once(self.CREATED, {"user": s.user_id})
+        created = found[0][0] if found else None
         age = (ctx.now_ns - created) // NS if created is not None else 0
         return {"amount_minor": s.amount_minor, "kind": s.kind,
                 "theirs": s.kind not in OWN_MONEY,
@@ -199,7 +224,7 @@ class Origins:
         out: dict[str, Value] = {"new_device": False, "new_address": False}
         if ctx.subject.user_id is None:
             return out
-        rows = ctx.reads.rows(self.SEEN, {"user": ctx.subject.user_id})
+        rows = ctx.read_once(self.SEEN, {"user": ctx.subject.user_id})
         for kind in ("device", "address"):
             mine = [r for r in rows if r[0] == kind]
             if not mine:
@@ -246,11 +271,7 @@ class Velocity:
         out: dict[str, Value] = {name: 0 for name in self.provides}
         if not keys:
             return out
-        params: dict[str, Any] = dict.fromkeys(_KEY_PARAMS)
-        params.update(zip(_KEY_PARAMS, keys, strict=False))
-        params.update(minute=ctx.now_ns - MINUTE_NS, hour=ctx.now_ns - HOUR_NS,
-                      day=ctx.now_ns - DAY_NS)
-        for key, in_minute, in_hour, in_day in ctx.reads.rows(self.COUNTS, params):
+        for key, in_minute, in_hour, in_day in self._counts(ctx, list(keys)):
             out[f"velocity_{keys[key]}_1m"] = int(in_minute or 0)
             out[f"velocity_{keys[key]}_1h"] = int(in_hour or 0)
             out[f"velocity_{keys[key]}_24h"] = int(in_day)
@@ -262,6 +283,21 @@ class Velocity:
                     if isinstance(counted, int):
                         out[name] = counted + ctx.earlier.count(key, ctx.now_ns - span)
         return out
+
+
+    def _counts(self, ctx: Context, keys: list[str]) -> list[tuple[Any, ...]]:
+        """Each key's counts in one read for the keys the batch has not read yet (a file's
+        customer and account at its first payment, a new payee's at its own)."""
+        at, memo = ctx.read_at_ns, ctx.earlier.read
+        missing = [k for k in keys if (self.COUNTS, k, at) not in memo]
+        if missing:
+            params: dict[str, Any] = dict.fromkeys(_KEY_PARAMS)
+            params.update(zip(_KEY_PARAMS, missing, strict=False))
+            params.update(minute=at - MINUTE_NS, hour=at - HOUR_NS, day=at - DAY_NS)
+            got = {row[0]: row for row in ctx.reads.rows(self.COUNTS, params)}
+            for k in missing:
+                memo[(self.COUNTS, k, at)] = [got[k]] if k in got else []
+        return [row for k in keys for row in memo[(self.COUNTS, k, at)]]
 
 
 def hour_gap_h(now_ns: int, past_ns: Sequence[int]) -> float:
@@ -299,8 +335,8 @@ class AmountHistory:
         s = ctx.subject
         rows: list[tuple[Any, ...]] = []
         if s.account_id is not None:
-            rows = ctx.reads.rows(self.AMOUNTS, {
-                "account": s.account_id, "since": ctx.now_ns - HISTORY_DAYS * DAY_NS})
+            rows = list(ctx.read_once(self.AMOUNTS, {
+                "account": s.account_id, "since": ctx.read_at_ns - HISTORY_DAYS * DAY_NS}))
         if s.account_id is not None:
             rows += ctx.earlier.amounts(s.account_id)
         amounts = [r[0] for r in rows]
@@ -330,7 +366,7 @@ class Payee:
                                  "payee_present": s.counterparty is not None}
         if s.user_id is None or s.counterparty is None:
             return out
-        found = ctx.reads.rows(self.CONFIRMED, {"user": s.user_id, "iban": s.counterparty})
+        found = ctx.read_once(self.CONFIRMED, {"user": s.user_id, "iban": s.counterparty})
         row = found[0] if found else None
         if row is not None:
             out.update(payee_known=True, payee_age_s=(ctx.now_ns - row[0]) // NS,
