@@ -33,6 +33,7 @@ from .services.approvals.money import LedgerTransfers, StaffRefund
 from .services.audit.tree_heads import TreeHeads
 from .services.backup import Backups
 from .services.banking import Banking, Movements
+from .services.banking.cheque_collection import FOLLOW_INTERVAL_S as CHEQUES_FOLLOW_INTERVAL_S
 from .services.banking.cheques import Cheques
 from .services.banking.interest import Interest
 from .services.banking.safeguarding import Safeguarding
@@ -184,6 +185,9 @@ class Platform:
                 Chore("payments.timers", s.payment_timer_interval_s, self.payments.run_due),
                 *([Chore("banking.rail", s.rail_interval_s, self.banking.rail.run_due)]
                   if self.clearing_bank is None else []),  # else its lane: lanes()
+                *([Chore("banking.cheques_collecting", CHEQUES_FOLLOW_INTERVAL_S,
+                         self.clearing_bank.following.run_due)]
+                  if self.clearing_bank is not None and self.clearing_bank.following else []),
                 Chore("banking.standing_orders", s.standing_order_interval_s,
                       self.banking.standing_orders.run_due),
                 Chore("banking.interest", s.interest_interval_s, self.interest.run),
@@ -430,7 +434,7 @@ def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
     its hub sends. A node given a hub but no BIC refuses to start rather than use the
     rail silently."""
     from .domain.clearing.messages import Channel
-    from .services.banking.cheque_collection import Collections
+    from .services.banking.cheque_collection import Collections, Following
     from .services.clearing.bank import ClearingLink, Directory, Incoming
     from .services.clearing.bank.cheques import ChequeCollector, ChequeDesk
     from .services.clearing.bank.directory import parse_hub
@@ -452,6 +456,8 @@ def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
     hub_bic, _url = parse_hub(settings.clearing_hub)
     hub = TransportHubLink(database, clearing.transport, hub_bic=hub_bic)
     directory = Directory(settings.clearing_directory)
+    collector = ChequeCollector(hub, clock=clock, bic=settings.clearing_bic, hub_bic=hub_bic,
+                                directory=directory)
     link = ClearingLink(database, clock=clock, movements=movements, hub=hub, hub_bic=hub_bic,
                         bic=settings.clearing_bic, directory=directory,
                         channel=Channel(settings.clearing_channel),
@@ -469,9 +475,9 @@ def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
                         ChequeDesk(Collections(database, clock=clock, cheques=cheques,
                                                movements=movements),
                                    clock=clock, bic=settings.clearing_bic, hub_bic=hub_bic,
-                                   crash_at=settings.crash_at))
-    cheques.collect_through(ChequeCollector(hub, clock=clock, bic=settings.clearing_bic,
-                                            hub_bic=hub_bic, directory=directory))
+                                   crash_at=settings.crash_at),
+                        Following(database, clock=clock, collector=collector))
+    cheques.collect_through(collector)
     clearing.serve_bank(bank.handlers())
     return bank
 

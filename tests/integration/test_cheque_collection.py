@@ -34,7 +34,12 @@ from paywarden.domain.clearing.messages import (
 )
 from paywarden.domain.errors import DomainError
 from paywarden.domain.money import Money
-from paywarden.services.banking.cheque_collection import PREFIX, Collections
+from paywarden.services.banking.cheque_collection import (
+    FOLLOW_AFTER_S,
+    PREFIX,
+    Collections,
+    Following,
+)
 from paywarden.services.clearing.bank import ClearingLink, Directory, Incoming
 from paywarden.services.clearing.bank.cheques import ChequeCollector, ChequeDesk
 from paywarden.services.clearing.bank_ports import HubUnreachable
@@ -304,3 +309,32 @@ def test_an_unreachable_drawers_bank_records_nothing_and_a_later_presentation_co
     wire.down, wire.answer = False, (Status.ACCP, None, "")
     r = present(api, bob, text)
     assert r.status_code == 202, r.text
+
+
+def test_a_cheque_still_collecting_is_asked_about_again_and_bounces_when_refused(
+        api: TestClient, wire: Wire, bob: Customer) -> None:
+    """Its bank accepted it, then the network refused its money: the payee's bank asks
+    again after FOLLOW_AFTER_S and bounces it with that bank's reason, unasked."""
+    p = platform_of(api)
+    collector = p.cheques._rail
+    following = Following(p.database, clock=p.clock, collector=collector)
+    text = foreign(api, bob)
+    r = present(api, bob, text)
+    assert r.status_code == 202, r.text
+    cheque_id = r.json()["cheque"]["id"]
+    assert following.run_due() == 0 and len(wire.sent) == 1  # not due yet
+    p.clock.advance(FOLLOW_AFTER_S + 1)
+    assert following.run_due() == 0 and len(wire.sent) == 2  # still accepted: waits on
+    assert state_of(api, cheque_id) == "issued"
+    assert wire.sent[1].payments[0].end_to_end_id == wire.sent[0].payments[0].end_to_end_id
+    wire.answer = (Status.RJCT, Reason.AM04, "insufficient_funds")
+    assert following.run_due() == 0  # asked a moment ago: not due again yet
+    p.clock.advance(FOLLOW_AFTER_S + 1)
+    assert following.run_due() == 1
+    assert state_of(api, cheque_id) == "bounced"
+    got = api.get(f"/v1/me/cheques/{cheque_id}", headers=bearer(bob.token)).json()
+    assert got["bounce_reason"] == "insufficient_funds"
+    assert [x["outcome"] for x in got["presentations"]].count("bounced") == 1
+    p.clock.advance(FOLLOW_AFTER_S + 1)
+    assert following.run_due() == 0 and len(wire.sent) == 3  # final: never asked again
+    assert balance_of(api, bob.token, bob.account["id"]) == 0

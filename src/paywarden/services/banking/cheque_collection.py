@@ -14,7 +14,7 @@ The payee's bank sends the cheque, exactly as the payee holds it, in a presentme
    paid as its precondition: one transaction, or nothing.
 
 The same presentment asked again (a retry, a lost answer, the payee's bank asking
-after a crash) is answered as it was: its movement exists. If the network refuses that
+after a crash, :class:`Following`) is answered as it was: its movement exists. If the network refuses that
 transfer, the clearing link voids it and ``bounced_by_network`` marks the cheque
 bounced in the same transaction; the presentment is then answered with the bounce.
 Every answer is recorded as a presentation by ``clearing:<BIC>``.
@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ...adapters.clock import Clock
+from ...adapters.rail import ChequeItem
 from ...adapters.store import Database
 from ...adapters.store.schema import bank_transfers, cheque_presentations, cheques
 from ...domain.banking.cheques import BounceReason, ChequeState, judge
@@ -161,3 +162,65 @@ class Collections:
                      object_id=cheque_id or presentation_id,
                      detail={"presentment": p.end_to_end_id, "presentation": presentation_id,
                              **({"reason": str(reason)} if reason else {})})
+
+
+FOLLOW_AFTER_S = 30  # a cheque collecting this long is asked about again
+FOLLOW_INTERVAL_S = 10.0  # how often the maintenance chore looks
+FOLLOW_BATCH_MAX = 50
+
+
+class Following:
+    """The payee's bank's half, after the presentment: a cheque of another bank still
+    collecting ``after_s`` after it was accepted is presented again (the same presentment:
+    the drawer's bank answers as it stands). Accepted, it waits on for its money; refused
+    (its transfer was refused by the network, say), it bounces here with the drawer's
+    bank's reason, recorded as a presentation, without the payee asking."""
+
+    def __init__(self, database: Database, *, clock: Clock, collector: Any,
+                 after_s: int = FOLLOW_AFTER_S) -> None:
+        self._database = database
+        self._clock = clock
+        self._collector = collector  # services/clearing/bank/cheques.ChequeCollector
+        self._after_ns = after_s * 1_000_000_000
+
+    def run_due(self) -> int:
+        """Ask about each cheque collecting too long; the number that bounced now."""
+        now = self._clock.now_ns()
+        with self._database.engine.connect() as conn:
+            rows = conn.execute(select(cheques).where(
+                cheques.c.state == str(ChequeState.ISSUED), cheques.c.drawer_user_id.is_(None),
+                cheques.c.transfer_id.like(PREFIX + "%"),
+                cheques.c.updated_at <= now - self._after_ns,
+            ).order_by(cheques.c.updated_at).limit(FOLLOW_BATCH_MAX)).mappings().all()
+        return sum(self._ask(row) for row in rows)
+
+    def _ask(self, row: Any) -> bool:
+        item = ChequeItem(row["transfer_id"][len(PREFIX):], row["jws"], row["drawer_iban"],
+                          row["serial"], row["payee_iban"], row["amount"], row["currency"])
+        try:
+            answer = self._collector.present_cheque(item)
+        except DomainError:  # not reachable now: asked again at the next run
+            return False
+        now = self._clock.now_ns()
+        with self._database.engine.begin() as conn:
+            still = (cheques.c.id == row["id"]) & (cheques.c.state == str(ChequeState.ISSUED))
+            if answer.accepted:
+                conn.execute(update(cheques).where(still).values(updated_at=now))
+                return False
+            reason = BounceReason(answer.reason) if answer.reason in set(BounceReason) \
+                else BounceReason.ALTERED
+            state = ChequeState.STOPPED if reason is BounceReason.STOPPED \
+                else ChequeState.BOUNCED
+            if conn.execute(update(cheques).where(still).values(
+                    state=str(state), bounce_reason=str(reason), transfer_id=None,
+                    updated_at=now)).rowcount != 1:
+                return False  # paid meanwhile
+            presentation_id = "prs_" + secrets.token_hex(12)
+            conn.execute(insert(cheque_presentations).values(
+                id=presentation_id, cheque_id=row["id"], presenter_user_id=row["presented_by"] or audit.SYSTEM,
+                account_id=row["payee_account_id"], outcome="bounced", reason=str(reason),
+                text_sha256=digest(row["jws"]), created_at=now))
+            audit.record(conn, at_ns=now, actor=audit.SYSTEM, action="cheque.bounce",
+                         object_id=row["id"], detail={"reason": str(reason),
+                                                      "presentation": presentation_id})
+        return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ....domain.clearing.messages import MessageType
+from ...banking.cheque_collection import Following
 from ..bank_ports import Handler
 from .cheques import ChequeDesk
 from .incoming import Incoming
@@ -21,6 +22,7 @@ class ClearingBank:
     returns: Returns  # sending back what other banks paid our customers (pacs.004)
     recalls: Recalls  # asking for ours back, answering others' asks (camt.056 / camt.029)
     desk: ChequeDesk | None = None  # our cheques other banks present (pain.001)
+    following: Following | None = None  # others' cheques we collect, asked about again
 
     def handlers(self) -> dict[MessageType, Handler]:
         """What the transport dispatches, by type, to a participant bank."""
