@@ -36,9 +36,9 @@ from paywarden.domain.errors import DomainError
 from paywarden.domain.money import Money
 from paywarden.services.banking.cheque_collection import (
     FOLLOW_AFTER_S,
-    PREFIX,
     Collections,
     Following,
+    presentment_id,
 )
 from paywarden.services.clearing.bank import ClearingLink, Directory, Incoming
 from paywarden.services.clearing.bank.cheques import ChequeCollector, ChequeDesk
@@ -104,7 +104,8 @@ def presentment(api: TestClient, cheque: dict[str, Any], *, text: str | None = N
     """What ELSEWHERE's bank presents, as the hub relays it to BANK."""
     now = platform_of(api).clock.now_ns()
     drawer = Party("Drawer of the cheque", cheque["drawer_iban"], BANK)
-    tx = CreditTransfer(str(uuid.uuid4()), e2e or PREFIX + secrets.token_hex(15), "",
+    own = presentment_id(cheque["drawer_iban"], cheque["serial"])
+    tx = CreditTransfer(str(uuid.uuid4()), e2e or own, "",
                         Money(amount or cheque["amount"], "EUR"), drawer,
                         Party("Grace Hopper", cheque["payee_iban"], ELSEWHERE_BIC),
                         now + 60 * NS, remittance=f"cheque {cheque['serial']}")
@@ -139,7 +140,8 @@ def test_a_presented_cheque_is_paid_once_by_a_transfer_out_named_by_the_presentm
     asked = presentment(api, cheque)
     e2e = asked.payments[0].end_to_end_id
     assert status(desk.on_pain001(asked, HUB))[0] is Status.ACCP
-    again = presentment(api, cheque, e2e=e2e)  # a retry: a new message, the same id
+    again = presentment(api, cheque)  # a retry: a new message, the cheque's same id
+    assert again.payments[0].end_to_end_id == e2e
     assert status(desk.on_pain001(again, HUB))[0] is Status.ACCP
     assert cheque_moves(api) == 1 and state_of(api, cheque["id"]) == "paid"
     assert movement(api, e2e)["state"] == "pending"
@@ -150,8 +152,8 @@ def test_a_presented_cheque_is_paid_once_by_a_transfer_out_named_by_the_presentm
     assert sent.amount == Money(AMOUNT, "EUR")
     assert movement(api, e2e)["state"] == "posted"
     assert balance_of(api, ada.token, ada.account["id"]) == 1_000_00 - AMOUNT
-    other = presentment(api, cheque)  # another presentment of the paid cheque
-    assert status(desk.on_pain001(other, HUB)) == (Status.RJCT, Reason.DUPL, "duplicate")
+    later = presentment(api, cheque)  # presented again once paid: still the one payment
+    assert status(desk.on_pain001(later, HUB))[0] is Status.ACCP
     assert cheque_moves(api) == 1 and verified(api)
 
 
@@ -172,7 +174,7 @@ def test_a_transfer_the_network_refuses_bounces_the_cheque_and_refunds_the_drawe
     assert cheque_moves(api) == 1 and verified(api)
 
 
-@pytest.mark.parametrize("attack", ["amount", "signature", "foreign_id"])
+@pytest.mark.parametrize("attack", ["amount", "signature", "foreign_id", "another_cheques_id"])
 def test_an_altered_or_forged_presentment_bounces_altered_and_moves_nothing(
         api: TestClient, desk: ChequeDesk, ada: Customer, attack: str) -> None:
     cheque = write(api, ada)
@@ -181,6 +183,8 @@ def test_an_altered_or_forged_presentment_bounces_altered_and_moves_nothing(
              "signature": lambda: presentment(
                  api, cheque, text=f"{header}.{payload}.{signature[::-1]}"),
              "foreign_id": lambda: presentment(api, cheque, e2e="cheque:" + "0" * 24),
+             "another_cheques_id": lambda: presentment(api, cheque, e2e=presentment_id(
+                 cheque["drawer_iban"], cheque["serial"] + 1)),
              }[attack]()
     assert status(desk.on_pain001(asked, HUB)) == (Status.RJCT, Reason.NARR, "altered")
     assert cheque_moves(api) == 0 and state_of(api, cheque["id"]) == "issued"
@@ -338,3 +342,19 @@ def test_a_cheque_still_collecting_is_asked_about_again_and_bounces_when_refused
     p.clock.advance(FOLLOW_AFTER_S + 1)
     assert following.run_due() == 0 and len(wire.sent) == 3  # final: never asked again
     assert balance_of(api, bob.token, bob.account["id"]) == 0
+
+
+def test_a_payment_voided_another_way_bounces_the_cheque_when_asked_again(
+        api: TestClient, desk: ChequeDesk, ada: Customer) -> None:
+    """Voided by a review's decline, say, not by the network: the drawer's bank's next
+    answer to the presentment bounces the cheque there too, and the drawer has the money."""
+    cheque = write(api, ada)
+    asked = presentment(api, cheque)
+    assert status(desk.on_pain001(asked, HUB))[0] is Status.ACCP
+    e2e = asked.payments[0].end_to_end_id
+    platform_of(api).banking.movements.settle(e2e, post=False, reason="declined")
+    assert state_of(api, cheque["id"]) == "paid"
+    assert status(desk.on_pain001(presentment(api, cheque), HUB)) == (
+        Status.RJCT, Reason.AM04, "insufficient_funds")
+    assert state_of(api, cheque["id"]) == "bounced"
+    assert balance_of(api, ada.token, ada.account["id"]) == 1_000_00 and verified(api)

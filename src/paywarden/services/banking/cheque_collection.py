@@ -5,8 +5,9 @@ The payee's bank sends the cheque, exactly as the payee holds it, in a presentme
 (services/clearing/bank/cheques.py). :meth:`Collections.honour` answers it:
 
 1. the cheque must be exactly the text this bank issued, its drawer's passkey evidence
-   must still prove it, and the presentment must name its payee, amount and currency;
-   anything else bounces ``altered``;
+   must still prove it, and the presentment must name its payee, amount and currency
+   and carry the cheque's own end-to-end id (:func:`presentment_id`); anything else
+   bounces ``altered``;
 2. it is judged as at the counter (stopped, paid before, stale, not yet due);
 3. a payable cheque is paid by a movement from the drawer's account to the payee's bank
    (kind ``cheque``, pending: the clearing link sends it as a pacs.008 like any transfer
@@ -37,10 +38,16 @@ from ...domain.errors import DomainError
 from ...domain.money import Money
 from .. import audit
 from . import cheque_documents as documents
-from .cheques import Cheques, digest
+from .cheques import Cheques, collection_key, digest
 from .movements import Movement, MovementKind, Movements, MovementState
 
 PREFIX = "chqc:"  # the presentment's end-to-end id, and its movement's id here
+
+
+def presentment_id(drawer_iban: str, serial: int) -> str:
+    """The end-to-end id of the presentment of a cheque: one per cheque, so a presenting
+    bank cannot ask under another cheque's id."""
+    return PREFIX + collection_key(drawer_iban, serial)[:30]
 _SETTLING = (str(MovementState.PENDING), str(MovementState.POSTED), str(MovementState.HELD))
 
 # The clearing link voids a refused transfer; a cheque it paid bounces with it. Every
@@ -96,12 +103,13 @@ class Collections:
             earlier = conn.execute(select(bank_transfers.c.state).where(
                 bank_transfers.c.id == p.end_to_end_id)).scalar()
         if (cheque.payee_iban != p.payee_iban or cheque.amount_minor != p.amount.amount_minor
-                or cheque.currency != p.amount.currency):
+                or cheque.currency != p.amount.currency
+                or p.end_to_end_id != presentment_id(cheque.drawer_iban, cheque.serial)):
             return self._bounce(p, row["id"], BounceReason.ALTERED)
         if earlier is not None:  # this presentment was answered: as it was
-            if earlier in _SETTLING and row["transfer_id"] == p.end_to_end_id:
+            if earlier in _SETTLING:
                 return Honoured(True)
-            return Honoured(False, BounceReason(row["bounce_reason"] or "insufficient_funds"))
+            return self._unsettled(p, row)
         judgement = judge(cheque, ChequeState(row["state"]), presenter_is_payee=True,
                           today=self._cheques.today())
         if not judgement.pay:
@@ -116,6 +124,16 @@ class Collections:
             if exc.code == "cheque_changed":  # stopped or paid meanwhile: judged again
                 return self.honour(p)
             raise
+
+    def _unsettled(self, p: Presentment, row: Any) -> Honoured:
+        """Its movement was voided (the network refused the transfer, or a review declined
+        it): the cheque bounced, whichever way the void came."""
+        if row["state"] == str(ChequeState.PAID) and row["transfer_id"] == p.end_to_end_id:
+            statement, values = bounced_by_network(p.end_to_end_id, self._clock.now_ns())
+            with self._database.engine.begin() as conn:
+                conn.execute(statement, values)
+            return Honoured(False, BounceReason.INSUFFICIENT_FUNDS)
+        return Honoured(False, BounceReason(row["bounce_reason"] or "insufficient_funds"))
 
     def _pay(self, p: Presentment, row: Any) -> Honoured:
         actor = f"clearing:{p.presenter}"

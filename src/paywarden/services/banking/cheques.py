@@ -356,7 +356,7 @@ class Cheques:
         if not judgement.pay or credit is None:
             return self._bounce(user_id, text, None, credit, judgement, actor=actor,
                                 finish=finish)
-        key = hashlib.sha256(f"{cheque.drawer_iban}|{cheque.serial}".encode()).hexdigest()[:32]
+        key = collection_key(cheque.drawer_iban, cheque.serial)
         answer = self._rail.present_cheque(ChequeItem(
             key, text, cheque.drawer_iban, cheque.serial, cheque.payee_iban,
             cheque.amount_minor, cheque.currency, cheque.payee_name))
@@ -526,6 +526,12 @@ class Cheques:
 def _fields(operation: Operation) -> dict[str, Any]:
     return {"type": operation.type, "amount": operation.amount, "currency": operation.currency,
             "payee": operation.payee, "reference": operation.reference}
+
+
+def collection_key(drawer_iban: str, serial: int) -> str:
+    """A cheque of another bank's collection id: the same cheque, the same id (its
+    presentment's end-to-end id in the clearing network is made of it, decision 0064)."""
+    return hashlib.sha256(f"{drawer_iban}|{serial}".encode()).hexdigest()[:32]
 
 
 def digest(text: str) -> str:

@@ -78,6 +78,8 @@ def collected(end_to_end_id: str, now_ns: int) -> tuple[Any, dict[str, Any]]:
 
 
 def presentment_id(item: ChequeItem) -> str:
+    """The presentment's end-to-end id (cheque_collection.presentment_id: ``item.id`` is
+    the cheque's collection key)."""
     return PREFIX + item.id[:30]
 
 
