@@ -38,7 +38,8 @@ from ...domain.errors import DomainError
 from ...domain.money import Money
 from .. import audit
 from . import cheque_documents as documents
-from .cheques import Cheques, collection_key, digest
+from .cheque_documents import collection_key, digest
+from .cheques import Cheques
 from .movements import Movement, MovementKind, Movements, MovementState
 
 PREFIX = "chqc:"  # the presentment's end-to-end id, and its movement's id here

@@ -16,8 +16,9 @@ its ``cheques`` key, retired or destroyed ones too: a cheque outlives a rotation
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -25,6 +26,7 @@ from joserfc.jwk import KeySet
 from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 from sqlalchemy import Connection
 
+from ...adapters.rail import ChequeItem, RailAnswer
 from ...domain.banking.cheques import JWS_TYPE, Cheque, claims, from_claims
 from ...domain.errors import DomainError, PayWardenError
 from ...domain.timestamps import NS
@@ -98,3 +100,21 @@ def verify(conn: Connection, text: str) -> Cheque:
         return from_claims(payload)
     except DomainError as exc:
         raise NotACheque(f"the claims are not a cheque's: {exc.detail}") from None
+
+
+class Collector(Protocol):
+    """Who presents a cheque of another bank: the simulated rail, or the clearing
+    network (services/clearing/bank/cheques.py)."""
+
+    def present_cheque(self, item: ChequeItem) -> RailAnswer: ...
+
+
+def collection_key(drawer_iban: str, serial: int) -> str:
+    """A cheque of another bank's collection id: the same cheque, the same id (its
+    presentment's end-to-end id in the clearing network is made of it, decision 0064)."""
+    return hashlib.sha256(f"{drawer_iban}|{serial}".encode()).hexdigest()[:32]
+
+
+def digest(text: str) -> str:
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else b""
+    return hashlib.sha256(data).hexdigest()

@@ -12,6 +12,7 @@ from ...adapters.store.schema import cheque_presentations, cheques
 from ...domain.banking.cheques import ChequeState
 from ...domain.timestamps import rfc3339
 from .cheque_documents import unverified
+from .movements import MovementResult
 
 PRESENTATIONS_SHOWN_MAX = 20
 
@@ -107,3 +108,12 @@ def presentations_of(conn: Connection, cheque_id: str) -> tuple[PresentationView
         cheque_presentations.c.created_at.desc(), cheque_presentations.c.id.desc())
         .limit(PRESENTATIONS_SHOWN_MAX)).mappings().all()
     return tuple(presentation_of(r) for r in rows)
+
+
+@dataclass(frozen=True)
+class Presented:
+    """One presentation's outcome; ``cheque`` as the presenter may see it (None: unknown)."""
+
+    presentation: PresentationView
+    cheque: ChequeView | None
+    transfer: MovementResult | None = None

@@ -20,17 +20,16 @@ is recorded in ``cheque_presentations`` with its outcome.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...adapters.clock import Clock
-from ...adapters.rail import ChequeItem, RailAnswer
+from ...adapters.rail import ChequeItem
 from ...adapters.store import Database
 from ...adapters.store.schema import bank_accounts, cheque_presentations, cheques
 from ...domain.banking.cheques import (
@@ -58,17 +57,17 @@ from ..identity.stepup import StepUp, approved_operation
 from ..keys import Keys
 from . import cheque_documents as documents
 from .accounts import BankAccount, Product, State, by_iban, get_account, owned_account
-from .cheque_views import ChequeView, PresentationView, presentations_of, row_of, view_of
+from .cheque_documents import Collector, collection_key, digest
+from .cheque_views import (
+    ChequeView,
+    PresentationView,
+    Presented,
+    presentations_of,
+    row_of,
+    view_of,
+)
 from .ibans import BankCode, normalise
 from .movements import Movement, MovementKind, MovementResult, Movements
-
-
-class Collector(Protocol):
-    """Who presents a cheque of another bank: the simulated rail, or the clearing
-    network (services/clearing/bank/cheques.py)."""
-
-    def present_cheque(self, item: ChequeItem) -> RailAnswer: ...
-
 
 LIST_LIMIT_MAX = 100
 MOVEMENT_PREFIX = "cheque:"
@@ -81,15 +80,6 @@ class Draft:
 
     serial: int
     step_up: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Presented:
-    """One presentation's outcome; ``cheque`` as the presenter may see it (None: unknown)."""
-
-    presentation: PresentationView
-    cheque: ChequeView | None
-    transfer: MovementResult | None = None
 
 
 @dataclass(frozen=True)
@@ -526,17 +516,6 @@ class Cheques:
 def _fields(operation: Operation) -> dict[str, Any]:
     return {"type": operation.type, "amount": operation.amount, "currency": operation.currency,
             "payee": operation.payee, "reference": operation.reference}
-
-
-def collection_key(drawer_iban: str, serial: int) -> str:
-    """A cheque of another bank's collection id: the same cheque, the same id (its
-    presentment's end-to-end id in the clearing network is made of it, decision 0064)."""
-    return hashlib.sha256(f"{drawer_iban}|{serial}".encode()).hexdigest()[:32]
-
-
-def digest(text: str) -> str:
-    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else b""
-    return hashlib.sha256(data).hexdigest()
 
 
 def _role(conn: Connection, row: Any, user_id: str) -> str | None:
