@@ -9,6 +9,7 @@ paid. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from joserfc.util import urlsafe_b64decode
 from sqlalchemy import func, select
 
 from paywarden.adapters.store.schema import bank_transfers, cheques
@@ -358,3 +360,24 @@ def test_a_payment_voided_another_way_bounces_the_cheque_when_asked_again(
         Status.RJCT, Reason.AM04, "insufficient_funds")
     assert state_of(api, cheque["id"]) == "bounced"
     assert balance_of(api, ada.token, ada.account["id"]) == 1_000_00 and verified(api)
+
+
+def test_a_cheques_money_that_settled_before_it_was_presented_again_makes_it_paid(
+        api: TestClient, wire: Wire, incoming: Incoming, bob: Customer) -> None:
+    """Its bank paid, died before it answered (the payee's bank recorded nothing), and sent
+    the money on restart: presented again, the cheque is paid at once (seen in CI)."""
+    text = foreign(api, bob)
+    claims = json.loads(urlsafe_b64decode(text.split(".")[1].encode()))
+    e2e = presentment_id(claims["drawer_iban"], claims["serial"])
+    now = platform_of(api).clock.now_ns()
+    money = CreditTransfer(str(uuid.uuid4()), e2e, "tx2", Money(AMOUNT, "EUR"),
+                           Party("Drawer", claims["drawer_iban"], ELSEWHERE_BIC),
+                           Party("Bob", bob.account["iban"], BANK), now + 60 * NS)
+    incoming.on_pacs008(forwarded(money, now_ns=now), HUB)
+    incoming.on_pacs002(final((money.uetr, Status.ACSC, None), now_ns=now), HUB)
+    assert balance_of(api, bob.token, bob.account["id"]) == AMOUNT
+    r = present(api, bob, text)
+    assert r.status_code == 202 and r.json()["cheque"]["state"] == "paid", r.text
+    bounced = present(api, bob, text)
+    assert bounced.status_code == 422 and bounced.json()["reason"] == "duplicate"
+    assert balance_of(api, bob.token, bob.account["id"]) == AMOUNT and verified(api)

@@ -25,21 +25,28 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ...adapters.clock import Clock
 from ...adapters.rail import ChequeItem
 from ...adapters.store import Database
-from ...adapters.store.schema import bank_transfers, cheque_presentations, cheques
+from ...adapters.store.schema import (
+    bank_clearing_in,
+    bank_transfers,
+    cheque_presentations,
+    cheques,
+)
 from ...domain.banking.cheques import BounceReason, ChequeState, judge
 from ...domain.errors import DomainError
 from ...domain.money import Money
 from .. import audit
 from . import cheque_documents as documents
 from .cheque_documents import collection_key, digest
-from .cheques import Cheques
+
+if TYPE_CHECKING:  # cheques.py uses this module's paid_if_settled
+    from .cheques import Cheques
 from .movements import Movement, MovementKind, Movements, MovementState
 
 PREFIX = "chqc:"  # the presentment's end-to-end id, and its movement's id here
@@ -64,6 +71,22 @@ def bounced_by_network(movement_id: str, now_ns: int) -> tuple[Any, dict[str, An
     return _bounced, {"movement_id": movement_id, "was": str(ChequeState.PAID),
                       "now_state": str(ChequeState.BOUNCED),
                       "reason": str(BounceReason.INSUFFICIENT_FUNDS), "updated_at": now_ns}
+
+
+CREDIT_SETTLED = "settled"  # bank_clearing_in.state (services/clearing/bank/incoming.py)
+
+
+def paid_if_settled(conn: Connection, cheque_id: str, end_to_end_id: str, now_ns: int) -> bool:
+    """Mark paid a cheque collecting whose money settled here already: it can come first
+    (its bank paid, then crashed before it answered; its link sent the money on restart,
+    before the cheque was presented again). The settlement marks it otherwise."""
+    settled = select(bank_clearing_in.c.uetr).where(
+        bank_clearing_in.c.end_to_end_id == end_to_end_id,
+        bank_clearing_in.c.state == CREDIT_SETTLED).exists()
+    return bool(conn.execute(update(cheques).where(
+        cheques.c.id == cheque_id, cheques.c.state == str(ChequeState.ISSUED),
+        cheques.c.transfer_id == end_to_end_id, settled,
+    ).values(state=str(ChequeState.PAID), updated_at=now_ns)).rowcount == 1)
 
 
 @dataclass(frozen=True)
@@ -214,6 +237,9 @@ class Following:
         return sum(self._ask(row) for row in rows)
 
     def _ask(self, row: Any) -> bool:
+        with self._database.engine.begin() as conn:  # its money came before it was recorded
+            if paid_if_settled(conn, row["id"], row["transfer_id"], self._clock.now_ns()):
+                return False
         item = ChequeItem(row["transfer_id"][len(PREFIX):], row["jws"], row["drawer_iban"],
                           row["serial"], row["payee_iban"], row["amount"], row["currency"])
         try:

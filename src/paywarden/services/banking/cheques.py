@@ -57,6 +57,7 @@ from ..identity.stepup import StepUp, approved_operation
 from ..keys import Keys
 from . import cheque_documents as documents
 from .accounts import BankAccount, Product, State, by_iban, get_account, owned_account
+from .cheque_collection import paid_if_settled
 from .cheque_documents import Collector, collection_key, digest
 from .cheque_views import (
     ChequeView,
@@ -383,7 +384,8 @@ class Cheques:
                                 Judgement.bounce(BounceReason(reason)), actor=actor,
                                 finish=finish, before=lambda tx: record(tx, state, reason, None))
         if answer.collecting:
-            return self._collecting(user_id, text, row_id, credit, finish=finish,
+            return self._collecting(user_id, text, row_id, credit, answer.collecting,
+                                    finish=finish,
                                     record=lambda tx: record(tx, ChequeState.ISSUED, None,
                                                              answer.collecting))
         return self._pay(user_id, text, cheque, None, credit, actor=actor, finish=finish,
@@ -391,14 +393,17 @@ class Cheques:
                          mark=lambda tx: record(tx, ChequeState.PAID, None,
                                                 MOVEMENT_PREFIX + key))
 
-    def _collecting(self, user_id: str, text: str, row_id: str, credit: BankAccount, *,
-                    finish: Finish | None, record: Callable[[Connection], None]) -> Presented:
+    def _collecting(self, user_id: str, text: str, row_id: str, credit: BankAccount,
+                    end_to_end_id: str, *, finish: Finish | None,
+                    record: Callable[[Connection], None]) -> Presented:
         """Another bank accepted its cheque: the money comes as a transfer from it, and
-        the row, issued until then, turns paid when that transfer settles here."""
+        the row, issued until then, turns paid when that transfer settles here (or now,
+        when it settled already)."""
         now = self._clock.now_ns()
         presentation_id = "prs_" + secrets.token_hex(12)
         with self._database.engine.begin() as conn:
             record(conn)
+            paid_if_settled(conn, row_id, end_to_end_id, now)
             conn.execute(insert(cheque_presentations).values(
                 id=presentation_id, cheque_id=row_id, presenter_user_id=user_id,
                 account_id=credit.id, outcome="collecting", reason=None,
