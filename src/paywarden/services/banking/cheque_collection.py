@@ -15,9 +15,10 @@ The payee's bank sends the cheque, exactly as the payee holds it, in a presentme
    paid as its precondition: one transaction, or nothing.
 
 The same presentment asked again (a retry, a lost answer, the payee's bank asking
-after a crash, :class:`Following`) is answered as it was: its movement exists. If the network refuses that
-transfer, the clearing link voids it and ``bounced_by_network`` marks the cheque
-bounced in the same transaction; the presentment is then answered with the bounce.
+after a crash, :class:`Following`) is answered as it was: its movement exists. If the
+network refuses that transfer, the clearing link voids it and ``bounced_by_network``
+marks the cheque bounced in the same transaction (voided another way, the next answer
+bounces it); the presentment is then answered with the bounce.
 Every answer is recorded as a presentation by ``clearing:<BIC>``.
 """
 
@@ -44,10 +45,10 @@ from ...domain.money import Money
 from .. import audit
 from . import cheque_documents as documents
 from .cheque_documents import collection_key, digest
+from .movements import Movement, MovementKind, Movements, MovementState
 
 if TYPE_CHECKING:  # cheques.py uses this module's paid_if_settled
     from .cheques import Cheques
-from .movements import Movement, MovementKind, Movements, MovementState
 
 PREFIX = "chqc:"  # the presentment's end-to-end id, and its movement's id here
 
@@ -56,6 +57,8 @@ def presentment_id(drawer_iban: str, serial: int) -> str:
     """The end-to-end id of the presentment of a cheque: one per cheque, so a presenting
     bank cannot ask under another cheque's id."""
     return PREFIX + collection_key(drawer_iban, serial)[:30]
+
+
 _SETTLING = (str(MovementState.PENDING), str(MovementState.POSTED), str(MovementState.HELD))
 
 # The clearing link voids a refused transfer; a cheque it paid bounces with it. Every
