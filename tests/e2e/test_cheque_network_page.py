@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 AMOUNT = 45_00
 
 
-def booked(page: Any, base: str) -> int:
+def booked(page: Any) -> int:
     got = page.evaluate("""async () => (await (await fetch('/v1/me/accounts')).json())""")
     return int(got["data"][0]["booked"])
 
@@ -55,9 +55,9 @@ def test_a_cheque_of_another_network_bank_is_collected_from_the_present_page(
         assert cheque_id is not None
 
         deadline = time.monotonic() + 60
-        while booked(page, base) < AMOUNT and time.monotonic() < deadline:
+        while booked(page) < AMOUNT and time.monotonic() < deadline:
             time.sleep(0.25)
-        assert booked(page, base) == AMOUNT
+        assert booked(page) == AMOUNT
         page.goto(f"{base}/bank/cheques/{cheque_id}")
         expect(page.locator("[data-outcome='collecting']")).to_have_count(1)
         expect(page.locator("main")).to_contain_text("Paid")
@@ -66,6 +66,6 @@ def test_a_cheque_of_another_network_bank_is_collected_from_the_present_page(
 
         assert "presented before" in bounced(page, base, written["jws"], "duplicate")
         shoot(page, shots, "cheques-network-duplicate")
-        assert booked(page, base) == AMOUNT and drawer.balance() == before - AMOUNT
+        assert booked(page) == AMOUNT and drawer.balance() == before - AMOUNT
         the_lab.verify_every_node()
     assert seen == []

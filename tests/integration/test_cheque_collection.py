@@ -8,7 +8,6 @@ paid. On SQLite and PostgreSQL."""
 # ruff: noqa: F811 - the fixtures imported from tests/support/clearing_bank.py are parameters
 from __future__ import annotations
 
-import datetime as dt
 import json
 import secrets
 import uuid
@@ -46,7 +45,7 @@ from paywarden.services.clearing.bank import ClearingLink, Directory, Incoming
 from paywarden.services.clearing.bank.cheques import ChequeCollector, ChequeDesk
 from paywarden.services.clearing.bank_ports import HubUnreachable
 
-from ..support.banking import balance_of, step_up
+from ..support.banking import balance_of
 from ..support.clearing_bank import (  # noqa: F401 - fixtures
     api,
     clearing_link,
@@ -83,22 +82,13 @@ def desk(api: TestClient) -> ChequeDesk:
                       clock=p.clock, bic=BANK, hub_bic=HUB)
 
 
-def write(api: TestClient, drawer: Customer, amount: int = AMOUNT,
-          payee_iban: str = ELSEWHERE) -> dict[str, Any]:
-    """A cheque of ``drawer`` to an account at another bank."""
-    today = platform_of(api).cheques.today()
-    body = {"account_id": drawer.account["id"], "payee_iban": payee_iban,
-            "payee_name": "Grace Hopper", "amount": amount, "currency": "EUR",
-            "date": today.isoformat(),
-            "expires_on": (today + dt.timedelta(days=30)).isoformat()}
-    r = api.post("/v1/me/cheques/drafts", headers=bearer(drawer.token), json=body)
-    assert r.status_code == 200, r.text
-    draft = r.json()
-    evidence = step_up(api, drawer.token, drawer.authenticator, **draft["step_up"])
-    r = api.post("/v1/me/cheques", headers=bearer(drawer.token),
-                 json={**body, "serial": draft["serial"], "evidence_id": evidence})
-    assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+def write(api: TestClient, drawer: Customer, amount: int = AMOUNT) -> dict[str, Any]:
+    """A cheque of ``drawer`` to an account at another bank (ELSEWHERE), written as the
+    cheque tests write theirs."""
+    from .test_cheques import write as write_cheque
+
+    payee = SimpleNamespace(account={"iban": ELSEWHERE})
+    return write_cheque(api, drawer, payee, amount)  # type: ignore[arg-type]
 
 
 def presentment(api: TestClient, cheque: dict[str, Any], *, text: str | None = None,

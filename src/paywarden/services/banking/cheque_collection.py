@@ -44,7 +44,7 @@ from ...domain.errors import DomainError
 from ...domain.money import Money
 from .. import audit
 from . import cheque_documents as documents
-from .cheque_documents import collection_key, digest
+from .cheque_documents import Collector, collection_key, digest
 from .movements import Movement, MovementKind, Movements, MovementState
 
 if TYPE_CHECKING:  # cheques.py uses this module's paid_if_settled
@@ -221,7 +221,7 @@ class Following:
     (its transfer was refused by the network, say), it bounces here with the drawer's
     bank's reason, recorded as a presentation, without the payee asking."""
 
-    def __init__(self, database: Database, *, clock: Clock, collector: Any,
+    def __init__(self, database: Database, *, clock: Clock, collector: Collector,
                  after_s: int = FOLLOW_AFTER_S) -> None:
         self._database = database
         self._clock = clock
