@@ -70,6 +70,10 @@ class Settings(BaseSettings):
                                  "(e.g. idempotency.after_effect) where the process SIGKILLs "
                                  "itself")
     redis_url: str | None = Field(default=None, description="Shared rate-limit state")
+    patroni_urls: str = Field(default="", description="Patroni's REST API on each member, "
+                              "comma-separated: serve checks its synchronous mode (decision 0065)")
+    accept_async_loss: bool = Field(default=False, description="Serve on a PostgreSQL cluster "
+                                    "whose failover may lose acknowledged commits")
     rate_limit_address: str = "1200/minute"  # at least the merchant key's: one backend, one address
     rate_limit_merchant_key: str = "600/minute"
     rate_limit_account: str = "60/minute"
@@ -345,6 +349,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'paywarden.db').resolve()}"
+
+    @property
+    def patroni(self) -> list[str]:
+        return [url.strip() for url in self.patroni_urls.split(",") if url.strip()]
 
     @property
     def master_key_path(self) -> Path:

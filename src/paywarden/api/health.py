@@ -16,6 +16,11 @@ from .problems import Problem
 
 router = APIRouter()
 RETRY_AFTER = {"Retry-After": "1"}
+# The ledger is there and the server takes writes (PostgreSQL: not a replica).
+_PRIMARY = {
+    "sqlite": "SELECT 0 FROM ledger_state WHERE id = 1",
+    "postgresql": "SELECT pg_is_in_recovery() FROM ledger_state WHERE id = 1",
+}
 
 
 def _failed() -> Problem:
@@ -39,8 +44,9 @@ def live(request: Request) -> dict[str, str]:
 def ready(request: Request) -> dict[str, str]:
     """Is the process ready for traffic.
 
-    200 when the database answers and the ledger engine runs; 503 with `Retry-After` otherwise. For
-    readiness probes and load balancers.
+    200 when the database answers, takes writes, and the ledger engine runs; 503 with `Retry-After`
+    otherwise (on a PostgreSQL cluster: while it has no primary). For readiness probes and load
+    balancers.
     """
     p = request.app.state.platform
     if p.failstop.failed:
@@ -51,13 +57,16 @@ def ready(request: Request) -> dict[str, str]:
         raise _failed() from None
     try:
         with p.database.engine.connect() as conn:
-            conn.execute(text("SELECT 1 FROM ledger_state WHERE id = 1")).one()
+            read_only = conn.execute(text(_PRIMARY[p.database.dialect])).scalar_one()
     except Exception:  # noqa: BLE001 - readiness probe: any failure means not ready
         raise Problem(
             codes.Edge.NOT_READY,
             "the database is not reachable or not initialised",
             headers=RETRY_AFTER,
         ) from None
+    if read_only:
+        raise Problem(codes.Edge.NOT_READY, "the database takes no writes now (a replica, or "
+                      "a failover under way)", headers=RETRY_AFTER)
     if not p.engine.running:
         raise Problem(codes.Edge.NOT_READY, "the ledger engine is not running", headers=RETRY_AFTER)
     return {"status": "ready"}

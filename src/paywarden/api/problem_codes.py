@@ -46,6 +46,7 @@ class Edge(ProblemCode):
     OVERLOADED = "overloaded", 503, "The server is overloaded"
     NOT_READY = "not_ready", 503, "The server is not ready"
     PROCESS_FAILED = "process_failed", 503, "This process has failed"
+    DATABASE_UNAVAILABLE = "database_unavailable", 503, "The database is unavailable"
     INTERNAL_ERROR = "internal_error", 500, "Internal error"
 
 

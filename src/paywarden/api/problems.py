@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from ..adapters.store import is_unavailable
 from ..domain.errors import DomainError, InvariantViolation
 from ..services.ledger import BatchTooLarge, EngineOverloaded, EngineStopped
 from .problem_codes import REFUSED_STATUS, Edge, Identity, Ledger, Passkeys, ProblemCode, code_of
@@ -160,6 +161,13 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, InvariantViolation):  # raised in a middleware, outside the routes
             return _fail_stop(request, exc)
+        if is_unavailable(exc):  # a failover: nothing was applied, or its answer was lost
+            log.warning("api.database_unavailable", path=request.url.path,
+                        error=type(exc).__name__)
+            return problem_response(Problem(
+                Edge.DATABASE_UNAVAILABLE, "the database is not available now (a failover may "
+                "be under way); retry the request (with the same Idempotency-Key)",
+                headers={"Retry-After": str(RETRY_AFTER_S)}), request)
         log.error("api.unhandled", path=request.url.path, error=type(exc).__name__)
         return problem_response(Problem(Edge.INTERNAL_ERROR,
                                         "an internal error occurred; nothing more is said here"),

@@ -20,6 +20,7 @@ from . import (  # noqa: F401 - registers the commands
     clearing_views,
     clearing_windows,
     evidence,
+    ha,
     keys,
     merchants,
     network,

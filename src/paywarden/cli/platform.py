@@ -20,7 +20,7 @@ from .common import (
     refusing,
     settings_from_env,
 )
-from .preflight import check_store
+from .preflight import check_replication, check_store
 
 ROLES = ("bank", "hub", "both")
 
@@ -51,14 +51,22 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
           role: Annotated[str | None, typer.Option(
               help="bank (the default), hub (clearing and settlement) or both")] = None,
           peer: Annotated[list[str] | None, typer.Option(
-              help="a peer hub this hub knows, BIC=URL (repeat for each)")] = None) -> None:
+              help="a peer hub this hub knows, BIC=URL (repeat for each)")] = None,
+          accept_async_loss: Annotated[bool, typer.Option(
+              "--accept-async-loss", help="serve on a PostgreSQL cluster whose failover "
+              "may lose acknowledged commits (refused without it)")] = False) -> None:
     """Serve the HTTP API. Exits 70 if the process failed on a broken invariant."""
     from .serving import claim, serve_claimed, served_at
 
     with refusing():
         settings = served_at(_clearing(settings_from_env(), role, peer), host=host, port=port)
         check_store(settings, create=False)
+        unsafe = check_replication(settings, accept_async_loss=accept_async_loss
+                                   or settings.accept_async_loss)
         claimed = claim(settings)
+    for reason in unsafe:
+        err.print(f"paywarden: WARNING, serving with --accept-async-loss: {reason}",
+                  style="bold red", markup=False, highlight=False, soft_wrap=True)
     serve_claimed(settings, claimed)
 
 

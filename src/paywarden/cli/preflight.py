@@ -94,3 +94,30 @@ def _check_folder(folder: Path, setting: str) -> None:
                 raise Unusable(f"{candidate} is a file, not a folder",
                                f"set {setting} to a folder (it is made if missing)")
             return
+
+
+def check_replication(settings: Settings, *, accept_async_loss: bool) -> list[str]:
+    """On PostgreSQL, raise :class:`Unusable` if a failover of its cluster could lose
+    acknowledged commits (adapters/store/replication.py), unless ``accept_async_loss``;
+    then the reasons are returned for the caller to say on every start."""
+    if make_url(settings.database).get_backend_name() != "postgresql":
+        return []
+    from sqlalchemy import create_engine
+
+    from ..adapters.store.replication import ReplicationUnknown, read
+
+    engine = create_engine(settings.database, pool_size=1,
+                           connect_args={"connect_timeout": int(PROBE_TIMEOUT_S)})
+    try:
+        replication = read(engine, settings.patroni)
+    except ReplicationUnknown as exc:
+        raise Unusable(f"cannot tell whether the PostgreSQL cluster is safe for money: {exc}",
+                       "start Patroni, or correct PAYWARDEN_PATRONI_URLS") from None
+    finally:
+        engine.dispose()
+    if replication.safe or accept_async_loss:
+        return replication.unsafe
+    raise Unusable("the PostgreSQL cluster could lose acknowledged payments on failover: "
+                   + "; ".join(replication.unsafe),
+                   "make replication synchronous and strict (docs/ha.md), or serve with "
+                   "--accept-async-loss (PAYWARDEN_ACCEPT_ASYNC_LOSS=true) knowing that")

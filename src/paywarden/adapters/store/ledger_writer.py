@@ -104,6 +104,11 @@ class LedgerWriter:
             self.conn.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
         self._proxy.close()
 
+    def discard(self) -> None:
+        """The connection broke: the pool closes it instead of taking it back."""
+        self._proxy.invalidate()
+        self._proxy.close()
+
     def defer_checkpoints(self, pages: int) -> None:
         """Checkpoint the WAL in this connection's commits only past ``pages`` (a fallback:
         ``services/ledger/checkpointer`` does it on another thread). SQLite only."""

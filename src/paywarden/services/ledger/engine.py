@@ -27,8 +27,9 @@ from typing import Any
 import structlog
 
 from ...adapters.clock import Clock
-from ...adapters.store import Database
+from ...adapters.store import Database, DatabaseUnavailable, is_unavailable
 from ...adapters.store.ledger_writer import LedgerWriter, Loaded, writer_for
+from ...adapters.store.unavailable import connection_broken
 from ...domain.audit.leaves import Event
 from ...domain.errors import InvariantViolation
 from ...domain.ledger import (
@@ -165,9 +166,9 @@ class LedgerEngine(WriterThread):
         return jobs
 
     def _guarded(self, jobs: list[Job], step: Any) -> None:
-        writer = self._writer
+        writer = self._writer or self._reconnect(jobs)
         if writer is None:
-            raise InvariantViolation("the ledger writer ran without a connection")
+            return
         try:
             step(writer, jobs)
         except InvariantViolation as exc:
@@ -176,12 +177,34 @@ class LedgerEngine(WriterThread):
             writer.rollback()
             raise
         except Exception as exc:  # noqa: BLE001 - any store failure: rolled back, nothing committed
-            writer.rollback()
+            lost = is_unavailable(exc) or connection_broken(writer.conn)
+            if lost:  # the batch may have committed (its answer lost): retries find it
+                self._writer = None
+                writer.discard()
+                exc = DatabaseUnavailable(f"the database went away ({type(exc).__name__})")
+            else:
+                writer.rollback()
             self._forget()
             log.error("ledger.batch_failed", error=type(exc).__name__)
             for job in jobs:
                 if not job.future.done():
                     job.future.set_exception(exc)
+
+    def _reconnect(self, jobs: list[Job]) -> LedgerWriter | None:
+        """A new connection after the database went away (a PostgreSQL failover: the
+        URL names every member and libpq finds the new primary); if there is none yet,
+        the jobs are answered :class:`DatabaseUnavailable` and the next job tries again."""
+        try:
+            self._writer = writer_for(self._database.dialect, self._database.raw_connection())
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("ledger.database_unavailable", error=type(exc).__name__)
+            for job in jobs:
+                fail(job.future, DatabaseUnavailable("the database is not reachable now"))
+            return None
+        log.info("ledger.reconnected")
+        return self._writer
 
     def _forget(self) -> None:
         self._accounts.clear()

@@ -1,0 +1,352 @@
+"""The local cluster's processes: etcd, then one Patroni per PostgreSQL member.
+
+Every process starts in a session of its own and outlives the command that started it;
+its pid is written under ``root/pids`` so that another command (``paywarden ha down``)
+finds it. PostgreSQL refuses to run as root, so when this runs as root each Patroni (and
+the PostgreSQL it starts) runs as the ``postgres`` user; Python is then one that user may
+execute, with this environment's packages on its path.
+
+``kill_postmaster`` is SIGKILL to the leader's PostgreSQL, the failure that
+``bench/ha.py`` and the failover tests inject; ``kill_member`` is a lost host (Patroni
+and its PostgreSQL at once); ``pause_member`` stops Patroni and PostgreSQL with SIGSTOP,
+cutting the member off from etcd and its clients without closing a socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from .patroni import PG_BIN, member_config
+from .plan import DATABASE, HOST, SUPERUSER, EtcdMember, Member, Plan
+
+PLAN_FILE = "cluster.json"
+UP_TIMEOUT_S = 180
+STOP_TIMEOUT_S = 30
+PG_USER = "postgres"
+ETCD = "etcd"
+
+
+class ClusterFailed(RuntimeError):
+    """The cluster did not come up, or a member did not do what was asked; says which."""
+
+
+class Cluster:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.root = Path(plan.root)
+
+    # -- up and down ---------------------------------------------------------------------
+    def up(self, *, timeout_s: float = UP_TIMEOUT_S) -> None:
+        """Start etcd and every member, wait for a leader with a synchronous replica, and
+        create the database. A cluster already running under ``root`` is kept."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / PLAN_FILE).write_text(json.dumps(self.plan.public(), indent=2))
+        for member in self.plan.etcd:
+            self._start_etcd(member)
+        self._wait(lambda: all(self._etcd_healthy(e) for e in self.plan.etcd), timeout_s,
+                   "etcd did not become healthy")
+        for member in self.plan.members:
+            self.start_member(member)
+        self.wait_writable(timeout_s=timeout_s)
+        self._create_database()
+
+    def down(self) -> None:
+        """Stop every member, then etcd: SIGTERM, SIGKILL after ``STOP_TIMEOUT_S``."""
+        for member in self.plan.members:
+            self._stop(member.name)
+            postmaster = self.postmaster_pid(member)
+            if postmaster is not None:
+                _signal(postmaster, signal.SIGKILL)
+        for etcd in self.plan.etcd:
+            self._stop(etcd.name)
+
+    def destroy(self) -> None:
+        """``down``, then remove every file of the cluster."""
+        self.down()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- members -------------------------------------------------------------------------
+    def start_member(self, member: Member) -> None:
+        if self._alive(member.name):
+            return
+        directory = Path(member.dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        Path(member.config_file).write_text(json.dumps(member_config(self.plan, member),
+                                                       indent=2))
+        runs_as = _postgres_user()
+        if runs_as is not None:
+            shutil.chown(directory, runs_as.pw_uid, runs_as.pw_gid)
+            for path in directory.iterdir():
+                if path.name != "data":
+                    shutil.chown(path, runs_as.pw_uid, runs_as.pw_gid)
+        python, env = _python_for(runs_as)
+        self._spawn(member.name, [python, "-m", "patroni", str(member.config_file)],
+                    Path(member.dir) / "stdout.log", env=env, user=runs_as)
+
+    def kill_member(self, member: Member) -> None:
+        """The host is lost: Patroni and its PostgreSQL are killed at once."""
+        postmaster = self.postmaster_pid(member)
+        self._kill(member.name)
+        if postmaster is not None:
+            _signal(postmaster, signal.SIGKILL)
+
+    def kill_postmaster(self, member: Member) -> int:
+        """SIGKILL to the member's postmaster; its pid."""
+        pid = self.postmaster_pid(member)
+        if pid is None:
+            raise ClusterFailed(f"{member.name} runs no PostgreSQL")
+        _signal(pid, signal.SIGKILL)
+        return pid
+
+    @contextlib.contextmanager
+    def paused(self, member: Member) -> Iterator[None]:
+        """SIGSTOP to the member's Patroni and PostgreSQL, SIGCONT on leaving: a member cut
+        off from etcd and its clients (its sockets stay open)."""
+        pids = [p for p in (self._pid(member.name), self.postmaster_pid(member)) if p]
+        for pid in pids:
+            _signal(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                _signal(pid, signal.SIGCONT)
+
+    def kill_etcd(self, member: EtcdMember) -> None:
+        self._kill(member.name)
+
+    def start_etcd(self, member: EtcdMember) -> None:
+        self._start_etcd(member, state="existing")
+
+    def postmaster_pid(self, member: Member) -> int | None:
+        try:
+            first = (Path(member.data_dir) / "postmaster.pid").read_text().split("\n", 1)[0]
+            pid = int(first)
+        except (OSError, ValueError):
+            return None
+        return pid if _exists(pid) else None
+
+    # -- state ---------------------------------------------------------------------------
+    def status(self) -> list[dict[str, Any]]:
+        """Patroni's view of the members (``GET /cluster`` on the first that answers)."""
+        for member in self.plan.members:
+            try:
+                response = httpx.get(f"{member.rest_url}/cluster", timeout=2, trust_env=False)
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 200:
+                members: list[dict[str, Any]] = response.json().get("members", [])
+                return members
+        return []
+
+    def leader(self) -> Member | None:
+        for row in self.status():
+            if row.get("role") == "leader" and row.get("state") == "running":
+                return self.plan.member(row["name"])
+        return None
+
+    def synchronous_replicas(self) -> list[str]:
+        return [r["name"] for r in self.status()
+                if r.get("role") in ("sync_standby", "quorum_standby")
+                and r.get("state") == "streaming"]
+
+    def wait_writable(self, *, timeout_s: float = UP_TIMEOUT_S) -> Member:
+        """Wait for a leader that takes writes with a synchronous replica streaming."""
+        self._wait(lambda: self.leader() is not None and bool(self.synchronous_replicas()),
+                   timeout_s, "no leader with a synchronous replica")
+        leader = self.leader()
+        assert leader is not None
+        return leader
+
+    def wait_members(self, *, running: int, timeout_s: float = UP_TIMEOUT_S) -> None:
+        """Wait until ``running`` members run or stream (the leader and its replicas)."""
+        self._wait(lambda: sum(r.get("state") in ("running", "streaming")
+                               for r in self.status()) >= running,
+                   timeout_s, f"fewer than {running} members running")
+
+    def patch_config(self, changes: dict[str, Any]) -> None:
+        """Change the cluster-wide configuration (``PATCH /config``) through any member."""
+        for member in self.plan.members:
+            with contextlib.suppress(httpx.HTTPError):
+                response = httpx.patch(f"{member.rest_url}/config", json=changes, timeout=5,
+                                       trust_env=False)
+                if response.status_code == 200:
+                    return
+        raise ClusterFailed("no member took the configuration change")
+
+    # -- inside --------------------------------------------------------------------------
+    def _start_etcd(self, member: EtcdMember, *, state: str = "new") -> None:
+        if self._alive(member.name):
+            return
+        if shutil.which(ETCD) is None:
+            raise ClusterFailed("etcd is not installed: apt-get install etcd-server")
+        Path(member.dir).mkdir(parents=True, exist_ok=True)
+        cluster = ",".join(f"{e.name}={e.peer_url}" for e in self.plan.etcd)
+        self._spawn(member.name, [
+            ETCD, "--name", member.name, "--data-dir", str(Path(member.dir) / "data"),
+            "--listen-client-urls", member.client_url,
+            "--advertise-client-urls", member.client_url,
+            "--listen-peer-urls", member.peer_url,
+            "--initial-advertise-peer-urls", member.peer_url,
+            "--initial-cluster", cluster, "--initial-cluster-state", state,
+            "--initial-cluster-token", self.plan.scope,
+            "--log-level", "warn"], Path(member.dir) / "etcd.log")
+
+    def _etcd_healthy(self, member: EtcdMember) -> bool:
+        try:
+            return httpx.get(f"{member.client_url}/health", timeout=1,
+                             trust_env=False).json().get("health") == "true"
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    def _create_database(self) -> None:
+        with psycopg.connect(self.plan.libpq_url("postgres"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (DATABASE,)).fetchone()
+            if exists is None:
+                conn.execute(f'CREATE DATABASE "{DATABASE}" OWNER "{SUPERUSER}"')
+
+    def _spawn(self, name: str, argv: list[str], log: Path, *,
+               env: dict[str, str] | None = None, user: pwd.struct_passwd | None = None) -> None:
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, start_new_session=True, cwd=log.parent,
+                user=user.pw_uid if user else None, group=user.pw_gid if user else None,
+                extra_groups=[] if user else None)
+        pids = self.root / "pids"
+        pids.mkdir(exist_ok=True)
+        (pids / name).write_text(str(process.pid))
+
+    def _pid(self, name: str) -> int | None:
+        try:
+            pid = int((self.root / "pids" / name).read_text())
+        except (OSError, ValueError):
+            return None
+        return pid if _exists(pid) else None
+
+    def _alive(self, name: str) -> bool:
+        return self._pid(name) is not None
+
+    def _kill(self, name: str) -> None:
+        pid = self._pid(name)
+        if pid is not None:
+            _signal(pid, signal.SIGKILL)
+            _reap(pid)
+        (self.root / "pids" / name).unlink(missing_ok=True)
+
+    def _stop(self, name: str) -> None:
+        pid = self._pid(name)
+        if pid is not None:
+            _signal(pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while _exists(pid) and time.monotonic() < deadline:
+                _reap(pid)
+                time.sleep(0.1)
+            if _exists(pid):
+                _signal(pid, signal.SIGKILL)
+                _reap(pid)
+        (self.root / "pids" / name).unlink(missing_ok=True)
+
+    @staticmethod
+    def _wait(ready: Any, timeout_s: float, what: str) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if ready():
+                return
+            time.sleep(0.5)
+        raise ClusterFailed(f"{what} within {timeout_s:.0f} s")
+
+
+def existing(root: Path) -> Cluster:
+    """The cluster ``paywarden ha up`` started under ``root``."""
+    from .plan import plan
+
+    saved = json.loads((root / PLAN_FILE).read_text())
+    first = min(int(m["postgres"].rsplit(":", 1)[1]) for m in saved["members"])
+    return Cluster(plan(members=len(saved["members"]), etcd=len(saved["etcd"]),
+                        base_port=first, root=root))
+
+
+def _postgres_user() -> pwd.struct_passwd | None:
+    """Whom Patroni runs as: ``postgres`` when this runs as root, else this user (None)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(PG_USER)
+    except KeyError:
+        raise ClusterFailed("running as root needs a 'postgres' user: apt-get install "
+                            "postgresql-15") from None
+
+
+def _python_for(user: pwd.struct_passwd | None) -> tuple[str, dict[str, str]]:
+    """An interpreter ``user`` may run with this environment's packages importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYWARDEN_", "PG"))}
+    if user is None:
+        return sys.executable, env
+    if _runs_as(user, sys.executable):
+        return sys.executable, env
+    # This interpreter lives where the postgres user may not look (/root/…): the system's
+    # Python of the same version takes this environment's packages (pure and compiled
+    # for the same ABI) on its path.
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    system = shutil.which(version, path="/usr/bin:/usr/local/bin")
+    if system is None or not _runs_as(user, system):
+        raise ClusterFailed(f"the postgres user cannot run {sys.executable}, and there is "
+                            f"no system {version}: apt-get install {version}")
+    paths = sysconfig.get_paths()
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([paths["purelib"], paths["platlib"]]))
+    env["HOME"] = user.pw_dir
+    return system, env
+
+
+def _runs_as(user: pwd.struct_passwd, python: str) -> bool:
+    try:
+        return subprocess.run([python, "-c", "import sys"], user=user.pw_uid, group=user.pw_gid,
+                              extra_groups=[], capture_output=True, timeout=30,
+                              cwd="/", check=False).returncode == 0
+    except OSError:
+        return False
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _reap(pid: int) -> None:
+    """Collect a child of this process that ended (else it stays a zombie, 'alive')."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    _reap(pid)
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+__all__ = ["Cluster", "ClusterFailed", "existing", "HOST", "PG_BIN"]
