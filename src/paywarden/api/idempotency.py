@@ -201,7 +201,7 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, _replay(body, receive), captured.send)
         except Exception:
-            await run_in_threadpool(store.release, claim)
+            await run_in_threadpool(store.release_when_back, claim)
             raise
         finally:
             _CLAIM.reset(token)
@@ -212,7 +212,7 @@ class IdempotencyMiddleware:
                           recorded=claim.recorded.status_code)
                 captured.replace(claim.recorded)
         elif response.status_code >= 500 or captured.no_store:
-            await run_in_threadpool(store.release, claim)
+            await run_in_threadpool(store.release_when_back, claim)
         else:
             await run_in_threadpool(store.complete, claim, response)
         return captured

@@ -8,8 +8,8 @@ execute, with this environment's packages on its path.
 
 ``kill_postmaster`` is SIGKILL to the leader's PostgreSQL, the failure that
 ``bench/ha.py`` and the failover tests inject; ``kill_member`` is a lost host (Patroni
-and its PostgreSQL at once); ``pause_member`` stops Patroni and PostgreSQL with SIGSTOP,
-cutting the member off from etcd and its clients without closing a socket.
+and its PostgreSQL at once); ``paused`` stops a member with SIGSTOP, cutting it off
+from etcd without closing a socket.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class Cluster:
         create the database. A cluster already running under ``root`` is kept."""
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / PLAN_FILE).write_text(json.dumps(self.plan.public(), indent=2))
-        for member in self.plan.etcd:
-            self._start_etcd(member)
+        for etcd in self.plan.etcd:
+            self._start_etcd(etcd)
         self._wait(lambda: all(self._etcd_healthy(e) for e in self.plan.etcd), timeout_s,
                    "etcd did not become healthy")
         for member in self.plan.members:
@@ -113,17 +113,24 @@ class Cluster:
         _signal(pid, signal.SIGKILL)
         return pid
 
+    def patroni_pid(self, member: Member) -> int | None:
+        return self._pid(member.name)
+
     @contextlib.contextmanager
-    def paused(self, member: Member) -> Iterator[None]:
-        """SIGSTOP to the member's Patroni and PostgreSQL, SIGCONT on leaving: a member cut
-        off from etcd and its clients (its sockets stay open)."""
-        pids = [p for p in (self._pid(member.name), self.postmaster_pid(member)) if p]
-        for pid in pids:
+    def paused(self, member: Member, *, patroni_only: bool = False) -> Iterator[None]:
+        """SIGSTOP to the member's Patroni (and PostgreSQL), SIGCONT on leaving: a member
+        cut off from etcd (and its clients) without closing a socket. ``patroni_only``:
+        its PostgreSQL goes on serving, a primary that cannot reach etcd."""
+        pids = [self._pid(member.name)]
+        if not patroni_only:
+            pids.append(self.postmaster_pid(member))
+        stopped = [pid for pid in pids if pid is not None]
+        for pid in stopped:
             _signal(pid, signal.SIGSTOP)
         try:
             yield
         finally:
-            for pid in pids:
+            for pid in stopped:
                 _signal(pid, signal.SIGCONT)
 
     def kill_etcd(self, member: EtcdMember) -> None:
@@ -208,8 +215,8 @@ class Cluster:
 
     def _etcd_healthy(self, member: EtcdMember) -> bool:
         try:
-            return httpx.get(f"{member.client_url}/health", timeout=1,
-                             trust_env=False).json().get("health") == "true"
+            answer = httpx.get(f"{member.client_url}/health", timeout=1, trust_env=False)
+            return bool(answer.json().get("health") == "true")
         except (httpx.HTTPError, ValueError):
             return False
 
@@ -349,4 +356,4 @@ def _exists(pid: int) -> bool:
         return False
 
 
-__all__ = ["Cluster", "ClusterFailed", "existing", "HOST", "PG_BIN"]
+__all__ = ["HOST", "PG_BIN", "Cluster", "ClusterFailed", "existing"]

@@ -10,7 +10,9 @@ win, on SQLite and PostgreSQL alike. Then:
 
 A request that fails on the server (5xx, or an exception) releases its key, so
 a retry runs again; any other answer, 4xx included, is stored and kept for the
-TTL. A claim whose request died with its process is taken over after a lease.
+TTL. A claim whose request died with its process is taken over after a lease. A claim
+whose release met a database that was away (a failover) is released once the
+database is back (:meth:`IdempotencyKeys.release_when_back`), not after the lease.
 A stored response body may echo personal data: it is sealed, bound to its
 (principal, key) row.
 
@@ -27,14 +29,16 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from enum import Enum
 
+import structlog
 from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..adapters.clock import Clock
-from ..adapters.store import Database
+from ..adapters.store import Database, is_unavailable
 from ..adapters.store.schema import idempotency_keys
 from ..domain.errors import DomainError, InvariantViolation
 from .sealed import FieldKeys, row_id
@@ -42,6 +46,8 @@ from .sealed import FieldKeys, row_id
 KEY_CHARS_MAX = 255
 PRINCIPAL_CHARS_MAX = 64
 PURGE_INTERVAL_NS = 60 * 10**9
+RELEASE_RETRY_S = 0.5
+log = structlog.get_logger(__name__)
 CLAIM_ATTEMPTS_MAX = 3
 NS = 10**9
 RUNNING = "running"
@@ -108,6 +114,9 @@ class IdempotencyKeys:
         self._lease_ns = lease_s * NS
         self._purged_at = -PURGE_INTERVAL_NS
         self._purge_lock = threading.Lock()
+        self._unreleased: list[Claim] = []  # claims whose release met no database
+        self._releaser: threading.Thread | None = None
+        self._release_lock = threading.Lock()
 
     def claim(self, principal: str, key: str, request_sha256: str) -> Claim | StoredResponse:
         """A claim: the caller runs the request. A response: replay it. Raises if refused."""
@@ -191,6 +200,42 @@ class IdempotencyKeys:
         """Let a retry run again: only a claim still held (not recorded, not taken over)."""
         with self._database.engine.begin() as conn:
             conn.execute(delete(idempotency_keys).where(*_held(claim)))
+
+    def release_when_back(self, claim: Claim) -> None:
+        """:meth:`release`, or, when the database is away, again every
+        ``RELEASE_RETRY_S`` on a thread of its own until it is back or the lease ends.
+        A claim whose effect did commit (its answer lost with the connection) is no longer
+        held, and its release changes nothing."""
+        try:
+            self.release(claim)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            with self._release_lock:
+                self._unreleased.append(claim)
+                if self._releaser is None:
+                    self._releaser = threading.Thread(target=self._release_later,
+                                                      name="idempotency-release", daemon=True)
+                    self._releaser.start()
+
+    def _release_later(self) -> None:
+        while True:
+            time.sleep(RELEASE_RETRY_S)
+            with self._release_lock:
+                now = self._clock.now_ns()
+                pending = [c for c in self._unreleased if c.claimed_at + self._lease_ns > now]
+                if not pending:
+                    self._unreleased, self._releaser = [], None
+                    return
+            try:
+                for claim in pending:
+                    self.release(claim)
+            except Exception as exc:  # noqa: BLE001 - still away: the next turn tries again
+                if not is_unavailable(exc):
+                    log.error("idempotency.release_failed", error=type(exc).__name__)
+                continue
+            with self._release_lock:
+                self._unreleased = [c for c in self._unreleased if c not in pending]
 
     def purge_expired(self) -> int:
         now = self._clock.now_ns()
