@@ -38,6 +38,9 @@ test: $(VENV)/.installed-test
 	@# LightGBM (the risk model, extra `risk`) links OpenMP's libgomp, which a bare Debian lacks.
 	@{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q 'libgomp\.so\.1' || { echo "make: installing libgomp1 with apt-get" >&2; \
 	  apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y libgomp1 >&2; }
+	@# The failover tests' cluster (tests/ha): etcd from Debian (Patroni is the extra `ha`).
+	@command -v etcd >/dev/null 2>&1 || { echo "make: installing etcd-server with apt-get" >&2; \
+	  apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y etcd-server >&2; }
 	$(PYTHON) scripts/redistemp.py -- $(VENV_PY) scripts/pgtemp.py -- \
 	  $(VENV_PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
@@ -57,5 +60,5 @@ $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/pip
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/pip
-	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[test,redis,risk]'
+	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[test,redis,risk,ha]'
 	@touch $@

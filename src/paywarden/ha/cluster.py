@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,7 @@ from .plan import DATABASE, HOST, SUPERUSER, EtcdMember, Member, Plan
 PLAN_FILE = "cluster.json"
 UP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 30
+ACK_TIMEOUT_S = 3
 PG_USER = "postgres"
 ETCD = "etcd"
 
@@ -49,6 +51,7 @@ class Cluster:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.root = Path(plan.root)
+        self._spawned: dict[str, subprocess.Popen[bytes]] = {}  # what this object started
 
     # -- up and down ---------------------------------------------------------------------
     def up(self, *, timeout_s: float = UP_TIMEOUT_S) -> None:
@@ -94,6 +97,10 @@ class Cluster:
             for path in directory.iterdir():
                 if path.name != "data":
                     shutil.chown(path, runs_as.pw_uid, runs_as.pw_gid)
+            if not _may_write(runs_as, directory):
+                raise ClusterFailed(
+                    f"the {PG_USER} user cannot reach {directory} (a folder above it is "
+                    "closed to others): put the cluster where it can, with --dir")
         python, env = _python_for(runs_as)
         self._spawn(member.name, [python, "-m", "patroni", str(member.config_file)],
                     Path(member.dir) / "stdout.log", env=env, user=runs_as)
@@ -179,6 +186,37 @@ class Cluster:
         assert leader is not None
         return leader
 
+    def wait_leader(self, *, other_than: Member, timeout_s: float = UP_TIMEOUT_S) -> Member:
+        """Wait for a member other than ``other_than`` to lead (a failover happened)."""
+        self._wait(lambda: (self.leader() or other_than) != other_than, timeout_s,
+                   f"no leader other than {other_than.name}")
+        leader = self.leader()
+        assert leader is not None
+        return leader
+
+    def acknowledges_write(self, member: Member) -> bool:
+        """Whether ``member`` commits a write of its own (a transaction id) within
+        ``ACK_TIMEOUT_S``: a primary with a synchronous replica does; a replica, a stopped
+        member or a primary that lost its replicas does not. (A commit whose wait for its
+        replica is cancelled returns with only a warning, "committed locally": counted as
+        not acknowledged, as PayWarden would never have answered it.)"""
+        warned: list[str] = []
+        try:
+            with psycopg.connect(f"postgresql://{SUPERUSER}@{member.address}/{DATABASE}",
+                                 connect_timeout=ACK_TIMEOUT_S, autocommit=True) as conn:
+                conn.add_notice_handler(lambda notice: warned.append(
+                    notice.message_primary or ""))
+                timer = threading.Timer(ACK_TIMEOUT_S, conn.cancel_safe)
+                timer.start()
+                try:
+                    with conn.transaction():
+                        conn.execute("SELECT txid_current()")
+                finally:
+                    timer.cancel()
+        except psycopg.Error:
+            return False
+        return not any("synchronous replication" in w for w in warned)
+
     def wait_members(self, *, running: int, timeout_s: float = UP_TIMEOUT_S) -> None:
         """Wait until ``running`` members run or stream (the leader and its replicas)."""
         self._wait(lambda: sum(r.get("state") in ("running", "streaming")
@@ -235,6 +273,7 @@ class Cluster:
                 env=env, start_new_session=True, cwd=log.parent,
                 user=user.pw_uid if user else None, group=user.pw_gid if user else None,
                 extra_groups=[] if user else None)
+        self._spawned[name] = process
         pids = self.root / "pids"
         pids.mkdir(exist_ok=True)
         (pids / name).write_text(str(process.pid))
@@ -253,8 +292,7 @@ class Cluster:
         pid = self._pid(name)
         if pid is not None:
             _signal(pid, signal.SIGKILL)
-            _reap(pid)
-        (self.root / "pids" / name).unlink(missing_ok=True)
+        self._forget(name, pid)
 
     def _stop(self, name: str) -> None:
         pid = self._pid(name)
@@ -266,7 +304,16 @@ class Cluster:
                 time.sleep(0.1)
             if _exists(pid):
                 _signal(pid, signal.SIGKILL)
-                _reap(pid)
+        self._forget(name, pid)
+
+    def _forget(self, name: str, pid: int | None) -> None:
+        """The process ``name`` ended (or is ending): collected, its pid file removed."""
+        process = self._spawned.pop(name, None)
+        if process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=STOP_TIMEOUT_S)
+        elif pid is not None:
+            _reap(pid)
         (self.root / "pids" / name).unlink(missing_ok=True)
 
     @staticmethod
@@ -319,6 +366,12 @@ def _python_for(user: pwd.struct_passwd | None) -> tuple[str, dict[str, str]]:
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([paths["purelib"], paths["platlib"]]))
     env["HOME"] = user.pw_dir
     return system, env
+
+
+def _may_write(user: pwd.struct_passwd, directory: Path) -> bool:
+    return subprocess.run(["test", "-w", str(directory), "-a", "-x", str(directory)],
+                          user=user.pw_uid, group=user.pw_gid, extra_groups=[],
+                          capture_output=True, timeout=30, cwd="/", check=False).returncode == 0
 
 
 def _runs_as(user: pwd.struct_passwd, python: str) -> bool:

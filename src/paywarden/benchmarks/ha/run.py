@@ -20,6 +20,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from .load import Tally, escrow_buyer, transfer_writer
 DOWNTIME_WAIT_S = 120.0
 REJOIN_WAIT_S = 180.0
 WARM_S = 3.0
+SPLIT_BRAIN_WATCH_S = 10.0
 err = Console(stderr=True)
 
 
@@ -62,6 +64,7 @@ class Report:
 
 def run(options: Options) -> dict[str, Any]:
     root = options.root or Path(tempfile.mkdtemp(prefix="paywarden-ha-"))
+    root.chmod(0o755)  # the postgres user runs the members when this runs as root
     cluster = setup.start_cluster(root, options.base_port)
     try:
         return _run(options, root, cluster)
@@ -187,17 +190,23 @@ def _etcd_leader_lost(cluster: Cluster, tally: Tally) -> dict[str, Any]:
 
 
 def _partitioned(cluster: Cluster, tally: Tally) -> dict[str, Any]:
-    """SIGSTOP the leader's Patroni only: its PostgreSQL goes on but cannot renew the
-    leader key; a replica is promoted. Writes the old primary takes after that wait for
-    a synchronous replica that follows the new leader: none is acknowledged, so no two
-    primaries both acknowledge writes."""
+    """SIGSTOP the leader (its Patroni and PostgreSQL): cut off from etcd and its clients,
+    it cannot renew the leader key, and a replica is promoted once the key expires. On
+    SIGCONT the old leader's Patroni finds the key gone and demotes it. Meanwhile every
+    member is asked, again and again, to commit a write of its own: at no moment may two
+    members acknowledge one (split brain)."""
     leader = cluster.wait_writable()
-    killed_at = time.monotonic()
-    with cluster.paused(leader, patroni_only=True):
-        downtime = _downtime(tally, killed_at)
-        new = cluster.wait_writable(timeout_s=REJOIN_WAIT_S)
+    stopped_at = time.monotonic()
+    with cluster.paused(leader):
+        new = cluster.wait_leader(other_than=leader, timeout_s=REJOIN_WAIT_S)
+        downtime = _downtime(tally, stopped_at)
+    most = 0
+    deadline = time.monotonic() + SPLIT_BRAIN_WATCH_S
+    while time.monotonic() < deadline:  # the old leader waking up beside the new one
+        most = max(most, sum(cluster.acknowledges_write(m) for m in cluster.plan.members))
     cluster.wait_members(running=len(cluster.plan.members), timeout_s=REJOIN_WAIT_S)
-    return {"member": leader.name, "new_leader": new.name, "write_downtime_s": downtime}
+    return {"member": leader.name, "new_leader": new.name, "write_downtime_s": downtime,
+            "most_members_acknowledging_at_once": most}
 
 
 _SCENARIOS = {"replica": _replica_lost, "etcd-leader": _etcd_leader_lost,
@@ -221,6 +230,7 @@ def _result(report: Report, tally: Tally, found: checks.Found,
         "tps_after": report.tps.get("after", 0.0),
         "sync_commit_cost": round(sync / asynchronous, 3) if asynchronous else None,
         "tps_async": asynchronous,
+        "acknowledged_kinds": dict(Counter(a.kind for a in tally.snapshot())),
         "write_downtimes_s": report.downtimes_s,
         "verify_ok": bool(verified.get("ok")),
         "verify_violations": verified.get("violations", [])[:5],

@@ -10,15 +10,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...adapters.store import open_database
 from ...api.ids import account_id_to_str
-from ...bootstrap import build
 from ...ha import Cluster, plan
 from ...services.identity.tokens import issue_service_token
 from ...services.ledger import NewAccount
 from ...services.ledger.currencies import currency
-from ...settings import Settings
-from ..payments.parties import CURRENCY, Shopper, enrolment_token, make_shoppers
+from ..payments.parties import (
+    CURRENCY,
+    Shopper,
+    enrolment_token,
+    make_shoppers,
+    operator_platform,
+)
 from ..payments.server import Server, free_port, server_env, serving
 from .load import LedgerAccounts
 
@@ -44,12 +47,7 @@ def start_cluster(root: Path, base_port: int) -> Cluster:
 def prepare(url: str, data_dir: Path, public_url: str, buyers: int) -> Parties:
     """The schema, then through the services: merchants and funded buyers, a service token
     and ledger accounts without balance limits."""
-    database = open_database(url)
-    database.migrate()
-    platform = build(Settings(database_url=url, data_dir=data_dir, public_url=public_url,
-                              webauthn_rp_id=RP_ID), database=database)
-    platform.start()
-    try:
+    with operator_platform(url, data_dir, public_url, RP_ID) as platform:
         shoppers = [(s, enrolment_token(platform, s)) for s in make_shoppers(platform, buyers)]
         token = issue_service_token(platform.database, platform.sessions, name="ha-bench",
                                     ttl_s=TOKEN_TTL_S, ttl_s_max=TOKEN_TTL_S,
@@ -58,11 +56,8 @@ def prepare(url: str, data_dir: Path, public_url: str, buyers: int) -> Parties:
         ids = [secrets.randbits(62) + 1 for _ in range(LEDGER_ACCOUNTS)]
         platform.engine.wait(platform.engine.create_accounts(
             [NewAccount(i, currency(CURRENCY).number, 1) for i in ids]))
-        return Parties(shoppers, token, LedgerAccounts([account_id_to_str(i) for i in ids],
-                                                       CURRENCY))
-    finally:
-        platform.stop()
-        database.dispose()
+    return Parties(shoppers, token, LedgerAccounts([account_id_to_str(i) for i in ids],
+                                                   CURRENCY))
 
 
 def public_origin(ports: list[int]) -> str:

@@ -23,13 +23,18 @@ import httpx
 from rich.progress import Progress
 
 from ...adapters.store import open_database
-from ...bootstrap import build
 from ...client import PayWardenClient
 from ...services.ledger.verify import verify_ledger
-from ...settings import Settings
 from .flows import http_flow
 from .load import LoadResult, Recorder, Unit, run_clients, summary
-from .parties import REQUEST_TIMEOUT_S, Shopper, enrolment_token, make_shoppers, passkey_sign_in
+from .parties import (
+    REQUEST_TIMEOUT_S,
+    Shopper,
+    enrolment_token,
+    make_shoppers,
+    operator_platform,
+    passkey_sign_in,
+)
 from .server import Server, free_port, server_env, serving
 
 RP_ID = "localhost"  # a browser takes no IP address as a WebAuthn relying party
@@ -37,15 +42,8 @@ RP_ID = "localhost"  # a browser takes no IP address as a WebAuthn relying party
 
 def _prepare(url: str, data_dir: Path, public_url: str,
              clients: int) -> list[tuple[Shopper, str]]:
-    database = open_database(url)
-    database.migrate()
-    platform = build(Settings(database_url=url, data_dir=data_dir, public_url=public_url,
-                              webauthn_rp_id=RP_ID), database=database)
-    platform.start()
-    try:
+    with operator_platform(url, data_dir, public_url, RP_ID) as platform:
         return [(s, enrolment_token(platform, s)) for s in make_shoppers(platform, clients)]
-    finally:
-        platform.stop()
 
 
 def _rps(result: LoadResult) -> float:

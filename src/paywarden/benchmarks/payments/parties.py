@@ -5,21 +5,26 @@ then registers a passkey and signs in with it, as a browser would.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ...bootstrap import Platform
+from ...adapters.store import open_database
+from ...bootstrap import Platform, build
 from ...domain.identity import Kind
 from ...domain.ledger import Transfer, TransferResult
 from ...domain.ledger.chart import AccountKind
 from ...services.certification import BusinessDetails
 from ...services.identity.users import create_user
 from ...services.ledger.accounts import AccountRef, ensure, platform_account
+from ...settings import Settings
 from ...testing.authenticator import SoftAuthenticator
 
 ACTOR = "cli:bench"
@@ -39,6 +44,23 @@ class Shopper:
     buyer_id: str
     buyer_username: str
     wallet: AccountRef
+
+
+@contextlib.contextmanager
+def operator_platform(url: str, data_dir: Path, public_url: str, rp_id: str
+                      ) -> Iterator[Platform]:
+    """The platform in this process, its schema made, to set the parties up as an
+    operator would before the server starts; stopped and closed after the block."""
+    database = open_database(url)
+    database.migrate()
+    platform = build(Settings(database_url=url, data_dir=data_dir, public_url=public_url,
+                              webauthn_rp_id=rp_id), database=database)
+    platform.start()
+    try:
+        yield platform
+    finally:
+        platform.stop()
+        database.dispose()
 
 
 def make_shoppers(platform: Platform, count: int) -> list[Shopper]:
