@@ -223,7 +223,9 @@ class Platform:
 def build(settings: Settings, *, clock: Clock | None = None,
           database: Database | None = None) -> Platform:
     clock = clock or SystemClock()
-    database = database or open_database(settings.database)
+    database = database or open_database(settings.database,
+                                         replica_url=settings.read_database_url,
+                                         staleness_s=settings.read_staleness_s)
     failstop = FailStop()
     if database.file is not None:
         database.file.watch(failstop.crash)  # removed, replaced, made read-only: stop

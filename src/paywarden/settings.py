@@ -70,6 +70,12 @@ class Settings(BaseSettings):
                                  "(e.g. idempotency.after_effect) where the process SIGKILLs "
                                  "itself")
     redis_url: str | None = Field(default=None, description="Shared rate-limit state")
+    read_database_url: str | None = Field(default=None, description="Replicas for statements, "
+                                          "history and reports (PostgreSQL; decision 0065)")
+    read_staleness_s: float = Field(default=5.0, gt=0, le=3600, description="How old a "
+                                    "replica's answer may be; else the primary answers")
+    pitr_dir: Path | None = Field(default=None, description="Base backups and the WAL archive "
+                                  "for point-in-time recovery; default: data_dir/pitr")
     patroni_urls: str = Field(default="", description="Patroni's REST API on each member, "
                               "comma-separated: serve checks its synchronous mode (decision 0065)")
     accept_async_loss: bool = Field(default=False, description="Serve on a PostgreSQL cluster "
@@ -327,6 +333,22 @@ class Settings(BaseSettings):
         if name == "postgresql" and driver != "psycopg":
             raise ValueError(f"PostgreSQL is opened with the psycopg driver: "
                              f"postgresql+psycopg://…, not {parsed.drivername!r}")
+        return url
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _replicas_on_postgresql(cls, url: str | None) -> str | None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if url is None:
+            return None
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError("not a database URL") from None
+        if parsed.drivername != "postgresql+psycopg":
+            raise ValueError("replicas are PostgreSQL's: postgresql+psycopg://…")
         return url
 
     @field_validator("public_url")

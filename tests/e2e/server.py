@@ -63,13 +63,15 @@ def serving(env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def spawn(env: dict[str, str], port: int, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`paywarden serve` on ``port``, ready to answer; the caller ends it (or it dies)."""
+def spawn(env: dict[str, str], port: int, log_path: Path,
+          *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`paywarden serve` on ``port`` (with ``args``), ready to answer; the caller ends it
+    (or it dies)."""
     base = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "paywarden", "serve", "--host",
-                                 "127.0.0.1", "--port", str(port)], env=env, stdout=log,
-                                stderr=log)
+                                 "127.0.0.1", "--port", str(port), *args], env=env,
+                                stdout=log, stderr=log)
     _wait_ready(base, proc, log_path)
     return proc, base
 

@@ -77,9 +77,10 @@ def test_the_plan_names_every_member_in_one_url(tmp_path: Path) -> None:
     layout = plan(members=3, etcd=3, base_port=20000, root=tmp_path)
     assert [m.address for m in layout.members] == [
         "127.0.0.1:20000", "127.0.0.1:20001", "127.0.0.1:20002"]
-    assert layout.database_url() == (
+    assert layout.database_url().startswith(
         "postgresql+psycopg://postgres@/paywarden?host=127.0.0.1:20000&host=127.0.0.1:20001"
         "&host=127.0.0.1:20002&target_session_attrs=read-write&connect_timeout=3")
+    assert "tcp_user_timeout=" in layout.database_url()
     assert layout.patroni_urls().split(",")[0] == "http://127.0.0.1:20100"
     ports = [p for m in layout.members for p in (m.pg_port, m.rest_port)] + [
         p for e in layout.etcd for p in (e.client_port, e.peer_port)]

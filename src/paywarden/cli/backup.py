@@ -44,12 +44,24 @@ def _bars(quiet: bool) -> Iterator[PhaseProgress]:
 
 
 @app.command()
-def backup(out: Annotated[Path, typer.Argument(help="the backup file to write (0600)")],
+def backup(out: Annotated[Path | None, typer.Argument(
+               help="the backup file to write (0600)")] = None,
+           pitr: Annotated[bool, typer.Option(
+               "--pitr", help="a base backup for point-in-time recovery (PostgreSQL, into "
+               "PAYWARDEN_PITR_DIR) instead of a file")] = False,
            as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")]
            = False) -> None:
-    """Take a consistent, encrypted, signed backup of the live database."""
+    """Take a consistent, encrypted, signed backup of the live database (or, with --pitr,
+    a base backup that the WAL archive replays to any later moment)."""
     from ..services.backup import BackupError
 
+    if pitr:
+        from .pitr import base_backup
+
+        base_backup(settings_from_env(), as_json=as_json)
+        return
+    if out is None:
+        raise typer.BadParameter("name the backup file to write (or give --pitr)")
     platform = open_platform(settings_from_env())
     try:
         if not platform.database.is_migrated():
@@ -71,8 +83,16 @@ def backup(out: Annotated[Path, typer.Argument(help="the backup file to write (0
 
 
 @app.command()
-def restore(file: Annotated[Path, typer.Argument(help="a file written by `paywarden backup`",
-                                                 exists=True, dir_okay=False)],
+def restore(file: Annotated[Path | None, typer.Argument(
+                help="a file written by `paywarden backup`", exists=True,
+                dir_okay=False)] = None,
+            to: Annotated[str | None, typer.Option(
+                "--to", help="restore PostgreSQL to this moment (ISO 8601, with its zone) from "
+                "the base backups and WAL archive, on a server of its own, and verify it")]
+            = None,
+            keep_running: Annotated[bool, typer.Option(
+                "--keep-running", help="with --to: leave the restored server running")]
+            = False,
             force: Annotated[bool, typer.Option(
                 "--force", help="replace a database that holds data (SQLite keeps the old "
                 "file as .pre-restore; PostgreSQL drops its public schema's objects)")] = False,
@@ -81,8 +101,18 @@ def restore(file: Annotated[Path, typer.Argument(help="a file written by `paywar
                 "backup, when this platform's keyring does not know the signing key")] = None,
             as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")]
             = False) -> None:
-    """Check a backup's signature, digest and tag, restore it, verify it, then put it in place."""
+    """Check a backup's signature, digest and tag, restore it, verify it, then put it in place
+    (or, with --to, restore PostgreSQL to a moment beside the live cluster and verify it)."""
     from ..services.backup import BackupError, load_jwks
+
+    if to is not None:
+        from .pitr import restore_to_moment
+
+        restore_to_moment(settings_from_env(), to, keep_running=keep_running,
+                          as_json=as_json)
+        return
+    if file is None:
+        raise typer.BadParameter("name the backup file to restore (or give --to TIME)")
 
     platform = open_platform(settings_from_env(), create=True)  # may restore into nothing
     try:

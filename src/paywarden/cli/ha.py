@@ -67,6 +67,7 @@ def up(members: Annotated[int, typer.Option(min=2, max=9, help="PostgreSQL membe
     print("Serve PayWarden on it with:")
     print(f"  export PAYWARDEN_DATABASE_URL='{layout.database_url()}'")
     print(f"  export PAYWARDEN_PATRONI_URLS='{layout.patroni_urls()}'")
+    print(f"  export PAYWARDEN_PITR_DIR='{layout.pitr_dir}'")
     print("  paywarden init && paywarden serve")
 
 

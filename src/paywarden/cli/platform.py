@@ -54,20 +54,30 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
               help="a peer hub this hub knows, BIC=URL (repeat for each)")] = None,
           accept_async_loss: Annotated[bool, typer.Option(
               "--accept-async-loss", help="serve on a PostgreSQL cluster whose failover "
-              "may lose acknowledged commits (refused without it)")] = False) -> None:
+              "may lose acknowledged commits (refused without it)")] = False,
+          workers: Annotated[int, typer.Option(
+              help="serving processes on the one port (PostgreSQL and Redis)")] = 1) -> None:
     """Serve the HTTP API. Exits 70 if the process failed on a broken invariant."""
     from .serving import claim, serve_claimed, served_at
+    from .workers import check_workers, supervise
 
     with refusing():
         settings = served_at(_clearing(settings_from_env(), role, peer), host=host, port=port)
         check_store(settings, create=False)
+        check_workers(settings, workers)
         unsafe = check_replication(settings, accept_async_loss=accept_async_loss
                                    or settings.accept_async_loss)
         claimed = claim(settings)
     for reason in unsafe:
         err.print(f"paywarden: WARNING, serving with --accept-async-loss: {reason}",
                   style="bold red", markup=False, highlight=False, soft_wrap=True)
-    serve_claimed(settings, claimed)
+    if workers == 1:
+        serve_claimed(settings, claimed)
+        return
+    try:
+        supervise(workers, lambda: serve_claimed(settings, claimed))
+    finally:
+        claimed.release()
 
 
 def _clearing(settings: Settings, role: str | None, peers: list[str] | None) -> Settings:

@@ -8,8 +8,8 @@ execute, with this environment's packages on its path.
 
 ``kill_postmaster`` is SIGKILL to the leader's PostgreSQL, the failure that
 ``bench/ha.py`` and the failover tests inject; ``kill_member`` is a lost host (Patroni
-and its PostgreSQL at once); ``paused`` stops a member with SIGSTOP, cutting it off
-from etcd without closing a socket.
+and its PostgreSQL at once); ``paused`` freezes a member's every process with SIGSTOP,
+cutting it off from etcd, clients and replicas without closing a socket.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class Cluster:
             self._start_etcd(etcd)
         self._wait(lambda: all(self._etcd_healthy(e) for e in self.plan.etcd), timeout_s,
                    "etcd did not become healthy")
+        self._make_archive()
         for member in self.plan.members:
             self.start_member(member)
         self.wait_writable(timeout_s=timeout_s)
@@ -124,20 +125,25 @@ class Cluster:
         return self._pid(member.name)
 
     @contextlib.contextmanager
-    def paused(self, member: Member, *, patroni_only: bool = False) -> Iterator[None]:
-        """SIGSTOP to the member's Patroni (and PostgreSQL), SIGCONT on leaving: a member
-        cut off from etcd (and its clients) without closing a socket. ``patroni_only``:
-        its PostgreSQL goes on serving, a primary that cannot reach etcd."""
-        pids = [self._pid(member.name)]
-        if not patroni_only:
-            pids.append(self.postmaster_pid(member))
-        stopped = [pid for pid in pids if pid is not None]
+    def paused(self, member: Member) -> Iterator[None]:
+        """SIGSTOP to every process of the member (Patroni, the postmaster and each of its
+        children: backends, WAL senders), SIGCONT on leaving: a host frozen, cut off from
+        etcd, its clients and its replicas without closing a socket.
+
+        (Stopping Patroni alone while PostgreSQL runs on is the case Patroni's watchdog
+        exists for: without one, the old primary's backends and WAL senders go on, and a
+        replica that still follows it acknowledges commits the new leader lacks. The
+        production configuration enables the watchdog; docs/decisions/0065.)"""
+        patroni, postmaster = self._pid(member.name), self.postmaster_pid(member)
+        stopped = [p for p in (postmaster, patroni) if p is not None]
+        if postmaster is not None:
+            stopped += _children(postmaster)
         for pid in stopped:
             _signal(pid, signal.SIGSTOP)
         try:
             yield
         finally:
-            for pid in stopped:
+            for pid in reversed(stopped):
                 _signal(pid, signal.SIGCONT)
 
     def kill_etcd(self, member: EtcdMember) -> None:
@@ -194,6 +200,17 @@ class Cluster:
         assert leader is not None
         return leader
 
+    def follows(self, member: Member) -> Member | None:
+        """Whom ``member`` streams WAL from now (``pg_stat_wal_receiver``), if anyone."""
+        try:
+            with psycopg.connect(f"postgresql://{SUPERUSER}@{member.address}/{DATABASE}",
+                                 connect_timeout=ACK_TIMEOUT_S, autocommit=True) as conn:
+                row = conn.execute("SELECT sender_port FROM pg_stat_wal_receiver "
+                                   "WHERE status = 'streaming'").fetchone()
+        except psycopg.Error:
+            return None
+        return next((m for m in self.plan.members if row and m.pg_port == row[0]), None)
+
     def acknowledges_write(self, member: Member) -> bool:
         """Whether ``member`` commits a write of its own (a transaction id) within
         ``ACK_TIMEOUT_S``: a primary with a synchronous replica does; a replica, a stopped
@@ -201,16 +218,17 @@ class Cluster:
         replica is cancelled returns with only a warning, "committed locally": counted as
         not acknowledged, as PayWarden would never have answered it.)"""
         warned: list[str] = []
-        try:
-            with psycopg.connect(f"postgresql://{SUPERUSER}@{member.address}/{DATABASE}",
+        try:  # in the postgres database: the probe's table stays out of PayWarden's
+            with psycopg.connect(f"postgresql://{SUPERUSER}@{member.address}/postgres",
                                  connect_timeout=ACK_TIMEOUT_S, autocommit=True) as conn:
                 conn.add_notice_handler(lambda notice: warned.append(
                     notice.message_primary or ""))
                 timer = threading.Timer(ACK_TIMEOUT_S, conn.cancel_safe)
                 timer.start()
-                try:
-                    with conn.transaction():
-                        conn.execute("SELECT txid_current()")
+                try:  # a row, not only a transaction id: only a commit that wrote WAL
+                    with conn.transaction():  # waits for a synchronous replica
+                        conn.execute("CREATE TABLE IF NOT EXISTS ha_probe (at timestamptz)")
+                        conn.execute("INSERT INTO ha_probe VALUES (now())")
                 finally:
                     timer.cancel()
         except psycopg.Error:
@@ -250,6 +268,15 @@ class Cluster:
             "--initial-cluster", cluster, "--initial-cluster-state", state,
             "--initial-cluster-token", self.plan.scope,
             "--log-level", "warn"], Path(member.dir) / "etcd.log")
+
+    def _make_archive(self) -> None:
+        """The WAL archive, written by whichever member leads (as ``postgres``)."""
+        wal = Path(self.plan.pitr_dir) / "wal"
+        wal.mkdir(parents=True, exist_ok=True)
+        runs_as = _postgres_user()
+        if runs_as is not None:
+            shutil.chown(wal, runs_as.pw_uid, runs_as.pw_gid)
+        wal.chmod(0o700)
 
     def _etcd_healthy(self, member: EtcdMember) -> bool:
         try:
@@ -381,6 +408,16 @@ def _runs_as(user: pwd.struct_passwd, python: str) -> bool:
                               cwd="/", check=False).returncode == 0
     except OSError:
         return False
+
+
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+    return found
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -77,6 +77,7 @@ def dynamic(*, synchronous: bool = True) -> dict[str, Any]:
 
 
 def member_config(plan: Plan, member: Member) -> dict[str, Any]:
+    wal = plan.pitr_dir / "wal"
     return {
         "scope": plan.scope,
         "name": member.name,
@@ -91,6 +92,7 @@ def member_config(plan: Plan, member: Member) -> dict[str, Any]:
             "pg_hba": [
                 "local all all trust",
                 f"host replication {REPLICATOR} {HOST}/32 trust",
+                f"host replication {SUPERUSER} {HOST}/32 trust",  # pg_basebackup
                 f"host all all {HOST}/32 trust",
             ],
         },
@@ -105,7 +107,13 @@ def member_config(plan: Plan, member: Member) -> dict[str, Any]:
                 "replication": {"username": REPLICATOR},
                 "rewind": {"username": SUPERUSER},
             },
-            "parameters": {"unix_socket_directories": str(member.dir)},
+            "parameters": {
+                "unix_socket_directories": str(member.dir),
+                # Every member archives into one folder: whichever leads writes the WAL
+                # that point-in-time recovery replays (paywarden backup --pitr).
+                "archive_mode": "on",
+                "archive_command": f"test ! -f {wal}/%f && cp %p {wal}/%f",
+            },
         },
         "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False},
     }

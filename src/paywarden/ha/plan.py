@@ -19,6 +19,10 @@ DATABASE = "paywarden"
 SUPERUSER = "postgres"
 SCOPE = "paywarden"
 MEMBERS_MAX = 9
+# libpq: keep the member that takes writes; give up on a member that does not answer in
+# 3 s; a connection whose host died (no TCP answer) is dropped within about 10 s.
+CLIENT_OPTIONS = ("target_session_attrs=read-write&connect_timeout=3&keepalives_idle=5"
+                  "&keepalives_interval=2&keepalives_count=3&tcp_user_timeout=10000")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,12 @@ class Plan:
     etcd: tuple[EtcdMember, ...]
     scope: str = SCOPE
 
+    @property
+    def pitr_dir(self) -> PurePath:
+        """``PAYWARDEN_PITR_DIR``: the WAL archive every member writes (``wal/``) and the
+        base backups (``paywarden backup --pitr``)."""
+        return self.root / "pitr"
+
     def member(self, name: str) -> Member:
         for member in self.members:
             if member.name == name:
@@ -82,14 +92,12 @@ class Plan:
         """Every member's address in one libpq URL: the driver tries each and keeps the
         one that takes writes (``target_session_attrs=read-write``)."""
         hosts = "&".join(f"host={m.address}" for m in self.members)
-        return (f"postgresql+psycopg://{SUPERUSER}@/{database}?{hosts}"
-                "&target_session_attrs=read-write&connect_timeout=3")
+        return f"postgresql+psycopg://{SUPERUSER}@/{database}?{hosts}&{CLIENT_OPTIONS}"
 
     def libpq_url(self, database: str = DATABASE) -> str:
         """The same for libpq itself (psql, psycopg)."""
         hosts = ",".join(m.address for m in self.members)
-        return (f"postgresql://{SUPERUSER}@{hosts}/{database}"
-                "?target_session_attrs=read-write&connect_timeout=3")
+        return f"postgresql://{SUPERUSER}@{hosts}/{database}?{CLIENT_OPTIONS}"
 
     def patroni_urls(self) -> str:
         """For ``PAYWARDEN_PATRONI_URLS``: every member's REST API."""
@@ -104,6 +112,7 @@ class Plan:
                      for e in self.etcd],
             "database_url": self.database_url(),
             "patroni_urls": self.patroni_urls(),
+            "pitr_dir": str(self.pitr_dir),
         }
 
 

@@ -38,7 +38,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from ...domain.errors import InvariantViolation
+from .replica import Replica
 from .sqlite_file import GuardedConnection, SqliteFile
+from .unavailable import is_unavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 262_144
@@ -87,6 +89,27 @@ class Database:
     engine: Engine
     url: str
     file: SqliteFile | None = field(default=None, compare=False)  # a SQLite file, watched
+    replica: Replica | None = field(default=None, compare=False)  # reads that may be older
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads that may be up to ``PAYWARDEN_READ_STALENESS_S`` old
+        (statements, history, reports): a replica's when one is fresh enough, else the
+        primary's (``replica.py``). Never for a read that a write decides on."""
+        replica = self.replica
+        if replica is not None and replica.usable():
+            try:
+                conn = replica.engine.connect()
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                replica.failed()
+            else:
+                with conn:
+                    yield conn
+                return
+        with self.engine.connect() as conn:
+            yield conn
 
     @property
     def dialect(self) -> str:
@@ -128,6 +151,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
         if self.file is not None:
             self.file.forget()
 
@@ -139,7 +164,10 @@ def _alembic_config(url: str) -> Config:
     return config
 
 
-def open_database(url: str) -> Database:
+def open_database(url: str, *, replica_url: str | None = None,
+                  staleness_s: float = 5.0) -> Database:
+    """The database at ``url``; on PostgreSQL, with ``replica_url``, a replica for reads
+    that may be up to ``staleness_s`` old."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _open_sqlite(url, parsed.database)
@@ -147,7 +175,8 @@ def open_database(url: str) -> Database:
         if parsed.get_driver_name() != "psycopg":
             raise ValueError(f"PostgreSQL needs the psycopg driver: postgresql+psycopg://…, got {parsed.drivername!r}")
         engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
-        return Database(engine=engine, url=url)
+        replica = Replica(replica_url, staleness_s=staleness_s) if replica_url else None
+        return Database(engine=engine, url=url, replica=replica)
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
 
 

@@ -29,6 +29,7 @@ import httpx
 
 from ...client import PayWardenClient
 from ...client.errors import PayWardenError
+from ...client.signing import RequestSigner
 from ..payments.flows import CARRIER, PRICE, TERMS
 from ..payments.parties import Shopper, SignedInBuyer
 
@@ -277,6 +278,23 @@ def _step_up(servers: Servers, tally: Tally, shopper: Shopper, buyer: SignedInBu
         if time.monotonic() > deadline:
             raise GaveUp("step-up: no evidence")
         tally.retried()  # the ceremony's challenge was spent by an attempt cut short
+
+
+def replayed_elsewhere(origin: str, ports: list[int], shopper: Shopper) -> dict[str, Any]:
+    """One signed request sent to the first process, then the very same bytes to the
+    second: the second must refuse it (the nonce is claimed in the shared database)."""
+    signer = RequestSigner(shopper.key_id, shopper.key)
+    request = httpx.Request("GET", f"{origin}/v1/merchants/me",
+                            headers={"Accept": "application/json"})
+    signer.sign(request, created_s=time.time())
+    answers = []
+    for port in ports[:2]:
+        with through(origin, port) as http:
+            response = http.send(request)
+            answers.append({"status": response.status_code,
+                            "code": _code(response) if response.status_code >= 400 else None})
+    return {"first": answers[0], "replayed": answers[1],
+            "refused": answers[0]["status"] == 200 and answers[1]["status"] == 401}
 
 
 def _two(ids: list[str]) -> tuple[str, str]:

@@ -32,7 +32,7 @@ from ...ha import Cluster
 from ...ha.patroni import dynamic
 from ..payments.parties import passkey_sign_in
 from . import checks, setup
-from .load import Tally, escrow_buyer, transfer_writer
+from .load import Tally, escrow_buyer, replayed_elsewhere, transfer_writer
 
 DOWNTIME_WAIT_S = 120.0
 REJOIN_WAIT_S = 180.0
@@ -64,6 +64,7 @@ class Report:
 
 def run(options: Options) -> dict[str, Any]:
     root = options.root or Path(tempfile.mkdtemp(prefix="paywarden-ha-"))
+    root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)  # the postgres user runs the members when this runs as root
     cluster = setup.start_cluster(root, options.base_port)
     try:
@@ -88,6 +89,7 @@ def _run(options: Options, root: Path, cluster: Cluster) -> dict[str, Any]:
     with setup.two_servers(url, cluster.plan.patroni_urls(), data_dir, root, ports):
         buyers = [(shopper, passkey_sign_in(origin, setup.RP_ID, shopper, enrolment))
                   for shopper, enrolment in parties.shoppers]
+        report.scenarios["replay"] = replayed_elsewhere(origin, ports, buyers[0][0])
         tally, stop = Tally(), threading.Event()
         threads = [threading.Thread(target=transfer_writer, daemon=True, args=(
             origin, ports, parties.token, parties.accounts, tally, stop))
@@ -190,27 +192,48 @@ def _etcd_leader_lost(cluster: Cluster, tally: Tally) -> dict[str, Any]:
 
 
 def _partitioned(cluster: Cluster, tally: Tally) -> dict[str, Any]:
-    """SIGSTOP the leader (its Patroni and PostgreSQL): cut off from etcd and its clients,
-    it cannot renew the leader key, and a replica is promoted once the key expires. On
-    SIGCONT the old leader's Patroni finds the key gone and demotes it. Meanwhile every
-    member is asked, again and again, to commit a write of its own: at no moment may two
-    members acknowledge one (split brain)."""
+    """SIGSTOP every process of the leader's host: cut off from etcd, its clients and its
+    replicas, it cannot renew the leader key, and a replica is promoted once the key
+    expires. The host wakes (SIGCONT) once every other replica streams from the new leader;
+    its Patroni finds the key gone and demotes it. Meanwhile every member is asked, again and
+    again, to commit a write of its own: at no moment may two members acknowledge one
+    (split brain). The write downtime counts from the wake: while the host is frozen,
+    connections to it hang (its kernel still answers TCP).
+
+    A host that wakes *before* the other replica follows the new leader (within a
+    ``loop_wait`` of the promotion) could still have its commits acknowledged by that
+    replica: that window is what Patroni's watchdog closes (decision 0065)."""
     leader = cluster.wait_writable()
-    stopped_at = time.monotonic()
     with cluster.paused(leader):
         new = cluster.wait_leader(other_than=leader, timeout_s=REJOIN_WAIT_S)
-        downtime = _downtime(tally, stopped_at)
+        others = [m for m in cluster.plan.members if m not in (leader, new)]
+        deadline = time.monotonic() + REJOIN_WAIT_S
+        while (any(cluster.follows(m) != new for m in others)
+               and time.monotonic() < deadline):
+            time.sleep(0.2)  # every other replica streams from the new leader
+    woke_at = time.monotonic()
     most = 0
-    deadline = time.monotonic() + SPLIT_BRAIN_WATCH_S
-    while time.monotonic() < deadline:  # the old leader waking up beside the new one
+    while time.monotonic() < woke_at + SPLIT_BRAIN_WATCH_S:  # the old leader beside the new
         most = max(most, sum(cluster.acknowledges_write(m) for m in cluster.plan.members))
+    downtime = _downtime(tally, woke_at)
     cluster.wait_members(running=len(cluster.plan.members), timeout_s=REJOIN_WAIT_S)
-    return {"member": leader.name, "new_leader": new.name, "write_downtime_s": downtime,
+    return {"member": leader.name, "new_leader": new.name,
+            "write_downtime_s_after_wake": downtime,
             "most_members_acknowledging_at_once": most}
 
 
 _SCENARIOS = {"replica": _replica_lost, "etcd-leader": _etcd_leader_lost,
               "partition": _partitioned}
+
+
+def _transfer_latency(tally: Tally) -> dict[str, float]:
+    """How long an acknowledged transfer's answered attempt took (failovers included)."""
+    took = sorted((a.answered_s - a.sent_s) * 1000 for a in tally.snapshot()
+                  if a.kind == "transfer")
+    if not took:
+        return {}
+    return {"transfer_ms_p50": round(took[len(took) // 2], 1),
+            "transfer_ms_p99": round(took[min(len(took) - 1, int(len(took) * 0.99))], 1)}
 
 
 def _result(report: Report, tally: Tally, found: checks.Found,
@@ -231,6 +254,7 @@ def _result(report: Report, tally: Tally, found: checks.Found,
         "sync_commit_cost": round(sync / asynchronous, 3) if asynchronous else None,
         "tps_async": asynchronous,
         "acknowledged_kinds": dict(Counter(a.kind for a in tally.snapshot())),
+        **_transfer_latency(tally),
         "write_downtimes_s": report.downtimes_s,
         "verify_ok": bool(verified.get("ok")),
         "verify_violations": verified.get("violations", [])[:5],

@@ -13,7 +13,8 @@
     ├── PayloadInvalid               "payload authentication failed" (GCM tag) or bad size
     ├── TargetNotEmpty               the target database holds data and --force was not given
     ├── TargetBusy                   the SQLite target is open in another process
-    └── RestoredDatabaseInvalid      "restored database fails verify: ..." (nothing kept)
+    ├── RestoredDatabaseInvalid      "restored database fails verify: ..." (nothing kept)
+    └── PitrError                    a base backup or a point-in-time restore failed (pitr.py)
 
 Messages name files, ids and checks; never a key, a password or a row's data.
 """
@@ -89,3 +90,7 @@ class RestoredDatabaseInvalid(BackupError):
                                             if len(problems) > 10 else "")
         super().__init__(f"restored database fails verify: {shown}")
         self.problems = problems
+
+
+class PitrError(BackupError):
+    code = "pitr_failed"

@@ -112,7 +112,7 @@ class Transfers:
         """Movements into or out of the user's accounts, newest first, before the cursor
         ``(created_at, id)``; and the user's account ids (to tell in from out)."""
         t = bank_transfers
-        with self._database.engine.connect() as conn:
+        with self._database.reading() as conn:  # a replica's, when fresh enough
             mine = {a.id for a in accounts_of(conn, user_id)}
             where = [or_(t.c.from_account.in_(mine), t.c.to_account.in_(mine))]
             if before is not None:

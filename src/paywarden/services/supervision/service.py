@@ -98,7 +98,7 @@ class Supervision:
         """The report, its rows citing their audit entries; not yet recorded."""
         builder = self._builder(kind)
         period = check_period(first, last, now_ns=now_ns)
-        with self._database.engine.connect() as conn:
+        with self._database.reading() as conn:  # a replica's, when fresh enough
             table = builder(conn, period)
             if len(table.rows) > ROWS_MAX:
                 raise DomainError("report_too_large", f"more than {ROWS_MAX} rows: ask for a "

@@ -79,7 +79,7 @@ class Statements:
 
     def history(self, user_id: str, account_id: str, *, filters: Filters,
                 cursor: str | None, limit: int) -> HistoryPage:
-        with self._database.engine.connect() as conn:
+        with self._database.reading() as conn:  # a replica's, when fresh enough
             account = owned_account(conn, user_id, account_id)
             return history(conn, account.ledger_account_id, Side.of(account.ref.kind),
                            now_ns=self._clock.now_ns(), filters=filters, cursor=cursor,
