@@ -51,6 +51,7 @@ def base_backup(settings: Settings, *, as_json: bool) -> None:
             audit.record(conn, at_ns=platform.clock.now_ns(), actor=operator_actor(),
                          action="backup.pitr_base", object_id=made.path.name,
                          detail={"consistent_at": made.consistent_at.isoformat()})
+        platform.tree_heads.sign_now()  # a signed head covers it, as every audit leaf
     finally:
         platform.database.dispose()
     if as_json:
@@ -77,6 +78,7 @@ def restore_to_moment(settings: Settings, moment: str, *, keep_running: bool,
                                  "2026-12-02T15:30:00Z") from None
     try:
         with err.status(f"restoring to {target.isoformat()}"):
+            _archive_now(settings.database)
             restored = restore_to(pitr_dir(settings), target)
     except BackupError as exc:
         _refused(exc, as_json)
@@ -106,6 +108,20 @@ def restore_to_moment(settings: Settings, moment: str, *, keep_running: bool,
         if keep_running:
             err.print(f"the restored server runs at {restored.url} (data {restored.data_dir})")
     raise typer.Exit(1 if found else 0)
+
+
+def _archive_now(database_url: str) -> None:
+    """When the live cluster answers, archive its current WAL first (the moment may be in
+    it); when it does not, the archive holds what it holds."""
+    from ..adapters.store import is_unavailable
+    from ..services.backup.pitr import switch_wal
+
+    try:
+        switch_wal(database_url)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        err.print("the database does not answer: restoring from the archive as it is")
 
 
 def _head_at(engine: Any, target: datetime) -> dict[str, Any] | None:

@@ -71,7 +71,9 @@ def supervise(workers: int, serve: Callable[[], None]) -> None:
             break
         children.discard(pid)
         ended = os.waitstatus_to_exitcode(status)
-        if ended != 0 and code == 0:
+        # uvicorn ends a graceful stop by raising the signal again: SIGTERM we sent is clean.
+        asked = stopping and ended == -signal.SIGTERM
+        if ended != 0 and not asked and code == 0:
             code = ended if ended > 0 else 128 - ended  # killed by a signal: 128 + its number
         if not stopping:  # a worker ended on its own: the rest stop too
             stop_all(signal.SIGTERM, None)

@@ -146,6 +146,22 @@ class Cluster:
             for pid in reversed(stopped):
                 _signal(pid, signal.SIGCONT)
 
+    @contextlib.contextmanager
+    def replay_stopped(self, members: list[Member]) -> Iterator[None]:
+        """SIGSTOP to the replicas' startup (recovery) process: they go on receiving WAL
+        but apply none of it, and fall behind as replicas do under load. (Patroni resumes
+        ``pg_wal_replay_pause()`` at its next loop; this it cannot.)"""
+        stopped = [pid for m in members
+                   for pid in _children(self.postmaster_pid(m) or -1)
+                   if b"startup" in _cmdline(pid)]
+        for pid in stopped:
+            _signal(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in stopped:
+                _signal(pid, signal.SIGCONT)
+
     def kill_etcd(self, member: EtcdMember) -> None:
         self._kill(member.name)
 
@@ -418,6 +434,13 @@ def _children(parent: int) -> list[int]:
             if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
                 found.append(int(stat.parent.name))
     return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -74,14 +75,18 @@ class Restored:
                          timeout=START_TIMEOUT_S, check=False)
 
 
-def _libpq(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)
+def _connect(database_url: str) -> psycopg.Connection[Any]:
+    """A psycopg connection as SQLAlchemy would open it (a URL naming every member of a
+    cluster reaches the one that takes writes)."""
+    url = make_url(database_url)
+    _, kwargs = url.get_dialect()().create_connect_args(url)
+    kwargs.pop("context", None)
+    return psycopg.connect(autocommit=True, **kwargs)
 
 
 def take_base_backup(database_url: str, pitr_dir: Path) -> BaseBackup:
     """A base backup of the primary ``database_url`` reaches, into ``pitr_dir/base``."""
-    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+    with _connect(database_url) as conn:
         host, port, mode, major = conn.execute(
             "SELECT coalesce(host(inet_server_addr()), '127.0.0.1'), inet_server_port(), "
             "current_setting('archive_mode'), current_setting('server_version_num')::int / 10000"
@@ -111,8 +116,11 @@ def take_base_backup(database_url: str, pitr_dir: Path) -> BaseBackup:
 
 def switch_wal(database_url: str) -> None:
     """Close the current WAL segment and wait until it is archived: the archive then holds
-    every commit made before this call."""
-    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+    every commit made before this call, and one commit after them (a temporary table's
+    catalog rows): recovery to a moment stops at the first commit past it, and ends in
+    error if it finds none."""
+    with _connect(database_url) as conn:
+        conn.execute("CREATE TEMP TABLE paywarden_pitr_mark (at timestamptz)")
         row = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()
         wanted = str(row[0]) if row else ""
         deadline = time.monotonic() + ARCHIVE_WAIT_S
