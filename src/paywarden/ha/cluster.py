@@ -121,9 +121,6 @@ class Cluster:
         _signal(pid, signal.SIGKILL)
         return pid
 
-    def patroni_pid(self, member: Member) -> int | None:
-        return self._pid(member.name)
-
     @contextlib.contextmanager
     def paused(self, member: Member) -> Iterator[None]:
         """SIGSTOP to every process of the member (Patroni, the postmaster and each of its
@@ -161,6 +158,18 @@ class Cluster:
         finally:
             for pid in stopped:
                 _signal(pid, signal.SIGCONT)
+
+    def etcd_leader(self) -> EtcdMember | None:
+        """The etcd member that leads its raft group now (each member's own status)."""
+        ids: dict[str, EtcdMember] = {}
+        leader = None
+        for member in self.plan.etcd:
+            with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+                status = httpx.post(f"{member.client_url}/v3/maintenance/status", json={},
+                                    timeout=2, trust_env=False).json()
+                ids[status["header"]["member_id"]] = member
+                leader = status["leader"]
+        return ids.get(leader) if leader is not None else None
 
     def kill_etcd(self, member: EtcdMember) -> None:
         self._kill(member.name)

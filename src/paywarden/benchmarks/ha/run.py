@@ -182,8 +182,8 @@ def _replica_lost(cluster: Cluster, tally: Tally) -> dict[str, Any]:
 
 
 def _etcd_leader_lost(cluster: Cluster, tally: Tally) -> dict[str, Any]:
-    """Kill an etcd member (the quorum of the others elects a leader if it was one)."""
-    member = cluster.plan.etcd[0]
+    """Kill etcd's leader: the other two elect another, and Patroni goes on."""
+    member = cluster.etcd_leader() or cluster.plan.etcd[0]
     killed_at = time.monotonic()
     cluster.kill_etcd(member)
     downtime = _downtime(tally, killed_at)
