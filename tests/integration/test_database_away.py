@@ -8,8 +8,10 @@ PostgreSQL only: SQLite has no server to lose."""
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -83,7 +85,6 @@ def test_the_api_answers_503_while_the_database_is_away(
     assert client.get("/health/ready").status_code == 200
 
     def away(*_args: object, **_kwargs: object) -> None:
-        import psycopg
         raise psycopg.OperationalError("connection refused: no primary")
 
     _cut(pg)
@@ -99,3 +100,39 @@ def test_the_api_answers_503_while_the_database_is_away(
 
     monkeypatch.undo()
     assert client.get("/health/ready").status_code == 200
+
+
+def test_reconnection_backs_off_while_there_is_no_primary(
+        pg: Database, engine: LedgerEngine, accounts: tuple[int, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    debit, credit = accounts
+    attempts: list[float] = []
+
+    def no_primary(_self: Database) -> object:
+        attempts.append(time.monotonic())
+        raise psycopg.OperationalError("connection refused: no primary")
+
+    _cut(pg)
+    with pytest.raises(DatabaseUnavailable):  # the batch that meets the cut connection
+        engine.execute([Transfer("gone-1", debit, credit, 1, EUR, 1)])
+    monkeypatch.setattr(Database, "raw_connection", no_primary)
+    for i in range(5):  # at once, again and again: one attempt, the rest wait for it
+        with pytest.raises(DatabaseUnavailable):
+            engine.execute([Transfer(f"gone-{i + 2}", debit, credit, 1, EUR, 1)])
+    assert len(attempts) == 1
+    time.sleep(0.25)  # past the first wait: one more attempt, and the wait doubles
+    with pytest.raises(DatabaseUnavailable):
+        engine.execute([Transfer("gone-7", debit, credit, 1, EUR, 1)])
+    assert len(attempts) == 2
+
+    monkeypatch.undo()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the primary is back: within the wait, it serves
+        try:
+            assert engine.execute([Transfer("back-1", debit, credit, 1, EUR, 1)]) == [
+                TransferResult.OK]
+            break
+        except DatabaseUnavailable:
+            time.sleep(0.05)
+    else:
+        pytest.fail("the writer did not connect again")

@@ -57,6 +57,8 @@ log = structlog.get_logger(__name__)
 QUEUE_DEPTH_MAX = 1_024
 ACCOUNTS_CACHED_MAX = 1_000_000
 EXPIRY_INTERVAL_S = 1.0
+RECONNECT_S_MIN = 0.1  # after the database went away: the first wait between attempts
+RECONNECT_S_MAX = 2.0
 WAIT_S = 10.0
 
 _OK = TransferResult.OK
@@ -100,6 +102,8 @@ class LedgerEngine(WriterThread):
         self._version: int | None = None
         self._writer: LedgerWriter | None = None
         self._checkpointer: Checkpointer | None = None
+        self._reconnect_s = RECONNECT_S_MIN  # the wait after a failed reconnection
+        self._reconnect_at = 0.0  # no attempt before (time.monotonic)
 
     def _open(self) -> None:
         self._writer = writer_for(self._database.dialect, self._database.raw_connection())
@@ -192,19 +196,29 @@ class LedgerEngine(WriterThread):
 
     def _reconnect(self, jobs: list[Job]) -> LedgerWriter | None:
         """A new connection after the database went away (a PostgreSQL failover: the
-        URL names every member and libpq finds the new primary); if there is none yet,
-        the jobs are answered :class:`DatabaseUnavailable` and the next job tries again."""
+        URL names every member and libpq finds the new primary). If there is none yet, the
+        jobs are answered :class:`DatabaseUnavailable`, and the jobs until the next attempt
+        too: attempts back off from ``RECONNECT_S_MIN`` to ``RECONNECT_S_MAX``."""
+        if time.monotonic() < self._reconnect_at:
+            return self._unavailable(jobs)
         try:
             self._writer = writer_for(self._database.dialect, self._database.raw_connection())
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            log.warning("ledger.database_unavailable", error=type(exc).__name__)
-            for job in jobs:
-                fail(job.future, DatabaseUnavailable("the database is not reachable now"))
-            return None
+            log.warning("ledger.database_unavailable", error=type(exc).__name__,
+                        retry_in_s=self._reconnect_s)
+            self._reconnect_at = time.monotonic() + self._reconnect_s
+            self._reconnect_s = min(self._reconnect_s * 2, RECONNECT_S_MAX)
+            return self._unavailable(jobs)
+        self._reconnect_s, self._reconnect_at = RECONNECT_S_MIN, 0.0
         log.info("ledger.reconnected")
         return self._writer
+
+    @staticmethod
+    def _unavailable(jobs: list[Job]) -> None:
+        for job in jobs:
+            fail(job.future, DatabaseUnavailable("the database is not reachable now"))
 
     def _forget(self) -> None:
         self._accounts.clear()
