@@ -35,6 +35,7 @@ from paywarden.adapters.store.replica import Replica
 from paywarden.benchmarks.ha.run import Options, run
 from paywarden.benchmarks.payments.server import free_port
 from paywarden.ha import Cluster, plan
+from paywarden.ha.cluster import free_base_port
 from paywarden.ha.patroni import dynamic
 
 pytestmark = [
@@ -43,8 +44,6 @@ pytestmark = [
                        reason="etcd is not installed (make test installs it)"),
 ]
 
-FAILOVER_PORT = 25432  # the benchmark's cluster: PostgreSQL 25432-4, REST 25532-4, etcd 256xx
-REFUSAL_PORT = 26432
 PITR_DEBIT, PITR_CREDIT = 0x7E57_0001, 0x7E57_0002
 PG_CTL = "/usr/lib/postgresql/15/bin/pg_ctl"
 READY_WAIT_S = 30
@@ -62,7 +61,7 @@ def open_dir() -> Iterator[Path]:
 
 def test_failover_under_load_loses_nothing(open_dir: Path) -> None:
     result = run(Options(failovers=3, writers=4, buyers=1, window_s=3.0, between_s=1.0,
-                         base_port=FAILOVER_PORT, root=open_dir,
+                         base_port=free_base_port(), root=open_dir,
                          scenarios=("replica", "etcd-leader", "partition")))
 
     assert result["failovers"] == 3
@@ -97,7 +96,7 @@ def module_dir() -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def cluster(module_dir: Path) -> Iterator[Cluster]:
     """One cluster for the tests below (one xdist worker: their group)."""
-    made = Cluster(plan(base_port=REFUSAL_PORT, root=module_dir / "cluster"))
+    made = Cluster(plan(base_port=free_base_port(), root=module_dir / "cluster"))
     try:
         made.up()
         subprocess.run([sys.executable, "-m", "paywarden", "init"], check=True,

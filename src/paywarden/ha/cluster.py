@@ -18,8 +18,10 @@ import contextlib
 import json
 import os
 import pwd
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -376,6 +378,23 @@ class Cluster:
                 return
             time.sleep(0.5)
         raise ClusterFailed(f"{what} within {timeout_s:.0f} s")
+
+
+def free_base_port(*, members: int = 3, etcd: int = 3, tries: int = 50) -> int:
+    """A ``base_port`` whose every port (PostgreSQL, REST, etcd) nobody listens on now:
+    for tests and benchmarks that may run beside another cluster."""
+    for _ in range(tries):
+        base = random.randrange(20_000, 30_000, 10)
+        ports = [base + i for i in range(members)] + [base + 100 + i for i in range(members)]
+        ports += [base + 200 + i for i in range(2 * etcd)]
+        try:
+            for port in ports:
+                with socket.socket() as probe:
+                    probe.bind((HOST, port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free block of ports for a cluster")
 
 
 def existing(root: Path) -> Cluster:
