@@ -70,7 +70,7 @@ def backup(out: Annotated[Path | None, typer.Argument(
         with _bars(as_json) as bars:
             result = platform.backups.create(out, actor=operator_actor(), progress=bars)
     except BackupError as exc:
-        _refuse(exc, as_json)
+        refused(exc, as_json)
     finally:
         platform.database.dispose()
     if as_json:
@@ -121,7 +121,7 @@ def restore(file: Annotated[Path | None, typer.Argument(
             result = platform.backups.restore(file, actor=operator_actor(), force=force,
                                               jwks=jwks, progress=bars)
     except BackupError as exc:
-        _refuse(exc, as_json)
+        refused(exc, as_json)
     finally:
         platform.database.dispose()
     if as_json:
@@ -133,7 +133,7 @@ def restore(file: Annotated[Path | None, typer.Argument(
                   f"{result.trusted_by}{kept}")
 
 
-def _refuse(exc: Exception, as_json: bool) -> None:
+def refused(exc: Exception, as_json: bool) -> None:
     from ..services.backup import BackupError
 
     code = exc.code if isinstance(exc, BackupError) else "error"

@@ -19,6 +19,7 @@ import typer
 from sqlalchemy import text
 
 from ..settings import Settings
+from .backup import refused
 from .common import err, open_platform, operator_actor
 
 
@@ -44,7 +45,7 @@ def base_backup(settings: Settings, *, as_json: bool) -> None:
         with err.status(f"taking a base backup into {where / 'base'}"):
             made = take_base_backup(settings.database, where)
     except BackupError as exc:
-        _refused(exc, as_json)
+        refused(exc, as_json)
     platform = open_platform(settings)
     try:
         with platform.database.engine.begin() as conn:
@@ -81,7 +82,7 @@ def restore_to_moment(settings: Settings, moment: str, *, keep_running: bool,
             _archive_now(settings.database)
             restored = restore_to(pitr_dir(settings), target)
     except BackupError as exc:
-        _refused(exc, as_json)
+        refused(exc, as_json)
     database = open_database(restored.url)
     try:
         violations = verify_ledger(database)
@@ -135,11 +136,3 @@ def _head_at(engine: Any, target: datetime) -> dict[str, Any] | None:
         return None
     return {"tree_size": int(row.tree_size), "timestamp_ms": int(row.timestamp),
             "key_id": row.key_id}
-
-
-def _refused(exc: Exception, as_json: bool) -> None:
-    code = getattr(exc, "code", "error")
-    if as_json:
-        print(json.dumps({"ok": False, "error": code, "message": str(exc)}))
-    err.print(f"[red]refused[/red]: {exc}")
-    raise typer.Exit(1)

@@ -15,6 +15,7 @@ cutting it off from etcd, clients and replicas without closing a socket.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import pwd
@@ -59,6 +60,9 @@ class Cluster:
     def up(self, *, timeout_s: float = UP_TIMEOUT_S) -> None:
         """Start etcd and every member, wait for a leader with a synchronous replica, and
         create the database. A cluster already running under ``root`` is kept."""
+        if importlib.util.find_spec("patroni") is None:
+            raise ClusterFailed("Patroni is not installed here: pip install -e '.[ha]' "
+                                "(make test installs it)")
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / PLAN_FILE).write_text(json.dumps(self.plan.public(), indent=2))
         for etcd in self.plan.etcd:

@@ -204,7 +204,10 @@ class LedgerEngine(WriterThread):
         try:
             self._writer = writer_for(self._database.dialect, self._database.raw_connection())
         except Exception as exc:
-            if not is_unavailable(exc):
+            if not is_unavailable(exc):  # not a failover: the writer dies (crash, don't limp)
+                for job in jobs:
+                    fail(job.future, EngineStopped(
+                        f"the ledger cannot reconnect: {type(exc).__name__}"))
                 raise
             log.warning("ledger.database_unavailable", error=type(exc).__name__,
                         retry_in_s=self._reconnect_s)
