@@ -64,7 +64,11 @@ def test_every_documented_error_is_problem_json_with_its_codes(api: TestClient) 
         for status, response in errors.items():
             assert list(response["content"]) == [PROBLEM_JSON], (method, path, status)
             examples = response["content"][PROBLEM_JSON]["examples"]
-            assert all(e["value"]["status"] == int(status) for e in examples.values())
+            shared = doc["components"]["examples"]
+            values = [shared[e["$ref"].removeprefix("#/components/examples/")]["value"]
+                      for e in examples.values()]
+            assert [v["code"] for v in values] == list(examples), (method, path, status)
+            assert all(v["status"] == int(status) for v in values), (method, path, status)
 
 
 def documented(doc: dict[str, Any], method: str, url: str) -> dict[str, set[str]]:

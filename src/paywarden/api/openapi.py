@@ -7,7 +7,7 @@ FastAPI's document is completed once, when first asked for:
 - **tags** from the module the route lives in (``payment_routes`` → ``payments``);
 - **errors**: every (status, code) of :func:`problem_catalogue.route_problems`, one
   response per status, ``application/problem+json`` with the ``Problem`` schema and
-  one example per code — FastAPI's own ``422 HTTPValidationError`` is replaced,
+  one example per code (a reference into ``components/examples``) — FastAPI's own ``422 HTTPValidationError`` is replaced,
   since a validation error leaves as a problem too;
 - **examples**: a request body or success response with a schema and no example
   gets one made from the schema (its ``examples``, formats and bounds).
@@ -74,7 +74,7 @@ def build(app: FastAPI) -> dict[str, Any]:
         for method in sorted(route.methods - {"HEAD"}):
             operation = doc["paths"][route.path_format][method.lower()]
             _describe(operation, route)
-            _errors(operation, route_problems(route, method))
+            _errors(operation, route_problems(route, method), components)
             _examples(operation, components)
     return doc
 
@@ -89,7 +89,9 @@ def _describe(operation: dict[str, Any], route: APIRoute) -> None:
     operation["tags"] = [module.replace("_", " ")]
 
 
-def _errors(operation: dict[str, Any], problems: frozenset[tuple[int, str]]) -> None:
+def _errors(operation: dict[str, Any], problems: frozenset[tuple[int, str]],
+            components: dict[str, Any]) -> None:
+    shared = components.setdefault("examples", {})
     by_status: dict[int, list[str]] = defaultdict(list)
     for status, code in sorted(problems):
         by_status[status].append(code)
@@ -99,8 +101,17 @@ def _errors(operation: dict[str, Any], problems: frozenset[tuple[int, str]]) -> 
             "description": "Problem codes: " + ", ".join(f"`{c}`" for c in codes),
             "content": {PROBLEM_JSON: {
                 "schema": {"$ref": "#/components/schemas/Problem"},
-                "examples": {code: {"value": _problem_example(status, code)}
+                "examples": {code: _shared_example(shared, status, code)
                              for code in codes}}}}
+
+
+def _shared_example(shared: dict[str, Any], status: int, code: str) -> dict[str, str]:
+    """A reference to the one example of ``code`` at ``status`` in ``components``: the
+    same few hundred codes recur on every operation, and written out each time they made
+    the document megabytes that a browser took many seconds to read."""
+    name = f"{code}.{status}"
+    shared.setdefault(name, {"value": _problem_example(status, code)})
+    return {"$ref": f"#/components/examples/{name}"}
 
 
 def _problem_example(status: int, code: str) -> dict[str, Any]:
