@@ -34,6 +34,11 @@ os.environ.setdefault("PAYWARDEN_RISK_DEADLINE_MS", "5000")
 # the suite would raise an insider alert no test is about. The tests of insider analytics
 # set their own hours (tests/integration/test_lookup_and_insider.py).
 os.environ.setdefault("PAYWARDEN_INSIDER_WORKING_HOURS", "00-24 mon-sun")
+# The servers the suite starts run this checkout's code, unsigned, and CI runs as root:
+# development, as `paywarden run` is. The tests of those refusals clear these
+# (tests/e2e/test_integrity.py).
+os.environ.setdefault("PAYWARDEN_ALLOW_UNSIGNED", "true")
+os.environ.setdefault("PAYWARDEN_ALLOW_ROOT", "true")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -51,6 +51,8 @@ from .services.identity.credentials import Credentials
 from .services.identity.passkeys import Passkeys
 from .services.identity.stepup import StepUp
 from .services.insider import Insider
+from .services.integrity import Integrity, Release
+from .services.integrity.hygiene import Private
 from .services.keys import Keys
 from .services.keys.due import alert_rotations_due
 from .services.ledger import LedgerEngine
@@ -126,6 +128,7 @@ class Platform:
     approvals: Approvals  # four-eyes: every command one person must not do alone (0041)
     lookup: Lookup  # staff look customers up, masked; reveals recorded (0046)
     merchant_users: MerchantUsers  # a merchant's people and its refund threshold (0051)
+    integrity: Integrity  # its files against the signed release, its data private (0069)
     clearing_bank: ClearingBank | None = None  # the bank in the clearing network (0056)
     # The clearing network (decisions 0053, 0055). INTEGRATOR: built by
     # services/clearing/node.build_hub once the ISO 20022 codec and signer exist; None: this
@@ -157,15 +160,19 @@ class Platform:
                 lane.start()
 
     def lanes(self) -> list[Lane]:
-        """Chores on threads of their own: a clearing bank's link, woken by every transfer
-        out it writes (services/maintenance.Lane)."""
+        """Chores on threads of their own: the integrity check once ``serve`` has armed it,
+        and a clearing bank's link, woken by every transfer out it writes
+        (services/maintenance.Lane)."""
+        checks = [Lane("integrity.check", self.settings.integrity_interval_s,
+                       self.integrity.check, on_fatal=self.failstop.crash)
+                  ] if self.integrity.armed else []
         if self.clearing_bank is None:
-            return []
+            return checks
         link = Lane("clearing.link", self.settings.rail_interval_s,
                     self.clearing_bank.link.turn, on_fatal=self.failstop.crash)
         self.banking.movements.on_outgoing.append(link.wake)
         self.clearing_bank.link.landed = link.wake
-        return [link]
+        return [*checks, link]
 
     def chores(self) -> list[Chore]:
         """Watch the database file, sign tree heads, rotate and rewrap keys, deliver
@@ -343,6 +350,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                   alerts=alerts),
                     merchant_users=MerchantUsers(database, clock=clock, keys=keys,
                                                  sessions=sessions),
+                    integrity=build_integrity(settings, database=database, clock=clock,
+                                              alerts=alerts),
                     clearing_bank=clearing_bank, clearing=clearing)
 
 
@@ -482,6 +491,25 @@ def build_clearing_bank(settings: Settings, *, database: Database, clock: Clock,
     cheques.collect_through(collector)
     clearing.serve_bank(bank.handlers())
     return bank
+
+
+def build_integrity(settings: Settings, *, database: Database, clock: Clock,
+                    alerts: Alerts) -> Integrity:
+    """Checks the package this module is part of; ``serve`` arms it (decision 0069)."""
+    from pathlib import Path
+
+    from . import __version__
+    from .adapters.store.probe import sqlite_path
+
+    release = Release(root=Path(__file__).resolve().parent, version=__version__,
+                      manifest=settings.release_manifest_path, key=settings.release_key,
+                      unsigned=settings.allow_unsigned)
+    private = Private(data_dir=settings.data_dir.resolve(),
+                      keys_dir=(settings.data_dir / "keys").resolve(),
+                      master_key=None if settings.master_key is not None
+                      else settings.master_key_path.resolve(),
+                      database_file=sqlite_path(settings.database))
+    return Integrity(database, clock=clock, alerts=alerts, release=release, private=private)
 
 
 def build_safeguarding(*, database: Database, clock: Clock, alerts: Alerts) -> Safeguarding:

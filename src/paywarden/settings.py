@@ -80,6 +80,16 @@ class Settings(BaseSettings):
                               "comma-separated: serve checks its synchronous mode (decision 0065)")
     accept_async_loss: bool = Field(default=False, description="Serve on a PostgreSQL cluster "
                                     "whose failover may lose acknowledged commits")
+    release_key: str | None = Field(default=None, description="The release key's public half, "
+                                    "ed25519:<base64>: serve checks its files against the "
+                                    "manifest it signed (decision 0069)")
+    release_manifest: Path | None = Field(default=None, description="The signed release "
+                                          "manifest; default: data_dir/release-manifest.json")
+    allow_unsigned: bool = Field(default=False, description="Development: serve without a "
+                                 "signed manifest (changes while serving are still found)")
+    allow_root: bool = Field(default=False, description="Serve as root (refused without it)")
+    integrity_interval_s: float = Field(default=120.0, gt=0, le=3600, description="How often a "
+                                        "serving process checks its files and their privacy")
     rate_limit_address: str = "1200/minute"  # at least the merchant key's: one backend, one address
     rate_limit_merchant_key: str = "600/minute"
     rate_limit_account: str = "60/minute"
@@ -314,6 +324,15 @@ class Settings(BaseSettings):
         parse_thresholds(text)  # a ValueError says how to write them
         return text
 
+    @field_validator("release_key")
+    @classmethod
+    def _a_release_key(cls, text: str | None) -> str | None:
+        from .services.integrity.manifest import parse_public_key
+
+        if text is not None:
+            parse_public_key(text)  # a ValueError says how it is written
+        return text
+
     @field_validator("database_url", "read_database_url")
     @classmethod
     def _a_database_we_open(cls, url: str | None) -> str | None:
@@ -367,6 +386,10 @@ class Settings(BaseSettings):
     @property
     def patroni(self) -> list[str]:
         return [url.strip() for url in self.patroni_urls.split(",") if url.strip()]
+
+    @property
+    def release_manifest_path(self) -> Path:
+        return self.release_manifest or self.data_dir / "release-manifest.json"
 
     @property
     def master_key_path(self) -> Path:

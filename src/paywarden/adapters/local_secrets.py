@@ -17,7 +17,7 @@ def load_or_create(path: Path) -> bytes:
     """The 32 bytes in ``path``; created (0600, random) when missing. The new file is
     written and synced under a temporary name, then linked into place, so a process
     racing this one reads either nothing or the whole key, never a short file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # serve refuses a looser one
     if not path.exists():
         _create(path)
     data = path.read_bytes()

@@ -72,6 +72,7 @@ def create_app(platform: Platform) -> FastAPI:
     # The edge defences, outermost first (api/defences.py says why in this order):
     # header cap → in-flight cap → address rate limit → body cap → unique JSON keys → routes.
     defences.install(app, platform)
+    app.add_middleware(IntegrityGate, platform=platform)  # code or keys tampered: no writes
     app.add_middleware(FailedProcessGate, platform=platform)  # outermost: before any work
 
     app.include_router(health.router)
@@ -131,6 +132,30 @@ class FailedProcessGate:
             response = problems.problem_response(problems.Problem(
                 codes.Edge.PROCESS_FAILED, "this process has failed and is stopping; retry",
                 headers={"Retry-After": str(problems.RETRY_AFTER_S), "Connection": "close"}))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class IntegrityGate:
+    """While the platform's own files differ from its release, or its keys are readable by
+    others (services/integrity), every write is answered 503 ``integrity_compromised``:
+    reads go on, so staff can see the alert and the audit log."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, app: ASGIApp, *, platform: Platform) -> None:
+        self.app = app
+        self.integrity = platform.integrity
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.integrity.compromised
+        if scope["type"] == "http" and found is not None and scope["method"] not in self.SAFE:
+            response = problems.problem_response(problems.Problem(
+                codes.Edge.INTEGRITY_COMPROMISED,
+                "the platform's files differ from its release or its keys are exposed; "
+                "writes are refused until an operator mends it",
+                headers={"Retry-After": str(problems.RETRY_AFTER_S)}))
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

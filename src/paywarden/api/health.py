@@ -44,13 +44,18 @@ def live(request: Request) -> dict[str, str]:
 def ready(request: Request) -> dict[str, str]:
     """Is the process ready for traffic.
 
-    200 when the database answers, takes writes, and the ledger engine runs; 503 with `Retry-After`
-    otherwise (on a PostgreSQL cluster: while it has no primary). For readiness probes and load
+    200 when the database answers, takes writes, the ledger engine runs and the platform's files are
+    its release's; 503 with `Retry-After` otherwise (on a PostgreSQL cluster: while it has no
+    primary; `integrity_compromised` while a file differs or a key is exposed). For readiness probes and load
     balancers.
     """
     p = request.app.state.platform
     if p.failstop.failed:
         raise _failed()
+    if p.integrity.compromised is not None:
+        raise Problem(codes.Edge.INTEGRITY_COMPROMISED, "the platform's files differ from its "
+                      "release or its keys are exposed; see `paywarden integrity verify`",
+                      headers=RETRY_AFTER)
     try:
         p.database.check_file()  # the file's watchers fail the process if it is lost
     except DatabaseFileLost:

@@ -47,6 +47,8 @@ class Edge(ProblemCode):
     NOT_READY = "not_ready", 503, "The server is not ready"
     PROCESS_FAILED = "process_failed", 503, "This process has failed"
     DATABASE_UNAVAILABLE = "database_unavailable", 503, "The database is unavailable"
+    INTEGRITY_COMPROMISED = ("integrity_compromised", 503,
+                             "The platform's files differ from its release; writes are refused")
     INTERNAL_ERROR = "internal_error", 500, "Internal error"
 
 

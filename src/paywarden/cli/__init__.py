@@ -21,6 +21,7 @@ from . import (  # noqa: F401 - registers the commands
     clearing_windows,
     evidence,
     ha,
+    integrity,
     keys,
     merchants,
     network,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -30,11 +32,20 @@ if TYPE_CHECKING:
 
 
 def _init(settings: Settings) -> None:
+    _private_folder(settings.data_dir)
     database = open_store(settings, create=True)
     try:
         database.migrate()
     finally:
         database.dispose()
+
+
+def _private_folder(folder: Path) -> None:
+    """The data folder is this user's alone (serve refuses one others can read)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if folder.stat().st_mode & 0o077 and folder.stat().st_uid == os.geteuid():
+        folder.chmod(0o700)
+        err.print(f"made the data folder {folder} private (700)", markup=False)
 
 
 @app.command()
@@ -56,14 +67,24 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
               "--accept-async-loss", help="serve on a PostgreSQL cluster whose failover "
               "may lose acknowledged commits (refused without it)")] = False,
           workers: Annotated[int, typer.Option(
-              help="serving processes on the one port (PostgreSQL and Redis)")] = 1) -> None:
+              help="serving processes on the one port (PostgreSQL and Redis)")] = 1,
+          allow_unsigned: Annotated[bool, typer.Option(
+              "--allow-unsigned", help="development: serve code no signed release manifest "
+              "vouches for (changes while serving are still found)")] = False,
+          allow_root: Annotated[bool, typer.Option(
+              "--allow-root", help="serve as root (refused without it)")] = False) -> None:
     """Serve the HTTP API. Exits 70 if the process failed on a broken invariant."""
+    from .integrity import check_host, check_release, with_integrity_flags
     from .serving import claim, serve_claimed, served_at
     from .workers import check_workers, supervise
 
     with refusing():
-        settings = served_at(_clearing(settings_from_env(), role, peer), host=host, port=port)
+        settings = with_integrity_flags(
+            served_at(_clearing(settings_from_env(), role, peer), host=host, port=port),
+            allow_unsigned=allow_unsigned, allow_root=allow_root)
         check_store(settings, create=False)
+        check_host(settings, allow_root=settings.allow_root)
+        check_release(settings)
         check_workers(settings, workers)
         unsafe = check_replication(settings, accept_async_loss=accept_async_loss
                                    or settings.accept_async_loss)
@@ -131,15 +152,21 @@ def _print_demo(accounts: list[DemoAccount], made: dict[str, Any]) -> None:
 def run(host: Annotated[str | None, typer.Option()] = None,
         port: Annotated[int | None, typer.Option()] = None) -> None:
     """Initialise if needed, load the demo on a new database, and serve: the one-command
-    start. The port and the database are checked before anything is written."""
+    start for development (unsigned code and root are allowed, and said so). The port and
+    the database are checked before anything is written."""
+    from .integrity import check_host, check_release, with_integrity_flags
     from .serving import claim, serve_claimed, served_at
 
     with refusing():
-        settings = served_at(settings_from_env(), host=host, port=port)
+        settings = with_integrity_flags(served_at(settings_from_env(), host=host, port=port),
+                                        allow_unsigned=True, allow_root=True)
         check_store(settings, create=True)
         claimed = claim(settings)
     try:
         _init(settings)
+        with refusing():
+            check_host(settings, allow_root=True)
+            check_release(settings)
         token = _first_start(settings)
     except BaseException:
         claimed.release()

@@ -110,6 +110,7 @@ def serve_claimed(settings: Settings, claimed: Claimed) -> None:
         server.should_exit = True  # uvicorn's own graceful stop, as on SIGTERM
 
     platform.failstop.arm(stop_server=stop_server)
+    platform.integrity.arm()  # checked again now, then every integrity_interval_s
     platform.start_background()
     # uvicorn names the address it binds; with a socket handed in it says nothing, so the
     # line is ours, and names the origin clients must use.

@@ -115,12 +115,15 @@ class Network:
         """`paywarden serve` for ``node``, returning once it answers /health/ready."""
         if self.running(node):
             return
-        Path(node.data_dir).mkdir(parents=True, exist_ok=True)
+        Path(node.data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
         log = self.log_path(node).open("ab")
         try:
+            # A network on loopback is for development: its nodes run this checkout's code
+            # (no signed release manifest), as whoever starts it (decision 0069).
             proc = subprocess.Popen(
                 [sys.executable, "-m", "paywarden", "serve", "--role", node.role,
-                 "--host", "127.0.0.1", "--port", str(node.port)],
+                 "--host", "127.0.0.1", "--port", str(node.port), "--allow-unsigned",
+                 "--allow-root"],
                 env=self.env(node, **extra), stdout=log, stderr=log)
         finally:
             log.close()
