@@ -9,6 +9,10 @@
 #                                       after ruff and mypy --strict
 #   make test PYTEST_ARGS='-x -k ledger'  pass extra arguments to pytest
 #   make test PYTEST_WORKERS=0          run the tests in this one process
+#   make sbom                           write sbom.cdx.json: a CycloneDX SBOM of the venv
+#   make lock                           regenerate requirements/*.txt from pyproject.toml,
+#                                       keeping the pins it can (LOCK_ARGS=--upgrade: the
+#                                       newest releases the ranges allow)
 
 PYTHON ?= python3
 VENV := .venv
@@ -20,13 +24,28 @@ PYTEST_ARGS ?=
 # Tests that must not overlap share an xdist_group; loadgroup keeps each group
 # in one worker.
 PYTEST_WORKERS ?= 4
+# Dependencies install only from the lock files, every file checked against its sha256
+# (decision 0068). build.txt holds the build backend (setuptools), run.txt the base
+# dependencies, test.txt those and the extras below; all three name the same versions.
+# The lock files target CPython 3.11 on x86_64 Linux.
+LOCK_BUILD := requirements/build.txt
+LOCK_RUN := requirements/run.txt
+LOCK_TEST := requirements/test.txt
+LOCKED_EXTRAS := test redis risk ha release
+LOCK_TOOL := .lock-tool
+LOCK_ARGS ?=
+UV_COMPILE = $(LOCK_TOOL)/bin/uv pip compile --quiet --no-config --generate-hashes \
+  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu $(LOCK_ARGS)
+SBOM ?= sbom.cdx.json
 
 .DEFAULT_GOAL := usage
-.PHONY: usage run test
+.PHONY: usage run test sbom lock
 
 usage:
 	@echo "make run    start PayWarden on http://localhost:8000 (listens on 127.0.0.1)"
 	@echo "make test   run the test suite (starts a throwaway PostgreSQL and Redis; PYTEST_ARGS='...' for pytest)"
+	@echo "make sbom   write $(SBOM), a CycloneDX SBOM of what the venv holds"
+	@echo "make lock   regenerate the hashed lock files in requirements/ (LOCK_ARGS=--upgrade)"
 
 run: $(VENV)/.installed-run
 	$(VENV)/bin/paywarden run
@@ -44,6 +63,31 @@ test: $(VENV)/.installed-test
 	$(PYTHON) scripts/redistemp.py -- $(VENV_PY) scripts/pgtemp.py -- \
 	  $(VENV_PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
+# The SBOM lists what is installed, read from the venv's own metadata, not the lock;
+# the project is its root component. SBOM_OF=/opt/paywarden/.venv/bin/python describes
+# another venv (a server's, made by `make run`, which lacks the tool) instead.
+SBOM_OF ?= $(VENV_PY)
+sbom: $(VENV)/.installed-test
+	$(VENV)/bin/cyclonedx-py environment --pyproject pyproject.toml --mc-type application \
+	  --output-reproducible --output-format JSON --spec-version 1.6 --output-file $(SBOM) \
+	  $(SBOM_OF)
+
+# The run and build locks are resolved under the test lock's pins: one version of each.
+lock: $(LOCK_TOOL)/bin/uv
+	$(UV_COMPILE) pyproject.toml requirements/build.in $(LOCKED_EXTRAS:%=--extra %) \
+	  --output-file $(LOCK_TEST)
+	$(UV_COMPILE) pyproject.toml requirements/build.in --constraints $(LOCK_TEST) \
+	  --output-file $(LOCK_RUN)
+	$(UV_COMPILE) requirements/build.in --constraints $(LOCK_TEST) --output-file $(LOCK_BUILD)
+	$(UV_COMPILE) requirements/lock-tool.in --output-file requirements/lock-tool.txt
+
+# uv, the resolver, in a venv of its own: it is never part of what PayWarden runs.
+$(LOCK_TOOL)/bin/uv: requirements/lock-tool.txt
+	$(PYTHON) -m venv $(LOCK_TOOL)
+	$(LOCK_TOOL)/bin/python -m pip install $(PIP_FLAGS) --require-hashes --no-deps \
+	  -r requirements/lock-tool.txt
+	@touch $@
+
 # The venv counts as created once it has pip.  Debian ships venv/ensurepip in
 # a separate package; install it if creating the venv fails.
 $(VENV)/bin/pip:
@@ -54,11 +98,22 @@ $(VENV)/bin/pip:
 	  $(PYTHON) -m venv --clear $(VENV); \
 	fi
 
-# Stamps: reinstall only when pyproject.toml changes (or the venv is new).
-$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/pip
-	$(VENV_PY) -m pip install $(PIP_FLAGS) -e .
+# Stamps: reinstall only when pyproject.toml or a lock file changes (or the venv is new).
+# Every step installs by hash and nothing else (--no-deps), except the last: pip installs
+# no editable project under --require-hashes, so the project comes alone. The build
+# backend goes first: the project and the lock's source-only distributions (python-etcd
+# and ydiff, extra ha) build against it (--no-build-isolation), where pip would otherwise
+# fetch a build backend of its own, unpinned and unchecked.
+$(VENV)/.installed-run: pyproject.toml $(LOCK_BUILD) $(LOCK_RUN) | $(VENV)/bin/pip
+	$(VENV_PY) -m pip install $(PIP_FLAGS) --require-hashes --no-deps -r $(LOCK_BUILD)
+	$(VENV_PY) -m pip install $(PIP_FLAGS) --require-hashes --no-deps --no-build-isolation \
+	  -r $(LOCK_RUN)
+	$(VENV_PY) -m pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/pip
-	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[test,redis,risk,ha]'
+$(VENV)/.installed-test: pyproject.toml $(LOCK_BUILD) $(LOCK_TEST) | $(VENV)/bin/pip
+	$(VENV_PY) -m pip install $(PIP_FLAGS) --require-hashes --no-deps -r $(LOCK_BUILD)
+	$(VENV_PY) -m pip install $(PIP_FLAGS) --require-hashes --no-deps --no-build-isolation \
+	  -r $(LOCK_TEST)
+	$(VENV_PY) -m pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
 	@touch $@
