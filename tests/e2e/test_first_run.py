@@ -23,7 +23,9 @@ from .server import COMMAND_TIMEOUT_S, READY_TIMEOUT_S, free_port
 def env_for(data: Path, port: int) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PAYWARDEN_")}
     return {**clean, "PAYWARDEN_DATA_DIR": str(data), "PAYWARDEN_PORT": str(port),
-            "PAYWARDEN_LOG_JSON": "true", "COLUMNS": "200"}
+            "PAYWARDEN_LOG_JSON": "true", "COLUMNS": "200",
+            # `serve` beside `run`: this checkout's code, and CI runs as root (tests/conftest)
+            "PAYWARDEN_ALLOW_UNSIGNED": "true", "PAYWARDEN_ALLOW_ROOT": "true"}
 
 
 def paywarden(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

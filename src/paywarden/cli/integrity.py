@@ -161,19 +161,18 @@ def check_host(settings: Settings, *, allow_root: bool) -> None:
                        + (f" ({len(exposed) - 1} more)" if len(exposed) > 1 else ""))
 
 
-def check_release(settings: Settings) -> None:
-    """Before ``serve`` listens: the files are the signed release's (or, unsigned, warned
-    of); a difference is recorded (audit leaf, alert) and refuses the start."""
+def check_release(settings: Settings) -> list[str]:
+    """Before ``serve`` listens: the files are the signed release's; a difference is
+    recorded (audit leaf, alert) and refuses the start. Returns the warning to print
+    once the server has claimed its port (:func:`warn`) when it serves unsigned code."""
     if settings.release_key is None:
         if not settings.allow_unsigned:
             raise Unusable("no release key is pinned, so the code cannot be checked against "
                            "its release", "set PAYWARDEN_RELEASE_KEY and "
                            "PAYWARDEN_RELEASE_MANIFEST (`paywarden release manifest`), or "
                            "give --allow-unsigned for development")
-        err.print("paywarden: WARNING, serving UNSIGNED code (--allow-unsigned): nothing "
-                  "shows it is a release; only changes made while it serves are found",
-                  style="bold red", markup=False, highlight=False, soft_wrap=True)
-        return
+        return [("serving UNSIGNED code (--allow-unsigned): nothing shows it is a release; "
+                "only changes made while it serves are found")]
     checker = _checker(settings)
     try:
         found = checker.findings()
@@ -183,6 +182,13 @@ def check_release(settings: Settings) -> None:
         checker.dispose()
     if not found.ok:
         _refuse_start(found)
+    return []
+
+
+def warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        err.print(f"paywarden: WARNING, {warning}", style="bold red", markup=False,
+                  highlight=False, soft_wrap=True)
 
 
 def _refuse_start(found: Findings) -> None:
@@ -199,4 +205,4 @@ def with_integrity_flags(settings: Settings, *, allow_unsigned: bool,
         "allow_root": allow_root or settings.allow_root})
 
 
-__all__ = ["check_host", "check_release", "with_integrity_flags"]
+__all__ = ["check_host", "check_release", "warn", "with_integrity_flags"]

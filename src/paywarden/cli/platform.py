@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 
 def _init(settings: Settings) -> None:
-    _private_folder(settings.data_dir)
     database = open_store(settings, create=True)
+    _private_folder(settings.data_dir)
     try:
         database.migrate()
     finally:
@@ -74,7 +74,7 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
           allow_root: Annotated[bool, typer.Option(
               "--allow-root", help="serve as root (refused without it)")] = False) -> None:
     """Serve the HTTP API. Exits 70 if the process failed on a broken invariant."""
-    from .integrity import check_host, check_release, with_integrity_flags
+    from .integrity import check_host, check_release, warn, with_integrity_flags
     from .serving import claim, serve_claimed, served_at
     from .workers import check_workers, supervise
 
@@ -84,11 +84,12 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
             allow_unsigned=allow_unsigned, allow_root=allow_root)
         check_store(settings, create=False)
         check_host(settings, allow_root=settings.allow_root)
-        check_release(settings)
+        unsigned = check_release(settings)
         check_workers(settings, workers)
         unsafe = check_replication(settings, accept_async_loss=accept_async_loss
                                    or settings.accept_async_loss)
         claimed = claim(settings)
+    warn(unsigned)
     for reason in unsafe:
         err.print(f"paywarden: WARNING, serving with --accept-async-loss: {reason}",
                   style="bold red", markup=False, highlight=False, soft_wrap=True)
@@ -154,7 +155,7 @@ def run(host: Annotated[str | None, typer.Option()] = None,
     """Initialise if needed, load the demo on a new database, and serve: the one-command
     start for development (unsigned code and root are allowed, and said so). The port and
     the database are checked before anything is written."""
-    from .integrity import check_host, check_release, with_integrity_flags
+    from .integrity import check_host, check_release, warn, with_integrity_flags
     from .serving import claim, serve_claimed, served_at
 
     with refusing():
@@ -166,7 +167,7 @@ def run(host: Annotated[str | None, typer.Option()] = None,
         _init(settings)
         with refusing():
             check_host(settings, allow_root=True)
-            check_release(settings)
+            warn(check_release(settings))
         token = _first_start(settings)
     except BaseException:
         claimed.release()

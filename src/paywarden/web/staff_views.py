@@ -55,6 +55,8 @@ ALERT_WORDS: dict[str, str] = {
     "safeguarding.break": "Safeguarding reconciliation did not balance",
     "risk.breaker_tripped": "A circuit breaker tripped",
     "staff_bootstrap": "The first security admin was made without a second person",
+    "integrity.violated": "The platform's files differ from its release, or its keys are "
+    "exposed",
 }
 
 # Key purposes in words.
