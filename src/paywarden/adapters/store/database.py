@@ -184,7 +184,7 @@ def _open_sqlite(url: str, path: str | None) -> Database:
     on_disk = bool(path) and path != ":memory:" and not str(path).startswith("file:")
     guard = SqliteFile(Path(path).resolve()) if on_disk and path else None
     if guard is not None:
-        guard.path.parent.mkdir(parents=True, exist_ok=True)
+        guard.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # serve: private
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,

@@ -51,6 +51,8 @@ def operator_platform(url: str, data_dir: Path, public_url: str, rp_id: str
                       ) -> Iterator[Platform]:
     """The platform in this process, its schema made, to set the parties up as an
     operator would before the server starts; stopped and closed after the block."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # as `paywarden init` makes it
+    data_dir.chmod(0o700)
     database = open_database(url)
     database.migrate()
     platform = build(Settings(database_url=url, data_dir=data_dir, public_url=public_url,
