@@ -22,6 +22,7 @@ from sqlalchemy import select
 from paywarden.adapters.store.schema import audit_entries
 from paywarden.api import create_app
 from paywarden.bootstrap import Platform, build
+from paywarden.domain.integrity import Findings
 from paywarden.services.identity.enrolment import create_staff
 from paywarden.settings import Settings
 from tests.conftest import BACKENDS
@@ -61,6 +62,8 @@ def setup(env: dict[str, str]) -> tuple[Platform, str, dict[str, str], dict[str,
                             ttl_s_max=3600)
         tokens[username], ids[username] = made.enrolment.token, made.user.id
     platform.keys.rotate("receipts", actor="cli:test")
+    # What a serving process records when a file of its release changed (decision 0069).
+    platform.integrity.record(Findings(changed=("web/templates/docs.html",)))
     return platform, customer_id, tokens, ids
 
 
@@ -152,6 +155,10 @@ def test_support_security_admins_and_risk_do_their_work_from_the_pages(
     burst = rita.locator("article.alert[data-kind='insider.view_burst']")
     expect(burst.locator("h2")).to_have_text("Unusual number of customer lookups")
     expect(burst.locator(".about")).to_have_text("Sue (sue)")
+    changed = rita.locator("article.alert[data-kind='integrity.violated']")
+    expect(changed.locator("h2")).to_have_text(
+        "The platform's files differ from its release, or its keys are exposed")
+    expect(changed).to_contain_text("changed since the release: web/templates/docs.html")
     shoot(rita, shots, "staff-alerts")
     burst.locator("button.acknowledge").click()
     expect(burst.locator(".outcome[data-kind='ok']")).to_contain_text("Taken on")
