@@ -292,11 +292,13 @@ class ClearingLink:
                 also.append(bounced_by_network(movement_id, now))
             orders.append(MovementSettlement(movement_id, post, reason, also=tuple(also)))
         done: list[MovementResult] = self._movements.settle_many(orders, actor=ACTOR)
-        self._crash.reached("clearing.payer.settled")
+        settled = sum(r.created for r in done)
+        if settled:  # a status told again (already settled here) settles nothing: no step
+            self._crash.reached("clearing.payer.settled")
         for order, result in zip(orders, done, strict=True):
             if not order.post and result.created:
                 log.info("clearing.rejected", movement=order.movement_id, reason=order.reason)
-        return sum(r.created for r in done)
+        return settled
 
 
 def finals(answer: Message | None) -> list[Final]:
