@@ -28,8 +28,9 @@ def test_the_payments_benchmark_prints_every_figure_as_json(
         figures = result[backend]
         assert SERVICE <= figures.keys(), figures
         assert figures["clients"] == 2 and figures["flows_s"] > 0 and figures["verified"]
+        assert figures["errors"] == 0, figures.get("errors_by_kind")
         assert figures["commit_limit_s"] > 0 and figures["over_commit_limit"] > 0
     assert HTTP <= result["http"].keys(), result["http"]
     assert result["http"]["bare_rps"] > 0 and result["http"]["signed_get_rps"] > 0
-    assert result["http"]["verified"]
+    assert result["http"]["verified"] and result["http"]["errors"] == 0, result["http"]
     assert result["serving_rss_mb"] > 0 and result["serving_peak_rss_mb"] >= 0

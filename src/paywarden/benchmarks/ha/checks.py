@@ -83,12 +83,12 @@ def check(engine: Engine, acks: Iterable[Ack], accounts: LedgerAccounts,
                 "GROUP BY buyer_id").bindparams(bindparam("paid", expanding=True)),
                 {"paid": list(_PAID)}):
             paid[buyer] = count
-        for shopper in shoppers:
+        for buyer in (b for shopper in shoppers for b in shopper.buyers):
             debited = conn.execute(text("SELECT debits_posted FROM accounts WHERE id = :id"),
-                                   {"id": shopper.wallet.id}).scalar_one()
-            if debited != paid[shopper.buyer_id] * PRICE.amount_minor:
-                duplicated.append(f"wallet of {shopper.buyer_id}: debited {debited}, paid "
-                                  f"{paid[shopper.buyer_id]} x {PRICE.amount_minor}")
+                                   {"id": buyer.wallet.id}).scalar_one()
+            if debited != paid[buyer.id] * PRICE.amount_minor:
+                duplicated.append(f"wallet of {buyer.id}: debited {debited}, paid "
+                                  f"{paid[buyer.id]} x {PRICE.amount_minor}")
     return Found(len(acks), lost, duplicated)
 
 

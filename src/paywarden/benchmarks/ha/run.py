@@ -87,7 +87,7 @@ def _run(options: Options, root: Path, cluster: Cluster) -> dict[str, Any]:
     report = Report()
     # The servers are reached through the public origin, as behind a load balancer.
     with setup.two_servers(url, cluster.plan.patroni_urls(), data_dir, root, ports):
-        buyers = [(shopper, passkey_sign_in(origin, setup.RP_ID, shopper, enrolment))
+        buyers = [(shopper, passkey_sign_in(origin, setup.RP_ID, shopper.buyers[0], enrolment))
                   for shopper, enrolment in parties.shoppers]
         report.scenarios["replay"] = replayed_elsewhere(origin, ports, buyers[0][0])
         tally, stop = Tally(), threading.Event()

@@ -48,7 +48,8 @@ def prepare(url: str, data_dir: Path, public_url: str, buyers: int) -> Parties:
     """The schema, then through the services: merchants and funded buyers, a service token
     and ledger accounts without balance limits."""
     with operator_platform(url, data_dir, public_url, RP_ID) as platform:
-        shoppers = [(s, enrolment_token(platform, s)) for s in make_shoppers(platform, buyers)]
+        shoppers = [(s, enrolment_token(platform, s.buyers[0]))
+                    for s in make_shoppers(platform, buyers, buyers_each=1)]
         token = issue_service_token(platform.database, platform.sessions, name="ha-bench",
                                     ttl_s=TOKEN_TTL_S, ttl_s_max=TOKEN_TTL_S,
                                     actor="cli:bench", now_ns=platform.clock.now_ns(),

@@ -1,8 +1,8 @@
 """HTTP mode: a real ``paywarden serve`` process, driven by as many clients as service mode.
 
 1. Set up (in this process, before the server starts): a fresh database, per
-   client a certified merchant and a buyer with a funded wallet and an enrolment
-   session. Then the server starts; each buyer registers a passkey and signs in.
+   client a certified merchant and a pool of buyers with funded wallets and enrolment
+   sessions. Then the server starts; each buyer registers a passkey and signs in.
 2. The escrow flow over HTTP: signed merchant requests (checkout, shipment), the
    buyer's step-up ceremony with its software authenticator, pay, confirm.
 3. The server's resident memory, right after that load.
@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,10 @@ from .flows import http_flow
 from .load import LoadResult, Recorder, Unit, run_clients, summary
 from .parties import (
     REQUEST_TIMEOUT_S,
+    Buyer,
     Shopper,
+    SignedInBuyer,
+    buyers_needed,
     enrolment_token,
     make_shoppers,
     operator_platform,
@@ -38,12 +42,22 @@ from .parties import (
 from .server import Server, free_port, server_env, serving
 
 RP_ID = "localhost"  # a browser takes no IP address as a WebAuthn relying party
+FLOWS_S_CEILING = 80  # all clients together: several times what one server has answered
 
 
-def _prepare(url: str, data_dir: Path, public_url: str,
-             clients: int) -> list[tuple[Shopper, str]]:
+def _prepare(url: str, data_dir: Path, public_url: str, clients: int,
+             buyers_each: int) -> list[tuple[Shopper, list[tuple[Buyer, str]]]]:
     with operator_platform(url, data_dir, public_url, RP_ID) as platform:
-        return [(s, enrolment_token(platform, s)) for s in make_shoppers(platform, clients)]
+        return [(s, [(b, enrolment_token(platform, b)) for b in s.buyers])
+                for s in make_shoppers(platform, clients, buyers_each=buyers_each)]
+
+
+def _signed_in(public_url: str, prepared: list[tuple[Shopper, list[tuple[Buyer, str]]]],
+               clients: int) -> list[list[SignedInBuyer]]:
+    """Every buyer registers its passkey and signs in, ``clients`` at a time."""
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return [list(pool.map(lambda b: passkey_sign_in(public_url, RP_ID, *b), buyers))
+                for _, buyers in prepared]
 
 
 def _rps(result: LoadResult) -> float:
@@ -103,11 +117,12 @@ def measure_http(url: str, data_dir: Path, *, clients: int, seconds: float, warm
                  progress: Progress, log_path: Path) -> dict[str, Any]:
     port = free_port()
     public_url = f"http://{RP_ID}:{port}"
-    prepared = _prepare(url, data_dir, public_url, clients)
+    prepared = _prepare(url, data_dir, public_url, clients, buyers_needed(
+        seconds=seconds, warmup_flows=warmup_flows, flows_s_max=FLOWS_S_CEILING / clients))
     shoppers = [s for s, _ in prepared]
     env = server_env(database_url=url, data_dir=data_dir, public_url=public_url, rp_id=RP_ID)
     with serving(env, port=port, public_url=public_url, log_path=log_path) as server:
-        buyers = [passkey_sign_in(public_url, RP_ID, s, token) for s, token in prepared]
+        buyers = _signed_in(public_url, prepared, clients)
         made = [http_flow(public_url, s, b) for s, b in zip(shoppers, buyers, strict=True)]
         try:
             flows = run_clients([unit for unit, _ in made], seconds=seconds,

@@ -13,7 +13,9 @@ from ...services.ledger.verify import verify_ledger
 from ...settings import Settings
 from .flows import service_flow
 from .load import run_clients, summary
-from .parties import make_shoppers
+from .parties import buyers_needed, make_shoppers
+
+FLOWS_S_CEILING = 640  # all clients together: 2.5 times the target of 250
 
 
 def measure_service(url: str, data_dir: Path, *, clients: int, seconds: float,
@@ -24,7 +26,8 @@ def measure_service(url: str, data_dir: Path, *, clients: int, seconds: float,
     platform = build(Settings(database_url=url, data_dir=data_dir), database=database)
     platform.start()
     try:
-        shoppers = make_shoppers(platform, clients)
+        shoppers = make_shoppers(platform, clients, buyers_each=buyers_needed(
+            seconds=seconds, warmup_flows=warmup_flows, flows_s_max=FLOWS_S_CEILING / clients))
         units = [service_flow(platform, s) for s in shoppers]
         result = run_clients(units, seconds=seconds, warmup_units=warmup_flows,
                              progress=progress, label=label)
