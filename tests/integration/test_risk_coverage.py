@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
@@ -124,6 +124,47 @@ def test_a_rule_declining_escrow_pay_refuses_it_and_no_money_moves_even_when_ret
     assert (later.status_code, later.json()["code"]) == (422, "payment_declined")
     assert "no_pay" in later.json()["detail"]
     assert balance_of(api, ada.token, ada.account["id"]) == 80_000
+
+
+def decisions_of(api: TestClient, payment_id: str) -> list[str]:
+    with platform_of(api).database.engine.connect() as conn:
+        return list(conn.execute(select(risk_decisions.c.decision).where(
+            risk_decisions.c.object_id == payment_id, risk_decisions.c.operation
+            == "payment.pay")).scalars())
+
+
+def test_a_pay_and_its_decision_commit_together_in_one_unit_of_the_group_commit(
+        api: TestClient, ada: Customer, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform = platform_of(api)
+    shop = certified(platform)
+    session = checkout(api, shop)
+    evidence = confirm_order(api, ada.token, ada.authenticator, session, shop)
+    units: list[str] = []
+    execute = platform.payments.writer.execute
+    monkeypatch.setattr(platform.payments.writer, "execute",
+                        lambda unit: (units.append(type(unit).__name__), execute(unit))[1])
+    r = pay(api, ada, shop, session, evidence=evidence)
+    assert r.status_code == 200, r.text
+    assert units == ["TransitionUnit"]  # not a decision's commit, then the pay's
+    assert decisions_of(api, session["payment_id"]) == ["allow"]
+    with platform.database.engine.connect() as conn:
+        leaves = conn.execute(text(
+            "SELECT action FROM audit_entries WHERE action IN ('risk.decision', 'payment.pay') "
+            "ORDER BY seq DESC LIMIT 2")).scalars().all()
+    assert sorted(leaves) == ["payment.pay", "risk.decision"]
+
+
+def test_a_pay_the_ledger_refuses_after_its_screening_still_records_its_decision(
+        api: TestClient) -> None:
+    platform = platform_of(api)
+    shop = certified(platform)
+    poor = customer(api, "poor", funds=AMOUNT - 1)
+    session = checkout(api, shop)
+    r = pay(api, poor, shop, session)
+    assert r.status_code == 402, r.text  # the ledger's exceeds_credits, after the screening
+    assert balance_of(api, poor.token, poor.account["id"]) == AMOUNT - 1
+    assert platform.payments.get(session["payment_id"]).escrow.state == "created"  # type: ignore[union-attr]
+    assert decisions_of(api, session["payment_id"]) == ["allow"]  # decided, written alone
 
 
 def test_a_rule_declining_refunds_refuses_a_staff_refund_and_the_money_stays_in_escrow(

@@ -46,9 +46,9 @@ from ...domain.money import Money
 from .. import audit
 from ..ledger.accounts import AccountRef, new_account, platform_account
 from ..ledger.engine import NewAccount
-from ..writepath import Batch, GroupWriter, Records, WriterStopped
+from ..writepath import Batch, GroupWriter, Recording, Records, WriterStopped
 from .accounts import BankAccount, Product, State, get_accounts
-from .screening import AllowAll, Decision, Recording, Screen, Screening
+from .screening import AllowAll, Decision, Screen, Screening
 
 ID_CHARS_MAX = 60  # a ledger transfer id is the movement's id and a short suffix
 REFERENCE_CHARS_MAX = 140

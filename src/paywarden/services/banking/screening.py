@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ..writepath import Batch
+    from ..writepath import Recording
     from .movements import Movement
 
 
@@ -28,11 +28,6 @@ class Decision(enum.StrEnum):
     STEP_UP = "step_up"
     HOLD = "hold"
     DECLINE = "decline"
-
-
-class Recording(Protocol):
-    def write(self, batch: Batch) -> None:
-        """Queue the screening's rows and audit entry in ``batch``."""
 
 
 @dataclass(frozen=True)

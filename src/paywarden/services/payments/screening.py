@@ -18,6 +18,11 @@ answer does to a payment is decided here, in :func:`refusal`:
   those events (``payment.`` prefix). A refund has nothing to hold: review refuses it;
 - ``decline`` refuses the transition with the reasons.
 
+**The decision commits with the money** (decision 0037, as banking's movements do): a
+screening's :attr:`Screen.record` is written in the transition's own unit of the group
+commit, so a pay waits for one commit, not two; a transition that does not run (refused
+by the screening, the machine or the batch) writes its decision alone.
+
 A staff member's dispute decision moves the held money too (to the buyer, the merchant or
 both), and most bank fraud is internal: it is screened as a staff move (kind ``staff``,
 the staff member's own velocity, devices and history). ``review`` refuses it until a
@@ -30,10 +35,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ...domain.errors import DomainError
 from ...domain.money import Money
+
+if TYPE_CHECKING:
+    from ..writepath import Recording
 
 
 class Verdict(enum.StrEnum):
@@ -72,6 +80,9 @@ class Screened:
 class Screen:
     verdict: Verdict
     reasons: tuple[str, ...] = field(default=())
+    # The decision to write: with the transition when it runs, alone when it does not.
+    # None: nothing new was decided (no engine, or the first answer of a retried id).
+    record: Recording | None = None
 
 
 ALLOWED = Screen(Verdict.ALLOW)

@@ -54,7 +54,7 @@ from .. import audit
 from ..keys import Keys
 from ..ledger import LedgerEngine
 from ..ledger.accounts import AccountRef, new_account, platform_account
-from ..writepath import GroupWriter
+from ..writepath import GroupWriter, Recording, Records, WriterStopped
 from . import buyers, checkouts, codec, legs, refunds, sellers, timers
 from .checkouts import Checkout
 from .notices import Later, notifier, outbox
@@ -63,6 +63,7 @@ from .screening import (
     AllowAll,
     Operation,
     PaymentScreening,
+    Screen,
     Screened,
     held_for_review,
     refusal,
@@ -230,11 +231,22 @@ class Payments:
         return done
 
     def _run(self, payment_id: str, event: Event, party: Party, **unit: Any) -> Any:
-        """Prepare and submit until the unit meets the payment as it read it."""
+        """Screen, then prepare and submit until the unit meets the payment as it read it.
+        The screening's decision rides in the unit; written alone if the unit never runs."""
         if party.role not in SENDERS[type(event)]:
             raise DomainError("payment_sender_not_allowed",
                               f"a {party.role} cannot {event.name} a payment")
-        event = self._screen(payment_id, event, party, unit)
+        event, record = self._screen(payment_id, event, party, unit)
+        try:
+            return self._submit(payment_id, event, party, record, unit)
+        except WriterStopped:
+            raise  # nothing more is written by this process
+        except DomainError:
+            self._write_alone(record)  # a screened attempt that did not run is still decided
+            raise
+
+    def _submit(self, payment_id: str, event: Event, party: Party, record: Recording | None,
+                unit: dict[str, Any]) -> Any:
         fresh = False
         for _ in range(STALE_RETRIES_MAX):
             before = None if fresh else self._recent.get(payment_id)
@@ -243,7 +255,7 @@ class Payments:
             if before is None:
                 raise DomainError("not_found", f"no payment {payment_id}")
             try:
-                prepared = self._prepare(before, event, party, **unit)
+                prepared = self._prepare(before, event, party, record=record, **unit)
             except DomainError:
                 if not remembered:
                     raise
@@ -259,11 +271,16 @@ class Payments:
             return result
         raise DomainError("payment_busy", f"payment {payment_id} kept changing; retry")
 
+    def _write_alone(self, record: Recording | None) -> None:
+        if record is not None:
+            self.writer.execute(Records(record.write))
+
     def _prepare(self, before: PaymentView, event: Event, party: Party, *,
                  funding: AccountRef | None = None, method: str | None = None,
                  precondition: Callable[[Connection], None] | None = None,
                  finish: Finish[Any] | None = None,
-                 refund: tuple[str, Money] | None = None) -> TransitionUnit:
+                 refund: tuple[str, Money] | None = None,
+                 record: Recording | None = None) -> TransitionUnit:
         """Everything a transition needs decided, from the payment ``before`` it."""
         payment_id = before.id
         self._check_party(before, party, event)
@@ -282,7 +299,7 @@ class Payments:
                                                          action="payment.refund",
                                                          object_id=payment_id),
                 view=before, event_name=event.name, notify=None, finish=finish,
-                refund=refund, load=self._load, refusal=refusal)
+                refund=refund, load=self._load, refusal=refusal, record=record)
         after = outcome.escrow
         chain = legs.chain(payment_id, after.version, outcome.legs, refs)
         paid = isinstance(event, Pay)
@@ -309,35 +326,43 @@ class Payments:
             view=view, event_name=event.name, notify=self.notify,
             webhook=outbox(view, event.name, now), precondition=precondition,
             receiver=before.merchant_id if receives else None, may_receive=may_receive,
-            finish=finish, refund=refund, load=self._load)
+            finish=finish, refund=refund, load=self._load, record=record)
 
     def _screen(self, payment_id: str, event: Event, party: Party,
-                unit: dict[str, Any]) -> Event:
+                unit: dict[str, Any]) -> tuple[Event, Recording | None]:
         """Screen a pay, a refund or a staff dispute decision before it is prepared (see
-        :mod:`.screening`); the event to run: a pay answered ``review`` runs as
-        ``Pay(review=True)``.
+        :mod:`.screening`); the event to run (a pay answered ``review`` runs as
+        ``Pay(review=True)``) and the decision to write with it.
 
         Only a transition the machine would take is screened, and a refund_id already
         used is not screened again: its first answer stands (an id's outcome never
-        changes), and a refusal the machine gives stays the machine's."""
+        changes), and a refusal the machine gives stays the machine's. A pay or refund is
+        judged on this process's copy of the payment when it has one (who, how much,
+        which merchant do not change once paid); a refusal on the copy asks the database."""
         if not isinstance(event, Pay | Refund | DecideDispute):
-            return event  # nothing else moves money a screening must see
-        before = self.get(payment_id)
-        if before is None:
-            raise DomainError("not_found", f"no payment {payment_id}")
+            return event, None  # nothing else moves money a screening must see
+        now = self._clock.now_ns()
+        before = None if isinstance(event, DecideDispute) else self._recent.get(payment_id)
         try:
-            transition(before.escrow, event, now_ns=self._clock.now_ns())
+            if before is None:
+                raise DomainError("not_found", "no copy")
+            transition(before.escrow, event, now_ns=now)
         except DomainError:
-            return event  # _prepare gives the machine's refusal
+            before = self.get(payment_id)
+            if before is None:
+                raise DomainError("not_found", f"no payment {payment_id}") from None
+            try:
+                transition(before.escrow, event, now_ns=now)
+            except DomainError:
+                return event, None  # _prepare gives the machine's refusal
         funding: AccountRef | None = unit.get("funding")
         refund: tuple[str, Money] | None = unit.get("refund")
         if refund is not None:
             with self._database.engine.connect() as conn:
                 if refunds.find(conn, payment_id, refund[0]) is not None:
-                    return event
+                    return event, None
         if isinstance(event, DecideDispute):
-            self._screen_decision(payment_id, before, party, event)
-            return event
+            return event, self._screen_decision(payment_id, before, party, event)
         paid = isinstance(event, Pay)
         screened = Screened(
             Operation.PAY if paid else Operation.REFUND, payment_id, before.merchant_id,
@@ -347,17 +372,14 @@ class Payments:
             and funding.kind not in _NOT_BANK else None,
             refund_id=refund[0] if refund is not None else None)
         screen = self.screening.screen_payment(screened)
-        refused = refusal(screened, screen)
-        if refused is not None:
-            log.info("payment.screen_refused", payment=payment_id, operation=event.name)
-            raise refused
+        self._refuse(screened, screen, payment_id, event.name)
         if isinstance(event, Pay) and held_for_review(screened, screen):
             log.info("payment.screen_review", payment=payment_id)
-            return Pay(event.amount, review=True)
-        return event
+            return Pay(event.amount, review=True), screen.record
+        return event, screen.record
 
     def _screen_decision(self, payment_id: str, before: PaymentView, party: Party,
-                         event: DecideDispute) -> None:
+                         event: DecideDispute) -> Recording | None:
         """A staff member's dispute decision, screened as a staff move of what is held."""
         parts = [str(event.resolution)] + [str(m.amount_minor) for m in (
             event.refund_amount, event.release_amount) if m is not None]
@@ -365,9 +387,17 @@ class Payments:
             Operation.DISPUTE_DECISION, payment_id, before.merchant_id, before.buyer_id,
             before.escrow.held, party.actor, staff_id=party.id.split("/", 1)[0],
             decision=":".join(parts))
-        refused = refusal(screened, self.screening.screen_payment(screened))
+        screen = self.screening.screen_payment(screened)
+        self._refuse(screened, screen, payment_id, "decide_dispute")
+        return screen.record
+
+    def _refuse(self, screened: Screened, screen: Screen, payment_id: str,
+                operation: str) -> None:
+        """Raise the refusal the screening's answer means, its decision written first."""
+        refused = refusal(screened, screen)
         if refused is not None:
-            log.info("payment.screen_refused", payment=payment_id, operation="decide_dispute")
+            self._write_alone(screen.record)
+            log.info("payment.screen_refused", payment=payment_id, operation=operation)
             raise refused
 
     # -- timers -------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from .checkouts import Checkout
 from .refunds import RefundRecord
 
 if TYPE_CHECKING:
+    from ..writepath import Recording
     from .service import Notify, PaymentView
 
 T = TypeVar("T")
@@ -147,6 +148,7 @@ class TransitionUnit:
     refund: tuple[str, Money] | None = None  # (refund_id, amount) of a refund
     load: Callable[[Connection, str], PaymentView | None] | None = None  # for a replay
     refusal: DomainError | None = None  # the machine refused it: unless it is a replay
+    record: Recording | None = None  # the screening's decision, committed with the change
     _result: Any = field(default=None, init=False)
 
     @property
@@ -165,6 +167,8 @@ class TransitionUnit:
 
     def run(self, batch: Batch) -> None:
         if self.refund is not None and self._replayed(batch):
+            if self.record is not None:
+                self.record.write(batch)  # a racing copy's screening: decided all the same
             return
         version, parked = _stored(batch).get(self.payment_id, (None, None))
         if version != self.read_version:
@@ -181,6 +185,8 @@ class TransitionUnit:
                     {**self.values, "pid": self.payment_id, "read_version": self.read_version},
                     counted=True)
         _stored(batch)[self.payment_id] = (int(self.values["version"]), None)
+        if self.record is not None:
+            self.record.write(batch)
         record = None
         if self.refund is not None:
             record = self._record_refund(batch)

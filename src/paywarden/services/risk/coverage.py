@@ -2,9 +2,10 @@
 and staff refunds, payee additions (decision 0036). Banking's movements — card top-ups
 included — go through :meth:`RiskEngine.screen`.
 
-Each screening is a :meth:`RiskEngine.decide` on a :class:`Subject` named after the
-operation (``payment.pay``, ``payment.refund``, ``bank.payee``), so the decision is
-recorded, audited and listed like every other. What an answer does is the caller's
+Each screening is a :meth:`RiskEngine.evaluate` (a payment's: its decision is written
+by the transition, with the money) or :meth:`RiskEngine.decide` (a payee's) on a
+:class:`Subject` named after the operation (``payment.pay``, ``payment.refund``,
+``bank.payee``), so the decision is recorded, audited and listed like every other. What an answer does is the caller's
 (services/payments/screening.py, services/banking/payees.py).
 
 **An id's outcome never changes.** A pay or refund the engine refused (``engine`` = ok,
@@ -81,8 +82,9 @@ class Coverage:
         first = self._refused_before(subject)
         if first is not None:
             return first
-        done = self._engine.decide(subject, actor=screened.actor)
-        return Screen(Verdict(str(done.verdict.decision)), done.verdict.reasons)
+        pending = self._engine.evaluate(subject, actor=screened.actor)
+        verdict = pending.recorded.verdict
+        return Screen(Verdict(str(verdict.decision)), verdict.reasons, record=pending)
 
     def screen_payee(self, user_id: str, *, payee_id: str, iban: str, currency: str,
                      actor: str) -> BankScreen:

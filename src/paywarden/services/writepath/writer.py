@@ -67,6 +67,14 @@ class Unit(Protocol):
         """The caller's answer, asked for once the batch has committed."""
 
 
+class Recording(Protocol):
+    """A screening's decision made and not yet written (services/risk): it rides in the
+    unit of the money it decided, or is written alone when that does not run."""
+
+    def write(self, batch: Batch) -> None:
+        """Queue the screening's rows and audit entry in ``batch``."""
+
+
 @dataclass
 class Records:
     """A unit that moves no money: ``write`` queues rows and audit entries only (a risk
