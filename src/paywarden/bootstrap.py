@@ -278,7 +278,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
                                interval_s=settings.risk_breaker_feed_interval_s)
     risk.observers.append(breaker_feed.observe)  # every decision's outcome feeds the breakers
     banking.movements.screening = risk  # every banking movement is screened
-    coverage = Coverage(risk, database=database)  # and the rest (decision 0036)
+    coverage = Coverage(risk)  # and the rest (decision 0036)
     banking.payees.screening = coverage
     payments = Payments(database, clock=clock, keys=keys, engine=engine,
                         fee=FeeSchedule(settings.payment_fee_bps,

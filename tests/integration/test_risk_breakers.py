@@ -6,7 +6,7 @@ needs two members of staff."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from paywarden.adapters.clock import FakeClock
 from paywarden.adapters.store import Database
@@ -148,3 +148,26 @@ def test_a_reset_checked_at_submission_changes_nothing_and_its_apply_closes_the_
     assert actions(database) == ["breaker.trip", "breaker.reset"]
     views = breakers.list(actor="usr_supervisor")
     assert [(v.id, v.breaker.state) for v in views] == [(breaker_id, State.CLOSED)]
+
+
+def test_a_feeds_counts_of_many_scopes_commit_in_one_transaction_and_trip_as_one_by_one(
+        database: Database, clock: FakeClock) -> None:
+    """A flush held a paying caller for a commit per scope, beside the group commit."""
+    breakers = breakers_for(database, clock)
+    scopes = [Scope(ScopeKind.MERCHANT, f"mer_{i}") for i in range(12)]
+    begun: list[object] = []
+
+    def began(conn: object) -> None:
+        begun.append(conn)
+
+    event.listen(database.engine, "begin", began)
+    try:
+        done = breakers.record_all([*((s, Outcome.APPROVED, 3) for s in scopes),
+                                    (BIN, Outcome.APPROVED, 5), (BIN, Outcome.DECLINED, 25)])
+    finally:
+        event.remove(database.engine, "begin", began)
+    assert len(begun) == 1
+    assert [b.state for b in done[:-1]] == [State.CLOSED] * 13
+    assert done[-1].state is State.OPEN  # as 25 declines recorded one at a time trip it
+    assert breakers.check([BIN])[0].action is Action.DECLINE
+    assert actions(database) == ["breaker.trip"]

@@ -100,32 +100,42 @@ class Breakers:
     def record(self, scope: Scope, outcome: Outcome, *, count: int = 1) -> Breaker:
         """Count ``count`` outcomes in the scope (a batch of screenings' outcomes, one
         transaction); trip, probe or close the breaker as it says."""
-        if not 0 < count <= RECORD_COUNT_MAX:
+        return self.record_all([(scope, outcome, count)])[0]
+
+    def record_all(self, counted: Sequence[tuple[Scope, Outcome, int]]) -> list[Breaker]:
+        """:meth:`record` for each (scope, outcome, count), in one transaction: a feed's
+        flush takes the write lock and commits once, not once per scope."""
+        if any(not 0 < count <= RECORD_COUNT_MAX for _, _, count in counted):
             raise ValueError(f"a record counts 1 to {RECORD_COUNT_MAX} outcomes")  # a caller's bug
-        policy = self._policies[scope.kind]
         now = self._clock.now_ns()
-        bucket = now - now % (policy.bucket_s * NS)
         raised: list[Alert] = []
         with self._database.engine.begin() as conn:
-            _count(conn, str(scope), bucket, Outcome(outcome), count,
-                   keep_ns=2 * policy.window_s * NS)
-            row = conn.execute(select(risk_breakers).where(
-                risk_breakers.c.scope == str(scope))).mappings().first()
-            before = rules.closed(scope) if row is None else _breaker(row)
-            after = rules.after_time(before, policy, now_ns=now)
-            if after.state is State.CLOSED and outcome in policy.watched:
-                counts = _window(conn, str(scope), max(after.counts_since_ns,
-                                                       now - policy.window_s * NS))
-                after = rules.after_counts(after, counts, policy, now_ns=now)
-            else:
-                for _ in range(count):
-                    after = rules.after_probe(after, Outcome(outcome), policy, now_ns=now)
-                    if after.state is not State.HALF_OPEN:
-                        break
-            if after != before:
-                self._save(conn, row, after, now, raised)
+            out = [self._record(conn, scope, Outcome(outcome), count, now, raised)
+                   for scope, outcome, count in counted]
         for alert in raised:
             self._alerts.mail(alert)
+        return out
+
+    def _record(self, conn: Connection, scope: Scope, outcome: Outcome, count: int, now: int,
+                raised: list[Alert]) -> Breaker:
+        policy = self._policies[scope.kind]
+        bucket = now - now % (policy.bucket_s * NS)
+        _count(conn, str(scope), bucket, outcome, count, keep_ns=2 * policy.window_s * NS)
+        row = conn.execute(select(risk_breakers).where(
+            risk_breakers.c.scope == str(scope))).mappings().first()
+        before = rules.closed(scope) if row is None else _breaker(row)
+        after = rules.after_time(before, policy, now_ns=now)
+        if after.state is State.CLOSED and outcome in policy.watched:
+            counts = _window(conn, str(scope), max(after.counts_since_ns,
+                                                   now - policy.window_s * NS))
+            after = rules.after_counts(after, counts, policy, now_ns=now)
+        else:
+            for _ in range(count):
+                after = rules.after_probe(after, outcome, policy, now_ns=now)
+                if after.state is not State.HALF_OPEN:
+                    break
+        if after != before:
+            self._save(conn, row, after, now, raised)
         return after
 
     def check(self, scopes: Sequence[Scope], *, read: Read | None = None

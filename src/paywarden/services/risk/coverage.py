@@ -25,18 +25,27 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from ...adapters.store import Database
 from ...adapters.store.schema import risk_case_outcomes, risk_decisions
 from ...domain.risk import Decision
 from ..banking.screening import Screen as BankScreen
 from ..payments.screening import ALLOWED, Operation, Screen, Screened, Verdict
 from .engine import BANK_DECISION, RiskEngine
 from .features import Subject
+from .reads import one_of
 
 OBJECT_ID_CHARS_MAX = 64  # risk_decisions.object_id
 _REFUSED = (str(Decision.REVIEW), str(Decision.DECLINE))
+# The first refusal the engine itself gave this id, with its case's outcome if answered.
+_FIRST_REFUSAL = (
+    select(risk_decisions.c.decision, risk_decisions.c.reasons, risk_case_outcomes.c.outcome)
+    .outerjoin(risk_case_outcomes, risk_case_outcomes.c.decision_id == risk_decisions.c.id)
+    .where(risk_decisions.c.object_id == bindparam("object_id"),
+           risk_decisions.c.operation == bindparam("operation"),
+           risk_decisions.c.engine == "ok",
+           risk_decisions.c.decision.in_(one_of(_REFUSED)))
+    .order_by(risk_decisions.c.at).limit(1))
 
 
 def object_id(screened: Screened) -> str:
@@ -73,9 +82,8 @@ def subject_of_payment(screened: Screened) -> Subject:
 
 
 class Coverage:
-    def __init__(self, engine: RiskEngine, *, database: Database) -> None:
+    def __init__(self, engine: RiskEngine) -> None:
         self._engine = engine
-        self._database = database
 
     def screen_payment(self, screened: Screened) -> Screen:
         subject = subject_of_payment(screened)
@@ -97,21 +105,18 @@ class Coverage:
         return BankScreen(BANK_DECISION[done.verdict.decision], done.verdict.reasons)
 
     def _refused_before(self, subject: Subject) -> Screen | None:
-        with self._database.engine.connect() as conn:
-            row = conn.execute(select(risk_decisions.c.decision, risk_decisions.c.reasons,
-                                      risk_case_outcomes.c.outcome)
-                               .outerjoin(risk_case_outcomes, risk_case_outcomes.c.decision_id
-                                          == risk_decisions.c.id)
-                               .where(risk_decisions.c.object_id == subject.object_id,
-                                      risk_decisions.c.operation == subject.operation,
-                                      risk_decisions.c.engine == "ok",
-                                      risk_decisions.c.decision.in_(_REFUSED))
-                               .order_by(risk_decisions.c.at).limit(1)).first()
-        if row is None:
+        """A compiled read on the engine's own connections (services/risk/reads.py): on
+        every pay, so it costs what the feature reads cost, not a pooled transaction."""
+        reads = self._engine.reads
+        with reads.lent():
+            found = reads.rows(_FIRST_REFUSAL, {"object_id": subject.object_id,
+                                                "operation": subject.operation})
+        if not found:
             return None
-        reasons = tuple(json.loads(row[1]))
-        if row[2] == "release":
+        decision, stored_reasons, outcome = found[0]
+        reasons = tuple(json.loads(stored_reasons))
+        if outcome == "release":
             return ALLOWED
-        if row[2] == "decline":
+        if outcome == "decline":
             return Screen(Verdict.DECLINE, reasons)
-        return Screen(Verdict(row[0]), reasons)
+        return Screen(Verdict(decision), reasons)

@@ -54,8 +54,8 @@ class RuleStore:
             with self._database.engine.connect() as conn:
                 latest = conn.execute(select(func.max(risk_rule_sets.c.version))).scalar()
             done = self._compiled.get(latest) if latest is not None else None
-            if done is None:
-                current = self.current()
+            if done is None:  # a new version is read, not written: no write lock
+                current = self.at(latest) if latest is not None else self.current()
                 done = self.compiled_at(current.version, current)
             self._current = (now, done)
             return done

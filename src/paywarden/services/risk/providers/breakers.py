@@ -9,10 +9,11 @@ breakers in one indexed query on the engine's connection (``Breakers.check``). I
 proposal (decision 0035), so a re-run from the recorded features repeats it.
 
 :class:`BreakerFeed` counts each decision's outcome per scope in memory and writes the
-counts as one ``Breakers.record(scope, outcome, count=n)`` per (scope, outcome) when
-flushed: by the maintenance chore every ``interval_s``, or inline by the screening that
-fills the batch to ``batch_size_max``. A screening pays a few dictionary increments, not
-a transaction per scope. Outcomes (decision 0035): ``allow`` and ``step_up`` are
+counts, one record per (scope, outcome), in one transaction when flushed
+(``Breakers.record_all``): by the maintenance chore every ``interval_s``, or inline by the
+screening that fills the batch to ``batch_size_max``. A screening pays a few dictionary
+increments, not a transaction per scope, and a flush takes the write lock once: a
+transaction per scope held a paying caller for a commit each, beside the group commit. Outcomes (decision 0035): ``allow`` and ``step_up`` are
 ``approved``; ``review`` is ``approved`` and ``anomaly``; ``decline`` is ``declined``. A
 decision the breaker itself made is not fed back (an open breaker's own reviews would keep
 it open for ever), nor is money that stays the customer's.
@@ -40,6 +41,7 @@ from ..engine import Recorded
 from ..features import Context, Subject
 
 SEVERITY = {Action.PASS: 0, Action.PROBE: 0, Action.REVIEW: 1, Action.DECLINE: 2}
+RECORDS_PER_FLUSH_TRANSACTION = 200  # a long flush commits in parts, not holding the lock
 OWN_KINDS = frozenset({"own", "top_up", "deposit", "interest"})
 BREAKER_REASON = "breaker_open"  # the built-in rules' reason for an open breaker
 _OUTCOMES = {Decision.ALLOW: (Outcome.APPROVED,), Decision.STEP_UP: (Outcome.APPROVED,),
@@ -129,9 +131,10 @@ class BreakerFeed:
         with self._flush_lock:
             with self._lock:
                 pending, self._pending, self._outcomes = self._pending, Counter(), 0
-            for (scope, outcome), n in sorted(pending.items(),
-                                              key=lambda kv: (str(kv[0][0]), kv[0][1])):
-                self._breakers.record(scope, outcome, count=n)
+            counted = [(scope, outcome, n) for (scope, outcome), n in sorted(
+                pending.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))]
+            for start in range(0, len(counted), RECORDS_PER_FLUSH_TRANSACTION):
+                self._breakers.record_all(counted[start:start + RECORDS_PER_FLUSH_TRANSACTION])
             return len(pending)
 
     def run(self) -> None:
