@@ -54,7 +54,8 @@ from .. import audit
 from ..keys import Keys
 from ..ledger import LedgerEngine
 from ..ledger.accounts import AccountRef, new_account, platform_account
-from ..writepath import GroupWriter, Recording, Records, WriterStopped
+from ..ledger.errors import LedgerServiceError
+from ..writepath import GroupWriter, Recording, Records
 from . import buyers, checkouts, codec, legs, refunds, sellers, timers
 from .checkouts import Checkout
 from .notices import Later, notifier, outbox
@@ -239,9 +240,9 @@ class Payments:
         event, record = self._screen(payment_id, event, party, unit)
         try:
             return self._submit(payment_id, event, party, record, unit)
-        except WriterStopped:
-            raise  # nothing more is written by this process
-        except DomainError:
+        except (InvariantViolation, LedgerServiceError):
+            raise  # the process stops, or the write path takes no more units
+        except Exception:
             self._write_alone(record)  # a screened attempt that did not run is still decided
             raise
 
