@@ -112,10 +112,12 @@ def test_reconnection_backs_off_while_there_is_no_primary(
         attempts.append(time.monotonic())
         raise psycopg.OperationalError("connection refused: no primary")
 
-    _cut(pg)
-    with pytest.raises(DatabaseUnavailable):  # the batch that meets the cut connection
-        engine.execute([Transfer("gone-1", debit, credit, 1, EUR, 1)])
+    # No primary from before the cut: had another batch met the cut connection first and
+    # the writer connected again before this test's batch, that batch would succeed (CI).
     monkeypatch.setattr(Database, "raw_connection", no_primary)
+    _cut(pg)
+    with pytest.raises(DatabaseUnavailable):  # meets the cut connection, or no primary
+        engine.execute([Transfer("gone-1", debit, credit, 1, EUR, 1)])
     for i in range(5):  # at once, again and again: one attempt, the rest wait for it
         with pytest.raises(DatabaseUnavailable):
             engine.execute([Transfer(f"gone-{i + 2}", debit, credit, 1, EUR, 1)])
