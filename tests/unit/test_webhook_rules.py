@@ -75,3 +75,17 @@ def test_payloads_are_canonical_and_floats_are_refused() -> None:
     assert canonical_json({"b": 1, "a": [2, "é"]}) == '{"a":[2,"é"],"b":1}'
     with pytest.raises(WebhookRefused):
         canonical_json({"amount": 19.99})
+
+
+@pytest.mark.parametrize(("payload", "where"), [
+    ({"a": [1, {"b": 2.5}]}, "payload.a[1].b is a float"),
+    ({"items": [{"n": "x"}, {"n": "y", "price": 1e3}]}, "payload.items[1].price is a float"),
+    ({"a": {"b": {1: "x"}}}, "payload.a.b has a non-string key"),
+    ({"ok": "1", "nested": ({"z": float("nan")},)}, "payload.nested[0].z is a float"),
+])
+def test_a_refused_payload_names_where_the_float_or_key_is(payload: dict[str, object],
+                                                            where: str) -> None:
+    with pytest.raises(WebhookRefused) as refused:
+        canonical_json(payload)
+    assert refused.value.code == "payload_invalid"
+    assert where in str(refused.value)

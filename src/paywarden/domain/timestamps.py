@@ -8,6 +8,7 @@ signed or hashed documents stay byte-for-byte reproducible.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -18,8 +19,13 @@ _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|
 def rfc3339(ns: int) -> str:
     """``ns`` nanoseconds since the epoch, as RFC 3339 UTC with nine fraction digits."""
     seconds, rest = divmod(ns, NS)
-    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{rest:09d}Z"
+    return f"{_second(seconds)}.{rest:09d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    """A second's text: a busy second's many timestamps format it once."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def parse_rfc3339(value: str) -> int | None:

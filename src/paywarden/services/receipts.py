@@ -28,6 +28,7 @@ merchant's legal name, which is public on its certificate.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -98,6 +99,12 @@ def _b64(data: bytes) -> str:
     return urlsafe_b64encode(data).decode("ascii")
 
 
+@functools.lru_cache(maxsize=64)
+def _header(key_id: str) -> str:
+    """The protected header of a receipt signed by ``key_id``, encoded (one per key)."""
+    return _b64(_json({"alg": ALGORITHM, "kid": key_id, "typ": TYPE}))
+
+
 def _json(value: dict[str, Any]) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode()
@@ -132,8 +139,7 @@ def sign(keys: Keys, *, payment_id: str, audience: str, claims: dict[str, Any], 
     if len(body) > CLAIMS_BYTES_MAX:
         raise ReceiptRefused("receipt_claims_invalid", f"the claims exceed {CLAIMS_BYTES_MAX} bytes")
     signer = keys.signer(PURPOSE)
-    header = _json({"alg": ALGORITHM, "kid": signer.key_id, "typ": TYPE})
-    signing_input = f"{_b64(header)}.{_b64(body)}"
+    signing_input = f"{_header(signer.key_id)}.{_b64(body)}"
     token = f"{signing_input}.{_b64(signer.sign(signing_input.encode('ascii')))}"
     return Receipt(id=receipt_id, payment_id=payment_id, audience=audience, jws=token,
                    audit_index=audit_index, created_at=at_ns)

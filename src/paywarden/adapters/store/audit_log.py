@@ -115,7 +115,7 @@ def write(sql: Sql, start: int, events: Sequence[Event],
     entries, hashes = [], []
     for offset, event in enumerate(events):
         leaf = leaves.leaf(start + offset, event)
-        detail = leaves.canonical(leaves.jsonable(event.detail or {})).decode()
+        detail = leaves.canonical_jsonable(event.detail or {}).decode()
         entries.append((start + offset, event.at_ns, event.actor, event.action, event.object_id,
                         event.outcome, detail, leaf))
         hashes.append(merkle.leaf_hash(leaf))

@@ -81,11 +81,22 @@ def canonical(value: Any) -> bytes:
         raise LeafError(f"not canonical JSON: {type(exc).__name__}") from None
 
 
+def canonical_jsonable(value: Any) -> bytes:
+    """``canonical(jsonable(value))``, walking a value that is already plain JSON once
+    (``jsonable`` changes nothing in it but tuples, which encode as the lists they become)."""
+    if _plain(value):
+        try:
+            return _FAST.encode(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    return canonical(jsonable(value))
+
+
 def state_digest(state: Any) -> str | None:
     """SHA-256 (hex) of a state's canonical JSON; None for "no state"."""
     if state is None:
         return None
-    return hashlib.sha256(canonical(jsonable(state))).hexdigest()
+    return hashlib.sha256(canonical_jsonable(state)).hexdigest()
 
 
 

@@ -5,7 +5,6 @@ columns beside it."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from typing import Any
 
@@ -31,15 +30,24 @@ def dumps(escrow: Escrow) -> bytes:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 
 
-@functools.cache
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(kind))
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """A dataclass's field names; None for any other type (a class is not an instance)."""
+    try:
+        return _FIELDS[kind]
+    except KeyError:
+        names = (tuple(f.name for f in dataclasses.fields(kind))
+                 if dataclasses.is_dataclass(kind) and not issubclass(kind, type) else None)
+        return _FIELDS.setdefault(kind, names)
 
 
 def _plain(value: Any) -> Any:
     """``dataclasses.asdict`` without its deep copies: the escrow's values are immutable."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value

@@ -73,18 +73,41 @@ class Event:
 
 
 
-def _no_floats(value: Any, path: str = "payload") -> None:
+def _no_floats(value: Any) -> None:
+    """Refuse a float or a non-string key anywhere in ``value``, naming where (the path is
+    made only for the refusal: most payloads have none)."""
+    found = _first_float(value)
+    if found is None:
+        return
+    path, what = found
+    where = "payload" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    if what == "key":
+        raise WebhookRefused("payload_invalid", f"{where} has a non-string key")
+    raise WebhookRefused("payload_invalid", f"{where} is a float; amounts are integers "
+                         "of minor units")
+
+
+def _first_float(value: Any) -> tuple[list[str | int], str] | None:
+    """Where the first float or non-string key is, root first, and which it is."""
     if isinstance(value, float):
-        raise WebhookRefused("payload_invalid", f"{path} is a float; amounts are integers "
-                             "of minor units")
+        return [], "float"
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise WebhookRefused("payload_invalid", f"{path} has a non-string key")
-            _no_floats(item, f"{path}.{key}")
+                return [], "key"
+            if type(item) is str or type(item) is int:
+                continue
+            found = _first_float(item)
+            if found is not None:
+                found[0].insert(0, key)
+                return found
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _no_floats(item, f"{path}[{index}]")
+            found = _first_float(item)
+            if found is not None:
+                found[0].insert(0, index)
+                return found
+    return None
 
 
 def canonical_json(value: Any) -> str:
