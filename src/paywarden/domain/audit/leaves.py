@@ -62,10 +62,17 @@ def _plain(value: Any) -> bool:
         in_range: bool = -JSON_INT_MAX <= value <= JSON_INT_MAX
         return in_range
     if kind is dict:
-        return all(type(k) is str and (k.isascii() or max(k) < _BMP_END) and _plain(v)
-                   for k, v in value.items())
+        for key, item in value.items():  # loops, not all(): this runs for every leaf
+            if type(key) is not str or not (key.isascii() or max(key) < _BMP_END):
+                return False
+            if type(item) is not str and not _plain(item):
+                return False
+        return True
     if kind is list or kind is tuple:
-        return all(_plain(v) for v in value)
+        for item in value:
+            if type(item) is not str and not _plain(item):
+                return False
+        return True
     return False
 
 

@@ -47,7 +47,12 @@ def _plain(value: Any) -> Any:
     """``dataclasses.asdict`` without its deep copies: the escrow's values are immutable."""
     names = _field_names(type(value))
     if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
+        out = {}
+        for name in names:
+            item = getattr(value, name)
+            kind = type(item)
+            out[name] = item if kind is str or kind is int or item is None else _plain(item)
+        return out
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value
