@@ -17,6 +17,7 @@ refuses with a ``DomainError`` whose code is stable:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,15 +41,23 @@ class CertifiedMerchant:
 _STATUS = select(merchants.c.status).where(merchants.c.id == bindparam("id"))
 
 
-# PostgreSQL, for many merchants in one read: each one's status and its certificates'
-# statuses in ``latest``'s order (see :func:`stopped_from`).
-STANDING_SQL = (
-    "SELECT m.id, m.status, c.status FROM merchants m LEFT JOIN merchant_certificates c "
-    "ON c.merchant_id = m.id WHERE m.id = ANY(%s) ORDER BY m.id, c.not_before DESC, c.serial")
+# For many merchants in one read: each one's status and its certificates' statuses in
+# ``latest``'s order (see :func:`stopped_from`).
+_STANDING = ("SELECT m.id, m.status, c.status FROM merchants m LEFT JOIN merchant_certificates c "
+             "ON c.merchant_id = m.id WHERE m.id {among} ORDER BY m.id, c.not_before DESC, "
+             "c.serial")
+
+
+def standing_read(merchant_ids: Sequence[str], *, postgres: bool) -> tuple[str, tuple[Any, ...]]:
+    """The driver SQL and parameters of the standing of ``merchant_ids`` (``stopped_from``)."""
+    if postgres:
+        return _STANDING.format(among="= ANY(%s)"), (list(merchant_ids),)
+    marks = ",".join("?" * len(merchant_ids))
+    return _STANDING.format(among=f"IN ({marks})"), tuple(merchant_ids)
 
 
 def stopped_from(rows: list[Any]) -> dict[str, DomainError | None]:
-    """From ``STANDING_SQL``'s rows: each merchant's suspension or revocation, the first
+    """From ``standing_read``'s rows: each merchant's suspension or revocation, the first
     two refusals of :func:`check_can_sell` (a merchant with no row has none)."""
     statuses: dict[str, tuple[str, list[str]]] = {}
     for merchant_id, status, certificate in rows:

@@ -9,6 +9,7 @@ under two sessions.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,13 +64,23 @@ def by_order(conn: Connection, merchant_id: str, order_ref: str) -> Checkout | N
 
 
 _ORDER_COLUMNS = tuple(c.name for c in checkout_sessions.c)
-# PostgreSQL: every order a batch's checkouts name, in one read (see by_orders).
-ORDERS_SQL = (f"SELECT {', '.join(_ORDER_COLUMNS)} FROM checkout_sessions WHERE "
-              "(merchant_id, order_ref) IN (SELECT * FROM unnest(%s::text[], %s::text[]))")
+_ORDERS = f"SELECT {', '.join(_ORDER_COLUMNS)} FROM checkout_sessions WHERE "
+
+
+def orders_read(orders: Sequence[tuple[str, str]], *, postgres: bool
+                ) -> tuple[str, tuple[Any, ...]]:
+    """Driver SQL and parameters reading every (merchant, order_ref) of ``orders`` at once
+    (see :func:`by_orders`)."""
+    if postgres:
+        return (_ORDERS + "(merchant_id, order_ref) IN (SELECT * FROM unnest(%s::text[], "
+                "%s::text[]))", ([m for m, _ in orders], [o for _, o in orders]))
+    # SQLite scans the table for a row value IN a list; an OR of pairs searches the index
+    pairs = " OR ".join(["(merchant_id = ? AND order_ref = ?)"] * len(orders))
+    return _ORDERS + pairs, tuple(v for pair in orders for v in pair)
 
 
 def by_orders(rows: list[Any]) -> dict[tuple[str, str], Checkout]:
-    """The checkouts ``ORDERS_SQL`` read, by (merchant, order_ref)."""
+    """The checkouts ``orders_read`` read, by (merchant, order_ref)."""
     found = {}
     for row in rows:
         made = _checkout(dict(zip(_ORDER_COLUMNS, row, strict=True)))

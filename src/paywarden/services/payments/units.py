@@ -26,7 +26,7 @@ from ...domain.audit.leaves import Event
 from ...domain.errors import DomainError, InvariantViolation
 from ...domain.ledger import Transfer
 from ...domain.money import Money
-from ..certification.selling import STANDING_SQL, check_can_sell, stopped_from
+from ..certification.selling import check_can_sell, standing_read, stopped_from
 from ..ledger.engine import NewAccount
 from ..writepath.batch import Batch
 from . import checkouts, refunds
@@ -75,12 +75,18 @@ INSERT_PAYMENT = insert(payments)
 INSERT_REFUND = insert(payment_refunds)
 _STORED = select(payments.c.id, payments.c.version, payments.c.parked_reason).where(
     payments.c.id.in_(bindparam("ids", expanding=True)))
-_STORED_SQL = "SELECT id, version, parked_reason FROM payments WHERE id = ANY(%s)"
+_STORED_SQL = "SELECT id, version, parked_reason FROM payments WHERE id "
+
+
+def _stored_read(ids: list[str], *, postgres: bool) -> Read:
+    if postgres:
+        return _STORED_SQL + "= ANY(%s)", (ids,)
+    return _STORED_SQL + f"IN ({','.join('?' * len(ids))})", tuple(ids)
 
 
 def _stored(batch: Batch) -> dict[str, tuple[int, str | None]]:
-    """Version and parked reason of every payment the batch's transitions touch: one read
-    (on PostgreSQL made with the ledger's, see ``TransitionUnit.prefetch``)."""
+    """Version and parked reason of every payment the batch's transitions touch: one read,
+    made with the ledger's (``TransitionUnit.prefetch``)."""
     found: dict[str, tuple[int, str | None]] | None = batch.cache.get("payments")
     if found is None:
         rows = batch.reads.get("payments")
@@ -94,8 +100,8 @@ def _stored(batch: Batch) -> dict[str, tuple[int, str | None]]:
 
 def _once_per_batch(batch: Batch, merchant_id: str,
                     may_receive: Callable[[Connection, str], None]) -> None:
-    """May ``merchant_id`` receive money? Asked once per batch, the answer shared (on
-    PostgreSQL read up front for every receiver, see ``TransitionUnit.prefetch``)."""
+    """May ``merchant_id`` receive money? Asked once per batch, the answer shared (read up
+    front for every receiver, see ``TransitionUnit.prefetch``)."""
     answers: dict[str, DomainError | None] | None = batch.cache.get("may_receive")
     if answers is None:
         rows = batch.reads.get("receivers")
@@ -156,13 +162,14 @@ class TransitionUnit:
         return self.precondition is not None
 
     @staticmethod
-    def prefetch(units: Sequence[TransitionUnit]) -> dict[str, Read]:
-        """PostgreSQL: read with the ledger, in its round trip (``_stored``, and the
-        standing of every merchant that receives money, ``_once_per_batch``)."""
-        reads: dict[str, Read] = {"payments": (_STORED_SQL, ([u.payment_id for u in units],))}
+    def prefetch(units: Sequence[TransitionUnit], *, postgres: bool) -> dict[str, Read]:
+        """Read with the ledger (on PostgreSQL in its round trip): ``_stored``, and the
+        standing of every merchant that receives money, ``_once_per_batch``."""
+        reads: dict[str, Read] = {"payments": _stored_read([u.payment_id for u in units],
+                                                           postgres=postgres)}
         receivers = _receivers(units)
         if receivers:
-            reads["receivers"] = (STANDING_SQL, (receivers,))
+            reads["receivers"] = standing_read(receivers, postgres=postgres)
         return reads
 
     def run(self, batch: Batch) -> None:
@@ -265,10 +272,10 @@ class CheckoutUnit:
         batch.audit(self.event, self._then(batch))
 
     @staticmethod
-    def prefetch(units: Sequence[CheckoutUnit]) -> dict[str, Read]:
-        """PostgreSQL: every order the batch's checkouts name, read with the ledger's."""
-        return {"orders": (checkouts.ORDERS_SQL, ([u.made.merchant_id for u in units],
-                                                  [u.made.order_ref for u in units]))}
+    def prefetch(units: Sequence[CheckoutUnit], *, postgres: bool) -> dict[str, Read]:
+        """Every order the batch's checkouts name, read with the ledger's."""
+        return {"orders": checkouts.orders_read(
+            [(u.made.merchant_id, u.made.order_ref) for u in units], postgres=postgres)}
 
     def _then(self, batch: Batch) -> Callable[[int], None]:
         def then(_: int) -> None:

@@ -122,14 +122,14 @@ class Batch:
     # -- used by the writer --------------------------------------------------------------
 
     def load(self, chains: Sequence[Sequence[Transfer]], accounts: Sequence[NewAccount]) -> None:
-        """Lock the ledger and read what the chains need; on PostgreSQL also what the units
-        ask to read up front (``prefetch``), all in one round trip (``self.reads``)."""
+        """Lock the ledger and read what the chains need, and what the units ask to read up
+        front (``prefetch``; ``self.reads``): on PostgreSQL all in one round trip."""
         reads: dict[str, Read] = {}
-        if self._postgres:
-            for kind in dict.fromkeys(type(u) for u in self.units):
-                prefetch = getattr(kind, "prefetch", None)
-                if prefetch is not None:
-                    reads.update(prefetch([u for u in self.units if type(u) is kind]))
+        for kind in dict.fromkeys(type(u) for u in self.units):
+            prefetch = getattr(kind, "prefetch", None)
+            if prefetch is not None:
+                reads.update(prefetch([u for u in self.units if type(u) is kind],
+                                      postgres=self._postgres))
         self.reads = self.ledger.load(chains, accounts, reads)
 
     def begin_unit(self, unit: Any) -> None:
