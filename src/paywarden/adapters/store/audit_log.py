@@ -136,10 +136,12 @@ def nodes(sql: Sql, keys: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
     found: dict[merkle.Node, bytes] = {}
     for i in range(0, len(wanted), 200):
         chunk = wanted[i:i + 200]
-        pairs = ",".join("(?,?)" for _ in chunk)
+        # An OR of pairs: SQLite scans the whole table for a row value IN a list (every
+        # append would read every node), and searches the primary key for each pair here.
+        pairs = " OR ".join(["(level = ? AND idx = ?)"] * len(chunk))
         flat = [v for key in chunk for v in key]
         for level, idx, h in sql.rows(
-                f"SELECT level, idx, hash FROM audit_nodes WHERE (level, idx) IN ({pairs})", flat):
+                f"SELECT level, idx, hash FROM audit_nodes WHERE {pairs}", flat):
             found[(int(level), int(idx))] = bytes(h)
     return found
 

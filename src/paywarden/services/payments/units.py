@@ -78,7 +78,8 @@ _STORED = select(payments.c.id, payments.c.version, payments.c.parked_reason).wh
 _STORED_SQL = "SELECT id, version, parked_reason FROM payments WHERE id "
 
 
-def _stored_read(ids: list[str], *, postgres: bool) -> Read:
+def stored_read(ids: list[str], *, postgres: bool) -> Read:
+    """Driver SQL and parameters reading the version and parked reason of ``ids``."""
     if postgres:
         return _STORED_SQL + "= ANY(%s)", (ids,)
     return _STORED_SQL + f"IN ({','.join('?' * len(ids))})", tuple(ids)
@@ -165,7 +166,7 @@ class TransitionUnit:
     def prefetch(units: Sequence[TransitionUnit], *, postgres: bool) -> dict[str, Read]:
         """Read with the ledger (on PostgreSQL in its round trip): ``_stored``, and the
         standing of every merchant that receives money, ``_once_per_batch``."""
-        reads: dict[str, Read] = {"payments": _stored_read([u.payment_id for u in units],
+        reads: dict[str, Read] = {"payments": stored_read([u.payment_id for u in units],
                                                            postgres=postgres)}
         receivers = _receivers(units)
         if receivers:
