@@ -68,6 +68,7 @@ class Checkpointer:
         try:
             proxy = self._database.raw_connection()
             conn = proxy.driver_connection
+            proxy.detach()  # its own until it stops: the platform's pool keeps all its places
             while not self._stopping:
                 if not self._wanted.wait(IDLE_S):
                     continue
