@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,18 @@ def test_the_payments_benchmark_prints_every_figure_as_json(
     assert result["http"]["bare_rps"] > 0 and result["http"]["signed_get_rps"] > 0
     assert result["http"]["verified"] and result["http"]["errors"] == 0, result["http"]
     assert result["serving_rss_mb"] > 0 and result["serving_peak_rss_mb"] >= 0
+
+
+def test_the_payments_profile_times_the_write_path_and_the_callers() -> None:
+    """``bench/payments_profile.py`` wraps functions by name: a renamed one fails it here."""
+    script = Path(__file__).resolve().parents[2] / "bench" / "payments_profile.py"
+    done = subprocess.run([sys.executable, str(script), "--seconds", "0.5", "--clients", "2"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["transitions_s"] > 0 and result["errors"] == 0, result
+    assert result["cpu_us_per_transition"] > 0
+    calls = {row["function"]: row["calls"] for row in result["timers"]}
+    for timed in ("GroupWriter._batch", "Payments._run", "Payments._screen",
+                  "RiskEngine.evaluate", "audit_log.append"):
+        assert calls.get(timed, 0) > 0, (timed, sorted(calls))
